@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install fastroute and everything its tests need into ./.venv (created if missing).
+# Debian packages (BIRD 1.6 and iproute2, for the differential tests against real BIRD)
+# are installed with apt-get when we are root and they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    if ! command -v bird >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bird iproute2 >/dev/null
+        # The packaged service is not wanted: the tests start their own daemons.
+        systemctl disable --now bird bird6 >/dev/null 2>&1 || true
+    fi
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test,bench]"

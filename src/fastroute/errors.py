@@ -1,0 +1,79 @@
+"""Exceptions raised by fastroute.
+
+Every exception derives from :class:`FastrouteError` and from the builtin that
+callers already catch (``ValueError``, ``KeyError``, ...).  Messages say what
+was wrong, quote the offending value with ``!r``, say where it was and what is
+allowed, e.g. ``invalid prefix '10.244.0.0/33' at pools[0].cidr: length must be 0..32``.
+"""
+
+__all__ = [
+    "FastrouteError",
+    "InvalidAddressError",
+    "InvalidPrefixError",
+    "InvalidValueError",
+    "InvalidArrayError",
+    "UnknownNodeError",
+    "NoRouteError",
+    "ResourceError",
+    "IPAMError",
+    "ConvergenceError",
+    "choice",
+]
+
+
+class FastrouteError(Exception):
+    """Root of every fastroute exception."""
+
+
+class InvalidAddressError(FastrouteError, ValueError):
+    """An address that does not parse, or of the wrong IP version."""
+
+
+class InvalidPrefixError(FastrouteError, ValueError):
+    """A prefix that does not parse, has a length out of range, or host bits set."""
+
+
+class InvalidValueError(FastrouteError, ValueError):
+    """A value outside the allowed range (e.g. a negative next-hop id)."""
+
+
+class InvalidArrayError(FastrouteError, TypeError):
+    """An array argument of the wrong dtype, shape or kind."""
+
+
+class _KeyErrorMessage:
+    # KeyError.__str__ wraps the message in quotes; give the message back as written.
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class UnknownNodeError(_KeyErrorMessage, FastrouteError, KeyError):
+    """A node name that the cluster does not have."""
+
+
+class NoRouteError(FastrouteError, LookupError):
+    """No route covers an address where one was required."""
+
+
+class ResourceError(FastrouteError, ValueError):
+    """A Calico/Kubernetes resource document that is malformed or inconsistent."""
+
+
+class IPAMError(FastrouteError, RuntimeError):
+    """IPAM could not satisfy a request (no free blocks, block limit, ...)."""
+
+
+class ConvergenceError(FastrouteError, RuntimeError):
+    """The convergence simulation did not settle."""
+
+    def __init__(self, message, n_events=0):
+        super().__init__(message)
+        self.n_events = n_events
+
+
+def choice(value, allowed, where):
+    """Return ``value`` if it is one of ``allowed``; otherwise raise a ValueError listing them."""
+    if value in allowed:
+        return value
+    listed = ", ".join(repr(a) for a in allowed)
+    raise InvalidValueError(f"invalid {where} {value!r}: expected one of {listed}")
