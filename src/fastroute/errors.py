@@ -17,6 +17,7 @@ __all__ = [
     "ResourceError",
     "IPAMError",
     "ConvergenceError",
+    "EmulationError",
     "choice",
 ]
 
@@ -69,6 +70,10 @@ class ConvergenceError(FastrouteError, RuntimeError):
     def __init__(self, message, n_events=0):
         super().__init__(message)
         self.n_events = n_events
+
+
+class EmulationError(FastrouteError, RuntimeError):
+    """The real-BIRD emulation could not be set up, or did not reach the expected state."""
 
 
 def choice(value, allowed, where):
