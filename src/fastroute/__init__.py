@@ -19,3 +19,7 @@ __all__ = [
     "InvalidValueError",
     "UnknownNodeError",
 ]
+
+from .fib import Fib  # noqa: E402  (needs the compiled kernel)
+
+__all__ += ["Fib"]

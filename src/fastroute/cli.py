@@ -58,13 +58,13 @@ def main(argv=None):
     except FastrouteError as e:
         print(f"fastroute: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return 0
     except OSError as e:
         # A missing or unreadable file named on the command line.
         name = f" {e.filename!r}" if getattr(e, "filename", None) else ""
         print(f"fastroute: error: cannot read{name}: {e.strerror or e}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
 
 
 if __name__ == "__main__":

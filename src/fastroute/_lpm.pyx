@@ -1,0 +1,1298 @@
+"""Longest-prefix-match kernel: a poptrie over a bucketed control plane.
+
+Data plane (what lookups read): a poptrie (Asai & Ohara, SIGCOMM 2015).  The
+top S=16 bits index a direct-pointing array; below that every internal node
+covers 6 address bits with two 64-bit maps: ``vector`` marks children that are
+nodes, ``leafvec`` marks where a run of equal leaves starts, so a lookup is a
+shift, a mask and a popcount per level into small contiguous arrays.  A
+Calico-sized table (thousands of /26) fits in L2.
+
+Control plane (what updates edit): one sorted array of records per top-16-bit
+slot (prefixes longer than 16 bits) plus one sorted array of short prefixes.
+An update edits its slot's array and marks the slot dirty; the next lookup
+rebuilds only the dirty slots' subtrees, appending them to the node and leaf
+arrays.  When the garbage left by rebuilds outgrows the live part, everything
+is rebuilt compactly.
+
+Keys are 128-bit (hi, lo) words for both families; an IPv4 address ``a`` is
+stored as ``hi = a << 32``.  Values are int32 >= 0; -1 means no route.
+"""
+
+cimport cython
+from cython.parallel cimport prange
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy, memmove, memset
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+
+from fastroute._addr cimport (
+    PARSE_OK, PARSE_EMALFORMED, PARSE_ELENGTH, PARSE_EHOSTBITS,
+    parse_v4, parse_v6, parse_prefix_v4, parse_prefix_v6, format_v4, format_v6,
+)
+
+import numpy as np
+
+from fastroute.errors import (
+    InvalidAddressError, InvalidPrefixError, InvalidValueError, InvalidArrayError,
+)
+
+cdef extern from *:
+    """
+    static inline int fr_popcount64(unsigned long long x) { return __builtin_popcountll(x); }
+    """
+    int fr_popcount64(unsigned long long x) noexcept nogil
+
+
+# ---------------------------------------------------------------- structures
+
+ctypedef struct node_t:
+    uint64_t vector     # bit j: child j is a node
+    uint64_t leafvec    # bit j: a run of equal leaves starts at child j
+    uint32_t base0      # index of this node's first leaf
+    uint32_t base1      # index of this node's first child node
+
+ctypedef struct rec_t:
+    uint64_t hi
+    uint64_t lo
+    int32_t value
+    uint8_t plen
+
+ctypedef struct bucket_t:
+    rec_t* recs
+    int32_t n
+    int32_t cap
+
+cdef enum:
+    S = 16              # direct-pointing bits
+    NSLOTS = 65536      # 2**S slots
+    K = 6               # address bits per poptrie node
+cdef uint32_t LEAF = 0x80000000u
+cdef int32_t MAX_VALUE = 0x7FFFFFFE
+
+# status codes of the build/validate kernels
+cdef enum:
+    ST_OK = 0
+    ST_NOMEM = 1
+    ST_PLEN = 2
+    ST_HOSTBITS = 3
+    ST_VALUE = 4
+
+
+# ---------------------------------------------------------------- key helpers
+
+cdef inline uint64_t mask_hi(int plen) noexcept nogil:
+    if plen <= 0:
+        return 0
+    if plen >= 64:
+        return 0xFFFFFFFFFFFFFFFF
+    return ~((<uint64_t>1 << (64 - plen)) - 1)
+
+
+cdef inline uint64_t mask_lo(int plen) noexcept nogil:
+    return mask_hi(plen - 64)
+
+
+cdef inline uint32_t chunk(uint64_t hi, uint64_t lo, int off, int k) noexcept nogil:
+    """Bits [off, off+k) of the 128-bit key, most significant first, zero past bit 128."""
+    cdef uint64_t x
+    if off == 0:
+        x = hi
+    elif off < 64:
+        x = (hi << off) | (lo >> (64 - off))
+    else:
+        x = lo << (off - 64)
+    return <uint32_t>(x >> (64 - k))
+
+
+cdef inline int rec_cmp(const rec_t* r, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+    # address order: network, then shorter prefix first
+    if r.hi != hi:
+        return -1 if r.hi < hi else 1
+    if r.lo != lo:
+        return -1 if r.lo < lo else 1
+    if r.plen != plen:
+        return -1 if r.plen < plen else 1
+    return 0
+
+
+cdef inline Py_ssize_t rec_search(const rec_t* recs, Py_ssize_t n, uint64_t hi, uint64_t lo,
+                                  int plen, bint* found) noexcept nogil:
+    """Index of the record equal to the key, or of the first greater one."""
+    cdef Py_ssize_t a = 0, b = n, m
+    cdef int c
+    while a < b:
+        m = (a + b) >> 1
+        c = rec_cmp(&recs[m], hi, lo, plen)
+        if c < 0:
+            a = m + 1
+        elif c > 0:
+            b = m
+        else:
+            found[0] = True
+            return m
+    found[0] = False
+    return a
+
+
+cdef inline bint rec_covers(const rec_t* outer, const rec_t* inner) noexcept nogil:
+    if inner.plen < outer.plen:
+        return False
+    return ((inner.hi & mask_hi(outer.plen)) == outer.hi
+            and (inner.lo & mask_lo(outer.plen)) == outer.lo)
+
+
+# ---------------------------------------------------------------- lookups
+
+cdef inline int32_t lookup4(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
+                            uint32_t a) noexcept nogil:
+    cdef uint32_t d = direct[a >> 16]
+    cdef const node_t* nd
+    cdef uint32_t off, v
+    if d & 0x80000000u:
+        return <int32_t>(d & 0x7FFFFFFFu) - 1
+    nd = &nodes[d]
+    off = 16
+    v = (a << 16) >> 26
+    while (nd.vector >> v) & 1:
+        nd = &nodes[nd.base1 + <uint32_t>fr_popcount64(nd.vector & ((<uint64_t>2 << v) - 1)) - 1]
+        off += 6
+        v = (a << off) >> 26
+    return leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+
+
+cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
+                            uint64_t hi, uint64_t lo) noexcept nogil:
+    cdef uint32_t d = direct[hi >> 48]
+    cdef const node_t* nd
+    cdef int off
+    cdef uint32_t v
+    if d & 0x80000000u:
+        return <int32_t>(d & 0x7FFFFFFFu) - 1
+    nd = &nodes[d]
+    off = 16
+    v = chunk(hi, lo, off, 6)
+    while (nd.vector >> v) & 1:
+        nd = &nodes[nd.base1 + <uint32_t>fr_popcount64(nd.vector & ((<uint64_t>2 << v) - 1)) - 1]
+        off += 6
+        v = chunk(hi, lo, off, 6)
+    return leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+
+
+# ---------------------------------------------------------------- the table
+
+cdef class LpmTable:
+    """The LPM core; see :class:`fastroute.Fib` for the documented API."""
+
+    cdef readonly int version
+    cdef int width                 # 32 or 128
+    # data plane
+    cdef uint32_t* direct
+    cdef node_t* nodes
+    cdef Py_ssize_t n_nodes, cap_nodes
+    cdef int32_t* leaves
+    cdef Py_ssize_t n_leaves, cap_leaves
+    cdef Py_ssize_t live_nodes, live_leaves   # reachable from `direct`
+    # control plane
+    cdef bucket_t* buckets
+    cdef rec_t* short_recs                    # prefixes of length <= S
+    cdef Py_ssize_t n_short, cap_short
+    cdef Py_ssize_t n_prefixes
+    cdef int64_t by_len[129]                  # prefix count per length
+    # dirty tracking
+    cdef uint8_t* dirty_mark
+    cdef int32_t* dirty_list
+    cdef Py_ssize_t n_dirty
+    cdef bint all_dirty
+    cdef int readers                          # batch lookups running without the GIL
+
+    def __cinit__(self, int version=4):
+        if version != 4 and version != 6:
+            raise InvalidValueError(f"invalid IP version {version!r}: expected 4 or 6")
+        self.version = version
+        self.width = 32 if version == 4 else 128
+        self.direct = <uint32_t*>malloc(NSLOTS * sizeof(uint32_t))
+        self.buckets = <bucket_t*>calloc(NSLOTS, sizeof(bucket_t))
+        self.dirty_mark = <uint8_t*>calloc(NSLOTS, 1)
+        self.dirty_list = <int32_t*>malloc(NSLOTS * sizeof(int32_t))
+        if not self.direct or not self.buckets or not self.dirty_mark or not self.dirty_list:
+            raise MemoryError()
+        cdef Py_ssize_t i
+        for i in range(NSLOTS):
+            self.direct[i] = LEAF          # value -1: no route
+        self.n_nodes = self.cap_nodes = 0
+        self.n_leaves = self.cap_leaves = 0
+        self.nodes = NULL
+        self.leaves = NULL
+        self.short_recs = NULL
+        self.n_short = self.cap_short = 0
+        self.n_prefixes = 0
+        memset(self.by_len, 0, sizeof(self.by_len))
+        self.n_dirty = 0
+        self.all_dirty = False
+        self.readers = 0
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        if self.buckets != NULL:
+            for i in range(NSLOTS):
+                free(self.buckets[i].recs)
+        free(self.buckets)
+        free(self.direct)
+        free(self.nodes)
+        free(self.leaves)
+        free(self.short_recs)
+        free(self.dirty_mark)
+        free(self.dirty_list)
+
+    # ------------------------------------------------------------ key parsing (Python edge)
+
+    cdef int _parse_key(self, object key, uint64_t* hi, uint64_t* lo, int* plen,
+                        bint strict) except -1:
+        """Turn a prefix key (str, (network, length) tuple, int, ipaddress object) into words."""
+        cdef const char* s
+        cdef Py_ssize_t n
+        cdef uint32_t a4
+        cdef int rc
+        if type(key) is str:
+            s = PyUnicode_AsUTF8AndSize(key, &n)
+            if self.width == 32:
+                rc = parse_prefix_v4(s, n, strict, &a4, plen)
+                hi[0] = (<uint64_t>a4) << 32
+                lo[0] = 0
+            else:
+                rc = parse_prefix_v6(s, n, strict, hi, lo, plen)
+            if rc != PARSE_OK:
+                self._raise_prefix(key, rc)
+            return 0
+        if isinstance(key, tuple):
+            if len(key) != 2:
+                raise InvalidPrefixError(
+                    f"invalid prefix {key!r}: a tuple key must be (network, length)")
+            net, length = key
+            if not isinstance(length, int) or isinstance(length, bool):
+                raise InvalidPrefixError(f"invalid prefix length {length!r} in {key!r}: expected an int")
+            if length < 0 or length > self.width:
+                raise InvalidPrefixError(
+                    f"invalid prefix {key!r}: length must be 0..{self.width}")
+            self._parse_addr(net, hi, lo)
+            plen[0] = length
+            if (hi[0] & ~mask_hi(length)) or (lo[0] & ~mask_lo(length)):
+                if strict:
+                    raise InvalidPrefixError(
+                        f"invalid prefix {key!r}: host bits set beyond /{length}")
+                hi[0] &= mask_hi(length)
+                lo[0] &= mask_lo(length)
+            return 0
+        if isinstance(key, int) and not isinstance(key, bool):
+            self._parse_addr(key, hi, lo)
+            plen[0] = self.width
+            return 0
+        # ipaddress objects and anything else with a text form of a network
+        mod = type(key).__module__
+        if mod == "ipaddress":
+            if getattr(key, "version", None) != self.version:
+                raise InvalidPrefixError(
+                    f"invalid prefix {key!r}: an IPv{getattr(key, 'version', '?')} "
+                    f"key in an IPv{self.version} table")
+            if hasattr(key, "network_address"):
+                return self._parse_key(str(key.network_address) + "/" + str(key.prefixlen),
+                                       hi, lo, plen, strict)
+            if hasattr(key, "packed"):
+                return self._parse_key(int(key), hi, lo, plen, strict)
+        raise InvalidPrefixError(
+            f"invalid prefix {key!r}: expected a string like "
+            f"{'10.244.0.0/26' if self.width == 32 else '2001:db8::/64'}, "
+            f"a (network, length) tuple, an int or an ipaddress object")
+
+    cdef int _parse_addr(self, object addr, uint64_t* hi, uint64_t* lo) except -1:
+        cdef const char* s
+        cdef Py_ssize_t n
+        cdef uint32_t a4
+        cdef int rc
+        if type(addr) is str:
+            s = PyUnicode_AsUTF8AndSize(addr, &n)
+            if self.width == 32:
+                rc = parse_v4(s, n, &a4)
+                hi[0] = (<uint64_t>a4) << 32
+                lo[0] = 0
+            else:
+                rc = parse_v6(s, n, hi, lo)
+            if rc != PARSE_OK:
+                raise InvalidAddressError(
+                    f"invalid IPv{self.version} address {addr!r}")
+            return 0
+        if isinstance(addr, int) and not isinstance(addr, bool):
+            if addr < 0 or addr >= (1 << <object>self.width):
+                raise InvalidAddressError(
+                    f"invalid IPv{self.version} address {addr!r}: "
+                    f"integer must be in 0..2**{self.width}-1")
+            if self.width == 32:
+                hi[0] = (<uint64_t>(<uint32_t>addr)) << 32
+                lo[0] = 0
+            else:
+                hi[0] = <uint64_t>(addr >> 64)
+                lo[0] = <uint64_t>(addr & 0xFFFFFFFFFFFFFFFF)
+            return 0
+        if type(addr).__module__ == "ipaddress" and hasattr(addr, "packed"):
+            if addr.version != self.version:
+                raise InvalidAddressError(
+                    f"invalid address {addr!r}: an IPv{addr.version} address "
+                    f"in an IPv{self.version} table")
+            return self._parse_addr(int(addr), hi, lo)
+        if isinstance(addr, (bytes, bytearray)) and len(addr) == self.width // 8:
+            return self._parse_addr(int.from_bytes(addr, "big"), hi, lo)
+        raise InvalidAddressError(
+            f"invalid IPv{self.version} address {addr!r}: expected a string, an int, "
+            f"packed bytes or an ipaddress object")
+
+    cdef _raise_prefix(self, object key, int rc):
+        if rc == PARSE_ELENGTH:
+            raise InvalidPrefixError(
+                f"invalid prefix {key!r}: length must be an integer 0..{self.width}")
+        if rc == PARSE_EHOSTBITS:
+            raise InvalidPrefixError(f"invalid prefix {key!r}: host bits set")
+        raise InvalidPrefixError(f"invalid IPv{self.version} prefix {key!r}")
+
+    cdef object _format(self, uint64_t hi, uint64_t lo, int plen):
+        cdef char buf[64]
+        cdef Py_ssize_t n
+        if self.width == 32:
+            n = format_v4(<uint32_t>(hi >> 32), buf)
+        else:
+            n = format_v6(hi, lo, buf)
+        return buf[:n].decode("ascii") + "/" + str(plen)
+
+    cdef object _addr_int(self, uint64_t hi, uint64_t lo):
+        if self.width == 32:
+            return <uint32_t>(hi >> 32)
+        return ((<object>hi) << 64) | <object>lo
+
+    # ------------------------------------------------------------ control plane
+
+    cdef int _check_writable(self) except -1:
+        if self.readers:
+            raise RuntimeError(
+                "cannot modify a Fib while a batch lookup on it runs in another thread")
+        return 0
+
+    cdef void _mark(self, uint64_t hi, int plen) noexcept nogil:
+        cdef uint32_t first = <uint32_t>(hi >> 48)
+        cdef uint32_t count, t
+        if self.all_dirty:
+            return
+        if plen >= S:
+            count = 1
+        else:
+            count = (<uint32_t>1) << (S - plen)
+        if count > 4096 or self.n_dirty + count > 4096:
+            self.all_dirty = True
+            return
+        for t in range(first, first + count):
+            if not self.dirty_mark[t]:
+                self.dirty_mark[t] = 1
+                self.dirty_list[self.n_dirty] = <int32_t>t
+                self.n_dirty += 1
+
+    cdef int _insert(self, uint64_t hi, uint64_t lo, int plen, int32_t value) noexcept nogil:
+        """Insert or replace one record; ST_OK or ST_NOMEM (table unchanged)."""
+        cdef rec_t** arr
+        cdef Py_ssize_t* pn
+        cdef Py_ssize_t n, cap, i
+        cdef bucket_t* b
+        cdef bint found
+        cdef rec_t* grown
+        if plen <= S:
+            i = rec_search(self.short_recs, self.n_short, hi, lo, plen, &found)
+            if found:
+                if self.short_recs[i].value != value:
+                    self.short_recs[i].value = value
+                    self._mark(hi, plen)
+                return ST_OK
+            if self.n_short == self.cap_short:
+                cap = 16 if self.cap_short == 0 else self.cap_short * 2
+                grown = <rec_t*>realloc(self.short_recs, cap * sizeof(rec_t))
+                if grown == NULL:
+                    return ST_NOMEM
+                self.short_recs = grown
+                self.cap_short = cap
+            memmove(&self.short_recs[i + 1], &self.short_recs[i], (self.n_short - i) * sizeof(rec_t))
+            self.n_short += 1
+            self._set_rec(&self.short_recs[i], hi, lo, plen, value)
+        else:
+            b = &self.buckets[hi >> 48]
+            i = rec_search(b.recs, b.n, hi, lo, plen, &found)
+            if found:
+                if b.recs[i].value != value:
+                    b.recs[i].value = value
+                    self._mark(hi, plen)
+                return ST_OK
+            if b.n == b.cap:
+                cap = 4 if b.cap == 0 else b.cap + (b.cap >> 1) + 1
+                grown = <rec_t*>realloc(b.recs, cap * sizeof(rec_t))
+                if grown == NULL:
+                    return ST_NOMEM
+                b.recs = grown
+                b.cap = <int32_t>cap
+            memmove(&b.recs[i + 1], &b.recs[i], (b.n - i) * sizeof(rec_t))
+            b.n += 1
+            self._set_rec(&b.recs[i], hi, lo, plen, value)
+        self.n_prefixes += 1
+        self.by_len[plen] += 1
+        self._mark(hi, plen)
+        return ST_OK
+
+    cdef inline void _set_rec(self, rec_t* r, uint64_t hi, uint64_t lo, int plen, int32_t value) noexcept nogil:
+        r.hi = hi
+        r.lo = lo
+        r.plen = <uint8_t>plen
+        r.value = value
+
+    cdef bint _delete(self, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef bint found
+        cdef bucket_t* b
+        if plen <= S:
+            i = rec_search(self.short_recs, self.n_short, hi, lo, plen, &found)
+            if not found:
+                return False
+            memmove(&self.short_recs[i], &self.short_recs[i + 1],
+                    (self.n_short - i - 1) * sizeof(rec_t))
+            self.n_short -= 1
+        else:
+            b = &self.buckets[hi >> 48]
+            i = rec_search(b.recs, b.n, hi, lo, plen, &found)
+            if not found:
+                return False
+            memmove(&b.recs[i], &b.recs[i + 1], (b.n - i - 1) * sizeof(rec_t))
+            b.n -= 1
+            if b.n == 0:
+                free(b.recs)
+                b.recs = NULL
+                b.cap = 0
+        self.n_prefixes -= 1
+        self.by_len[plen] -= 1
+        self._mark(hi, plen)
+        return True
+
+    cdef const rec_t* _find(self, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        cdef Py_ssize_t i
+        cdef bint found
+        cdef bucket_t* b
+        if plen <= S:
+            i = rec_search(self.short_recs, self.n_short, hi, lo, plen, &found)
+            return &self.short_recs[i] if found else NULL
+        b = &self.buckets[hi >> 48]
+        i = rec_search(b.recs, b.n, hi, lo, plen, &found)
+        return &b.recs[i] if found else NULL
+
+    cdef const rec_t* _match(self, uint64_t hi, uint64_t lo, int maxlen) noexcept nogil:
+        """The longest stored prefix of length <= maxlen that covers the address."""
+        cdef int plen
+        cdef const rec_t* r
+        for plen in range(maxlen, -1, -1):
+            if self.by_len[plen] == 0:
+                continue
+            r = self._find(hi & mask_hi(plen), lo & mask_lo(plen), plen)
+            if r != NULL:
+                return r
+        return NULL
+
+    # ------------------------------------------------------------ data plane build
+
+    cdef int _reserve_nodes(self, Py_ssize_t extra) noexcept nogil:
+        cdef Py_ssize_t cap
+        cdef node_t* grown
+        if self.n_nodes + extra <= self.cap_nodes:
+            return ST_OK
+        cap = self.cap_nodes * 2
+        if cap < self.n_nodes + extra:
+            cap = self.n_nodes + extra + 64
+        if cap >= 0x7FFFFFFF:
+            return ST_NOMEM
+        grown = <node_t*>realloc(self.nodes, cap * sizeof(node_t))
+        if grown == NULL:
+            return ST_NOMEM
+        self.nodes = grown
+        self.cap_nodes = cap
+        return ST_OK
+
+    cdef int _reserve_leaves(self, Py_ssize_t extra) noexcept nogil:
+        cdef Py_ssize_t cap
+        cdef int32_t* grown
+        if self.n_leaves + extra <= self.cap_leaves:
+            return ST_OK
+        cap = self.cap_leaves * 2
+        if cap < self.n_leaves + extra:
+            cap = self.n_leaves + extra + 256
+        if cap >= 0x7FFFFFFF:
+            return ST_NOMEM
+        grown = <int32_t*>realloc(self.leaves, cap * sizeof(int32_t))
+        if grown == NULL:
+            return ST_NOMEM
+        self.leaves = grown
+        self.cap_leaves = cap
+        return ST_OK
+
+    cdef int _build_node(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
+                         int depth, int32_t dflt) noexcept nogil:
+        """Fill nodes[idx] for the records recs[lo:hi], all longer than `depth`,
+        all inside the 2**(width-depth) range this node covers; `dflt` is the
+        value of the longest shorter prefix covering the range."""
+        cdef int32_t vals[64]
+        cdef int32_t child_lo[64]
+        cdef int32_t child_hi[64]
+        cdef uint64_t vector = 0, leafvec = 0
+        cdef Py_ssize_t i = lo, k, base1, base0, nleaf
+        cdef uint32_t j, c, span
+        cdef int rc, rank, first
+        cdef int32_t prev = 0
+        for c in range(64):
+            vals[c] = dflt
+        while i < hi:
+            j = chunk(recs[i].hi, recs[i].lo, depth, K)
+            if recs[i].plen <= depth + K:
+                # expand into the children it covers; containers come first in
+                # address order, so more specific prefixes overwrite them
+                span = (<uint32_t>1) << (depth + K - recs[i].plen)
+                for c in range(j, j + span):
+                    vals[c] = recs[i].value
+                i += 1
+            else:
+                k = i + 1
+                while k < hi and chunk(recs[k].hi, recs[k].lo, depth, K) == j:
+                    k += 1
+                vector |= (<uint64_t>1) << j
+                child_lo[j] = <int32_t>i
+                child_hi[j] = <int32_t>k
+                i = k
+        # leaves: one per run of equal values among the leaf children
+        nleaf = 0
+        first = 1
+        for c in range(64):
+            if (vector >> c) & 1:
+                continue
+            if first or vals[c] != prev:
+                nleaf += 1
+                leafvec |= (<uint64_t>1) << c
+                prev = vals[c]
+                first = 0
+        if self._reserve_leaves(nleaf) != ST_OK:
+            return ST_NOMEM
+        base0 = self.n_leaves
+        first = 1
+        for c in range(64):
+            if (leafvec >> c) & 1:
+                self.leaves[self.n_leaves] = vals[c]
+                self.n_leaves += 1
+        rank = fr_popcount64(vector)
+        if self._reserve_nodes(rank) != ST_OK:
+            return ST_NOMEM
+        base1 = self.n_nodes
+        self.n_nodes += rank
+        self.nodes[idx].vector = vector
+        self.nodes[idx].leafvec = leafvec
+        self.nodes[idx].base0 = <uint32_t>base0
+        self.nodes[idx].base1 = <uint32_t>base1
+        self.live_nodes += 1
+        self.live_leaves += nleaf
+        rank = 0
+        for c in range(64):
+            if (vector >> c) & 1:
+                rc = self._build_node(base1 + rank, recs, child_lo[c], child_hi[c], depth + K, vals[c])
+                if rc != ST_OK:
+                    return rc
+                rank += 1
+        return ST_OK
+
+    cdef int32_t _slot_default(self, uint32_t t) noexcept nogil:
+        """Value of the longest short prefix (length <= S) covering slot t, or -1."""
+        cdef uint64_t hi = (<uint64_t>t) << 48
+        cdef int plen
+        cdef const rec_t* r
+        cdef Py_ssize_t i
+        cdef bint found
+        for plen in range(S, -1, -1):
+            if self.by_len[plen] == 0:
+                continue
+            i = rec_search(self.short_recs, self.n_short, hi & mask_hi(plen), 0, plen, &found)
+            if found:
+                return self.short_recs[i].value
+        return -1
+
+    cdef int _build_slot(self, uint32_t t, int32_t dflt) noexcept nogil:
+        cdef bucket_t* b = &self.buckets[t]
+        cdef Py_ssize_t idx
+        cdef int rc
+        if b.n == 0:
+            self.direct[t] = LEAF | <uint32_t>(dflt + 1)
+            return ST_OK
+        if self._reserve_nodes(1) != ST_OK:
+            return ST_NOMEM
+        idx = self.n_nodes
+        self.n_nodes += 1
+        rc = self._build_node(idx, b.recs, 0, b.n, S, dflt)
+        if rc != ST_OK:
+            return rc
+        self.direct[t] = <uint32_t>idx
+        return ST_OK
+
+    cdef void _count_subtree(self, Py_ssize_t idx, Py_ssize_t* nn, Py_ssize_t* nl) noexcept nogil:
+        cdef node_t* nd = &self.nodes[idx]
+        cdef int r, cnt = fr_popcount64(nd.vector)
+        nn[0] += 1
+        nl[0] += fr_popcount64(nd.leafvec)
+        for r in range(cnt):
+            self._count_subtree(nd.base1 + r, nn, nl)
+
+    cdef int _rebuild_all(self) noexcept nogil:
+        """Rebuild the whole data plane compactly from the control plane."""
+        cdef int32_t* dflt = <int32_t*>malloc(NSLOTS * sizeof(int32_t))
+        cdef Py_ssize_t i, a, b
+        cdef uint32_t t, first, count
+        cdef int rc = ST_OK
+        if dflt == NULL:
+            return ST_NOMEM
+        # paint the short prefixes over the slots: containers come first in
+        # address order, so more specific ones overwrite them
+        for t in range(NSLOTS):
+            dflt[t] = -1
+        for i in range(self.n_short):
+            first = <uint32_t>(self.short_recs[i].hi >> 48)
+            count = (<uint32_t>1) << (S - self.short_recs[i].plen)
+            for t in range(first, first + count):
+                dflt[t] = self.short_recs[i].value
+        self.n_nodes = 0
+        self.n_leaves = 0
+        self.live_nodes = 0
+        self.live_leaves = 0
+        for t in range(NSLOTS):
+            rc = self._build_slot(t, dflt[t])
+            if rc != ST_OK:
+                break
+        free(dflt)
+        if rc != ST_OK:
+            self.all_dirty = True
+            return rc
+        for i in range(self.n_dirty):
+            self.dirty_mark[self.dirty_list[i]] = 0
+        self.n_dirty = 0
+        self.all_dirty = False
+        return rc
+
+    cdef int _sync(self) noexcept nogil:
+        """Bring the data plane up to date with the control plane."""
+        cdef Py_ssize_t i, nn, nl
+        cdef uint32_t t, d
+        cdef int rc
+        if self.all_dirty:
+            return self._rebuild_all()
+        for i in range(self.n_dirty):
+            t = <uint32_t>self.dirty_list[i]
+            d = self.direct[t]
+            if not (d & LEAF):
+                nn = 0
+                nl = 0
+                self._count_subtree(d, &nn, &nl)
+                self.live_nodes -= nn
+                self.live_leaves -= nl
+            rc = self._build_slot(t, self._slot_default(t))
+            if rc != ST_OK:
+                return self._rebuild_all()
+            self.dirty_mark[t] = 0
+        self.n_dirty = 0
+        # compact when rebuilt subtrees left more garbage than live data
+        if (self.n_nodes > 2 * self.live_nodes + 4096
+                or self.n_leaves > 2 * self.live_leaves + 16384):
+            return self._rebuild_all()
+        return ST_OK
+
+    cdef inline int _ensure_synced(self) except -1:
+        cdef int rc
+        if self.n_dirty or self.all_dirty:
+            with nogil:
+                rc = self._sync()
+            if rc != ST_OK:
+                raise MemoryError("out of memory while rebuilding the lookup structure")
+        return 0
+
+    # ------------------------------------------------------------ Python API: single keys
+
+    def __len__(self):
+        return self.n_prefixes
+
+    def __setitem__(self, key, value):
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._check_writable()
+        self._parse_key(key, &hi, &lo, &plen, True)
+        v = self._check_value(value, key)
+        if self._insert(hi, lo, plen, v) != ST_OK:
+            raise MemoryError()
+
+    cdef int32_t _check_value(self, object value, object where) except? -2:
+        if not isinstance(value, int) or isinstance(value, bool):
+            try:
+                import operator
+                value = operator.index(value)
+            except TypeError:
+                raise InvalidValueError(
+                    f"invalid value {value!r} for prefix {where!r}: expected an int in 0..{MAX_VALUE}") from None
+        if value < 0 or value > MAX_VALUE:
+            raise InvalidValueError(
+                f"invalid value {value!r} for prefix {where!r}: expected an int in 0..{MAX_VALUE}")
+        return <int32_t>value
+
+    def __getitem__(self, key):
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._parse_key(key, &hi, &lo, &plen, True)
+        cdef const rec_t* r = self._find(hi, lo, plen)
+        if r == NULL:
+            raise KeyError(key)
+        return r.value
+
+    def __delitem__(self, key):
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._check_writable()
+        self._parse_key(key, &hi, &lo, &plen, True)
+        if not self._delete(hi, lo, plen):
+            raise KeyError(key)
+
+    def __contains__(self, key):
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._parse_key(key, &hi, &lo, &plen, True)
+        return self._find(hi, lo, plen) != NULL
+
+    def get_exact(self, key, default=None):
+        """Value stored for exactly this prefix, or `default`."""
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._parse_key(key, &hi, &lo, &plen, True)
+        cdef const rec_t* r = self._find(hi, lo, plen)
+        if r == NULL:
+            return default
+        return r.value
+
+    def pop(self, key, *default):
+        """Remove the prefix and return its value (or `default` when absent)."""
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._check_writable()
+        self._parse_key(key, &hi, &lo, &plen, True)
+        cdef const rec_t* r = self._find(hi, lo, plen)
+        if r == NULL:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        v = r.value
+        self._delete(hi, lo, plen)
+        return v
+
+    def lookup(self, addr):
+        """Longest-prefix match: the value of the most specific prefix covering
+        `addr`, or None."""
+        cdef const char* s
+        cdef Py_ssize_t n
+        cdef uint32_t a4
+        cdef uint64_t hi, lo
+        cdef int32_t v
+        if self.n_dirty or self.all_dirty:
+            self._ensure_synced()
+        if self.width == 32:
+            if type(addr) is str:
+                s = PyUnicode_AsUTF8AndSize(addr, &n)
+                if parse_v4(s, n, &a4) != PARSE_OK:
+                    raise InvalidAddressError(f"invalid IPv4 address {addr!r}")
+            else:
+                self._parse_addr(addr, &hi, &lo)
+                a4 = <uint32_t>(hi >> 32)
+            v = lookup4(self.direct, self.nodes, self.leaves, a4)
+        else:
+            self._parse_addr(addr, &hi, &lo)
+            v = lookup6(self.direct, self.nodes, self.leaves, hi, lo)
+        if v < 0:
+            return None
+        return v
+
+    def lookup_prefix(self, addr):
+        """The most specific prefix covering `addr` and its value, as
+        ``(prefix, value)``, or None."""
+        cdef uint64_t hi, lo
+        self._parse_addr(addr, &hi, &lo)
+        cdef const rec_t* r = self._match(hi, lo, self.width)
+        if r == NULL:
+            return None
+        return self._format(r.hi, r.lo, r.plen), r.value
+
+    def parent(self, key):
+        """The most specific stored prefix strictly covering `key` (which need
+        not be stored), as ``(prefix, value)``, or None."""
+        cdef uint64_t hi, lo
+        cdef int plen
+        self._parse_key(key, &hi, &lo, &plen, True)
+        if plen == 0:
+            return None
+        cdef const rec_t* r = self._match(hi, lo, plen - 1)
+        if r == NULL:
+            return None
+        return self._format(r.hi, r.lo, r.plen), r.value
+
+    def _covered_arrays(self, key, bint strict_subprefix):
+        """(networks, lengths, values) of the stored prefixes inside `key`,
+        in address order; without `key` itself when strict_subprefix."""
+        cdef uint64_t hi, lo
+        cdef int plen
+        cdef rec_t outer
+        self._parse_key(key, &hi, &lo, &plen, True)
+        outer.hi = hi
+        outer.lo = lo
+        outer.plen = <uint8_t>plen
+        out = []
+        cdef Py_ssize_t i, k
+        cdef bint found
+        cdef uint32_t t, first, count
+        cdef bucket_t* b
+        if plen > S:
+            b = &self.buckets[hi >> 48]
+            i = rec_search(b.recs, b.n, hi, lo, plen, &found)
+            while i < b.n and rec_covers(&outer, &b.recs[i]):
+                if not (strict_subprefix and b.recs[i].plen == plen):
+                    out.append((b.recs[i].hi, b.recs[i].lo, b.recs[i].plen, b.recs[i].value))
+                i += 1
+        else:
+            first = <uint32_t>(hi >> 48)
+            count = (<uint32_t>1) << (S - plen)
+            i = rec_search(self.short_recs, self.n_short, hi, lo, plen, &found)
+            # short records inside the range interleave with the slots in
+            # address order: emit each before the first slot it precedes
+            for t in range(first, first + count):
+                while (i < self.n_short and rec_covers(&outer, &self.short_recs[i])
+                       and (self.short_recs[i].hi >> 48) <= t):
+                    if not (strict_subprefix and self.short_recs[i].plen == plen):
+                        out.append((self.short_recs[i].hi, self.short_recs[i].lo,
+                                    self.short_recs[i].plen, self.short_recs[i].value))
+                    i += 1
+                b = &self.buckets[t]
+                for k in range(b.n):
+                    out.append((b.recs[k].hi, b.recs[k].lo, b.recs[k].plen, b.recs[k].value))
+        return self._rows_to_arrays(out)
+
+    cdef _rows_to_arrays(self, list rows):
+        cdef Py_ssize_t n = len(rows), i
+        lengths = np.empty(n, dtype=np.uint8)
+        values = np.empty(n, dtype=np.int64)
+        if self.width == 32:
+            nets = np.empty(n, dtype=np.uint32)
+            for i in range(n):
+                nets[i] = rows[i][0] >> 32
+                lengths[i] = rows[i][2]
+                values[i] = rows[i][3]
+        else:
+            nets = np.empty((n, 2), dtype=np.uint64)
+            for i in range(n):
+                nets[i, 0] = rows[i][0]
+                nets[i, 1] = rows[i][1]
+                lengths[i] = rows[i][2]
+                values[i] = rows[i][3]
+        return nets, lengths, values
+
+    def to_arrays(self):
+        """All prefixes in address order as (networks, lengths, values) arrays."""
+        cdef Py_ssize_t n = self.n_prefixes, i = 0, j = 0, k
+        cdef uint32_t t
+        cdef bucket_t* b
+        lengths = np.empty(n, dtype=np.uint8)
+        values = np.empty(n, dtype=np.int64)
+        hi_arr = np.empty(n, dtype=np.uint64)
+        lo_arr = np.empty(n, dtype=np.uint64)
+        cdef uint8_t[::1] L = lengths
+        cdef int64_t[::1] V = values
+        cdef uint64_t[::1] H = hi_arr
+        cdef uint64_t[::1] Lo = lo_arr
+        with nogil:
+            for t in range(NSLOTS):
+                while j < self.n_short and (self.short_recs[j].hi >> 48) <= t:
+                    H[i] = self.short_recs[j].hi
+                    Lo[i] = self.short_recs[j].lo
+                    L[i] = self.short_recs[j].plen
+                    V[i] = self.short_recs[j].value
+                    i += 1
+                    j += 1
+                b = &self.buckets[t]
+                for k in range(b.n):
+                    H[i] = b.recs[k].hi
+                    Lo[i] = b.recs[k].lo
+                    L[i] = b.recs[k].plen
+                    V[i] = b.recs[k].value
+                    i += 1
+        if self.width == 32:
+            nets = (hi_arr >> np.uint64(32)).astype(np.uint32)
+        else:
+            nets = np.stack([hi_arr, lo_arr], axis=1)
+        return nets, lengths, values
+
+    def _format_prefix(self, network, int plen):
+        """Text of a prefix given as an int network (or an IPv6 (hi, lo) pair)."""
+        cdef uint64_t hi, lo
+        if self.width == 32:
+            hi = (<uint64_t>(<uint32_t>network)) << 32
+            lo = 0
+        else:
+            hi = <uint64_t>network[0]
+            lo = <uint64_t>network[1]
+        return self._format(hi, lo, plen)
+
+    # ------------------------------------------------------------ batch operations
+
+    def lookup_into(self, addrs, int32_t[::1] out, int n_threads=1):
+        """Kernel entry for Fib.lookup_batch: `addrs` is uint32 (n,) for IPv4 or
+        uint64 (n, 2) for IPv6 (C-contiguous not required); results go to `out`."""
+        cdef const uint32_t[:] a4
+        cdef const uint64_t[:, :] a6
+        cdef Py_ssize_t i, n
+        cdef const uint32_t* direct
+        cdef const node_t* nodes
+        cdef const int32_t* leaves
+        self._ensure_synced()
+        direct = self.direct
+        nodes = self.nodes
+        leaves = self.leaves
+        if n_threads < 1:
+            n_threads = 1
+        self.readers += 1
+        try:
+            if self.width == 32:
+                a4 = addrs
+                n = a4.shape[0]
+                if n < 65536 or n_threads == 1:
+                    with nogil:
+                        for i in range(n):
+                            out[i] = lookup4(direct, nodes, leaves, a4[i])
+                else:
+                    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+                        out[i] = lookup4(direct, nodes, leaves, a4[i])
+            else:
+                a6 = addrs
+                n = a6.shape[0]
+                if n < 65536 or n_threads == 1:
+                    with nogil:
+                        for i in range(n):
+                            out[i] = lookup6(direct, nodes, leaves, a6[i, 0], a6[i, 1])
+                else:
+                    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+                        out[i] = lookup6(direct, nodes, leaves, a6[i, 0], a6[i, 1])
+        finally:
+            self.readers -= 1
+
+    def _validate(self, nets, const uint8_t[:] lengths, const int64_t[:] values, bint strict):
+        """(status, bad_index) for a batch of prefixes; ST_OK is 0."""
+        cdef const uint32_t[:] n4
+        cdef const uint64_t[:, :] n6
+        cdef Py_ssize_t i, n = lengths.shape[0]
+        cdef int plen
+        cdef uint64_t hi, lo
+        cdef bint has_values = values.shape[0] > 0
+        cdef int st = ST_OK
+        if self.width == 32:
+            n4 = nets
+        else:
+            n6 = nets
+        with nogil:
+            for i in range(n):
+                plen = lengths[i]
+                if plen > self.width:
+                    st = ST_PLEN
+                    break
+                if self.width == 32:
+                    hi = (<uint64_t>n4[i]) << 32
+                    lo = 0
+                else:
+                    hi = n6[i, 0]
+                    lo = n6[i, 1]
+                if strict and ((hi & ~mask_hi(plen)) or (lo & ~mask_lo(plen))):
+                    st = ST_HOSTBITS
+                    break
+                if has_values and (values[i] < 0 or values[i] > MAX_VALUE):
+                    st = ST_VALUE
+                    break
+        if st != ST_OK:
+            return st, i
+        return ST_OK, -1
+
+    def _insert_batch(self, nets, const uint8_t[:] lengths, const int64_t[:] values):
+        """Insert validated records in order (later duplicates win)."""
+        cdef const uint32_t[:] n4
+        cdef const uint64_t[:, :] n6
+        cdef Py_ssize_t i, n = lengths.shape[0]
+        cdef uint64_t hi, lo, m_hi, m_lo
+        cdef int rc = ST_OK
+        self._check_writable()
+        if self.width == 32:
+            n4 = nets
+        else:
+            n6 = nets
+        with nogil:
+            for i in range(n):
+                if self.width == 32:
+                    hi = (<uint64_t>n4[i]) << 32
+                    lo = 0
+                else:
+                    hi = n6[i, 0]
+                    lo = n6[i, 1]
+                hi &= mask_hi(lengths[i])
+                lo &= mask_lo(lengths[i])
+                rc = self._insert(hi, lo, lengths[i], <int32_t>values[i])
+                if rc != ST_OK:
+                    break
+        if rc != ST_OK:
+            raise MemoryError()
+
+    def _delete_batch(self, nets, const uint8_t[:] lengths, bint strict):
+        """Delete records; return how many were present.  With strict, a missing
+        prefix aborts before anything is removed and its index is returned as -1 - idx."""
+        cdef const uint32_t[:] n4
+        cdef const uint64_t[:, :] n6
+        cdef Py_ssize_t i, n = lengths.shape[0], removed = 0
+        cdef uint64_t hi, lo
+        cdef Py_ssize_t missing = -1
+        self._check_writable()
+        if self.width == 32:
+            n4 = nets
+        else:
+            n6 = nets
+        with nogil:
+            if strict:
+                for i in range(n):
+                    if self.width == 32:
+                        hi = (<uint64_t>n4[i]) << 32
+                        lo = 0
+                    else:
+                        hi = n6[i, 0]
+                        lo = n6[i, 1]
+                    if self._find(hi, lo, lengths[i]) == NULL:
+                        missing = i
+                        break
+        if missing >= 0:
+            return -1 - missing
+        with nogil:
+            for i in range(n):
+                if self.width == 32:
+                    hi = (<uint64_t>n4[i]) << 32
+                    lo = 0
+                else:
+                    hi = n6[i, 0]
+                    lo = n6[i, 1]
+                if self._delete(hi, lo, lengths[i]):
+                    removed += 1
+        return removed
+
+    def _bulk_load(self, nets, const uint8_t[:] lengths, const int64_t[:] values):
+        """Replace the whole table with these validated records (later duplicates
+        win).  Distributes records to their slots, sorts each slot stably, then
+        builds the data plane once.  On failure the table is left as it was."""
+        cdef const uint32_t[:] n4
+        cdef const uint64_t[:, :] n6
+        cdef Py_ssize_t i, n = lengths.shape[0], t, m, w, nshort = 0
+        cdef uint64_t hi, lo
+        cdef int32_t* counts = NULL
+        cdef bucket_t* nb = NULL
+        cdef rec_t* nshort_recs = NULL
+        cdef rec_t* tmp = NULL
+        cdef rec_t* r
+        cdef int64_t new_by_len[129]
+        cdef int rc = ST_OK
+        cdef Py_ssize_t maxb = 0, total = 0
+        self._check_writable()
+        if self.width == 32:
+            n4 = nets
+        else:
+            n6 = nets
+        memset(new_by_len, 0, sizeof(new_by_len))
+        with nogil:
+            counts = <int32_t*>calloc(NSLOTS, sizeof(int32_t))
+            nb = <bucket_t*>calloc(NSLOTS, sizeof(bucket_t))
+            if counts == NULL or nb == NULL:
+                rc = ST_NOMEM
+            if rc == ST_OK:
+                for i in range(n):
+                    if self.width == 32:
+                        hi = (<uint64_t>n4[i]) << 32
+                    else:
+                        hi = n6[i, 0]
+                    if lengths[i] <= S:
+                        nshort += 1
+                    else:
+                        counts[hi >> 48] += 1
+                for t in range(NSLOTS):
+                    if counts[t]:
+                        nb[t].recs = <rec_t*>malloc(counts[t] * sizeof(rec_t))
+                        if nb[t].recs == NULL:
+                            rc = ST_NOMEM
+                            break
+                        nb[t].cap = counts[t]
+                        if counts[t] > maxb:
+                            maxb = counts[t]
+                if rc == ST_OK and nshort:
+                    nshort_recs = <rec_t*>malloc(nshort * sizeof(rec_t))
+                    if nshort_recs == NULL:
+                        rc = ST_NOMEM
+                if maxb < nshort:
+                    maxb = nshort
+                if rc == ST_OK and maxb:
+                    tmp = <rec_t*>malloc(maxb * sizeof(rec_t))
+                    if tmp == NULL:
+                        rc = ST_NOMEM
+            if rc == ST_OK:
+                w = 0
+                for i in range(n):
+                    if self.width == 32:
+                        hi = (<uint64_t>n4[i]) << 32
+                        lo = 0
+                    else:
+                        hi = n6[i, 0]
+                        lo = n6[i, 1]
+                    hi &= mask_hi(lengths[i])
+                    lo &= mask_lo(lengths[i])
+                    if lengths[i] <= S:
+                        r = &nshort_recs[w]
+                        w += 1
+                    else:
+                        t = <Py_ssize_t>(hi >> 48)
+                        r = &nb[t].recs[nb[t].n]
+                        nb[t].n += 1
+                    r.hi = hi
+                    r.lo = lo
+                    r.plen = lengths[i]
+                    r.value = <int32_t>values[i]
+                m = _sort_dedupe(nshort_recs, nshort, tmp)
+                nshort = m
+                for i in range(m):
+                    new_by_len[nshort_recs[i].plen] += 1
+                total = m
+                for t in range(NSLOTS):
+                    if nb[t].n > 1:
+                        nb[t].n = <int32_t>_sort_dedupe(nb[t].recs, nb[t].n, tmp)
+                    for i in range(nb[t].n):
+                        new_by_len[nb[t].recs[i].plen] += 1
+                    total += nb[t].n
+        free(counts)
+        free(tmp)
+        if rc != ST_OK:
+            if nb != NULL:
+                for t in range(NSLOTS):
+                    free(nb[t].recs)
+                free(nb)
+            free(nshort_recs)
+            raise MemoryError()
+        # swap in the new control plane, then build the data plane
+        for t in range(NSLOTS):
+            free(self.buckets[t].recs)
+        free(self.buckets)
+        free(self.short_recs)
+        self.buckets = nb
+        self.short_recs = nshort_recs
+        self.n_short = self.cap_short = nshort
+        self.n_prefixes = total
+        memcpy(self.by_len, new_by_len, sizeof(new_by_len))
+        self.all_dirty = True
+        self._ensure_synced()
+
+    # ------------------------------------------------------------ introspection
+
+    @property
+    def nbytes(self):
+        """Bytes held by the table: data plane (direct array, nodes, leaves) and
+        control plane (records, slot headers, dirty tracking)."""
+        cdef Py_ssize_t t, total = 0
+        total += NSLOTS * sizeof(uint32_t)                     # direct
+        total += self.cap_nodes * sizeof(node_t)
+        total += self.cap_leaves * sizeof(int32_t)
+        total += NSLOTS * sizeof(bucket_t)
+        total += NSLOTS * (1 + sizeof(int32_t))                # dirty mark + list
+        total += self.cap_short * sizeof(rec_t)
+        for t in range(NSLOTS):
+            total += self.buckets[t].cap * sizeof(rec_t)
+        return total
+
+    def stats(self):
+        """Structure sizes, for reports and tests."""
+        self._ensure_synced()
+        return {
+            "prefixes": self.n_prefixes,
+            "nodes": self.n_nodes,
+            "leaves": self.n_leaves,
+            "live_nodes": self.live_nodes,
+            "live_leaves": self.live_leaves,
+            "nbytes": self.nbytes,
+        }
+
+
+cdef Py_ssize_t _sort_dedupe(rec_t* a, Py_ssize_t n, rec_t* tmp) noexcept nogil:
+    """Stable merge sort of records into address order, then keep the last of
+    each run of equal keys (later insertions win).  Returns the new length."""
+    cdef Py_ssize_t width, lo, mid, hi, i, j, k, w
+    cdef bint in_tmp = False
+    cdef rec_t* src = a
+    cdef rec_t* dst = tmp
+    cdef rec_t* swap
+    if n <= 1:
+        return n
+    # insertion-sort runs of 16, then merge
+    width = 16
+    lo = 0
+    while lo < n:
+        hi = lo + width if lo + width < n else n
+        for i in range(lo + 1, hi):
+            j = i
+            while j > lo and rec_cmp(&src[j - 1], src[j].hi, src[j].lo, src[j].plen) > 0:
+                _swap(&src[j - 1], &src[j])
+                j -= 1
+        lo = hi
+    while width < n:
+        lo = 0
+        while lo < n:
+            mid = lo + width if lo + width < n else n
+            hi = lo + 2 * width if lo + 2 * width < n else n
+            i = lo
+            j = mid
+            k = lo
+            while i < mid and j < hi:
+                if rec_cmp(&src[j], src[i].hi, src[i].lo, src[i].plen) < 0:
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+            lo = hi
+        swap = src
+        src = dst
+        dst = swap
+        in_tmp = not in_tmp
+        width *= 2
+    if in_tmp:
+        memcpy(a, tmp, n * sizeof(rec_t))
+    # dedupe, keeping the last of each equal run
+    w = 0
+    for i in range(n):
+        if i + 1 < n and rec_cmp(&a[i + 1], a[i].hi, a[i].lo, a[i].plen) == 0:
+            continue
+        a[w] = a[i]
+        w += 1
+    return w
+
+
+cdef inline void _swap(rec_t* x, rec_t* y) noexcept nogil:
+    cdef rec_t t = x[0]
+    x[0] = y[0]
+    y[0] = t

@@ -1,0 +1,273 @@
+"""The longest-prefix-match table every routing computation in fastroute looks up in.
+
+:class:`Fib` maps IPv4 or IPv6 prefixes to non-negative integer values (next-hop
+ids).  Single operations take prefix text (``'10.244.166.128/26'``), a
+``(network, length)`` tuple, an int (a host route) or an ``ipaddress`` object;
+batch operations take integer arrays in the layouts of :mod:`fastroute.addr`.
+
+Examples
+--------
+>>> from fastroute import Fib
+>>> fib = Fib()
+>>> fib["10.244.0.0/16"] = 0
+>>> fib["10.244.166.128/26"] = 2
+>>> fib.lookup("10.244.166.129"), fib.lookup("10.244.219.66"), fib.lookup("8.8.8.8")
+(2, 0, None)
+>>> fib.lookup_prefix("10.244.166.129")
+('10.244.166.128/26', 2)
+>>> fib.lookup_batch(["10.244.166.129", "8.8.8.8"])
+array([ 2, -1], dtype=int32)
+"""
+
+import os
+
+import numpy as np
+
+from . import addr as _addrmod
+from ._lpm import LpmTable
+from .errors import InvalidArrayError, InvalidPrefixError, InvalidValueError
+
+__all__ = ["Fib"]
+
+_MAX_VALUE = 0x7FFFFFFE
+_ST_PLEN, _ST_HOSTBITS, _ST_VALUE = 2, 3, 4
+
+
+def _default_threads():
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class Fib(LpmTable):
+    """A longest-prefix-match table of IPv4 or IPv6 prefixes to int values.
+
+    Parameters
+    ----------
+    version : {4, 6}
+
+    Notes
+    -----
+    Lookups use a poptrie: a 2**16-entry direct-pointing array, then 6-bit
+    nodes with popcount-indexed children and run-length-compressed leaves.
+    Updates edit a sorted control plane and the next lookup rebuilds only the
+    affected /16 slots, so any mix of single and batch updates keeps lookups
+    exact.  Values are ints in ``0..2**31-2``; lookups return -1 (batch) or
+    None (single) where no prefix matches.  A Fib may be read from several
+    threads at once; it must not be modified while a batch lookup on it runs
+    in another thread.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, version=4):
+        pass  # the kernel's __cinit__ did the work
+
+    # ---------------------------------------------------------------- construction
+
+    @classmethod
+    def from_arrays(cls, networks, lengths, values, version=None, strict=True):
+        """Build a table from arrays in one pass.
+
+        Parameters
+        ----------
+        networks : ndarray of uint32, shape (n,), or uint64, shape (n, 2); or a
+            sequence of prefix text (then `lengths` must be None)
+        lengths : ndarray of int, shape (n,), or None
+        values : ndarray of int, shape (n,), each in 0..2**31-2
+        version : {4, 6}, optional
+            Inferred from the shape of `networks` when omitted.
+        strict : bool
+            Reject prefixes with host bits set (default); otherwise clear them.
+
+        Later duplicates of a prefix win, as with repeated assignment.
+        """
+        nets, lens, vals, version = _batch_args(networks, lengths, values, version, strict)
+        fib = cls(version)
+        fib._bulk_load(nets, lens, vals)
+        return fib
+
+    @classmethod
+    def from_prefixes(cls, prefixes, values, version=4, strict=True):
+        """Build a table from prefix text and values."""
+        return cls.from_arrays(prefixes, None, values, version=version, strict=strict)
+
+    def copy(self):
+        nets, lens, vals = self.to_arrays()
+        fib = type(self)(self.version)
+        fib._bulk_load(nets, lens, vals)
+        return fib
+
+    def __reduce__(self):
+        nets, lens, vals = self.to_arrays()
+        return (_rebuild, (type(self), self.version, nets, lens, vals))
+
+    # ---------------------------------------------------------------- batch updates
+
+    def insert_batch(self, networks, lengths, values, strict=True):
+        """Insert or replace many prefixes (later duplicates win).
+
+        On a bad prefix or value nothing is inserted.
+        """
+        nets, lens, vals, _ = _batch_args(networks, lengths, values, self.version, strict)
+        if len(lens) > 65536 and len(lens) * 4 > len(self):
+            # a large batch: rebuild once from the merged arrays
+            old_nets, old_lens, old_vals = self.to_arrays()
+            self._bulk_load(
+                np.concatenate([old_nets, nets]),
+                np.concatenate([old_lens, lens]),
+                np.concatenate([old_vals, vals]),
+            )
+        else:
+            self._insert_batch(nets, lens, vals)
+
+    def delete_batch(self, networks, lengths=None, strict=False):
+        """Delete many prefixes; return how many were present.
+
+        With ``strict=True`` a prefix that is not in the table raises KeyError
+        and nothing is deleted.
+        """
+        nets, lens, _, _ = _batch_args(networks, lengths, None, self.version, True)
+        removed = self._delete_batch(nets, lens, strict)
+        if removed < 0:
+            bad = -1 - removed
+            raise KeyError(self._format_prefix(nets[bad], int(lens[bad])))
+        return removed
+
+    def update(self, other=(), **kw):
+        """dict.update: insert ``(prefix, value)`` pairs or a mapping."""
+        if kw:
+            raise TypeError("Fib.update takes prefixes as a mapping or pairs, not keywords")
+        items = other.items() if hasattr(other, "items") else other
+        for key, value in items:
+            self[key] = value
+
+    def clear(self):
+        self._bulk_load(*_empty(self.version))
+
+    # ---------------------------------------------------------------- batch lookups
+
+    def lookup_batch(self, addrs, n_threads=None):
+        """Longest-prefix match for many addresses.
+
+        Parameters
+        ----------
+        addrs : ndarray of uint32, shape (n,) (IPv4) or uint64, shape (n, 2) (IPv6),
+            any strides, read-only allowed; or a sequence of address text
+        n_threads : int, optional
+            Threads to split the batch over (default: all cores, at most 8).
+            Batches under 65,536 addresses run on one thread.
+
+        Returns
+        -------
+        ndarray of int32, shape (n,)
+            The matched value, or -1 where no prefix covers the address.
+        """
+        a = _addrmod.as_addr_array(addrs, self.version)
+        out = np.empty(a.shape[0], dtype=np.int32)
+        if n_threads is None:
+            n_threads = _default_threads()
+        self.lookup_into(a, out, int(n_threads))
+        return out
+
+    # ---------------------------------------------------------------- mapping protocol
+
+    def __iter__(self):
+        nets, lens, _ = self.to_arrays()
+        return iter(_addrmod.format_prefixes(nets, lens))
+
+    def keys(self):
+        return list(self)
+
+    def values(self):
+        return self.to_arrays()[2].tolist()
+
+    def items(self):
+        nets, lens, vals = self.to_arrays()
+        return list(zip(_addrmod.format_prefixes(nets, lens), vals.tolist()))
+
+    def prefixes_within(self, prefix, include_self=True):
+        """``(prefix, value)`` for each stored prefix inside `prefix`, in address order."""
+        nets, lens, vals = self._covered_arrays(prefix, not include_self)
+        return list(zip(_addrmod.format_prefixes(nets, lens), vals.tolist()))
+
+    @property
+    def bytes_per_prefix(self):
+        return self.nbytes / max(1, len(self))
+
+    def __repr__(self):
+        return (f"Fib(version={self.version}, {len(self)} prefixes, "
+                f"{self.nbytes / 2**20:.1f} MiB)")
+
+    def __eq__(self, other):
+        if not isinstance(other, LpmTable):
+            return NotImplemented
+        if other.version != self.version or len(other) != len(self):
+            return False
+        a, b = self.to_arrays(), other.to_arrays()
+        return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+    __hash__ = None
+
+
+def _rebuild(cls, version, nets, lens, vals):
+    fib = cls(version)
+    fib._bulk_load(nets, lens, vals)
+    return fib
+
+
+def _empty(version):
+    nets = np.empty(0, np.uint32) if version == 4 else np.empty((0, 2), np.uint64)
+    return nets, np.empty(0, np.uint8), np.empty(0, np.int64)
+
+
+def _batch_args(networks, lengths, values, version, strict):
+    """Validate batch arguments; return C-ready (nets, lengths, values, version)."""
+    if lengths is None:
+        # prefix text
+        if isinstance(networks, np.ndarray) and networks.dtype.kind in "iu":
+            raise InvalidArrayError("lengths are required when networks is an integer array")
+        version = 4 if version is None else version
+        nets, lens = _addrmod.parse_prefixes(networks, version, strict)
+    else:
+        net_arr = np.asarray(networks)
+        if version is None:
+            version = 6 if net_arr.ndim == 2 else 4
+        nets = _addrmod.as_addr_array(net_arr, version)
+        lens = np.asarray(lengths)
+        if lens.shape != (nets.shape[0],):
+            raise InvalidArrayError(
+                f"lengths must have shape ({nets.shape[0]},), got shape {lens.shape}")
+        if lens.size and lens.dtype.kind not in "iu":
+            raise InvalidArrayError(f"lengths must be integers, got dtype {lens.dtype}")
+        width = 32 if version == 4 else 128
+        if lens.size and (lens.min() < 0 or lens.max() > width):
+            bad = int(np.flatnonzero((lens < 0) | (lens > width))[0])
+            raise InvalidPrefixError(
+                f"invalid prefix length {int(lens[bad])} at index {bad}: must be 0..{width}")
+        lens = lens.astype(np.uint8)
+    n = lens.shape[0]
+    if values is None:
+        vals = np.empty(0, dtype=np.int64)
+    else:
+        vals = np.asarray(values)
+        if vals.ndim == 0:
+            vals = np.full(n, vals)
+        if vals.shape != (n,):
+            raise InvalidArrayError(f"values must have shape ({n},), got shape {vals.shape}")
+        if n and vals.dtype.kind not in "iu":
+            raise InvalidArrayError(f"values must be integers, got dtype {vals.dtype}")
+        if vals.dtype == np.uint64 and n and vals.max() > _MAX_VALUE:
+            bad = int(np.argmax(vals > _MAX_VALUE))
+            raise InvalidValueError(
+                f"invalid value {int(vals[bad])} at index {bad}: expected an int in 0..{_MAX_VALUE}")
+        vals = vals.astype(np.int64)
+    status, bad = LpmTable(version)._validate(nets, lens, vals, strict)
+    if status:
+        fmt = LpmTable(version)._format_prefix
+        if status == _ST_VALUE:
+            raise InvalidValueError(
+                f"invalid value {int(vals[bad])} for prefix "
+                f"{fmt(nets[bad], int(lens[bad]))!r} at index {bad}: expected an int in 0..{_MAX_VALUE}")
+        net_text = _addrmod.format_addresses(nets[bad:bad + 1])[0]
+        raise InvalidPrefixError(
+            f"invalid prefix '{net_text}/{int(lens[bad])}' at index {bad}: host bits set")
+    return nets, lens, vals, version
