@@ -4,6 +4,7 @@ FASTROUTE_DEBUG=1 turns bounds/wraparound/initialisation checks back on and
 compiles without optimisation, for chasing a crash in a kernel.
 """
 import os
+import platform
 import sys
 
 from Cython.Build import cythonize
@@ -28,6 +29,12 @@ else:
     cflags += ["-fopenmp", "-Wno-unused-function", "-Wno-unreachable-code"]
     lflags = ["-fopenmp"]
     omp = []
+    if platform.machine().lower() in ("x86_64", "amd64"):
+        # the poptrie walks index children by popcount; without this gcc calls libgcc
+        cflags.append("-mpopcnt")
+    if os.environ.get("FASTROUTE_NATIVE", "") not in ("", "0"):
+        # tune for this CPU (the build then runs only on CPUs like it)
+        cflags.append("-march=native")
 
 macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 

@@ -160,6 +160,41 @@ cdef inline int32_t lookup4(const uint32_t* direct, const node_t* nodes, const i
     return leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
 
 
+cdef enum:
+    CHUNK = 2048        # addresses per batch chunk (two passes over it stay in L1)
+
+
+cdef void lookup4_chunk(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
+                        const uint32_t[:] a, int32_t[::1] out,
+                        Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """Batch IPv4 lookups in two passes.  Pass 1 resolves every address that
+    ends in the direct array and queues the rest without a branch; pass 2
+    walks the queued ones.  In a mixed batch the leaf-or-node test is a coin
+    flip the CPU cannot predict: splitting the passes takes it out of the loop."""
+    cdef uint32_t dq[CHUNK]
+    cdef int32_t iq[CHUNK]
+    cdef Py_ssize_t i, k = 0, j
+    cdef uint32_t d, addr, v, off
+    cdef const node_t* nd
+    for i in range(start, end):
+        d = direct[a[i] >> 16]
+        out[i] = <int32_t>(d & 0x7FFFFFFFu) - 1
+        dq[k] = d
+        iq[k] = <int32_t>(i - start)
+        k += (d >> 31) ^ 1
+    for j in range(k):
+        i = start + iq[j]
+        addr = a[i]
+        nd = &nodes[dq[j]]
+        off = 16
+        v = (addr << 16) >> 26
+        while (nd.vector >> v) & 1:
+            nd = &nodes[nd.base1 + <uint32_t>fr_popcount64(nd.vector & ((<uint64_t>2 << v) - 1)) - 1]
+            off += 6
+            v = (addr << off) >> 26
+        out[i] = leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+
+
 cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
                             uint64_t hi, uint64_t lo) noexcept nogil:
     cdef uint32_t d = direct[hi >> 48]
@@ -230,6 +265,8 @@ cdef class LpmTable:
         self.n_dirty = 0
         self.all_dirty = False
         self.readers = 0
+        if self._add_sentinel() != ST_OK:
+            raise MemoryError()
 
     def __dealloc__(self):
         cdef Py_ssize_t i
@@ -604,6 +641,20 @@ cdef class LpmTable:
                 rank += 1
         return ST_OK
 
+    cdef int _add_sentinel(self) noexcept nogil:
+        """Node 0: no children, one leaf (leaves[0] = -1).  Branch-free lookups
+        park finished walks there; no slot ever points at it."""
+        if self._reserve_nodes(1) != ST_OK or self._reserve_leaves(1) != ST_OK:
+            return ST_NOMEM
+        self.nodes[0].vector = 0
+        self.nodes[0].leafvec = 1
+        self.nodes[0].base0 = 0
+        self.nodes[0].base1 = 0
+        self.leaves[0] = -1
+        self.n_nodes = 1
+        self.n_leaves = 1
+        return ST_OK
+
     cdef int32_t _slot_default(self, uint32_t t) noexcept nogil:
         """Value of the longest short prefix (length <= S) covering slot t, or -1."""
         cdef uint64_t hi = (<uint64_t>t) << 48
@@ -665,7 +716,10 @@ cdef class LpmTable:
         self.n_leaves = 0
         self.live_nodes = 0
         self.live_leaves = 0
+        rc = self._add_sentinel()
         for t in range(NSLOTS):
+            if rc != ST_OK:
+                break
             rc = self._build_slot(t, dflt[t])
             if rc != ST_OK:
                 break
@@ -951,7 +1005,7 @@ cdef class LpmTable:
         uint64 (n, 2) for IPv6 (C-contiguous not required); results go to `out`."""
         cdef const uint32_t[:] a4
         cdef const uint64_t[:, :] a6
-        cdef Py_ssize_t i, n
+        cdef Py_ssize_t i, n, c, nchunks
         cdef const uint32_t* direct
         cdef const node_t* nodes
         cdef const int32_t* leaves
@@ -966,13 +1020,16 @@ cdef class LpmTable:
             if self.width == 32:
                 a4 = addrs
                 n = a4.shape[0]
+                nchunks = (n + CHUNK - 1) // CHUNK
                 if n < 65536 or n_threads == 1:
                     with nogil:
-                        for i in range(n):
-                            out[i] = lookup4(direct, nodes, leaves, a4[i])
+                        for c in range(nchunks):
+                            lookup4_chunk(direct, nodes, leaves, a4, out,
+                                          c * CHUNK, min(n, (c + 1) * CHUNK))
                 else:
-                    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-                        out[i] = lookup4(direct, nodes, leaves, a4[i])
+                    for c in prange(nchunks, nogil=True, num_threads=n_threads, schedule="static"):
+                        lookup4_chunk(direct, nodes, leaves, a4, out,
+                                      c * CHUNK, min(n, (c + 1) * CHUNK))
             else:
                 a6 = addrs
                 n = a6.shape[0]
