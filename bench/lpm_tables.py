@@ -25,9 +25,31 @@ def calico_table(seed=0, n_blocks=5000):
     return nets, lens, np.arange(len(nets), dtype=np.int64)
 
 
+def _distinct(gen, n, seed):
+    """n distinct prefixes from a generator that may repeat some (draws 60% extra)."""
+    nets, lens = gen(int(n * 1.6) + 100, np.random.default_rng(seed))
+    key = nets.reshape(len(lens), -1)
+    _, first = np.unique(np.column_stack([key, lens]), axis=0, return_index=True)
+    first = np.sort(first)[:n]
+    if len(first) < n:
+        raise ValueError("generator produced too few distinct prefixes")
+    vals = np.random.default_rng(seed + 1).integers(0, 1 << 16, size=n, dtype=np.int64)
+    return nets[first], lens[first], vals
+
+
 def realistic_table(n, seed=0):
-    """A BGP-like IPv4 mix: ~60% /24, ~33% /16-/23, ~1% shorter, ~6% /32, clustered in unicast space."""
-    rng = np.random.default_rng(seed)
+    """n distinct BGP-like IPv4 prefixes: ~60% /24, ~33% /16-/23, ~1% shorter, ~6% /32,
+    clustered in unicast space."""
+    return _distinct(_gen4, n, seed)
+
+
+def realistic_table6(n, seed=0):
+    """n distinct BGP-like IPv6 prefixes in 2000::/3: ~50% /48, ~35% /32-/44, a few
+    /29-/31, /56, /64 and /128."""
+    return _distinct(_gen6, n, seed)
+
+
+def _gen4(n, rng):
     lens = rng.choice(
         [8, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 32],
         size=n,
@@ -36,13 +58,10 @@ def realistic_table(n, seed=0):
     # cluster prefixes in a few thousand /12-ish regions, as real allocations are
     regions = rng.integers(0x01000000, 0xDF000000, size=max(64, n // 400), dtype=np.uint64)
     base = rng.choice(regions, size=n) + rng.integers(0, 1 << 20, size=n, dtype=np.uint64)
-    nets = _mask(base.astype(np.uint32), lens)
-    return nets, lens, rng.integers(0, 1 << 16, size=n, dtype=np.int64)
+    return _mask(base.astype(np.uint32), lens), lens
 
 
-def realistic_table6(n, seed=0):
-    """A BGP-like IPv6 mix in 2000::/3: ~50% /48, ~35% /32-/44, a few /29-/31, /56, /64 and /128."""
-    rng = np.random.default_rng(seed)
+def _gen6(n, rng):
     lens = rng.choice([29, 32, 36, 40, 44, 48, 56, 64, 128], size=n,
                       p=[.01, .15, .06, .08, .06, .50, .05, .06, .03]).astype(np.int64)
     regions = (np.uint64(0x2000) << np.uint64(48)) + rng.integers(0, 1 << 44, size=max(64, n // 200),
@@ -54,8 +73,7 @@ def realistic_table6(n, seed=0):
     lshift = (128 - lens).clip(0, 64).astype(np.uint64)
     lmask = np.where(lens <= 64, np.uint64(0),
                      ~((np.uint64(1) << lshift.clip(0, 63)) - np.uint64(1)))
-    nets = np.stack([hi & hmask, lo & lmask], axis=1)
-    return nets, lens.astype(np.uint8), rng.integers(0, 1 << 16, size=n, dtype=np.int64)
+    return np.stack([hi & hmask, lo & lmask], axis=1), lens.astype(np.uint8)
 
 
 def addresses(nets, lens, n=N_ADDRS, seed=1):

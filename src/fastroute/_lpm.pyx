@@ -195,6 +195,37 @@ cdef void lookup4_chunk(const uint32_t* direct, const node_t* nodes, const int32
         out[i] = leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
 
 
+cdef void lookup6_chunk(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
+                        const uint64_t[:, :] a, int32_t[::1] out,
+                        Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """IPv6 counterpart of lookup4_chunk."""
+    cdef uint32_t dq[CHUNK]
+    cdef int32_t iq[CHUNK]
+    cdef Py_ssize_t i, k = 0, j
+    cdef uint32_t d, v
+    cdef int off
+    cdef uint64_t hi, lo
+    cdef const node_t* nd
+    for i in range(start, end):
+        d = direct[a[i, 0] >> 48]
+        out[i] = <int32_t>(d & 0x7FFFFFFFu) - 1
+        dq[k] = d
+        iq[k] = <int32_t>(i - start)
+        k += (d >> 31) ^ 1
+    for j in range(k):
+        i = start + iq[j]
+        hi = a[i, 0]
+        lo = a[i, 1]
+        nd = &nodes[dq[j]]
+        off = 16
+        v = chunk(hi, lo, off, 6)
+        while (nd.vector >> v) & 1:
+            nd = &nodes[nd.base1 + <uint32_t>fr_popcount64(nd.vector & ((<uint64_t>2 << v) - 1)) - 1]
+            off += 6
+            v = chunk(hi, lo, off, 6)
+        out[i] = leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+
+
 cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
                             uint64_t hi, uint64_t lo) noexcept nogil:
     cdef uint32_t d = direct[hi >> 48]
@@ -641,6 +672,25 @@ cdef class LpmTable:
                 rank += 1
         return ST_OK
 
+    cdef void _shrink(self) noexcept nogil:
+        """Give back the doubling slack after a compact rebuild (keep 1/8 headroom
+        for the subtrees that later updates append)."""
+        cdef Py_ssize_t want
+        cdef node_t* n2
+        cdef int32_t* l2
+        want = self.n_nodes + (self.n_nodes >> 3) + 64
+        if want < self.cap_nodes:
+            n2 = <node_t*>realloc(self.nodes, want * sizeof(node_t))
+            if n2 != NULL:
+                self.nodes = n2
+                self.cap_nodes = want
+        want = self.n_leaves + (self.n_leaves >> 3) + 256
+        if want < self.cap_leaves:
+            l2 = <int32_t*>realloc(self.leaves, want * sizeof(int32_t))
+            if l2 != NULL:
+                self.leaves = l2
+                self.cap_leaves = want
+
     cdef int _add_sentinel(self) noexcept nogil:
         """Node 0: no children, one leaf (leaves[0] = -1).  Branch-free lookups
         park finished walks there; no slot ever points at it."""
@@ -727,6 +777,7 @@ cdef class LpmTable:
         if rc != ST_OK:
             self.all_dirty = True
             return rc
+        self._shrink()
         for i in range(self.n_dirty):
             self.dirty_mark[self.dirty_list[i]] = 0
         self.n_dirty = 0
@@ -1033,13 +1084,16 @@ cdef class LpmTable:
             else:
                 a6 = addrs
                 n = a6.shape[0]
+                nchunks = (n + CHUNK - 1) // CHUNK
                 if n < 65536 or n_threads == 1:
                     with nogil:
-                        for i in range(n):
-                            out[i] = lookup6(direct, nodes, leaves, a6[i, 0], a6[i, 1])
+                        for c in range(nchunks):
+                            lookup6_chunk(direct, nodes, leaves, a6, out,
+                                          c * CHUNK, min(n, (c + 1) * CHUNK))
                 else:
-                    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-                        out[i] = lookup6(direct, nodes, leaves, a6[i, 0], a6[i, 1])
+                    for c in prange(nchunks, nogil=True, num_threads=n_threads, schedule="static"):
+                        lookup6_chunk(direct, nodes, leaves, a6, out,
+                                      c * CHUNK, min(n, (c + 1) * CHUNK))
         finally:
             self.readers -= 1
 
