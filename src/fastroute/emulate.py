@@ -480,16 +480,19 @@ class Emulation:
                 raise EmulationError(f"BIRD on node {name!r} did not open its control socket {sock!r} in 10 s")
             time.sleep(0.05)
 
-    def stop_bird(self, name, timeout=10.0):
-        """Stop BIRD on node ``name`` the way calico-node's shutdown does (SIGTERM).
+    def stop_bird(self, name, timeout=10.0, crash=False):
+        """Stop BIRD on node ``name``.
 
-        BIRD closes its sessions with a Cease notification and, because the kernel protocol
-        has ``persist``, leaves its routes in that node's kernel.
+        By default the way calico-node's shutdown does it (SIGTERM): BIRD closes its
+        sessions with a Cease notification and, because the kernel protocol has
+        ``persist``, leaves its routes in that node's kernel.  ``crash=True`` sends SIGKILL
+        instead: the node's kernel closes the TCP connections without any BGP
+        notification, which is what graceful restart on the peers reacts to.
         """
         live = self._node(name)
         if live.proc is None or live.proc.poll() is not None:
             raise EmulationError(f"BIRD is not running on node {name!r}")
-        live.proc.send_signal(signal.SIGTERM)
+        live.proc.send_signal(signal.SIGKILL if crash else signal.SIGTERM)
         try:
             live.proc.wait(timeout)
         except subprocess.TimeoutExpired:
