@@ -15,7 +15,10 @@ from .errors import FastrouteError
 
 # (subcommand name, module that implements it), in the order --help lists them.
 _COMMANDS = [
+    ("demo", "fastroute.cmd_demo"),
     ("lookup", "fastroute.cmd_lookup"),
+    ("ipam", "fastroute.cmd_ipam"),
+    ("export", "fastroute.cmd_export"),
 ]
 
 
