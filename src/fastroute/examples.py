@@ -33,3 +33,19 @@ def seed_plan():
 def seed():
     """The seed cluster after IPAM (every pod addressed, blocks claimed)."""
     return seed_plan().allocate()
+
+
+def resolve(path=None, allocate=True):
+    """The CLUSTER argument of fastroute's commands: a file or folder, or the seed when None.
+
+    Parameters
+    ----------
+    path : str or None
+    allocate : bool, default True
+        Run IPAM so that every pod and tunnel has its addresses.
+    """
+    c = Cluster.load(path) if path else seed_plan()
+    return c.allocate() if allocate else c
+
+
+__all__.append("resolve")

@@ -1,0 +1,23 @@
+"""``fastroute ipam``: what ``calicoctl ipam show`` prints for a cluster after IPAM."""
+
+from . import ipam
+from .examples import resolve
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "ipam",
+        help="IP pool and block utilisation, as `calicoctl ipam show` prints it",
+        description="Allocate the cluster with Calico's IPAM and print pool utilisation the way "
+        "`calicoctl ipam show` does (v3.20-v3.28). CLUSTER is a YAML file or folder of Calico and "
+        "Kubernetes resources; without it, the bundled seed cluster.",
+    )
+    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
+    p.add_argument("--show-blocks", action="store_true", help="also list each pool's blocks")
+    return p
+
+
+def run(args):
+    cluster = resolve(args.cluster)
+    print(ipam.format_show(cluster, show_blocks=args.show_blocks), end="")
+    return 0
