@@ -19,8 +19,6 @@ _COMMANDS = [
     ("lookup", "fastroute.cmd_lookup"),
     ("ipam", "fastroute.cmd_ipam"),
     ("export", "fastroute.cmd_export"),
-    ("ipam", "fastroute.cmd_ipam"),
-    ("export", "fastroute.cmd_export"),
 ]
 
 
