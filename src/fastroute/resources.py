@@ -822,7 +822,7 @@ def _parse_bgpconfig(doc, src):
         name=src.name or "default",
         node_to_node_mesh=_bool(mesh, src, "spec.nodeToNodeMeshEnabled") if mesh is not None else None,
         as_number=_asn(spec["asNumber"], src, "spec.asNumber") if spec.get("asNumber") is not None else None,
-        listen_port=_get(spec, src, "listenPort", int),
+        listen_port=_get(doc, src, "spec.listenPort", int),
         log_severity_screen=spec.get("logSeverityScreen"),
         bind_mode=spec.get("bindMode"),
         service_cluster_ips=_cidr_list(spec.get("serviceClusterIPs"), src, "spec.serviceClusterIPs"),
@@ -933,16 +933,16 @@ def _parse_ipam_config(doc, src):
 
 def _parse_ipamblock(doc, src):
     spec = _get(doc, src, "spec", dict, required=True)
-    cidr = _network(_get(spec, src, "cidr", str, required=True), src, "spec.cidr")
+    cidr = _network(_get(doc, src, "spec.cidr", str, required=True), src, "spec.cidr")
     n = cidr.num_addresses
-    allocs = _get(spec, src, "allocations", list, default=[None] * n)
+    allocs = _get(doc, src, "spec.allocations", list, default=[None] * n)
     if len(allocs) != n:
         _fail(src, "spec.allocations", f"expected {n} entries for {cidr}, got {len(allocs)}")
-    attrs = _get(spec, src, "attributes", list, default=[])
+    attrs = _get(doc, src, "spec.attributes", list, default=[])
     for i, a in enumerate(allocs):
         if a is not None and (not isinstance(a, int) or not 0 <= a < len(attrs)):
             _fail(src, f"spec.allocations[{i}]", f"invalid attribute index {a!r}: block has {len(attrs)} attributes")
-    unalloc = _get(spec, src, "unallocated", list, default=[i for i, a in enumerate(allocs) if a is None])
+    unalloc = _get(doc, src, "spec.unallocated", list, default=[i for i, a in enumerate(allocs) if a is None])
     for i, o in enumerate(unalloc):
         if not isinstance(o, int) or not 0 <= o < n or allocs[o] is not None:
             _fail(src, f"spec.unallocated[{i}]", f"invalid free ordinal {o!r} for {cidr}")
@@ -969,8 +969,8 @@ def _parse_ipamblock(doc, src):
 
 def _parse_affinity(doc, src):
     spec = _get(doc, src, "spec", dict, required=True)
-    node = _get(spec, src, "node", str, required=True)
-    cidr = _network(_get(spec, src, "cidr", str, required=True), src, "spec.cidr")
+    node = _get(doc, src, "spec.node", str, required=True)
+    cidr = _network(_get(doc, src, "spec.cidr", str, required=True), src, "spec.cidr")
     deleted = str(spec.get("deleted", "false")).lower() == "true"
     state = spec.get("state", "confirmed")
     if deleted:
@@ -981,9 +981,9 @@ def _parse_affinity(doc, src):
 def _parse_wep(doc, src):
     meta = _get(doc, src, "metadata", dict, default={})
     spec = _get(doc, src, "spec", dict, required=True)
-    node = _get(spec, src, "node", str, required=True)
-    pod = _get(spec, src, "pod", str, required=True)
-    nets = _get(spec, src, "ipNetworks", list, default=[])
+    node = _get(doc, src, "spec.node", str, required=True)
+    pod = _get(doc, src, "spec.pod", str, required=True)
+    nets = _get(doc, src, "spec.ipNetworks", list, default=[])
     ips = tuple(_address(n, src, f"spec.ipNetworks[{i}]") for i, n in enumerate(nets))
     return PodRecord(
         namespace=meta.get("namespace") or "default",
@@ -1001,7 +1001,7 @@ def _parse_pod(doc, src):
     spec = _get(doc, src, "spec", dict, default={})
     if spec.get("hostNetwork"):
         return None  # host-networked pods use the node's address; Calico IPAM is not involved
-    node = _get(spec, src, "nodeName", str, required=True)
+    node = _get(doc, src, "spec.nodeName", str, required=True)
     status = doc.get("status") or {}
     texts = [p.get("ip") for p in (status.get("podIPs") or []) if isinstance(p, dict)]
     if not texts and status.get("podIP"):
