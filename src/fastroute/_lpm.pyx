@@ -39,8 +39,10 @@ from fastroute.errors import (
 cdef extern from *:
     """
     static inline int fr_popcount64(unsigned long long x) { return __builtin_popcountll(x); }
+    static inline int fr_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
     """
     int fr_popcount64(unsigned long long x) noexcept nogil
+    int fr_ctz64(unsigned long long x) noexcept nogil
 
 
 # ---------------------------------------------------------------- structures
@@ -609,10 +611,10 @@ cdef class LpmTable:
         cdef int32_t vals[64]
         cdef int32_t child_lo[64]
         cdef int32_t child_hi[64]
-        cdef uint64_t vector = 0, leafvec = 0
+        cdef uint64_t vector = 0, leafvec = 0, bits
         cdef Py_ssize_t i = lo, k, base1, base0, nleaf
-        cdef uint32_t j, c, span
-        cdef int rc, rank, first
+        cdef uint32_t j, c, span, isleaf, bit, first
+        cdef int rc, rank
         cdef int32_t prev = 0
         for c in range(64):
             vals[c] = dflt
@@ -633,25 +635,26 @@ cdef class LpmTable:
                 child_lo[j] = <int32_t>i
                 child_hi[j] = <int32_t>k
                 i = k
-        # leaves: one per run of equal values among the leaf children
-        nleaf = 0
+        # leaves: one per run of equal values among the leaf children (node
+        # children neither start nor break a run); computed without branches
+        leafvec = 0
         first = 1
+        prev = 0
         for c in range(64):
-            if (vector >> c) & 1:
-                continue
-            if first or vals[c] != prev:
-                nleaf += 1
-                leafvec |= (<uint64_t>1) << c
-                prev = vals[c]
-                first = 0
+            isleaf = <uint32_t>(((~vector) >> c) & 1)
+            bit = isleaf & (<uint32_t>first | <uint32_t>(vals[c] != prev))
+            leafvec |= (<uint64_t>bit) << c
+            prev = vals[c] if isleaf else prev
+            first = first & (isleaf ^ 1)
+        nleaf = fr_popcount64(leafvec)
         if self._reserve_leaves(nleaf) != ST_OK:
             return ST_NOMEM
         base0 = self.n_leaves
-        first = 1
-        for c in range(64):
-            if (leafvec >> c) & 1:
-                self.leaves[self.n_leaves] = vals[c]
-                self.n_leaves += 1
+        bits = leafvec
+        while bits:
+            self.leaves[self.n_leaves] = vals[fr_ctz64(bits)]
+            self.n_leaves += 1
+            bits &= bits - 1
         rank = fr_popcount64(vector)
         if self._reserve_nodes(rank) != ST_OK:
             return ST_NOMEM
@@ -664,12 +667,14 @@ cdef class LpmTable:
         self.live_nodes += 1
         self.live_leaves += nleaf
         rank = 0
-        for c in range(64):
-            if (vector >> c) & 1:
-                rc = self._build_node(base1 + rank, recs, child_lo[c], child_hi[c], depth + K, vals[c])
-                if rc != ST_OK:
-                    return rc
-                rank += 1
+        bits = vector
+        while bits:
+            c = fr_ctz64(bits)
+            rc = self._build_node(base1 + rank, recs, child_lo[c], child_hi[c], depth + K, vals[c])
+            if rc != ST_OK:
+                return rc
+            rank += 1
+            bits &= bits - 1
         return ST_OK
 
     cdef void _shrink(self) noexcept nogil:
