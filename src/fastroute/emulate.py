@@ -30,8 +30,9 @@ the same kernel route either way) and refuses a configuration that sets
 ``krt_tunnel = "tunl0"`` -- IPIP routes cannot be checked with stock BIRD.
 
 Timers are left as the rendered configuration has them (connect delay 2 s,
-connect retry 5 s); all daemons are started together, so the active side's first
-connection attempt after the connect delay normally finds its peer listening.
+connect retry 5 s, error wait 5-30 s).  The daemons are started 0.3 s apart
+(``Emulation.stagger``), all within the 2 s connect delay; sessions between two
+active ends (Node_/Global_ peers) still sometimes collide and take 5-30 s to settle.
 """
 
 from __future__ import annotations
@@ -349,6 +350,14 @@ class Emulation:
         The executables (BIRD 1.6).
     workdir : str, optional
         Parent directory for the per-run directory (default: the system temp dir).
+    stagger : float
+        Seconds between two BIRD starts (the configuration itself is never changed).
+        Where both ends of a session are active (Node_ and Global_ peers), BIRD 1.6
+        refuses incoming connections during its own connect delay and resolves
+        simultaneous opens by closing one connection, after which both ends wait out
+        their retry timers; such a pair can take 5-30 s to come up.  Spreading the starts
+        a little, as real nodes are, made that rarer in our runs but does not remove it,
+        hence the generous default timeout of :meth:`wait`.
 
     Examples
     --------
@@ -365,6 +374,7 @@ class Emulation:
     bird_exe: str = "bird"
     birdc_exe: str = "birdc"
     workdir: str | None = None
+    stagger: float = 0.3
     _live: dict = field(default_factory=dict, init=False, repr=False)
     _fabric: str | None = field(default=None, init=False, repr=False)
     _dir: str | None = field(default=None, init=False, repr=False)
@@ -434,7 +444,9 @@ class Emulation:
             for fname, text in node.files.items():
                 with open(os.path.join(d, fname), "w") as f:
                     f.write(text)
-        for name in self._live:
+        for k, name in enumerate(self._live):
+            if k and self.stagger:
+                time.sleep(self.stagger)
             self.start_bird(name)
         return self
 
@@ -581,7 +593,7 @@ class Emulation:
         files = self._node(name).node.files
         return [m.group(1) for t in files.values() for m in re.finditer(r"^protocol bgp (\S+)", t, re.M)]
 
-    def wait(self, established=None, timeout=60.0, settle=3.0, poll=0.25):
+    def wait(self, established=None, timeout=90.0, settle=3.0, poll=0.25):
         """Wait until the given sessions are Established and every table stops changing.
 
         Parameters
