@@ -1,0 +1,68 @@
+"""Tests for `fastroute ipam` and `fastroute export`, through cli.main()."""
+
+from fastroute import cli, examples
+from fastroute.cluster import Cluster
+
+SEED_SHOW = (
+    "+----------+---------------+-----------+------------+--------------+\n"
+    "| GROUPING |     CIDR      | IPS TOTAL | IPS IN USE |   IPS FREE   |\n"
+    "+----------+---------------+-----------+------------+--------------+\n"
+    "| IP Pool  | 10.244.0.0/16 |     65536 | 6 (0%)     | 65530 (100%) |\n"
+    "+----------+---------------+-----------+------------+--------------+\n"
+)
+
+
+def test_ipam_default_cluster_is_the_seed(capsys):
+    assert cli.main(["ipam"]) == 0
+    assert capsys.readouterr().out == SEED_SHOW
+
+
+def test_ipam_show_blocks(capsys):
+    assert cli.main(["ipam", examples.seed_path(), "--show-blocks"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[4] == "| Block    | 10.244.166.128/26 |        64 | 3 (5%)     | 61 (95%)     |"
+    assert lines[5] == "| Block    | 10.244.219.64/26  |        64 | 3 (5%)     | 61 (95%)     |"
+
+
+def test_export_to_file_and_back(tmp_path, capsys):
+    out = tmp_path / "seed.yaml"
+    assert cli.main(["export", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    back = Cluster.load(out)
+    seed = examples.seed()
+    assert back.blocks == seed.blocks and list(back.pods) == list(seed.pods)
+    assert cli.main(["ipam", str(out)]) == 0
+    assert capsys.readouterr().out == SEED_SHOW
+
+
+def test_export_to_stdout(capsys):
+    assert cli.main(["export"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("---\napiVersion: projectcalico.org/v3\nkind: IPPool\n")
+    assert "interfaceName: calic88c1a5fc6d" in text and "cidr: 10.244.219.64/26" in text
+
+
+def test_errors_exit_2_with_the_location(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/16, blockSize: 19}\n")
+    assert cli.main(["ipam", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fastroute: error: {bad}: document 1 (IPPool 'p'): Failed to create 'IPPool' resource: ")
+    assert "IPPool.Spec.BlockSize = '19' (IPv4 block size must be between 20 and 32)" in err
+
+
+def test_exhausted_pool_exits_2(tmp_path, capsys):
+    f = tmp_path / "small.yaml"
+    f.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/30, blockSize: 30}\n---\n"
+        "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n---\n"
+        + "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec: {{nodeName: a}}\n" for i in range(5))
+    )
+    assert cli.main(["export", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "pod default/p4 on node 'a'" in err and "No IPs available in pools: [10.0.0.0/30]" in err
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    assert cli.main(["ipam", str(tmp_path / "nope.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
