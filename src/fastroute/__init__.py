@@ -7,8 +7,12 @@ from .errors import (
     InvalidArrayError,
     InvalidPrefixError,
     InvalidValueError,
+    IPAMError,
+    ResourceError,
     UnknownNodeError,
 )
+from .cluster import Cluster, load  # noqa: E402
+from . import examples, synth  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -18,6 +22,12 @@ __all__ = [
     "InvalidPrefixError",
     "InvalidValueError",
     "UnknownNodeError",
+    "IPAMError",
+    "ResourceError",
+    "Cluster",
+    "load",
+    "examples",
+    "synth",
 ]
 
 from .fib import Fib  # noqa: E402  (needs the compiled kernel)
