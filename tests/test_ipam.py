@@ -373,3 +373,36 @@ def test_release_then_reallocate_keeps_invariants(plan, data):
         except IPAMError:
             return
     _check_invariants(state.to_cluster())
+
+
+def test_release_pods_then_new_pod_waits_for_fresh_ordinals():
+    c = ipam.allocate(make(["master"], [pool("192.168.0.0/16")], pods_on("master", 3)))
+    after = ipam.release_pods(c, [("default", "master-1")])
+    assert after.n_pods == 2 and [p.name for p in after.pods] == ["master-0", "master-2"]
+    b = after.blocks[0]
+    assert b.owner[:3] == [0, -1, 1] and list(b.unallocated)[-1] == 1 and b.attr_owners == [0, 1]
+    with pytest.raises(KeyError):
+        ipam.release_pods(c, [("default", "nope")])
+
+
+def test_release_all_pods_keeps_the_affine_block():
+    c = ipam.allocate(make(["master"], [pool("192.168.0.0/16")], pods_on("master", 2)))
+    empty = ipam.release_pods(c, [("default", "master-0"), ("default", "master-1")])
+    assert block_strs(empty) == [("192.168.219.64/26", "master")] and empty.blocks[0].is_empty()
+
+
+def test_gc_empty_blocks_rules_by_version():
+    c = ipam.allocate(make(["a"], [pool("10.0.0.0/24", 30)], pods_on("a", 6)), "reference")
+    assert len(c.blocks) == 2  # 4 + 2 addresses used
+    # Empty the first block; the second has 2 free addresses.
+    first = [p.name for p in c.pods][:4]
+    c2 = ipam.release_pods(c, [("default", n) for n in first])
+    st = ipam.IPAMState(c2)
+    assert st.gc_empty_blocks("3.27") == []  # needs >= 3 free addresses elsewhere
+    st = ipam.IPAMState(c2)
+    released = st.gc_empty_blocks("3.28")
+    assert released == [str(c.blocks[[b.n_used for b in c.blocks].index(4)].cidr)]
+    # The node's last block is never collected, even when empty.
+    c3 = ipam.release_pods(c2, [("default", "a-4"), ("default", "a-5")])
+    st = ipam.IPAMState(c3)
+    assert len(st.gc_empty_blocks("3.28")) == 1 and len(st.blocks) == 1

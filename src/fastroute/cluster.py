@@ -214,7 +214,8 @@ class Cluster:
         self.bgp_configurations = tuple(bgp_configurations)
         self.bgp_peers = tuple(bgp_peers)
         self.ipam_config = ipam_config or IPAMConfig()
-        self.blocks = tuple(sorted(blocks, key=lambda b: (b.version, b.kname)))
+        # Block List order: the KDD object name (``10-244-219-64-26``), compared as strings.
+        self.blocks = tuple(sorted(blocks, key=lambda b: b.kname))
         self.interface_prefix = interface_prefix
         self.pods = pods if pods is not None else Pods([], [], [], self.node_names, prefix=interface_prefix)
         self.extra_owners = list(extra_owners or [])

@@ -43,6 +43,7 @@ from .resources import Selector
 __all__ = [
     "IPAMState",
     "allocate",
+    "release_pods",
     "start_block",
     "utilization",
     "format_show",
@@ -342,6 +343,35 @@ class IPAMState:
                 return True
         return False
 
+    def gc_empty_blocks(self, calico_version="3.28"):
+        """kube-controllers' empty-block garbage collection, applied once with the grace period elapsed.
+
+        An empty affine block loses its affinity (and is deleted) when its node owns more
+        than one block; before v3.28 the node's other blocks must also have at least 3
+        free addresses in total.  A node's last block is never collected.
+
+        Returns
+        -------
+        list of str
+            The CIDRs of the blocks that were released.
+        """
+        major, minor = (int(x) for x in str(calico_version).split(".")[:2])
+        need_free = (major, minor) < (3, 28)
+        released = []
+        for (node, version), lst in list(self.affine.items()):
+            for kname, key in list(lst):
+                b = self.blocks.get(key)
+                if b is None or not b.is_empty():
+                    continue
+                others = [self.blocks[k] for _, k in self.affine[(node, version)] if k != key]
+                if not others:
+                    continue
+                if need_free and sum(o.n_free for o in others) < 3:
+                    continue
+                self._delete_block(key)
+                released.append(str(b.cidr))
+        return released
+
     # ----------------------------------------------------------------- result
     def to_cluster(self):
         return self.cluster.replace(
@@ -595,6 +625,55 @@ def _allocate_fast(cluster):
         k = len(owners)
         blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners)))
     return cluster.replace(nodes=new_nodes, blocks=blocks, pods=pods, extra_owners=st.extra)
+
+
+def release_pods(cluster, pods):
+    """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
+
+    Released ordinals go to the tail of their block's free list; an emptied block
+    without affinity is deleted, an emptied affine block stays with its node (see
+    :meth:`IPAMState.gc_empty_blocks` for kube-controllers' later clean-up).
+
+    Parameters
+    ----------
+    cluster : Cluster
+    pods : iterable of (namespace, name)
+
+    Returns
+    -------
+    Cluster
+
+    Raises
+    ------
+    KeyError
+        A pod that the cluster does not have.
+    """
+    st = IPAMState(cluster)
+    gone = sorted({cluster.pods.index(ns, name) for ns, name in pods})
+    for i in gone:
+        if st.pods.ipv4[i] >= 0:
+            st.release(4, int(st.pods.ipv4[i]))
+        if st.pods.ipv6[i] is not None:
+            st.release(6, st.pods.ipv6[i])
+    return _drop_pods(st, gone)
+
+
+def _drop_pods(st, gone):
+    from .cluster import Pods
+
+    gone_set = set(gone)
+    keep = [i for i in range(len(st.pods)) if i not in gone_set]
+    remap = {old: new for new, old in enumerate(keep)}
+    p = st.pods
+    pods = Pods(
+        [p.namespace[i] for i in keep], [p.name[i] for i in keep], p.node_idx[keep], st.node_names,
+        p.ipv4[keep], [p.ipv6[i] for i in keep], [p.iface[i] for i in keep], p.prefix,
+    )
+    for b in st.blocks.values():
+        b.owner = [remap.get(o, o) if o >= 0 else o for o in b.owner]
+        b.attr_owners = [remap.get(o, o) if o >= 0 else o for o in b.attr_owners]
+    st.pods = pods
+    return st.to_cluster()
 
 
 def allocate(cluster, method="auto"):
