@@ -49,7 +49,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .birdcfg import render_files
-from .errors import EmulationError, InvalidValueError
+from .errors import EmulationError, InvalidValueError, choice
 
 __all__ = [
     "Pod",
@@ -106,6 +106,9 @@ class EmuNode:
         (protocol ``boot``, as Felix programs them).
     address_metric : int or None
         Metric of the connected route of ``address`` (NetworkManager uses 100).
+    address6 : str or None
+        The uplink's IPv6 address with prefix length (added without duplicate address
+        detection, so BIRD can bind to it at once).
     setup : tuple of tuple of str
         Extra ``ip`` commands run in the node's namespace after the uplink is up, e.g.
         ``("route", "add", "default", "via", "192.168.31.1", "dev", "ens33")``, for host
@@ -119,12 +122,18 @@ class EmuNode:
     pods: tuple = ()
     address_metric: int | None = None
     setup: tuple = ()
+    address6: str | None = None
 
     def __post_init__(self):
-        try:
-            ipaddress.ip_interface(self.address)
-        except ValueError:
-            raise InvalidValueError(f"invalid address {self.address!r} for node {self.name!r}: expected ip/len") from None
+        for addr, version in ((self.address, 4), (self.address6, 6)):
+            if addr is None and version == 6:
+                continue
+            try:
+                ok = ipaddress.ip_interface(addr).version == version
+            except ValueError:
+                ok = False
+            if not ok:
+                raise InvalidValueError(f"invalid address {addr!r} for node {self.name!r}: expected IPv{version} ip/len")
         if not _IFNAME.match(self.uplink):
             raise InvalidValueError(f"invalid uplink name {self.uplink!r} for node {self.name!r}: 1..15 characters")
         if "bird.cfg" not in self.files:
@@ -169,7 +178,8 @@ def emu_node(view, uplink="eth0", pods=(), address_metric=None, setup=()):
         raise InvalidValueError(f"node {view.node.name!r} has no ipv4_address: the emulation needs one for the uplink")
     files = stock_bird_files(render_files(view))
     pods = tuple(p if isinstance(p, Pod) else Pod(*p) for p in pods)
-    return EmuNode(view.node.name, view.node.ipv4_address, files, uplink, pods, address_metric, tuple(map(tuple, setup)))
+    return EmuNode(view.node.name, view.node.ipv4_address, files, uplink, pods, address_metric,
+                   tuple(map(tuple, setup)), view.node.ipv6_address)
 
 
 def netns_unavailable_reason():
@@ -332,8 +342,12 @@ class _Live:
     node: EmuNode
     ns: str
     dir: str
-    proc: subprocess.Popen | None = None
-    log: object = None
+    procs: dict = field(default_factory=dict)  # family -> Popen
+    logs: dict = field(default_factory=dict)  # family -> open log file
+
+    def running(self, family):
+        p = self.procs.get(family)
+        return p is not None and p.poll() is None
 
 
 @dataclass
@@ -350,6 +364,9 @@ class Emulation:
         The executables (BIRD 1.6).
     workdir : str, optional
         Parent directory for the per-run directory (default: the system temp dir).
+    ipv6 : bool
+        Also start ``bird6`` with ``bird6.cfg`` on every node (calico-node always runs
+        both daemons; v4-only scenarios leave bird6 out to save time).
     stagger : float
         Seconds between two BIRD starts (the configuration itself is never changed).
         Where both ends of a session are active (Node_ and Global_ peers), BIRD 1.6
@@ -375,6 +392,7 @@ class Emulation:
     birdc_exe: str = "birdc"
     workdir: str | None = None
     stagger: float = 0.3
+    ipv6: bool = False
     _live: dict = field(default_factory=dict, init=False, repr=False)
     _fabric: str | None = field(default=None, init=False, repr=False)
     _dir: str | None = field(default=None, init=False, repr=False)
@@ -390,7 +408,8 @@ class Emulation:
             self.prefix = "fr" + uuid.uuid4().hex[:6]
         if not re.match(r"^[a-z0-9]{2,10}$", self.prefix):
             raise InvalidValueError(f"invalid prefix {self.prefix!r}: 2..10 characters [a-z0-9]")
-        for exe in (self.bird_exe, self.birdc_exe, "ip"):
+        exes = [self.bird_exe, self.birdc_exe, "ip"] + ([self.bird_exe + "6", self.birdc_exe + "6"] if self.ipv6 else [])
+        for exe in exes:
             if shutil.which(exe) is None:
                 raise EmulationError(f"{exe!r} not found on PATH: install the Debian packages bird and iproute2")
 
@@ -432,12 +451,17 @@ class Emulation:
             if node.address_metric is not None:
                 addr += ["metric", str(node.address_metric)]
             _run(addr)
+            if node.address6:
+                _run(ipn + ["addr", "add", node.address6, "dev", node.uplink, "nodad"])
             _run(ipn + ["link", "set", node.uplink, "up"])
             for cmd in node.setup:
                 _run(ipn + list(cmd))
+            made = set()
             for pod in node.pods:
-                self._add_pod_link(ipn, pod.iface)
-                _run(ipn + ["link", "set", pod.iface, "up"])
+                if pod.iface not in made:  # a dual-stack pod has one interface, two routes
+                    self._add_pod_link(ipn, pod.iface)
+                    _run(ipn + ["link", "set", pod.iface, "up"])
+                    made.add(pod.iface)
                 plen = 32 if ipaddress.ip_address(pod.ip).version == 4 else 128
                 # `ip route add` defaults to protocol boot, which is what Felix uses.
                 _run(ipn + ["route", "add", f"{pod.ip}/{plen}", "dev", pod.iface, "scope", "link"])
@@ -448,6 +472,8 @@ class Emulation:
             if k and self.stagger:
                 time.sleep(self.stagger)
             self.start_bird(name)
+            if self.ipv6 and "bird6.cfg" in self._live[name].node.files:
+                self.start_bird(name, family=6)
         return self
 
     def _add_pod_link(self, ipn, iface):
@@ -468,32 +494,41 @@ class Emulation:
         _run(["ip", "netns", "add", ns])
         self._namespaces.append(ns)
 
-    def start_bird(self, name):
-        """Start (or restart) BIRD on node ``name`` with its ``bird.cfg``."""
+    def _daemon(self, family):
+        choice(family, (4, 6), "family")
+        return ("bird", "bird.cfg", "bird.ctl", self.bird_exe, self.birdc_exe) if family == 4 else (
+            "bird6", "bird6.cfg", "bird6.ctl", self.bird_exe + "6", self.birdc_exe + "6")
+
+    def start_bird(self, name, family=4):
+        """Start (or restart) BIRD (family 4) or bird6 (family 6) on node ``name``."""
         live = self._node(name)
-        if live.proc is not None and live.proc.poll() is None:
-            raise EmulationError(f"BIRD already running on node {name!r} (pid {live.proc.pid})")
-        sock, pid = self.socket(name), os.path.join(live.dir, "bird.pid")
-        cfg = os.path.join(live.dir, "bird.cfg")
-        check = _run(["ip", "netns", "exec", live.ns, self.bird_exe, "-p", "-c", cfg], check=False, cwd=live.dir)
+        label, cfg_name, _, exe, _ = self._daemon(family)
+        if live.running(family):
+            raise EmulationError(f"{label} already running on node {name!r} (pid {live.procs[family].pid})")
+        sock, pid = self.socket(name, family), os.path.join(live.dir, f"{label}.pid")
+        cfg = os.path.join(live.dir, cfg_name)
+        check = _run(["ip", "netns", "exec", live.ns, exe, "-p", "-c", cfg], check=False, cwd=live.dir)
         if check.returncode != 0:
-            raise EmulationError(f"BIRD rejects the configuration of node {name!r}: {check.stderr.strip()}")
-        live.log = open(os.path.join(live.dir, "bird.log"), "ab")
+            raise EmulationError(f"{label} rejects the configuration of node {name!r}: {check.stderr.strip()}")
+        log = live.logs.get(family)
+        if log is None:
+            log = live.logs[family] = open(os.path.join(live.dir, f"{label}.log"), "ab")
         # -f keeps BIRD in the foreground, so the pid we hold is BIRD's own (ip netns exec execs it).
-        live.proc = subprocess.Popen(
-            ["ip", "netns", "exec", live.ns, self.bird_exe, "-f", "-c", cfg, "-s", sock, "-P", pid],
-            cwd=live.dir, stdout=live.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        proc = live.procs[family] = subprocess.Popen(
+            ["ip", "netns", "exec", live.ns, exe, "-f", "-c", cfg, "-s", sock, "-P", pid],
+            cwd=live.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while not os.path.exists(sock):
-            if live.proc.poll() is not None:
-                raise EmulationError(f"BIRD on node {name!r} exited with status {live.proc.returncode}: {self.log(name)}")
+            if proc.poll() is not None:
+                raise EmulationError(f"{label} on node {name!r} exited with status {proc.returncode}: "
+                                     f"{self.log(name, family)}")
             if time.monotonic() > deadline:
-                raise EmulationError(f"BIRD on node {name!r} did not open its control socket {sock!r} in 10 s")
+                raise EmulationError(f"{label} on node {name!r} did not open its control socket {sock!r} in 10 s")
             time.sleep(0.05)
 
-    def stop_bird(self, name, timeout=10.0, crash=False):
-        """Stop BIRD on node ``name``.
+    def stop_bird(self, name, timeout=10.0, crash=False, family=None):
+        """Stop BIRD on node ``name`` (``family`` 4 or 6; None: every daemon running there).
 
         By default the way calico-node's shutdown does it (SIGTERM): BIRD closes its
         sessions with a Cease notification and, because the kernel protocol has
@@ -502,38 +537,41 @@ class Emulation:
         notification, which is what graceful restart on the peers reacts to.
         """
         live = self._node(name)
-        if live.proc is None or live.proc.poll() is not None:
-            raise EmulationError(f"BIRD is not running on node {name!r}")
-        live.proc.send_signal(signal.SIGKILL if crash else signal.SIGTERM)
-        try:
-            live.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            live.proc.kill()
-            live.proc.wait(5)
-            raise EmulationError(f"BIRD on node {name!r} did not stop within {timeout} s of SIGTERM; killed") from None
-        try:
-            os.unlink(self.socket(name))
-        except FileNotFoundError:
-            pass
+        families = [f for f in (4, 6) if live.running(f)] if family is None else [family]
+        if not families or not all(live.running(f) for f in families):
+            raise EmulationError(f"BIRD (family {family or 'any'}) is not running on node {name!r}")
+        for f in families:
+            proc = live.procs[f]
+            proc.send_signal(signal.SIGKILL if crash else signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+                raise EmulationError(f"BIRD on node {name!r} did not stop within {timeout} s of SIGTERM; killed") from None
+            try:
+                os.unlink(self.socket(name, f))
+            except FileNotFoundError:
+                pass
 
     def close(self):
         """Kill every BIRD this run started, delete its namespaces and work directory."""
         errors = []
         for live in self._live.values():
-            p = live.proc
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(3)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            for p in live.procs.values():
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
                     try:
                         p.wait(3)
                     except subprocess.TimeoutExpired:
-                        errors.append(f"BIRD pid {p.pid} of node {live.node.name!r} survived SIGKILL")
-            if live.log is not None:
-                live.log.close()
-                live.log = None
+                        p.kill()
+                        try:
+                            p.wait(3)
+                        except subprocess.TimeoutExpired:
+                            errors.append(f"BIRD pid {p.pid} of node {live.node.name!r} survived SIGKILL")
+            for log in live.logs.values():
+                log.close()
+            live.logs.clear()
         for ns in reversed(self._namespaces):
             r = _run(["ip", "netns", "del", ns], check=False)
             if r.returncode != 0:
@@ -556,15 +594,16 @@ class Emulation:
     def namespace(self, name):
         return self._node(name).ns
 
-    def socket(self, name):
-        return os.path.join(self._node(name).dir, "bird.ctl")
+    def socket(self, name, family=4):
+        return os.path.join(self._node(name).dir, self._daemon(family)[2])
 
-    def log(self, name):
+    def log(self, name, family=4):
+        """The last 4000 characters BIRD printed on node ``name``."""
         live = self._node(name)
-        if live.log is not None:
-            live.log.flush()
+        if family in live.logs:
+            live.logs[family].flush()
         try:
-            with open(os.path.join(live.dir, "bird.log"), errors="replace") as f:
+            with open(os.path.join(live.dir, f"{self._daemon(family)[0]}.log"), errors="replace") as f:
                 return f.read()[-4000:]
         except FileNotFoundError:
             return ""
@@ -573,59 +612,70 @@ class Emulation:
         """Run ``ip <argv>`` in node ``name``'s namespace and return its output."""
         return _run(["ip", "-n", self._node(name).ns, *argv]).stdout
 
-    def ip_route(self, name):
-        """``ip route`` (the main table) as printed on node ``name``."""
-        return self.ip(name, "route")
+    def ip_route(self, name, family=4):
+        """``ip route`` (``ip -6 route`` for family 6), the main table, as printed on node ``name``."""
+        choice(family, (4, 6), "family")
+        return self.ip(name, "route") if family == 4 else self.ip(name, "-6", "route")
 
-    def birdc(self, name, command):
-        """Run one ``birdc`` command against node ``name``'s BIRD; return its output."""
-        r = _run([self.birdc_exe, "-s", self.socket(name), *command.split()], check=False)
+    def birdc(self, name, command, family=4):
+        """Run one ``birdc`` (``birdc6``) command against node ``name``'s daemon; return its output."""
+        exe = self._daemon(family)[4]
+        r = _run([exe, "-s", self.socket(name, family), *command.split()], check=False)
         if r.returncode != 0:
-            raise EmulationError(f"birdc {command!r} on node {name!r} failed: {(r.stderr or r.stdout).strip()}")
+            raise EmulationError(f"{exe} {command!r} on node {name!r} failed: {(r.stderr or r.stdout).strip()}")
         return r.stdout
 
-    def show_protocols(self, name):
-        """``birdc show protocols`` on node ``name``."""
-        return self.birdc(name, "show protocols")
+    def show_protocols(self, name, family=4):
+        """``birdc show protocols`` (``birdc6`` for family 6) on node ``name``."""
+        return self.birdc(name, "show protocols", family)
 
-    def bgp_protocols(self, name):
-        """The names of the ``protocol bgp`` sections in node ``name``'s configuration files."""
+    def bgp_protocols(self, name, family=4):
+        """The names of the ``protocol bgp`` sections of node ``name``'s bird.cfg (bird6.cfg) files."""
         files = self._node(name).node.files
-        return [m.group(1) for t in files.values() for m in re.finditer(r"^protocol bgp (\S+)", t, re.M)]
+        wanted = ("bird.cfg", "bird_aggr.cfg", "bird_ipam.cfg") if family == 4 else (
+            "bird6.cfg", "bird6_aggr.cfg", "bird6_ipam.cfg")
+        return [m.group(1) for f in wanted if f in files for m in re.finditer(r"^protocol bgp (\S+)", files[f], re.M)]
 
     def wait(self, established=None, timeout=90.0, settle=3.0, poll=0.25):
         """Wait until the given sessions are Established and every table stops changing.
 
         Parameters
         ----------
-        established : dict of str to iterable of str, optional
-            Node name -> protocol names that must be ``up``/``Established``.  Default:
-            every ``protocol bgp`` of every node whose BIRD is running.
+        established : dict, optional
+            ``node name -> protocol names`` (IPv4 daemon) or ``(node name, family) ->
+            protocol names`` that must be ``up``/``Established``.  Default: every ``protocol
+            bgp`` of every running daemon.
         timeout : float
             Overall bound in seconds.
         settle : float
-            The tables of all running nodes must stay the same this long (BIRD's kernel
-            scan period is 2 s).
+            The IPv4 and IPv6 tables of all nodes must stay the same this long (BIRD's
+            kernel scan period is 2 s).
+
+        Returns
+        -------
+        float
+            Seconds it took.
 
         Raises
         ------
         EmulationError
             On timeout, naming the sessions that were not Established.
         """
-        running = [n for n, lv in self._live.items() if lv.proc is not None and lv.proc.poll() is None]
         if established is None:
-            established = {n: self.bgp_protocols(n) for n in running}
+            established = {(n, f): self.bgp_protocols(n, f)
+                           for n, lv in self._live.items() for f in (4, 6) if lv.running(f)}
+        established = {(k if isinstance(k, tuple) else (k, 4)): list(v) for k, v in established.items()}
+        families = sorted({f for lv in self._live.values() for f in lv.procs} | {4})
         deadline = time.monotonic() + timeout
         start = time.monotonic()
-        missing = {}
         while True:
             missing = {}
-            for n, names in established.items():
-                rows = {r.name: r for r in parse_protocols(self.show_protocols(n))}
+            for (n, f), names in established.items():
+                rows = {r.name: r for r in parse_protocols(self.show_protocols(n, f))}
                 bad = [f"{p} ({rows[p].state} {rows[p].info})" if p in rows else f"{p} (absent)"
                        for p in names if p not in rows or not rows[p].established]
                 if bad:
-                    missing[n] = bad
+                    missing[f"{n}/v{f}"] = bad
             if not missing:
                 break
             if time.monotonic() > deadline:
@@ -634,7 +684,7 @@ class Emulation:
         tables = None
         stable_since = time.monotonic()
         while True:
-            now = {n: self.ip_route(n) for n in self._live}
+            now = {(n, f): self.ip_route(n, f) for n in self._live for f in families}
             if now != tables:
                 tables, stable_since = now, time.monotonic()
             elif time.monotonic() - stable_since >= settle:

@@ -306,3 +306,48 @@ def test_ipip_pool_is_refused_on_stock_bird():
     view = node_view(MESH[0], MESH, pools=[Pool("10.244.0.0/16", ipip_mode="Always")])
     with pytest.raises(EmulationError, match=r'krt_tunnel = "tunl0";.*bird_ipam\.cfg line \d+'):
         emu_node(view)
+
+
+# --------------------------------------------------------------------------- IPv6
+
+
+DUAL = [NodeInfo("master", "192.168.31.201/24", "fd00:31::201/64"),
+        NodeInfo("node1", "192.168.31.202/24", "fd00:31::202/64"),
+        NodeInfo("node2", "192.168.31.203/24", "fd00:31::203/64")]
+
+
+def test_dual_stack_mesh_with_bird6(netns):
+    """bird6 with the rendered bird6*.cfg: Mesh_ sessions named with ':' -> '_', /122 blocks
+    blackholed and advertised, the remote block via the peer's IPv6 address.
+
+    How the kernel prints IPv6 routes was observed here, not documented by Calico: blackholes
+    carry ``dev lo`` (calico-semantics §9 item 4 guessed so), every route has ``metric`` and
+    ``pref medium``, ``scope link`` is not shown for IPv6, and a pod's /128 is listed before the
+    /122 blackhole that covers it, as IPv4 lists a /32 before its /26 (see the seed)."""
+    pools = [Pool("10.244.0.0/16"), Pool("fd00:10::/64")]
+    blocks = {"master": [AffineBlock("10.244.219.64/26"), AffineBlock("fd00:10::a000/122")],
+              "node1": [AffineBlock("10.244.166.128/26"), AffineBlock("fd00:10::b000/122")], "node2": []}
+    pods = {"master": [("10.244.219.65", "calia0000000001"), ("fd00:10::a001", "calia0000000001")],
+            "node1": [("10.244.166.129", "calib0000000001"), ("fd00:10::b001", "calib0000000001")], "node2": []}
+    emus = [emu_node(node_view(n, DUAL, pools=pools, blocks=blocks[n.name]), pods=pods[n.name]) for n in DUAL]
+    with Emulation(emus, ipv6=True) as emu:
+        emu.wait()
+        for n in DUAL:
+            for family, fmt in ((4, lambda ip: ip.replace(".", "_")), (6, lambda ip: ip.replace(":", "_"))):
+                r = {x.name: x for x in parse_protocols(emu.show_protocols(n.name, family)) if x.proto == "BGP"}
+                others = [m for m in DUAL if m is not n]
+                assert sorted(r) == sorted("Mesh_" + fmt(m.ip(family)) for m in others)
+                assert all(x.established for x in r.values()), (n.name, family, r)
+        six = {n.name: [ln for ln in normalize_routes(emu.ip_route(n.name, 6)).splitlines()
+                        if not ln.startswith(("fe80::/64", "fd00:31::/64"))] for n in DUAL}
+        assert six == {
+            "master": ["fd00:10::a001 dev calia0000000001 metric 1024 pref medium",
+                       "blackhole fd00:10::a000/122 dev lo proto bird metric 1024 pref medium",
+                       "fd00:10::b000/122 via fd00:31::202 dev eth0 proto bird metric 1024 pref medium"],
+            "node1": ["fd00:10::a000/122 via fd00:31::201 dev eth0 proto bird metric 1024 pref medium",
+                      "fd00:10::b001 dev calib0000000001 metric 1024 pref medium",
+                      "blackhole fd00:10::b000/122 dev lo proto bird metric 1024 pref medium"],
+            "node2": ["fd00:10::a000/122 via fd00:31::201 dev eth0 proto bird metric 1024 pref medium",
+                      "fd00:10::b000/122 via fd00:31::202 dev eth0 proto bird metric 1024 pref medium"],
+        }
+        assert "10.244.166.128/26 via 192.168.31.202 dev eth0 proto bird" in emu.ip_route("master")
