@@ -112,3 +112,69 @@ def test_dump_load_round_trip(tmp_path):
 def test_interface_prefix_is_configurable():
     c = Cluster.load(examples.seed_path(), interface_prefix="tap").allocate()
     assert c.pods[4].interface_name == "tapc88c1a5fc6d"
+
+
+FULL = """
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pool-a}
+spec: {cidr: 10.244.0.0/16, blockSize: 26, ipipMode: CrossSubnet, nodeSelector: "rack == 'r1'"}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: pool-b}
+spec: {cidr: 'fd00:10:244::/64', vxlanMode: Always, disableBGPExport: true, allowedUses: [Workload]}
+---
+apiVersion: projectcalico.org/v3
+kind: IPAMConfiguration
+metadata: {name: default}
+spec: {strictAffinity: true, maxBlocksPerHost: 5}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: rr, labels: {rack: r1, route-reflector: 'true'}}
+spec: {bgp: {ipv4Address: 10.0.0.1/24, ipv6Address: 'fd00::1/64', asNumber: 65010, routeReflectorClusterID: 244.0.0.1}}
+---
+apiVersion: projectcalico.org/v3
+kind: Node
+metadata: {name: w1, labels: {rack: r1}, annotations: {fastroute.io/uplink: bond0}}
+spec: {bgp: {ipv4Address: 10.0.0.2/24}}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec: {nodeToNodeMeshEnabled: false, asNumber: 65000, serviceClusterIPs: [{cidr: 10.96.0.0/12}], listenPort: 1790}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: to-rr}
+spec: {nodeSelector: all(), peerSelector: "route-reflector == 'true'"}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: tor}
+spec: {peerIP: '10.0.0.254:179', asNumber: 64999, node: w1, keepOriginalNextHop: true}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop}
+spec: {nodeName: w1}
+"""
+
+
+def test_full_cluster_round_trip_keeps_every_resource():
+    c = Cluster.from_resources(resources.loads(FULL)).allocate()
+    assert c.nodes[1].ipv4_ipip_tunnel_addr is not None
+    assert c.nodes[1].ipv6_vxlan_tunnel_addr is None  # pool-b does not allow Tunnel
+    assert c.pods[0].ipv4 is not None and c.pods[0].ipv6 is not None
+    back = Cluster.from_resources(resources.loads(c.dump()))
+    assert back.pools == c.pools and back.nodes == c.nodes
+    assert back.bgp_configurations == c.bgp_configurations and back.bgp_peers == c.bgp_peers
+    assert back.ipam_config == c.ipam_config
+    assert list(back.pods) == list(c.pods)
+    # Owner ids are internal (tunnel owners are numbered in the order they are met);
+    # what Calico stores must be identical.
+    assert back.to_documents() == c.to_documents()
+    assert back.allocate().to_documents() == c.to_documents()
+    na = c.node_arrays()
+    assert na.asn.tolist() == [65010, 65000] and na.rr_cluster_id == ["244.0.0.1", None]

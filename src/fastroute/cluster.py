@@ -31,14 +31,13 @@ from .errors import ResourceError, UnknownNodeError
 from .resources import (
     BGPConfiguration,
     IPAMConfig,
-    Node,
     PodRecord,
     Resources,
     dump_documents,
     load as _load_resources,
 )
 
-__all__ = ["Cluster", "Block", "Pods", "Pod", "BlockArrays", "NodeArrays", "PodArrays", "load"]
+__all__ = ["Cluster", "Block", "Pods", "Pod", "BlockArrays", "NodeArrays", "PodArrays", "load", "from_records"]
 
 
 class Block:
@@ -601,6 +600,3 @@ def from_records(nodes, pools, pods=(), **kwargs):
     res.ipam_config = kwargs.pop("ipam_config", None)
     return Cluster.from_resources(res, **kwargs)
 
-
-__all__.append("from_records")
-_ = Node  # re-exported type used in signatures

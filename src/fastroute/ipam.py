@@ -31,12 +31,14 @@ exhaust a pool: vectorised per-node ranks plus one step per block claim.
 import bisect
 import collections
 import ipaddress
+import re
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
 
 from . import gorand
-from .cluster import Block, Cluster
+from .cluster import Block
 from .errors import IPAMError
 from .resources import Selector
 
@@ -438,8 +440,6 @@ def _allocate_reference(cluster):
                 raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
             changes[kind[0]] = _addr(kind[1], value)
         if changes:
-            from dataclasses import replace
-
             st.nodes[ni] = replace(node, **changes)
     # 3. Pods in order, IPv4 then IPv6.
     for i in range(len(pods)):
@@ -564,8 +564,6 @@ def _allocate_fast(cluster):
                     open_used[ni] = 1
                     owned[ni] = 1
             if changes:
-                from dataclasses import replace
-
                 new_nodes[ni] = replace(new_nodes[ni], **changes)
         if n_pods == 0:
             continue
@@ -649,7 +647,13 @@ def release_pods(cluster, pods):
         A pod that the cluster does not have.
     """
     st = IPAMState(cluster)
-    gone = sorted({cluster.pods.index(ns, name) for ns, name in pods})
+    where = {(ns, name): i for i, (ns, name) in enumerate(zip(cluster.pods.namespace, cluster.pods.name))}
+    gone = set()
+    for ns, name in pods:
+        if (ns, name) not in where:
+            raise KeyError(f"no pod {ns}/{name} in the cluster")
+        gone.add(where[(ns, name)])
+    gone = sorted(gone)
     for i in gone:
         if st.pods.ipv4[i] >= 0:
             st.release(4, int(st.pods.ipv4[i]))
@@ -747,7 +751,7 @@ def utilization(cluster):
     return out
 
 
-_NUMBER = __import__("re").compile(r"^-?(\d+|\d{1,3}(,\d{3})*)(\.\d+)?$")
+_NUMBER = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})*)(\.\d+)?$")
 
 
 def render_table(header, rows):
@@ -794,5 +798,3 @@ def format_show(cluster, show_blocks=False):
                 rows.append(["Block", str(bcidr), _g5(bcap), _pct(bused, bcap), _pct(bcap - bused, bcap)])
     return render_table(["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE"], rows)
 
-
-_ = Cluster  # the type allocate() takes and returns

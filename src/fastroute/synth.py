@@ -22,7 +22,7 @@ import numpy as np
 
 from .cluster import Cluster, Pods
 from .errors import InvalidValueError, choice
-from .resources import BGPConfiguration, BGPPeer, IPPool, Node, encapsulation_modes, validate_pools, Source
+from .resources import BGPConfiguration, BGPPeer, IPAMConfig, Node, Source, encapsulation_modes, validate_pools
 
 __all__ = ["cluster", "pod_counts"]
 
@@ -207,8 +207,6 @@ def cluster(
     names = [n.name for n in nodes]
     ni_list = node_idx.tolist()
     pod_names = [pod_name.format(node=names[a], k=b, i=j) for j, (a, b) in enumerate(zip(ni_list, k_idx.tolist()))]
-    from .resources import IPAMConfig
-
     c = Cluster(
         nodes,
         pool_objs,
@@ -220,5 +218,3 @@ def cluster(
     c.pods = Pods([namespace] * len(pod_names), pod_names, node_idx.astype(np.int32), c.node_names)
     return c
 
-
-_ = IPPool  # documented in cluster(): pools become IPPool records
