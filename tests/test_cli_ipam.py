@@ -66,3 +66,33 @@ def test_exhausted_pool_exits_2(tmp_path, capsys):
 def test_missing_file_exits_2(tmp_path, capsys):
     assert cli.main(["ipam", str(tmp_path / "nope.yaml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_show_configuration(capsys):
+    assert cli.main(["ipam", "--show-configuration"]) == 0
+    assert capsys.readouterr().out == (
+        "+--------------------+-------+\n"
+        "|      PROPERTY      | VALUE |\n"
+        "+--------------------+-------+\n"
+        "| StrictAffinity     | false |\n"
+        "| AutoAllocateBlocks | true  |\n"
+        "| MaxBlocksPerHost   |     0 |\n"
+        "+--------------------+-------+\n"
+    )
+
+
+def test_show_borrowed(tmp_path, capsys):
+    f = tmp_path / "tiny.yaml"
+    f.write_text(
+        "apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/26, blockSize: 27}\n"
+        + "".join(f"---\napiVersion: v1\nkind: Node\nmetadata: {{name: {n}}}\n" for n in "abc")
+        + "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{n}}}\nspec: {{nodeName: {n}}}\n" for n in "abc")
+    )
+    assert cli.main(["ipam", str(f), "--show-borrowed"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "|    IP     | BORROWING-NODE |    BLOCK     | BLOCK OWNER | TYPE | ALLOCATED-TO |"
+    assert len(lines) == 5
+    ip, node, block, owner, typ, to = [c.strip() for c in lines[3].strip("|").split("|")]
+    assert (node, typ, to) == ("c", "pod", "default/pc") and owner in ("a", "b") and ip.startswith("10.0.0.")
+    assert cli.main(["ipam", "--show-borrowed"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 4  # the seed borrows nothing

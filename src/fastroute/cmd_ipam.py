@@ -13,11 +13,20 @@ def add_parser(sub):
         "Kubernetes resources; without it, the bundled seed cluster.",
     )
     p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
-    p.add_argument("--show-blocks", action="store_true", help="also list each pool's blocks")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--show-blocks", action="store_true", help="also list each pool's blocks")
+    what.add_argument("--show-borrowed", action="store_true", help="list addresses borrowed from other nodes' blocks")
+    what.add_argument("--show-configuration", action="store_true", help="show the IPAM configuration")
     return p
 
 
 def run(args):
     cluster = resolve(args.cluster)
-    print(ipam.format_show(cluster, show_blocks=args.show_blocks), end="")
+    if args.show_borrowed:
+        text = ipam.format_borrowed(cluster)
+    elif args.show_configuration:
+        text = ipam.format_configuration(cluster)
+    else:
+        text = ipam.format_show(cluster, show_blocks=args.show_blocks)
+    print(text, end="")
     return 0

@@ -49,6 +49,8 @@ __all__ = [
     "start_block",
     "utilization",
     "format_show",
+    "format_borrowed",
+    "format_configuration",
     "TUNNEL_KINDS",
 ]
 
@@ -798,3 +800,34 @@ def format_show(cluster, show_blocks=False):
                 rows.append(["Block", str(bcidr), _g5(bcap), _pct(bused, bcap), _pct(bcap - bused, bcap)])
     return render_table(["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE"], rows)
 
+
+
+def format_borrowed(cluster):
+    """The table ``calicoctl ipam show --show-borrowed`` prints: addresses used by a node
+    other than their block's owner (including blocks without affinity)."""
+    rows = []
+    for b in cluster.blocks:
+        for ordinal, o in enumerate(b.owner):
+            if o == -1:
+                continue
+            _, attrs = cluster.owner_attributes(o)
+            node = attrs.get("node")
+            if node is None or node == (b.affinity or ""):
+                continue
+            if "pod" in attrs:
+                typ, to = "pod", f"{attrs.get('namespace', '')}/{attrs['pod']}"
+            else:
+                typ, to = attrs.get("type", ""), ""
+            rows.append([str(b.address(ordinal)), node, str(b.cidr), b.affinity or "", typ, to])
+    return render_table(["IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"], rows)
+
+
+def format_configuration(cluster):
+    """The table ``calicoctl ipam show --show-configuration`` prints (values as Go's ``%#v``)."""
+    cfg = cluster.ipam_config
+    rows = [
+        ["StrictAffinity", "true" if cfg.strict_affinity else "false"],
+        ["AutoAllocateBlocks", "true" if cfg.auto_allocate_blocks else "false"],
+        ["MaxBlocksPerHost", str(cfg.max_blocks_per_host)],
+    ]
+    return render_table(["PROPERTY", "VALUE"], rows)
