@@ -19,6 +19,7 @@ _COMMANDS = [
     ("lookup", "fastroute.cmd_lookup"),
     ("ipam", "fastroute.cmd_ipam"),
     ("export", "fastroute.cmd_export"),
+    ("emulate", "fastroute.cmd_emulate"),
 ]
 
 
