@@ -352,3 +352,15 @@ def test_invalid_inputs_name_the_value():
     with pytest.raises(InvalidValueError, match=r"at peers_v6\[0\]"):
         from fastroute.birdcfg import BirdNodeView
         BirdNodeView(SEED[0], peers_v6=(BirdPeer("Mesh", "10.0.0.1", 64512),))
+
+
+def test_apply_communities_from_prefix_advertisements():
+    g = BgpGlobals(prefix_advertisements=(("10.244.0.0/16", ("65000:100", "65000:1:2")),
+                                          ("fd00:10::/64", ("65000:6",))))
+    four = lines(render_bird_cfg(node_view(SEED[0], SEED, g)))
+    i = four.index("function apply_communities ()")
+    assert four[i:i + 7] == ["function apply_communities ()", "{", "if ( net ~ 10.244.0.0/16 ) then {",
+                             "bgp_community.add((65000, 100));", "bgp_large_community.add((65000, 1, 2));", "}",
+                             "}"]
+    with pytest.raises(InvalidValueError, match=r"community value '65000' at globals\.prefix_advertisements\[0\]"):
+        BgpGlobals(prefix_advertisements=(("10.244.0.0/16", ("65000",)),))

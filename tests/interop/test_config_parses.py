@@ -32,7 +32,9 @@ PEERS = [PeerData("192.168.31.254", 65001, ttl_security=1, password="pw", keep_n
          PeerData("fd00:31::254", 65001)]
 GLOBALS = [BgpGlobals(), BgpGlobals(mesh_enabled=False, log_level="debug"),
            BgpGlobals(as_number=65000, listen_port=1790, bind_mode="NodeIP", mesh_password="s3cret",
-                      mesh_restart_time=300, log_level="none", ignored_interfaces=("eth9", "wg*"))]
+                      mesh_restart_time=300, log_level="none", ignored_interfaces=("eth9", "wg*"),
+                      prefix_advertisements=(("10.244.0.0/16", ("65000:100", "65000:1:2")),
+                                             ("fd00:10::/64", ("65000:6",))))]
 
 CASES = [(version, node, g) for version in ("3.28", "3.20") for node in NODES for g in range(len(GLOBALS))]
 
