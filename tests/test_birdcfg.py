@@ -364,3 +364,14 @@ def test_apply_communities_from_prefix_advertisements():
                              "}"]
     with pytest.raises(InvalidValueError, match=r"community value '65000' at globals\.prefix_advertisements\[0\]"):
         BgpGlobals(prefix_advertisements=(("10.244.0.0/16", ("65000",)),))
+
+
+def test_hash_router_id():
+    from fastroute.birdcfg import hash_router_id
+    # confd's own compiled test template (confd/tests/compiled_templates/mesh/hash) renders
+    # "router id 25.79.212.8;" for NODENAME=kube-master and CALICO_ROUTER_ID=hash.
+    assert hash_router_id("kube-master") == "25.79.212.8"
+    view = node_view(NodeInfo("kube-master", "10.192.0.2/16"), [], router_id="hash")
+    assert "router id 25.79.212.8;" in lines(render_bird_cfg(view))
+    # Never a router id in 224.0.0.0/3.
+    assert all(int(hash_router_id(f"node-{i}").split(".")[0]) <= 223 for i in range(300))

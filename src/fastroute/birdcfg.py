@@ -58,6 +58,7 @@ The seed cluster: 3 nodes, pool 10.244.0.0/16 with /26 blocks, full mesh.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -74,6 +75,7 @@ __all__ = [
     "BirdPeer",
     "BirdNodeView",
     "protocol_name",
+    "hash_router_id",
     "mesh_peers",
     "explicit_peer",
     "node_view",
@@ -623,6 +625,21 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
     )
 
 
+def hash_router_id(node_name):
+    """confd's ``hashToIPv4``: the first 4 bytes of sha256(node name) as an IPv4 address.
+
+    A first octet above 223 (multicast and reserved space, which BGP router ids may not
+    use) is lowered by 32, as the confd versions read for this module do; an older variant
+    without that adjustment also exists in the wild.
+
+    >>> hash_router_id("kube-master")  # confd's compiled test template mesh/hash
+    '25.79.212.8'
+    """
+    b = hashlib.sha256(node_name.encode()).digest()[:4]
+    first = b[0] - 32 if b[0] > 223 else b[0]
+    return f"{first}.{b[1]}.{b[2]}.{b[3]}"
+
+
 def node_view(
     local,
     nodes,
@@ -654,15 +671,14 @@ def node_view(
     static_routes, reject_cidrs : sequence of str
         Service advertisement CIDRs (``/staticroutes``, ``/rejectcidrs``).
     router_id : str, optional
-        ``CALICO_ROUTER_ID``; default is the node's IPv4 address.
+        ``CALICO_ROUTER_ID``: an IPv4 address, or ``"hash"`` for :func:`hash_router_id`;
+        default is the node's IPv4 address.
     calico_version : {"3.28", "3.20"}
     """
     globals = globals or BgpGlobals()
     choice(calico_version, CALICO_VERSIONS, "calico_version")
     if router_id == "hash":
-        raise InvalidValueError(
-            f"unsupported router_id {router_id!r} for node {local.name!r}: give the router id as an IPv4 address"
-        )
+        router_id = hash_router_id(local.name)
 
     def key(d):
         return f"{d.ip}-{d.port}" if d.port else d.ip
