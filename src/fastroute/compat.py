@@ -100,6 +100,8 @@ _WIDTH = {4: 32, 6: 128}
 _NETWORKS = (ipaddress.IPv4Network, ipaddress.IPv6Network)
 _ADDRESSES = (ipaddress.IPv4Address, ipaddress.IPv6Address)
 
+_NO_LENGTH = object()     # insert() got no prefixlen argument
+
 _KEY_FORMS = ("a str such as '10.0.0.0/8' or 'fe80::/64', an int (IPv4 address), "
               "4 or 16 packed bytes, a (bytes, length) tuple or an ipaddress "
               "address or network")
@@ -264,6 +266,20 @@ class PyTricia:
 
     def _best_slot(self, key):
         """Slot of the longest stored prefix covering all of `key`, or None."""
+        if type(key) is str:
+            # text the Fib's C parser takes (no host bits, plain length) skips _parse
+            fib = self._fib6 if ":" in key else self._fib4
+            if fib is not None:
+                try:
+                    if "/" not in key:
+                        return fib.lookup(key)
+                    slot = fib.get_exact(key)
+                    if slot is None:
+                        up = fib.parent(key)
+                        slot = None if up is None else up[1]
+                    return slot
+                except ValueError:
+                    pass  # host bits set, or text only _parse takes or rejects
         parsed = _parse(key)
         if parsed is None:
             return None
@@ -283,6 +299,13 @@ class PyTricia:
 
     def _exact(self, key):
         """(fib, fib key, slot or None) for the prefix exactly equal to `key`."""
+        if type(key) is str:
+            fib = self._fib6 if ":" in key else self._fib4
+            if fib is not None:
+                try:
+                    return fib, key, fib.get_exact(key)
+                except ValueError:
+                    pass
         parsed = _parse(key)
         if parsed is None:
             return None, None, None
@@ -303,12 +326,12 @@ class PyTricia:
         if self._frozen:
             raise FrozenError(f"cannot {what} {key!r}: this PyTricia is frozen; call thaw() first")
 
-    def _set(self, key, value, prefixlen=None):
+    def _set(self, key, value, prefixlen=_NO_LENGTH):
         parsed = _parse(key)
         if parsed is None:
             raise _bad_key(key, "an int key must be an IPv4 address in 0..2**32-1")
         version, addr, plen = parsed
-        if prefixlen is not None:
+        if prefixlen is not _NO_LENGTH:
             width = _WIDTH[version]
             if not isinstance(prefixlen, int) or not 0 <= prefixlen <= width:
                 raise InvalidPrefixError(
@@ -346,13 +369,12 @@ class PyTricia:
     # ------------------------------------------------------------ lookups (longest-prefix match)
 
     def __getitem__(self, key):
-        if type(key) is str:
+        t = type(key)
+        if t is str or t is int:
             try:
                 slot = self._lookup4(key)      # the short path: an IPv4 address
             except ValueError:
-                slot = self._best_slot(key)    # a prefix, IPv6, or bad text
-        elif type(key) is int and 0 <= key <= 0xFFFFFFFF:
-            slot = self._lookup4(key)
+                slot = self._best_slot(key)    # a prefix, IPv6, a bad key, an int out of range
         else:
             slot = self._best_slot(key)
         if slot is None:
@@ -361,7 +383,8 @@ class PyTricia:
 
     def get(self, key, default=None, /):
         """Value of the longest prefix covering `key`, or `default`."""
-        if type(key) is str:
+        t = type(key)
+        if t is str or t is int:
             try:
                 slot = self._lookup4(key)
             except ValueError:
@@ -378,7 +401,8 @@ class PyTricia:
         return None if slot is None else self._keys[slot]
 
     def __contains__(self, key):
-        if type(key) is str:
+        t = type(key)
+        if t is str or t is int:
             try:
                 return self._lookup4(key) is not None
             except ValueError:
@@ -446,7 +470,7 @@ class PyTricia:
         if len(args) == 2:
             key, value = args
             self._check_thawed("insert", key)
-            self[key] = value
+            PyTricia.__setitem__(self, key, value)
         elif len(args) == 3:
             key, prefixlen, value = args
             self._check_thawed("insert", key)
@@ -470,7 +494,7 @@ class PyTricia:
 
     def delete(self, key, /):
         """Remove the prefix stored exactly as `key` (KeyError if it is not)."""
-        del self[key]
+        PyTricia.__delitem__(self, key)
 
     # ------------------------------------------------------------ freezing and pickling
 
