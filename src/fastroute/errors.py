@@ -18,6 +18,8 @@ __all__ = [
     "IPAMError",
     "ConvergenceError",
     "EmulationError",
+    "SelectorError",
+    "NodeDownError",
     "choice",
 ]
 
@@ -74,6 +76,14 @@ class ConvergenceError(FastrouteError, RuntimeError):
 
 class EmulationError(FastrouteError, RuntimeError):
     """The real-BIRD emulation could not be set up, or did not reach the expected state."""
+
+
+class SelectorError(FastrouteError, ValueError):
+    """A Calico label selector that does not parse."""
+
+
+class NodeDownError(FastrouteError, RuntimeError):
+    """A question about a node whose calico-node is stopped (e.g. its ``calicoctl node status``)."""
 
 
 def choice(value, allowed, where):
