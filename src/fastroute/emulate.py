@@ -64,6 +64,7 @@ __all__ = [
     "parse_protocols",
     "normalize_routes",
     "normalize_protocols",
+    "diff_texts",
 ]
 
 _IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
@@ -325,6 +326,27 @@ def normalize_protocols(text, since="*"):
         row = f"{r.name:<8} {r.proto:<8} {r.table:<8} {r.state:<5}  {since:<10}  {r.info}"
         out.append(row.rstrip())
     return "\n".join(out) + "\n"
+
+
+def diff_texts(expected, got, fromfile="expected", tofile="got"):
+    """Unified diff between two dicts of texts (e.g. node -> ``ip route``); ``""`` when equal.
+
+    Meant for assertion messages in differential tests::
+
+        assert not (d := diff_texts(fastroute_tables, emu.snapshot()["routes"])), d
+    """
+    import difflib
+
+    out = []
+    for key in sorted(set(expected) | set(got), key=str):
+        a, b = expected.get(key), got.get(key)
+        if a == b:
+            continue
+        out += difflib.unified_diff((a or "").splitlines(), (b or "").splitlines(),
+                                    f"{fromfile}/{key}", f"{tofile}/{key}", lineterm="")
+        if a is None or b is None:
+            out.append(f"# {key}: only in {'got' if a is None else 'expected'}")
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- the harness
@@ -635,6 +657,26 @@ class Emulation:
         wanted = ("bird.cfg", "bird_aggr.cfg", "bird_ipam.cfg") if family == 4 else (
             "bird6.cfg", "bird6_aggr.cfg", "bird6_ipam.cfg")
         return [m.group(1) for f in wanted if f in files for m in re.finditer(r"^protocol bgp (\S+)", files[f], re.M)]
+
+    def snapshot(self, families=(4,)):
+        """Every node's normalised tables and protocol lists.
+
+        Returns
+        -------
+        dict
+            ``{"routes": {node: text}, "protocols": {node: text}}`` for family 4; with
+            ``families=(4, 6)`` the keys of the inner dicts are ``(node, family)``.
+        """
+        def key(n, f):
+            return n if families == (4,) else (n, f)
+
+        routes, protocols = {}, {}
+        for n, lv in self._live.items():
+            for f in families:
+                routes[key(n, f)] = normalize_routes(self.ip_route(n, f))
+                if lv.running(f):
+                    protocols[key(n, f)] = normalize_protocols(self.show_protocols(n, f))
+        return {"routes": routes, "protocols": protocols}
 
     def wait(self, established=None, timeout=90.0, settle=3.0, poll=0.25):
         """Wait until the given sessions are Established and every table stops changing.

@@ -101,3 +101,10 @@ def test_input_validation():
         EmuNode("x", "10.0.0.1/24", {"bird6.cfg": ""})
     with pytest.raises(InvalidValueError, match=r"invalid prefix 'Fr-1'"):
         Emulation([], prefix="Fr-1")
+
+
+def test_diff_texts():
+    from fastroute.emulate import diff_texts
+    assert diff_texts({"a": "x\n"}, {"a": "x\n"}) == ""
+    d = diff_texts({"a": "x\ny\n", "b": "z\n"}, {"a": "x\nw\n"})
+    assert "-y" in d and "+w" in d and "--- expected/a" in d and "# b: only in expected" in d

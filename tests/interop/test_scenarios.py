@@ -17,7 +17,7 @@ pools without encapsulation; VXLAN routes are Felix's, not BIRD's.
 import pytest
 
 from fastroute.birdcfg import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool, node_view
-from fastroute.emulate import EmuNode, Emulation, emu_node, normalize_routes, parse_protocols
+from fastroute.emulate import EmuNode, Emulation, diff_texts, emu_node, normalize_routes, parse_protocols
 from fastroute.errors import EmulationError
 
 pytestmark = pytest.mark.interop
@@ -36,7 +36,7 @@ def rows(emu, node):
 
 def assert_tables(emu, expected):
     got = {n: normalize_routes(emu.ip_route(n)) for n in expected}
-    assert got == expected
+    assert got == expected, diff_texts(expected, got, "expected", "bird")
 
 
 def assert_all_established(emu, nodes):
