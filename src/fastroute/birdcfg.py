@@ -39,6 +39,19 @@ differs in these ways (read from ``projectcalico/confd`` at release-v3.20):
 * ``listen bgp`` knows only a port (no bind address), there are no ignored
   interfaces and no ``reachableBy`` static routes.
 
+Sources and fidelity
+--------------------
+The v3.20 layout follows ``projectcalico/confd`` ``etc/calico/confd/templates``; the
+v3.28 layout follows the stored ``projectcalico/calico``
+``confd/etc/calico/confd/templates`` version that carries the v3.27-v3.28 feature set
+(``calico_export_to_bgp_peers(bool)``, per-peer ``ttl security``/``multihop``, bind
+mode, ignored interfaces, ``reachableBy`` statics), cross-checked with
+``calico-semantics.md`` §4.  Directives, their values and their order are the
+templates'; comments and blank lines are not (confd's own template tests ignore
+them too).  Not rendered: BGPFilter functions (an empty filter section is), LoadBalancer
+allow-lists on reflectors, and the per-node log level override.  Every variant is
+accepted by real ``bird -p``/``bird6 -p`` (tests/interop/test_config_parses.py).
+
 Examples
 --------
 The seed cluster: 3 nodes, pool 10.244.0.0/16 with /26 blocks, full mesh.
