@@ -28,3 +28,37 @@ def test_emulate_seed_prints_the_seeds_calico_routes_for_master(netns, capsys):
 def test_emulate_unknown_node(netns, capsys):
     assert main(["emulate", "--node", "nope"]) == 2
     assert "unknown node 'nope'" in capsys.readouterr().err
+
+
+def test_emulate_down_node_withdraws_its_block(netns, capsys):
+    # calico-node stopped cleanly on node1: master loses node1's block (Cease, no graceful
+    # restart) and keeps everything else the seed shows.
+    assert main(["emulate", "--node", "master", "--down", "node1"]) == 0
+    out = capsys.readouterr().out
+    routes = out.split("== master: ip route\n")[1].split("== master: birdc show protocols\n")[0]
+    seed = [ln for ln in calico_lines(read_data("seed_000_master_ip_route.txt")) if "192.168.31.202" not in ln]
+    assert calico_lines(routes) == seed
+    assert "Mesh_192_168_31_202 BGP      master   start" in out
+
+
+TOR_PEER = """\
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata:
+  name: tor
+spec:
+  peerIP: 192.168.31.254
+  asNumber: 65001
+"""
+
+
+def test_emulate_cluster_with_an_external_router(netns, capsys, tmp_path):
+    from fastroute.examples import seed_path
+
+    (tmp_path / "cluster.yaml").write_text(open(seed_path()).read())
+    (tmp_path / "peer.yaml").write_text(TOR_PEER)
+    assert main(["emulate", str(tmp_path), "--node", "node2"]) == 0
+    out = capsys.readouterr().out
+    assert "Global_192_168_31_254 BGP      master   up" in out
+    assert "Mesh_192_168_31_201 BGP      master   up" in out
+    assert "10.244.219.64/26 via 192.168.31.201 dev ens33 proto bird" in out
