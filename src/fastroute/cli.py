@@ -19,6 +19,8 @@ _COMMANDS = [
     ("lookup", "fastroute.cmd_lookup"),
     ("ipam", "fastroute.cmd_ipam"),
     ("export", "fastroute.cmd_export"),
+    ("bird-config", "fastroute.cmd_birdconfig"),
+    ("status", "fastroute.cmd_status"),
     ("emulate", "fastroute.cmd_emulate"),
 ]
 
