@@ -113,6 +113,34 @@ def test_get_and_default(calico):
         empty.get()
 
 
+@pytest.mark.parametrize("table", ["empty", "ipv6 only", "ipv4 only"])
+def test_a_family_without_prefixes_matches_nothing_but_still_checks_keys(table):
+    pyt = PyTricia(128)
+    if table == "ipv6 only":
+        pyt["::/0"] = "v6 default"
+    elif table == "ipv4 only":
+        pyt["0.0.0.0/0"] = "v4 default"
+    v4_keys = ["10.0.0.1", "10.0.0.0/8", 0x0A000001, b"\x0a\x00\x00\x01",
+               ipaddress.IPv4Network("10.0.0.0/8")]
+    v6_keys = ["2001:db8::1", "2001:db8::/32", ipaddress.IPv6Address("2001:db8::1")]
+    absent = {"empty": v4_keys + v6_keys, "ipv6 only": v4_keys, "ipv4 only": v6_keys}[table]
+    for key in absent:
+        with pytest.raises(KeyError, match=quoted(key)):
+            pyt[key]
+        assert pyt.get(key, "none") == "none"
+        assert pyt.get_key(key) is None
+        assert key not in pyt
+        assert not pyt.has_key(key)
+        with pytest.raises(KeyError, match=quoted(key)):
+            pyt.children(key)
+    for bad in ["apple", "10.0.0.256", "2001:db8:::1", "1.2.3/24"]:
+        for call in (lambda: pyt[bad], lambda: bad in pyt, lambda: pyt.get(bad),
+                     lambda: pyt.has_key(bad), lambda: pyt.delete(bad)):
+            with pytest.raises(ValueError, match=quoted(bad)):
+                call()
+    assert len(pyt) == len(pyt.keys()) == len(list(pyt)) == (0 if table == "empty" else 1)
+
+
 def test_get_key_returns_the_matched_prefix(calico):
     assert calico.get_key("10.244.166.129") == "10.244.166.128/26"
     assert calico.get_key("10.244.166.130") == "10.244.166.130/32"

@@ -233,11 +233,10 @@ class PyTricia:
         self._prefixbits = bits
         self._family = fam
         self._raw = bool(raw_output)
-        self._fib4 = Fib(4)
-        self._fib6 = None           # created by the first IPv6 insert
-        self._lookup4 = self._fib4.lookup
-        self._lookup6 = _no_ipv6_table
-        self._get_exact4 = self._fib4.get_exact
+        # a Fib has a fixed cost (about 0.3 MiB resident): each family's is
+        # created by its first insert; until then its short paths go to _parse
+        self._fib4 = self._fib6 = None
+        self._lookup4 = self._lookup6 = self._get_exact4 = _no_table
         self._values = []           # slot id -> value
         self._keys = []             # slot id -> key as returned (None: free slot)
         self._free = []             # free slot ids
@@ -343,8 +342,11 @@ class PyTricia:
             plen = int(prefixlen)
         fib = self._fib(version)
         if fib is None:
-            fib = self._fib6 = Fib(6)
-            self._lookup6 = fib.lookup
+            fib = Fib(version)
+            if version == 4:
+                self._fib4, self._lookup4, self._get_exact4 = fib, fib.lookup, fib.get_exact
+            else:
+                self._fib6, self._lookup6 = fib, fib.lookup
         fkey = (addr & _MASK[version][plen], plen)
         slot = fib.get_exact(fkey)
         if slot is None:
@@ -354,15 +356,15 @@ class PyTricia:
 
     def _ordered_slots(self):
         """Slot ids in pytricia's trie order."""
-        slots4 = self._fib4.to_arrays()[2].tolist() if len(self._fib4) else []
-        fib6 = self._fib6
+        fib4, fib6 = self._fib4, self._fib6
+        slots4 = fib4.to_arrays()[2].tolist() if fib4 is not None and len(fib4) else []
         if fib6 is None or not len(fib6):
             return slots4
         nets6, lens6, vals6 = fib6.to_arrays()
         if not slots4:
             return vals6.tolist()
         # both families: pytricia's single trie compares IPv4 bits left-aligned
-        nets4, lens4, _ = self._fib4.to_arrays()
+        nets4, lens4, _ = fib4.to_arrays()
         rows = [(n << 96, length, 0, s)
                 for n, length, s in zip(nets4.tolist(), lens4.tolist(), slots4)]
         rows += [((hi << 64) | lo, length, 1, s)
@@ -458,7 +460,9 @@ class PyTricia:
         return _iterate(keys, [(slot, keys[slot]) for slot in self._ordered_slots()])
 
     def __len__(self):
-        n = len(self._fib4)
+        n = 0
+        if self._fib4 is not None:
+            n += len(self._fib4)
         if self._fib6 is not None:
             n += len(self._fib6)
         return n
@@ -543,8 +547,9 @@ class PyTricia:
         self._frozen = True
 
 
-def _no_ipv6_table(key):
-    # sends IPv6 text to the general path, which checks it and finds no table
+def _no_table(key):
+    # stands in for a family's Fib until its first insert: sends the key to
+    # the general path, which checks it and finds no table
     raise ValueError(key)
 
 
