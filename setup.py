@@ -50,7 +50,7 @@ def ext(name):
     )
 
 
-KERNELS = ["_addr", "_lpm"]
+KERNELS = ["_addr", "_lpm", "_routing"]
 
 setup(
     ext_modules=cythonize(

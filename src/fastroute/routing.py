@@ -288,7 +288,8 @@ class Propagation:
     best_session: np.ndarray     # int32 session row the best path came in on (-1 local/none)
     reason: np.ndarray           # uint8 Reason
     n_paths: np.ndarray          # int32 candidates held (Adj-RIB-In + local)
-    ecmp: dict = field(default_factory=dict)   # (speaker, class) -> sorted next hops when > 1
+    ecmp_count: np.ndarray = None  # int32: other next hops ECMP merges with the best's
+    ecmp: dict = field(default_factory=dict)   # (speaker, class) -> sorted next hops when > 1 (reference)
     paths: dict = field(default_factory=dict)  # (speaker, class) -> list of Path (reference only)
 
     def class_of(self, node):
@@ -320,7 +321,7 @@ def path_key(speakers, graph, holder, p, ip_rank=None):
     if ip_rank is None:
         ip_rank = speakers.ip_rank()
     if p.session < 0:
-        return (-p.pref, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        return (-p.pref, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1)
     s = p.session
     lp = DEFAULT_LOCAL_PREF if p.local_pref is None else p.local_pref
     med = 0 if p.med is None else p.med
@@ -336,6 +337,9 @@ def path_key(speakers, graph, holder, p, ip_rank=None):
         rid,
         len(p.cluster_list),
         int(ip_rank[graph.remote[s]]),
+        # BIRD keeps the older of two equal routes; fastroute has no arrival
+        # order, so the lower next-hop address stands in for it
+        int(ip_rank[p.next_hop]) if p.next_hop >= 0 else -1,
     )
 
 
@@ -350,7 +354,7 @@ def decide(keys):
     if len(keys) == 1:
         return best, Reason.ONLY
     a, b = keys[order[0]], keys[order[1]]
-    for step, (x, y) in enumerate(zip(a, b)):
+    for step, (x, y) in enumerate(zip(a[:10], b[:10])):
         if x != y:
             return best, _KEY_REASONS[step]
     return best, Reason.EQUAL
@@ -424,21 +428,20 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
     while work:
         h = work.pop()
         held = list(rib.get(h, {}).values())
-        if not held:
-            continue
-        if speakers.external[h]:
+        best = None
+        if held:
             keys = [path_key(speakers, graph, h, p, ip_rank) for p in held]
-            held = [held[decide(keys)[0]]]
+            best = held[decide(keys)[0]]
         for s in rows_of[h]:
+            # with ADD-PATH every path is offered; without it only the best one,
+            # and nothing when the best one is refused (BIRD 1.6 has no fallback)
             offer = {}
-            for p in held:
+            for p in (held if graph.add_paths[s] else ([best] if best is not None else [])):
                 out = _export(speakers, graph, h, p, s)
                 if out is None:
                     continue
                 pid = p.chain if graph.add_paths[s] else ()
                 offer[pid] = out
-            if not graph.add_paths[s] and len(offer) > 1:
-                raise AssertionError("best-only export offered several paths")
             if sent.get(s, {}) == offer:
                 continue
             sent[s] = offer
@@ -474,6 +477,7 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000):
         best_session=np.full((n, k), -1, np.int32),
         reason=np.zeros((n, k), np.uint8),
         n_paths=np.zeros((n, k), np.int32),
+        ecmp_count=np.zeros((n, k), np.int32),
     )
     for c, o in enumerate(classes):
         rib = _propagate_class(speakers, graph, rev, rows_of, int(o), ip_rank, max_events)
@@ -490,6 +494,7 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000):
             hops = sorted({held[i].next_hop for i in range(len(held)) if mergeable(keys[i], keys[b])})
             if len(hops) > 1:
                 res.ecmp[(h, c)] = hops
+            res.ecmp_count[h, c] = len(hops) - 1
             res.paths[(h, c)] = [held[i] for i in sorted(range(len(held)), key=keys.__getitem__)]
     return res
 
