@@ -179,27 +179,26 @@ def test_ipv6_lookups():
 # ---------------------------------------------------------------- key forms
 
 
-KEY_FORMS_V4 = [
-    "10.244.166.128/26",
-    ("10.244.166.128", 26),                              # insert(network, prefixlen, value)
-    ipaddress.IPv4Network("10.244.166.128/26"),
-    (bytes([10, 244, 166, 128]), 26),
-    (ipaddress.IPv4Address("10.244.166.128"), 26),
-    (bytes([10, 244, 166, 128]), 26, "tuple"),           # a (bytes, length) tuple key
-]
+INSERT_FORMS = {
+    "setitem text": lambda t: t.__setitem__("10.244.166.128/26", "v"),
+    "insert text": lambda t: t.insert("10.244.166.128/26", "v"),
+    "insert text, length": lambda t: t.insert("10.244.166.128", 26, "v"),
+    "insert network": lambda t: t.insert(ipaddress.IPv4Network("10.244.166.128/26"), "v"),
+    "insert address, length": lambda t: t.insert(ipaddress.IPv4Address("10.244.166.128"), 26, "v"),
+    "insert int, length": lambda t: t.insert(0x0AF4A680, 26, "v"),
+    "insert bytes, length": lambda t: t.insert(bytes([10, 244, 166, 128]), 26, "v"),
+    "setitem (bytes, length)": lambda t: t.__setitem__((bytes([10, 244, 166, 128]), 26), "v"),
+}
 
 
-@pytest.mark.parametrize("form", KEY_FORMS_V4, ids=repr)
+@pytest.mark.parametrize("form", INSERT_FORMS)
 def test_every_prefix_form_inserts_the_same_prefix(form):
-    pyt = PyTricia()
-    if isinstance(form, tuple) and len(form) == 3:
-        pyt[form[:2]] = "v"
-    elif isinstance(form, tuple):
-        pyt.insert(form[0], form[1], "v")
-    else:
-        pyt.insert(form, "v")
-    assert pyt.keys() == ["10.244.166.128/26"]
-    assert pyt.has_key("10.244.166.128/26")
+    ours, ref = PyTricia(), pytricia.PyTricia()
+    INSERT_FORMS[form](ours)
+    INSERT_FORMS[form](ref)
+    assert ours.keys() == ref.keys() == ["10.244.166.128/26"]
+    assert ours.has_key("10.244.166.128/26")
+    assert ours["10.244.166.129"] == "v"
 
 
 @pytest.mark.parametrize("addr", [
@@ -624,6 +623,15 @@ def _text(version, addr, plen=None):
     return t if plen is None else f"{t}/{plen}"
 
 
+def _plen(key):
+    if isinstance(key, str):
+        net, _, plen = key.partition("/")
+        return int(plen) if plen else (128 if ":" in net else 32)
+    if isinstance(key, tuple):
+        return key[1]
+    return key.prefixlen
+
+
 def _prefix_keys(version, bases=None):
     """A prefix key in the forms pytricia takes (text, network, raw tuple), host bits sometimes set."""
     width = 32 if version == 4 else 128
@@ -759,15 +767,6 @@ def test_mixed_family_keys_come_in_pytricia_order(v4, v6):
     assert ours.keys() == ref.keys()
     # (children and lookups differ on purpose: pytricia lets the families match each other)
     assert all(ours.has_key(key) for key in ref.keys())
-
-
-def _plen(key):
-    if isinstance(key, str):
-        net, _, plen = key.partition("/")
-        return int(plen) if plen else (128 if ":" in net else 32)
-    if isinstance(key, tuple):
-        return key[1]
-    return key.prefixlen
 
 
 @settings(max_examples=100)
