@@ -773,27 +773,30 @@ def _build_sessions(topo, version):
         by_pair.setdefault((r["local_ip"], r["remote_ip"]), []).append(k)
     peer_row = np.full(len(rows), -1, dtype=np.int32)
     established = np.zeros(len(rows), dtype=bool)
+
+    def compatible(r, s):
+        a, b = r["local"], s["local"]
+        if (a < n and down[a]) or (b < n and down[b]):
+            return False
+        if r["remote_as"] != s["local_as"] or s["remote_as"] != r["local_as"]:
+            return False
+        if (r["passive"] and s["passive"]) or r["password"] != s["password"]:
+            return False
+        # Each end connects to the other's listen port; a node listens on its own port.
+        if b < n and r["remote_port"] != listen_port(b):
+            return False
+        if a < n and s["remote_port"] != listen_port(a):
+            return False
+        return True
+
     for k, r in enumerate(rows):
         back = by_pair.get((r["remote_ip"], r["local_ip"]), [])
         if not back:
             continue
-        s = rows[back[0]]
-        peer_row[k] = back[0]
-        a, b = r["local"], s["local"]
-        if (a < n and down[a]) or (b < n and down[b]):
-            continue
-        if r["remote_as"] != s["local_as"] or s["remote_as"] != r["local_as"]:
-            continue
-        if r["passive"] and s["passive"]:
-            continue
-        if r["password"] != s["password"]:
-            continue
-        # Each end connects to the other's listen port; a node listens on its own port.
-        if b < n and r["remote_port"] != listen_port(b):
-            continue
-        if a < n and s["remote_port"] != listen_port(a):
-            continue
-        established[k] = True
+        # Two protocols toward one address (e.g. ports differ): pair with the one that works.
+        ok = [b for b in back if compatible(r, rows[b])]
+        peer_row[k] = ok[0] if ok else back[0]
+        established[k] = bool(ok)
     # Both ends must agree (the check above is symmetric, but pairing may not be).
     for k in range(len(rows)):
         if established[k] and not established[peer_row[k]]:
