@@ -900,6 +900,7 @@ cdef class LpmTable:
         self._delete(hi, lo, plen)
         return v
 
+    @cython.always_allow_keywords(False)
     def lookup(self, addr):
         """Longest-prefix match: the value of the most specific prefix covering
         `addr`, or None."""

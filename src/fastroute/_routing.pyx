@@ -577,6 +577,70 @@ cdef void ws_free(ws_t* w) noexcept nogil:
     free(w.offer)
 
 
+cdef int32_t* _qsort_key = NULL
+
+cdef extern from "stdlib.h":
+    void qsort(void* base, size_t n, size_t size, int (*cmp)(const void*, const void*) noexcept nogil) nogil
+
+cdef int _cmp_by_key(const void* x, const void* y) noexcept nogil:
+    cdef int32_t a = _qsort_key[(<const int32_t*>x)[0]]
+    cdef int32_t b = _qsort_key[(<const int32_t*>y)[0]]
+    return (a > b) - (a < b)
+
+
+def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n_sp):
+    """Rows grouped by local speaker and sorted by remote within each group
+    (``row_start``, ``row_order``), and each row's reverse row (-1 if none).
+    Linear apart from sorting groups that are not already in order."""
+    global _qsort_key
+    cdef Py_ssize_t n = local.shape[0], i, j, a, b, lo, hi, mid
+    start_a = np.zeros(n_sp + 1, np.int64)
+    order_a = np.empty(n, np.int32)
+    rev_a = np.full(n, -1, np.int64)
+    cdef int64_t[::1] start = start_a
+    cdef int32_t[::1] order = order_a
+    cdef int64_t[::1] rev = rev_a
+    cdef int64_t* fill
+    cdef bint sorted_ok
+    for i in range(n):
+        if local[i] < 0 or local[i] >= n_sp or remote[i] < 0 or remote[i] >= n_sp:
+            raise ValueError(f"session row {i} names a speaker outside 0..{n_sp - 1}")
+    with nogil:
+        for i in range(n):
+            start[local[i] + 1] += 1
+        for i in range(n_sp):
+            start[i + 1] += start[i]
+        fill = <int64_t*>malloc((n_sp + 1) * sizeof(int64_t))
+        for i in range(n_sp):
+            fill[i] = start[i]
+        for i in range(n):
+            order[fill[local[i]]] = <int32_t>i
+            fill[local[i]] += 1
+        free(fill)
+        _qsort_key = <int32_t*>&remote[0] if n else NULL
+        for a in range(n_sp):
+            sorted_ok = True
+            for j in range(start[a] + 1, start[a + 1]):
+                if remote[order[j]] < remote[order[j - 1]]:
+                    sorted_ok = False
+                    break
+            if not sorted_ok:
+                qsort(&order[start[a]], start[a + 1] - start[a], sizeof(int32_t), _cmp_by_key)
+        for i in range(n):
+            b = remote[i]
+            lo = start[b]
+            hi = start[b + 1]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if remote[order[mid]] < local[i]:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo < start[b + 1] and remote[order[lo]] == local[i]:
+                rev[i] = order[lo]
+    return start_a, order_a, rev_a
+
+
 def _addr_words(ips, subnets):
     n = len(ips)
     ip_hi = np.zeros(n, np.uint64)
@@ -614,16 +678,18 @@ def propagate_fast(speakers, graph, const int32_t[::1] classes, int n_threads=2,
     cdef int64_t n_cls = classes.shape[0]
     local = np.ascontiguousarray(graph.local, np.int32)
     remote = np.ascontiguousarray(graph.remote, np.int32)
-    rev = np.ascontiguousarray(graph.reverse(), np.int32) if n_rows else np.zeros(0, np.int32)
+    start64, order, rev64 = session_index(local, remote, n_sp)
+    if n_rows and (rev64 < 0).any():
+        i = int(np.flatnonzero(rev64 < 0)[0])
+        raise ValueError(f"session {local[i]}->{remote[i]} has no reverse direction")
+    rev = rev64.astype(np.int32)
+    start = start64.astype(np.int32)
     rr = np.ascontiguousarray(graph.rr_client, np.uint8)
     cid = np.ascontiguousarray(graph.cluster_id, np.uint32)
     ebgp = np.ascontiguousarray(graph.ebgp, np.uint8)
     keep = np.ascontiguousarray(graph.keep_next_hop, np.uint8)
     allow = np.ascontiguousarray(graph.allow_local_as, np.int32)
     addp = np.ascontiguousarray(graph.add_paths, np.uint8)
-    order = np.argsort(local, kind="stable").astype(np.int32)
-    start = np.zeros(n_sp + 1, np.int32)
-    np.cumsum(np.bincount(local, minlength=n_sp), out=start[1:])
     external = np.asarray(speakers.external, bool)
     exp_ = external.copy()
     if n_rows:

@@ -134,11 +134,15 @@ class SessionGraph:
 
     def reverse(self):
         """Index of each row's reverse row."""
-        key = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(self.local, self.remote))}
-        try:
-            return np.array([key[(int(b), int(a))] for a, b in zip(self.local, self.remote)], dtype=np.int64)
-        except KeyError as e:
-            raise FastrouteError(f"session {e.args[0][1]}->{e.args[0][0]} has no reverse direction") from None
+        from ._routing import session_index
+        n_sp = int(max(self.local.max(initial=-1), self.remote.max(initial=-1))) + 1
+        _, _, rev = session_index(np.ascontiguousarray(self.local, np.int32),
+                                  np.ascontiguousarray(self.remote, np.int32), n_sp)
+        if (rev < 0).any():
+            i = int(np.flatnonzero(rev < 0)[0])
+            raise FastrouteError(
+                f"session {int(self.local[i])}->{int(self.remote[i])} has no reverse direction")
+        return rev
 
     @classmethod
     def build(cls, rows):
