@@ -389,6 +389,12 @@ class Emulation:
     ipv6 : bool
         Also start ``bird6`` with ``bird6.cfg`` on every node (calico-node always runs
         both daemons; v4-only scenarios leave bird6 out to save time).
+    fast_retry : bool
+        Shorten BIRD's retry timers in the ``bgp_template`` of every node --
+        ``connect retry time 5`` -> ``1`` and ``error wait time 5,30`` -> ``1,2`` -- so
+        collided sessions between two active ends come up in seconds.  Only how long
+        convergence takes changes, not which sessions come up or which routes win; the
+        default keeps the rendered configuration untouched.
     stagger : float
         Seconds between two BIRD starts (the configuration itself is never changed).
         Where both ends of a session are active (Node_ and Global_ peers), BIRD 1.6
@@ -415,6 +421,7 @@ class Emulation:
     workdir: str | None = None
     stagger: float = 0.3
     ipv6: bool = False
+    fast_retry: bool = False
     _live: dict = field(default_factory=dict, init=False, repr=False)
     _fabric: str | None = field(default=None, init=False, repr=False)
     _dir: str | None = field(default=None, init=False, repr=False)
@@ -488,6 +495,9 @@ class Emulation:
                 # `ip route add` defaults to protocol boot, which is what Felix uses.
                 _run(ipn + ["route", "add", f"{pod.ip}/{plen}", "dev", pod.iface, "scope", "link"])
             for fname, text in node.files.items():
+                if self.fast_retry:
+                    text = text.replace("  connect retry time 5;", "  connect retry time 1;")
+                    text = text.replace("  error wait time 5,30;", "  error wait time 1,2;")
                 with open(os.path.join(d, fname), "w") as f:
                     f.write(text)
         for k, name in enumerate(self._live):

@@ -156,7 +156,9 @@ def _rr_emulation(rrs, peers_of):
         pods = [(CLIENT_BLOCK[n.name].replace(".0/26", ".1"), f"cali{n.name}pod00")] if blocks else []
         view = node_view(n, nodes, NO_MESH, pools=POOLS, blocks=blocks, node_peers=peers_of(n))
         emus.append(emu_node(view, pods=pods))
-    return Emulation(emus)
+    # Reflector sessions are Node_ peers, active at both ends: shorten BIRD's retry timers
+    # (harness option, documented in Emulation) so collided openings recover in seconds.
+    return Emulation(emus, fast_retry=True)
 
 
 def _peer(node):
