@@ -96,7 +96,9 @@ def test_export_documents_as_calico_stores_them():
     assert wep["metadata"]["name"] == "master-k8s-echo--deployment--598f49cc44--td2lf-eth0"
     node = next(d for d in docs if d["kind"] == "Node" and d["metadata"]["name"] == "master")
     assert node["spec"]["bgp"]["ipv4Address"] == "192.168.31.201/24"
-    assert node["metadata"]["annotations"] == {"fastroute.io/uplink": "ens33"}
+    assert node["metadata"]["annotations"]["fastroute.io/uplink"] == "ens33"
+    assert node["metadata"]["annotations"]["fastroute.io/host-routes"].splitlines()[0] == (
+        "default via 192.168.31.1 dev ens33 proto static metric 100")
 
 
 def test_dump_load_round_trip(tmp_path):

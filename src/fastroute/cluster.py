@@ -568,6 +568,7 @@ def _merge_nodes(nodes):
             ipv4_ipip_tunnel_addr=calico.ipv4_ipip_tunnel_addr or k8s.ipv4_ipip_tunnel_addr,
             ipv4_vxlan_tunnel_addr=calico.ipv4_vxlan_tunnel_addr or k8s.ipv4_vxlan_tunnel_addr,
             ipv6_vxlan_tunnel_addr=calico.ipv6_vxlan_tunnel_addr or k8s.ipv6_vxlan_tunnel_addr,
+            host_routes=calico.host_routes or k8s.host_routes,
         )
         apis[n.name].add(api)
     return list(out.values())

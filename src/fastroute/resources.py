@@ -336,6 +336,7 @@ class Node:
     ipv4_ipip_tunnel_addr: object = None
     ipv4_vxlan_tunnel_addr: object = None
     ipv6_vxlan_tunnel_addr: object = None
+    host_routes: object = None  # the host's own routes as `ip route` prints them (annotation)
     source: Source = field(default=Source(), compare=False, repr=False)
 
     def to_doc(self):
@@ -359,8 +360,13 @@ class Node:
             spec["ipv6VXLANTunnelAddr"] = str(self.ipv6_vxlan_tunnel_addr)
         spec["orchRefs"] = [{"nodeName": self.name, "orchestrator": "k8s"}]
         meta = {"name": self.name}
+        ann = {}
         if self.uplink != "eth0":
-            meta["annotations"] = {"fastroute.io/uplink": self.uplink}
+            ann["fastroute.io/uplink"] = self.uplink
+        if self.host_routes:
+            ann[HOST_ROUTES] = self.host_routes
+        if ann:
+            meta["annotations"] = ann
         if self.labels:
             meta["labels"] = dict(self.labels)
         return {"apiVersion": "projectcalico.org/v3", "kind": "Node", "metadata": meta, "spec": spec}
@@ -744,8 +750,36 @@ def _parse_calico_node(doc, src):
         ipv4_ipip_tunnel_addr=_opt_addr(bgp.get("ipv4IPIPTunnelAddr"), src, "spec.bgp.ipv4IPIPTunnelAddr", 4),
         ipv4_vxlan_tunnel_addr=_opt_addr(spec.get("ipv4VXLANTunnelAddr"), src, "spec.ipv4VXLANTunnelAddr", 4),
         ipv6_vxlan_tunnel_addr=_opt_addr(spec.get("ipv6VXLANTunnelAddr"), src, "spec.ipv6VXLANTunnelAddr", 6),
+        host_routes=_host_routes(ann, src),
         source=src,
     )
+
+
+HOST_ROUTES = "fastroute.io/host-routes"
+
+
+def _host_routes(ann, src):
+    """The node's own routes (`ip route` text), checked line by line."""
+    text = ann.get(HOST_ROUTES)
+    if text is None:
+        return None
+    path = f"metadata.annotations['{HOST_ROUTES}']"
+    if not isinstance(text, str):
+        _fail(src, path, f"expected `ip route` text, got {text!r}")
+    from .emulate import parse_ip_route
+    from .errors import FastrouteError
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            r = parse_ip_route(line)[0]
+            if r.dst != "default":
+                ipaddress.ip_network(r.dst, strict=True)
+            if r.via:
+                ipaddress.ip_address(r.via)
+        except (FastrouteError, ValueError) as e:
+            _fail(src, path, f"line {n} {line.strip()!r} is not a route: {e}")
+    return text
 
 
 def _opt_addr(value, src, path, version):
@@ -803,6 +837,7 @@ def _parse_k8s_node(doc, src):
         ipv6_vxlan_tunnel_addr=_opt_addr(
             ann.get("projectcalico.org/IPv6VXLANTunnelAddr"), src, "metadata.annotations['projectcalico.org/IPv6VXLANTunnelAddr']", 6
         ),
+        host_routes=_host_routes(ann, src),
         source=src,
     )
 

@@ -1,0 +1,350 @@
+"""Every node's kernel routing table, as Calico's BIRD and Felix program it.
+
+:func:`compute` runs the whole pipeline for a cluster (topology, propagation,
+kernel programming) and returns :class:`RouteTables`.  Per node, the table holds
+
+* Felix's workload routes: ``<pod ip> dev caliXXXXXXXXXXX scope link``;
+* BIRD's static blackhole for each affine block: ``blackhole <block> proto bird``
+  (Felix's ``proto 80`` blackhole in VXLAN pools);
+* the best BGP path of every route class, rendered per pool mode:
+  ``via <node> dev <uplink> proto bird`` (no encapsulation, or CrossSubnet
+  within the subnet), ``via <node> dev tunl0 proto bird onlink`` (IPIP);
+* Felix's VXLAN routes, which come from IPAM, not BGP:
+  ``<block> via <vtep> dev vxlan.calico onlink`` (CrossSubnet within the subnet:
+  ``via <node> dev <uplink> proto 80 onlink``), and /32s for borrowed addresses;
+* with ``include_host``, the host's own routes (the node's
+  ``fastroute.io/host-routes`` annotation, else its connected subnet).
+
+Routes are listed in the kernel's order (``ip route``): by destination
+address, and for one address the longer prefix first.
+"""
+
+import ipaddress
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import network as _network
+from .errors import FastrouteError, choice
+from .fib import Fib
+from .routing import KIND_BLOCK, KIND_POD, propagate, propagate_reference
+
+__all__ = ["KernelRoute", "RouteTables", "compute", "format_routes"]
+
+
+@dataclass(frozen=True)
+class KernelRoute:
+    """One route of a node's main table.
+
+    ``via`` is a gateway address (str) or None; ``nexthops`` holds
+    ``(via, dev)`` pairs of a multipath route (then ``via``/``dev`` are None).
+    """
+
+    dst: str                        # "10.244.0.0/26", a host route without "/32", or "default"
+    type: str = "unicast"           # unicast | blackhole
+    via: str | None = None
+    dev: str | None = None
+    proto: str | None = None        # None: boot (hidden by ip route)
+    scope: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    onlink: bool = False
+    nexthops: tuple = ()
+    origin: str = ""                # felix | bird | host: who programs it
+
+    def text(self):
+        """The line ``ip route`` prints for this route."""
+        parts = [] if self.type == "unicast" else [self.type]
+        parts.append(self.dst)
+        if self.via:
+            parts += ["via", self.via]
+        if self.dev:
+            parts += ["dev", self.dev]
+        if self.proto:
+            parts += ["proto", self.proto]
+        if self.scope:
+            parts += ["scope", self.scope]
+        if self.src:
+            parts += ["src", self.src]
+        if self.metric is not None:
+            parts += ["metric", str(self.metric)]
+        if self.onlink:
+            parts.append("onlink")
+        line = " ".join(parts)
+        for via, dev in self.nexthops:
+            line += f"\n\tnexthop via {via} dev {dev} weight 1"
+        return line
+
+    def to_json(self):
+        return {
+            "dst": self.dst, "type": self.type, "dev": self.dev, "via": self.via,
+            "proto": self.proto or "boot", "scope": self.scope or ("link" if self.scope else "global"),
+            "onlink": self.onlink, "src": self.src, "metric": self.metric,
+            "nexthops": [{"via": v, "dev": d} for v, d in self.nexthops], "origin": self.origin,
+        }
+
+
+def _dst_text(net, plen, version):
+    width = 32 if version == 4 else 128
+    addr = ipaddress.ip_address(net) if version == 4 else ipaddress.IPv6Address(net)
+    if plen == 0:
+        return "default"
+    return str(addr) if plen == width else f"{addr}/{plen}"
+
+
+def _sort_key(r, version):
+    if r.dst == "default":
+        return (0, 0, 0)
+    net = ipaddress.ip_network(r.dst, strict=False)
+    return (int(net.network_address), -net.prefixlen, 0 if r.type == "unicast" else 1)
+
+
+def format_routes(routes):
+    """``ip route`` text of a list of routes (already in kernel order)."""
+    return "".join(r.text() + "\n" for r in routes)
+
+
+def _host_routes(node, version):
+    """The host's own routes: the annotation when given, else the connected subnet."""
+    from .emulate import parse_ip_route
+    text = getattr(node, "host_routes", None)
+    out = []
+    if text:
+        for r in parse_ip_route(text):
+            fam = 6 if ":" in (r.dst + (r.via or "")) else 4
+            if fam != version:
+                continue
+            out.append(KernelRoute(r.dst, r.type, r.via, r.dev, r.proto, r.scope, r.src, r.metric,
+                                   r.onlink, origin="host"))
+        return out
+    iface = node.ipv4 if version == 4 else node.ipv6
+    if iface is not None and iface.network.prefixlen < iface.max_prefixlen:
+        out.append(KernelRoute(str(iface.network), dev=node.uplink, proto="kernel", scope="link",
+                               src=str(iface.ip), origin="host"))
+    return out
+
+
+class RouteTables:
+    """Every node's routing table for one IP version, computed once, rendered on demand.
+
+    Attributes
+    ----------
+    network : network.Network
+    propagation : routing.Propagation
+    """
+
+    def __init__(self, net, prop, up=None):
+        self.network = net
+        self.propagation = prop
+        self.cluster = net.cluster
+        self.version = net.version
+        self._up = up               # tables with every node up, for down nodes' own view
+        self._ecmp_cache = {}
+        o = net.origins
+        self._class_of_node = {int(n): c for c, n in enumerate(prop.classes)}
+        # prefixes of each class, in originations order
+        self._class_prefixes = {}
+        for i in range(o.n):
+            if o.origin[i] >= 0:
+                self._class_prefixes.setdefault(int(o.origin[i]), []).append(i)
+
+    # ------------------------------------------------------------------ per node
+
+    def node_index(self, node):
+        return self.cluster.node_index(node) if isinstance(node, str) else int(node)
+
+    def routes(self, node, include_host=False):
+        """The node's kernel routes, in ``ip route`` order.
+
+        Parameters
+        ----------
+        node : str or int
+        include_host : bool
+            Add the host's own routes (default route, connected subnet, ...).
+
+        Returns
+        -------
+        list of KernelRoute
+        """
+        v = self.node_index(node)
+        if self.cluster.node_names[v] in self.network.down and self._up is not None:
+            # BIRD's kernel protocol runs with `persist`: a stopped node keeps its routes
+            return self._up.routes(v, include_host)
+        out = self._felix_local(v) + self._bird_static(v) + self._bgp_routes(v) + self._felix_vxlan(v)
+        if include_host:
+            out += _host_routes(self.cluster.nodes[v], self.version)
+        out.sort(key=lambda r: _sort_key(r, self.version))
+        return out
+
+    def text(self, node, include_host=False):
+        return format_routes(self.routes(node, include_host))
+
+    def fib(self, node, include_host=False):
+        """The node's table as a :class:`Fib`; values index :meth:`routes`."""
+        routes = self.routes(node, include_host)
+        fib = Fib(self.version)
+        width = 32 if self.version == 4 else 128
+        for i, r in enumerate(routes):
+            dst = ("0.0.0.0/0" if self.version == 4 else "::/0") if r.dst == "default" else r.dst
+            if "/" not in dst:
+                dst = f"{dst}/{width}"
+            if dst not in fib:       # the first of equal prefixes is the one in use
+                fib[dst] = i
+        return fib, routes
+
+    def lookup(self, node, addr, include_host=True):
+        """The route `node`'s kernel uses for `addr`, or None."""
+        fib, routes = self.fib(node, include_host)
+        i = fib.lookup(addr)
+        return None if i is None else routes[i]
+
+    # ------------------------------------------------------------------ pieces
+
+    def _pool(self, i):
+        pi = int(self.network.origins.pool[i])
+        return self.cluster.pools[pi] if pi >= 0 else None
+
+    def _felix_local(self, v):
+        o = self.network.origins
+        pods = self.cluster.pods
+        out = []
+        for i in np.flatnonzero((o.kind == KIND_POD) & (o.owner == v)):
+            p = int(o.pod[i])
+            out.append(KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version),
+                                   dev=pods.interface_name(p), scope="link", origin="felix"))
+        return out
+
+    def _bird_static(self, v):
+        o = self.network.origins
+        width = 32 if self.version == 4 else 128
+        out = []
+        for i in np.flatnonzero((o.kind == KIND_BLOCK) & (o.owner == v)):
+            if int(o.plen[i]) == width:
+                continue                    # /32 blocks are never blackholed
+            pool = self._pool(i)
+            vx = pool is not None and pool.vxlan_mode != "Never"
+            out.append(KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), type="blackhole",
+                                   proto="80" if vx else "bird", origin="felix" if vx else "bird"))
+        return out
+
+    def _dev_for(self, v, pool, nh_ip):
+        """(dev, onlink) of a BIRD route in `pool` toward next hop `nh_ip` on node v."""
+        node = self.cluster.nodes[v]
+        mode = pool.ipip_mode if pool is not None else "Never"
+        if self.version == 4 and mode == "Always":
+            return "tunl0", True
+        if self.version == 4 and mode == "CrossSubnet":
+            net = node.ipv4.network if node.ipv4 is not None else None
+            if net is None or nh_ip not in net:
+                return "tunl0", True
+        return node.uplink, False
+
+    def _bgp_routes(self, v):
+        net = self.network
+        prop = self.propagation
+        sp = net.speakers
+        o = net.origins
+        out = []
+        for c, origin in enumerate(prop.classes):
+            nh = int(prop.best_next_hop[v, c])
+            if nh < 0:
+                continue                    # none, or the node's own routes
+            hops = [nh]
+            if prop.ecmp_count is not None and prop.ecmp_count[v, c] > 0:
+                hops = self._ecmp_hops(v, c)
+            for i in self._class_prefixes.get(int(origin), ()):
+                pool = self._pool(i)
+                if pool is not None and pool.vxlan_mode != "Never":
+                    continue                # calico_kernel_programming rejects VXLAN pools
+                dst = _dst_text(o.net[i], int(o.plen[i]), self.version)
+                if len(hops) == 1:
+                    ip = sp.ip[hops[0]]
+                    dev, onlink = self._dev_for(v, pool, ip)
+                    out.append(KernelRoute(dst, via=str(ip), dev=dev, proto="bird", onlink=onlink, origin="bird"))
+                else:
+                    nhs = []
+                    for h in hops:
+                        dev, _ = self._dev_for(v, pool, sp.ip[h])
+                        nhs.append((str(sp.ip[h]), dev))
+                    out.append(KernelRoute(dst, proto="bird", nexthops=tuple(nhs), origin="bird"))
+        return out
+
+    def _ecmp_hops(self, v, c):
+        if c not in self._ecmp_cache:
+            net = self.network
+            self._ecmp_cache[c] = propagate_reference(net.speakers, net.graph, [int(self.propagation.classes[c])])
+        ref = self._ecmp_cache[c]
+        return ref.ecmp.get((v, 0), [int(ref.best_next_hop[v, 0])])
+
+    def _felix_vxlan(self, v):
+        """Felix's VXLAN routes toward other nodes' blocks and borrowed addresses (from IPAM)."""
+        c = self.cluster
+        node = c.nodes[v]
+        o = self.network.origins
+        out = []
+        for i in range(o.n):
+            pool = self._pool(i)
+            if pool is None or pool.vxlan_mode == "Never":
+                continue
+            owner = int(o.owner[i])
+            if owner < 0 or owner == v:
+                continue
+            if o.kind[i] == KIND_POD and not self._borrowed(i):
+                continue
+            peer = c.nodes[owner]
+            dst = _dst_text(o.net[i], int(o.plen[i]), self.version)
+            my = node.ipv4 if self.version == 4 else node.ipv6
+            theirs = peer.ipv4 if self.version == 4 else peer.ipv6
+            same = (pool.vxlan_mode == "CrossSubnet" and my is not None and theirs is not None
+                    and theirs.ip in my.network)
+            if same:
+                out.append(KernelRoute(dst, via=str(theirs.ip), dev=node.uplink, proto="80", onlink=True,
+                                       origin="felix"))
+                continue
+            vtep = peer.ipv4_vxlan_tunnel_addr if self.version == 4 else peer.ipv6_vxlan_tunnel_addr
+            if vtep is None:
+                continue                    # the peer has no VTEP: Felix programs nothing
+            dev = "vxlan.calico" if self.version == 4 else "vxlan-v6.calico"
+            out.append(KernelRoute(dst, via=str(vtep), dev=dev, onlink=True, origin="felix"))
+        return out
+
+    def _borrowed(self, i):
+        o = self.network.origins
+        a = o.net[i]
+        owner = int(o.owner[i])
+        for j in np.flatnonzero(o.kind == KIND_BLOCK):
+            lo = o.net[j]
+            if lo <= a < lo + (1 << ((32 if self.version == 4 else 128) - int(o.plen[j]))):
+                return int(o.owner[j]) != owner
+        return True
+
+    # ------------------------------------------------------------------ whole cluster
+
+    def next_hop_matrix(self):
+        """(n_speakers, n_classes) best next hop per node and class (-1 local, -2 none)."""
+        return self.propagation.best_next_hop
+
+
+def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
+    """Every node's routing table.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Allocated (blocks and pod addresses); a plan is allocated first.
+    version : {4, 6}
+    down : iterable of str
+        Nodes whose calico-node was stopped cleanly.
+    method : {"fast", "reference"}
+        Propagation kernel (see :func:`fastroute.routing.propagate`).
+    """
+    choice(version, (4, 6), "IP version")
+    if not cluster.is_allocated:
+        cluster = cluster.allocate()
+    net = _network.build(cluster, version, down=down, calico_version=calico_version)
+    classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
+    prop = propagate(net.speakers, net.graph, classes, method=method)
+    up = None
+    if net.down:
+        up = compute(cluster, version, (), calico_version, method)
+    return RouteTables(net, prop, up)
