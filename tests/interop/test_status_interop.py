@@ -1,0 +1,187 @@
+"""``fastroute status`` against real BIRD 1.6: the configuration comes from
+``fastroute.topology`` (what ``fastroute bird-config`` prints), BIRD runs it in network
+namespaces, and what ``birdc show protocols`` reports on each node -- reduced the way
+calicoctl reduces it (name -> peer address and type, state, info words re-joined with
+single spaces) -- must be what :func:`fastroute.status.peer_statuses` predicts.  SINCE is a
+wall-clock time and is not compared.
+
+What these runs showed (BIRD 1.6.8, Debian), and ``fastroute.status`` now prints:
+
+* after convergence every session is ``up`` / ``Established``;
+* when calico-node stops cleanly on a node (SIGTERM to its BIRD), a peer that is the
+  *passive* end (``Mesh_`` toward a greater address) shows ``start`` / ``Passive
+  Received: Administrative shutdown`` and keeps showing it; the *active* end shows
+  ``start`` / ``Active Socket: Connection refused`` -- for the first second it still
+  says ``Received: Administrative shutdown``, and once per retry cycle it shows ``Idle``
+  for a moment;
+* a protocol toward a node that runs no BGP protocol at all (one-sided BGPPeer):
+  ``start`` / ``Active Socket: Connection refused`` (``Idle`` for a moment per retry);
+* an AS mismatch: the rejecting end shows ``BGP Error: Bad peer AS``, mostly ``Idle``
+  (error wait) and sometimes ``Active``; the rejected end mostly ``Idle Received: Bad peer
+  AS``, but in one run it cycled through ``Received: Cease`` and socket errors for a while.
+  fastroute prints ``Idle`` with the AS error on both ends.
+"""
+
+import time
+
+import pytest
+
+from fastroute import examples
+from fastroute.cluster import Cluster
+from fastroute.emulate import Emulation, emu_node, parse_protocols
+from fastroute.resources import loads
+from fastroute.status import peer_statuses
+from fastroute.topology import compute
+
+pytestmark = pytest.mark.interop
+
+_TYPES = {"Mesh": "node-to-node mesh", "Node": "node specific", "Global": "global"}
+
+
+def calicoctl_rows(text, version=4):
+    """``birdc show protocols`` text reduced as calicoctl's ``unmarshalBIRD`` does."""
+    sep = "." if version == 4 else ":"
+    out = []
+    for r in parse_protocols(text):
+        kind, _, rest = r.name.partition("_")
+        if r.proto != "BGP" or kind not in _TYPES or not rest:
+            continue
+        words = r.info.split()
+        if not words:  # fewer than 6 columns: calicoctl drops the row
+            continue
+        out.append((rest.replace("_", sep), _TYPES[kind], r.state, " ".join(words)))
+    return out
+
+
+def predicted(topo, node, down=(), version=4):
+    return [(p.peer_address, p.peer_type, p.state, p.info) for p in peer_statuses(topo, node, version, down=down)]
+
+
+def emulation(topo):
+    c = topo.cluster
+    emus = []
+    for i, n in enumerate(c.nodes):
+        pods = [(str(p.ipv4), p.interface_name) for p in c.pods if p.node == n.name and p.ipv4 is not None]
+        emus.append(emu_node(topo.views[i], uplink=n.uplink, pods=pods))
+    return Emulation(emus)
+
+
+def samples(emu, node, seconds, every=1.0):
+    out = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        out.append(calicoctl_rows(emu.show_protocols(node)))
+        time.sleep(every)
+    return out
+
+
+def poll_until(emu, node, expected, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        seen = calicoctl_rows(emu.show_protocols(node))
+        if seen == expected:
+            return seen
+        time.sleep(0.25)
+    return seen
+
+
+@pytest.mark.parametrize("version", ["3.20", "3.28"])
+def test_seed_status_and_a_clean_stop(netns, version):
+    """The seed cluster (full mesh) on real BIRD; then calico-node on node1 stops cleanly."""
+    topo = compute(examples.seed(), version)
+    with emulation(topo) as emu:
+        emu.wait()
+        for n in ("master", "node1", "node2"):
+            assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
+        emu.stop_bird("node1")
+        down = ["node1"]
+        want = {n: predicted(topo, n, down) for n in ("master", "node2")}
+        assert want["master"][0] == ("192.168.31.202", "node-to-node mesh", "start",
+                                     "Passive Received: Administrative shutdown")
+        assert want["node2"][1] == ("192.168.31.202", "node-to-node mesh", "start", "Active Socket: Connection refused")
+        for n in ("master", "node2"):
+            assert poll_until(emu, n, want[n]) == want[n], n
+        # and they stay so: the passive end always, the active end nearly always
+        # (BIRD passes through Idle for a moment on each retry)
+        master = samples(emu, "master", 6)
+        node2 = samples(emu, "node2", 8)
+        assert all(s == want["master"] for s in master), master
+        assert sum(s == want["node2"] for s in node2) >= len(node2) - 2, node2
+        for s in node2:
+            assert s[0] == want["node2"][0]
+            assert s[1][2] == "start" and s[1][3].split()[0] in ("Active", "Idle", "Connect")
+
+
+MISCONFIGURED = """
+kind: IPPool
+apiVersion: projectcalico.org/v3
+metadata: {name: p}
+spec: {cidr: 10.244.0.0/16}
+---
+kind: BGPConfiguration
+apiVersion: projectcalico.org/v3
+metadata: {name: default}
+spec: {nodeToNodeMeshEnabled: false}
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: master}
+spec: {bgp: {ipv4Address: 192.168.31.201/24}}
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: node1}
+spec: {bgp: {ipv4Address: 192.168.31.202/24}}
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: node2}
+spec: {bgp: {ipv4Address: 192.168.31.203/24}}
+---
+# node1 is in AS 64512: no reverse peering, and node1 runs no BGP protocol at all
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: a-one-sided}
+spec: {node: master, peerIP: 192.168.31.202, asNumber: 65001}
+---
+# master expects node2 in AS 65001, node2 (64512) expects master in 64512
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: b-wrong-as}
+spec: {node: master, peerIP: 192.168.31.203, asNumber: 65001}
+---
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: c-back}
+spec: {node: node2, peerIP: 192.168.31.201, asNumber: 64512}
+"""
+
+
+def test_sessions_that_never_come_up(netns):
+    topo = compute(Cluster.from_resources(loads(MISCONFIGURED)))
+    master = predicted(topo, "master")
+    node2 = predicted(topo, "node2")
+    assert master == [("192.168.31.202", "node specific", "start", "Active Socket: Connection refused"),
+                      ("192.168.31.203", "node specific", "start", "Idle BGP Error: Bad peer AS")]
+    assert node2 == [("192.168.31.201", "node specific", "start", "Idle Received: Bad peer AS")]
+    assert predicted(topo, "node1") == []
+    got = {"master": [], "node2": []}
+    with emulation(topo) as emu:
+        start = time.monotonic()
+        while time.monotonic() - start < 30:
+            t = time.monotonic() - start
+            for n in got:
+                got[n].append((t, calicoctl_rows(emu.show_protocols(n))))
+            time.sleep(0.5)
+    # past the connect delay (2 s) and the first attempt
+    late_master = [rows for t, rows in got["master"] if t > 4]
+    # the one-sided protocol: refused throughout, Active nearly always (Idle on each retry)
+    assert all(rows[0][2] == "start" and rows[0][3].endswith("Socket: Connection refused") for rows in late_master)
+    assert sum(rows[0] == master[0] for rows in late_master) >= 0.9 * len(late_master), late_master
+    # the AS mismatch: start throughout; on the rejecting end fastroute's row is the most
+    # frequent one; on the rejected end it is one that BIRD shows
+    assert all(rows[1][2] == "start" and rows[1][3].endswith("BGP Error: Bad peer AS") for rows in late_master)
+    assert sum(rows[1] == master[1] for rows in late_master) > 0.5 * len(late_master), late_master
+    assert node2[0] in [rows[0] for t, rows in got["node2"]], got["node2"]
+    assert all(rows[0][2] == "start" for t, rows in got["node2"])
