@@ -19,6 +19,8 @@ _COMMANDS = [
     ("lookup", "fastroute.cmd_lookup"),
     ("ipam", "fastroute.cmd_ipam"),
     ("export", "fastroute.cmd_export"),
+    ("routes", "fastroute.cmd_routes"),
+    ("why", "fastroute.cmd_why"),
     ("bird-config", "fastroute.cmd_birdconfig"),
     ("status", "fastroute.cmd_status"),
     ("emulate", "fastroute.cmd_emulate"),
