@@ -5,7 +5,7 @@ import ipaddress
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, reject, settings, strategies as st
 
 from fastroute.routing import (
     IGP_METRIC_UNKNOWN, Reason, SessionGraph, Speakers, originations, propagate,
@@ -185,3 +185,49 @@ def test_seed_originations():
     assert got["10.244.219.64/26"] == 0 and got["10.244.166.128/26"] == 1
     # pod host routes inside their node's own block are not exported
     assert got["10.244.219.66/32"] == -1 and got["10.244.166.129/32"] == -1
+
+
+def _originations_by_hand(cluster, version):
+    """One pod at a time, straight from the definitions."""
+    out = {}
+    pools = [p for p in cluster.pools if p.version == version]
+
+    def pool_of(a):
+        for p in pools:
+            if a in p.cidr:
+                return p
+        return None
+    own = {}
+    for b in cluster.blocks:
+        if b.version != version:
+            continue
+        node = cluster.node_index(b.affinity) if b.affinity in cluster.node_names else -1
+        own.setdefault(node, []).append(b.cidr)
+        p = pool_of(b.cidr.network_address)
+        out[str(b.cidr)] = node if (node >= 0 and p is not None and not p.disable_bgp_export) else -1
+    for pod in cluster.pods:
+        a = pod.ipv4 if version == 4 else pod.ipv6
+        if a is None:
+            continue
+        node = cluster.node_index(pod.node)
+        p = pool_of(a)
+        inside = any(a in b for b in own.get(node, ()))
+        out[f"{a}/{a.max_prefixlen}"] = node if (not inside and p is not None and not p.disable_bgp_export) else -1
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 8), pods=st.integers(0, 40), seed=st.integers(0, 5),
+       pool=st.sampled_from(["10.10.0.0/26", "10.10.0.0/25", "10.10.0.0/16"]))
+def test_originations_match_the_definition(n, pods, seed, pool):
+    from fastroute import synth
+    from fastroute.errors import IPAMError
+    try:
+        c = synth.cluster(n, pods, pools=(pool, "fd00:10::/120"), seed=seed).allocate()
+    except IPAMError:
+        reject()    # the pool ran out
+
+    for version in (4, 6):
+        o = originations(c, version)
+        got = {str(o.prefix(i)): int(o.origin[i]) for i in range(o.n)}
+        assert got == _originations_by_hand(c, version)

@@ -190,15 +190,16 @@ KIND_BLOCK = 0
 KIND_POD = 1
 
 
-def _pool_index(cluster, version):
-    pools = [(i, p) for i, p in enumerate(cluster.pools) if p.version == version]
-
-    def find(addr_int):
-        for i, p in pools:
-            if int(p.cidr.network_address) <= addr_int <= int(p.cidr.broadcast_address):
-                return i
-        return -1
-    return find
+def _pool_lookup(cluster, version, addrs):
+    """Index into cluster.pools of the pool holding each address (-1: none)."""
+    out = np.full(len(addrs), -1, np.int64)
+    for i, p in enumerate(cluster.pools):
+        if p.version != version:
+            continue
+        lo, hi = int(p.cidr.network_address), int(p.cidr.broadcast_address)
+        inside = (addrs >= lo) & (addrs <= hi) & (out < 0)
+        out[inside] = i
+    return out
 
 
 def originations(cluster, version=4):
@@ -209,50 +210,57 @@ def originations(cluster, version=4):
     own affine blocks (a borrowed address) and inside a pool.  Nothing in a
     ``disableBGPExport`` pool is exported.
     """
-    find_pool = _pool_index(cluster, version)
-    net, plen, origin, owner, kind, pool, pod = [], [], [], [], [], [], []
-    own = {}
     width = 32 if version == 4 else 128
-    for b in cluster.blocks:
-        if b.version != version:
-            continue
-        node = cluster.node_index(b.affinity) if b.affinity in cluster.node_names else -1
-        pi = find_pool(b.net)
-        exported = node >= 0 and pi >= 0 and not cluster.pools[pi].disable_bgp_export
-        net.append(b.net)
-        plen.append(b.cidr.prefixlen)
-        origin.append(node if exported else -1)
-        owner.append(node)
-        kind.append(KIND_BLOCK)
-        pool.append(pi)
-        pod.append(-1)
-        if node >= 0:
-            own.setdefault(node, []).append((b.net, b.net + b.size - 1))
+    blocks = [b for b in cluster.blocks if b.version == version]
+    b_net = [b.net for b in blocks]
+    b_node = np.array([cluster.node_index(b.affinity) if b.affinity in cluster.node_names else -1
+                       for b in blocks], np.int64)
+    b_plen = np.array([b.cidr.prefixlen for b in blocks], np.int64)
     pods = cluster.pods
-    for i in range(len(pods)):
+    if version == 4:
+        has = pods.ipv4 >= 0
+        p_idx = np.flatnonzero(has)
+        key = pods.ipv4[p_idx].astype(np.int64)
+        p_net = key.tolist()
+        b_key = np.asarray(b_net, np.int64)
+    else:
+        p_idx = np.array([i for i, a in enumerate(pods.ipv6) if a is not None], np.int64)
+        p_net = [int(pods.ipv6[i]) for i in p_idx]
+        # order-preserving keys for 128-bit values: Python ints in object arrays
+        key = np.array(p_net, dtype=object)
+        b_key = np.array(b_net, dtype=object)
+    p_node = pods.node_idx[p_idx].astype(np.int64) if len(p_idx) else np.zeros(0, np.int64)
+    # the block holding each pod address (blocks are disjoint)
+    order = np.argsort(b_key, kind="stable") if len(b_key) else np.zeros(0, np.int64)
+    sorted_keys = b_key[order] if len(b_key) else b_key
+    pos = np.searchsorted(sorted_keys, key, side="right") - 1 if len(b_key) else np.full(len(key), -1)
+    in_block = np.zeros(len(key), bool)
+    holder = np.full(len(key), -1, np.int64)
+    if len(b_key) and len(key):
+        cand = order[np.maximum(pos, 0)]
+        offset = key - b_key[cand]
         if version == 4:
-            a = int(pods.ipv4[i])
-            if a < 0:
-                continue
+            in_block = (pos >= 0) & (offset < (np.int64(1) << (width - b_plen[cand])))
         else:
-            v6 = pods.ipv6[i]
-            if v6 is None:
-                continue
-            a = int(v6)
-        node = int(pods.node_idx[i])
-        inside_own = any(lo <= a <= hi for lo, hi in own.get(node, ()))
-        pi = find_pool(a)
-        exported = (not inside_own) and pi >= 0 and not cluster.pools[pi].disable_bgp_export
-        net.append(a)
-        plen.append(width)
-        origin.append(node if exported else -1)
-        owner.append(node)
-        kind.append(KIND_POD)
-        pool.append(pi)
-        pod.append(i)
+            span = [1 << (width - int(x)) for x in b_plen[cand]]
+            in_block = (pos >= 0) & np.array([o < sp for o, sp in zip(offset, span)], bool)
+        holder = np.where(in_block, b_node[cand], -1)
+    inside_own = in_block & (holder == p_node)
+    b_pool = _pool_lookup(cluster, version, np.array(b_net, dtype=object if version == 6 else np.int64))
+    p_pool = _pool_lookup(cluster, version, key)
+    no_export = np.array([p.disable_bgp_export for p in cluster.pools] + [True], bool)
+    b_exp = (b_node >= 0) & (b_pool >= 0) & ~no_export[b_pool]
+    p_exp = ~inside_own & (p_pool >= 0) & ~no_export[p_pool]
+    nb, npod = len(blocks), len(p_idx)
     return Originations(
-        version, net, np.array(plen, np.uint8), np.array(origin, np.int32), np.array(owner, np.int32),
-        np.array(kind, np.uint8), np.array(pool, np.int32), np.array(pod, np.int32),
+        version,
+        b_net + p_net,
+        np.concatenate([b_plen, np.full(npod, width)]).astype(np.uint8),
+        np.concatenate([np.where(b_exp, b_node, -1), np.where(p_exp, p_node, -1)]).astype(np.int32),
+        np.concatenate([b_node, p_node]).astype(np.int32),
+        np.concatenate([np.full(nb, KIND_BLOCK), np.full(npod, KIND_POD)]).astype(np.uint8),
+        np.concatenate([b_pool, p_pool]).astype(np.int32),
+        np.concatenate([np.full(nb, -1), p_idx]).astype(np.int32),
     )
 
 
