@@ -290,3 +290,39 @@ def test_cli_bird_config_from_a_file(capsys, tmp_path):
     assert "protocol bgp Node_10_0_0_21 from bgp_template {" in out and "rr cluster id 244.0.0.1;" in out
     assert main(["bird-config", str(f), "--node", "rr1", "--ipv6"]) == 0
     assert "protocol bgp Node_fd00__21 from bgp_template {" in capsys.readouterr().out
+
+
+def test_wrong_port_is_refused():
+    """n1 has a protocol toward n2 on port 179 (its own BGPPeer) and one on 1790 (the reverse
+    peering), n2 listens on 1790: the first is refused, as real BIRD showed."""
+    text = RR.split("---\nkind: Node")[0] + """
+---
+kind: BGPConfiguration
+apiVersion: projectcalico.org/v3
+metadata: {name: node.n2}
+spec: {listenPort: 1790}
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: n1}
+spec: {bgp: {ipv4Address: 10.0.0.1/24}}
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: n2}
+spec: {bgp: {ipv4Address: 10.0.0.2/24}}
+---
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: a}
+spec: {node: n1, peerIP: "10.0.0.2:179", asNumber: 64512}
+---
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: b}
+spec: {node: n2, peerIP: 10.0.0.1, asNumber: 64512}
+"""
+    rows = peer_statuses(cluster_of(text), "n1")
+    assert [(p.peer_address, p.state, p.info) for p in rows] == [
+        ("10.0.0.2.port.179", "start", "Active Socket: Connection refused"),
+        ("10.0.0.2.port.1790", "up", "Established")]

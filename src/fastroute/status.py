@@ -143,8 +143,9 @@ def peer_statuses(cluster, node, version=4, down=(), since=None, calico_version=
       peer AS`` (observed; alternates with ``Active``);
     * the neighbour rejects ours: ``start`` / ``Idle Received: Bad peer AS``
       (observed; cycles through ``Active``/``OpenSent`` and other socket errors);
-    * a port or password mismatch: ``start`` / ``Active Socket: Connection closed``
-      (inferred).
+    * a port the neighbour does not listen on: ``start`` / ``Active Socket: Connection
+      refused`` (observed);
+    * a password mismatch: ``start`` / ``Active Socket: Connection closed`` (inferred).
     """
     topo = _topology(cluster, down, calico_version)
     i = topo.cluster.node_index(node)
@@ -178,6 +179,9 @@ def _row_state(s, topo, r):
         return "start", "Passive", ""
     if remote_down:
         return "start", "Active", "Socket: Connection refused"
+    if remote < n and int(s.remote_port[r]) != _listen_port(topo, remote):
+        # nothing listens on that port of the neighbour
+        return "start", "Active", "Socket: Connection refused"
     if other < 0:
         listening = remote >= n or bool((s.local == remote).any())
         return "start", "Active", "Socket: Connection closed" if listening else "Socket: Connection refused"
@@ -186,6 +190,13 @@ def _row_state(s, topo, r):
     if int(s.remote_as[r]) != int(s.local_as[other]):
         return "start", "Idle", "BGP Error: Bad peer AS"
     return "start", "Active", "Socket: Connection closed"
+
+
+def _listen_port(topo, i):
+    v = topo.views[i]
+    if v.node.listen_port is not None:
+        return v.node.listen_port
+    return v.globals.listen_port or 179
 
 
 def _would_establish(s, r, other, topo):
