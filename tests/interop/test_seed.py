@@ -111,6 +111,21 @@ def test_every_node_has_both_mesh_sessions_established(seed):
         assert all(r.established for r in rows), (node, text)
 
 
+def test_status_rows_are_fastroute_status(seed, request):
+    """Differential: fastroute.status predicts the BGP rows BIRD shows on every node (name,
+    state, info with blanks collapsed as calicoctl does), in BIRD's order."""
+    from fastroute.examples import resolve
+    from fastroute.status import peer_statuses
+
+    _, protocols, _ = seed
+    version = request.node.callspec.params["seed"]
+    cluster = resolve(None)
+    for node, text in protocols.items():
+        got = [(r.name, r.state, " ".join(r.info.split())) for r in parse_protocols(text) if r.proto == "BGP"]
+        want = [(p.protocol, p.state, p.info) for p in peer_statuses(cluster, node, calico_version=version)]
+        assert got == want, node
+
+
 def test_node2_with_a_block_adds_exactly_one_route_to_master(netns):
     with _emulation("3.28", node2_block=True) as emu:
         emu.wait()
