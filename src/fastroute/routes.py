@@ -324,6 +324,24 @@ class RouteTables:
         """(n_speakers, n_classes) best next hop per node and class (-1 local, -2 none)."""
         return self.propagation.best_next_hop
 
+    def route_matrix(self):
+        """Every node's BGP routes at once.
+
+        Returns
+        -------
+        prefixes : ndarray of int64, shape (n_exported,)
+            Indices into ``network.origins`` of the exported prefixes.
+        next_hop : ndarray of int32, shape (n_nodes, n_exported)
+            Per node and prefix: the next-hop speaker, -1 where the node is the
+            origin, -2 where it has no route.
+        """
+        o = self.network.origins
+        prefixes = np.flatnonzero(o.origin >= 0)
+        col = np.full(int(o.origin.max(initial=-1)) + 1, -1, np.int64)
+        col[self.propagation.classes] = np.arange(len(self.propagation.classes))
+        cls = col[o.origin[prefixes]]
+        return prefixes, self.propagation.best_next_hop[: self.cluster.n_nodes][:, cls]
+
 
 def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     """Every node's routing table.
