@@ -1,0 +1,1298 @@
+"""Discrete-event core of the BGP convergence simulator (see converge.py).
+
+The model works on a *path universe* built beforehand in Python: every path a
+route class can take (a chain of sessions from its origin node), sorted so that
+the paths a speaker may hold for one class (a *group*) are contiguous and in
+BIRD 1.6 preference order.  Run time only flips bits: a path is present at its
+holder when the last UPDATE that reached the holder on the path's session
+announced it.  A group's best path is its first present path.
+
+Events live in a binary heap of C structs ordered by (time, sequence number),
+so a run is a deterministic function of its inputs.  Each BIRD is one core:
+every piece of work (receiving an UPDATE, building one, programming the kernel,
+OPEN/KEEPALIVE handling) is appended to the speaker's timeline ``busy[h]``,
+starting no earlier than when it became possible.
+
+Event kinds (``a``/``b``/``c`` arguments):
+
+* TX(path q): the sender of q builds the UPDATE for q's session now; if what
+  it would announce differs from what it last sent (or a refresh is due), the
+  message is counted and its processing at the receiver is booked (arrival =
+  now + latency, then FIFO behind the receiver's earlier work) -> APPLY.
+* APPLY(q, announce, epoch): the receiver has parsed the UPDATE; Adj-RIB-In,
+  best path, kernel and further TX follow.
+* CONNECT(pair, side, epoch), ESTAB(pair, epoch): session establishment.
+* DOWN(row, mode, epoch): the receiving side of a row learns the session is
+  gone (mode 0 flush, 1 keep routes stale: graceful restart).
+* GR_TIMEOUT(row, epoch): restart timer ran out, stale routes go.
+* EOR(row, epoch): End-of-RIB reached the receiver of row: unrefreshed stale
+  routes go; a restarting node's kernel sync may finish.
+* ACTION(i): the i-th scripted scenario action.
+* PRUNE(node, epoch): kernel graceful-restart wait ran out.
+"""
+
+cimport cython
+from libc.math cimport floor, ceil
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport malloc, realloc, free
+from libc.string cimport memset
+
+import numpy as np
+
+# ------------------------------------------------------------------ constants
+
+cdef enum:
+    EV_TX = 0
+    EV_APPLY = 1
+    EV_CONNECT = 2
+    EV_ESTAB = 3
+    EV_DOWN = 4
+    EV_GR_TIMEOUT = 5
+    EV_EOR = 6
+    EV_PRUNE = 8
+    EV_REFRESH_TX = 9
+    EV_ACTION = 100         # + the action kind
+
+cdef enum:
+    P_PRESENT = 1
+    P_SENT = 2
+    P_PENDING = 4
+    P_STALE = 8
+    P_REFRESH = 16
+
+cdef enum:
+    S_IDLE = 0
+    S_CONNECTING = 1
+    S_UP = 2
+
+# scripted actions (converge.py builds them)
+cdef enum:
+    ACT_BIRD_START = 0      # a: node
+    ACT_BIRD_STOP = 1       # a: node, b: 1 = graceful (TCP closed, peers keep stale routes)
+    ACT_CRASH = 2           # a: node (silent: peers wait for the hold timer)
+    ACT_DELETE = 3          # a: node (confd removes the peers' protocols: immediate withdraw)
+    ACT_PAIR_ADD = 4        # a: pair (protocol configured on both ends)
+    ACT_PAIR_REMOVE = 5     # a: pair (protocol removed on both ends)
+    ACT_CHURN = 6           # a: class, b: prefixes added (<0 removed), c: pods that become reachable
+    ACT_MEASURE = 7         # start counting unreachability from now
+    ACT_NODE_ALIVE = 8      # a: node: the node (and its pods) exists from now
+
+cdef enum:
+    ERR_OK = 0
+    ERR_EVENTS = 1
+    ERR_NOMEM = 2
+
+ACTIONS = {"bird_start": ACT_BIRD_START, "bird_stop": ACT_BIRD_STOP, "crash": ACT_CRASH, "delete": ACT_DELETE,
+           "pair_add": ACT_PAIR_ADD, "pair_remove": ACT_PAIR_REMOVE, "churn": ACT_CHURN, "measure": ACT_MEASURE,
+           "node_alive": ACT_NODE_ALIVE}
+ERRORS = {ERR_OK: "ok", ERR_EVENTS: "event limit reached", ERR_NOMEM: "out of memory"}
+
+
+cdef struct Event:
+    double t
+    int64_t seq
+    int32_t kind
+    int32_t a
+    int32_t b
+    int32_t c
+
+
+cdef inline bint ev_less(Event* x, Event* y) noexcept nogil:
+    if x.t < y.t:
+        return True
+    if x.t > y.t:
+        return False
+    return x.seq < y.seq
+
+
+cdef inline uint64_t splitmix(uint64_t x) noexcept nogil:
+    x += 0x9E3779B97F4A7C15ULL
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL
+    return x ^ (x >> 31)
+
+
+cdef inline double unit(uint64_t seed, uint64_t a, uint64_t salt) noexcept nogil:
+    return <double>(splitmix(seed ^ splitmix(a * 0x100000001B3ULL + salt)) >> 11) * (1.0 / 9007199254740992.0)
+
+
+cdef inline double bird_timer(double value, double u) noexcept nogil:
+    # BIRD's bgp_start_timer: randomize = value/4 (integer), fires after
+    # value - randomize + random() % (randomize + 1) whole seconds.
+    cdef double r = floor(value / 4.0)
+    if value < 4.0:
+        return value
+    return value - r + floor(u * (r + 1.0))
+
+
+@cython.final
+cdef class Engine:
+    # ---- static structure
+    cdef int32_t n_nodes, n_rows, n_pairs, n_paths, n_groups, n_classes
+    cdef const int32_t[::1] row_local
+    cdef const int32_t[::1] row_rev
+    cdef const int32_t[::1] row_pair
+    cdef const uint8_t[::1] row_active
+    cdef const int32_t[::1] pair_row
+    cdef const uint8_t[::1] best_only
+    cdef const int32_t[::1] p_parent
+    cdef const int32_t[::1] p_row
+    cdef const int32_t[::1] p_grp
+    cdef const int32_t[::1] p_nh
+    cdef const uint16_t[::1] p_attr
+    cdef const int64_t[::1] c_start
+    cdef const int32_t[::1] c_list
+    cdef const int64_t[::1] rp_start
+    cdef const int32_t[::1] rp_list
+    cdef const int64_t[::1] g_start
+    cdef const int32_t[::1] g_holder
+    cdef const int32_t[::1] g_class
+    cdef const int32_t[::1] cl_origin
+    cdef const int32_t[::1] cl_nlri
+    cdef const int64_t[::1] cl_pods
+    cdef const int64_t[::1] node_pods
+    cdef const int64_t[::1] node_rows_start
+    cdef const int32_t[::1] node_rows
+    cdef const int64_t[::1] cls_groups_start      # groups of class c: contiguous
+    # ---- parameters
+    cdef double latency, connect_delay, connect_retry, err_wait_min, err_wait_max
+    cdef double hold, keepalive, gr_time, gr_wait, mrai
+    cdef double c_rx_msg, c_rx_route, c_tx_msg, c_tx_route, c_kernel, c_open, c_announce
+    cdef double series_bin, horizon
+    cdef bint graceful_restart
+    cdef uint64_t seed
+    cdef int64_t max_events
+    cdef int32_t max_log
+    # ---- dynamic state (numpy owned, exposed to Python)
+    cdef public object a_state, a_gbest, a_gfib, a_gout, a_pair_state, a_pair_epoch, a_pair_est
+    cdef public object a_pair_last, a_pair_cfg, a_pair_gr, a_bird, a_alive, a_frozen, a_busy
+    cdef public object a_n_prefix, a_node_epoch, a_eor_wait, a_last_tx, a_err_delay
+    cdef public object a_busy_time, a_msgs_tx, a_bytes_tx, a_pfx_tx, a_msgs_rx, a_adj, a_loc, a_fib
+    cdef public object a_adj_max, a_loc_max, a_fib_max, a_unreach_node, a_unreach_class, a_churn_t, a_churn_pods
+    cdef public object a_sessions_up, a_sessions_max, a_churn_delta
+    cdef uint8_t[::1] state
+    cdef int32_t[::1] gbest
+    cdef int32_t[::1] gfib
+    cdef double[::1] gout
+    cdef uint8_t[::1] pair_state
+    cdef int32_t[::1] pair_epoch
+    cdef double[::1] pair_est
+    cdef double[::1] pair_last
+    cdef uint8_t[::1] pair_cfg
+    cdef uint8_t[::1] pair_gr
+    cdef uint8_t[::1] bird
+    cdef uint8_t[::1] alive
+    cdef uint8_t[::1] frozen
+    cdef double[::1] busy
+    cdef int64_t[::1] n_prefix
+    cdef int32_t[::1] node_epoch
+    cdef int32_t[::1] eor_wait
+    cdef double[::1] last_tx
+    cdef double[::1] err_delay
+    cdef double[::1] busy_time
+    cdef int64_t[::1] msgs_tx
+    cdef int64_t[::1] bytes_tx
+    cdef int64_t[::1] pfx_tx
+    cdef int64_t[::1] msgs_rx
+    cdef int64_t[::1] adj
+    cdef int64_t[::1] loc
+    cdef int64_t[::1] fib
+    cdef int64_t[::1] adj_max
+    cdef int64_t[::1] loc_max
+    cdef int64_t[::1] fib_max
+    cdef double[::1] unreach_node
+    cdef double[::1] unreach_class
+    cdef double[::1] churn_t
+    cdef int64_t[::1] churn_pods
+    cdef int64_t[::1] sessions_up
+    cdef int64_t[::1] sessions_max
+    cdef int32_t[::1] churn_delta
+    # ---- heap and logs (C memory)
+    cdef Event* heap
+    cdef int64_t heap_n, heap_cap, seq
+    cdef int64_t* series
+    cdef int64_t series_n
+    cdef double* log_buf           # outage log: holder, class, start, end
+    cdef int32_t log_n
+    # ---- totals
+    cdef public int64_t n_events, n_updates, n_update_bytes, n_prefix_adverts, n_withdraws, n_refused_connects
+    cdef public int64_t n_keepalives_est, log_dropped
+    cdef public double last_fib_change, now, pair_seconds, prefix_node_seconds, measure_from
+    cdef public double max_outage, last_event
+    cdef public bint measuring
+    cdef public int32_t rc
+
+    def __cinit__(self):
+        self.heap = NULL
+        self.series = NULL
+        self.log_buf = NULL
+
+    def __dealloc__(self):
+        free(self.heap)
+        free(self.series)
+        free(self.log_buf)
+
+    def __init__(self, s, p, a):
+        """``s``: dict of structure arrays, ``p``: dict of float/int parameters,
+        ``a``: dict of action arrays (converge.py validates and builds all three)."""
+        self.row_local = s["row_local"]; self.row_rev = s["row_rev"]; self.row_pair = s["row_pair"]
+        self.row_active = s["row_active"]; self.pair_row = s["pair_row"]; self.best_only = s["best_only"]
+        self.p_parent = s["p_parent"]; self.p_row = s["p_row"]; self.p_grp = s["p_grp"]; self.p_nh = s["p_nh"]
+        self.p_attr = s["p_attr"]; self.c_start = s["c_start"]; self.c_list = s["c_list"]
+        self.rp_start = s["rp_start"]; self.rp_list = s["rp_list"]
+        self.g_start = s["g_start"]; self.g_holder = s["g_holder"]; self.g_class = s["g_class"]
+        self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
+        self.node_pods = s["node_pods"]; self.node_rows_start = s["node_rows_start"]; self.node_rows = s["node_rows"]
+        self.cls_groups_start = s["cls_groups_start"]
+        self.n_nodes = len(s["node_pods"]); self.n_rows = len(s["row_local"]); self.n_pairs = len(s["pair_row"]) // 2
+        self.n_paths = len(s["p_parent"]); self.n_groups = len(s["g_holder"]); self.n_classes = len(s["cl_origin"])
+
+        self.latency = p["latency"]; self.connect_delay = p["connect_delay"]; self.connect_retry = p["connect_retry"]
+        self.err_wait_min = p["error_wait_min"]; self.err_wait_max = p["error_wait_max"]
+        self.hold = p["hold_time"]; self.keepalive = p["keepalive_time"]; self.gr_time = p["restart_time"]
+        self.gr_wait = p["gr_wait"]; self.mrai = p["mrai"]
+        self.c_rx_msg = p["rx_message_cost"]; self.c_rx_route = p["rx_route_cost"]
+        self.c_tx_msg = p["tx_message_cost"]; self.c_tx_route = p["tx_route_cost"]
+        self.c_kernel = p["kernel_route_cost"]; self.c_open = p["open_cost"]; self.c_announce = p["announce_cost"]
+        self.series_bin = p["series_bin"]; self.horizon = p["horizon"]
+        self.graceful_restart = p["graceful_restart"]; self.seed = <uint64_t>p["seed"]
+        self.max_events = p["max_events"]; self.max_log = p["max_outage_records"]
+
+        n, g, P, pr = self.n_nodes, self.n_groups, self.n_paths, self.n_pairs
+        self.a_state = np.zeros(P, np.uint8); self.state = self.a_state
+        self.a_gbest = np.full(g, -1, np.int32); self.gbest = self.a_gbest
+        self.a_gfib = np.full(g, -2, np.int32); self.gfib = self.a_gfib
+        self.a_gout = np.full(g, -1.0); self.gout = self.a_gout
+        self.a_pair_state = np.zeros(pr, np.uint8); self.pair_state = self.a_pair_state
+        self.a_pair_epoch = np.zeros(pr, np.int32); self.pair_epoch = self.a_pair_epoch
+        self.a_pair_est = np.zeros(pr); self.pair_est = self.a_pair_est
+        self.a_pair_last = np.zeros(pr); self.pair_last = self.a_pair_last
+        self.a_pair_cfg = np.asarray(s["pair_cfg"], np.uint8).copy(); self.pair_cfg = self.a_pair_cfg
+        self.a_pair_gr = np.zeros(pr, np.uint8); self.pair_gr = self.a_pair_gr
+        self.a_bird = np.zeros(n, np.uint8); self.bird = self.a_bird
+        self.a_alive = np.asarray(s["alive"], np.uint8).copy(); self.alive = self.a_alive
+        self.a_frozen = np.zeros(n, np.uint8); self.frozen = self.a_frozen
+        self.a_busy = np.zeros(n); self.busy = self.a_busy
+        self.a_n_prefix = np.asarray(s["cl_nprefix"], np.int64).copy(); self.n_prefix = self.a_n_prefix
+        self.a_node_epoch = np.zeros(n, np.int32); self.node_epoch = self.a_node_epoch
+        self.a_eor_wait = np.zeros(n, np.int32); self.eor_wait = self.a_eor_wait
+        self.a_last_tx = np.full(P if self.mrai > 0 else 1, -1e300); self.last_tx = self.a_last_tx
+        self.a_err_delay = np.zeros(pr); self.err_delay = self.a_err_delay
+        self.a_busy_time = np.zeros(n); self.busy_time = self.a_busy_time
+        self.a_msgs_tx = np.zeros(n, np.int64); self.msgs_tx = self.a_msgs_tx
+        self.a_bytes_tx = np.zeros(n, np.int64); self.bytes_tx = self.a_bytes_tx
+        self.a_pfx_tx = np.zeros(n, np.int64); self.pfx_tx = self.a_pfx_tx
+        self.a_msgs_rx = np.zeros(n, np.int64); self.msgs_rx = self.a_msgs_rx
+        self.a_adj = np.zeros(n, np.int64); self.adj = self.a_adj
+        self.a_loc = np.zeros(n, np.int64); self.loc = self.a_loc
+        self.a_fib = np.zeros(n, np.int64); self.fib = self.a_fib
+        self.a_adj_max = np.zeros(n, np.int64); self.adj_max = self.a_adj_max
+        self.a_loc_max = np.zeros(n, np.int64); self.loc_max = self.a_loc_max
+        self.a_fib_max = np.zeros(n, np.int64); self.fib_max = self.a_fib_max
+        self.a_unreach_node = np.zeros(n); self.unreach_node = self.a_unreach_node
+        self.a_unreach_class = np.zeros(self.n_classes); self.unreach_class = self.a_unreach_class
+        self.a_churn_t = np.full(self.n_classes, -1.0); self.churn_t = self.a_churn_t
+        self.a_churn_pods = np.zeros(self.n_classes, np.int64); self.churn_pods = self.a_churn_pods
+        self.a_sessions_up = np.zeros(n, np.int64); self.sessions_up = self.a_sessions_up
+        self.a_sessions_max = np.zeros(n, np.int64); self.sessions_max = self.a_sessions_max
+        self.a_churn_delta = np.zeros(self.n_classes, np.int32); self.churn_delta = self.a_churn_delta
+
+        self.heap_cap = 1024
+        self.heap = <Event*>malloc(self.heap_cap * sizeof(Event))
+        self.series_n = 1024
+        self.series = <int64_t*>malloc(self.series_n * sizeof(int64_t))
+        self.log_buf = <double*>malloc((self.max_log + 1) * 4 * sizeof(double))
+        if self.heap == NULL or self.series == NULL or self.log_buf == NULL:
+            raise MemoryError("convergence engine buffers")
+        memset(self.series, 0, self.series_n * sizeof(int64_t))
+        self.heap_n = 0
+        self.seq = 0
+        self.log_n = 0
+        self.rc = ERR_OK
+        self.last_fib_change = 0.0
+        self.measuring = False
+        self.measure_from = 0.0
+
+    # ------------------------------------------------------------------ heap
+
+    cdef int push(self, double t, int32_t kind, int32_t a, int32_t b, int32_t c) noexcept nogil:
+        cdef Event* h
+        cdef Event e
+        cdef int64_t i, parent
+        if self.heap_n == self.heap_cap:
+            h = <Event*>realloc(self.heap, 2 * self.heap_cap * sizeof(Event))
+            if h == NULL:
+                self.rc = ERR_NOMEM
+                return -1
+            self.heap = h
+            self.heap_cap *= 2
+        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
+        self.seq += 1
+        i = self.heap_n
+        self.heap_n += 1
+        while i > 0:
+            parent = (i - 1) >> 1
+            if ev_less(&e, &self.heap[parent]):
+                self.heap[i] = self.heap[parent]
+                i = parent
+            else:
+                break
+        self.heap[i] = e
+        return 0
+
+    cdef Event pop(self) noexcept nogil:
+        cdef Event top = self.heap[0]
+        cdef Event last
+        cdef int64_t i = 0, child, n
+        self.heap_n -= 1
+        n = self.heap_n
+        if n > 0:
+            last = self.heap[n]
+            while True:
+                child = 2 * i + 1
+                if child >= n:
+                    break
+                if child + 1 < n and ev_less(&self.heap[child + 1], &self.heap[child]):
+                    child += 1
+                if ev_less(&self.heap[child], &last):
+                    self.heap[i] = self.heap[child]
+                    i = child
+                else:
+                    break
+            self.heap[i] = last
+        return top
+
+    # ------------------------------------------------------------------ helpers
+
+    cdef inline double work(self, int32_t h, double t0, double cost) noexcept nogil:
+        """Append `cost` seconds of work to BIRD h's single core, not before t0;
+        returns when it finishes."""
+        cdef double start = t0 if t0 > self.busy[h] else self.busy[h]
+        self.busy[h] = start + cost
+        self.busy_time[h] += cost
+        return start + cost
+
+    cdef inline int32_t sender_of(self, int32_t q) noexcept nogil:
+        return self.row_local[self.row_rev[self.p_row[q]]]
+
+    cdef inline bint exportable(self, int32_t q) noexcept nogil:
+        cdef int32_t par = self.p_parent[q]
+        cdef int32_t h = self.g_holder[self.p_grp[par]]
+        if not self.bird[h] or not (self.state[par] & P_PRESENT):
+            return False
+        if self.best_only[h]:
+            return self.gbest[self.p_grp[par]] == par
+        return True
+
+    cdef inline void series_add(self, double t, int64_t delta) noexcept nogil:
+        cdef int64_t k = <int64_t>(t / self.series_bin)
+        cdef int64_t m
+        cdef int64_t* s
+        if k < 0:
+            k = 0
+        if k >= self.series_n:
+            m = self.series_n
+            while m <= k:
+                m *= 2
+            s = <int64_t*>realloc(self.series, m * sizeof(int64_t))
+            if s == NULL:
+                self.rc = ERR_NOMEM
+                return
+            memset(s + self.series_n, 0, (m - self.series_n) * sizeof(int64_t))
+            self.series = s
+            self.series_n = m
+        self.series[k] += delta
+
+    cdef inline bint counts(self, int32_t h, int32_t c) noexcept nogil:
+        # an outage of class c at node h matters while both nodes exist
+        return self.measuring and self.alive[h] and self.alive[self.cl_origin[c]] and self.n_prefix[c] > 0
+
+    cdef void outage_end(self, int32_t g, double t) noexcept nogil:
+        cdef double d = t - self.gout[g]
+        cdef int32_t h = self.g_holder[g], c = self.g_class[g]
+        cdef double pairs = <double>self.node_pods[h] * <double>self.cl_pods[c]
+        if d < 0:
+            d = 0
+        self.pair_seconds += pairs * d
+        self.prefix_node_seconds += <double>self.n_prefix[c] * d
+        self.unreach_node[h] += d * <double>self.n_prefix[c]
+        self.unreach_class[c] += d * pairs
+        if d > self.max_outage:
+            self.max_outage = d
+        if self.log_n < self.max_log:
+            self.log_buf[4 * self.log_n] = h
+            self.log_buf[4 * self.log_n + 1] = c
+            self.log_buf[4 * self.log_n + 2] = self.gout[g]
+            self.log_buf[4 * self.log_n + 3] = t
+            self.log_n += 1
+        else:
+            self.log_dropped += 1
+        self.gout[g] = -1.0
+
+    cdef void set_fib(self, int32_t g, int32_t nh, double t) noexcept nogil:
+        """Kernel programming of group g's prefixes at holder h, finishing at t."""
+        cdef int32_t h = self.g_holder[g], c = self.g_class[g]
+        cdef int64_t k = self.n_prefix[c]
+        cdef int32_t old = self.gfib[g]
+        if old == nh:
+            return
+        self.gfib[g] = nh
+        if old == -2:
+            self.fib[h] += k
+            if self.fib[h] > self.fib_max[h]:
+                self.fib_max[h] = self.fib[h]
+            self.series_add(t, k)
+            if self.gout[g] >= 0:
+                self.outage_end(g, t)
+        elif nh == -2:
+            self.fib[h] -= k
+            self.series_add(t, -k)
+            if self.counts(h, c):
+                self.gout[g] = t
+        if t > self.last_fib_change:
+            self.last_fib_change = t
+
+    cdef void group_changed(self, int32_t g, double t) noexcept nogil:
+        """Re-run best path for group g after a change at time t (work already booked)."""
+        cdef int64_t i
+        cdef int32_t h = self.g_holder[g], c = self.g_class[g]
+        cdef int32_t old = self.gbest[g], best = -1, nh, q
+        cdef double tk
+        for i in range(self.g_start[g], self.g_start[g + 1]):
+            if self.state[i] & P_PRESENT:
+                best = <int32_t>i
+                break
+        if best == old:
+            return
+        self.gbest[g] = best
+        if old < 0:
+            self.loc[h] += self.n_prefix[c]
+            if self.loc[h] > self.loc_max[h]:
+                self.loc_max[h] = self.loc[h]
+        elif best < 0:
+            self.loc[h] -= self.n_prefix[c]
+        nh = self.p_nh[best] if best >= 0 else -2
+        if nh != self.gfib[g] and not (nh == -2 and self.frozen[h]):
+            tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[c])
+            self.set_fib(g, nh, tk)
+        if self.best_only[h]:
+            # a best-only speaker re-announces on every session when its best changes
+            if old >= 0:
+                self.kick_children(old, t)
+            if best >= 0:
+                self.kick_children(best, t)
+
+    cdef void kick_children(self, int32_t par, double t) noexcept nogil:
+        cdef int64_t i
+        for i in range(self.c_start[par], self.c_start[par + 1]):
+            self.schedule_tx(self.c_list[i], t)
+
+    cdef void schedule_tx(self, int32_t q, double t) noexcept nogil:
+        cdef int32_t r = self.p_row[q]
+        cdef int32_t pair = self.row_pair[r]
+        cdef int32_t h
+        cdef double dep
+        if self.pair_state[pair] != S_UP or (self.state[q] & P_PENDING):
+            return
+        h = self.row_local[self.row_rev[r]]
+        if not self.bird[h]:
+            return
+        dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.g_class[self.p_grp[q]]])
+        if self.mrai > 0 and self.last_tx[q] + self.mrai > dep:
+            dep = self.last_tx[q] + self.mrai
+        self.state[q] |= P_PENDING
+        self.push(dep, EV_TX, q, self.pair_epoch[pair], 0)
+
+    cdef void path_set(self, int32_t q, bint present, double t) noexcept nogil:
+        """Adj-RIB-In of q's holder gains/loses q (work already booked)."""
+        cdef uint8_t st = self.state[q]
+        cdef int32_t g = self.p_grp[q]
+        cdef int32_t h = self.g_holder[g]
+        cdef int64_t k = self.n_prefix[self.g_class[g]]
+        self.state[q] = st & ~P_STALE
+        if present == ((st & P_PRESENT) != 0):
+            return
+        # BIRD's nest offers the change to every protocol of the node (rte_announce)
+        if self.c_announce > 0:
+            t = self.work(h, t, self.c_announce * <double>k
+                          * <double>(self.node_rows_start[h + 1] - self.node_rows_start[h]))
+        if present:
+            self.state[q] |= P_PRESENT
+            if self.p_row[q] >= 0:
+                self.adj[h] += k
+                if self.adj[h] > self.adj_max[h]:
+                    self.adj_max[h] = self.adj[h]
+        else:
+            self.state[q] &= ~P_PRESENT
+            if self.p_row[q] >= 0:
+                self.adj[h] -= k
+        self.group_changed(g, t)
+        if not self.best_only[h]:
+            self.kick_children(q, t)
+
+    # ------------------------------------------------------------------ sessions
+
+    cdef void session_up(self, int32_t pair, double t) noexcept nogil:
+        cdef int32_t k, r, s, h, b
+        cdef int64_t i
+        cdef double te
+        self.pair_state[pair] = S_UP
+        self.pair_est[pair] = t
+        self.pair_last[pair] = t
+        for k in range(2):
+            r = self.pair_row[2 * pair + k]
+            h = self.row_local[r]
+            self.sessions_up[h] += 1
+            if self.sessions_up[h] > self.sessions_max[h]:
+                self.sessions_max[h] = self.sessions_up[h]
+        for k in range(2):
+            # feed: the sender of row s announces everything it may over s
+            s = self.pair_row[2 * pair + k]
+            r = self.row_rev[s]
+            h = self.row_local[s]
+            for i in range(self.rp_start[r], self.rp_start[r + 1]):
+                self.state[self.rp_list[i]] &= ~P_SENT
+                if self.exportable(self.rp_list[i]):
+                    self.schedule_tx(self.rp_list[i], t)
+            if self.pair_gr[pair] or self.eor_wait[self.row_local[r]] > 0:
+                te = self.work(h, t, self.c_tx_msg)
+                self.push(te, EV_EOR, r, self.pair_epoch[pair], 0)
+
+    cdef void session_down(self, int32_t pair, double t, int32_t mode_a, int32_t mode_b, double detect_a, double detect_b) noexcept nogil:
+        """Both ends lose the session; end k learns it at detect_k (<0: not at all,
+        the node is gone) and then flushes (mode 0) or keeps routes stale (1)."""
+        cdef int32_t k, r, mode
+        cdef double d
+        if self.pair_state[pair] == S_UP:
+            for k in range(2):
+                self.sessions_up[self.row_local[self.pair_row[2 * pair + k]]] -= 1
+        self.pair_state[pair] = S_IDLE
+        self.pair_epoch[pair] += 1
+        for k in range(2):
+            r = self.pair_row[2 * pair + k]
+            d = detect_a if k == 0 else detect_b
+            mode = mode_a if k == 0 else mode_b
+            if d >= 0:
+                self.push(d, EV_DOWN, r, self.pair_epoch[pair], mode)
+
+    cdef void row_flush(self, int32_t r, double t, bint stale_only) noexcept nogil:
+        """Receiver of row r drops what it learned on r (all, or only stale paths)."""
+        cdef int64_t i
+        cdef int32_t q, h = self.row_local[r]
+        cdef int64_t n = 0
+        for i in range(self.rp_start[r], self.rp_start[r + 1]):
+            q = self.rp_list[i]
+            if (self.state[q] & P_PRESENT) and (not stale_only or (self.state[q] & P_STALE)):
+                n += self.n_prefix[self.g_class[self.p_grp[q]]]
+        if n == 0:
+            return
+        t = self.work(h, t, self.c_rx_route * <double>n)
+        for i in range(self.rp_start[r], self.rp_start[r + 1]):
+            q = self.rp_list[i]
+            if (self.state[q] & P_PRESENT) and (not stale_only or (self.state[q] & P_STALE)):
+                self.path_set(q, False, t)
+
+    cdef void try_connect(self, int32_t pair, int32_t side, double t) noexcept nogil:
+        self.push(t, EV_CONNECT, pair, self.pair_epoch[pair], side)
+
+    cdef void node_rows_connect(self, int32_t h, double t, bint include_passive) noexcept nogil:
+        """BIRD h's protocols start: active ones connect after the connect delay;
+        peers already retrying toward h reach it within their retry period."""
+        cdef int64_t i
+        cdef int32_t r, pair, peer, side
+        cdef double u
+        for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
+            r = self.node_rows[i]
+            pair = self.row_pair[r]
+            if not self.pair_cfg[pair] or self.pair_state[pair] != S_IDLE:
+                continue
+            side = 0 if self.pair_row[2 * pair] == r else 1
+            peer = self.row_local[self.row_rev[r]]
+            if self.row_active[r]:
+                self.try_connect(pair, side, t + self.connect_delay)
+            if include_passive and self.row_active[self.row_rev[r]] and self.bird[peer]:
+                # the peer's BIRD has been retrying (connect delay after each refusal)
+                u = unit(self.seed, <uint64_t>pair, 7 + <uint64_t>self.node_epoch[h])
+                self.try_connect(pair, 1 - side, t + u * self.connect_delay)
+
+    # ------------------------------------------------------------------ actions
+
+    cdef void bird_start(self, int32_t h, double t) noexcept nogil:
+        cdef int32_t c, g
+        cdef int64_t i
+        cdef bint was_alive = self.alive[h]
+        self.bird[h] = 1
+        self.alive[h] = 1
+        self.node_epoch[h] += 1
+        # originate: the local path of every class whose origin is h
+        for c in range(self.n_classes):
+            if self.cl_origin[c] != h:
+                continue
+            for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
+                if self.g_holder[g] == h:
+                    for i in range(self.g_start[g], self.g_start[g + 1]):
+                        if self.p_row[i] < 0:
+                            self.path_set(<int32_t>i, True, t)
+        # peers that got a refusal keep retrying on their own (EV_CONNECT); a node
+        # that was gone refused nothing, so they reach it within one connect delay
+        self.node_rows_connect(h, t, not was_alive)
+
+    cdef void bird_stop(self, int32_t h, double t, int32_t how) noexcept nogil:
+        """how: 0 = drained/deleted (Cease to every peer, immediate withdraw),
+        1 = calico-node restart (TCP closed, graceful restart on the peers),
+        2 = crash (silent: the peers' hold timers decide)."""
+        cdef int64_t i, k
+        cdef int32_t r, pair, peer, q
+        cdef double det, ka, last
+        cdef int32_t mode
+        # the node's own RIB is gone; its kernel keeps routes on restart (persist)
+        self.bird[h] = 0
+        self.node_epoch[h] += 1
+        if how == 1:
+            self.frozen[h] = 1
+        for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
+            r = self.node_rows[i]
+            pair = self.row_pair[r]
+            peer = self.row_local[self.row_rev[r]]
+            if self.pair_state[pair] == S_UP:
+                if how == 2:
+                    # last message the peer heard: the later of the last UPDATE and
+                    # the last keepalive of the session's keepalive cycle
+                    ka = bird_timer(self.keepalive, unit(self.seed, <uint64_t>pair, 3))
+                    last = self.pair_est[pair] + floor((t - self.pair_est[pair]) / ka) * ka
+                    if self.pair_last[pair] > last:
+                        last = self.pair_last[pair]
+                    if last > t:
+                        last = t
+                    det = last + self.latency + bird_timer(self.hold, unit(self.seed, <uint64_t>pair, 4))
+                    if det < t + self.latency:
+                        det = t + self.latency
+                    mode = 0
+                elif how == 1:
+                    det = t + self.latency
+                    mode = 1 if self.graceful_restart else 0
+                else:
+                    det = t + self.latency
+                    mode = 0
+                if self.pair_row[2 * pair] == r:
+                    self.session_down(pair, t, 0, mode, -1.0, det)
+                else:
+                    self.session_down(pair, t, mode, 0, det, -1.0)
+            elif self.pair_state[pair] == S_CONNECTING:
+                self.pair_state[pair] = S_IDLE
+                self.pair_epoch[pair] += 1
+        # the local Adj-RIB-In and Loc-RIB disappear with the process
+        for k in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
+            r = self.node_rows[k]
+            for i in range(self.rp_start[r], self.rp_start[r + 1]):
+                q = self.rp_list[i]
+                if self.state[q] & P_PRESENT:
+                    self.path_set(q, False, t)
+                self.state[q] &= ~(P_STALE | P_SENT)
+        for i in range(self.n_classes):
+            if self.cl_origin[i] == h:
+                self.local_paths_set(<int32_t>i, h, False, t)
+        if how != 1:
+            self.frozen[h] = 0
+            self.alive[h] = 0
+            self.node_clear_fib(h, t)
+
+    cdef void local_paths_set(self, int32_t c, int32_t h, bint present, double t) noexcept nogil:
+        cdef int32_t g
+        cdef int64_t i
+        for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
+            if self.g_holder[g] == h:
+                for i in range(self.g_start[g], self.g_start[g + 1]):
+                    if self.p_row[i] < 0:
+                        self.path_set(<int32_t>i, present, t)
+
+    cdef void node_clear_fib(self, int32_t h, double t) noexcept nogil:
+        cdef int32_t g
+        for g in range(self.n_groups):
+            if self.g_holder[g] == h and self.gfib[g] != -2:
+                self.set_fib(g, -2, t)
+            if self.g_holder[g] == h:
+                self.gout[g] = -1.0
+
+    cdef void prune(self, int32_t h, double t) noexcept nogil:
+        """A restarted BIRD's kernel protocol syncs: routes it no longer has go."""
+        cdef int32_t g
+        cdef double tk
+        self.frozen[h] = 0
+        self.eor_wait[h] = 0
+        for g in range(self.n_groups):
+            if self.g_holder[g] == h and self.gbest[g] < 0 and self.gfib[g] != -2:
+                tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.g_class[g]])
+                self.set_fib(g, -2, tk)
+
+    cdef void measure_start(self, double t) noexcept nogil:
+        cdef int32_t g, h, c
+        self.measuring = True
+        self.measure_from = t
+        for g in range(self.n_groups):
+            h = self.g_holder[g]
+            c = self.g_class[g]
+            if self.gfib[g] == -2 and self.counts(h, c):
+                self.gout[g] = t
+
+    cdef void node_alive(self, int32_t h, double t) noexcept nogil:
+        """Node h (and its pods) exists from t: missing routes to/from it count."""
+        cdef int32_t g
+        self.alive[h] = 1
+        if not self.measuring:
+            return
+        for g in range(self.n_groups):
+            if (self.g_holder[g] == h or self.cl_origin[self.g_class[g]] == h) and self.gfib[g] == -2 \
+                    and self.gout[g] < 0 and self.counts(self.g_holder[g], self.g_class[g]):
+                self.gout[g] = t
+
+    cdef void churn(self, int32_t c, int32_t delta, int32_t pods, double t) noexcept nogil:
+        """Class c gains (delta > 0) or loses prefixes: the origin sends an
+        UPDATE with just those prefixes along every path the class holds.
+        Table-size counters follow at once; the propagation delay shows in the
+        unreachability of the `pods` new pods (refresh_apply)."""
+        cdef int32_t g, h
+        cdef int64_t i
+        cdef int64_t old = self.n_prefix[c]
+        cdef int64_t new = old + delta
+        if new < 0:
+            new = 0
+        for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
+            h = self.g_holder[g]
+            for i in range(self.g_start[g], self.g_start[g + 1]):
+                if (self.state[i] & P_PRESENT) and self.p_row[i] >= 0:
+                    self.adj[h] += new - old
+            if self.gbest[g] >= 0:
+                self.loc[h] += new - old
+            if self.gfib[g] != -2:
+                self.fib[h] += new - old
+                self.series_add(t, new - old)
+        self.n_prefix[c] = new
+        self.churn_t[c] = t
+        self.churn_pods[c] = pods
+        self.churn_delta[c] = delta
+        self.a_refresh_from_origin(c, t, delta)
+
+    cdef void a_refresh_from_origin(self, int32_t c, double t, int32_t delta) noexcept nogil:
+        cdef int32_t g
+        cdef int64_t i
+        for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
+            if self.g_holder[g] == self.cl_origin[c]:
+                for i in range(self.g_start[g], self.g_start[g + 1]):
+                    if self.p_row[i] < 0 and (self.state[i] & P_PRESENT):
+                        self.refresh_children(<int32_t>i, t, delta)
+
+    cdef void refresh_children(self, int32_t par, double t, int32_t delta) noexcept nogil:
+        cdef int64_t i
+        cdef int32_t q, pair
+        cdef double dep
+        cdef int32_t h
+        for i in range(self.c_start[par], self.c_start[par + 1]):
+            q = self.c_list[i]
+            pair = self.row_pair[self.p_row[q]]
+            if self.pair_state[pair] != S_UP or not (self.state[q] & P_SENT):
+                continue
+            h = self.g_holder[self.p_grp[par]]
+            if self.best_only[h] and self.gbest[self.p_grp[par]] != par:
+                continue
+            dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>(delta if delta > 0 else -delta))
+            self.push(dep, EV_REFRESH_TX, q, self.pair_epoch[pair], delta)
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self):
+        """Process events until none are left; returns the number processed."""
+        with nogil:
+            self._run()
+        return self.n_events
+
+    cdef void _run(self) noexcept nogil:
+        cdef Event e
+        cdef int32_t q, g, h, r, pair, peer, k, side, s, c
+        cdef double t, fin, u, wait
+        cdef int64_t i, npfx, nbytes, nmsg
+        while self.heap_n > 0 and self.rc == ERR_OK:
+            e = self.pop()
+            t = e.t
+            if t > self.horizon:
+                self.heap_n += 1            # leave it (and the rest) unprocessed
+                self.heap[self.heap_n - 1] = e
+                break
+            self.now = t
+            self.last_event = t
+            self.n_events += 1
+            if self.n_events > self.max_events:
+                self.rc = ERR_EVENTS
+                break
+            if e.kind == EV_TX:
+                q = e.a
+                self.state[q] &= ~P_PENDING
+                r = self.p_row[q]
+                pair = self.row_pair[r]
+                if self.pair_state[pair] != S_UP:
+                    continue
+                # a TX booked before the session last went down still sends the current state
+                k = 1 if self.exportable(q) else 0
+                if k == ((self.state[q] & P_SENT) != 0):
+                    continue
+                if k:
+                    self.state[q] |= P_SENT
+                else:
+                    self.state[q] &= ~P_SENT
+                if self.mrai > 0:
+                    self.last_tx[q] = t
+                self.send(q, k, t, self.pair_epoch[pair], 0)
+            elif e.kind == EV_REFRESH_TX:
+                q = e.a
+                pair = self.row_pair[self.p_row[q]]
+                if self.pair_state[pair] != S_UP or self.pair_epoch[pair] != e.b or not (self.state[q] & P_SENT):
+                    continue
+                self.send(q, 2, t, e.b, e.c)
+            elif e.kind == EV_APPLY:
+                q = e.a
+                pair = self.row_pair[self.p_row[q]]
+                if self.pair_epoch[pair] != e.b:
+                    continue
+                if e.c == 2:
+                    self.refresh_apply(q, t)
+                else:
+                    self.path_set(q, e.c == 1, t)
+            elif e.kind == EV_CONNECT:
+                pair = e.a
+                if self.pair_epoch[pair] != e.b or self.pair_state[pair] != S_IDLE or not self.pair_cfg[pair]:
+                    continue
+                side = e.c
+                r = self.pair_row[2 * pair + side]
+                h = self.row_local[r]
+                peer = self.row_local[self.row_rev[r]]
+                if not self.bird[h]:
+                    continue
+                if self.bird[peer]:
+                    # TCP handshake, OPEN both ways, KEEPALIVE both ways: two round trips
+                    self.pair_state[pair] = S_CONNECTING
+                    fin = self.work(h, t + 2 * self.latency, self.c_open)
+                    u = self.work(peer, t + 2 * self.latency, self.c_open)
+                    if u > fin:
+                        fin = u
+                    self.push(fin + 2 * self.latency, EV_ESTAB, pair, self.pair_epoch[pair], 0)
+                elif self.alive[peer]:
+                    # the peer's kernel refuses (RST): idle, then the connect delay again
+                    self.n_refused_connects += 1
+                    self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, e.b, side)
+                # a dead peer: no answer; retries resume when it comes back (bird_start)
+            elif e.kind == EV_ESTAB:
+                pair = e.a
+                if self.pair_epoch[pair] != e.b or self.pair_state[pair] != S_CONNECTING:
+                    continue
+                self.session_up(pair, t)
+            elif e.kind == EV_DOWN:
+                r = e.a
+                pair = self.row_pair[r]
+                h = self.row_local[r]
+                if not self.bird[h]:
+                    continue
+                t = self.work(h, t, self.c_rx_msg)
+                if e.c == 1:
+                    # graceful restart: keep what r brought, marked stale, for the restart time
+                    for i in range(self.rp_start[r], self.rp_start[r + 1]):
+                        q = self.rp_list[i]
+                        if self.state[q] & P_PRESENT:
+                            self.state[q] |= P_STALE
+                    self.pair_gr[pair] = 1
+                    self.push(t + self.gr_time, EV_GR_TIMEOUT, r, self.pair_epoch[pair], self.node_epoch[h])
+                else:
+                    self.row_flush(r, t, False)
+                # sessions still configured come back: error wait after a hold expiry
+                if self.pair_cfg[pair]:
+                    side = 0 if self.pair_row[2 * pair] == r else 1
+                    wait = self.connect_delay
+                    if self.err_delay[pair] > 0:
+                        self.err_delay[pair] = self.err_delay[pair] * 2
+                        if self.err_delay[pair] > self.err_wait_max:
+                            self.err_delay[pair] = self.err_wait_max
+                    else:
+                        self.err_delay[pair] = self.err_wait_min
+                    if e.c == 0:
+                        wait = self.err_delay[pair] + self.connect_delay
+                    if self.row_active[r]:
+                        self.try_connect(pair, side, t + wait)
+            elif e.kind == EV_GR_TIMEOUT:
+                r = e.a
+                pair = self.row_pair[r]
+                h = self.row_local[r]
+                if self.node_epoch[h] != e.c or not self.pair_gr[pair]:
+                    continue
+                if self.pair_state[pair] == S_UP and self.pair_epoch[pair] != e.b:
+                    continue                 # re-established: End-of-RIB decides
+                self.pair_gr[pair] = 0
+                self.row_flush(r, t, True)
+            elif e.kind == EV_EOR:
+                r = e.a
+                pair = self.row_pair[r]
+                if self.pair_epoch[pair] != e.b:
+                    continue
+                h = self.row_local[r]
+                if e.c == 0:
+                    # arrives behind the feed's UPDATEs and is processed after them
+                    self.push(self.work(h, t + self.latency, self.c_rx_msg), EV_EOR, r, e.b, 1)
+                    continue
+                self.pair_gr[pair] = 0
+                self.row_flush(r, t, True)
+                if self.eor_wait[h] > 0:
+                    self.eor_wait[h] -= 1
+                    if self.eor_wait[h] == 0:
+                        self.prune(h, t)
+            elif e.kind == EV_PRUNE:
+                h = e.a
+                if self.node_epoch[h] == e.b and self.frozen[h]:
+                    self.prune(h, t)
+            elif e.kind >= EV_ACTION:
+                self.action(e.kind - EV_ACTION, e.a, e.b, e.c, t)
+
+    cdef void send(self, int32_t q, int32_t what, double t, int32_t epoch, int32_t delta) noexcept nogil:
+        """Count one UPDATE for path q (what: 1 announce, 0 withdraw, 2 refresh
+        of `delta` prefixes) and book its processing at the receiver."""
+        cdef int32_t g = self.p_grp[q]
+        cdef int32_t c = self.g_class[g]
+        cdef int32_t r = self.p_row[q]
+        cdef int32_t h = self.row_local[self.row_rev[r]]
+        cdef int32_t rcv = self.row_local[r]
+        cdef int64_t npfx = self.n_prefix[c]
+        cdef int64_t nlri, room, nmsg, nbytes
+        cdef double fin
+        if what == 2:
+            npfx = delta if delta > 0 else -delta
+        # BGP header 19 + withdrawn-length 2 + attribute-length 2; NLRI (or withdrawn
+        # routes) per prefix from the class; one attribute set per UPDATE, split at 4096
+        nlri = npfx * <int64_t>self.cl_nlri[c] // (self.n_prefix[c] if self.n_prefix[c] > 0 else 1)
+        if what == 0 or (what == 2 and delta < 0):
+            room = 4096 - 23
+            nmsg = (nlri + room - 1) // room if nlri > 0 else 1
+            nbytes = nmsg * 23 + nlri
+            self.n_withdraws += npfx
+        else:
+            room = 4096 - 23 - <int64_t>self.p_attr[q]
+            nmsg = (nlri + room - 1) // room if nlri > 0 else 1
+            nbytes = nmsg * (23 + <int64_t>self.p_attr[q]) + nlri
+        self.n_updates += nmsg
+        self.n_update_bytes += nbytes
+        self.n_prefix_adverts += npfx
+        self.msgs_tx[h] += nmsg
+        self.bytes_tx[h] += nbytes
+        self.pfx_tx[h] += npfx
+        self.msgs_rx[rcv] += nmsg
+        self.pair_last[self.row_pair[r]] = t
+        fin = self.work(rcv, t + self.latency, self.c_rx_msg * <double>nmsg + self.c_rx_route * <double>npfx)
+        self.push(fin, EV_APPLY, q, epoch, what)
+
+    cdef void refresh_apply(self, int32_t q, double t) noexcept nogil:
+        """New prefixes of a present path arrive: installed if q is the best; passed on."""
+        cdef int32_t g = self.p_grp[q], h, c
+        cdef double tk, d
+        if not (self.state[q] & P_PRESENT):
+            return
+        h = self.g_holder[g]
+        c = self.g_class[g]
+        if self.gbest[g] == q and self.churn_delta[c] > 0:
+            tk = self.work(h, t, self.c_kernel * <double>self.churn_delta[c])
+            d = tk - self.churn_t[c]
+            if self.measuring and d > 0 and self.alive[h]:
+                self.pair_seconds += d * <double>self.node_pods[h] * <double>self.churn_pods[c]
+                self.unreach_class[c] += d * <double>self.node_pods[h] * <double>self.churn_pods[c]
+                self.prefix_node_seconds += d * <double>self.churn_delta[c]
+            if tk > self.last_fib_change:
+                self.last_fib_change = tk
+        elif self.gbest[g] == q:
+            tk = self.work(h, t, self.c_kernel * <double>(-self.churn_delta[c]))
+            if tk > self.last_fib_change:
+                self.last_fib_change = tk
+        if not self.best_only[h] or self.gbest[g] == q:
+            self.refresh_children(q, t, self.churn_delta[c])
+
+    def schedule(self, double t, int kind, int a, int b, int c):
+        """Queue scripted action `kind` (see ACTIONS) with its arguments at time t."""
+        if self.push(t, EV_ACTION + kind, a, b, c) != 0:
+            raise MemoryError("convergence event heap")
+
+    cdef void action(self, int32_t kind, int32_t a, int32_t b, int32_t c, double t) noexcept nogil:
+        cdef int32_t k, r, h
+        cdef int64_t j
+        if kind == ACT_BIRD_START:
+            self.bird_start(a, t)
+            if self.frozen[a]:
+                # restarted with graceful restart: kernel sync waits for End-of-RIB
+                # from every peer, at most the graceful-restart wait time
+                self.eor_wait[a] = 0
+                for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
+                    r = self.node_rows[j]
+                    if self.pair_cfg[self.row_pair[r]] and self.bird[self.row_local[self.row_rev[r]]]:
+                        self.eor_wait[a] += 1
+                self.push(t + self.gr_wait, EV_PRUNE, a, self.node_epoch[a], 0)
+                if self.eor_wait[a] == 0:
+                    self.prune(a, t)
+        elif kind == ACT_BIRD_STOP:
+            self.bird_stop(a, t, 1 if b else 0)
+        elif kind == ACT_CRASH:
+            self.bird_stop(a, t, 2)
+        elif kind == ACT_DELETE:
+            # confd removes the node's protocols everywhere: nobody reconnects
+            for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
+                self.pair_cfg[self.row_pair[self.node_rows[j]]] = 0
+            self.bird_stop(a, t, 0)
+        elif kind == ACT_PAIR_ADD:
+            self.pair_cfg[a] = 1
+            self.pair_epoch[a] += 1
+            for k in range(2):
+                r = self.pair_row[2 * a + k]
+                h = self.row_local[r]
+                if self.row_active[r] and self.bird[h]:
+                    self.try_connect(a, k, t + self.connect_delay)
+        elif kind == ACT_PAIR_REMOVE:
+            self.pair_cfg[a] = 0
+            if self.pair_state[a] == S_UP:
+                self.session_down(a, t, 0, 0, t + self.latency, t + self.latency)
+            else:
+                self.pair_state[a] = S_IDLE
+                self.pair_epoch[a] += 1
+        elif kind == ACT_CHURN:
+            self.churn(a, b, c, t)
+        elif kind == ACT_MEASURE:
+            self.measure_start(t)
+        elif kind == ACT_NODE_ALIVE:
+            self.node_alive(a, t)
+
+    # ------------------------------------------------------------------ results
+
+    def series_counts(self):
+        """Net change of installed routes per time bin (int64 array)."""
+        n = 0
+        cdef int64_t i
+        for i in range(self.series_n):
+            if self.series[i] != 0:
+                n = i + 1
+        return np.array([self.series[i] for i in range(n)], dtype=np.int64)
+
+    def outage_log(self):
+        """(holder, class, start, end) rows, float64, shape (n, 4)."""
+        out = np.empty((self.log_n, 4))
+        cdef int32_t i, j
+        for i in range(self.log_n):
+            for j in range(4):
+                out[i, j] = self.log_buf[4 * i + j]
+        return out
+
+    def close_outages(self, double t):
+        """Open outages at the end: (holder, class, start) rows; counted up to t."""
+        rows = []
+        cdef int32_t g
+        for g in range(self.n_groups):
+            if self.gout[g] >= 0:
+                rows.append((self.g_holder[g], self.g_class[g], self.gout[g]))
+        return rows
+
+    def heap_size(self):
+        return self.heap_n
+
+
+# ---------------------------------------------------------------------- path universe, iBGP graphs
+
+cdef struct Tmp:
+    int32_t holder
+    int32_t row
+    int32_t parent          # index in this class's temporary list
+    int64_t originator      # -1: absent
+    int32_t cl_off
+    int32_t cl_len
+    uint64_t key
+
+
+def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, const int32_t[::1] row_rev,
+                   const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id,
+                   const uint32_t[::1] router_id, const int64_t[::1] ip_rank,
+                   const uint32_t[::1] ip, const uint32_t[::1] sub_net, const uint32_t[::1] sub_mask,
+                   const uint8_t[::1] has_sub, const int64_t[::1] rows_start, const int32_t[::1] rows_list,
+                   const int32_t[::1] origins, const uint8_t[::1] has_client_row,
+                   int64_t max_paths, int32_t max_cluster_list):
+    """Every path of every class over an all-iBGP session graph of Calico
+    speakers, grouped by (class, holder) and in BIRD 1.6 preference order.
+
+    Applies the same rules as routing._export/_receive restricted to iBGP
+    (split horizon unless a side is an rr client, ORIGINATOR_ID and CLUSTER_LIST
+    and their loop checks, next hop kept) and routing.path_key's order; the
+    converge tests check both against the reference enumeration.
+
+    Returns (status, arrays): status 0 ok, 1 more than max_paths paths,
+    2 a CLUSTER_LIST longer than max_cluster_list.
+    """
+    cdef int64_t cap = 1 << 16
+    cdef int64_t n_out = 0
+    cdef Tmp* tmp = <Tmp*>malloc(cap * sizeof(Tmp))
+    cdef int64_t tcap = cap, tn, i, j, k2
+    cdef uint32_t* cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
+    cdef int64_t clcap = cap, cln
+    cdef int32_t n = len(has_sub)
+    cdef int64_t* bucket = <int64_t*>malloc((n + 2) * sizeof(int64_t))
+    cdef int64_t* order = NULL
+    cdef int64_t ocap = 0
+    cdef int32_t* newidx = NULL
+    cdef int32_t ci, o, h, s, r, src, t_, status = 0, m, z
+    cdef int64_t orig
+    cdef uint32_t cs
+    cdef bint rrs, rrsrc, bad
+    cdef uint64_t key
+    cdef Tmp* pp
+    cdef Tmp tt
+    out_holder = np.empty(cap, np.int32)
+    out_row = np.empty(cap, np.int32)
+    out_parent = np.empty(cap, np.int32)
+    out_class = np.empty(cap, np.int32)
+    out_nh = np.empty(cap, np.int32)
+    out_attr = np.empty(cap, np.uint16)
+    cdef int32_t[::1] oh, orw, opa, ocl, onh
+    cdef uint16_t[::1] oat
+    if tmp == NULL or cl == NULL or bucket == NULL:
+        free(tmp); free(cl); free(bucket)
+        raise MemoryError("path enumeration")
+    try:
+        for ci in range(origins.shape[0]):
+            o = origins[ci]
+            tn = 0
+            cln = 0
+            tmp[0].holder = o; tmp[0].row = -1; tmp[0].parent = -1; tmp[0].originator = -1
+            tmp[0].cl_off = 0; tmp[0].cl_len = 0; tmp[0].key = 0
+            tn = 1
+            i = 0
+            while i < tn:
+                h = tmp[i].holder
+                src = tmp[i].row
+                if src >= 0 and not rr_client[src] and not has_client_row[h]:
+                    i += 1
+                    continue                                # learned over iBGP, no client to reflect to
+                for j in range(rows_start[h], rows_start[h + 1]):
+                    s = rows_list[j]
+                    r = row_rev[s]
+                    t_ = row_local[r]
+                    if src >= 0:
+                        if row_remote[src] == row_remote[s]:
+                            continue                        # never back where it came from
+                        rrs = rr_client[s] != 0
+                        rrsrc = rr_client[src] != 0
+                        if not rrs and not rrsrc:
+                            continue                        # iBGP split horizon
+                        if rrs:
+                            bad = False
+                            for k2 in range(tmp[i].cl_len):
+                                if cl[tmp[i].cl_off + k2] == cluster_id[s]:
+                                    bad = True
+                            if bad:
+                                continue                    # cluster list loop toward a client
+                        orig = tmp[i].originator if tmp[i].originator >= 0 else <int64_t>router_id[row_remote[src]]
+                        m = tmp[i].cl_len + 1 + (1 if (rrsrc and rrs and cluster_id[src] != cluster_id[s]) else 0)
+                        if m > max_cluster_list:
+                            status = 2
+                            return status, None
+                        if cln + m > clcap:
+                            clcap = 2 * (cln + m)
+                            cl = <uint32_t*>realloc(cl, clcap * sizeof(uint32_t))
+                            if cl == NULL:
+                                raise MemoryError("path enumeration")
+                        z = 0
+                        if rrsrc and rrs and cluster_id[src] != cluster_id[s]:
+                            cl[cln] = cluster_id[s]
+                            z = 1
+                        cl[cln + z] = cluster_id[src] if rrsrc else cluster_id[s]
+                        for k2 in range(tmp[i].cl_len):
+                            cl[cln + z + 1 + k2] = cl[tmp[i].cl_off + k2]
+                        # receive checks: ORIGINATOR_ID loop, CLUSTER_LIST loop on a client row
+                        if orig == <int64_t>router_id[t_]:
+                            continue
+                        if rr_client[r]:
+                            bad = False
+                            for k2 in range(m):
+                                if cl[cln + k2] == cluster_id[r]:
+                                    bad = True
+                            if bad:
+                                continue
+                    else:
+                        orig = -1
+                        m = 0
+                    if tn == tcap:
+                        tcap *= 2
+                        tmp = <Tmp*>realloc(tmp, tcap * sizeof(Tmp))
+                        if tmp == NULL:
+                            raise MemoryError("path enumeration")
+                    pp = &tmp[tn]
+                    pp.holder = t_; pp.row = r; pp.parent = <int32_t>i; pp.originator = orig
+                    pp.cl_off = <int32_t>cln; pp.cl_len = m
+                    cln += m
+                    # routing.path_key for an iBGP path, all earlier components equal:
+                    # IGP metric (0 when the next hop is on the holder's subnet), router id
+                    # (ORIGINATOR_ID else the peer's), CLUSTER_LIST length, peer address rank
+                    key = (<uint64_t>1) << 63
+                    if not (has_sub[t_] and (ip[o] & sub_mask[t_]) == sub_net[t_]):
+                        key |= (<uint64_t>1) << 62
+                    cs = <uint32_t>(orig if orig >= 0 else router_id[row_remote[r]])
+                    key |= (<uint64_t>cs) << 24
+                    key |= (<uint64_t>(m if m < 15 else 15)) << 20
+                    key |= <uint64_t>(ip_rank[row_remote[r]] & 0xFFFFF)
+                    pp.key = key
+                    tn += 1
+                    if n_out + tn > max_paths:
+                        status = 1
+                        return status, None
+                i += 1
+            # order this class's paths by (holder, key): counting sort + insertion sort
+            if tn > ocap:
+                ocap = 2 * tn
+                free(order); free(newidx)
+                order = <int64_t*>malloc(ocap * sizeof(int64_t))
+                newidx = <int32_t*>malloc(ocap * sizeof(int32_t))
+                if order == NULL or newidx == NULL:
+                    raise MemoryError("path enumeration")
+            memset(bucket, 0, (n + 2) * sizeof(int64_t))
+            for i in range(tn):
+                bucket[tmp[i].holder + 1] += 1
+            for h in range(n):
+                bucket[h + 1] += bucket[h]
+            for i in range(tn):
+                order[bucket[tmp[i].holder]] = i
+                bucket[tmp[i].holder] += 1
+            # groups are now runs of equal holder; sort each run by key
+            i = 0
+            while i < tn:
+                j = i + 1
+                while j < tn and tmp[order[j]].holder == tmp[order[i]].holder:
+                    j += 1
+                for k2 in range(i + 1, j):
+                    key = tmp[order[k2]].key
+                    m = <int32_t>order[k2]
+                    z = <int32_t>k2 - 1
+                    while z >= i and tmp[order[z]].key > key:
+                        order[z + 1] = order[z]
+                        z -= 1
+                    order[z + 1] = m
+                i = j
+            for i in range(tn):
+                newidx[order[i]] = <int32_t>(n_out + i)
+            if n_out + tn > out_holder.shape[0]:
+                k2 = max(2 * out_holder.shape[0], n_out + tn)
+                out_holder = np.resize(out_holder, k2); out_row = np.resize(out_row, k2)
+                out_parent = np.resize(out_parent, k2); out_class = np.resize(out_class, k2)
+                out_nh = np.resize(out_nh, k2); out_attr = np.resize(out_attr, k2)
+            oh = out_holder; orw = out_row; opa = out_parent; ocl = out_class; onh = out_nh; oat = out_attr
+            for i in range(tn):
+                pp = &tmp[order[i]]
+                k2 = n_out + i
+                oh[k2] = pp.holder
+                orw[k2] = pp.row
+                opa[k2] = newidx[pp.parent] if pp.parent >= 0 else -1
+                ocl[k2] = ci
+                onh[k2] = o if pp.row >= 0 else -1
+                # ORIGIN 4 + empty AS_PATH 3 + NEXT_HOP 7 + LOCAL_PREF 7, and when
+                # reflected ORIGINATOR_ID 7 + CLUSTER_LIST 3 + 4 per id
+                oat[k2] = (21 if pp.row >= 0 else 14) + ((10 + 4 * pp.cl_len) if pp.originator >= 0 else 0)
+            n_out += tn
+    finally:
+        free(tmp); free(cl); free(bucket); free(order); free(newidx)
+    return status, (out_holder[:n_out], out_row[:n_out], out_parent[:n_out], out_class[:n_out],
+                    out_nh[:n_out], out_attr[:n_out])
