@@ -50,7 +50,7 @@ def ext(name):
     )
 
 
-KERNELS = ["_addr", "_lpm", "_routing"]
+KERNELS = ["_addr", "_lpm", "_routing", "_converge"]
 
 setup(
     ext_modules=cythonize(
