@@ -1,0 +1,279 @@
+"""Hypothesis strategies for fastroute's inputs: addresses, prefixes, prefix
+tables, whole clusters and their routing tables.
+
+Every strategy shrinks toward the smallest readable case: IPv4 addresses toward
+``10.0.0.0``, clusters toward one or two nodes with no pods, a single pool
+without encapsulation and the node-to-node mesh.  hypothesis is needed only
+here; ``import fastroute`` works without it (this module imports it lazily, on
+the first call of a strategy).
+
+Examples
+--------
+>>> from hypothesis import given
+>>> from fastroute import strategies, testing
+>>> @given(strategies.clusters(max_nodes=4))
+... def test_every_pod_reaches_every_pod(cluster):
+...     testing.assert_all_reachable(cluster)
+"""
+
+import dataclasses
+import ipaddress
+from collections import namedtuple
+
+from .errors import IPAMError, InvalidValueError, choice
+
+__all__ = [
+    "addresses",
+    "prefixes",
+    "prefix_tables",
+    "clusters",
+    "scenarios",
+    "down_sets",
+    "route_tables",
+    "Scenario",
+    "TOPOLOGIES",
+    "ENCAPSULATIONS",
+    "TOR_IP",
+    "TOR_AS",
+]
+
+TOPOLOGIES = ("mesh", "reflectors", "tor")
+ENCAPSULATIONS = ("None", "IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet")
+TOR_IP = "172.16.0.254"     # the top-of-rack router of the "tor" topology (in rack 0's subnet)
+TOR_AS = 65001
+
+Scenario = namedtuple("Scenario", "cluster down")
+Scenario.__doc__ = "A cluster and the nodes whose calico-node is stopped (a frozenset of names)."
+
+
+def _st():
+    try:
+        from hypothesis import strategies as st
+    except ImportError as e:                  # pragma: no cover - depends on the environment
+        raise ImportError("fastroute.strategies needs hypothesis: pip install 'fastroute[test]'") from e
+    return st
+
+
+def _width(version):
+    return 32 if choice(version, (4, 6), "IP version") == 4 else 128
+
+
+def addresses(version=4, within=None):
+    """IP addresses of one version, optionally inside a network.
+
+    Parameters
+    ----------
+    version : {4, 6}
+    within : str or ip_network, optional
+
+    Returns
+    -------
+    SearchStrategy of IPv4Address or IPv6Address
+        Shrinks toward the lowest address of ``within`` (``0.0.0.0``/``::`` without it).
+    """
+    st = _st()
+    width = _width(version)
+    cls = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    if within is None:
+        return st.integers(0, (1 << width) - 1).map(cls)
+    net = ipaddress.ip_network(within)
+    if net.version != version:
+        raise InvalidValueError(f"invalid within {str(net)!r}: not an IPv{version} network")
+    lo = int(net.network_address)
+    return st.integers(lo, lo + net.num_addresses - 1).map(cls)
+
+
+def prefixes(version=4, min_len=0, max_len=None, within=None):
+    """Prefixes (network address with host bits clear) of one version.
+
+    Parameters
+    ----------
+    version : {4, 6}
+    min_len, max_len : int
+        Range of prefix lengths (``max_len`` defaults to the full width).
+    within : str or ip_network, optional
+        Draw only prefixes inside this network (lengths are raised to its length).
+
+    Returns
+    -------
+    SearchStrategy of IPv4Network or IPv6Network
+    """
+    st = _st()
+    width = _width(version)
+    max_len = width if max_len is None else max_len
+    if not 0 <= min_len <= max_len <= width:
+        raise InvalidValueError(f"invalid prefix lengths {min_len!r}..{max_len!r}: must lie in 0..{width}")
+    net = ipaddress.ip_network(within) if within is not None else None
+    if net is not None:
+        min_len = max(min_len, net.prefixlen)
+        if min_len > max_len:
+            raise InvalidValueError(f"invalid max_len {max_len!r}: shorter than {str(net)!r}")
+    cls = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
+
+    def build(args):
+        value, plen = args
+        if net is not None:
+            value = int(net.network_address) | (value & ((1 << (width - net.prefixlen)) - 1))
+        mask = ((1 << width) - 1) ^ ((1 << (width - plen)) - 1)
+        return cls((value & mask, plen))
+
+    return st.tuples(st.integers(0, (1 << width) - 1), st.integers(min_len, max_len)).map(build)
+
+
+def prefix_tables(version=4, max_size=20, values=None):
+    """Routing tables as plain dicts ``{prefix text: value}`` (for :class:`fastroute.Fib` and friends).
+
+    Prefixes nest often (they are drawn under a few common parents) so that
+    longest-prefix match has something to decide.
+    """
+    st = _st()
+    values = st.integers(0, 1000) if values is None else values
+    width = _width(version)
+    parent = "10.0.0.0/8" if version == 4 else "2001:db8::/32"
+    anywhere = prefixes(version)
+    nested = prefixes(version, max_len=width, within=parent)
+    keys = st.one_of(nested, anywhere).map(str)
+    return st.dictionaries(keys, values, max_size=max_size)
+
+
+# ---------------------------------------------------------------------------- clusters
+
+def _pool_choices():
+    # (pool cidr, block size): tiny pools make nodes borrow from each other
+    return [
+        ("10.244.0.0/16", 26),
+        ("10.244.0.0/24", 26),      # 4 blocks
+        ("10.244.0.0/26", 28),      # 4 blocks of 16
+        ("10.244.0.0/27", 29),      # 4 blocks of 8
+        ("10.244.0.0/26", 26),      # one block for everybody
+    ]
+
+
+def clusters(
+    min_nodes=1,
+    max_nodes=6,
+    max_pods=4,
+    topologies=TOPOLOGIES,
+    encapsulations=ENCAPSULATIONS,
+    max_racks=2,
+    allocate=True,
+):
+    """Whole clusters: nodes, pools, blocks and pods (borrowed addresses
+    included), a BGP design and an encapsulation mode.
+
+    Parameters
+    ----------
+    min_nodes, max_nodes : int
+    max_pods : int
+        Pods per node are drawn in ``0..max_pods``.
+    topologies : sequence of {"mesh", "reflectors", "tor"}
+        ``"mesh"``: the node-to-node mesh.  ``"reflectors"``: 1 or 2 route
+        reflectors (the first nodes, one shared cluster id, a valid design),
+        mesh off.  ``"tor"``: mesh off, every node peers over eBGP with one
+        top-of-rack router (:data:`TOR_IP`, AS :data:`TOR_AS`); nodes either
+        have an AS each or share one and accept it back
+        (``numAllowedLocalASNumbers: 1``).
+    encapsulations : sequence of str
+        Operator encapsulations (see :func:`fastroute.synth.cluster`).
+    max_racks : int
+        Racks are separate subnets (CrossSubnet modes encapsulate between them).
+        The "tor" topology keeps one rack (its router sits in the rack subnet).
+    allocate : bool
+        Run IPAM (default); False gives the plan.
+
+    Returns
+    -------
+    SearchStrategy of Cluster
+        ``cluster.fastroute_design`` records what was drawn (a dict), for messages.
+    """
+    st = _st()
+    for t in topologies:
+        choice(t, TOPOLOGIES, "topology")
+    for e in encapsulations:
+        choice(e, ENCAPSULATIONS, "encapsulation")
+    if not 1 <= min_nodes <= max_nodes:
+        raise InvalidValueError(f"invalid node counts {min_nodes!r}..{max_nodes!r}: need 1 <= min <= max")
+    pool_list = _pool_choices()
+
+    @st.composite
+    def build(draw):
+        from hypothesis import assume
+        from . import synth
+        from .resources import BGPConfiguration, BGPPeer
+
+        n = draw(st.integers(min_nodes, max_nodes))
+        topo = draw(st.sampled_from(list(topologies)))
+        enc = draw(st.sampled_from(list(encapsulations)))
+        cidr, block = draw(st.sampled_from(pool_list))
+        pods = draw(st.lists(st.integers(0, max_pods), min_size=n, max_size=n))
+        racks = 1 if topo == "tor" else draw(st.integers(1, max(1, min(max_racks, n))))
+        n_rr = 0
+        if topo == "reflectors":
+            n_rr = draw(st.integers(1, min(2, n)))
+        capacity = ipaddress.ip_network(cidr).num_addresses
+        tunnels = n if enc != "None" else 0
+        # keep IPAM satisfiable: every pod and tunnel address fits the pool
+        assume(sum(pods) + tunnels <= capacity)
+        c = synth.cluster(n, pods, pools=(cidr,), block_size=block, encapsulation=enc, racks=racks,
+                          reflectors=n_rr, seed=0)
+        design = dict(topology=topo, encapsulation=enc, pool=cidr, block_size=block, racks=racks,
+                      reflectors=n_rr, pods_per_node=list(pods))
+        if topo == "reflectors" and n_rr == n:
+            # every node a reflector: keep them meshed through the BGPPeer of synth
+            pass
+        if topo == "tor":
+            own_as = draw(st.booleans())
+            nodes = c.nodes
+            if own_as:
+                nodes = [dataclasses.replace(node, asn=65100 + i) for i, node in enumerate(nodes)]
+            c = c.replace(
+                nodes=nodes,
+                bgp_configurations=[BGPConfiguration(name="default", as_number=64512, node_to_node_mesh=False)],
+                bgp_peers=[BGPPeer("tor", node_selector="all()", peer_ip=TOR_IP, as_number=TOR_AS,
+                                   num_allowed_local_as_numbers=None if own_as else 1)],
+            )
+            design["node_as"] = "per-node" if own_as else "shared (allow local as 1)"
+        if allocate:
+            try:
+                c = c.allocate()
+            except IPAMError:
+                assume(False)
+        c.fastroute_design = design
+        return c
+
+    return build()
+
+
+def down_sets(cluster, max_size=2):
+    """Sets of node names to stop (frozenset, possibly empty; shrinks to empty)."""
+    st = _st()
+    return st.lists(st.sampled_from(cluster.node_names), max_size=max_size, unique=True).map(frozenset)
+
+
+def scenarios(max_down=1, **cluster_kw):
+    """A cluster from :func:`clusters` with a set of stopped nodes.
+
+    Returns
+    -------
+    SearchStrategy of Scenario
+    """
+    st = _st()
+    return clusters(**cluster_kw).flatmap(
+        lambda c: down_sets(c, max_down).map(lambda d: Scenario(c, d)))
+
+
+def route_tables(version=4, down=False, **cluster_kw):
+    """Every node's routing tables (:class:`fastroute.routes.RouteTables`) of a drawn cluster.
+
+    Parameters
+    ----------
+    down : bool
+        Also draw a set of stopped nodes (at most one).
+    **cluster_kw
+        Passed to :func:`clusters`.
+    """
+    from . import routes
+
+    if down:
+        return scenarios(max_down=1, **cluster_kw).map(lambda s: routes.compute(s.cluster, version, down=s.down))
+    return clusters(**cluster_kw).map(lambda c: routes.compute(c, version))
