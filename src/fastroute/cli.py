@@ -24,6 +24,7 @@ _COMMANDS = [
     ("bird-config", "fastroute.cmd_birdconfig"),
     ("status", "fastroute.cmd_status"),
     ("emulate", "fastroute.cmd_emulate"),
+    ("trace", "fastroute.cmd_trace"),
 ]
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "InvalidValueError",
     "InvalidArrayError",
     "UnknownNodeError",
+    "UnknownPodError",
     "NoRouteError",
     "ResourceError",
     "IPAMError",
@@ -52,6 +53,10 @@ class _KeyErrorMessage:
 
 class UnknownNodeError(_KeyErrorMessage, FastrouteError, KeyError):
     """A node name that the cluster does not have."""
+
+
+class UnknownPodError(_KeyErrorMessage, FastrouteError, KeyError):
+    """A pod (or trace endpoint) name that the cluster does not have, or that is ambiguous."""
 
 
 class NoRouteError(FastrouteError, LookupError):
