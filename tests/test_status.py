@@ -326,3 +326,31 @@ spec: {node: n2, peerIP: 10.0.0.1, asNumber: 64512}
     assert [(p.peer_address, p.state, p.info) for p in rows] == [
         ("10.0.0.2.port.179", "start", "Active Socket: Connection refused"),
         ("10.0.0.2.port.1790", "up", "Established")]
+
+
+def test_second_protocol_toward_the_same_neighbour_stays_idle():
+    """Mesh on and a global selector peer toward the same nodes: Global_x waits for the
+    neighbour lock Mesh_x holds (observed on BIRD 1.6.8)."""
+    text = RR.split("---\nkind: Node")[0].replace("nodeToNodeMeshEnabled: false", "nodeToNodeMeshEnabled: true") + """
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: n1, labels: {zone: b}}
+spec: {bgp: {ipv4Address: 10.0.0.1/24}}
+---
+kind: Node
+apiVersion: projectcalico.org/v3
+metadata: {name: n2, labels: {zone: b}}
+spec: {bgp: {ipv4Address: 10.0.0.101/24}}
+---
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: zone-b}
+spec: {peerSelector: "zone == 'b'"}
+"""
+    topo = compute(cluster_of(text))
+    assert [(p.protocol, p.state, p.info) for p in peer_statuses(topo, "n1")] == [
+        ("Mesh_10_0_0_101", "up", "Established"), ("Global_10_0_0_101", "start", "Idle")]
+    s = topo.sessions(4)
+    assert s.locked_out.tolist() == [False, True, False, True]
+    assert s.established.tolist() == [True, False, True, False]

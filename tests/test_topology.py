@@ -508,7 +508,7 @@ def test_dual_stack_mesh():
     topo = compute(c)
     assert protocols(topo, "a", 6) == ["Mesh_fd00__2"]
     assert protocols(topo, "c", 6) == []
-    assert topo.views6 is topo.views
+    assert topo.views6 == topo.views and topo.views6[0] is topo.views[0]
     s6 = topo.sessions(6)
     assert s6.version == 6 and s6.n_sessions == 2 and s6.established.all()
     assert s6.local_ip.tolist() == [int.from_bytes(bytes(15) + b"\x01", "big") | (0xFD << 120),
@@ -561,3 +561,92 @@ def test_parse_duration(value, seconds):
 def test_parse_duration_error():
     with pytest.raises(InvalidValueError, match=r"invalid duration '2 minutes' at spec.maxRestartTime"):
         parse_duration("2 minutes", "spec.maxRestartTime")
+
+
+# --------------------------------------------------------------------------- vectorised == views
+
+
+def reference_rows(topo, version):
+    """Session rows read off the per-node views (the straightforward path)."""
+    out = []
+    addr = {}
+    for i, info in enumerate(topo.infos):
+        if info.ip(version):
+            addr.setdefault(info.ip(version), i)
+    for e in topo.externals:
+        addr[e.ip] = e.index
+    for i, v in enumerate(topo.views):
+        if not v.node.ip(version):
+            continue
+        for p in (v.peers_v4 if version == 4 else v.peers_v6):
+            out.append((i, addr[p.ip], p.name, p.passive, p.as_number, v.as_number, p.port or 179,
+                        p.rr_cluster_id is not None, p.next_hop_keep, p.allow_local_as))
+    return out
+
+
+def session_rows(s):
+    return [(int(s.local[r]), int(s.remote[r]), s.names[r], bool(s.passive[r]), int(s.remote_as[r]),
+             int(s.local_as[r]), int(s.remote_port[r]), bool(s.rr_client[r]), bool(s.keep_next_hop[r]),
+             int(s.allow_local_as[r])) for r in range(s.n_sessions) if s.local[r] < s.n_nodes]
+
+
+def random_cluster(rng):
+    n = rng.randint(2, 9)
+    text = POOL
+    mesh = rng.random() < 0.6
+    text += bgpconfig(nodeToNodeMeshEnabled="true" if mesh else "false", asNumber=64512)
+    for k in range(n):
+        labels = {"rr": "true"} if rng.random() < 0.3 else {}
+        if rng.random() < 0.5:
+            labels["zone"] = rng.choice(["a", "b"])
+        cid = rng.choice(["244.0.0.1", "244.0.0.2"]) if labels.get("rr") else None
+        asn = 65000 + k if rng.random() < 0.15 else None
+        ip6 = f"fd00::{k + 1}/64" if rng.random() < 0.5 else None
+        text += node(f"n{k}", f"10.0.0.{rng.choice([k + 1, k + 1, k + 100])}/24", labels, cid=cid, asn=asn, ip6=ip6)
+    for p in range(rng.randint(0, 4)):
+        spec = {}
+        r = rng.random()
+        if r < 0.3:
+            spec["nodeSelector"] = rng.choice(["all()", "zone == 'a'", "!has(rr)"])
+        elif r < 0.5:
+            spec["node"] = f"n{rng.randrange(n)}"
+        r = rng.random()
+        if r < 0.5:
+            spec["peerSelector"] = rng.choice(["has(rr)", "zone == 'b'", "all()"])
+        elif r < 0.8:
+            spec["peerIP"] = rng.choice([f"10.0.0.{rng.randint(1, n)}", "10.0.0.254", "fd00::fe",
+                                         f"fd00::{rng.randint(1, n)}", "10.0.0.253:1790"])
+            spec["asNumber"] = rng.choice([64512, 65001])
+        else:
+            continue
+        text += peer(f"p{p}", **spec)
+    if rng.random() < 0.2:
+        text += bgpconfig("node.n0", listenPort=1790)
+    return cluster_of(text)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_vectorised_sessions_equal_the_views(seed):
+    import random
+
+    rng = random.Random(seed)
+    c = random_cluster(rng)
+    version = rng.choice(["3.20", "3.28"])
+    down = [c.node_names[0]] if rng.random() < 0.3 else []
+    topo = compute(c, version, down=down)
+    for fam in (4, 6):
+        s = topo.sessions(fam)
+        assert session_rows(s) == reference_rows(topo, fam)
+        assert s.local.shape == s.remote.shape == s.established.shape == s.peer_row.shape
+        # pairing is consistent and establishment symmetric
+        for r in range(s.n_sessions):
+            q = s.peer_row[r]
+            if q >= 0:
+                assert s.remote[q] == s.local[r]
+                if s.established[r]:
+                    assert s.established[q] and s.peer_row[q] == r
+            else:
+                assert not s.established[r]
+            if s.established[r]:
+                assert not (s.local[r] < s.n_nodes and s.down[s.local[r]])
+                assert s.remote_as[r] == s.local_as[q]

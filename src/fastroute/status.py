@@ -134,6 +134,8 @@ def peer_statuses(cluster, node, version=4, down=(), since=None, calico_version=
     Sessions that never come up, as BIRD 1.6.8 showed them in our runs (the last
     three change with BIRD's retry timers; fastroute prints the most frequent one):
 
+    * an earlier protocol of this node has the same neighbour address and port (for
+      example ``Mesh_x`` and ``Global_x``): ``start`` / ``Idle`` for good (observed);
     * this end passive: ``start`` / ``Passive``;
     * the neighbour runs no BGP protocol of this family at all, so nothing listens:
       ``start`` / ``Active Socket: Connection refused`` (observed);
@@ -168,6 +170,9 @@ def peer_statuses(cluster, node, version=4, down=(), since=None, calico_version=
 def _row_state(s, topo, r):
     if s.established[r]:
         return "up", "Established", ""
+    if s.locked_out is not None and s.locked_out[r]:
+        # waits for BIRD's neighbour lock, held by the earlier protocol (observed)
+        return "start", "Idle", ""
     n = s.n_nodes
     remote = int(s.remote[r])
     other = int(s.peer_row[r])

@@ -88,7 +88,9 @@ from .birdcfg import (
     NodeInfo,
     PeerData,
     Pool,
+    explicit_peer,
     node_view,
+    protocol_name,
 )
 from .errors import InvalidValueError, ResourceError, UnknownNodeError, choice
 from .selector import Selector
@@ -194,8 +196,13 @@ class Sessions:
         its address; external IPv6 router: 0).
     down : ndarray of bool, shape (n_nodes,)
         Nodes whose calico-node was stopped.
-    names : tuple of str
-        BIRD protocol name per row (``Mesh_10_0_0_2``...; ``""`` on external rows).
+    name_port : ndarray of int32
+        The port in the protocol name (explicit peer ports), 0 for none; :attr:`names`
+        and :meth:`name` give the names.
+    locked_out : ndarray of bool
+        An earlier protocol of the same node has the same neighbour address and port
+        (e.g. ``Mesh_x`` and ``Global_x``): BIRD 1.6's neighbour lock keeps this one
+        ``Idle`` for good (observed on BIRD 1.6.8), so it is never established.
     """
 
     version: int
@@ -220,7 +227,30 @@ class Sessions:
     peer_row: np.ndarray
     router_id: np.ndarray
     down: np.ndarray
-    names: tuple = field(repr=False, default=())
+    name_port: np.ndarray = field(repr=False, default=None)
+    locked_out: np.ndarray = field(repr=False, default=None)
+
+    @property
+    def names(self):
+        """BIRD protocol name per row (tuple of str; ``""`` for external routers' rows).
+
+        Built on first use: a full mesh has ``n_nodes * (n_nodes - 1)`` rows.
+        """
+        cached = self.__dict__.get("_names")
+        if cached is None:
+            cached = tuple(self.name(r) for r in range(self.n_sessions))
+            object.__setattr__(self, "_names", cached)
+        return cached
+
+    def name(self, row):
+        """BIRD protocol name of one row (``Mesh_10_0_0_2``, ``Global_10_0_0_1_port_1790``...)."""
+        kind = SessionKind(int(self.kind[row]))
+        if kind == SessionKind.EXTERNAL:
+            return ""
+        ip = str(ipaddress.ip_address(int(self.remote_ip[row])) if self.version == 4
+                 else ipaddress.IPv6Address(int(self.remote_ip[row])))
+        port = int(self.name_port[row]) if self.name_port is not None else 0
+        return protocol_name(kind.name.capitalize(), ip, port or None)
 
     @property
     def n_sessions(self):
@@ -232,9 +262,6 @@ class Sessions:
         return np.flatnonzero(self.local == speaker)
 
 
-_INT_FIELDS = ("local", "remote", "kind", "rr_client", "local_cluster_id", "session_cluster_id", "ebgp",
-               "keep_next_hop", "allow_local_as", "passive", "local_ip", "remote_ip", "local_as", "remote_as",
-               "remote_port", "established", "peer_row")
 
 
 # --------------------------------------------------------------------------- small parsers
@@ -581,6 +608,10 @@ def expand_peers(cluster):
 class Topology:
     """Per-node BIRD views and the session graphs of a cluster; build with :func:`compute`.
 
+    Views are built when first asked for (a view lists every mesh peer, so all of them
+    together grow with the square of the cluster); the session arrays are computed
+    vectorised, without views.
+
     Attributes
     ----------
     cluster : Cluster
@@ -588,44 +619,73 @@ class Topology:
     down : frozenset of str
         Nodes whose calico-node is stopped.
     node_names : tuple of str
-    views : tuple of BirdNodeView
-        Per node (node order).  A view holds both families (``peers_v4`` and
-        ``peers_v6``): :func:`fastroute.birdcfg.render_files` renders ``bird.cfg`` and
-        ``bird6.cfg`` from the same view, so :attr:`views6` is the same tuple.
+    infos : tuple of NodeInfo
+        What confd knows of each node (node order).
     externals : tuple of ExternalRouter
-        External routers, IPv4 ones first, each family in address-first-seen order.
+        External routers, IPv4 ones first, each family in the order nodes' bird.cfg
+        files first name them.
     global_peers, node_peers
         The confd peer entries (see :func:`expand_peers`).
     """
 
-    def __init__(self, cluster, views, externals, global_peers, node_peers, calico_version, down):
+    def __init__(self, cluster, infos, globals_, node_globals, externals, global_peers, node_peers, pools, blocks,
+                 services, calico_version, down):
         self.cluster = cluster
-        self.views = tuple(views)
+        self.infos = tuple(infos)
+        self.globals = globals_
+        self._node_globals = node_globals
         self.externals = tuple(externals)
         self.global_peers = global_peers
         self.node_peers = node_peers
+        self._pools = pools
+        self._blocks = blocks
+        self._services = services
         self.calico_version = calico_version
         self.down = frozenset(down)
         self.node_names = tuple(cluster.node_names)
         self._sessions = {}
-
-    @property
-    def views6(self):
-        """Same as :attr:`views` (one view renders both families)."""
-        return self.views
+        self._views = {}
 
     @property
     def n_nodes(self):
-        return len(self.views)
+        return len(self.infos)
+
+    def node_globals(self, i):
+        """The :class:`BgpGlobals` confd renders on node ``i`` (per-node settings applied)."""
+        return self._node_globals.get(i, self.globals)
 
     def view(self, node):
-        """The :class:`BirdNodeView` of node ``node`` (a name).
+        """The :class:`BirdNodeView` of node ``node`` (a name, or a node index).
 
         Raises
         ------
         UnknownNodeError
         """
-        return self.views[self.cluster.node_index(node)]
+        i = node if isinstance(node, (int, np.integer)) else self.cluster.node_index(node)
+        i = int(i)
+        if i not in self._views:
+            info = self.infos[i]
+            self._views[i] = node_view(
+                info, self.infos, self.node_globals(i), pools=self._pools, blocks=self._blocks[info.name],
+                global_peers=self.global_peers, node_peers=self.node_peers[info.name],
+                static_routes=self._services, reject_cidrs=self._services, calico_version=self.calico_version,
+            )
+        return self._views[i]
+
+    @property
+    def views(self):
+        """Every node's :class:`BirdNodeView`, in node order.
+
+        A view holds both families (``peers_v4`` and ``peers_v6``):
+        :func:`fastroute.birdcfg.render_files` renders ``bird.cfg`` and ``bird6.cfg``
+        from the same view, so :attr:`views6` is the same tuple.
+        """
+        return tuple(self.view(i) for i in range(self.n_nodes))
+
+    @property
+    def views6(self):
+        """Same as :attr:`views` (one view renders both families)."""
+        return self.views
 
     def speaker_name(self, idx):
         """Node name, or ``external <ip>`` for an external router index."""
@@ -633,12 +693,40 @@ class Topology:
             return self.node_names[idx]
         return self.externals[idx - self.n_nodes].name
 
+    def listen_port(self, i):
+        """The port node ``i``'s BIRD listens on."""
+        p = self.infos[i].listen_port
+        if p is not None:
+            return p
+        return self.globals.listen_port or DEFAULT_BGP_PORT
+
     def sessions(self, version=4):
         """The :class:`Sessions` of IP family ``version`` (4 or 6), computed once."""
         choice(version, (4, 6), "IP version")
         if version not in self._sessions:
             self._sessions[version] = _build_sessions(self, version)
         return self._sessions[version]
+
+    def explicit_peers(self, i, version):
+        """The ``Global_``/``Node_`` :class:`BirdPeer` list of node ``i`` in one family,
+        in bird.cfg order (what :func:`fastroute.birdcfg.node_view` gives, without the mesh)."""
+        info = self.infos[i]
+        if not info.ip(version):
+            return []
+
+        def key(d):
+            return f"{d.ip}-{d.port}" if d.port else d.ip
+
+        out = []
+        g = self.node_globals(i)
+        for kind, group in (("Global", self.global_peers), ("Node", self.node_peers[info.name])):
+            for data in sorted(group, key=key):
+                if (":" in data.ip) != (version == 6):
+                    continue
+                p = explicit_peer(info, data, kind, g, version, self.calico_version)
+                if p is not None:
+                    out.append(p)
+        return out
 
 
 def compute(cluster, calico_version=None, down=()):
@@ -677,44 +765,141 @@ def compute(cluster, calico_version=None, down=()):
         cluster.node_index(name)
     infos = node_infos(cluster)
     glob = bgp_globals(cluster)
+    node_globals = {cluster.node_index(name): bgp_globals(cluster, name)
+                    for name in _node_configs(cluster) if name in cluster.node_names}
     global_peers, node_peers = _Expander(cluster, infos, glob).run()
-    pools = _pools(cluster)
-    services = _service_cidrs(cluster)
     blocks = {info.name: [] for info in infos}
     for b in cluster.blocks:
         if b.affinity in blocks:
             blocks[b.affinity].append(AffineBlock(str(b.cidr), "confirmed"))
-    views = []
-    for info in infos:
-        views.append(
-            node_view(
-                info, infos, bgp_globals(cluster, info.name), pools=pools, blocks=blocks[info.name],
-                global_peers=global_peers, node_peers=node_peers[info.name], static_routes=services,
-                reject_cidrs=services, calico_version=calico_version,
-            )
-        )
+    topo = Topology(cluster, infos, glob, node_globals, (), global_peers, node_peers, _pools(cluster), blocks,
+                    _service_cidrs(cluster), calico_version, down)
     externals = []
     seen = {}
     node_ips = {ip for info in infos for ip in (info.ip4, info.ip6) if ip}
     for version in (4, 6):
-        for v in views:
-            for p in (v.peers_v4 if version == 4 else v.peers_v6):
+        for i in range(len(infos)):
+            for p in topo.explicit_peers(i, version):
                 if p.ip not in node_ips and p.ip not in seen:
                     seen[p.ip] = len(infos) + len(externals)
                     externals.append(ExternalRouter(seen[p.ip], p.ip, p.as_number, version))
-    return Topology(cluster, views, externals, global_peers, node_peers, calico_version, down)
+    topo.externals = tuple(externals)
+    return topo
 
 
 def _ip_int(ip):
     return int(ipaddress.ip_address(ip))
 
 
+_COLUMNS = {
+    "local": np.int32, "remote": np.int32, "kind": np.uint8, "rr_client": bool, "local_cluster_id": np.uint32,
+    "session_cluster_id": np.uint32, "ebgp": bool, "keep_next_hop": bool, "allow_local_as": np.int32,
+    "passive": bool, "local_ip": None, "remote_ip": None, "local_as": np.uint32, "remote_as": np.uint32,
+    "remote_port": np.int32, "name_port": np.int32, "locked_out": bool,
+}
+
+
+def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
+    """Mesh rows, vectorised: (columns dict, count per local node, reverse-row index)."""
+    n = topo.n_nodes
+    g = topo.globals
+    new = _version_tuple(topo.calico_version) >= (3, 22)
+    has = np.array([bool(t) for t in ip_text], dtype=bool)
+    rr = np.array([bool(info.rr_cluster_id) for info in topo.infos], dtype=bool)
+    counts = np.zeros(n, dtype=np.int64)
+    if not g.mesh_enabled:
+        return None, counts, None
+    peer_ok = has & ~rr if new else has
+    local_ok = peer_ok  # a reflector renders no mesh from v3.22; v3.20 keeps it in both roles
+    locals_ = np.flatnonzero(local_ok)  # node order
+    names = np.array(topo.node_names, dtype=object)
+    peers = np.flatnonzero(peer_ok)
+    peers = peers[np.argsort(names[peers], kind="stable")]  # the mesh walks node names in order
+    m_l, m_p = len(locals_), len(peers)
+    if m_l == 0 or m_p == 0:
+        return None, counts, None
+    ips = np.array(ip_int, dtype=object if version == 6 else np.uint32)
+    # passive: the peer's address is greater as text
+    order = sorted(range(n), key=lambda i: ip_text[i])
+    rank = np.empty(n, dtype=np.int32)
+    rank[order] = np.arange(n, dtype=np.int32)
+    listen = np.array([topo.listen_port(i) for i in range(n)], dtype=np.int32)
+    same = np.array_equal(locals_, np.sort(peers))
+    unique_ips = len(set(ip_int[i] for i in peers)) == m_p
+    if same and unique_ips:
+        # Every eligible node peers with every other: row (a, b) sits at
+        # lpos[a] * (m - 1) + nrank[b] - (nrank[b] > nrank[a]).  Per-row values are
+        # repeats (local side) or the peer list without the diagonal (remote side).
+        m = m_p
+        keep = np.ones((m, m), dtype=bool)
+        nrank = np.full(n, -1, dtype=np.int64)
+        nrank[peers] = np.arange(m)
+        keep[np.arange(m), nrank[locals_]] = False
+
+        def by_local(x):
+            return np.repeat(x[locals_], m - 1)
+
+        def by_remote(x):
+            return np.broadcast_to(x[peers], (m, m))[keep]
+
+        lpos = np.full(n, -1, dtype=np.int64)
+        lpos[locals_] = np.arange(m)
+        nl, nr = by_local(nrank), by_remote(nrank)
+        reverse = by_remote(lpos) * (m - 1) + nl - (nl > nr)
+        del nl, nr
+    else:
+        L = np.repeat(locals_, m_p)
+        R = np.tile(peers, m_l)
+        keep = ips[L] != ips[R]
+        if version == 6:
+            keep = keep.astype(bool)
+        L, R = L[keep], R[keep]
+        # Reverse row: index of (R, L) among the kept pairs, found by sorting the pair keys.
+        key = L.astype(np.int64) * n + R
+        order = np.argsort(key, kind="stable")
+        rev_key = R.astype(np.int64) * n + L
+        at = np.minimum(np.searchsorted(key[order], rev_key), key.shape[0] - 1)
+        reverse = order[at]
+        if not (key[reverse] == rev_key).all():  # the mesh is symmetric; this cannot happen
+            raise AssertionError("asymmetric mesh")
+
+        def by_local(x):
+            return x[L]
+
+        def by_remote(x):
+            return x[R]
+
+    node = np.arange(n, dtype=np.int32)
+    local = by_local(node)
+    counts = np.bincount(local, minlength=n).astype(np.int64)
+    k = local.shape[0]
+    as_l, as_r = by_local(as_of), by_remote(as_of)
+    cols = {
+        "local": local, "remote": by_remote(node),
+        "kind": np.full(k, SessionKind.MESH, dtype=np.uint8),
+        "rr_client": np.zeros(k, dtype=bool), "local_cluster_id": by_local(cid),
+        "session_cluster_id": by_local(rid), "ebgp": as_l != as_r,
+        "keep_next_hop": np.zeros(k, dtype=bool), "allow_local_as": np.zeros(k, dtype=np.int32),
+        "passive": by_remote(rank) > by_local(rank), "local_ip": by_local(ips), "remote_ip": by_remote(ips),
+        "local_as": as_l, "remote_as": as_r, "remote_port": by_remote(listen),
+        "name_port": np.zeros(k, dtype=np.int32), "locked_out": np.zeros(k, dtype=bool),
+    }
+    return cols, counts, reverse
+
+
+def _version_tuple(v):
+    major, minor = v.split(".")
+    return int(major), int(minor)
+
+
 def _build_sessions(topo, version):
     n = topo.n_nodes
-    infos = [v.node for v in topo.views]
+    infos = topo.infos
+    ip_text = [info.ip(version) for info in infos]
+    ip4_text = [info.ip4 for info in infos] if version == 6 else ip_text
+    ip_int = [(_ip_int(t) if t else 0) for t in ip_text]
     addr_of = {}
-    for i, info in enumerate(infos):
-        ip = info.ip(version)
+    for i, ip in enumerate(ip_text):
         if ip:
             addr_of.setdefault(ip, i)
     ext = [e for e in topo.externals if e.version == version]
@@ -725,38 +910,53 @@ def _build_sessions(topo, version):
     for name in topo.down:
         down[topo.cluster.node_index(name)] = True
     router_id = np.zeros(n_speakers, dtype=np.uint32)
-    for i, v in enumerate(topo.views):
-        rid = v.effective_router_id
-        router_id[i] = _ip_int(rid) if rid else 0
+    for i, t in enumerate(ip4_text):
+        router_id[i] = _ip_int(t) if t else 0
     for e in topo.externals:
         router_id[e.index] = _ip_int(e.ip) if e.version == 4 else 0
+    g = topo.globals
+    as_of = np.array([g.as_number if info.as_number is None else info.as_number for info in infos], dtype=np.uint32)
+    cid = np.array([_ip_int(info.rr_cluster_id) if info.rr_cluster_id else 0 for info in infos], dtype=np.uint32)
 
-    def listen_port(i):
-        info = infos[i]
-        if info.listen_port is not None:
-            return info.listen_port
-        return topo.views[i].globals.listen_port or DEFAULT_BGP_PORT
+    mesh, mesh_counts, mesh_reverse = _mesh_part(topo, version, ip_text, ip_int, as_of, router_id[:n], cid, down)
 
-    rows = []  # dicts
-    for i, v in enumerate(topo.views):
-        local_ip = infos[i].ip(version)
-        if not local_ip:
+    # Who is in the mesh (same rule as _mesh_part), for BIRD's neighbour lock below.
+    in_mesh = [False] * n
+    if topo.globals.mesh_enabled:
+        leave = _version_tuple(topo.calico_version) >= (3, 22)
+        in_mesh = [bool(ip_text[i]) and not (leave and infos[i].rr_cluster_id) for i in range(n)]
+
+    # Explicit (Global_/Node_) rows and the external routers' rows, as Python records.
+    # BIRD 1.6 takes a lock on (neighbour address, port) when a BGP protocol starts; a
+    # later protocol of the same node toward the same address and port waits for it
+    # forever (``start``/``Idle``, observed), so it never comes up.
+    rows = []
+    for i, info in enumerate(infos):
+        if not ip_text[i]:
             continue
-        cid = _ip_int(infos[i].rr_cluster_id) if infos[i].rr_cluster_id else 0
-        for p in (v.peers_v4 if version == 4 else v.peers_v6):
+        local_as = int(as_of[i])
+        taken = set()
+        for p in topo.explicit_peers(i, version):
+            b = addr_of[p.ip]
+            port = p.port or DEFAULT_BGP_PORT
+            locked = (p.ip, port) in taken or (
+                b < n and in_mesh[i] and in_mesh[b] and ip_text[b] != ip_text[i] and port == topo.listen_port(b))
+            taken.add((p.ip, port))
             rows.append(dict(
+                locked_out=locked,
                 local=i, remote=addr_of[p.ip], kind=_KIND_OF[p.kind], rr_client=p.rr_cluster_id is not None,
-                local_cluster_id=cid,
+                local_cluster_id=int(cid[i]),
                 session_cluster_id=_ip_int(p.rr_cluster_id) if p.rr_cluster_id else int(router_id[i]),
-                ebgp=p.as_number != v.as_number, keep_next_hop=p.next_hop_keep, allow_local_as=p.allow_local_as,
-                passive=p.passive, local_ip=_ip_int(local_ip), remote_ip=_ip_int(p.ip), local_as=v.as_number,
-                remote_as=p.as_number, remote_port=p.port or DEFAULT_BGP_PORT, name=p.name,
+                ebgp=p.as_number != local_as, keep_next_hop=p.next_hop_keep, allow_local_as=p.allow_local_as,
+                passive=p.passive, local_ip=ip_int[i], remote_ip=_ip_int(p.ip), local_as=local_as,
+                remote_as=p.as_number, remote_port=p.port or DEFAULT_BGP_PORT, name_port=p.name_port or 0,
                 password=p.password,
             ))
+    n_explicit_node_rows = len(rows)
     # External routers peer back with every node configured toward them (first row per node).
     for e in ext:
         done = set()
-        for r in list(rows):
+        for r in rows[:n_explicit_node_rows]:
             if r["remote"] == e.index and r["local"] not in done:
                 done.add(r["local"])
                 j = r["local"]
@@ -765,55 +965,123 @@ def _build_sessions(topo, version):
                     session_cluster_id=int(router_id[e.index]), ebgp=e.as_number != r["local_as"],
                     keep_next_hop=False, allow_local_as=0, passive=False, local_ip=_ip_int(e.ip),
                     remote_ip=r["local_ip"], local_as=e.as_number, remote_as=r["local_as"],
-                    remote_port=listen_port(j), name="", password=r["password"],
+                    remote_port=topo.listen_port(j), name_port=0, password=r["password"], locked_out=False,
                 ))
-    # Pair each row with the other end's row for the same pair of addresses.
-    by_pair = {}
-    for k, r in enumerate(rows):
-        by_pair.setdefault((r["local_ip"], r["remote_ip"]), []).append(k)
-    peer_row = np.full(len(rows), -1, dtype=np.int32)
-    established = np.zeros(len(rows), dtype=bool)
 
-    def compatible(r, s):
-        a, b = r["local"], s["local"]
-        if (a < n and down[a]) or (b < n and down[b]):
-            return False
-        if r["remote_as"] != s["local_as"] or s["remote_as"] != r["local_as"]:
-            return False
-        if (r["passive"] and s["passive"]) or r["password"] != s["password"]:
-            return False
-        # Each end connects to the other's listen port; a node listens on its own port.
-        if b < n and r["remote_port"] != listen_port(b):
-            return False
-        if a < n and s["remote_port"] != listen_port(a):
-            return False
-        return True
-
-    for k, r in enumerate(rows):
-        back = by_pair.get((r["remote_ip"], r["local_ip"]), [])
-        if not back:
-            continue
-        # Two protocols toward one address (e.g. ports differ): pair with the one that works.
-        ok = [b for b in back if compatible(r, rows[b])]
-        peer_row[k] = ok[0] if ok else back[0]
-        established[k] = bool(ok)
-    # Both ends must agree (the check above is symmetric, but pairing may not be).
-    for k in range(len(rows)):
-        if established[k] and not established[peer_row[k]]:
-            established[k] = False
+    # Final layout: per node, its mesh rows then its explicit rows; external routers last.
+    n_mesh = 0 if mesh is None else mesh["local"].shape[0]
     ip_dtype = np.uint32 if version == 4 else object
+    out = {}
+    if not rows and n_mesh:
+        # Mesh only (the common small-cluster case): the mesh rows are the layout.
+        for name, dtype in _COLUMNS.items():
+            dt = ip_dtype if dtype is None else dtype
+            out[name] = mesh[name] if dt is object else mesh[name].astype(dt, copy=False)
+        ml, mr = mesh["local"], mesh["remote"]
+        return Sessions(
+            version=version, n_nodes=n, n_speakers=n_speakers, **{k: out[k] for k in _COLUMNS},
+            established=~down[ml] & ~down[mr], peer_row=mesh_reverse.astype(np.int32), router_id=router_id,
+            down=down,
+        )
+    exp_local = np.array([r["local"] for r in rows[:n_explicit_node_rows]], dtype=np.int64)
+    exp_counts = np.bincount(exp_local, minlength=n)[:n] if n_explicit_node_rows else np.zeros(n, dtype=np.int64)
+    per_node = mesh_counts + exp_counts
+    offsets = np.concatenate([[0], np.cumsum(per_node)])
+    total_nodes = int(offsets[-1])
+    n_rows = total_nodes + (len(rows) - n_explicit_node_rows)
+    mesh_pos = np.zeros(n_mesh, dtype=np.int64)
+    if n_mesh:
+        ml = mesh["local"].astype(np.int64)
+        mesh_start = np.concatenate([[0], np.cumsum(mesh_counts)])[:-1]
+        mesh_pos = offsets[:-1][ml] + (np.arange(n_mesh) - mesh_start[ml])
+    exp_pos = np.empty(len(rows), dtype=np.int64)
+    if n_explicit_node_rows:
+        seen = np.zeros(n, dtype=np.int64)
+        for k in range(n_explicit_node_rows):
+            i = rows[k]["local"]
+            exp_pos[k] = offsets[i] + mesh_counts[i] + seen[i]
+            seen[i] += 1
+    exp_pos[n_explicit_node_rows:] = total_nodes + np.arange(len(rows) - n_explicit_node_rows)
 
-    def col(name, dtype):
-        return np.array([r[name] for r in rows], dtype=dtype) if rows else np.zeros(0, dtype=dtype)
+    ip_dtype = np.uint32 if version == 4 else object
+    out = {}
+    for name, dtype in _COLUMNS.items():
+        dt = ip_dtype if dtype is None else dtype
+        col = np.zeros(n_rows, dtype=dt) if dt is not object else np.empty(n_rows, dtype=object)
+        if n_mesh:
+            col[mesh_pos] = mesh[name].astype(dt) if dt is not object else mesh[name]
+        if rows:
+            vals = [r[name] for r in rows]
+            col[exp_pos] = np.array(vals, dtype=dt) if dt is not object else np.array(vals + [None], dtype=object)[:-1]
+        out[name] = col
+
+    # Pairing and establishment.
+    peer_row = np.full(n_rows, -1, dtype=np.int32)
+    established = np.zeros(n_rows, dtype=bool)
+    if n_mesh:
+        peer_row[mesh_pos] = mesh_pos[mesh_reverse]
+        ml, mr = mesh["local"], mesh["remote"]
+        established[mesh_pos] = ~down[ml] & ~down[mr]
+    if rows:
+        mesh_row_of = {}
+        if n_mesh:
+            # only the pairs an explicit row may need
+            wanted = {(r["remote"], r["local"]) for r in rows if r["remote"] < n and r["local"] < n}
+            if wanted:
+                ml64, mr64 = mesh["local"].astype(np.int64), mesh["remote"].astype(np.int64)
+                key = ml64 * n + mr64
+                want = np.array([a * n + b for a, b in wanted], dtype=np.int64)
+                hit = np.flatnonzero(np.isin(key, want))
+                mesh_row_of = {(int(ml64[h]), int(mr64[h])): int(mesh_pos[h]) for h in hit}
+        by_pair = {}
+        for k, r in enumerate(rows):
+            by_pair.setdefault((r["local_ip"], r["remote_ip"]), []).append(k)
+
+        def as_record(pos_row):
+            return dict(local=int(out["local"][pos_row]), local_as=int(out["local_as"][pos_row]),
+                        remote_as=int(out["remote_as"][pos_row]), passive=bool(out["passive"][pos_row]),
+                        remote_port=int(out["remote_port"][pos_row]), password=topo.globals.mesh_password
+                        if topo.calico_version == "3.28" else None)
+
+        def compatible(r, s):
+            a, b = r["local"], s["local"]
+            if (a < n and down[a]) or (b < n and down[b]):
+                return False
+            if r["remote_as"] != s["local_as"] or s["remote_as"] != r["local_as"]:
+                return False
+            if (r["passive"] and s["passive"]) or r["password"] != s["password"]:
+                return False
+            # Each end connects to the other's listen port; a node listens on its own port.
+            if b < n and r["remote_port"] != topo.listen_port(b):
+                return False
+            if a < n and s["remote_port"] != topo.listen_port(a):
+                return False
+            return True
+
+        for k, r in enumerate(rows):
+            cands = []
+            a, b = r["local"], r["remote"]
+            if (b, a) in mesh_row_of:
+                m = mesh_row_of[(b, a)]
+                cands.append((m, as_record(m)))
+            cands += [(int(exp_pos[c]), rows[c]) for c in by_pair.get((r["remote_ip"], r["local_ip"]), [])
+                      if not rows[c]["locked_out"]]
+            if not cands:
+                continue
+            ok = [pos for pos, s in cands if compatible(r, s)]
+            peer_row[exp_pos[k]] = ok[0] if ok else cands[0][0]
+            established[exp_pos[k]] = bool(ok) and not r["locked_out"]
+    # Both ends must agree (the checks are symmetric, but pairing may not be).
+    bad = established & (peer_row >= 0)
+    bad[bad] = ~established[peer_row[bad]]
+    established[bad] = False
 
     return Sessions(
         version=version, n_nodes=n, n_speakers=n_speakers,
-        local=col("local", np.int32), remote=col("remote", np.int32), kind=col("kind", np.uint8),
-        rr_client=col("rr_client", bool), local_cluster_id=col("local_cluster_id", np.uint32),
-        session_cluster_id=col("session_cluster_id", np.uint32), ebgp=col("ebgp", bool),
-        keep_next_hop=col("keep_next_hop", bool), allow_local_as=col("allow_local_as", np.int32),
-        passive=col("passive", bool), local_ip=col("local_ip", ip_dtype), remote_ip=col("remote_ip", ip_dtype),
-        local_as=col("local_as", np.uint32), remote_as=col("remote_as", np.uint32),
-        remote_port=col("remote_port", np.int32), established=established, peer_row=peer_row,
-        router_id=router_id, down=down, names=tuple(r["name"] for r in rows),
+        local=out["local"], remote=out["remote"], kind=out["kind"], rr_client=out["rr_client"],
+        local_cluster_id=out["local_cluster_id"], session_cluster_id=out["session_cluster_id"], ebgp=out["ebgp"],
+        keep_next_hop=out["keep_next_hop"], allow_local_as=out["allow_local_as"], passive=out["passive"],
+        local_ip=out["local_ip"], remote_ip=out["remote_ip"], local_as=out["local_as"], remote_as=out["remote_as"],
+        remote_port=out["remote_port"], established=established, peer_row=peer_row, router_id=router_id,
+        down=down, name_port=out["name_port"], locked_out=out["locked_out"],
     )

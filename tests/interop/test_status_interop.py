@@ -239,6 +239,17 @@ apiVersion: projectcalico.org/v3
 metadata: {name: to-n3}
 spec: {peerIP: 10.0.0.3, asNumber: 64512}
 """,
+    # mesh on, plus a global selector BGPPeer toward every node: each node has Mesh_x and
+    # Global_x toward the same address and port; BIRD's neighbour lock keeps Global_x Idle
+    "mesh-and-global-to-the-same-peer": _BASE.replace("nodeToNodeMeshEnabled: false", "nodeToNodeMeshEnabled: true")
+    + _yaml_nodes(("n1", "10.0.0.1/24", {"labels": {"zone": "b"}}), ("n2", "10.0.0.101/24", {"labels": {"zone": "b"}}),
+                  ("n3", "10.0.0.5/24", {})) + """
+---
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: zone-b}
+spec: {peerSelector: "zone == 'b'"}
+""",
     # n2 listens on 1790; n1 has two protocols toward it (port 179 from its own BGPPeer,
     # port 1790 from the reverse pass of n2's): only the second one can come up
     "two-protocols-one-neighbour": _BASE + _yaml_nodes(("n1", "10.0.0.1/24", {}), ("n2", "10.0.0.2/24", {})) + """
@@ -264,8 +275,9 @@ spec: {node: n2, peerIP: 10.0.0.1, asNumber: 64512}
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_predicted_sessions_on_real_bird(netns, name):
     """Every session fastroute predicts Established comes up on real BIRD, the others do not,
-    and every node's calicoctl rows match (the session that cannot come up connects to a
-    port nothing listens on: ``Active Socket: Connection refused``)."""
+    and every node's calicoctl rows match (a session that cannot come up because it connects
+    to a port nothing listens on shows ``Active Socket: Connection refused``; one that waits
+    for BIRD's neighbour lock shows ``Idle``)."""
     topo = compute(Cluster.from_resources(loads(SCENARIOS[name])))
     s = topo.sessions(4)
     up = {}
