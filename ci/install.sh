@@ -11,6 +11,10 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bird iproute2 >/dev/null
         # The packaged service is not wanted: the tests start their own daemons.
         systemctl disable --now bird bird6 >/dev/null 2>&1 || true
+        # Without systemd as init, the package's SysV scripts may have started them: stop those too.
+        for svc in bird bird6; do
+            if [ -x "/etc/init.d/$svc" ]; then "/etc/init.d/$svc" stop >/dev/null 2>&1 || true; fi
+        done
     fi
 fi
 
