@@ -11,10 +11,11 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bird iproute2 >/dev/null
         # The packaged service is not wanted: the tests start their own daemons.
         systemctl disable --now bird bird6 >/dev/null 2>&1 || true
-        # Without systemd as init, the package's SysV scripts may have started them: stop those too.
-        for svc in bird bird6; do
-            if [ -x "/etc/init.d/$svc" ]; then "/etc/init.d/$svc" stop >/dev/null 2>&1 || true; fi
-        done
+        # Without systemd as init, the package's SysV scripts may have started them.  Shut
+        # those down through their own control sockets: the init scripts' `stop` matches
+        # every process named bird, which would also hit daemons of running emulations.
+        if [ -S /run/bird/bird.ctl ]; then birdc -s /run/bird/bird.ctl down >/dev/null 2>&1 || true; fi
+        if [ -S /run/bird/bird6.ctl ]; then birdc6 -s /run/bird/bird6.ctl down >/dev/null 2>&1 || true; fi
     fi
 fi
 
