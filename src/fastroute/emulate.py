@@ -3,8 +3,9 @@
 This is the ground truth fastroute is checked against (issue "Differential tests
 against real BIRD"): one network namespace per node, all uplinks on one bridge,
 one BIRD per node fed the configuration :mod:`fastroute.birdcfg` renders, and
-Felix's part done by hand (a dummy ``cali...`` interface and a ``/32 scope link``
-route per local pod).  When the sessions are up and the tables have stopped
+Felix's part done by hand (a ``cali...`` interface -- dummy, or ifb on kernels
+without the dummy driver -- and a ``/32 scope link`` route, protocol boot, per local
+pod).  When the sessions are up and the tables have stopped
 changing, each node's ``ip route`` and ``birdc show protocols`` are read back.
 
 Layout, for a run with prefix ``fr1a2b3c``:
@@ -32,7 +33,12 @@ the same kernel route either way) and refuses a configuration that sets
 Timers are left as the rendered configuration has them (connect delay 2 s,
 connect retry 5 s, error wait 5-30 s).  The daemons are started 0.3 s apart
 (``Emulation.stagger``), all within the 2 s connect delay; sessions between two
-active ends (Node_/Global_ peers) still sometimes collide and take 5-30 s to settle.
+active ends (Node_/Global_ peers) still sometimes collide and take 5-30 s to settle,
+unless ``Emulation(fast_retry=True)`` shortens the retry timers (the one change the
+harness may make to a configuration; it affects timing only).
+
+IPv6 runs ``bird6`` next to ``bird`` (``Emulation(ipv6=True)``); node IPv6 addresses
+are added without duplicate address detection so BIRD can bind them at once.
 """
 
 from __future__ import annotations
