@@ -40,7 +40,9 @@ cdef extern from *:
     """
     static inline int fr_popcount64(unsigned long long x) { return __builtin_popcountll(x); }
     static inline int fr_ctz64(unsigned long long x) { return __builtin_ctzll(x); }
+    static inline void fr_prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
     """
+    void fr_prefetch(const void* p) noexcept nogil
     int fr_popcount64(unsigned long long x) noexcept nogil
     int fr_ctz64(unsigned long long x) noexcept nogil
 
@@ -164,6 +166,7 @@ cdef inline int32_t lookup4(const uint32_t* direct, const node_t* nodes, const i
 
 cdef enum:
     CHUNK = 2048        # addresses per batch chunk (two passes over it stay in L1)
+    GROUP = 8          # IPv6 lookups walked in lockstep in the second pass
 
 
 cdef void lookup4_chunk(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
@@ -203,7 +206,11 @@ cdef void lookup6_chunk(const uint32_t* direct, const node_t* nodes, const int32
     """IPv6 counterpart of lookup4_chunk."""
     cdef uint32_t dq[CHUNK]
     cdef int32_t iq[CHUNK]
-    cdef Py_ssize_t i, k = 0, j
+    cdef uint32_t cur[GROUP]
+    cdef int offs[GROUP]
+    cdef uint64_t lhi[GROUP]
+    cdef uint64_t llo[GROUP]
+    cdef Py_ssize_t i, k = 0, j, g0, m, l, active
     cdef uint32_t d, v
     cdef int off
     cdef uint64_t hi, lo
@@ -214,18 +221,36 @@ cdef void lookup6_chunk(const uint32_t* direct, const node_t* nodes, const int32
         dq[k] = d
         iq[k] = <int32_t>(i - start)
         k += (d >> 31) ^ 1
-    for j in range(k):
-        i = start + iq[j]
-        hi = a[i, 0]
-        lo = a[i, 1]
-        nd = &nodes[dq[j]]
-        off = 16
-        v = chunk(hi, lo, off, 6)
-        while (nd.vector >> v) & 1:
-            nd = &nodes[nd.base1 + <uint32_t>fr_popcount64(nd.vector & ((<uint64_t>2 << v) - 1)) - 1]
-            off += 6
-            v = chunk(hi, lo, off, 6)
-        out[i] = leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+    # pass 2: IPv6 walks are long (a /48 is six nodes deep), so walk GROUP
+    # lookups in lockstep and prefetch each lane's next node: their cache
+    # misses overlap instead of queueing behind one another
+    g0 = 0
+    while g0 < k:
+        m = k - g0 if k - g0 < GROUP else GROUP
+        for l in range(m):
+            cur[l] = dq[g0 + l]
+            offs[l] = 16
+            i = start + iq[g0 + l]
+            lhi[l] = a[i, 0]
+            llo[l] = a[i, 1]
+            fr_prefetch(&nodes[cur[l]])
+        active = m
+        while active:
+            for l in range(m):
+                if offs[l] == 0:
+                    continue
+                nd = &nodes[cur[l]]
+                v = chunk(lhi[l], llo[l], offs[l], 6)
+                if (nd.vector >> v) & 1:
+                    cur[l] = nd.base1 + <uint32_t>fr_popcount64(nd.vector & ((<uint64_t>2 << v) - 1)) - 1
+                    offs[l] += 6
+                    fr_prefetch(&nodes[cur[l]])
+                else:
+                    out[start + iq[g0 + l]] = leaves[
+                        nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+                    offs[l] = 0
+                    active -= 1
+        g0 += GROUP
 
 
 cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
