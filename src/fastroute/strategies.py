@@ -35,10 +35,18 @@ __all__ = [
     "ENCAPSULATIONS",
     "TOR_IP",
     "TOR_AS",
+    "FAULTS",
 ]
 
 TOPOLOGIES = ("mesh", "reflectors", "tor")
 ENCAPSULATIONS = ("None", "IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet")
+# misconfigurations clusters() can inject (faults=...)
+FAULTS = (
+    "no-export",          # the pool has disableBGPExport
+    "split-reflectors",   # two reflectors share a cluster id; each serves half of the clients
+    "lonely-node",        # mesh off, reflectors serve every node but the last
+    "tor-same-as",        # ToR design, nodes share an AS and do not accept it back
+)
 TOR_IP = "172.16.0.254"     # the top-of-rack router of the "tor" topology (in rack 0's subnet)
 TOR_AS = 65001
 
@@ -157,6 +165,7 @@ def clusters(
     encapsulations=ENCAPSULATIONS,
     max_racks=2,
     allocate=True,
+    faults=(),
 ):
     """Whole clusters: nodes, pools, blocks and pods (borrowed addresses
     included), a BGP design and an encapsulation mode.
@@ -180,6 +189,10 @@ def clusters(
         The "tor" topology keeps one rack (its router sits in the rack subnet).
     allocate : bool
         Run IPAM (default); False gives the plan.
+    faults : sequence of str
+        Misconfigurations (:data:`FAULTS`) to draw from; when given, each
+        cluster gets exactly one of them (the topology is forced where the
+        fault needs one).
 
     Returns
     -------
@@ -201,15 +214,24 @@ def clusters(
         from . import synth
         from .resources import BGPConfiguration, BGPPeer
 
-        n = draw(st.integers(min_nodes, max_nodes))
+        fault = draw(st.sampled_from(list(faults))) if faults else None
+        lo = max(min_nodes, 3 if fault in ("split-reflectors", "lonely-node") else 2 if fault else 1)
+        n = draw(st.integers(lo, max(lo, max_nodes)))
         topo = draw(st.sampled_from(list(topologies)))
+        if fault == "tor-same-as":
+            topo = "tor"
+        elif fault in ("split-reflectors", "lonely-node"):
+            topo = "reflectors"
         enc = draw(st.sampled_from(list(encapsulations)))
         cidr, block = draw(st.sampled_from(pool_list))
         pods = draw(st.lists(st.integers(0, max_pods), min_size=n, max_size=n))
         racks = 1 if topo == "tor" else draw(st.integers(1, max(1, min(max_racks, n))))
         n_rr = 0
+        if topo == "reflectors" and n == 1:
+            topo = "mesh"               # a lone node has nobody to reflect to
         if topo == "reflectors":
-            n_rr = draw(st.integers(1, min(2, n)))
+            # valid designs keep at least one client: a reflector without clients is a finding of verify
+            n_rr = 2 if fault == "split-reflectors" else 1 if fault == "lonely-node" else draw(st.integers(1, min(2, n - 1)))
         capacity = ipaddress.ip_network(cidr).num_addresses
         tunnels = n if enc != "None" else 0
         # keep IPAM satisfiable: every pod and tunnel address fits the pool
@@ -218,11 +240,9 @@ def clusters(
                           reflectors=n_rr, seed=0)
         design = dict(topology=topo, encapsulation=enc, pool=cidr, block_size=block, racks=racks,
                       reflectors=n_rr, pods_per_node=list(pods))
-        if topo == "reflectors" and n_rr == n:
-            # every node a reflector: keep them meshed through the BGPPeer of synth
-            pass
         if topo == "tor":
-            own_as = draw(st.booleans())
+            own_as = draw(st.booleans()) and fault != "tor-same-as"
+            allow = None if own_as or fault == "tor-same-as" else 1
             nodes = c.nodes
             if own_as:
                 nodes = [dataclasses.replace(node, asn=65100 + i) for i, node in enumerate(nodes)]
@@ -230,9 +250,27 @@ def clusters(
                 nodes=nodes,
                 bgp_configurations=[BGPConfiguration(name="default", as_number=64512, node_to_node_mesh=False)],
                 bgp_peers=[BGPPeer("tor", node_selector="all()", peer_ip=TOR_IP, as_number=TOR_AS,
-                                   num_allowed_local_as_numbers=None if own_as else 1)],
+                                   num_allowed_local_as_numbers=allow)],
             )
-            design["node_as"] = "per-node" if own_as else "shared (allow local as 1)"
+            design["node_as"] = "per-node" if own_as else f"shared (allow local as {allow})"
+        if fault == "no-export":
+            c = c.replace(pools=[dataclasses.replace(p, disable_bgp_export=True) for p in c.pools])
+        if fault == "split-reflectors":
+            # nodes 0 and 1 reflect (one cluster id); clients 2, 4, ... peer with node 0, 3, 5, ... with node 1
+            nodes = [dataclasses.replace(nd, labels={**nd.labels, "half": str(i % 2)}) for i, nd in enumerate(c.nodes)]
+            c = c.replace(nodes=nodes, bgp_peers=[
+                BGPPeer("half-0", node_selector="half == '0'", peer_selector="route-reflector == 'true' && half == '0'"),
+                BGPPeer("half-1", node_selector="half == '1'", peer_selector="route-reflector == 'true' && half == '1'"),
+                BGPPeer("reflectors", node_selector="route-reflector == 'true'",
+                        peer_selector="route-reflector == 'true'"),
+            ])
+        if fault == "lonely-node":
+            last = c.node_names[-1]
+            nodes = [dataclasses.replace(nd, labels={**nd.labels, "lonely": "true"}) if nd.name == last else nd
+                     for nd in c.nodes]
+            c = c.replace(nodes=nodes, bgp_peers=[BGPPeer(
+                "most", node_selector="!has(lonely)", peer_selector="route-reflector == 'true'")])
+        design["fault"] = fault
         if allocate:
             try:
                 c = c.allocate()

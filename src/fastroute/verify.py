@@ -34,7 +34,7 @@ from . import routes as _routes
 from .errors import choice
 from .routing import KIND_BLOCK, KIND_POD
 
-__all__ = ["Finding", "Report", "verify", "reach_matrix", "format_report"]
+__all__ = ["Finding", "Report", "verify", "reach_matrix", "unreachable_pairs", "format_report"]
 
 # terminal outcomes of the walk (codes inside the state encoding)
 DELIVERED, BLACKHOLE, NO_ROUTE = 0, 1, 2
@@ -272,6 +272,30 @@ def reach_matrix(tables):
     outcome = np.where(loop, 3, (final - S) % 3).astype(np.int8)
     where = np.where(loop, final, (final - S) // 3)
     return units, outcome, where
+
+
+def unreachable_pairs(tables):
+    """Pairs of pod indices (source, destination) that do not reach each other,
+    from :func:`reach_matrix` (for small clusters and tests: it lists pairs).
+
+    Returns
+    -------
+    dict of (int, int) -> str
+        The outcome ("no route", "blackhole", "loop") per failing pair.
+    """
+    units, outcome, _ = reach_matrix(tables)
+    c = tables.cluster
+    o = tables.network.origins
+    pi = np.flatnonzero(o.kind == KIND_POD)
+    pods = o.pod[pi]
+    node = c.pods.node_idx
+    out = {}
+    for d_pos, d in enumerate(pods):
+        u = units.pod_unit[d_pos]
+        for s in pods:
+            if s != d and outcome[int(node[s]), u] != DELIVERED:
+                out[(int(s), int(d))] = _OUTCOME[int(outcome[int(node[s]), u])]
+    return out
 
 
 # ---------------------------------------------------------------------------- findings
@@ -522,9 +546,16 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None):
         tables = _routes.compute(cluster, version, down=down, calico_version=calico_version)
     c = tables.cluster
     units, outcome, where = reach_matrix(tables)
+    design = _reflector_findings(tables)
     findings, n_bad, n_loop = _unreachable_findings(tables, units, outcome, where)
+    shared = [f for f in design if f.kind == "shared-cluster-id"]
+    if shared:
+        # name the likely culprit next to the symptom
+        note = f" (see shared-cluster-id: reflectors {', '.join(shared[0].details['reflectors'])})"
+        findings = [Finding(f.kind, f.message + note, f.severity, f.details)
+                    if f.kind == "unreachable" and "do not reach" in f.message else f for f in findings]
     findings += _host_blackholes(tables)
-    findings += _reflector_findings(tables)
+    findings += design
     findings += _pool_findings(c)
     n_addr = int(units.n_pods.sum())
     return Report(findings, c.n_nodes, n_addr, len(units.node), n_addr * (n_addr - 1), n_bad, n_loop, version,
