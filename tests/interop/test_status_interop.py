@@ -28,7 +28,7 @@ import pytest
 
 from fastroute import examples
 from fastroute.cluster import Cluster
-from fastroute.emulate import Emulation, emu_node, parse_protocols
+from fastroute.emulate import EmuNode, Emulation, emu_node, parse_protocols
 from fastroute.resources import loads
 from fastroute.status import peer_statuses
 from fastroute.topology import compute
@@ -57,13 +57,13 @@ def predicted(topo, node, down=(), version=4):
     return [(p.peer_address, p.peer_type, p.state, p.info) for p in peer_statuses(topo, node, version, down=down)]
 
 
-def emulation(topo):
+def emulation(topo, extra=(), ipv6=False):
     c = topo.cluster
     emus = []
     for i, n in enumerate(c.nodes):
         pods = [(str(p.ipv4), p.interface_name) for p in c.pods if p.node == n.name and p.ipv4 is not None]
         emus.append(emu_node(topo.views[i], uplink=n.uplink, pods=pods))
-    return Emulation(emus)
+    return Emulation(emus + list(extra), ipv6=ipv6)
 
 
 def samples(emu, node, seconds, every=1.0):
@@ -294,3 +294,59 @@ def test_predicted_sessions_on_real_bird(netns, name):
             for r in s.rows_of(i):
                 assert rows[s.names[r]].established == bool(s.established[r]), (n, s.names[r], rows[s.names[r]])
             assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
+
+
+TOR_CLUSTER = _BASE.replace("nodeToNodeMeshEnabled: false", "nodeToNodeMeshEnabled: true") + _yaml_nodes(
+    ("n1", "10.0.0.1/24", {}), ("n2", "10.0.0.2/24", {}), ("n3", "10.0.0.3/24", {})) + """
+---
+kind: BGPPeer
+apiVersion: projectcalico.org/v3
+metadata: {name: tor}
+spec: {peerIP: 10.0.0.254, asNumber: 65001}
+"""
+
+# The external router as fastroute assumes it: AS 65001, a session back to every node
+# configured toward it, plain BGP.
+TOR_BIRD = """\
+router id 10.0.0.254;
+protocol device { scan time 2; }
+template bgp node { local as 65001; import all; export none; }
+protocol bgp n1 from node { neighbor 10.0.0.1 as 64512; }
+protocol bgp n2 from node { neighbor 10.0.0.2 as 64512; }
+protocol bgp n3 from node { neighbor 10.0.0.3 as 64512; }
+"""
+
+
+def test_external_tor_sessions(netns):
+    topo = compute(Cluster.from_resources(loads(TOR_CLUSTER)))
+    s = topo.sessions(4)
+    assert [e.ip for e in topo.externals] == ["10.0.0.254"] and s.established.all()
+    tor = EmuNode("tor", "10.0.0.254/24", {"bird.cfg": TOR_BIRD})
+    with emulation(topo, [tor]) as emu:
+        emu.wait(established={n: [s.names[r] for r in s.rows_of(i)] for i, n in enumerate(topo.node_names)})
+        for n in topo.node_names:
+            rows = calicoctl_rows(emu.show_protocols(n))
+            assert rows == predicted(topo, n)
+            assert rows[-1] == ("10.0.0.254", "global", "up", "Established")
+        # the router's side: one established session per node, as its rows in the arrays say
+        tor_rows = {r.name: r for r in parse_protocols(emu.show_protocols("tor")) if r.proto == "BGP"}
+        assert all(r.established for r in tor_rows.values()) and len(tor_rows) == len(s.rows_of(3))
+
+
+DUAL = _BASE.replace("nodeToNodeMeshEnabled: false", "nodeToNodeMeshEnabled: true") + _yaml_nodes(
+    ("n1", "10.0.0.1/24", {"bgp": {"ipv6Address": "fd00:31::1/64"}}),
+    ("n2", "10.0.0.2/24", {"bgp": {"ipv6Address": "fd00:31::2/64"}}),
+    ("n3", "10.0.0.3/24", {}))
+
+
+def test_dual_stack_status(netns):
+    """bird6 next to bird: the IPv6 section lists the Mesh_ sessions of the IPv6 nodes only;
+    n3 (no IPv6 address) shows no IPv6 peers."""
+    topo = compute(Cluster.from_resources(loads(DUAL)))
+    assert predicted(topo, "n3", version=6) == []
+    assert predicted(topo, "n1", version=6) == [("fd00:31::2", "node-to-node mesh", "up", "Established")]
+    with emulation(topo, ipv6=True) as emu:
+        emu.wait()
+        for n in topo.node_names:
+            assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
+            assert calicoctl_rows(emu.show_protocols(n, 6), 6) == predicted(topo, n, version=6)
