@@ -46,6 +46,9 @@ def graphs(draw):
                for _ in range(n)]
     rids = [draw(st.integers(1, 6)) for _ in range(n)] if draw(st.booleans()) else None
     sp = speakers(n_nodes, n_ext, asn, subnets, rids)
+    if n_ext and draw(st.booleans()):
+        # external routers that pass routes on
+        sp = Speakers(sp.ip, sp.asn, sp.router_id, sp.subnet, sp.external, np.ones(n, bool))
     rows = []
     pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
@@ -143,9 +146,21 @@ def test_clients_split_across_reflectors_sharing_a_cluster_id_lose_routes():
     assert res.best_next_hop[1, 0] == 0 and res.best_next_hop[0, 1] == 1
 
 
-def test_ebgp_tor_prepends_as_and_sets_next_hop_self():
-    # nodes 0,1 in AS 65001 and 65002 peer with external ToR 2 (AS 65100)
+def test_external_router_announces_nothing_by_default():
     sp = speakers(2, 1, asn=[65001, 65002, 65100])
+    rows = []
+    both(rows, 0, 2, ebgp=True, add_paths=False)
+    both(rows, 1, 2, ebgp=True, add_paths=False)
+    for method in ("reference", "fast"):
+        res = propagate(sp, SessionGraph.build(rows), [0], method=method)
+        assert res.best_next_hop[2, 0] == 0          # the router learns node 0's routes
+        assert res.best_next_hop[1, 0] == -2         # and passes nothing on
+
+
+def test_ebgp_tor_prepends_as_and_sets_next_hop_self():
+    # nodes 0,1 in AS 65001 and 65002 peer with external ToR 2 (AS 65100), which announces
+    sp = speakers(2, 1, asn=[65001, 65002, 65100])
+    sp = Speakers(sp.ip, sp.asn, sp.router_id, sp.subnet, sp.external, np.ones(3, bool))
     rows = []
     both(rows, 0, 2, ebgp=True, add_paths=False, cluster_id=(int(sp.router_id[0]), int(sp.router_id[2])))
     both(rows, 1, 2, ebgp=True, add_paths=False, cluster_id=(int(sp.router_id[1]), int(sp.router_id[2])))
@@ -155,6 +170,7 @@ def test_ebgp_tor_prepends_as_and_sets_next_hop_self():
     same(res, propagate(sp, SessionGraph.build(rows), [0]))
     # the same AS on both nodes: node 1 drops the path (its own AS in AS_PATH) ...
     sp2 = speakers(2, 1, asn=[64512, 64512, 65100])
+    sp2 = Speakers(sp2.ip, sp2.asn, sp2.router_id, sp2.subnet, sp2.external, np.ones(3, bool))
     res = propagate(sp2, SessionGraph.build(rows), [0])
     assert res.best_next_hop[1, 0] == -2
     # ... unless allow local as

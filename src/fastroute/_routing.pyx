@@ -694,6 +694,9 @@ def propagate_fast(speakers, graph, const int32_t[::1] classes, int n_threads=2,
     exp_ = external.copy()
     if n_rows:
         np.logical_or.at(exp_, local, rr.astype(bool) | ebgp.astype(bool))
+    # a speaker that announces nothing never re-offers anything (its origin
+    # route too: external routers originate no class)
+    exp_ &= np.asarray(speakers.announces, bool)
     exporter = exp_.astype(np.uint8)
     asn = np.ascontiguousarray(speakers.asn, np.uint32)
     rid = np.ascontiguousarray(speakers.router_id, np.uint32)

@@ -16,7 +16,9 @@ The computation, for one IP version:
    (RFC 4456 reflection with ORIGINATOR_ID and CLUSTER_LIST, and their loop
    checks), AS_PATH prepend and next-hop-self on eBGP, next hop kept on iBGP.
    Calico's sessions run ``add paths on``, so a Calico speaker passes on every
-   path it may, not only its best; external routers pass on their best.
+   path it may, not only its best.  An external router learns but, unless its
+   ``announces`` flag is set, announces nothing (fastroute cannot see its
+   configuration; :mod:`fastroute.topology` and the BIRD emulation assume the same).
 3. **Best path** per (node, class) in BIRD 1.6's ``bgp_rte_better`` order, with
    the step that decided it and the ECMP set that ``merge paths on`` installs.
 4. **Kernel routes** (:mod:`fastroute.routes`): the best path of each class,
@@ -88,6 +90,9 @@ class Speakers:
         BIRD resolves a next hop inside it through a direct route (IGP metric 0),
         and CrossSubnet pools use it to decide on encapsulation.
     external : ndarray of bool
+    announces : ndarray of bool, optional
+        Whether the speaker passes routes on at all (default: every node, no
+        external router).  One that announces passes on its best path per class.
     """
 
     ip: list
@@ -95,6 +100,11 @@ class Speakers:
     router_id: np.ndarray
     subnet: list
     external: np.ndarray
+    announces: np.ndarray = None
+
+    def __post_init__(self):
+        if self.announces is None:
+            object.__setattr__(self, "announces", ~np.asarray(self.external, bool))
 
     @property
     def n(self):
@@ -439,6 +449,8 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
     events = 0
     while work:
         h = work.pop()
+        if not speakers.announces[h]:
+            continue
         held = list(rib.get(h, {}).values())
         best = None
         if held:
