@@ -74,7 +74,9 @@ Examples
 
 from __future__ import annotations
 
+import collections
 import enum
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -645,6 +647,9 @@ class Topology:
         self.node_names = tuple(cluster.node_names)
         self._sessions = {}
         self._views = {}
+        self._entries_cache = {}
+        self._ip_texts = {4: [info.ip4 for info in self.infos], 6: [info.ip6 for info in self.infos]}
+        self._global_sorted = sorted(global_peers, key=_peer_key)
 
     @property
     def n_nodes(self):
@@ -713,20 +718,55 @@ class Topology:
         info = self.infos[i]
         if not info.ip(version):
             return []
-
-        def key(d):
-            return f"{d.ip}-{d.port}" if d.port else d.ip
-
         out = []
         g = self.node_globals(i)
-        for kind, group in (("Global", self.global_peers), ("Node", self.node_peers[info.name])):
-            for data in sorted(group, key=key):
+        for kind, group in (("Global", self._global_sorted),
+                            ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
+            for data in group:
                 if (":" in data.ip) != (version == 6):
                     continue
                 p = explicit_peer(info, data, kind, g, version, self.calico_version)
                 if p is not None:
                     out.append(p)
         return out
+
+    def _entries(self, i, version):
+        # explicit_peers' rules without building BirdPeers (parsing addresses dominates
+        # at thousands of nodes); tests check both give the same sessions.
+        key = (i, version)
+        cached = self._entries_cache.get(key)
+        if cached is not None:
+            return cached
+        info = self.infos[i]
+        local_ip = self._ip_texts[version][i]
+        out = []
+        if local_ip:
+            local_as = self.globals.as_number if info.as_number is None else info.as_number
+            cid = info.rr_cluster_id
+            v328 = self.calico_version == "3.28"
+            for kind, group in (("Global", self._global_sorted),
+                                ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
+                for d in group:
+                    if (":" in d.ip) != (version == 6) or d.ip == local_ip:
+                        continue
+                    out.append(_Entry(
+                        kind, d.ip, d.as_number, d.port,
+                        v328 and kind == "Global" and d.calico_node and d.ip > local_ip,
+                        cid if (d.as_number == local_as and cid and d.rr_cluster_id != cid) else None,
+                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if v328 else 0,
+                        d.password,
+                    ))
+        self._entries_cache[key] = out
+        return out
+
+
+def _peer_key(d):
+    # confd lists peer keys in order: the address, then "-<port>" when one is set.
+    return f"{d.ip}-{d.port}" if d.port else d.ip
+
+
+_Entry = collections.namedtuple(
+    "_Entry", "kind ip as_number port passive rr_cluster_id next_hop_keep allow_local_as password")
 
 
 def compute(cluster, calico_version=None, down=()):
@@ -779,7 +819,7 @@ def compute(cluster, calico_version=None, down=()):
     node_ips = {ip for info in infos for ip in (info.ip4, info.ip6) if ip}
     for version in (4, 6):
         for i in range(len(infos)):
-            for p in topo.explicit_peers(i, version):
+            for p in topo._entries(i, version):
                 if p.ip not in node_ips and p.ip not in seen:
                     seen[p.ip] = len(infos) + len(externals)
                     externals.append(ExternalRouter(seen[p.ip], p.ip, p.as_number, version))
@@ -787,6 +827,7 @@ def compute(cluster, calico_version=None, down=()):
     return topo
 
 
+@functools.lru_cache(maxsize=65536)
 def _ip_int(ip):
     return int(ipaddress.ip_address(ip))
 
@@ -936,7 +977,7 @@ def _build_sessions(topo, version):
             continue
         local_as = int(as_of[i])
         taken = set()
-        for p in topo.explicit_peers(i, version):
+        for p in topo._entries(i, version):
             b = addr_of[p.ip]
             port = p.port or DEFAULT_BGP_PORT
             locked = (p.ip, port) in taken or (
@@ -949,7 +990,7 @@ def _build_sessions(topo, version):
                 session_cluster_id=_ip_int(p.rr_cluster_id) if p.rr_cluster_id else int(router_id[i]),
                 ebgp=p.as_number != local_as, keep_next_hop=p.next_hop_keep, allow_local_as=p.allow_local_as,
                 passive=p.passive, local_ip=ip_int[i], remote_ip=_ip_int(p.ip), local_as=local_as,
-                remote_as=p.as_number, remote_port=p.port or DEFAULT_BGP_PORT, name_port=p.name_port or 0,
+                remote_as=p.as_number, remote_port=p.port or DEFAULT_BGP_PORT, name_port=p.port or 0,
                 password=p.password,
             ))
     n_explicit_node_rows = len(rows)

@@ -181,7 +181,9 @@ def test_sessions_that_never_come_up(netns):
     assert sum(rows[0] == master[0] for rows in late_master) >= 0.9 * len(late_master), late_master
     # the AS mismatch: start throughout; on the rejecting end fastroute's row is the most
     # frequent one; on the rejected end it is one that BIRD shows
-    assert all(rows[1][2] == "start" and rows[1][3].endswith("BGP Error: Bad peer AS") for rows in late_master)
+    # (between attempts BIRD also passes through OpenSent and other errors for a moment)
+    assert all(rows[1][2] == "start" for rows in late_master)
+    assert sum(rows[1][3].endswith("BGP Error: Bad peer AS") for rows in late_master) > 0.7 * len(late_master)
     assert sum(rows[1] == master[1] for rows in late_master) > 0.5 * len(late_master), late_master
     assert node2[0] in [rows[0] for t, rows in got["node2"]], got["node2"]
     assert all(rows[0][2] == "start" for t, rows in got["node2"])
