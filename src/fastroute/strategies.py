@@ -45,7 +45,7 @@ FAULTS = (
     "no-export",          # the pool has disableBGPExport
     "split-reflectors",   # two reflectors share a cluster id; each serves half of the clients
     "lonely-node",        # mesh off, reflectors serve every node but the last
-    "tor-same-as",        # ToR design, nodes share an AS and do not accept it back
+    "tor-only",           # mesh off, nodes peer only with the ToR (which announces nothing back)
 )
 TOR_IP = "172.16.0.254"     # the top-of-rack router of the "tor" topology (in rack 0's subnet)
 TOR_AS = 65001
@@ -150,10 +150,10 @@ def _pool_choices():
     # (pool cidr, block size): tiny pools make nodes borrow from each other
     return [
         ("10.244.0.0/16", 26),
+        ("10.244.0.0/26", 26),      # one block for everybody: the second node borrows
         ("10.244.0.0/24", 26),      # 4 blocks
         ("10.244.0.0/26", 28),      # 4 blocks of 16
         ("10.244.0.0/27", 29),      # 4 blocks of 8
-        ("10.244.0.0/26", 26),      # one block for everybody
     ]
 
 
@@ -178,10 +178,10 @@ def clusters(
     topologies : sequence of {"mesh", "reflectors", "tor"}
         ``"mesh"``: the node-to-node mesh.  ``"reflectors"``: 1 or 2 route
         reflectors (the first nodes, one shared cluster id, a valid design),
-        mesh off.  ``"tor"``: mesh off, every node peers over eBGP with one
-        top-of-rack router (:data:`TOR_IP`, AS :data:`TOR_AS`); nodes either
-        have an AS each or share one and accept it back
-        (``numAllowedLocalASNumbers: 1``).
+        mesh off.  ``"tor"``: the mesh, and every node also peers over eBGP
+        with one top-of-rack router (:data:`TOR_IP`, AS :data:`TOR_AS`).  As
+        in :mod:`fastroute.routing`, an external router learns every route and
+        announces nothing, so pod traffic stays on the mesh.
     encapsulations : sequence of str
         Operator encapsulations (see :func:`fastroute.synth.cluster`).
     max_racks : int
@@ -216,15 +216,16 @@ def clusters(
 
         fault = draw(st.sampled_from(list(faults))) if faults else None
         lo = max(min_nodes, 3 if fault in ("split-reflectors", "lonely-node") else 2 if fault else 1)
-        n = draw(st.integers(lo, max(lo, max_nodes)))
+        # one pod count per node: shrinking drops nodes by deleting list entries
+        pods = draw(st.lists(st.integers(0, max_pods), min_size=lo, max_size=max(lo, max_nodes)))
+        n = len(pods)
         topo = draw(st.sampled_from(list(topologies)))
-        if fault == "tor-same-as":
+        if fault == "tor-only":
             topo = "tor"
         elif fault in ("split-reflectors", "lonely-node"):
             topo = "reflectors"
         enc = draw(st.sampled_from(list(encapsulations)))
         cidr, block = draw(st.sampled_from(pool_list))
-        pods = draw(st.lists(st.integers(0, max_pods), min_size=n, max_size=n))
         racks = 1 if topo == "tor" else draw(st.integers(1, max(1, min(max_racks, n))))
         n_rr = 0
         if topo == "reflectors" and n == 1:
@@ -241,18 +242,11 @@ def clusters(
         design = dict(topology=topo, encapsulation=enc, pool=cidr, block_size=block, racks=racks,
                       reflectors=n_rr, pods_per_node=list(pods))
         if topo == "tor":
-            own_as = draw(st.booleans()) and fault != "tor-same-as"
-            allow = None if own_as or fault == "tor-same-as" else 1
-            nodes = c.nodes
-            if own_as:
-                nodes = [dataclasses.replace(node, asn=65100 + i) for i, node in enumerate(nodes)]
+            mesh = False if fault == "tor-only" else None
             c = c.replace(
-                nodes=nodes,
-                bgp_configurations=[BGPConfiguration(name="default", as_number=64512, node_to_node_mesh=False)],
-                bgp_peers=[BGPPeer("tor", node_selector="all()", peer_ip=TOR_IP, as_number=TOR_AS,
-                                   num_allowed_local_as_numbers=allow)],
+                bgp_configurations=[BGPConfiguration(name="default", as_number=64512, node_to_node_mesh=mesh)],
+                bgp_peers=[BGPPeer("tor", node_selector="all()", peer_ip=TOR_IP, as_number=TOR_AS)],
             )
-            design["node_as"] = "per-node" if own_as else f"shared (allow local as {allow})"
         if fault == "no-export":
             c = c.replace(pools=[dataclasses.replace(p, disable_bgp_export=True) for p in c.pools])
         if fault == "split-reflectors":
