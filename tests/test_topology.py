@@ -650,3 +650,29 @@ def test_vectorised_sessions_equal_the_views(seed):
             if s.established[r]:
                 assert not (s.local[r] < s.n_nodes and s.down[s.local[r]])
                 assert s.remote_as[r] == s.local_as[q]
+
+
+def test_session_arrays_are_read_only_and_compact():
+    s = compute(examples.seed()).sessions(4)
+    with pytest.raises(ValueError):
+        s.established[0] = False
+    assert s.local.dtype == np.int32 and s.remote_port.dtype == np.uint16 and s.allow_local_as.dtype == np.uint8
+    assert s.name(0) == "Mesh_192_168_31_202"
+
+
+def test_large_mesh_is_vectorised():
+    from fastroute import synth
+
+    c = synth.cluster(300, pods_per_node=0)
+    topo = compute(c)
+    s = topo.sessions(4)
+    assert s.n_sessions == 300 * 299 and s.established.all()
+    assert (s.peer_row[s.peer_row] == np.arange(s.n_sessions)).all()
+    assert (s.local[s.peer_row] == s.remote).all()
+    # exactly one passive end per session
+    assert (s.passive ^ s.passive[s.peer_row]).all()
+    # spot-check against the rendered view of one node
+    v = topo.view(c.node_names[17])
+    rows = s.rows_of(17)
+    assert [p.name for p in v.peers_v4] == [s.name(r) for r in rows]
+    assert [p.passive for p in v.peers_v4] == s.passive[rows].tolist()

@@ -75,6 +75,7 @@ Examples
 from __future__ import annotations
 
 import collections
+import dataclasses
 import enum
 import functools
 import ipaddress
@@ -152,6 +153,7 @@ class Sessions:
     speakers normally appears twice, once from each end; ``peer_row`` links the two.
     Rows are grouped by ``local`` in speaker order and, for a node, follow the
     order of its ``bird.cfg`` (which is also ``birdc show protocols`` order).
+    Every array is read-only.
 
     Attributes
     ----------
@@ -175,7 +177,7 @@ class Sessions:
         The neighbour's configured AS differs from the local AS.
     keep_next_hop : ndarray of bool
         ``next hop keep`` rendered (eBGP peers with ``keepOriginalNextHop``).
-    allow_local_as : ndarray of int32
+    allow_local_as : ndarray of uint8
         ``allow local as N`` (0 = off).
     passive : ndarray of bool
         ``passive on`` rendered at this end.
@@ -184,7 +186,7 @@ class Sessions:
         Python ints (object) for IPv6.
     local_as, remote_as : ndarray of uint32
         This end's AS and the AS configured for the neighbour.
-    remote_port : ndarray of int32
+    remote_port : ndarray of uint16
         Neighbour port (179 unless configured).
     established : ndarray of bool
         The session comes up: both ends are configured toward each other with the
@@ -198,7 +200,7 @@ class Sessions:
         its address; external IPv6 router: 0).
     down : ndarray of bool, shape (n_nodes,)
         Nodes whose calico-node was stopped.
-    name_port : ndarray of int32
+    name_port : ndarray of uint16
         The port in the protocol name (explicit peer ports), 0 for none; :attr:`names`
         and :meth:`name` give the names.
     locked_out : ndarray of bool
@@ -231,6 +233,14 @@ class Sessions:
     down: np.ndarray
     name_port: np.ndarray = field(repr=False, default=None)
     locked_out: np.ndarray = field(repr=False, default=None)
+
+    def __post_init__(self):
+        # Sessions are cached by their Topology and shared: freeze the arrays (kernels
+        # take them as const memoryviews, which read-only arrays satisfy).
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, np.ndarray):
+                v.flags.writeable = False
 
     @property
     def names(self):
@@ -834,9 +844,9 @@ def _ip_int(ip):
 
 _COLUMNS = {
     "local": np.int32, "remote": np.int32, "kind": np.uint8, "rr_client": bool, "local_cluster_id": np.uint32,
-    "session_cluster_id": np.uint32, "ebgp": bool, "keep_next_hop": bool, "allow_local_as": np.int32,
+    "session_cluster_id": np.uint32, "ebgp": bool, "keep_next_hop": bool, "allow_local_as": np.uint8,
     "passive": bool, "local_ip": None, "remote_ip": None, "local_as": np.uint32, "remote_as": np.uint32,
-    "remote_port": np.int32, "name_port": np.int32, "locked_out": bool,
+    "remote_port": np.uint16, "name_port": np.uint16, "locked_out": bool,
 }
 
 
@@ -864,7 +874,7 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
     order = sorted(range(n), key=lambda i: ip_text[i])
     rank = np.empty(n, dtype=np.int32)
     rank[order] = np.arange(n, dtype=np.int32)
-    listen = np.array([topo.listen_port(i) for i in range(n)], dtype=np.int32)
+    listen = np.array([topo.listen_port(i) for i in range(n)], dtype=np.uint16)
     same = np.array_equal(locals_, np.sort(peers))
     unique_ips = len(set(ip_int[i] for i in peers)) == m_p
     if same and unique_ips:
@@ -920,10 +930,10 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
         "kind": np.full(k, SessionKind.MESH, dtype=np.uint8),
         "rr_client": np.zeros(k, dtype=bool), "local_cluster_id": by_local(cid),
         "session_cluster_id": by_local(rid), "ebgp": as_l != as_r,
-        "keep_next_hop": np.zeros(k, dtype=bool), "allow_local_as": np.zeros(k, dtype=np.int32),
+        "keep_next_hop": np.zeros(k, dtype=bool), "allow_local_as": np.zeros(k, dtype=np.uint8),
         "passive": by_remote(rank) > by_local(rank), "local_ip": by_local(ips), "remote_ip": by_remote(ips),
         "local_as": as_l, "remote_as": as_r, "remote_port": by_remote(listen),
-        "name_port": np.zeros(k, dtype=np.int32), "locked_out": np.zeros(k, dtype=bool),
+        "name_port": np.zeros(k, dtype=np.uint16), "locked_out": np.zeros(k, dtype=bool),
     }
     return cols, counts, reverse
 
