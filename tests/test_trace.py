@@ -60,6 +60,8 @@ def test_same_node_is_one_routed_hop_and_host_source_is_not_decremented(seed):
     t = trace.trace(seed, SRC, "10.244.219.65")
     assert t.outcome == "delivered" and t.ttl == 63
     assert t.hops[1].route == "10.244.219.65 dev calia43cac5d3d1 scope link"
+    t = trace.trace(seed, SRC, SRC)                 # to itself: over lo, nothing routed
+    assert t.outcome == "delivered" and t.ttl == 64 and [h.dev_in for h in t.hops] == ["lo"]
     t = trace.trace(seed, "master", DST)            # the host pings: only node1 forwards
     assert t.src.kind == "host" and t.ttl == 63 and [h.where for h in t.hops] == ["host", "host", "pod"]
     t = trace.trace(seed, SRC, "192.168.31.203")    # to node2's host: master forwards once

@@ -25,6 +25,7 @@ _COMMANDS = [
     ("status", "fastroute.cmd_status"),
     ("emulate", "fastroute.cmd_emulate"),
     ("trace", "fastroute.cmd_trace"),
+    ("traffic", "fastroute.cmd_traffic"),
     ("verify", "fastroute.cmd_verify"),
 ]
 

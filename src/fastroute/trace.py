@@ -399,8 +399,8 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
     mtus = []
 
     if s.address == d.address:
-        hops.append(Hop("pod" if s.kind == "pod" else "host", s.node, s.name, None, None, "receive",
-                        dev_in="lo", ttl=ttl, note="source and destination are the same address"))
+        hops.append(Hop("pod" if s.kind == "pod" else "host", s.node, s.name, "lo", None, "receive",
+                        ttl=ttl, note="source and destination are the same address"))
         return Trace(s, d, hops, "delivered", ttl, 0, None, host_mtu, notes)
 
     node = cluster.node_index(s.node)
