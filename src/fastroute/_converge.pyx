@@ -51,6 +51,7 @@ cdef enum:
     EV_EOR = 6
     EV_PRUNE = 8
     EV_REFRESH_TX = 9
+    EV_NODE_CONNECT = 10
     EV_ACTION = 100         # + the action kind
 
 cdef enum:
@@ -103,6 +104,65 @@ cdef inline bint ev_less(Event* x, Event* y) noexcept nogil:
     if x.t > y.t:
         return False
     return x.seq < y.seq
+
+
+cdef struct Heap:
+    Event* v
+    int64_t n
+    int64_t cap
+
+
+cdef struct Fifo:
+    # one BIRD core's booked completions, in non-decreasing time order
+    Event* v
+    int64_t head
+    int64_t n
+    int64_t cap
+
+
+cdef int heap_push(Heap* hp, Event e) noexcept nogil:
+    cdef Event* nv
+    cdef int64_t i, parent
+    if hp.n == hp.cap:
+        nv = <Event*>realloc(hp.v, 2 * hp.cap * sizeof(Event))
+        if nv == NULL:
+            return -1
+        hp.v = nv
+        hp.cap *= 2
+    i = hp.n
+    hp.n += 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        if ev_less(&e, &hp.v[parent]):
+            hp.v[i] = hp.v[parent]
+            i = parent
+        else:
+            break
+    hp.v[i] = e
+    return 0
+
+
+cdef Event heap_pop(Heap* hp) noexcept nogil:
+    cdef Event top = hp.v[0]
+    cdef Event last
+    cdef int64_t i = 0, child, n
+    hp.n -= 1
+    n = hp.n
+    if n > 0:
+        last = hp.v[n]
+        while True:
+            child = 2 * i + 1
+            if child >= n:
+                break
+            if child + 1 < n and ev_less(&hp.v[child + 1], &hp.v[child]):
+                child += 1
+            if ev_less(&hp.v[child], &last):
+                hp.v[i] = hp.v[child]
+                i = child
+            else:
+                break
+        hp.v[i] = last
+    return top
 
 
 cdef inline uint64_t splitmix(uint64_t x) noexcept nogil:
@@ -208,8 +268,10 @@ cdef class Engine:
     cdef int64_t[::1] sessions_max
     cdef int32_t[::1] churn_delta
     # ---- heap and logs (C memory)
-    cdef Event* heap
-    cdef int64_t heap_n, heap_cap, seq
+    cdef Heap timers             # timer and scripted events
+    cdef Heap cores              # one entry per non-empty core queue: its head
+    cdef Fifo* fifo              # per speaker
+    cdef int64_t seq
     cdef int64_t* series
     cdef int64_t series_n
     cdef double* log_buf           # outage log: holder, class, start, end
@@ -223,12 +285,20 @@ cdef class Engine:
     cdef public int32_t rc
 
     def __cinit__(self):
-        self.heap = NULL
+        self.timers.v = NULL
+        self.cores.v = NULL
+        self.fifo = NULL
         self.series = NULL
         self.log_buf = NULL
 
     def __dealloc__(self):
-        free(self.heap)
+        cdef Py_ssize_t i
+        free(self.timers.v)
+        free(self.cores.v)
+        if self.fifo != NULL:
+            for i in range(self.n_nodes):
+                free(self.fifo[i].v)
+        free(self.fifo)
         free(self.series)
         free(self.log_buf)
 
@@ -297,15 +367,22 @@ cdef class Engine:
         self.a_sessions_max = np.zeros(n, np.int64); self.sessions_max = self.a_sessions_max
         self.a_churn_delta = np.zeros(self.n_classes, np.int32); self.churn_delta = self.a_churn_delta
 
-        self.heap_cap = 1024
-        self.heap = <Event*>malloc(self.heap_cap * sizeof(Event))
+        self.timers.cap = 1024
+        self.timers.n = 0
+        self.timers.v = <Event*>malloc(self.timers.cap * sizeof(Event))
+        self.cores.cap = 1024
+        self.cores.n = 0
+        self.cores.v = <Event*>malloc(self.cores.cap * sizeof(Event))
+        self.fifo = <Fifo*>malloc(max(1, n) * sizeof(Fifo))
+        if self.fifo == NULL:
+            raise MemoryError("convergence engine buffers")
+        memset(self.fifo, 0, max(1, n) * sizeof(Fifo))
         self.series_n = 1024
         self.series = <int64_t*>malloc(self.series_n * sizeof(int64_t))
         self.log_buf = <double*>malloc((self.max_log + 1) * 4 * sizeof(double))
-        if self.heap == NULL or self.series == NULL or self.log_buf == NULL:
+        if self.timers.v == NULL or self.cores.v == NULL or self.series == NULL or self.log_buf == NULL:
             raise MemoryError("convergence engine buffers")
         memset(self.series, 0, self.series_n * sizeof(int64_t))
-        self.heap_n = 0
         self.seq = 0
         self.log_n = 0
         self.rc = ERR_OK
@@ -316,51 +393,80 @@ cdef class Engine:
     # ------------------------------------------------------------------ heap
 
     cdef int push(self, double t, int32_t kind, int32_t a, int32_t b, int32_t c) noexcept nogil:
-        cdef Event* h
+        """A timer event (any time)."""
         cdef Event e
-        cdef int64_t i, parent
-        if self.heap_n == self.heap_cap:
-            h = <Event*>realloc(self.heap, 2 * self.heap_cap * sizeof(Event))
-            if h == NULL:
-                self.rc = ERR_NOMEM
-                return -1
-            self.heap = h
-            self.heap_cap *= 2
         e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
         self.seq += 1
-        i = self.heap_n
-        self.heap_n += 1
-        while i > 0:
-            parent = (i - 1) >> 1
-            if ev_less(&e, &self.heap[parent]):
-                self.heap[i] = self.heap[parent]
-                i = parent
-            else:
-                break
-        self.heap[i] = e
+        if heap_push(&self.timers, e) != 0:
+            self.rc = ERR_NOMEM
+            return -1
         return 0
 
-    cdef Event pop(self) noexcept nogil:
-        cdef Event top = self.heap[0]
-        cdef Event last
-        cdef int64_t i = 0, child, n
-        self.heap_n -= 1
-        n = self.heap_n
-        if n > 0:
-            last = self.heap[n]
-            while True:
-                child = 2 * i + 1
-                if child >= n:
-                    break
-                if child + 1 < n and ev_less(&self.heap[child + 1], &self.heap[child]):
-                    child += 1
-                if ev_less(&self.heap[child], &last):
-                    self.heap[i] = self.heap[child]
-                    i = child
-                else:
-                    break
-            self.heap[i] = last
-        return top
+    cdef int book(self, int32_t h, double t, int32_t kind, int32_t a, int32_t b, int32_t c) noexcept nogil:
+        """An event at the end of work booked on BIRD h's core: times on one core
+        never decrease, so a FIFO per core and a small heap of FIFO heads replace
+        one big heap (the order is the same: time, then sequence number)."""
+        cdef Fifo* f = &self.fifo[h]
+        cdef Event e
+        cdef Event* nv
+        cdef int64_t k, m
+        if f.n > 0 and t < f.v[(f.head + f.n - 1) % f.cap].t:
+            return self.push(t, kind, a, b, c)
+        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
+        self.seq += 1
+        if f.n == f.cap:
+            m = 2 * f.cap if f.cap > 0 else 16
+            nv = <Event*>malloc(m * sizeof(Event))
+            if nv == NULL:
+                self.rc = ERR_NOMEM
+                return -1
+            for k in range(f.n):
+                nv[k] = f.v[(f.head + k) % f.cap]
+            free(f.v)
+            f.v = nv
+            f.head = 0
+            f.cap = m
+        f.v[(f.head + f.n) % f.cap] = e
+        f.n += 1
+        if f.n == 1:
+            e.a = h
+            e.kind = -1
+            if heap_push(&self.cores, e) != 0:
+                self.rc = ERR_NOMEM
+                return -1
+        return 0
+
+    cdef bint next_event(self, Event* out) noexcept nogil:
+        """Pop the earliest event of either queue."""
+        cdef Event top
+        cdef Fifo* f
+        cdef int32_t h
+        if self.cores.n == 0 and self.timers.n == 0:
+            return False
+        if self.cores.n == 0 or (self.timers.n > 0 and ev_less(&self.timers.v[0], &self.cores.v[0])):
+            out[0] = heap_pop(&self.timers)
+            return True
+        top = heap_pop(&self.cores)
+        h = top.a
+        f = &self.fifo[h]
+        out[0] = f.v[f.head]
+        f.head = (f.head + 1) % f.cap
+        f.n -= 1
+        if f.n > 0:
+            top = f.v[f.head]
+            top.a = h
+            top.kind = -1
+            heap_push(&self.cores, top)
+        return True
+
+    cdef double peek_time(self) noexcept nogil:
+        if self.cores.n == 0 and self.timers.n == 0:
+            return 1e308
+        if self.cores.n == 0:
+            return self.timers.v[0].t
+        if self.timers.n == 0:
+            return self.cores.v[0].t
+        return self.timers.v[0].t if self.timers.v[0].t < self.cores.v[0].t else self.cores.v[0].t
 
     # ------------------------------------------------------------------ helpers
 
@@ -501,7 +607,7 @@ cdef class Engine:
         if self.mrai > 0 and self.last_tx[q] + self.mrai > dep:
             dep = self.last_tx[q] + self.mrai
         self.state[q] |= P_PENDING
-        self.push(dep, EV_TX, q, self.pair_epoch[pair], 0)
+        self.book(h, dep, EV_TX, q, self.pair_epoch[pair], 0)
 
     cdef void path_set(self, int32_t q, bint present, double t) noexcept nogil:
         """Adj-RIB-In of q's holder gains/loses q (work already booked)."""
@@ -556,7 +662,7 @@ cdef class Engine:
                     self.schedule_tx(self.rp_list[i], t)
             if self.pair_gr[pair] or self.eor_wait[self.row_local[r]] > 0:
                 te = self.work(h, t, self.c_tx_msg)
-                self.push(te, EV_EOR, r, self.pair_epoch[pair], 0)
+                self.book(h, te, EV_EOR, r, self.pair_epoch[pair], 0)
 
     cdef void session_down(self, int32_t pair, double t, int32_t mode_a, int32_t mode_b, double detect_a, double detect_b) noexcept nogil:
         """Both ends lose the session; end k learns it at detect_k (<0: not at all,
@@ -595,6 +701,30 @@ cdef class Engine:
     cdef void try_connect(self, int32_t pair, int32_t side, double t) noexcept nogil:
         self.push(t, EV_CONNECT, pair, self.pair_epoch[pair], side)
 
+    cdef void connect(self, int32_t pair, int32_t side, double t) noexcept nogil:
+        """The BIRD on `side` of `pair` opens a TCP connection now."""
+        cdef int32_t r, h, peer
+        cdef double fin
+        if self.pair_state[pair] != S_IDLE or not self.pair_cfg[pair]:
+            return
+        r = self.pair_row[2 * pair + side]
+        h = self.row_local[r]
+        peer = self.row_local[self.row_rev[r]]
+        if not self.bird[h]:
+            return
+        if self.bird[peer]:
+            # handshake (one round trip), OPEN both ways; h answers the peer's OPEN
+            # with a KEEPALIVE and the peer, on reading it, is Established
+            self.pair_state[pair] = S_CONNECTING
+            fin = self.work(h, t + 2 * self.latency, self.c_open)
+            fin = self.work(peer, fin + self.latency, self.c_open)
+            self.book(peer, fin, EV_ESTAB, pair, self.pair_epoch[pair], 0)
+        elif self.alive[peer]:
+            # the peer's kernel refuses (RST): idle, then the connect delay again
+            self.n_refused_connects += 1
+            self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, self.pair_epoch[pair], side)
+        # a dead peer: no answer; retries resume when it comes back (bird_start)
+
     cdef void node_rows_connect(self, int32_t h, double t, bint include_passive) noexcept nogil:
         """BIRD h's protocols start: active ones connect after the connect delay;
         peers already retrying toward h reach it within their retry period."""
@@ -608,12 +738,11 @@ cdef class Engine:
                 continue
             side = 0 if self.pair_row[2 * pair] == r else 1
             peer = self.row_local[self.row_rev[r]]
-            if self.row_active[r]:
-                self.try_connect(pair, side, t + self.connect_delay)
             if include_passive and self.row_active[self.row_rev[r]] and self.bird[peer]:
                 # the peer's BIRD has been retrying (connect delay after each refusal)
                 u = unit(self.seed, <uint64_t>pair, 7 + <uint64_t>self.node_epoch[h])
                 self.try_connect(pair, 1 - side, t + u * self.connect_delay)
+        self.push(t + self.connect_delay, EV_NODE_CONNECT, h, self.node_epoch[h], 0)
 
     # ------------------------------------------------------------------ actions
 
@@ -796,7 +925,7 @@ cdef class Engine:
             if self.best_only[h] and self.gbest[self.p_grp[par]] != par:
                 continue
             dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>(delta if delta > 0 else -delta))
-            self.push(dep, EV_REFRESH_TX, q, self.pair_epoch[pair], delta)
+            self.book(h, dep, EV_REFRESH_TX, q, self.pair_epoch[pair], delta)
 
     # ------------------------------------------------------------------ main loop
 
@@ -811,13 +940,12 @@ cdef class Engine:
         cdef int32_t q, g, h, r, pair, peer, k, side, s, c
         cdef double t, fin, u, wait
         cdef int64_t i, npfx, nbytes, nmsg
-        while self.heap_n > 0 and self.rc == ERR_OK:
-            e = self.pop()
-            t = e.t
-            if t > self.horizon:
-                self.heap_n += 1            # leave it (and the rest) unprocessed
-                self.heap[self.heap_n - 1] = e
+        while self.rc == ERR_OK:
+            if self.peek_time() > self.horizon:
+                break                       # leave the rest unprocessed (and not converged)
+            if not self.next_event(&e):
                 break
+            t = e.t
             self.now = t
             self.last_event = t
             self.n_events += 1
@@ -859,27 +987,19 @@ cdef class Engine:
                     self.path_set(q, e.c == 1, t)
             elif e.kind == EV_CONNECT:
                 pair = e.a
-                if self.pair_epoch[pair] != e.b or self.pair_state[pair] != S_IDLE or not self.pair_cfg[pair]:
+                if self.pair_epoch[pair] != e.b:
                     continue
-                side = e.c
-                r = self.pair_row[2 * pair + side]
-                h = self.row_local[r]
-                peer = self.row_local[self.row_rev[r]]
-                if not self.bird[h]:
+                self.connect(pair, e.c, t)
+            elif e.kind == EV_NODE_CONNECT:
+                # every active protocol of a starting BIRD connects at the same moment
+                h = e.a
+                if self.node_epoch[h] != e.b or not self.bird[h]:
                     continue
-                if self.bird[peer]:
-                    # TCP handshake, OPEN both ways, KEEPALIVE both ways: two round trips
-                    self.pair_state[pair] = S_CONNECTING
-                    fin = self.work(h, t + 2 * self.latency, self.c_open)
-                    u = self.work(peer, t + 2 * self.latency, self.c_open)
-                    if u > fin:
-                        fin = u
-                    self.push(fin + 2 * self.latency, EV_ESTAB, pair, self.pair_epoch[pair], 0)
-                elif self.alive[peer]:
-                    # the peer's kernel refuses (RST): idle, then the connect delay again
-                    self.n_refused_connects += 1
-                    self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, e.b, side)
-                # a dead peer: no answer; retries resume when it comes back (bird_start)
+                for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
+                    r = self.node_rows[i]
+                    if self.row_active[r]:
+                        pair = self.row_pair[r]
+                        self.connect(pair, 0 if self.pair_row[2 * pair] == r else 1, t)
             elif e.kind == EV_ESTAB:
                 pair = e.a
                 if self.pair_epoch[pair] != e.b or self.pair_state[pair] != S_CONNECTING:
@@ -934,7 +1054,7 @@ cdef class Engine:
                 h = self.row_local[r]
                 if e.c == 0:
                     # arrives behind the feed's UPDATEs and is processed after them
-                    self.push(self.work(h, t + self.latency, self.c_rx_msg), EV_EOR, r, e.b, 1)
+                    self.book(h, self.work(h, t + self.latency, self.c_rx_msg), EV_EOR, r, e.b, 1)
                     continue
                 self.pair_gr[pair] = 0
                 self.row_flush(r, t, True)
@@ -983,7 +1103,7 @@ cdef class Engine:
         self.msgs_rx[rcv] += nmsg
         self.pair_last[self.row_pair[r]] = t
         fin = self.work(rcv, t + self.latency, self.c_rx_msg * <double>nmsg + self.c_rx_route * <double>npfx)
-        self.push(fin, EV_APPLY, q, epoch, what)
+        self.book(rcv, fin, EV_APPLY, q, epoch, what)
 
     cdef void refresh_apply(self, int32_t q, double t) noexcept nogil:
         """New prefixes of a present path arrive: installed if q is the best; passed on."""
@@ -1091,7 +1211,7 @@ cdef class Engine:
         return rows
 
     def heap_size(self):
-        return self.heap_n
+        return self.timers.n + self.cores.n
 
 
 # ---------------------------------------------------------------------- path universe, iBGP graphs

@@ -293,9 +293,12 @@ def design(cluster, topology="auto", version=4):
     cluster : Cluster
         Allocated (``cluster.allocate()``); a plan is allocated here.
     topology : {"auto", "mesh", "reflectors", "both"}
-        ``auto``: reflectors when a node has ``routeReflectorClusterID``, else the
-        full mesh.  ``both``: the union of the mesh and the reflector sessions
-        (what a migration passes through).
+        ``auto``: the sessions confd sets up for the cluster as configured
+        (:func:`fastroute.topology.compute`: mesh, BGPPeers, reflectors,
+        external routers; established sessions only).  ``mesh``: the
+        node-to-node mesh of every node.  ``reflectors``: every node peers with
+        every reflector.  ``both``: the mesh plus the configured (non-mesh)
+        sessions, what a mesh -> reflector migration passes through.
     version : 4
         IPv4 only for now.
 
@@ -317,34 +320,83 @@ def design(cluster, topology="auto", version=4):
     rrset = set(rr)
     with_ip = [i for i in range(n) if ips[i] is not None]
     clients = [i for i in with_ip if i not in rrset]
-    if topology == "auto":
-        topology = "reflectors" if rr else "mesh"
-    if topology in ("reflectors", "both") and not rr:
-        raise InvalidValueError(f"topology {topology!r} needs route reflectors: no node has routeReflectorClusterID")
+    asn = np.asarray(arr.asn, np.uint32)
+    ext_ips, ext_asn = [], []
     parts = []
+    if topology == "auto" and _plain_mesh(cluster, asn, rr):
+        # what topology.compute gives for a plain mesh, without its per-row work
+        # (test_plain_mesh_shortcut checks the two agree)
+        topology = "mesh"
+    if topology in ("auto", "both"):
+        from . import topology as _topology
+
+        sess = _topology.compute(cluster).sessions(version)
+        ok = sess.established & (sess.peer_row >= 0)
+        if topology == "both":
+            ok &= sess.kind != _topology.SessionKind.MESH
+            if not (ok & (sess.local < n) & np.isin(sess.local, rr)).any():
+                raise InvalidValueError("topology 'both' needs route reflectors: no node has routeReflectorClusterID "
+                                        "with established peerings")
+        idx = np.flatnonzero(ok)
+        n_sp = int(sess.n_speakers)
+        local, remote = sess.local[idx].astype(np.int32), sess.remote[idx].astype(np.int32)
+        calico = (local < n) & (remote < n)
+        parts.append(dict(
+            local=local, remote=remote, rr_client=sess.rr_client[idx].astype(bool),
+            cluster_id=sess.session_cluster_id[idx].astype(np.uint32), ebgp=sess.ebgp[idx].astype(bool),
+            keep_next_hop=sess.keep_next_hop[idx].astype(bool), allow_local_as=sess.allow_local_as[idx].astype(np.int32),
+            add_paths=calico, kind=(sess.kind[idx] != _topology.SessionKind.MESH).astype(np.uint8),
+            active=~sess.passive[idx].astype(bool),
+        ))
+        rid_all = np.asarray(sess.router_id, np.uint32)
+        if n_sp > n:
+            topo = _topology.compute(cluster)
+            for e in sorted(topo.externals, key=lambda x: x.index):
+                if e.version != version:
+                    continue
+                ext_ips.append(ipaddress.ip_address(e.ip))
+                ext_asn.append(e.as_number)
+        rid = rid_all[: n + len(ext_ips)] if len(rid_all) >= n + len(ext_ips) else np.concatenate(
+            [rid, np.zeros(len(ext_ips), np.uint32)])
     if topology in ("mesh", "both"):
         parts.append(_mesh_rows(ips, rid, with_ip))
-    if topology in ("reflectors", "both"):
+    if topology == "reflectors":
+        if not rr:
+            raise InvalidValueError("topology 'reflectors' needs route reflectors: no node has routeReflectorClusterID")
         parts.append(_rr_rows(rid, cids, rr, clients))
-    cols = {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
-    m = len(cols["local"])
+    n_sp = n + len(ext_ips)
+    cols = {}
+    for k in ("local", "remote", "rr_client", "cluster_id", "kind", "active"):
+        cols[k] = np.concatenate([q[k] for q in parts])
+    for k, dt in (("ebgp", bool), ("keep_next_hop", bool), ("allow_local_as", np.int32)):
+        cols[k] = np.concatenate([q.get(k, np.zeros(len(q["local"]), dt)) for q in parts]).astype(dt)
+    cols["add_paths"] = np.concatenate([q.get("add_paths", np.ones(len(q["local"]), bool)) for q in parts])
     graph = routing.SessionGraph(
         local=cols["local"].astype(np.int32), remote=cols["remote"].astype(np.int32),
         rr_client=cols["rr_client"].astype(bool), cluster_id=cols["cluster_id"].astype(np.uint32),
-        ebgp=np.zeros(m, bool), keep_next_hop=np.zeros(m, bool), allow_local_as=np.zeros(m, np.int32),
-        add_paths=np.ones(m, bool),
+        ebgp=cols["ebgp"], keep_next_hop=cols["keep_next_hop"], allow_local_as=cols["allow_local_as"],
+        add_paths=cols["add_paths"].astype(bool),
     )
-    rev = _reverse(graph.local, graph.remote, cols["kind"], n)
+    rev = _reverse(graph.local, graph.remote, cols["kind"], n_sp)
     speakers = routing.Speakers(
-        ip=ips, asn=np.asarray(arr.asn, np.uint32), router_id=rid, subnet=subnets,
-        external=np.zeros(n, bool),
+        ip=ips + ext_ips, asn=np.concatenate([asn, np.asarray(ext_asn, np.uint32)]), router_id=rid[:n_sp],
+        subnet=subnets + [None] * len(ext_ips), external=np.arange(n_sp) >= n,
     )
-    _, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n, version)
+    _, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
+    names = list(cluster.node_names) + [f"external {a}" for a in ext_ips]
     return Design(
-        speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool), kind=cols["kind"],
-        names=list(cluster.node_names), classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
+        speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool), kind=cols["kind"].astype(np.uint8),
+        names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
         class_pods=class_pods, node_pods=node_pods, reflectors=np.array(rr, np.int32), cluster=cluster,
     )
+
+
+def _plain_mesh(cluster, asn, rr):
+    """The cluster is a plain node-to-node mesh: no BGPPeer, mesh on, no
+    reflector, one AS, no per-node BGP settings that change sessions."""
+    if cluster.bgp_peers or rr or not cluster.bgp_config.mesh_enabled or len(set(asn.tolist())) > 1:
+        return False
+    return all(c.name == "default" for c in cluster.bgp_configurations)
 
 
 def _reverse(local, remote, kind, n):
