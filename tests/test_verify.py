@@ -1,0 +1,140 @@
+"""fastroute.verify and ``fastroute verify``: the vectorised checks against the
+hop-by-hop walk of fastroute.testing, each finding on a hand-made cluster, the CLI."""
+
+import copy
+import dataclasses
+import json
+
+import pytest
+from hypothesis import given, settings
+
+from fastroute import examples, routes, strategies as fs, synth, testing, verify
+from fastroute.cli import main
+from fastroute.resources import BGPConfiguration, BGPPeer
+from fastroute.routes import RouteTables
+
+
+def kinds(report):
+    return sorted({f.kind for f in report.findings})
+
+
+@settings(max_examples=60)
+@given(fs.scenarios(max_down=1, faults=fs.FAULTS + (None,)))
+def test_vectorised_pairs_equal_the_hop_by_hop_walk(s):
+    t = routes.compute(s.cluster, down=s.down)
+    c = s.cluster
+    index = {f"{c.pods.namespace[i]}/{c.pods.name[i]}": i for i in range(c.n_pods)}
+    walked = {(index[a], index[b]) for a, b in testing.reachability(t)}
+    assert set(verify.unreachable_pairs(t)) == walked
+    report = verify.verify(c, down=s.down, tables=t)
+    assert report.n_unreachable_pairs == len(walked)
+    assert ("unreachable" in kinds(report)) == bool(walked)
+
+
+def test_seed_is_clean_and_node_down_is_grouped_by_block(capsys):
+    r = verify.verify(examples.seed())
+    assert r.ok and r.n_pod_pairs == 30 and r.n_unreachable_pairs == 0
+    r = verify.verify(examples.seed(), down=["node1"])
+    (f,) = r.findings
+    assert f.kind == "unreachable" and f.details["n_pod_pairs"] == 9
+    assert f.message == ("9 pod pairs unreachable (no route) toward 10.244.166.128/26: "
+                         "node1 is down: its routes were withdrawn")
+    assert f.details["groups"][0]["example_source_node"] == "master"
+
+
+def test_clean_synthetic_designs():
+    for kw in ({}, {"reflectors": 2}, {"encapsulation": "VXLAN"}, {"encapsulation": "IPIPCrossSubnet", "racks": 2}):
+        c = synth.cluster(6, 3, pools=("10.10.0.0/16",), **kw).allocate()
+        assert verify.verify(c).ok, (kw, verify.verify(c).text())
+
+
+def test_per_rack_reflectors_need_a_cluster_id_per_rack():
+    # synth gives every reflector the same rr_cluster_id: per rack, that is the split-clients misconfiguration
+    c = synth.cluster(6, 3, pools=("10.10.0.0/16",), reflectors=1, racks=2, reflector_placement="per-rack").allocate()
+    r = verify.verify(c)
+    assert kinds(r) == ["shared-cluster-id", "unreachable"]
+    # clients of rack 0 (6 pods) and of rack 1 (6 pods) miss each other; the reflectors reach everyone
+    assert r.n_unreachable_pairs == 2 * 6 * 6 == len(testing.reachability(c)) and r.n_pod_pairs == 18 * 17
+    # one cluster id per rack: clean
+    nodes = [dataclasses.replace(n, rr_cluster_id=f"244.0.0.{1 + i // 3}") if n.rr_cluster_id else n
+             for i, n in enumerate(c.nodes)]
+    assert verify.verify(c.replace(nodes=nodes)).ok
+
+
+def test_shared_cluster_id_with_split_clients():
+    from hypothesis import find
+    c = find(fs.clusters(min_nodes=4, encapsulations=("None",), faults=("split-reflectors",)),
+             lambda c: len(set(c.pods.node_idx.tolist()) - {0, 1}) >= 2)
+    r = verify.verify(c)
+    shared = [f for f in r.findings if f.kind == "shared-cluster-id"]
+    assert shared and shared[0].details["reflectors"] == ["node-0", "node-1"]
+    assert "share cluster id 244.0.0.1 but do not serve the same clients" in shared[0].message
+    unreachable = [f for f in r.findings if f.kind == "unreachable"]
+    assert unreachable and all("see shared-cluster-id" in f.message for f in unreachable)
+
+
+def test_reflector_without_clients_and_lonely_node():
+    c = synth.cluster(3, 2, pools=("10.10.0.0/16",), reflectors=1).allocate()
+    # the BGPPeer is gone: the reflector has no client, nobody has a session
+    c = c.replace(bgp_peers=[])
+    r = verify.verify(c)
+    assert {"rr-without-clients", "mesh-disabled-without-peers", "no-sessions", "unreachable"} <= set(kinds(r))
+    lonely = next(f for f in r.findings if f.kind == "no-sessions")
+    assert lonely.details["nodes"] == ["node-0", "node-1", "node-2"]
+    assert "the mesh is disabled" in lonely.message
+
+
+def test_disable_bgp_export_is_named_as_the_cause():
+    c = synth.cluster(3, 2, pools=("10.10.0.0/16",)).allocate()
+    c = c.replace(pools=[dataclasses.replace(p, disable_bgp_export=True) for p in c.pools])
+    r = verify.verify(c)
+    assert r.n_unreachable_pairs == 6 * 4
+    assert all("pool pool-0 has disableBGPExport" in f.message for f in r.findings if f.kind == "unreachable")
+
+
+def test_pool_exhaustion():
+    # a /24 pool of /26 blocks has 4 blocks for 6 nodes
+    c = synth.cluster(6, 1, pools=("10.10.0.0/24",)).allocate()
+    r = verify.verify(c)
+    (f,) = [f for f in r.findings if f.kind == "pool-exhaustion"]
+    assert f.severity == "warning" and f.details == {"pool": "pool-0", "free_blocks": 0, "nodes_without_block": 2}
+    assert r.n_unreachable_pairs == 0          # borrowed /32s are routed
+
+
+def test_host_route_blackholing_a_pool():
+    c = examples.seed()
+    nodes = [dataclasses.replace(n, host_routes="blackhole 10.244.0.0/16\n") if n.name == "node2" else n
+             for n in c.nodes]
+    r = verify.verify(c.replace(nodes=nodes))
+    (f,) = r.findings
+    assert f.kind == "blackhole" and f.message == ("node node2: host route `blackhole 10.244.0.0/16` drops "
+                                                    "traffic to pool 10.244.0.0/16")
+
+
+def test_loops():
+    c = synth.cluster(3, 2, pools=("10.10.0.0/16",)).allocate()
+    t = routes.compute(c)
+    prop = copy.deepcopy(t.propagation)
+    k = prop.class_of(0)
+    prop.best_next_hop[1, k], prop.best_next_hop[2, k] = 2, 1
+    r = verify.verify(c, tables=RouteTables(t.network, prop))
+    loops = [f for f in r.findings if f.kind == "loop"]
+    assert loops and r.n_loop_pairs == 2 * 2 * 2
+    assert "forwarding loop through node-" in loops[0].message
+
+
+def test_cli(capsys, tmp_path):
+    assert main(["verify"]) == 0
+    assert capsys.readouterr().out.endswith("ok: every pod reaches every other pod; no loops, blackholes or "
+                                            "design problems found\n")
+    assert main(["verify", "--down", "node1", "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["ok"] is False and out["n_unreachable_pairs"] == 9 and out["findings"][0]["kind"] == "unreachable"
+    assert main(["verify", "--down", "ghost"]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and "fastroute: error: unknown node 'ghost'" in cap.err
+    bad = tmp_path / "c.yaml"
+    bad.write_text("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec: {cidr: 10.0.0.0/33}\n")
+    assert main(["verify", str(bad)]) == 2
+    cap = capsys.readouterr()
+    assert cap.out == "" and "'10.0.0.0/33'" in cap.err
