@@ -472,13 +472,15 @@ def _reflector_findings(tables):
         out.append(Finding("mesh-disabled-without-peers", "the node-to-node mesh is disabled and there is no "
                            "BGPPeer: no node has a BGP session", "error", {}))
     if n > 1:
-        up_rows = est & (local < n)
+        # established sessions from the network's graph: for large clusters the
+        # topology's session table leaves the mesh out (network lays it down as arrays)
+        g_local = np.asarray(tables.network.graph.local)
         has = np.zeros(n, bool)
-        has[local[up_rows]] = True
+        has[g_local[g_local < n]] = True
         bgp_pools = [p for p in c.pools if p.version == tables.version and not p.disabled
                      and p.vxlan_mode == "Never" and not p.disable_bgp_export]
         lonely = [names[i] for i in range(n) if not has[i] and names[i] not in down]
-        if lonely and bgp_pools and (cfg.mesh_enabled is False or c.bgp_peers or True):
+        if lonely and bgp_pools:
             cause = ("it is not a reflector client and the mesh is disabled" if not cfg.mesh_enabled
                      else "no session it is configured for comes up")
             out.append(Finding("no-sessions", f"{len(lonely)} nodes have no established BGP session "
