@@ -95,7 +95,7 @@ from .birdcfg import (
     node_view,
     protocol_name,
 )
-from .errors import InvalidValueError, ResourceError, UnknownNodeError, choice
+from .errors import InvalidValueError, ResourceError, choice
 from .selector import Selector
 
 __all__ = [
