@@ -185,28 +185,60 @@ cdef inline double bird_timer(double value, double u) noexcept nogil:
     return value - r + floor(u * (r + 1.0))
 
 
+# Hot state as arrays of structs: one cache line brings a path's (or group's,
+# row's, session's) fields together; the event loop is bound by memory latency.
+cdef struct PathS:
+    int32_t parent          # path at the sender it is a copy of (-1: origin's own)
+    int32_t row             # session row it is received on at the holder (-1: local)
+    int32_t grp             # (class, holder) group
+    int32_t nh              # next hop speaker (-1: local)
+    int32_t c_first         # children: c_list[c_first : c_first + c_n]
+    int32_t c_n
+    uint16_t attr           # path attribute bytes in an UPDATE
+    uint8_t state           # P_* bits
+
+
+cdef struct GroupS:
+    int32_t start           # paths start .. start + n, in preference order
+    int32_t n
+    int32_t holder
+    int32_t cls
+    int32_t best            # first present path, -1 none
+    int32_t fib             # kernel next hop: speaker, -1 local, -2 none
+    double out              # outage start, -1 none
+
+
+cdef struct RowS:
+    int32_t local
+    int32_t rev
+    int32_t pair
+    int32_t rp_first        # paths received on the row: rp_list[rp_first : rp_first + rp_n]
+    int32_t rp_n
+    uint8_t active
+
+
+cdef struct PairS:
+    double est              # established at
+    double last             # last UPDATE either way
+    double err              # current error wait
+    int32_t epoch           # bumped when the session goes down or is reconfigured
+    uint8_t state
+    uint8_t cfg
+    uint8_t gr              # graceful restart in progress: End-of-RIB wanted
+
+
 @cython.final
 cdef class Engine:
     # ---- static structure
     cdef int32_t n_nodes, n_rows, n_pairs, n_paths, n_groups, n_classes
-    cdef const int32_t[::1] row_local
-    cdef const int32_t[::1] row_rev
-    cdef const int32_t[::1] row_pair
-    cdef const uint8_t[::1] row_active
+    cdef PathS* P
+    cdef GroupS* G
+    cdef RowS* R
+    cdef PairS* S
     cdef const int32_t[::1] pair_row
     cdef const uint8_t[::1] best_only
-    cdef const int32_t[::1] p_parent
-    cdef const int32_t[::1] p_row
-    cdef const int32_t[::1] p_grp
-    cdef const int32_t[::1] p_nh
-    cdef const uint16_t[::1] p_attr
-    cdef const int64_t[::1] c_start
     cdef const int32_t[::1] c_list
-    cdef const int64_t[::1] rp_start
     cdef const int32_t[::1] rp_list
-    cdef const int64_t[::1] g_start
-    cdef const int32_t[::1] g_holder
-    cdef const int32_t[::1] g_class
     cdef const int32_t[::1] cl_origin
     cdef const int32_t[::1] cl_nlri
     cdef const int64_t[::1] cl_pods
@@ -224,22 +256,11 @@ cdef class Engine:
     cdef int64_t max_events
     cdef int32_t max_log
     # ---- dynamic state (numpy owned, exposed to Python)
-    cdef public object a_state, a_gbest, a_gfib, a_gout, a_pair_state, a_pair_epoch, a_pair_est
-    cdef public object a_pair_last, a_pair_cfg, a_pair_gr, a_bird, a_alive, a_frozen, a_busy
-    cdef public object a_n_prefix, a_node_epoch, a_eor_wait, a_last_tx, a_err_delay
+    cdef public object a_bird, a_alive, a_frozen, a_busy
+    cdef public object a_n_prefix, a_node_epoch, a_eor_wait, a_last_tx
     cdef public object a_busy_time, a_msgs_tx, a_bytes_tx, a_pfx_tx, a_msgs_rx, a_adj, a_loc, a_fib
     cdef public object a_adj_max, a_loc_max, a_fib_max, a_unreach_node, a_unreach_class, a_churn_t, a_churn_pods
     cdef public object a_sessions_up, a_sessions_max, a_churn_delta
-    cdef uint8_t[::1] state
-    cdef int32_t[::1] gbest
-    cdef int32_t[::1] gfib
-    cdef double[::1] gout
-    cdef uint8_t[::1] pair_state
-    cdef int32_t[::1] pair_epoch
-    cdef double[::1] pair_est
-    cdef double[::1] pair_last
-    cdef uint8_t[::1] pair_cfg
-    cdef uint8_t[::1] pair_gr
     cdef uint8_t[::1] bird
     cdef uint8_t[::1] alive
     cdef uint8_t[::1] frozen
@@ -248,7 +269,6 @@ cdef class Engine:
     cdef int32_t[::1] node_epoch
     cdef int32_t[::1] eor_wait
     cdef double[::1] last_tx
-    cdef double[::1] err_delay
     cdef double[::1] busy_time
     cdef int64_t[::1] msgs_tx
     cdef int64_t[::1] bytes_tx
@@ -287,12 +307,17 @@ cdef class Engine:
     def __cinit__(self):
         self.timers.v = NULL
         self.cores.v = NULL
+        self.P = NULL
+        self.G = NULL
+        self.R = NULL
+        self.S = NULL
         self.fifo = NULL
         self.series = NULL
         self.log_buf = NULL
 
     def __dealloc__(self):
         cdef Py_ssize_t i
+        free(self.P); free(self.G); free(self.R); free(self.S)
         free(self.timers.v)
         free(self.cores.v)
         if self.fifo != NULL:
@@ -305,12 +330,8 @@ cdef class Engine:
     def __init__(self, s, p, a):
         """``s``: dict of structure arrays, ``p``: dict of float/int parameters,
         ``a``: dict of action arrays (converge.py validates and builds all three)."""
-        self.row_local = s["row_local"]; self.row_rev = s["row_rev"]; self.row_pair = s["row_pair"]
-        self.row_active = s["row_active"]; self.pair_row = s["pair_row"]; self.best_only = s["best_only"]
-        self.p_parent = s["p_parent"]; self.p_row = s["p_row"]; self.p_grp = s["p_grp"]; self.p_nh = s["p_nh"]
-        self.p_attr = s["p_attr"]; self.c_start = s["c_start"]; self.c_list = s["c_list"]
-        self.rp_start = s["rp_start"]; self.rp_list = s["rp_list"]
-        self.g_start = s["g_start"]; self.g_holder = s["g_holder"]; self.g_class = s["g_class"]
+        self.pair_row = s["pair_row"]; self.best_only = s["best_only"]
+        self.c_list = s["c_list"]; self.rp_list = s["rp_list"]
         self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
         self.node_pods = s["node_pods"]; self.node_rows_start = s["node_rows_start"]; self.node_rows = s["node_rows"]
         self.cls_groups_start = s["cls_groups_start"]
@@ -329,16 +350,7 @@ cdef class Engine:
         self.max_events = p["max_events"]; self.max_log = p["max_outage_records"]
 
         n, g, P, pr = self.n_nodes, self.n_groups, self.n_paths, self.n_pairs
-        self.a_state = np.zeros(P, np.uint8); self.state = self.a_state
-        self.a_gbest = np.full(g, -1, np.int32); self.gbest = self.a_gbest
-        self.a_gfib = np.full(g, -2, np.int32); self.gfib = self.a_gfib
-        self.a_gout = np.full(g, -1.0); self.gout = self.a_gout
-        self.a_pair_state = np.zeros(pr, np.uint8); self.pair_state = self.a_pair_state
-        self.a_pair_epoch = np.zeros(pr, np.int32); self.pair_epoch = self.a_pair_epoch
-        self.a_pair_est = np.zeros(pr); self.pair_est = self.a_pair_est
-        self.a_pair_last = np.zeros(pr); self.pair_last = self.a_pair_last
-        self.a_pair_cfg = np.asarray(s["pair_cfg"], np.uint8).copy(); self.pair_cfg = self.a_pair_cfg
-        self.a_pair_gr = np.zeros(pr, np.uint8); self.pair_gr = self.a_pair_gr
+        self._fill(s)
         self.a_bird = np.zeros(n, np.uint8); self.bird = self.a_bird
         self.a_alive = np.asarray(s["alive"], np.uint8).copy(); self.alive = self.a_alive
         self.a_frozen = np.zeros(n, np.uint8); self.frozen = self.a_frozen
@@ -347,7 +359,6 @@ cdef class Engine:
         self.a_node_epoch = np.zeros(n, np.int32); self.node_epoch = self.a_node_epoch
         self.a_eor_wait = np.zeros(n, np.int32); self.eor_wait = self.a_eor_wait
         self.a_last_tx = np.full(P if self.mrai > 0 else 1, -1e300); self.last_tx = self.a_last_tx
-        self.a_err_delay = np.zeros(pr); self.err_delay = self.a_err_delay
         self.a_busy_time = np.zeros(n); self.busy_time = self.a_busy_time
         self.a_msgs_tx = np.zeros(n, np.int64); self.msgs_tx = self.a_msgs_tx
         self.a_bytes_tx = np.zeros(n, np.int64); self.bytes_tx = self.a_bytes_tx
@@ -389,6 +400,68 @@ cdef class Engine:
         self.last_fib_change = 0.0
         self.measuring = False
         self.measure_from = 0.0
+
+    def _fill(self, s):
+        cdef const int32_t[::1] p_parent = s["p_parent"], p_row = s["p_row"], p_grp = s["p_grp"], p_nh = s["p_nh"]
+        cdef const uint16_t[::1] p_attr = s["p_attr"]
+        cdef const int64_t[::1] c_start = s["c_start"], rp_start = s["rp_start"], g_start = s["g_start"]
+        cdef const int32_t[::1] g_holder = s["g_holder"], g_class = s["g_class"]
+        cdef const int32_t[::1] row_local = s["row_local"], row_rev = s["row_rev"], row_pair = s["row_pair"]
+        cdef const uint8_t[::1] row_active = s["row_active"], pair_cfg = s["pair_cfg"]
+        cdef Py_ssize_t i
+        if self.n_paths >= 2**31 - 1 or len(s["c_list"]) >= 2**31 - 1:
+            raise MemoryError(f"{self.n_paths} paths: more than the engine's int32 indices")
+        self.P = <PathS*>malloc(max(1, self.n_paths) * sizeof(PathS))
+        self.G = <GroupS*>malloc(max(1, self.n_groups) * sizeof(GroupS))
+        self.R = <RowS*>malloc(max(1, self.n_rows) * sizeof(RowS))
+        self.S = <PairS*>malloc(max(1, self.n_pairs) * sizeof(PairS))
+        if self.P == NULL or self.G == NULL or self.R == NULL or self.S == NULL:
+            raise MemoryError("convergence engine state")
+        with nogil:
+            for i in range(self.n_paths):
+                self.P[i].parent = p_parent[i]; self.P[i].row = p_row[i]; self.P[i].grp = p_grp[i]
+                self.P[i].nh = p_nh[i]; self.P[i].attr = p_attr[i]; self.P[i].state = 0
+                self.P[i].c_first = <int32_t>c_start[i]; self.P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
+            for i in range(self.n_groups):
+                self.G[i].start = <int32_t>g_start[i]; self.G[i].n = <int32_t>(g_start[i + 1] - g_start[i])
+                self.G[i].holder = g_holder[i]; self.G[i].cls = g_class[i]
+                self.G[i].best = -1; self.G[i].fib = -2; self.G[i].out = -1.0
+            for i in range(self.n_rows):
+                self.R[i].local = row_local[i]; self.R[i].rev = row_rev[i]; self.R[i].pair = row_pair[i]
+                self.R[i].rp_first = <int32_t>rp_start[i]; self.R[i].rp_n = <int32_t>(rp_start[i + 1] - rp_start[i])
+                self.R[i].active = row_active[i]
+            for i in range(self.n_pairs):
+                self.S[i].est = 0; self.S[i].last = 0; self.S[i].err = 0; self.S[i].epoch = 0
+                self.S[i].state = S_IDLE; self.S[i].cfg = pair_cfg[i]; self.S[i].gr = 0
+
+    def path_state(self):
+        """P_* bits per path (uint8)."""
+        out = np.empty(self.n_paths, np.uint8)
+        cdef uint8_t[::1] o = out
+        cdef Py_ssize_t i
+        for i in range(self.n_paths):
+            o[i] = self.P[i].state
+        return out
+
+    def group_best_fib(self):
+        """(best path, kernel next hop) per group (int32 arrays)."""
+        best = np.empty(self.n_groups, np.int32)
+        fib = np.empty(self.n_groups, np.int32)
+        cdef int32_t[::1] b = best, f = fib
+        cdef Py_ssize_t i
+        for i in range(self.n_groups):
+            b[i] = self.G[i].best
+            f[i] = self.G[i].fib
+        return best, fib
+
+    def pair_states(self):
+        """S_* per session (uint8): 2 = established."""
+        out = np.empty(self.n_pairs, np.uint8)
+        cdef uint8_t[::1] o = out
+        cdef Py_ssize_t i
+        for i in range(self.n_pairs):
+            o[i] = self.S[i].state
+        return out
 
     # ------------------------------------------------------------------ heap
 
@@ -479,15 +552,15 @@ cdef class Engine:
         return start + cost
 
     cdef inline int32_t sender_of(self, int32_t q) noexcept nogil:
-        return self.row_local[self.row_rev[self.p_row[q]]]
+        return self.R[self.R[self.P[q].row].rev].local
 
     cdef inline bint exportable(self, int32_t q) noexcept nogil:
-        cdef int32_t par = self.p_parent[q]
-        cdef int32_t h = self.g_holder[self.p_grp[par]]
-        if not self.bird[h] or not (self.state[par] & P_PRESENT):
+        cdef int32_t par = self.P[q].parent
+        cdef int32_t h = self.G[self.P[par].grp].holder
+        if not self.bird[h] or not (self.P[par].state & P_PRESENT):
             return False
         if self.best_only[h]:
-            return self.gbest[self.p_grp[par]] == par
+            return self.G[self.P[par].grp].best == par
         return True
 
     cdef inline void series_add(self, double t, int64_t delta) noexcept nogil:
@@ -514,8 +587,8 @@ cdef class Engine:
         return self.measuring and self.alive[h] and self.alive[self.cl_origin[c]] and self.n_prefix[c] > 0
 
     cdef void outage_end(self, int32_t g, double t) noexcept nogil:
-        cdef double d = t - self.gout[g]
-        cdef int32_t h = self.g_holder[g], c = self.g_class[g]
+        cdef double d = t - self.G[g].out
+        cdef int32_t h = self.G[g].holder, c = self.G[g].cls
         cdef double pairs = <double>self.node_pods[h] * <double>self.cl_pods[c]
         if d < 0:
             d = 0
@@ -528,57 +601,57 @@ cdef class Engine:
         if self.log_n < self.max_log:
             self.log_buf[4 * self.log_n] = h
             self.log_buf[4 * self.log_n + 1] = c
-            self.log_buf[4 * self.log_n + 2] = self.gout[g]
+            self.log_buf[4 * self.log_n + 2] = self.G[g].out
             self.log_buf[4 * self.log_n + 3] = t
             self.log_n += 1
         else:
             self.log_dropped += 1
-        self.gout[g] = -1.0
+        self.G[g].out = -1.0
 
     cdef void set_fib(self, int32_t g, int32_t nh, double t) noexcept nogil:
         """Kernel programming of group g's prefixes at holder h, finishing at t."""
-        cdef int32_t h = self.g_holder[g], c = self.g_class[g]
+        cdef int32_t h = self.G[g].holder, c = self.G[g].cls
         cdef int64_t k = self.n_prefix[c]
-        cdef int32_t old = self.gfib[g]
+        cdef int32_t old = self.G[g].fib
         if old == nh:
             return
-        self.gfib[g] = nh
+        self.G[g].fib = nh
         if old == -2:
             self.fib[h] += k
             if self.fib[h] > self.fib_max[h]:
                 self.fib_max[h] = self.fib[h]
             self.series_add(t, k)
-            if self.gout[g] >= 0:
+            if self.G[g].out >= 0:
                 self.outage_end(g, t)
         elif nh == -2:
             self.fib[h] -= k
             self.series_add(t, -k)
             if self.counts(h, c):
-                self.gout[g] = t
+                self.G[g].out = t
         if t > self.last_fib_change:
             self.last_fib_change = t
 
     cdef void group_changed(self, int32_t g, double t) noexcept nogil:
         """Re-run best path for group g after a change at time t (work already booked)."""
         cdef int64_t i
-        cdef int32_t h = self.g_holder[g], c = self.g_class[g]
-        cdef int32_t old = self.gbest[g], best = -1, nh, q
+        cdef int32_t h = self.G[g].holder, c = self.G[g].cls
+        cdef int32_t old = self.G[g].best, best = -1, nh, q
         cdef double tk
-        for i in range(self.g_start[g], self.g_start[g + 1]):
-            if self.state[i] & P_PRESENT:
+        for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
+            if self.P[i].state & P_PRESENT:
                 best = <int32_t>i
                 break
         if best == old:
             return
-        self.gbest[g] = best
+        self.G[g].best = best
         if old < 0:
             self.loc[h] += self.n_prefix[c]
             if self.loc[h] > self.loc_max[h]:
                 self.loc_max[h] = self.loc[h]
         elif best < 0:
             self.loc[h] -= self.n_prefix[c]
-        nh = self.p_nh[best] if best >= 0 else -2
-        if nh != self.gfib[g] and not (nh == -2 and self.frozen[h]):
+        nh = self.P[best].nh if best >= 0 else -2
+        if nh != self.G[g].fib and not (nh == -2 and self.frozen[h]):
             tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[c])
             self.set_fib(g, nh, tk)
         if self.best_only[h]:
@@ -590,32 +663,32 @@ cdef class Engine:
 
     cdef void kick_children(self, int32_t par, double t) noexcept nogil:
         cdef int64_t i
-        for i in range(self.c_start[par], self.c_start[par + 1]):
+        for i in range(self.P[par].c_first, self.P[par].c_first + self.P[par].c_n):
             self.schedule_tx(self.c_list[i], t)
 
     cdef void schedule_tx(self, int32_t q, double t) noexcept nogil:
-        cdef int32_t r = self.p_row[q]
-        cdef int32_t pair = self.row_pair[r]
+        cdef int32_t r = self.P[q].row
+        cdef int32_t pair = self.R[r].pair
         cdef int32_t h
         cdef double dep
-        if self.pair_state[pair] != S_UP or (self.state[q] & P_PENDING):
+        if self.S[pair].state != S_UP or (self.P[q].state & P_PENDING):
             return
-        h = self.row_local[self.row_rev[r]]
+        h = self.R[self.R[r].rev].local
         if not self.bird[h]:
             return
-        dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.g_class[self.p_grp[q]]])
+        dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[self.P[q].grp].cls])
         if self.mrai > 0 and self.last_tx[q] + self.mrai > dep:
             dep = self.last_tx[q] + self.mrai
-        self.state[q] |= P_PENDING
-        self.book(h, dep, EV_TX, q, self.pair_epoch[pair], 0)
+        self.P[q].state |= P_PENDING
+        self.book(h, dep, EV_TX, q, self.S[pair].epoch, 0)
 
     cdef void path_set(self, int32_t q, bint present, double t) noexcept nogil:
         """Adj-RIB-In of q's holder gains/loses q (work already booked)."""
-        cdef uint8_t st = self.state[q]
-        cdef int32_t g = self.p_grp[q]
-        cdef int32_t h = self.g_holder[g]
-        cdef int64_t k = self.n_prefix[self.g_class[g]]
-        self.state[q] = st & ~P_STALE
+        cdef uint8_t st = self.P[q].state
+        cdef int32_t g = self.P[q].grp
+        cdef int32_t h = self.G[g].holder
+        cdef int64_t k = self.n_prefix[self.G[g].cls]
+        self.P[q].state = st & ~P_STALE
         if present == ((st & P_PRESENT) != 0):
             return
         # BIRD's nest offers the change to every protocol of the node (rte_announce)
@@ -623,14 +696,14 @@ cdef class Engine:
             t = self.work(h, t, self.c_announce * <double>k
                           * <double>(self.node_rows_start[h + 1] - self.node_rows_start[h]))
         if present:
-            self.state[q] |= P_PRESENT
-            if self.p_row[q] >= 0:
+            self.P[q].state |= P_PRESENT
+            if self.P[q].row >= 0:
                 self.adj[h] += k
                 if self.adj[h] > self.adj_max[h]:
                     self.adj_max[h] = self.adj[h]
         else:
-            self.state[q] &= ~P_PRESENT
-            if self.p_row[q] >= 0:
+            self.P[q].state &= ~P_PRESENT
+            if self.P[q].row >= 0:
                 self.adj[h] -= k
         self.group_changed(g, t)
         if not self.best_only[h]:
@@ -642,87 +715,87 @@ cdef class Engine:
         cdef int32_t k, r, s, h, b
         cdef int64_t i
         cdef double te
-        self.pair_state[pair] = S_UP
-        self.pair_est[pair] = t
-        self.pair_last[pair] = t
+        self.S[pair].state = S_UP
+        self.S[pair].est = t
+        self.S[pair].last = t
         for k in range(2):
             r = self.pair_row[2 * pair + k]
-            h = self.row_local[r]
+            h = self.R[r].local
             self.sessions_up[h] += 1
             if self.sessions_up[h] > self.sessions_max[h]:
                 self.sessions_max[h] = self.sessions_up[h]
         for k in range(2):
             # feed: the sender of row s announces everything it may over s
             s = self.pair_row[2 * pair + k]
-            r = self.row_rev[s]
-            h = self.row_local[s]
-            for i in range(self.rp_start[r], self.rp_start[r + 1]):
-                self.state[self.rp_list[i]] &= ~P_SENT
+            r = self.R[s].rev
+            h = self.R[s].local
+            for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
+                self.P[self.rp_list[i]].state &= ~P_SENT
                 if self.exportable(self.rp_list[i]):
                     self.schedule_tx(self.rp_list[i], t)
-            if self.pair_gr[pair] or self.eor_wait[self.row_local[r]] > 0:
+            if self.S[pair].gr or self.eor_wait[self.R[r].local] > 0:
                 te = self.work(h, t, self.c_tx_msg)
-                self.book(h, te, EV_EOR, r, self.pair_epoch[pair], 0)
+                self.book(h, te, EV_EOR, r, self.S[pair].epoch, 0)
 
     cdef void session_down(self, int32_t pair, double t, int32_t mode_a, int32_t mode_b, double detect_a, double detect_b) noexcept nogil:
         """Both ends lose the session; end k learns it at detect_k (<0: not at all,
         the node is gone) and then flushes (mode 0) or keeps routes stale (1)."""
         cdef int32_t k, r, mode
         cdef double d
-        if self.pair_state[pair] == S_UP:
+        if self.S[pair].state == S_UP:
             for k in range(2):
-                self.sessions_up[self.row_local[self.pair_row[2 * pair + k]]] -= 1
-        self.pair_state[pair] = S_IDLE
-        self.pair_epoch[pair] += 1
+                self.sessions_up[self.R[self.pair_row[2 * pair + k]].local] -= 1
+        self.S[pair].state = S_IDLE
+        self.S[pair].epoch += 1
         for k in range(2):
             r = self.pair_row[2 * pair + k]
             d = detect_a if k == 0 else detect_b
             mode = mode_a if k == 0 else mode_b
             if d >= 0:
-                self.push(d, EV_DOWN, r, self.pair_epoch[pair], mode)
+                self.push(d, EV_DOWN, r, self.S[pair].epoch, mode)
 
     cdef void row_flush(self, int32_t r, double t, bint stale_only) noexcept nogil:
         """Receiver of row r drops what it learned on r (all, or only stale paths)."""
         cdef int64_t i
-        cdef int32_t q, h = self.row_local[r]
+        cdef int32_t q, h = self.R[r].local
         cdef int64_t n = 0
-        for i in range(self.rp_start[r], self.rp_start[r + 1]):
+        for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
             q = self.rp_list[i]
-            if (self.state[q] & P_PRESENT) and (not stale_only or (self.state[q] & P_STALE)):
-                n += self.n_prefix[self.g_class[self.p_grp[q]]]
+            if (self.P[q].state & P_PRESENT) and (not stale_only or (self.P[q].state & P_STALE)):
+                n += self.n_prefix[self.G[self.P[q].grp].cls]
         if n == 0:
             return
         t = self.work(h, t, self.c_rx_route * <double>n)
-        for i in range(self.rp_start[r], self.rp_start[r + 1]):
+        for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
             q = self.rp_list[i]
-            if (self.state[q] & P_PRESENT) and (not stale_only or (self.state[q] & P_STALE)):
+            if (self.P[q].state & P_PRESENT) and (not stale_only or (self.P[q].state & P_STALE)):
                 self.path_set(q, False, t)
 
     cdef void try_connect(self, int32_t pair, int32_t side, double t) noexcept nogil:
-        self.push(t, EV_CONNECT, pair, self.pair_epoch[pair], side)
+        self.push(t, EV_CONNECT, pair, self.S[pair].epoch, side)
 
     cdef void connect(self, int32_t pair, int32_t side, double t) noexcept nogil:
         """The BIRD on `side` of `pair` opens a TCP connection now."""
         cdef int32_t r, h, peer
         cdef double fin
-        if self.pair_state[pair] != S_IDLE or not self.pair_cfg[pair]:
+        if self.S[pair].state != S_IDLE or not self.S[pair].cfg:
             return
         r = self.pair_row[2 * pair + side]
-        h = self.row_local[r]
-        peer = self.row_local[self.row_rev[r]]
+        h = self.R[r].local
+        peer = self.R[self.R[r].rev].local
         if not self.bird[h]:
             return
         if self.bird[peer]:
             # handshake (one round trip), OPEN both ways; h answers the peer's OPEN
             # with a KEEPALIVE and the peer, on reading it, is Established
-            self.pair_state[pair] = S_CONNECTING
+            self.S[pair].state = S_CONNECTING
             fin = self.work(h, t + 2 * self.latency, self.c_open)
             fin = self.work(peer, fin + self.latency, self.c_open)
-            self.book(peer, fin, EV_ESTAB, pair, self.pair_epoch[pair], 0)
+            self.book(peer, fin, EV_ESTAB, pair, self.S[pair].epoch, 0)
         elif self.alive[peer]:
             # the peer's kernel refuses (RST): idle, then the connect delay again
             self.n_refused_connects += 1
-            self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, self.pair_epoch[pair], side)
+            self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, self.S[pair].epoch, side)
         # a dead peer: no answer; retries resume when it comes back (bird_start)
 
     cdef void node_rows_connect(self, int32_t h, double t, bint include_passive) noexcept nogil:
@@ -733,12 +806,12 @@ cdef class Engine:
         cdef double u
         for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
             r = self.node_rows[i]
-            pair = self.row_pair[r]
-            if not self.pair_cfg[pair] or self.pair_state[pair] != S_IDLE:
+            pair = self.R[r].pair
+            if not self.S[pair].cfg or self.S[pair].state != S_IDLE:
                 continue
             side = 0 if self.pair_row[2 * pair] == r else 1
-            peer = self.row_local[self.row_rev[r]]
-            if include_passive and self.row_active[self.row_rev[r]] and self.bird[peer]:
+            peer = self.R[self.R[r].rev].local
+            if include_passive and self.R[self.R[r].rev].active and self.bird[peer]:
                 # the peer's BIRD has been retrying (connect delay after each refusal)
                 u = unit(self.seed, <uint64_t>pair, 7 + <uint64_t>self.node_epoch[h])
                 self.try_connect(pair, 1 - side, t + u * self.connect_delay)
@@ -758,9 +831,9 @@ cdef class Engine:
             if self.cl_origin[c] != h:
                 continue
             for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
-                if self.g_holder[g] == h:
-                    for i in range(self.g_start[g], self.g_start[g + 1]):
-                        if self.p_row[i] < 0:
+                if self.G[g].holder == h:
+                    for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
+                        if self.P[i].row < 0:
                             self.path_set(<int32_t>i, True, t)
         # peers that got a refusal keep retrying on their own (EV_CONNECT); a node
         # that was gone refused nothing, so they reach it within one connect delay
@@ -781,16 +854,16 @@ cdef class Engine:
             self.frozen[h] = 1
         for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
             r = self.node_rows[i]
-            pair = self.row_pair[r]
-            peer = self.row_local[self.row_rev[r]]
-            if self.pair_state[pair] == S_UP:
+            pair = self.R[r].pair
+            peer = self.R[self.R[r].rev].local
+            if self.S[pair].state == S_UP:
                 if how == 2:
                     # last message the peer heard: the later of the last UPDATE and
                     # the last keepalive of the session's keepalive cycle
                     ka = bird_timer(self.keepalive, unit(self.seed, <uint64_t>pair, 3))
-                    last = self.pair_est[pair] + floor((t - self.pair_est[pair]) / ka) * ka
-                    if self.pair_last[pair] > last:
-                        last = self.pair_last[pair]
+                    last = self.S[pair].est + floor((t - self.S[pair].est) / ka) * ka
+                    if self.S[pair].last > last:
+                        last = self.S[pair].last
                     if last > t:
                         last = t
                     det = last + self.latency + bird_timer(self.hold, unit(self.seed, <uint64_t>pair, 4))
@@ -807,17 +880,17 @@ cdef class Engine:
                     self.session_down(pair, t, 0, mode, -1.0, det)
                 else:
                     self.session_down(pair, t, mode, 0, det, -1.0)
-            elif self.pair_state[pair] == S_CONNECTING:
-                self.pair_state[pair] = S_IDLE
-                self.pair_epoch[pair] += 1
+            elif self.S[pair].state == S_CONNECTING:
+                self.S[pair].state = S_IDLE
+                self.S[pair].epoch += 1
         # the local Adj-RIB-In and Loc-RIB disappear with the process
         for k in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
             r = self.node_rows[k]
-            for i in range(self.rp_start[r], self.rp_start[r + 1]):
+            for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
                 q = self.rp_list[i]
-                if self.state[q] & P_PRESENT:
+                if self.P[q].state & P_PRESENT:
                     self.path_set(q, False, t)
-                self.state[q] &= ~(P_STALE | P_SENT)
+                self.P[q].state &= ~(P_STALE | P_SENT)
         for i in range(self.n_classes):
             if self.cl_origin[i] == h:
                 self.local_paths_set(<int32_t>i, h, False, t)
@@ -830,18 +903,18 @@ cdef class Engine:
         cdef int32_t g
         cdef int64_t i
         for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
-            if self.g_holder[g] == h:
-                for i in range(self.g_start[g], self.g_start[g + 1]):
-                    if self.p_row[i] < 0:
+            if self.G[g].holder == h:
+                for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
+                    if self.P[i].row < 0:
                         self.path_set(<int32_t>i, present, t)
 
     cdef void node_clear_fib(self, int32_t h, double t) noexcept nogil:
         cdef int32_t g
         for g in range(self.n_groups):
-            if self.g_holder[g] == h and self.gfib[g] != -2:
+            if self.G[g].holder == h and self.G[g].fib != -2:
                 self.set_fib(g, -2, t)
-            if self.g_holder[g] == h:
-                self.gout[g] = -1.0
+            if self.G[g].holder == h:
+                self.G[g].out = -1.0
 
     cdef void prune(self, int32_t h, double t) noexcept nogil:
         """A restarted BIRD's kernel protocol syncs: routes it no longer has go."""
@@ -850,8 +923,8 @@ cdef class Engine:
         self.frozen[h] = 0
         self.eor_wait[h] = 0
         for g in range(self.n_groups):
-            if self.g_holder[g] == h and self.gbest[g] < 0 and self.gfib[g] != -2:
-                tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.g_class[g]])
+            if self.G[g].holder == h and self.G[g].best < 0 and self.G[g].fib != -2:
+                tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.G[g].cls])
                 self.set_fib(g, -2, tk)
 
     cdef void measure_start(self, double t) noexcept nogil:
@@ -859,10 +932,10 @@ cdef class Engine:
         self.measuring = True
         self.measure_from = t
         for g in range(self.n_groups):
-            h = self.g_holder[g]
-            c = self.g_class[g]
-            if self.gfib[g] == -2 and self.counts(h, c):
-                self.gout[g] = t
+            h = self.G[g].holder
+            c = self.G[g].cls
+            if self.G[g].fib == -2 and self.counts(h, c):
+                self.G[g].out = t
 
     cdef void node_alive(self, int32_t h, double t) noexcept nogil:
         """Node h (and its pods) exists from t: missing routes to/from it count."""
@@ -871,9 +944,9 @@ cdef class Engine:
         if not self.measuring:
             return
         for g in range(self.n_groups):
-            if (self.g_holder[g] == h or self.cl_origin[self.g_class[g]] == h) and self.gfib[g] == -2 \
-                    and self.gout[g] < 0 and self.counts(self.g_holder[g], self.g_class[g]):
-                self.gout[g] = t
+            if (self.G[g].holder == h or self.cl_origin[self.G[g].cls] == h) and self.G[g].fib == -2 \
+                    and self.G[g].out < 0 and self.counts(self.G[g].holder, self.G[g].cls):
+                self.G[g].out = t
 
     cdef void churn(self, int32_t c, int32_t delta, int32_t pods, double t) noexcept nogil:
         """Class c gains (delta > 0) or loses prefixes: the origin sends an
@@ -887,13 +960,13 @@ cdef class Engine:
         if new < 0:
             new = 0
         for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
-            h = self.g_holder[g]
-            for i in range(self.g_start[g], self.g_start[g + 1]):
-                if (self.state[i] & P_PRESENT) and self.p_row[i] >= 0:
+            h = self.G[g].holder
+            for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
+                if (self.P[i].state & P_PRESENT) and self.P[i].row >= 0:
                     self.adj[h] += new - old
-            if self.gbest[g] >= 0:
+            if self.G[g].best >= 0:
                 self.loc[h] += new - old
-            if self.gfib[g] != -2:
+            if self.G[g].fib != -2:
                 self.fib[h] += new - old
                 self.series_add(t, new - old)
         self.n_prefix[c] = new
@@ -906,9 +979,9 @@ cdef class Engine:
         cdef int32_t g
         cdef int64_t i
         for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
-            if self.g_holder[g] == self.cl_origin[c]:
-                for i in range(self.g_start[g], self.g_start[g + 1]):
-                    if self.p_row[i] < 0 and (self.state[i] & P_PRESENT):
+            if self.G[g].holder == self.cl_origin[c]:
+                for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
+                    if self.P[i].row < 0 and (self.P[i].state & P_PRESENT):
                         self.refresh_children(<int32_t>i, t, delta)
 
     cdef void refresh_children(self, int32_t par, double t, int32_t delta) noexcept nogil:
@@ -916,16 +989,16 @@ cdef class Engine:
         cdef int32_t q, pair
         cdef double dep
         cdef int32_t h
-        for i in range(self.c_start[par], self.c_start[par + 1]):
+        for i in range(self.P[par].c_first, self.P[par].c_first + self.P[par].c_n):
             q = self.c_list[i]
-            pair = self.row_pair[self.p_row[q]]
-            if self.pair_state[pair] != S_UP or not (self.state[q] & P_SENT):
+            pair = self.R[self.P[q].row].pair
+            if self.S[pair].state != S_UP or not (self.P[q].state & P_SENT):
                 continue
-            h = self.g_holder[self.p_grp[par]]
-            if self.best_only[h] and self.gbest[self.p_grp[par]] != par:
+            h = self.G[self.P[par].grp].holder
+            if self.best_only[h] and self.G[self.P[par].grp].best != par:
                 continue
             dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>(delta if delta > 0 else -delta))
-            self.book(h, dep, EV_REFRESH_TX, q, self.pair_epoch[pair], delta)
+            self.book(h, dep, EV_REFRESH_TX, q, self.S[pair].epoch, delta)
 
     # ------------------------------------------------------------------ main loop
 
@@ -954,32 +1027,32 @@ cdef class Engine:
                 break
             if e.kind == EV_TX:
                 q = e.a
-                self.state[q] &= ~P_PENDING
-                r = self.p_row[q]
-                pair = self.row_pair[r]
-                if self.pair_state[pair] != S_UP:
+                self.P[q].state &= ~P_PENDING
+                r = self.P[q].row
+                pair = self.R[r].pair
+                if self.S[pair].state != S_UP:
                     continue
                 # a TX booked before the session last went down still sends the current state
                 k = 1 if self.exportable(q) else 0
-                if k == ((self.state[q] & P_SENT) != 0):
+                if k == ((self.P[q].state & P_SENT) != 0):
                     continue
                 if k:
-                    self.state[q] |= P_SENT
+                    self.P[q].state |= P_SENT
                 else:
-                    self.state[q] &= ~P_SENT
+                    self.P[q].state &= ~P_SENT
                 if self.mrai > 0:
                     self.last_tx[q] = t
-                self.send(q, k, t, self.pair_epoch[pair], 0)
+                self.send(q, k, t, self.S[pair].epoch, 0)
             elif e.kind == EV_REFRESH_TX:
                 q = e.a
-                pair = self.row_pair[self.p_row[q]]
-                if self.pair_state[pair] != S_UP or self.pair_epoch[pair] != e.b or not (self.state[q] & P_SENT):
+                pair = self.R[self.P[q].row].pair
+                if self.S[pair].state != S_UP or self.S[pair].epoch != e.b or not (self.P[q].state & P_SENT):
                     continue
                 self.send(q, 2, t, e.b, e.c)
             elif e.kind == EV_APPLY:
                 q = e.a
-                pair = self.row_pair[self.p_row[q]]
-                if self.pair_epoch[pair] != e.b:
+                pair = self.R[self.P[q].row].pair
+                if self.S[pair].epoch != e.b:
                     continue
                 if e.c == 2:
                     self.refresh_apply(q, t)
@@ -987,7 +1060,7 @@ cdef class Engine:
                     self.path_set(q, e.c == 1, t)
             elif e.kind == EV_CONNECT:
                 pair = e.a
-                if self.pair_epoch[pair] != e.b:
+                if self.S[pair].epoch != e.b:
                     continue
                 self.connect(pair, e.c, t)
             elif e.kind == EV_NODE_CONNECT:
@@ -997,66 +1070,66 @@ cdef class Engine:
                     continue
                 for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
                     r = self.node_rows[i]
-                    if self.row_active[r]:
-                        pair = self.row_pair[r]
+                    if self.R[r].active:
+                        pair = self.R[r].pair
                         self.connect(pair, 0 if self.pair_row[2 * pair] == r else 1, t)
             elif e.kind == EV_ESTAB:
                 pair = e.a
-                if self.pair_epoch[pair] != e.b or self.pair_state[pair] != S_CONNECTING:
+                if self.S[pair].epoch != e.b or self.S[pair].state != S_CONNECTING:
                     continue
                 self.session_up(pair, t)
             elif e.kind == EV_DOWN:
                 r = e.a
-                pair = self.row_pair[r]
-                h = self.row_local[r]
+                pair = self.R[r].pair
+                h = self.R[r].local
                 if not self.bird[h]:
                     continue
                 t = self.work(h, t, self.c_rx_msg)
                 if e.c == 1:
                     # graceful restart: keep what r brought, marked stale, for the restart time
-                    for i in range(self.rp_start[r], self.rp_start[r + 1]):
+                    for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
                         q = self.rp_list[i]
-                        if self.state[q] & P_PRESENT:
-                            self.state[q] |= P_STALE
-                    self.pair_gr[pair] = 1
-                    self.push(t + self.gr_time, EV_GR_TIMEOUT, r, self.pair_epoch[pair], self.node_epoch[h])
+                        if self.P[q].state & P_PRESENT:
+                            self.P[q].state |= P_STALE
+                    self.S[pair].gr = 1
+                    self.push(t + self.gr_time, EV_GR_TIMEOUT, r, self.S[pair].epoch, self.node_epoch[h])
                 else:
                     self.row_flush(r, t, False)
                 # sessions still configured come back: error wait after a hold expiry
-                if self.pair_cfg[pair]:
+                if self.S[pair].cfg:
                     side = 0 if self.pair_row[2 * pair] == r else 1
                     wait = self.connect_delay
-                    if self.err_delay[pair] > 0:
-                        self.err_delay[pair] = self.err_delay[pair] * 2
-                        if self.err_delay[pair] > self.err_wait_max:
-                            self.err_delay[pair] = self.err_wait_max
+                    if self.S[pair].err > 0:
+                        self.S[pair].err = self.S[pair].err * 2
+                        if self.S[pair].err > self.err_wait_max:
+                            self.S[pair].err = self.err_wait_max
                     else:
-                        self.err_delay[pair] = self.err_wait_min
+                        self.S[pair].err = self.err_wait_min
                     if e.c == 0:
-                        wait = self.err_delay[pair] + self.connect_delay
-                    if self.row_active[r]:
+                        wait = self.S[pair].err + self.connect_delay
+                    if self.R[r].active:
                         self.try_connect(pair, side, t + wait)
             elif e.kind == EV_GR_TIMEOUT:
                 r = e.a
-                pair = self.row_pair[r]
-                h = self.row_local[r]
-                if self.node_epoch[h] != e.c or not self.pair_gr[pair]:
+                pair = self.R[r].pair
+                h = self.R[r].local
+                if self.node_epoch[h] != e.c or not self.S[pair].gr:
                     continue
-                if self.pair_state[pair] == S_UP and self.pair_epoch[pair] != e.b:
+                if self.S[pair].state == S_UP and self.S[pair].epoch != e.b:
                     continue                 # re-established: End-of-RIB decides
-                self.pair_gr[pair] = 0
+                self.S[pair].gr = 0
                 self.row_flush(r, t, True)
             elif e.kind == EV_EOR:
                 r = e.a
-                pair = self.row_pair[r]
-                if self.pair_epoch[pair] != e.b:
+                pair = self.R[r].pair
+                if self.S[pair].epoch != e.b:
                     continue
-                h = self.row_local[r]
+                h = self.R[r].local
                 if e.c == 0:
                     # arrives behind the feed's UPDATEs and is processed after them
                     self.book(h, self.work(h, t + self.latency, self.c_rx_msg), EV_EOR, r, e.b, 1)
                     continue
-                self.pair_gr[pair] = 0
+                self.S[pair].gr = 0
                 self.row_flush(r, t, True)
                 if self.eor_wait[h] > 0:
                     self.eor_wait[h] -= 1
@@ -1072,11 +1145,11 @@ cdef class Engine:
     cdef void send(self, int32_t q, int32_t what, double t, int32_t epoch, int32_t delta) noexcept nogil:
         """Count one UPDATE for path q (what: 1 announce, 0 withdraw, 2 refresh
         of `delta` prefixes) and book its processing at the receiver."""
-        cdef int32_t g = self.p_grp[q]
-        cdef int32_t c = self.g_class[g]
-        cdef int32_t r = self.p_row[q]
-        cdef int32_t h = self.row_local[self.row_rev[r]]
-        cdef int32_t rcv = self.row_local[r]
+        cdef int32_t g = self.P[q].grp
+        cdef int32_t c = self.G[g].cls
+        cdef int32_t r = self.P[q].row
+        cdef int32_t h = self.R[self.R[r].rev].local
+        cdef int32_t rcv = self.R[r].local
         cdef int64_t npfx = self.n_prefix[c]
         cdef int64_t nlri, room, nmsg, nbytes
         cdef double fin
@@ -1091,9 +1164,9 @@ cdef class Engine:
             nbytes = nmsg * 23 + nlri
             self.n_withdraws += npfx
         else:
-            room = 4096 - 23 - <int64_t>self.p_attr[q]
+            room = 4096 - 23 - <int64_t>self.P[q].attr
             nmsg = (nlri + room - 1) // room if nlri > 0 else 1
-            nbytes = nmsg * (23 + <int64_t>self.p_attr[q]) + nlri
+            nbytes = nmsg * (23 + <int64_t>self.P[q].attr) + nlri
         self.n_updates += nmsg
         self.n_update_bytes += nbytes
         self.n_prefix_adverts += npfx
@@ -1101,19 +1174,19 @@ cdef class Engine:
         self.bytes_tx[h] += nbytes
         self.pfx_tx[h] += npfx
         self.msgs_rx[rcv] += nmsg
-        self.pair_last[self.row_pair[r]] = t
+        self.S[self.R[r].pair].last = t
         fin = self.work(rcv, t + self.latency, self.c_rx_msg * <double>nmsg + self.c_rx_route * <double>npfx)
         self.book(rcv, fin, EV_APPLY, q, epoch, what)
 
     cdef void refresh_apply(self, int32_t q, double t) noexcept nogil:
         """New prefixes of a present path arrive: installed if q is the best; passed on."""
-        cdef int32_t g = self.p_grp[q], h, c
+        cdef int32_t g = self.P[q].grp, h, c
         cdef double tk, d
-        if not (self.state[q] & P_PRESENT):
+        if not (self.P[q].state & P_PRESENT):
             return
-        h = self.g_holder[g]
-        c = self.g_class[g]
-        if self.gbest[g] == q and self.churn_delta[c] > 0:
+        h = self.G[g].holder
+        c = self.G[g].cls
+        if self.G[g].best == q and self.churn_delta[c] > 0:
             tk = self.work(h, t, self.c_kernel * <double>self.churn_delta[c])
             d = tk - self.churn_t[c]
             if self.measuring and d > 0 and self.alive[h]:
@@ -1122,11 +1195,11 @@ cdef class Engine:
                 self.prefix_node_seconds += d * <double>self.churn_delta[c]
             if tk > self.last_fib_change:
                 self.last_fib_change = tk
-        elif self.gbest[g] == q:
+        elif self.G[g].best == q:
             tk = self.work(h, t, self.c_kernel * <double>(-self.churn_delta[c]))
             if tk > self.last_fib_change:
                 self.last_fib_change = tk
-        if not self.best_only[h] or self.gbest[g] == q:
+        if not self.best_only[h] or self.G[g].best == q:
             self.refresh_children(q, t, self.churn_delta[c])
 
     def schedule(self, double t, int kind, int a, int b, int c):
@@ -1145,7 +1218,7 @@ cdef class Engine:
                 self.eor_wait[a] = 0
                 for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
                     r = self.node_rows[j]
-                    if self.pair_cfg[self.row_pair[r]] and self.bird[self.row_local[self.row_rev[r]]]:
+                    if self.S[self.R[r].pair].cfg and self.bird[self.R[self.R[r].rev].local]:
                         self.eor_wait[a] += 1
                 self.push(t + self.gr_wait, EV_PRUNE, a, self.node_epoch[a], 0)
                 if self.eor_wait[a] == 0:
@@ -1157,23 +1230,23 @@ cdef class Engine:
         elif kind == ACT_DELETE:
             # confd removes the node's protocols everywhere: nobody reconnects
             for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
-                self.pair_cfg[self.row_pair[self.node_rows[j]]] = 0
+                self.S[self.R[self.node_rows[j]].pair].cfg = 0
             self.bird_stop(a, t, 0)
         elif kind == ACT_PAIR_ADD:
-            self.pair_cfg[a] = 1
-            self.pair_epoch[a] += 1
+            self.S[a].cfg = 1
+            self.S[a].epoch += 1
             for k in range(2):
                 r = self.pair_row[2 * a + k]
-                h = self.row_local[r]
-                if self.row_active[r] and self.bird[h]:
+                h = self.R[r].local
+                if self.R[r].active and self.bird[h]:
                     self.try_connect(a, k, t + self.connect_delay)
         elif kind == ACT_PAIR_REMOVE:
-            self.pair_cfg[a] = 0
-            if self.pair_state[a] == S_UP:
+            self.S[a].cfg = 0
+            if self.S[a].state == S_UP:
                 self.session_down(a, t, 0, 0, t + self.latency, t + self.latency)
             else:
-                self.pair_state[a] = S_IDLE
-                self.pair_epoch[a] += 1
+                self.S[a].state = S_IDLE
+                self.S[a].epoch += 1
         elif kind == ACT_CHURN:
             self.churn(a, b, c, t)
         elif kind == ACT_MEASURE:
@@ -1206,8 +1279,8 @@ cdef class Engine:
         rows = []
         cdef int32_t g
         for g in range(self.n_groups):
-            if self.gout[g] >= 0:
-                rows.append((self.g_holder[g], self.g_class[g], self.gout[g]))
+            if self.G[g].out >= 0:
+                rows.append((self.G[g].holder, self.G[g].cls, self.G[g].out))
         return rows
 
     def heap_size(self):
@@ -1416,3 +1489,28 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
         free(tmp); free(cl); free(bucket); free(order); free(newidx)
     return status, (out_holder[:n_out], out_row[:n_out], out_parent[:n_out], out_class[:n_out],
                     out_nh[:n_out], out_attr[:n_out])
+
+
+def csr(const int32_t[::1] keys, int64_t n_keys):
+    """Counting sort: (start, order) with order listing the indices i where
+    keys[i] >= 0, grouped by key (stable); start has n_keys + 1 offsets."""
+    cdef Py_ssize_t i, n = keys.shape[0]
+    start_a = np.zeros(n_keys + 1, np.int64)
+    cdef int64_t[::1] start = start_a
+    cdef int64_t m = 0
+    for i in range(n):
+        if keys[i] >= 0:
+            start[keys[i] + 1] += 1
+    for i in range(n_keys):
+        start[i + 1] += start[i]
+    m = start[n_keys]
+    order_a = np.empty(m, np.int32)
+    cdef int32_t[::1] order = order_a
+    fill_a = np.array(start_a[:n_keys], copy=True) if n_keys else np.zeros(0, np.int64)
+    cdef int64_t[::1] fill = fill_a
+    with nogil:
+        for i in range(n):
+            if keys[i] >= 0:
+                order[fill[keys[i]]] = <int32_t>i
+                fill[keys[i]] += 1
+    return start_a, order_a

@@ -253,8 +253,12 @@ def _mesh_rows(ips, rid, members):
     keep = a != b
     a, b = a[keep], b[keep]
     srank = _ip_order_key(ips)
+    # row of (member i, member j): i*(k-1) + j - (j > i); its reverse swaps i and j
+    i = np.repeat(np.arange(k, dtype=np.int64), k)[keep]
+    j = np.tile(np.arange(k, dtype=np.int64), k)[keep]
+    rev = j * (k - 1) + i - (i > j)
     return dict(local=a, remote=b, rr_client=np.zeros(len(a), bool), cluster_id=rid[a].astype(np.uint32),
-                kind=np.zeros(len(a), np.uint8), active=~(srank[b] > srank[a]))
+                kind=np.zeros(len(a), np.uint8), active=~(srank[b] > srank[a]), rev=rev.astype(np.int32))
 
 
 def _rr_rows(rid, cids, rr, clients):
@@ -377,7 +381,10 @@ def design(cluster, topology="auto", version=4):
         ebgp=cols["ebgp"], keep_next_hop=cols["keep_next_hop"], allow_local_as=cols["allow_local_as"],
         add_paths=cols["add_paths"].astype(bool),
     )
-    rev = _reverse(graph.local, graph.remote, cols["kind"], n_sp)
+    if len(parts) == 1 and "rev" in parts[0]:
+        rev = parts[0]["rev"]
+    else:
+        rev = _reverse(graph.local, graph.remote, cols["kind"], n_sp)
     speakers = routing.Speakers(
         ip=ips + ext_ips, asn=np.concatenate([asn, np.asarray(ext_asn, np.uint32)]), router_id=rid[:n_sp],
         subnet=subnets + [None] * len(ext_ips), external=np.arange(n_sp) >= n,
@@ -478,10 +485,9 @@ def universe(d, method="auto", max_paths=400_000_000):
 
 
 def _rows_csr(local, n):
-    order = np.argsort(local, kind="stable").astype(np.int32)
-    start = np.zeros(n + 1, np.int64)
-    np.add.at(start, np.asarray(local, np.int64) + 1, 1)
-    return np.cumsum(start), order
+    from ._converge import csr
+
+    return csr(np.ascontiguousarray(local, np.int32), n)
 
 
 def _universe_fast(d, max_paths):
@@ -595,22 +601,19 @@ def _structure(d, u):
     g_class = u.cls[g_first].astype(np.int32)
     cls_groups_start = np.searchsorted(g_class, np.arange(len(d.classes) + 1)).astype(np.int64)
     # children of each path, and paths received on each row
+    from ._converge import csr
+
     par = u.parent
-    has_par = np.flatnonzero(par >= 0).astype(np.int32)
-    order = has_par[np.argsort(par[has_par], kind="stable")]
-    c_start = np.zeros(u.n + 1, np.int64)
-    np.add.at(c_start, par[has_par].astype(np.int64) + 1, 1)
-    c_start = np.cumsum(c_start)
+    c_start, order = csr(np.ascontiguousarray(par, np.int32), u.n)
     rows = u.row
-    recv = np.flatnonzero(rows >= 0).astype(np.int32)
-    rorder = recv[np.argsort(rows[recv], kind="stable")]
-    rp_start = np.zeros(g.n + 1, np.int64)
-    np.add.at(rp_start, rows[recv].astype(np.int64) + 1, 1)
-    rp_start = np.cumsum(rp_start)
-    # sessions: pair id per row, both rows of each pair
+    rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
+    # sessions: pair id per row (numbered by its first row), both rows of each pair
     rev = d.rev
-    first = np.minimum(np.arange(g.n), rev)
-    uniq, row_pair = np.unique(first, return_inverse=True)
+    ar = np.arange(g.n, dtype=np.int64)
+    is_first = ar < rev
+    ids = np.cumsum(is_first) - 1
+    row_pair = ids[np.minimum(ar, rev)]
+    uniq = np.flatnonzero(is_first)
     pair_row = np.empty(2 * len(uniq), np.int32)
     pair_row[0::2] = uniq
     pair_row[1::2] = rev[uniq]
@@ -855,7 +858,7 @@ def _result(eng, d, u, s, scenario, p, event_time, t_cold, wall, build_s, keep_s
     rr = d.reflectors.astype(np.int64)
     sess_max = np.asarray(eng.a_sessions_max)
     n_pairs = len(s["pair_row"]) // 2
-    pair_up = np.asarray(eng.a_pair_state) == 2
+    pair_up = eng.pair_states() == 2
     adj_max, loc_max, fib_max = (np.asarray(x) for x in (eng.a_adj_max, eng.a_loc_max, eng.a_fib_max))
     mem = p.base_bytes + p.route_bytes * (adj_max + loc_max) + p.session_bytes * sess_max
     busy = np.asarray(eng.a_busy_time)
@@ -935,7 +938,7 @@ def _result(eng, d, u, s, scenario, p, event_time, t_cold, wall, build_s, keep_s
                 for k, v in dataclasses.asdict(p).items()},
     )
     if keep_state:
-        gbest = np.asarray(eng.a_gbest)
+        gbest, gfib = eng.group_best_fib()
         k = len(d.classes)
         best_nh = np.full((n, k), -2, np.int32)
         best_row = np.full((n, k), -1, np.int32)
@@ -944,15 +947,14 @@ def _result(eng, d, u, s, scenario, p, event_time, t_cold, wall, build_s, keep_s
         has = gbest >= 0
         best_nh[gh[has], gc[has]] = u.next_hop[gbest[has]]
         best_row[gh[has], gc[has]] = u.row[gbest[has]]
-        present = (np.asarray(eng.a_state) & 1).astype(bool)
+        present = (eng.path_state() & 1).astype(bool)
         np.add.at(n_paths, (u.holder[present], u.cls[present]), 1)
         result.final = {"best_next_hop": best_nh, "best_session": best_row, "n_paths": n_paths,
-                        "fib_next_hop": _fib_matrix(eng, s, n, k)}
+                        "fib_next_hop": _fib_matrix(gfib, s, n, k)}
     return result
 
 
-def _fib_matrix(eng, s, n, k):
+def _fib_matrix(gfib, s, n, k):
     out = np.full((n, k), -2, np.int32)
-    gf = np.asarray(eng.a_gfib)
-    out[s["g_holder"], s["g_class"]] = gf
+    out[s["g_holder"], s["g_class"]] = gfib
     return out
