@@ -15,8 +15,7 @@ kernel programming) and returns :class:`RouteTables`.  Per node, the table holds
 * with ``include_host``, the host's own routes (the node's
   ``fastroute.io/host-routes`` annotation, else its connected subnet).
 
-Routes are listed in the kernel's order (``ip route``): by destination
-address, and for one address the longer prefix first.
+Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 """
 
 import ipaddress
@@ -51,6 +50,7 @@ class KernelRoute:
     onlink: bool = False
     nexthops: tuple = ()
     origin: str = ""                # felix | bird | host: who programs it
+    pref: str | None = None         # IPv6 router preference ("medium")
 
     def text(self):
         """The line ``ip route`` prints for this route."""
@@ -70,6 +70,8 @@ class KernelRoute:
             parts += ["metric", str(self.metric)]
         if self.onlink:
             parts.append("onlink")
+        if self.pref:
+            parts += ["pref", self.pref]
         line = " ".join(parts)
         for via, dev in self.nexthops:
             line += f"\n\tnexthop via {via} dev {dev} weight 1"
@@ -78,10 +80,17 @@ class KernelRoute:
     def to_json(self):
         return {
             "dst": self.dst, "type": self.type, "dev": self.dev, "via": self.via,
-            "proto": self.proto or "boot", "scope": self.scope or ("link" if self.scope else "global"),
+            "proto": self.proto or "boot", "scope": self.scope or "global",
             "onlink": self.onlink, "src": self.src, "metric": self.metric,
             "nexthops": [{"via": v, "dev": d} for v, d in self.nexthops], "origin": self.origin,
+            "pref": self.pref,
         }
+
+
+# How the kernel shows IPv6 routes (observed on real BIRD 1.6 in tests/interop):
+# every route carries `metric 1024 pref medium` (connected ones metric 256),
+# `scope link` is not printed, and a blackhole is attached to `dev lo`.
+_V6 = dict(metric=1024, pref="medium")
 
 
 def _dst_text(net, plen, version):
@@ -93,10 +102,21 @@ def _dst_text(net, plen, version):
 
 
 def _sort_key(r, version):
+    """Where the kernel lists a route.
+
+    IPv4 (fib_trie): by network address, and for one address the longer prefix
+    first.  IPv6 (the fib6 tree, walked children first): every prefix after the
+    prefixes inside it, in address order -- so by last address, longer first,
+    and the default route last.
+    """
     if r.dst == "default":
-        return (0, 0, 0)
-    net = ipaddress.ip_network(r.dst, strict=False)
-    return (int(net.network_address), -net.prefixlen, 0 if r.type == "unicast" else 1)
+        net = ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")
+    else:
+        net = ipaddress.ip_network(r.dst, strict=False)
+    kind = 0 if r.type == "unicast" else 1
+    if version == 4:
+        return (int(net.network_address), -net.prefixlen, kind)
+    return (int(net.broadcast_address), -net.prefixlen, kind)
 
 
 def format_routes(routes):
@@ -119,8 +139,13 @@ def _host_routes(node, version):
         return out
     iface = node.ipv4 if version == 4 else node.ipv6
     if iface is not None and iface.network.prefixlen < iface.max_prefixlen:
-        out.append(KernelRoute(str(iface.network), dev=node.uplink, proto="kernel", scope="link",
-                               src=str(iface.ip), origin="host"))
+        if version == 4:
+            out.append(KernelRoute(str(iface.network), dev=node.uplink, proto="kernel", scope="link",
+                                   src=str(iface.ip), origin="host"))
+        else:
+            # link-local fe80::/64 routes (one per interface) are left out
+            out.append(KernelRoute(str(iface.network), dev=node.uplink, proto="kernel", metric=256,
+                                   pref="medium", origin="host"))
     return out
 
 
@@ -208,10 +233,11 @@ class RouteTables:
         o = self.network.origins
         pods = self.cluster.pods
         out = []
+        v6 = _V6 if self.version == 6 else {}
         for i in np.flatnonzero((o.kind == KIND_POD) & (o.owner == v)):
             p = int(o.pod[i])
             out.append(KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version),
-                                   dev=pods.interface_name(p), scope="link", origin="felix"))
+                                   dev=pods.interface_name(p), scope=None if v6 else "link", origin="felix", **v6))
         return out
 
     def _bird_static(self, v):
@@ -223,8 +249,9 @@ class RouteTables:
                 continue                    # /32 blocks are never blackholed
             pool = self._pool(i)
             vx = pool is not None and pool.vxlan_mode != "Never"
+            v6 = dict(dev="lo", **_V6) if self.version == 6 else {}
             out.append(KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), type="blackhole",
-                                   proto="80" if vx else "bird", origin="felix" if vx else "bird"))
+                                   proto="80" if vx else "bird", origin="felix" if vx else "bird", **v6))
         return out
 
     def _dev_for(self, v, pool, nh_ip):
@@ -244,6 +271,7 @@ class RouteTables:
         prop = self.propagation
         sp = net.speakers
         o = net.origins
+        v6 = _V6 if self.version == 6 else {}
         out = []
         for c, origin in enumerate(prop.classes):
             nh = int(prop.best_next_hop[v, c])
@@ -260,13 +288,14 @@ class RouteTables:
                 if len(hops) == 1:
                     ip = sp.ip[hops[0]]
                     dev, onlink = self._dev_for(v, pool, ip)
-                    out.append(KernelRoute(dst, via=str(ip), dev=dev, proto="bird", onlink=onlink, origin="bird"))
+                    out.append(KernelRoute(dst, via=str(ip), dev=dev, proto="bird", onlink=onlink, origin="bird",
+                                           **v6))
                 else:
                     nhs = []
                     for h in hops:
                         dev, _ = self._dev_for(v, pool, sp.ip[h])
                         nhs.append((str(sp.ip[h]), dev))
-                    out.append(KernelRoute(dst, proto="bird", nexthops=tuple(nhs), origin="bird"))
+                    out.append(KernelRoute(dst, proto="bird", nexthops=tuple(nhs), origin="bird", **v6))
         return out
 
     def _ecmp_hops(self, v, c):

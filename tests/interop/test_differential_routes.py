@@ -21,9 +21,10 @@ from fastroute.emulate import diff_texts, normalize_routes
 pytestmark = pytest.mark.interop
 
 
-def node(name, ip, labels=None, rr=None):
+def node(name, ip, labels=None, rr=None, ip6=None):
     lab = "".join(f", {k}: '{v}'" for k, v in (labels or {}).items())
     bgp = f"ipv4Address: {ip}/24" + (f", routeReflectorClusterID: {rr}" if rr else "")
+    bgp += f", ipv6Address: '{ip6}/64'" if ip6 else ""
     return f"""
 ---
 apiVersion: projectcalico.org/v3
@@ -43,13 +44,13 @@ spec: {{nodeName: {node_name}}}
 """ for k in range(n))
 
 
-def pool(cidr):
+def pool(cidr, name="pool", block=26):
     return f"""
 ---
 apiVersion: projectcalico.org/v3
 kind: IPPool
-metadata: {{name: pool}}
-spec: {{cidr: {cidr}, blockSize: 26, ipipMode: Never, vxlanMode: Never}}
+metadata: {{name: {name}}}
+spec: {{cidr: '{cidr}', blockSize: {block}, ipipMode: Never, vxlanMode: Never}}
 """
 
 
@@ -80,10 +81,14 @@ def load(tmp_path, text):
     return c if c.is_allocated else c.allocate()
 
 
-def compare(emu, cluster, down=()):
-    tables = routes.compute(cluster, down=down)
+def compare(emu, cluster, down=(), version=4):
+    tables = routes.compute(cluster, version, down=down)
     want = {n: tables.text(n, include_host=True) for n in cluster.node_names}
-    got = {n: normalize_routes(emu.ip_route(n)) for n in cluster.node_names}
+    got = {n: normalize_routes(emu.ip_route(n, version)) for n in cluster.node_names}
+    if version == 6:
+        # every interface has its fe80::/64; fastroute leaves link-local routes out
+        got = {n: "".join(ln + "\n" for ln in t.splitlines() if not ln.startswith("fe80::/64"))
+               for n, t in got.items()}
     assert got == want, diff_texts(want, got, "fastroute", "bird")
 
 
@@ -142,3 +147,17 @@ def test_clients_split_across_reflectors_sharing_a_cluster_id(netns, tmp_path):
     distinct = load(tmp_path / "b", cluster("244.0.0.2"))
     assert any(r.via for r in routes.compute(distinct).routes("w1") if r.dst.startswith("10.244."))
     run(distinct)
+
+
+def test_dual_stack_mesh(netns, tmp_path):
+    """bird6 next to bird: /122 blocks, pods' /128s and the IPv6 kernel's own way of
+    printing routes (metric 1024, pref medium, blackholes on dev lo)."""
+    text = pool("10.244.0.0/16") + pool("fd00:10::/64", "pool6", 122)
+    for i, n in enumerate(["a", "b", "c"]):
+        text += node(n, f"192.168.31.{21 + i}", ip6=f"fd00:31::{21 + i}") + pods(n, 2 if n != "c" else 0)
+    c = load(tmp_path, text)
+    emu, topo = cluster_emulation(c, ipv6=True)
+    with emu:
+        emu.wait(timeout=120)
+        compare(emu, c, version=4)
+        compare(emu, c, version=6)
