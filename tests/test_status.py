@@ -17,7 +17,7 @@ from fastroute.cli import main
 from fastroute.cluster import Cluster
 from fastroute.errors import InvalidValueError, NodeDownError, UnknownNodeError
 from fastroute.resources import loads
-from fastroute.status import node_status, peer_statuses, render_table, status_dict, wrap_words
+from fastroute.status import node_status, peer_statuses, render_table, show_protocols, status_dict, wrap_words
 from fastroute.topology import compute
 
 SEED_FILE = "/work/shared/seed/000_873567d96dd0477d.txt"
@@ -354,3 +354,23 @@ spec: {peerSelector: "zone == 'b'"}
     s = topo.sessions(4)
     assert s.locked_out.tolist() == [False, True, False, True]
     assert s.established.tolist() == [True, False, True, False]
+
+
+def test_show_protocols_text():
+    """BIRD 1.6's ``show protocols`` table (format observed on real BIRD, see the interop
+    tests, which compare it row for row)."""
+    assert show_protocols(examples.seed(), "master", since="10:47:30") == (
+        "name     proto    table    state  since       info\n"
+        "static1  Static   master   up     10:47:30    \n"
+        "kernel1  Kernel   master   up     10:47:30    \n"
+        "device1  Device   master   up     10:47:30    \n"
+        "direct1  Direct   master   up     10:47:30    \n"
+        "Mesh_192_168_31_202 BGP      master   up     10:47:30    Established   \n"
+        "Mesh_192_168_31_203 BGP      master   up     10:47:30    Established   \n")
+    # node2 has no block: no static protocol
+    text = show_protocols(examples.seed(), "node2", down=["node1"])
+    assert text.splitlines()[1].startswith("kernel1 ")
+    assert text.splitlines()[-1] == ("Mesh_192_168_31_202 BGP      master   start  00:00:00    Active        "
+                                     "Socket: Connection refused")
+    with pytest.raises(NodeDownError):
+        show_protocols(examples.seed(), "node1", down=["node1"])

@@ -47,11 +47,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from .birdcfg import render_aggr_cfg
 from .errors import InvalidValueError, NodeDownError
 from .topology import SessionKind, Topology, compute
 
-__all__ = ["PeerStatus", "peer_statuses", "node_status", "status_dict", "render_table", "wrap_words",
-           "DEFAULT_SINCE"]
+__all__ = ["PeerStatus", "peer_statuses", "node_status", "status_dict", "show_protocols", "render_table",
+           "wrap_words", "DEFAULT_SINCE"]
 
 #: SINCE printed when no time is given.
 DEFAULT_SINCE = "00:00:00"
@@ -373,3 +374,37 @@ def status_dict(cluster, node, down=(), since=None, calico_version=None):
         raise NodeDownError("Calico process is not running.")
     return {"node": node, **{f"ipv{v}": [asdict(p) for p in peer_statuses(topo, node, v, since=since)]
                              for v in (4, 6)}}
+
+
+def show_protocols(cluster, node, version=4, down=(), since=None, calico_version=None):
+    """What ``birdc show protocols`` (``birdc6`` for ``version=6``) prints on ``node``.
+
+    BIRD 1.6's table: the header, then ``static1`` (only when ``bird_aggr.cfg`` has a
+    static protocol: the node has blocks or static routes), ``kernel1``, ``device1``,
+    ``direct1`` and the BGP protocols in bird.cfg order.  Each row is the name, protocol
+    and table left-aligned in 8 columns, the state in 5, SINCE in 10, and the info --
+    for BGP, the session state padded to 14 columns followed by the last error --
+    as ``proto_cmd_show``/``bgp_get_status`` print them (trailing blanks included).
+    The ``BIRD 1.6.8 ready.`` banner birdc prints first is not included.
+
+    Parameters are those of :func:`peer_statuses`; ``since`` keys may also name the
+    non-BGP protocols (``"kernel1"``...).
+    """
+    topo = _topology(cluster, down, calico_version)
+    i = topo.cluster.node_index(node)
+    if node in topo.down:
+        raise NodeDownError("Calico process is not running.")
+    view = topo.view(i)
+    rows = []
+    if "protocol static {" in render_aggr_cfg(view, version):
+        rows.append(("static1", "Static", "up", ""))
+    rows += [("kernel1", "Kernel", "up", ""), ("device1", "Device", "up", ""), ("direct1", "Direct", "up", "")]
+    s = topo.sessions(version)
+    for r in s.rows_of(i):
+        state, word, err = _row_state(s, topo, r)
+        rows.append((s.names[r], "BGP", state, f"{word:<14}{err}"))
+    out = ["name     proto    table    state  since       info"]
+    for name, proto, state, info in rows:
+        when = _check_since(_since_for(since, name, name))
+        out.append(f"{name:<8} {proto:<8} {'master':<8} {state:<5}  {when:<10}  {info}")
+    return "\n".join(out) + "\n"

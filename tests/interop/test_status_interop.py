@@ -17,7 +17,7 @@ What these runs showed (BIRD 1.6.8, Debian), and ``fastroute.status`` now prints
 * a protocol toward a node that runs no BGP protocol at all (one-sided BGPPeer):
   ``start`` / ``Active Socket: Connection refused`` (``Idle`` for a moment per retry);
 * an AS mismatch: the rejecting end shows ``BGP Error: Bad peer AS``, mostly ``Idle``
-  (error wait) and sometimes ``Active``; the rejected end mostly ``Idle Received: Bad peer
+  (error wait), sometimes ``Active``, for a moment ``stop`` / ``Close``; the rejected end mostly ``Idle Received: Bad peer
   AS``, but in one run it cycled through ``Received: Cease`` and socket errors for a while.
   fastroute prints ``Idle`` with the AS error on both ends.
 """
@@ -28,9 +28,9 @@ import pytest
 
 from fastroute import examples
 from fastroute.cluster import Cluster
-from fastroute.emulate import EmuNode, Emulation, emu_node, parse_protocols
+from fastroute.emulate import EmuNode, Emulation, emu_node, normalize_protocols, parse_protocols
 from fastroute.resources import loads
-from fastroute.status import peer_statuses
+from fastroute.status import peer_statuses, show_protocols
 from fastroute.topology import compute
 
 pytestmark = pytest.mark.interop
@@ -51,6 +51,18 @@ def calicoctl_rows(text, version=4):
             continue
         out.append((rest.replace("_", sep), _TYPES[kind], r.state, " ".join(words)))
     return out
+
+
+def same_table(emu, topo, node, down=(), version=4, timeout=0.0):
+    """``birdc show protocols`` on ``node`` equals fastroute's, timestamps aside (polling up to
+    ``timeout`` seconds for BIRD to get there)."""
+    want = normalize_protocols(show_protocols(topo, node, version, down=down))
+    deadline = time.monotonic() + timeout
+    while True:
+        got = normalize_protocols(emu.show_protocols(node, version))
+        if got == want or time.monotonic() >= deadline:
+            return got, want
+        time.sleep(0.25)
 
 
 def predicted(topo, node, down=(), version=4):
@@ -94,6 +106,8 @@ def test_seed_status_and_a_clean_stop(netns, version):
         emu.wait()
         for n in ("master", "node1", "node2"):
             assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
+            got, want = same_table(emu, topo, n)
+            assert got == want
         emu.stop_bird("node1")
         down = ["node1"]
         want = {n: predicted(topo, n, down) for n in ("master", "node2")}
@@ -102,6 +116,8 @@ def test_seed_status_and_a_clean_stop(netns, version):
         assert want["node2"][1] == ("192.168.31.202", "node-to-node mesh", "start", "Active Socket: Connection refused")
         for n in ("master", "node2"):
             assert poll_until(emu, n, want[n]) == want[n], n
+            got, table = same_table(emu, topo, n, down, timeout=10)
+            assert got == table
         # and they stay so: the passive end always, the active end nearly always
         # (BIRD passes through Idle for a moment on each retry)
         master = samples(emu, "master", 6)
@@ -181,12 +197,12 @@ def test_sessions_that_never_come_up(netns):
     assert sum(rows[0] == master[0] for rows in late_master) >= 0.9 * len(late_master), late_master
     # the AS mismatch: start throughout; on the rejecting end fastroute's row is the most
     # frequent one; on the rejected end it is one that BIRD shows
-    # (between attempts BIRD also passes through OpenSent and other errors for a moment)
-    assert all(rows[1][2] == "start" for rows in late_master)
+    # (each attempt also passes through OpenSent, and once in a while ``stop`` / ``Close``)
+    assert sum(rows[1][2] == "start" for rows in late_master) >= 0.9 * len(late_master), late_master
     assert sum(rows[1][3].endswith("BGP Error: Bad peer AS") for rows in late_master) > 0.7 * len(late_master)
     assert sum(rows[1] == master[1] for rows in late_master) > 0.5 * len(late_master), late_master
     assert node2[0] in [rows[0] for t, rows in got["node2"]], got["node2"]
-    assert all(rows[0][2] == "start" for t, rows in got["node2"])
+    assert sum(rows[0][2] == "start" for t, rows in got["node2"]) >= 0.9 * len(got["node2"])
 
 
 # --------------------------------------------------------------------------- session predictions
@@ -296,6 +312,8 @@ def test_predicted_sessions_on_real_bird(netns, name):
             for r in s.rows_of(i):
                 assert rows[s.names[r]].established == bool(s.established[r]), (n, s.names[r], rows[s.names[r]])
             assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
+            got, want = same_table(emu, topo, n, timeout=5)
+            assert got == want
 
 
 TOR_CLUSTER = _BASE.replace("nodeToNodeMeshEnabled: false", "nodeToNodeMeshEnabled: true") + _yaml_nodes(
@@ -330,6 +348,8 @@ def test_external_tor_sessions(netns):
             rows = calicoctl_rows(emu.show_protocols(n))
             assert rows == predicted(topo, n)
             assert rows[-1] == ("10.0.0.254", "global", "up", "Established")
+            got, want = same_table(emu, topo, n)
+            assert got == want
         # the router's side: one established session per node, as its rows in the arrays say
         tor_rows = {r.name: r for r in parse_protocols(emu.show_protocols("tor")) if r.proto == "BGP"}
         assert all(r.established for r in tor_rows.values()) and len(tor_rows) == len(s.rows_of(3))
@@ -352,3 +372,6 @@ def test_dual_stack_status(netns):
         for n in topo.node_names:
             assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
             assert calicoctl_rows(emu.show_protocols(n, 6), 6) == predicted(topo, n, version=6)
+            for version in (4, 6):
+                got, want = same_table(emu, topo, n, version=version)
+                assert got == want
