@@ -374,3 +374,12 @@ def test_show_protocols_text():
                                      "Socket: Connection refused")
     with pytest.raises(NodeDownError):
         show_protocols(examples.seed(), "node1", down=["node1"])
+
+
+def test_cli_status_birdc(capsys):
+    assert main(["status", "--node", "master", "--birdc", "--since", "10:47:30"]) == 0
+    assert capsys.readouterr().out == show_protocols(examples.seed(), "master", since="10:47:30")
+    assert main(["status", "--node", "master", "--birdc", "--ipv6"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("direct1 ")
+    assert main(["status", "--node", "master", "--ipv6"]) == 2
+    assert "invalid option --ipv6 without --birdc" in capsys.readouterr().err

@@ -29,7 +29,11 @@ def add_parser(sub):
                    "one peer address or protocol name (repeatable)")
     p.add_argument("--calico-version", choices=birdcfg.CALICO_VERSIONS, default=None,
                    help="template behaviour (default: 3.28)")
-    p.add_argument("--json", action="store_true", help="the rows as JSON instead of the table")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="the rows as JSON instead of the table")
+    out.add_argument("--birdc", action="store_true",
+                     help="print BIRD's own `birdc show protocols` table instead (with --ipv6: birdc6)")
+    p.add_argument("--ipv6", action="store_true", help="with --birdc: the IPv6 daemon (bird6)")
     return p
 
 
@@ -52,7 +56,12 @@ def run(args):
     down = [d for item in args.down for d in item.split(",") if d]
     since = parse_since(args.since)
     try:
-        if args.json:
+        if args.ipv6 and not args.birdc:
+            raise InvalidValueError("invalid option --ipv6 without --birdc: the status table shows both families")
+        if args.birdc:
+            print(status.show_protocols(cluster, args.node, 6 if args.ipv6 else 4, down, since, args.calico_version),
+                  end="")
+        elif args.json:
             print(json.dumps(status.status_dict(cluster, args.node, down, since, args.calico_version), indent=2))
         else:
             print(status.node_status(cluster, args.node, down, since, args.calico_version), end="")
