@@ -84,6 +84,18 @@ def test_reflector_without_clients_and_lonely_node():
     assert "the mesh is disabled" in lonely.message
 
 
+def test_client_without_reflector():
+    # node-2 peers only with an external router: it has a session, but no reflector serves it
+    c = synth.cluster(3, 2, pools=("10.10.0.0/16",), reflectors=1).allocate()
+    peers = [BGPPeer("to-rr", node_selector="rack == 'rack-0' && kubernetes.io/hostname != 'node-2'",
+                     peer_selector="route-reflector == 'true'"),
+             BGPPeer("tor", node="node-2", peer_ip="172.16.0.254", as_number=65001)]
+    r = verify.verify(c.replace(bgp_peers=peers))
+    (f,) = [f for f in r.findings if f.kind == "client-without-reflector"]
+    assert f.details["nodes"] == ["node-2"]
+    assert "no-sessions" not in kinds(r) and r.n_unreachable_pairs == 2 * 2 * 4
+
+
 def test_disable_bgp_export_is_named_as_the_cause():
     c = synth.cluster(3, 2, pools=("10.10.0.0/16",)).allocate()
     c = c.replace(pools=[dataclasses.replace(p, disable_bgp_export=True) for p in c.pools])

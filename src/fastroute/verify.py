@@ -47,7 +47,7 @@ class Finding:
     """One problem: its kind, a one-line message and details for ``--json``.
 
     ``kind`` is one of ``unreachable``, ``loop``, ``blackhole``,
-    ``shared-cluster-id``, ``rr-without-clients``, ``no-sessions``,
+    ``shared-cluster-id``, ``rr-without-clients``, ``client-without-reflector``, ``no-sessions``,
     ``mesh-disabled-without-peers``, ``pool-exhaustion``.
     """
 
@@ -480,6 +480,16 @@ def _reflector_findings(tables):
         bgp_pools = [p for p in c.pools if p.version == tables.version and not p.disabled
                      and p.vxlan_mode == "Never" and not p.disable_bgp_export]
         lonely = [names[i] for i in range(n) if not has[i] and names[i] not in down]
+        if is_rr.any() and not cfg.mesh_enabled:
+            served = set().union(*clients.values()) if clients else set()
+            orphans = [names[i] for i in range(n) if has[i] and not is_rr[i] and i not in served
+                       and names[i] not in down]
+            if orphans:
+                out.append(Finding(
+                    "client-without-reflector",
+                    f"{len(orphans)} nodes are no route reflector's client while the mesh is disabled "
+                    f"({', '.join(orphans[:5])}{', ...' if len(orphans) > 5 else ''}): they learn no cluster routes",
+                    "error", {"nodes": orphans}))
         if lonely and bgp_pools:
             cause = ("it is not a reflector client and the mesh is disabled" if not cfg.mesh_enabled
                      else "no session it is configured for comes up")
