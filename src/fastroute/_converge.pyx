@@ -37,6 +37,25 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, 
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
 
+cdef extern from "<stdlib.h>" nogil:
+    int posix_memalign(void** memptr, size_t alignment, size_t size)
+
+cdef extern from "<sys/mman.h>" nogil:
+    int madvise(void* addr, size_t length, int advice)
+    int MADV_HUGEPAGE
+
+
+cdef void* big_alloc(size_t size) noexcept nogil:
+    """malloc for the big state arrays: 2 MiB aligned and marked for transparent
+    huge pages, so random access over gigabytes misses the TLB less."""
+    cdef void* ptr = NULL
+    if size < (1 << 22):
+        return malloc(size if size > 0 else 1)
+    if posix_memalign(&ptr, 1 << 21, size) != 0:
+        return NULL
+    madvise(ptr, size, MADV_HUGEPAGE)
+    return ptr
+
 import numpy as np
 
 # ------------------------------------------------------------------ constants
@@ -411,10 +430,10 @@ cdef class Engine:
         cdef Py_ssize_t i
         if self.n_paths >= 2**31 - 1 or len(s["c_list"]) >= 2**31 - 1:
             raise MemoryError(f"{self.n_paths} paths: more than the engine's int32 indices")
-        self.P = <PathS*>malloc(max(1, self.n_paths) * sizeof(PathS))
-        self.G = <GroupS*>malloc(max(1, self.n_groups) * sizeof(GroupS))
-        self.R = <RowS*>malloc(max(1, self.n_rows) * sizeof(RowS))
-        self.S = <PairS*>malloc(max(1, self.n_pairs) * sizeof(PairS))
+        self.P = <PathS*>big_alloc(max(1, self.n_paths) * sizeof(PathS))
+        self.G = <GroupS*>big_alloc(max(1, self.n_groups) * sizeof(GroupS))
+        self.R = <RowS*>big_alloc(max(1, self.n_rows) * sizeof(RowS))
+        self.S = <PairS*>big_alloc(max(1, self.n_pairs) * sizeof(PairS))
         if self.P == NULL or self.G == NULL or self.R == NULL or self.S == NULL:
             raise MemoryError("convergence engine state")
         with nogil:
@@ -433,6 +452,9 @@ cdef class Engine:
             for i in range(self.n_pairs):
                 self.S[i].est = 0; self.S[i].last = 0; self.S[i].err = 0; self.S[i].epoch = 0
                 self.S[i].state = S_IDLE; self.S[i].cfg = pair_cfg[i]; self.S[i].gr = 0
+
+    def n_paths_total(self):
+        return self.n_paths
 
     def path_state(self):
         """P_* bits per path (uint8)."""
@@ -1514,3 +1536,54 @@ def csr(const int32_t[::1] keys, int64_t n_keys):
                 order[fill[keys[i]]] = <int32_t>i
                 fill[keys[i]] += 1
     return start_a, order_a
+
+
+def structure(const int32_t[::1] cls, const int32_t[::1] holder, const int32_t[::1] rev, int32_t n_classes):
+    """Groups of the path universe (runs of equal class and holder) and the
+    session pairs of the rows.  Returns (p_grp, g_start, g_holder, g_class,
+    cls_groups_start, row_pair, pair_row)."""
+    cdef Py_ssize_t i, n = cls.shape[0], m = rev.shape[0]
+    cdef int64_t k = 0
+    p_grp_a = np.empty(n, np.int32)
+    cdef int32_t[::1] p_grp = p_grp_a
+    with nogil:
+        for i in range(n):
+            if i > 0 and (cls[i] != cls[i - 1] or holder[i] != holder[i - 1]):
+                k += 1
+            p_grp[i] = <int32_t>k
+    cdef int64_t n_groups = (k + 1) if n else 0
+    g_start_a = np.empty(n_groups + 1, np.int64)
+    g_holder_a = np.empty(n_groups, np.int32)
+    g_class_a = np.empty(n_groups, np.int32)
+    cgs_a = np.zeros(n_classes + 1, np.int64)
+    cdef int64_t[::1] g_start = g_start_a, cgs = cgs_a
+    cdef int32_t[::1] g_holder = g_holder_a, g_class = g_class_a
+    row_pair_a = np.empty(m, np.int32)
+    cdef int32_t[::1] row_pair = row_pair_a
+    cdef int64_t n_pairs = 0
+    with nogil:
+        for i in range(n):
+            if i == 0 or p_grp[i] != p_grp[i - 1]:
+                g_start[p_grp[i]] = i
+                g_holder[p_grp[i]] = holder[i]
+                g_class[p_grp[i]] = cls[i]
+                cgs[cls[i] + 1] += 1
+        if n_groups:
+            g_start[n_groups] = n
+        for i in range(n_classes):
+            cgs[i + 1] += cgs[i]
+        for i in range(m):
+            if i < rev[i]:
+                row_pair[i] = <int32_t>n_pairs
+                n_pairs += 1
+    pair_row_a = np.empty(2 * n_pairs, np.int32)
+    cdef int32_t[::1] pair_row = pair_row_a
+    with nogil:
+        for i in range(m):
+            if i < rev[i]:
+                pair_row[2 * row_pair[i]] = <int32_t>i
+                pair_row[2 * row_pair[i] + 1] = rev[i]
+        for i in range(m):
+            if i > rev[i]:
+                row_pair[i] = row_pair[rev[i]]
+    return p_grp_a, g_start_a, g_holder_a, g_class_a, cgs_a, row_pair_a, pair_row_a

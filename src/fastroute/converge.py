@@ -152,7 +152,7 @@ class Params:
     horizon: float = 1e6
     seed: int = 0
     max_events: int = 2_000_000_000
-    max_paths: int = 400_000_000
+    max_paths: int = 60_000_000     # ~270 bytes per path at peak (5,000-node mesh: 25 M paths, 6.7 GB)
     max_outage_records: int = 10_000
     node: object = None            # the node a single-node scenario acts on (name or index)
     churn_events: int = 100
@@ -587,36 +587,17 @@ def _universe_reference(d, max_paths):
 def _structure(d, u):
     n = d.n_speakers
     g = d.graph
-    # groups: runs of equal (class, holder); the universe is already in that order
-    key = u.cls.astype(np.int64) * n + u.holder
-    if u.n:
-        brk = np.flatnonzero(np.diff(key)) + 1
-        g_first = np.concatenate([[0], brk]).astype(np.int64)
-    else:
-        g_first = np.zeros(0, np.int64)
-    n_groups = len(g_first)
-    g_start = np.append(g_first, u.n).astype(np.int64)
-    p_grp = np.repeat(np.arange(n_groups, dtype=np.int32), np.diff(g_start))
-    g_holder = u.holder[g_first].astype(np.int32)
-    g_class = u.cls[g_first].astype(np.int32)
-    cls_groups_start = np.searchsorted(g_class, np.arange(len(d.classes) + 1)).astype(np.int64)
-    # children of each path, and paths received on each row
-    from ._converge import csr
+    from ._converge import csr, structure
 
+    # groups: runs of equal (class, holder) (the universe is in that order); pairs of rows
+    rev = np.ascontiguousarray(d.rev, np.int32)
+    p_grp, g_start, g_holder, g_class, cls_groups_start, row_pair, pair_row = structure(
+        np.ascontiguousarray(u.cls, np.int32), np.ascontiguousarray(u.holder, np.int32), rev, len(d.classes))
+    # children of each path, and paths received on each row
     par = u.parent
     c_start, order = csr(np.ascontiguousarray(par, np.int32), u.n)
     rows = u.row
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
-    # sessions: pair id per row (numbered by its first row), both rows of each pair
-    rev = d.rev
-    ar = np.arange(g.n, dtype=np.int64)
-    is_first = ar < rev
-    ids = np.cumsum(is_first) - 1
-    row_pair = ids[np.minimum(ar, rev)]
-    uniq = np.flatnonzero(is_first)
-    pair_row = np.empty(2 * len(uniq), np.int32)
-    pair_row[0::2] = uniq
-    pair_row[1::2] = rev[uniq]
     nr_start, nr_list = _rows_csr(g.local, n)
     return dict(
         row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
@@ -742,6 +723,13 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         topo = "both" if scenario.startswith("migration") else "auto"
         d = design(cluster_or_design, topo)
     n = d.n_speakers
+    # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
+    # paths at the very least; refuse before allocating gigabytes
+    floor_paths = len(d.classes) * int((~d.speakers.external).sum())
+    if floor_paths > p.max_paths:
+        raise ConvergenceError(
+            f"design too large for the per-path model: at least {floor_paths:,} paths "
+            f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}")
     u = universe(d, p.enumeration, p.max_paths)
     s = _structure(d, u)
     n_pairs = len(s["pair_row"]) // 2
@@ -771,6 +759,14 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     s["pair_cfg"] = pair_cfg
     eng = K.Engine(s, _engine_params(p), dict(t=np.zeros(0), kind=np.zeros(0, np.int32), a=np.zeros(0, np.int32),
                                             b=np.zeros(0, np.int32), c=np.zeros(0, np.int32)))
+    # the engine holds its own copies now; keep only what the result needs
+    for key in ("p_parent", "p_row", "p_grp", "p_nh", "p_attr", "c_start", "rp_start", "g_start"):
+        s.pop(key, None)
+    if not keep_state:
+        u = Universe(*(np.zeros(0, a.dtype) for a in (u.holder, u.row, u.parent, u.cls, u.next_hop, u.attr_bytes)))
+        u_n = int(eng.n_paths_total())
+    else:
+        u_n = u.n
     t_built = _time.perf_counter()
     A = K.ACTIONS
     for i in range(n):
@@ -790,7 +786,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         eng.run()
         _check(eng, K)
     wall = _time.perf_counter() - wall0
-    return _result(eng, d, u, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target)
+    return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target)
 
 
 def _check(eng, K):
@@ -853,7 +849,7 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
                 eng.schedule(float(t) + p.churn_window, A["churn"], int(c), -1, 0)
 
 
-def _result(eng, d, u, s, scenario, p, event_time, t_cold, wall, build_s, keep_state, target):
+def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, keep_state, target):
     n = d.n_speakers
     rr = d.reflectors.astype(np.int64)
     sess_max = np.asarray(eng.a_sessions_max)
@@ -930,7 +926,7 @@ def _result(eng, d, u, s, scenario, p, event_time, t_cold, wall, build_s, keep_s
         },
         series={"t": ser_t.tolist(), "routes_installed": cum.tolist(), "bin": p.series_bin},
         cost={
-            "events": int(eng.n_events), "paths": int(u.n), "groups": int(len(s["g_holder"])),
+            "events": int(eng.n_events), "paths": int(u_n), "groups": int(len(s["g_holder"])),
             "build_seconds": float(build_s), "run_seconds": float(wall),
             "events_per_second": float(eng.n_events / wall) if wall > 0 else 0.0,
         },
