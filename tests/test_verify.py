@@ -42,6 +42,12 @@ def test_seed_is_clean_and_node_down_is_grouped_by_block(capsys):
     assert f.details["groups"][0]["example_source_node"] == "master"
 
 
+def test_down_peers_are_not_a_design_problem():
+    c = synth.cluster(2, 1, pools=("10.10.0.0/16",)).allocate()
+    r = verify.verify(c, down=["node-1"])
+    assert kinds(r) == ["unreachable"] and r.n_unreachable_pairs == 1
+
+
 def test_clean_synthetic_designs():
     for kw in ({}, {"reflectors": 2}, {"encapsulation": "VXLAN"}, {"encapsulation": "IPIPCrossSubnet", "racks": 2}):
         c = synth.cluster(6, 3, pools=("10.10.0.0/16",), **kw).allocate()

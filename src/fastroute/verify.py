@@ -474,7 +474,8 @@ def _reflector_findings(tables):
     if n > 1:
         # established sessions from the network's graph: for large clusters the
         # topology's session table leaves the mesh out (network lays it down as arrays)
-        g_local = np.asarray(tables.network.graph.local)
+        # (with every node up: a node whose only peers are down is not misconfigured)
+        g_local = np.asarray((tables._up or tables).network.graph.local)
         has = np.zeros(n, bool)
         has[g_local[g_local < n]] = True
         bgp_pools = [p for p in c.pools if p.version == tables.version and not p.disabled
