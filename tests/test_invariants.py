@@ -27,6 +27,12 @@ def test_every_pod_reaches_every_pod_when_all_nodes_are_up(c):
     testing.assert_all_reachable(c)
 
 
+@settings(max_examples=N // 2)
+@given(fs.clusters(dual_stack=True, max_nodes=4))
+def test_every_pod_reaches_every_pod_over_ipv6(c):
+    testing.assert_all_reachable(routes.compute(c, 6))
+
+
 @settings(max_examples=N)
 @given(fs.scenarios(max_down=2))
 def test_no_forwarding_loops(s):

@@ -156,3 +156,15 @@ def test_cli(capsys, tmp_path):
     assert main(["verify", str(bad)]) == 2
     cap = capsys.readouterr()
     assert cap.out == "" and "'10.0.0.0/33'" in cap.err
+
+
+@settings(max_examples=25)
+@given(fs.scenarios(max_down=1, dual_stack=True, faults=("no-export", "split-reflectors", None)))
+def test_ipv6_vectorised_pairs_equal_the_hop_by_hop_walk(s):
+    t = routes.compute(s.cluster, 6, down=s.down)
+    c = s.cluster
+    assert all(a is not None for a in c.pods.ipv6)
+    index = {f"{c.pods.namespace[i]}/{c.pods.name[i]}": i for i in range(c.n_pods)}
+    walked = {(index[a], index[b]) for a, b in testing.reachability(t)}
+    assert set(verify.unreachable_pairs(t)) == walked
+    assert verify.verify(c, 6, down=s.down, tables=t).n_unreachable_pairs == len(walked)

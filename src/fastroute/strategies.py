@@ -166,6 +166,7 @@ def clusters(
     max_racks=2,
     allocate=True,
     faults=(),
+    dual_stack=False,
 ):
     """Whole clusters: nodes, pools, blocks and pods (borrowed addresses
     included), a BGP design and an encapsulation mode.
@@ -189,6 +190,10 @@ def clusters(
         The "tor" topology keeps one rack (its router sits in the rack subnet).
     allocate : bool
         Run IPAM (default); False gives the plan.
+    dual_stack : bool or None
+        Also give every node an IPv6 address (``fd00::<i+1>/64``) and add the
+        pool ``fd00:10:244::/64`` (blocks of /122, no encapsulation); None
+        draws it.
     faults : sequence of str
         Misconfigurations (:data:`FAULTS`) to draw from; when given, each
         cluster gets exactly one of them (the topology is forced where the
@@ -265,6 +270,14 @@ def clusters(
             c = c.replace(nodes=nodes, bgp_peers=[BGPPeer(
                 "most", node_selector="!has(lonely)", peer_selector="route-reflector == 'true'")])
         design["fault"] = fault
+        v6 = draw(st.booleans()) if dual_stack is None else bool(dual_stack)
+        design["dual_stack"] = v6
+        if v6:
+            from .resources import IPPool
+            nodes = [dataclasses.replace(nd, ipv6=ipaddress.ip_interface(f"fd00::{i + 1:x}/64"))
+                     for i, nd in enumerate(c.nodes)]
+            pool6 = IPPool(name="pool-v6", cidr=ipaddress.ip_network("fd00:10:244::/64"), block_size=122)
+            c = c.replace(nodes=nodes, pools=list(c.pools) + [pool6])
         if allocate:
             try:
                 c = c.allocate()
