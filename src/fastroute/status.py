@@ -15,8 +15,12 @@ same text:
   active end briefly shows ``Idle`` or ``Connect`` instead of ``Active``; fastroute
   prints the state it spends nearly all its time in);
 * a session that never comes up (one-sided configuration, AS mismatch, port or
-  password mismatch, both ends passive): ``start`` with the state BIRD keeps
-  trying from, see :func:`peer_statuses`.
+  password mismatch, both ends passive, a second protocol toward the same neighbour
+  waiting for BIRD's neighbour lock): ``start`` with the state BIRD keeps trying
+  from, see :func:`peer_statuses`.
+
+:func:`show_protocols` gives BIRD's own ``birdc show protocols`` table, which the
+interop tests compare with real BIRD row for row.
 
 SINCE is a wall-clock time in BIRD's protocol time format (``HH:MM:SS`` for the
 last 20 hours), which a computation cannot know: it is given (``since``), by

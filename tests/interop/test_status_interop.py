@@ -108,6 +108,8 @@ def test_seed_status_and_a_clean_stop(netns, version):
             assert calicoctl_rows(emu.show_protocols(n)) == predicted(topo, n)
             got, want = same_table(emu, topo, n)
             assert got == want
+        if version == "3.20":
+            return  # BIRD behaves the same under both layouts; stop a node once
         emu.stop_bird("node1")
         down = ["node1"]
         want = {n: predicted(topo, n, down) for n in ("master", "node2")}
@@ -120,8 +122,8 @@ def test_seed_status_and_a_clean_stop(netns, version):
             assert got == table
         # and they stay so: the passive end always, the active end nearly always
         # (BIRD passes through Idle for a moment on each retry)
-        master = samples(emu, "master", 6)
-        node2 = samples(emu, "node2", 8)
+        master = samples(emu, "master", 4)
+        node2 = samples(emu, "node2", 6)
         assert all(s == want["master"] for s in master), master
         assert sum(s == want["node2"] for s in node2) >= len(node2) - 2, node2
         for s in node2:
@@ -185,7 +187,7 @@ def test_sessions_that_never_come_up(netns):
     got = {"master": [], "node2": []}
     with emulation(topo) as emu:
         start = time.monotonic()
-        while time.monotonic() - start < 30:
+        while time.monotonic() - start < 22:
             t = time.monotonic() - start
             for n in got:
                 got[n].append((t, calicoctl_rows(emu.show_protocols(n))))
@@ -290,14 +292,23 @@ spec: {node: n2, peerIP: 10.0.0.1, asNumber: 64512}
 }
 
 
+# v3.20 during the docs' migration (reflectors configured, mesh still on): reflectors stay
+# in the mesh, so every client has Mesh_<rr> and Node_<rr> toward the same address
+SCENARIOS["v3.20-rr-with-mesh"] = SCENARIOS["rr-same-id"].replace(
+    "nodeToNodeMeshEnabled: false", "nodeToNodeMeshEnabled: true")
+VERSIONS = {"v3.20-rr-with-mesh": "3.20"}
+
+
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_predicted_sessions_on_real_bird(netns, name):
     """Every session fastroute predicts Established comes up on real BIRD, the others do not,
     and every node's calicoctl rows match (a session that cannot come up because it connects
     to a port nothing listens on shows ``Active Socket: Connection refused``; one that waits
     for BIRD's neighbour lock shows ``Idle``)."""
-    topo = compute(Cluster.from_resources(loads(SCENARIOS[name])))
+    topo = compute(Cluster.from_resources(loads(SCENARIOS[name])), VERSIONS.get(name, "3.28"))
     s = topo.sessions(4)
+    if name == "v3.20-rr-with-mesh":
+        assert s.locked_out.sum() > 0 and not s.established[s.locked_out].any()
     up = {}
     for r in range(s.n_sessions):
         if s.local[r] < s.n_nodes and s.established[r]:
