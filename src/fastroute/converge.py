@@ -155,6 +155,7 @@ class Params:
     max_paths: int = 60_000_000     # ~270 bytes per path at peak (5,000-node mesh: 25 M paths, 6.7 GB)
     max_outage_records: int = 10_000
     node: object = None            # the node a single-node scenario acts on (name or index)
+    start_times: object = None     # cold start: explicit BIRD start time per node (overrides start_spread)
     churn_events: int = 100
     churn_window: float = 10.0
     enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
@@ -736,6 +737,11 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     pair_kind = d.kind[s["pair_row"][0::2]]
     rng = np.random.default_rng(p.seed)
     starts = rng.uniform(0.0, p.start_spread, n) if p.start_spread > 0 else np.zeros(n)
+    if p.start_times is not None:
+        given = np.asarray(p.start_times, float)
+        if given.shape != (n,):
+            raise InvalidValueError(f"invalid start_times: expected {n} values (one per speaker), got shape {given.shape}")
+        starts = given
     is_node = ~d.speakers.external
     alive = np.ones(n, np.uint8)
     pair_cfg = np.ones(n_pairs, np.uint8)

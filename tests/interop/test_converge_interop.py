@@ -1,0 +1,53 @@
+"""Calibration of the convergence model against real BIRD 1.6 (issue 6).
+
+A small full-mesh cluster runs in network namespaces (fastroute.emulate); every
+node's `ip route` is polled from the first BIRD start until it holds a BIRD route
+to every other node's prefixes.  The model, fed the same BIRD start times and its
+default parameters, must predict that cold-start time within a factor of 2.
+"""
+
+import time
+
+import pytest
+
+from fastroute import converge, synth
+from fastroute.cmd_emulate import cluster_emulation
+from fastroute.emulate import parse_ip_route
+
+pytestmark = pytest.mark.interop
+
+
+def bird_routes(text):
+    return sum(1 for r in parse_ip_route(text) if r.proto == "bird" and r.type != "blackhole")
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_cold_start_time_within_2x(netns, n):
+    c = synth.cluster(n, pods_per_node=2, pools=["10.244.0.0/16"], seed=3).allocate()
+    d = converge.design(c)
+    # every node ends with one BIRD route per prefix of every other node's class
+    want = {name: int(d.n_prefix[d.classes != i].sum()) for i, name in enumerate(d.names)}
+    emu, _ = cluster_emulation(c)
+    starts = {}
+    start_bird = emu.start_bird
+
+    def record(name, family=4):
+        starts[name] = time.monotonic()
+        return start_bird(name, family)
+
+    emu.start_bird = record
+    done = {}
+    with emu:
+        deadline = time.monotonic() + 60
+        while len(done) < n and time.monotonic() < deadline:
+            for name in d.names:
+                if name not in done and bird_routes(emu.ip_route(name)) >= want[name]:
+                    done[name] = time.monotonic()
+            time.sleep(0.05)
+    assert len(done) == n, f"not converged in 60 s: {sorted(set(d.names) - set(done))}"
+    t0 = min(starts.values())
+    real = max(done.values()) - t0
+    model = converge.simulate(d, "cold_start", start_times=[starts[name] - t0 for name in d.names])
+    predicted = model.time_to_converge
+    print(f"n={n}: real BIRD {real:.2f} s, model {predicted:.2f} s")
+    assert predicted / 2 <= real <= predicted * 2
