@@ -26,6 +26,8 @@ _COMMANDS = [
     ("emulate", "fastroute.cmd_emulate"),
     ("trace", "fastroute.cmd_trace"),
     ("traffic", "fastroute.cmd_traffic"),
+    ("plan", "fastroute.cmd_plan"),
+    ("compare", "fastroute.cmd_compare"),
     ("verify", "fastroute.cmd_verify"),
 ]
 
