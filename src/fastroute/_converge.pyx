@@ -213,6 +213,7 @@ cdef struct PathS:
     int32_t nh              # next hop speaker (-1: local)
     int32_t c_first         # children: c_list[c_first : c_first + c_n]
     int32_t c_n
+    int32_t pair            # session of `row` (-1: local); saves a row lookup per event
     uint16_t attr           # path attribute bytes in an UPDATE
     uint8_t state           # P_* bits
 
@@ -440,6 +441,7 @@ cdef class Engine:
             for i in range(self.n_paths):
                 self.P[i].parent = p_parent[i]; self.P[i].row = p_row[i]; self.P[i].grp = p_grp[i]
                 self.P[i].nh = p_nh[i]; self.P[i].attr = p_attr[i]; self.P[i].state = 0
+                self.P[i].pair = row_pair[p_row[i]] if p_row[i] >= 0 else -1
                 self.P[i].c_first = <int32_t>c_start[i]; self.P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
             for i in range(self.n_groups):
                 self.G[i].start = <int32_t>g_start[i]; self.G[i].n = <int32_t>(g_start[i + 1] - g_start[i])
@@ -689,13 +691,12 @@ cdef class Engine:
             self.schedule_tx(self.c_list[i], t)
 
     cdef void schedule_tx(self, int32_t q, double t) noexcept nogil:
-        cdef int32_t r = self.P[q].row
-        cdef int32_t pair = self.R[r].pair
+        cdef int32_t pair = self.P[q].pair
         cdef int32_t h
         cdef double dep
         if self.S[pair].state != S_UP or (self.P[q].state & P_PENDING):
             return
-        h = self.R[self.R[r].rev].local
+        h = self.G[self.P[self.P[q].parent].grp].holder
         if not self.bird[h]:
             return
         dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[self.P[q].grp].cls])
@@ -1013,7 +1014,7 @@ cdef class Engine:
         cdef int32_t h
         for i in range(self.P[par].c_first, self.P[par].c_first + self.P[par].c_n):
             q = self.c_list[i]
-            pair = self.R[self.P[q].row].pair
+            pair = self.P[q].pair
             if self.S[pair].state != S_UP or not (self.P[q].state & P_SENT):
                 continue
             h = self.G[self.P[par].grp].holder
@@ -1050,8 +1051,7 @@ cdef class Engine:
             if e.kind == EV_TX:
                 q = e.a
                 self.P[q].state &= ~P_PENDING
-                r = self.P[q].row
-                pair = self.R[r].pair
+                pair = self.P[q].pair
                 if self.S[pair].state != S_UP:
                     continue
                 # a TX booked before the session last went down still sends the current state
@@ -1067,13 +1067,13 @@ cdef class Engine:
                 self.send(q, k, t, self.S[pair].epoch, 0)
             elif e.kind == EV_REFRESH_TX:
                 q = e.a
-                pair = self.R[self.P[q].row].pair
+                pair = self.P[q].pair
                 if self.S[pair].state != S_UP or self.S[pair].epoch != e.b or not (self.P[q].state & P_SENT):
                     continue
                 self.send(q, 2, t, e.b, e.c)
             elif e.kind == EV_APPLY:
                 q = e.a
-                pair = self.R[self.P[q].row].pair
+                pair = self.P[q].pair
                 if self.S[pair].epoch != e.b:
                     continue
                 if e.c == 2:
@@ -1169,9 +1169,8 @@ cdef class Engine:
         of `delta` prefixes) and book its processing at the receiver."""
         cdef int32_t g = self.P[q].grp
         cdef int32_t c = self.G[g].cls
-        cdef int32_t r = self.P[q].row
-        cdef int32_t h = self.R[self.R[r].rev].local
-        cdef int32_t rcv = self.R[r].local
+        cdef int32_t h = self.G[self.P[self.P[q].parent].grp].holder
+        cdef int32_t rcv = self.G[g].holder
         cdef int64_t npfx = self.n_prefix[c]
         cdef int64_t nlri, room, nmsg, nbytes
         cdef double fin
@@ -1196,7 +1195,7 @@ cdef class Engine:
         self.bytes_tx[h] += nbytes
         self.pfx_tx[h] += npfx
         self.msgs_rx[rcv] += nmsg
-        self.S[self.R[r].pair].last = t
+        self.S[self.P[q].pair].last = t
         fin = self.work(rcv, t + self.latency, self.c_rx_msg * <double>nmsg + self.c_rx_route * <double>npfx)
         self.book(rcv, fin, EV_APPLY, q, epoch, what)
 
