@@ -146,3 +146,17 @@ def test_cli(tmp_path, capsys):
     assert "invalid --nodes '10,x'" in capsys.readouterr().err
     assert main(["plan", "--nodes", "0"]) == 2
     assert "invalid nodes 0" in capsys.readouterr().err
+
+
+def test_readme_plan_script_runs(capsys):
+    import pathlib
+    import runpy
+
+    script = pathlib.Path(__file__).parent.parent / "examples" / "plan_script.py"
+    runpy.run_path(str(script), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "400 nodes, 2 reflectors: 797 BGP sessions (2 per node, 399 per reflector)" in out
+    assert "crossover: 200 nodes" in out
+    assert "1024 nodes: 1,024 of 1,024 blocks used, 0 borrowed IPs" in out
+    tail = out[out.index("1050 nodes:"):]
+    assert "1,024 of 1,024 blocks used" in tail and " 0 borrowed" not in tail
