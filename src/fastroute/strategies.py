@@ -231,13 +231,17 @@ def clusters(
             topo = "reflectors"
         enc = draw(st.sampled_from(list(encapsulations)))
         cidr, block = draw(st.sampled_from(pool_list))
-        racks = 1 if topo == "tor" else draw(st.integers(1, max(1, min(max_racks, n))))
+        # draw every choice whatever the branch: hypothesis orders examples by their
+        # choice sequences, and a branch that skips draws would look "simpler"
+        racks_drawn = draw(st.integers(1, max(1, max_racks)))
+        rr_drawn = draw(st.integers(1, 2))
+        racks = 1 if topo == "tor" else min(racks_drawn, n)
         n_rr = 0
         if topo == "reflectors" and n == 1:
             topo = "mesh"               # a lone node has nobody to reflect to
         if topo == "reflectors":
             # valid designs keep at least one client: a reflector without clients is a finding of verify
-            n_rr = 2 if fault == "split-reflectors" else 1 if fault == "lonely-node" else draw(st.integers(1, min(2, n - 1)))
+            n_rr = 2 if fault == "split-reflectors" else 1 if fault == "lonely-node" else min(rr_drawn, n - 1)
         capacity = ipaddress.ip_network(cidr).num_addresses
         tunnels = n if enc != "None" else 0
         # keep IPAM satisfiable: every pod and tunnel address fits the pool
@@ -284,9 +288,34 @@ def clusters(
             except IPAMError:
                 assume(False)
         c.fastroute_design = design
+        c.__class__ = _drawn_class()
         return c
 
     return build()
+
+
+_DRAWN = None
+
+
+def _drawn_class():
+    """A Cluster subclass whose repr is a readable counterexample (hypothesis prints it)."""
+    global _DRAWN
+    if _DRAWN is None:
+        from .cluster import Cluster
+
+        class DrawnCluster(Cluster):
+            def __repr__(self):
+                d = dict(getattr(self, "fastroute_design", {}))
+                parts = [f"{k}={v!r}" for k, v in d.items() if v not in (None, False, 0) or k == "topology"]
+                if self.blocks:
+                    parts.append("blocks=" + repr([f"{b.cidr}->{b.affinity}" for b in self.blocks]))
+                if self.blocks and self.n_pods:
+                    parts.append("borrowed=" + repr([f"{ipaddress.ip_address(a)}@{self.node_names[n]}"
+                                                     for a, n, _ in self.borrowed()]))
+                return "DrawnCluster(" + ", ".join(parts) + ")"
+
+        _DRAWN = DrawnCluster
+    return _DRAWN
 
 
 def down_sets(cluster, max_size=2):
