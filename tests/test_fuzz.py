@@ -1,5 +1,5 @@
-"""Fuzz corpus: malformed YAML documents, CIDRs and CLI argument lists through
-the loaders and ``fastroute.cli.main``.
+"""Fuzz corpus: malformed YAML documents, CIDRs, ``ip route`` text and CLI
+argument lists through the loaders and ``fastroute.cli.main``.
 
 The corpus is generated from a fixed seed (the same cases on every run, in CI
 too): mutations of valid documents (a field dropped, a value replaced by a
@@ -180,6 +180,36 @@ def _corpus():
 
 YAML_CASES, CIDR_CASES = _corpus()
 
+N_ROUTES = 150
+_RT_TYPES = ["", "", "", "blackhole", "unreachable", "prohibit", "local", "throw", "bogus"]
+_RT_DST = ["10.0.0.0/8", "default", "10.244.1.0/26", "10.0.0.1", "2001:db8::/32", "10.0.0.0/33", "10.0.0.1/24",
+           "x", "", "::/0", "0.0.0.0/0", "300.0.0.0/8", "10.0.0.0/-1"]
+_RT_KEYS = ["via", "dev", "proto", "scope", "src", "metric", "table", "onlink", "linkdown", "weight", "mtu"]
+_RT_VALS = ["1.2.3.4", "eth0", "bird", "link", "10", "-1", "x", "1e3", "99999999999999999999", "::1", "300.1.1.1",
+            "", "onlink"]
+
+
+def _route_cases():
+    rng = random.Random(SEED + 2)
+    out = []
+    for _ in range(N_ROUTES):
+        lines = []
+        for _ in range(rng.randint(1, 3)):
+            tok = [t for t in (rng.choice(_RT_TYPES), rng.choice(_RT_DST)) if t]
+            for _ in range(rng.randint(0, 4)):
+                tok.append(rng.choice(_RT_KEYS))
+                if rng.random() < 0.85:
+                    tok.append(rng.choice(_RT_VALS))
+            line = " ".join(tok)
+            if rng.random() < 0.1:
+                line = "\t" + line
+            lines.append(line)
+        out.append("\n".join(lines) + "\n")
+    return out
+
+
+ROUTE_CASES = _route_cases()
+
 # ---------------------------------------------------------------------------- known crashes (others' modules)
 
 # Minimal repros of crashes the corpus found in fastroute.resources (not this
@@ -213,7 +243,14 @@ BUGS = [
      "resources._parse_ipamblock sizes a list by the block's address count: an IPv6 /64 block raises "
      "OverflowError (an IPv4 /0 block: MemoryError, or 32 GiB) instead of ResourceError"),
 ]
-KNOWN = {sig: reason for _, _, sig, reason in BUGS}
+ROUTE_BUGS = [
+    ("route-type-alone", "blackhole\n", "IndexError at emulate.py:parse_ip_route",
+     "emulate.parse_ip_route: a line that is only a route type ('blackhole', 'local', ...) raises IndexError "
+     "(fastroute lookup: traceback; a Node's host-routes annotation: IndexError out of the loader)"),
+    ("route-metric-not-a-number", "10.0.0.0/8 dev eth0 metric x\n", "ValueError at emulate.py:parse_ip_route",
+     "emulate.parse_ip_route: a non-integer metric raises a bare ValueError (fastroute lookup: traceback)"),
+]
+KNOWN = {sig: reason for _, _, sig, reason in BUGS + ROUTE_BUGS}
 KNOWN["MemoryError at resources.py:_parse_ipamblock"] = BUGS[-1][3]
 
 
@@ -228,6 +265,23 @@ def test_known_loader_crash(text, sig):
         pass
     except Exception as e:                      # noqa: BLE001
         assert _signature(e) == sig             # a different crash: fail loudly, not as the known xfail
+        raise
+
+
+@pytest.mark.parametrize("text,sig", [
+    pytest.param(text, sig, id=name, marks=pytest.mark.xfail(
+        strict=True, reason=reason, raises=getattr(builtins, sig.split()[0])))
+    for name, text, sig, reason in ROUTE_BUGS])
+def test_known_lookup_crash(text, sig, tmp_path):
+    f = tmp_path / "routes.txt"
+    f.write_text(text)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["lookup", str(f), "10.1.2.3"]) == 2
+    except AssertionError:
+        raise
+    except Exception as e:                      # noqa: BLE001
+        assert _signature(e) == sig
         raise
 
 
@@ -272,7 +326,34 @@ def _check_cases(cases, tmp_path):
 
 
 def test_corpus_size():
-    assert len(YAML_CASES) + len(CIDR_CASES) + len(CLI_CASES) >= 1000
+    assert len(YAML_CASES) + len(CIDR_CASES) + len(CLI_CASES) + 2 * len(ROUTE_CASES) >= 1000
+
+
+def test_malformed_ip_route_text_never_crashes_lookup_or_the_host_routes_annotation(tmp_path):
+    failures = []
+    f = tmp_path / "routes.txt"
+    for text in ROUTE_CASES:
+        f.write_text(text)
+        out, err = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                rc = main(["lookup", str(f), "10.1.2.3", "2001:db8::1"])
+            if rc == 2 and out.getvalue():
+                failures.append(f"lookup {text!r}: output on error")
+        except Exception as e:                  # noqa: BLE001
+            if not _known(_signature(e)):
+                failures.append(f"lookup {text!r}: {_signature(e)}: {e!r}"[:300])
+        doc = {"apiVersion": "projectcalico.org/v3", "kind": "Node",
+               "metadata": {"name": "n1", "annotations": {"fastroute.io/host-routes": text}},
+               "spec": {"bgp": {"ipv4Address": "10.0.0.1/24"}}}
+        try:
+            Cluster.from_resources(loads(_dump([doc]), "node.yaml"))
+        except FastrouteError:
+            pass
+        except Exception as e:                  # noqa: BLE001
+            if not _known(_signature(e)):
+                failures.append(f"annotation {text!r}: {_signature(e)}: {e!r}"[:300])
+    assert not failures, f"{len(failures)} crashes:\n" + "\n".join(failures[:20])
 
 
 def test_malformed_yaml_never_crashes_the_loaders(tmp_path):
