@@ -75,10 +75,13 @@ def test_pool_borrowing_and_exhaustion_warnings():
     assert pool["borrowed_ips"] > 0 and p["prefixes"] == 1024 + pool["borrowed_ips"]
     w = " ".join(p["warnings"])
     assert "holds only 1,024 /26 blocks" in w and "/32 route" in w and "512 nodes" in w and "/15 pool" in w
-    q = plan.plan(600, 110, pool="10.244.0.0/16", simulate=False)
-    assert q["pool"]["fits"] is False and q["prefixes"] is None and q["routes_per_node"] is None
-    assert "66,000" in " ".join(q["warnings"]) and "do not fit" in " ".join(q["warnings"])
-    assert q["sessions_total"] == 600 * 599 // 2          # still sized
+    q = plan.plan(600, 110, pool="10.244.0.0/16", simulate=False, compute_limit=0)
+    w = " ".join(q["warnings"])
+    assert q["pool"]["fits"] is False and "66,000" in w and "do not fit" in w
+    # the rest is sized with a pool that holds 1,200 blocks: a /15, and says so
+    assert q["pool"]["sized_with"] == "10.0.0.0/15" and "below are for a 10.0.0.0/15 pool" in w
+    assert q["prefixes"] == 1200 and q["pool"]["borrowed_ips"] == 0 and q["routes_per_node"] == 110 + 2 + 1198
+    assert q["sessions_total"] == 600 * 599 // 2
 
 
 def test_memory_matches_the_simulators_rib_counts():
@@ -109,6 +112,7 @@ def test_compare():
     assert r["recommendation"][0].startswith("20 nodes: full mesh")
     assert r["recommendation"][1].startswith("150 nodes: 2 route reflectors (11,175 -> 297 sessions")
     json.dumps(r)
+    assert r["warnings"][-1].endswith("Typha: replicas by the operator's formula: 150 nodes -> 3")
     assert plan.compare([20], [2], 2, pool="10.244.0.0/16", simulate=False)["crossover"] is None
 
 

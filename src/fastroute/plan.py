@@ -74,6 +74,8 @@ K8S_MAX_NODES = 5000
 K8S_MAX_PODS_PER_NODE = 110
 K8S_MAX_PODS = 150_000
 
+_TYPHA_WARNING = "with the Kubernetes datastore and more than 50 nodes Calico needs Typha"
+
 # calico-semantics §7: the full mesh suits about 100 nodes or fewer
 MESH_GUIDANCE_NODES = 100
 
@@ -196,33 +198,40 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         "cidr": str(net), "block_size": block_size, "blocks_total": pool_blocks, "addresses": net.num_addresses,
         "blocks_per_node": blocks_per_node, "blocks_needed": n * blocks_per_node,
         "nodes_before_borrowing": pool_blocks // blocks_per_node if blocks_per_node else None,
+        "fits": True, "sized_with": None,
     }
     out["pool"] = pool_use
     cluster = None
+    alloc_net = net
     if n * ips_per_node > net.num_addresses:
-        pool_use.update(fits=False, blocks_used=None, borrowed_ips=None)
+        # size the rest as if the pool were just big enough, and say so
+        plen = _fitting_prefix(n, blocks_per_node, block_size)
+        alloc_net = ipaddress.ip_network(f"10.0.0.0/{plen}") if plen >= 8 else None
+        pool_use.update(fits=False, sized_with=str(alloc_net) if alloc_net else None)
         warnings.append(
             f"pool {net} has {net.num_addresses:,} addresses; {n:,} nodes x {ips_per_node} addresses "
             f"({n * ips_per_node:,}) do not fit: pods fail to start (IPAM: no IPs available). "
-            f"{_pool_advice(n, blocks_per_node, block_size)}")
-    else:
+            f"{_pool_advice(n, blocks_per_node, block_size)}"
+            + (f" Prefixes, routes, memory and convergence below are for a {alloc_net} pool." if alloc_net else ""))
+    if alloc_net is not None:
         progress(f"allocating {n:,} nodes x {pods_per_node} pods")
         t0 = time.perf_counter()
         try:
-            cluster = synth.cluster(n, int(pods_per_node), pools=[str(net)], block_size=block_size,
+            cluster = synth.cluster(n, int(pods_per_node), pools=[str(alloc_net)], block_size=block_size,
                                     reflectors=k, encapsulation=encapsulation).allocate()
         except IPAMError as e:
             warnings.append(f"IPAM could not allocate: {e}")
-        sources["ipam"] = f"fastroute IPAM on a synthetic cluster ({time.perf_counter() - t0:.2f} s)"
+        sources["ipam"] = (f"fastroute IPAM on a synthetic cluster in {alloc_net} "
+                           f"({time.perf_counter() - t0:.2f} s)")
     prefixes = routes_node = routes_mean = None
     if cluster is not None:
         from .routing import originations
         borrowed = len(cluster.borrowed(4))
-        pool_use.update(fits=True, blocks_used=len(cluster.blocks), borrowed_ips=borrowed)
+        pool_use.update(blocks_used=len(cluster.blocks), borrowed_ips=borrowed)
         o = originations(cluster, 4)
         exported = o.origin >= 0
         prefixes = int(exported.sum())
-        if n * blocks_per_node > pool_blocks:
+        if n * blocks_per_node > pool_blocks and alloc_net == net:
             warnings.append(
                 f"pool {net} holds only {pool_blocks:,} /{block_size} blocks and {n:,} nodes need "
                 f"{n * blocks_per_node:,} ({blocks_per_node} each): the blocks run out at "
@@ -293,8 +302,8 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
             warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
         else:
             _convergence(out, cluster, k, warnings, sources, progress)
-    elif cluster is None:
-        warnings.append("convergence_s not simulated: the pods do not fit the pool")
+    else:
+        warnings.append("convergence_s not simulated: no cluster could be allocated")
 
     # ---- guidance
     if topology == "mesh" and n > 100:
@@ -309,16 +318,20 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     if n * int(pods_per_node) > K8S_MAX_PODS:
         warnings.append(f"{n * int(pods_per_node):,} pods is above Kubernetes' tested limit of 150,000")
     if n > 50:
-        warnings.append(f"with the Kubernetes datastore and more than 50 nodes Calico needs Typha: "
-                        f"{typha_replicas(n)} replicas by the operator's formula")
+        warnings.append(f"{_TYPHA_WARNING}: {typha_replicas(n)} replicas by the operator's formula")
     out["warnings"] = warnings
     out["sources"] = sources
     return out
 
 
-def _pool_advice(n, blocks_per_node, block_size):
+def _fitting_prefix(n, blocks_per_node, block_size):
+    """Longest pool prefix that holds ``n * blocks_per_node`` blocks."""
     need = n * blocks_per_node
-    plen = block_size - max(0, math.ceil(math.log2(need))) if need > 1 else block_size
+    return block_size - max(0, math.ceil(math.log2(need))) if need > 1 else block_size
+
+
+def _pool_advice(n, blocks_per_node, block_size):
+    plen = _fitting_prefix(n, blocks_per_node, block_size)
     return (f"A /{plen} pool holds {1 << (block_size - plen):,} /{block_size} blocks, enough for {n:,} nodes "
             f"x {blocks_per_node} block{'s' if blocks_per_node != 1 else ''}.")
 
@@ -425,10 +438,16 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
             crossover = n
         recs.append(_recommend(n, mesh, rrs))
     seen = []
+    typha = {}
     for p in plans:
         for w in p["warnings"]:
-            if w not in seen:
+            if w.startswith(_TYPHA_WARNING):
+                typha[p["nodes"]] = p["typha_replicas"]
+            elif w not in seen:
                 seen.append(w)
+    if typha:
+        seen.append(_TYPHA_WARNING + ": replicas by the operator's formula: "
+                    + ", ".join(f"{n:,} nodes -> {r}" for n, r in typha.items()))
     crit = (f"smallest compared node count above {MESH_GUIDANCE_NODES} (the docs' full-mesh guidance) where "
             f"every reflector design has fewer BGP sessions and less BIRD memory per node than the full mesh")
     return {"plans": plans, "crossover": crossover, "crossover_criterion": crit, "recommendation": recs,
