@@ -189,3 +189,38 @@ def test_cli(capsys):
     assert main(["trace", SRC]) == 2
     assert main(["trace", SRC, DST, "--down", "node9"]) == 2
     assert "unknown node 'node9'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- against fastroute.testing.walk
+
+from hypothesis import given, settings  # noqa: E402
+
+from fastroute import routes as _routes, strategies, testing  # noqa: E402
+
+_WALK = {"delivered": "delivered", "blackhole": "blackholed", "no route": "no route", "loop": "loop",
+         "left the cluster": "left cluster"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(strategies.scenarios(max_down=1))
+def test_trace_agrees_with_the_testing_walk(scenario):
+    """Every pod pair of random clusters (borrowing, reflectors, ToR, encapsulations, a stopped node):
+    trace's outcome and the nodes it passes equal fastroute.testing's independent kernel walk."""
+    cluster, down = scenario
+    tables = _routes.compute(cluster, down=down)
+    addrs = [str(cluster.pods[i].ipv4) for i in range(len(cluster.pods)) if cluster.pods.ipv4[i] >= 0][:6]
+    # plus the last address of every block: free ones end in a blackhole
+    dsts = addrs + [str(b.cidr[-1]) for b in cluster.blocks if b.version == 4][:4]
+    for a in addrs:
+        for b in dsts:
+            if a == b:
+                continue
+            walks = testing.walk(tables, a, b)
+            t = trace.trace(tables, a, b)
+            if len(walks) != 1:
+                continue                # multipath: trace follows one branch
+            w = walks[0]
+            assert t.outcome == _WALK[w.outcome], (a, b, w.text(), t.text())
+            walked = [h.speaker for h in w.hops]
+            traced = [h.node for h in t.hops if h.where == "host" and h.action != "loop"]
+            assert traced == walked, (a, b, w.text(), t.text())

@@ -147,3 +147,31 @@ def test_read_flows_and_cli(tmp_path, capsys):
     bad.write_text("a,b,c\n")
     assert main(["traffic", str(bad)]) == 2
     assert "must name columns src, dst and bytes" in capsys.readouterr().err
+
+
+from hypothesis import given, settings  # noqa: E402
+
+from fastroute import strategies  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(strategies.clusters(max_nodes=5, max_pods=4))
+def test_batch_equals_trace_on_random_clusters(cluster):
+    """Random clusters (tiny pools that borrow, reflectors, ToR, every encapsulation): the batch
+    walk equals trace flow by flow."""
+    pods = cluster.pods.ipv4[cluster.pods.ipv4 >= 0].astype(np.uint32)
+    if len(pods) == 0:
+        return
+    free = np.array([b.net + b.size - 1 for b in cluster.blocks if b.version == 4], np.uint32)
+    hosts = np.array([int(nd.ipv4.ip) for nd in cluster.nodes], np.uint32)
+    dsts = np.concatenate([pods, free, hosts, parse_addresses(["8.8.8.8"])])
+    s = np.repeat(pods, len(dsts))
+    d = np.tile(dsts, len(pods))
+    b = np.arange(1, len(s) + 1, dtype=np.int64)
+    tables = routes.compute(cluster)
+    t = traffic.matrix(tables, s, d, b)
+    want = _oracle(tables, s, d, b)
+    assert [traffic.OUTCOMES[k] for k in t.flow["outcome"]] == want["outcome"]
+    assert t.flow["dst_idx"].tolist() == want["dst"]
+    assert t.node_out.tolist() == want["out"].tolist() and t.node_in.tolist() == want["inn"].tolist()
+    assert t.encap_bytes == want["enc"]

@@ -409,7 +409,9 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
         gw = POD_GATEWAY[version]
         hops.append(Hop("pod", s.node, s.name, None, f"default via {gw} dev eth0", "send", dev_out="eth0",
                         next_hop=gw, next_node=s.node, ttl=ttl, mtu=podmtu,
-                        note=f"ARP {gw} -> {PROXY_ARP_MAC}: proxy ARP on the host end {s.interface}"))
+                        note=(f"ARP {gw} -> {PROXY_ARP_MAC}: proxy ARP on the host end {s.interface}" if version == 4
+                              else f"neighbour {gw} -> {PROXY_ARP_MAC}: the host end {s.interface}'s link-local "
+                                   f"address (EUI-64 of its MAC; unconfirmed), proxy NDP on")))
         mtus.append(podmtu)
         dev_in = s.interface
         forwarding = True           # the host forwards what the pod sent
