@@ -1,7 +1,6 @@
 """``fastroute traffic``: a flows CSV mapped onto node pairs, node in/out and encapsulation."""
 
 import json
-import sys
 import time
 
 from . import traffic as _traffic
@@ -21,7 +20,8 @@ def add_parser(sub):
         "it, the bundled seed cluster.",
     )
     p.add_argument("args", nargs="+", metavar="[CLUSTER] FLOWS.csv")
-    p.add_argument("--top", type=int, default=20, metavar="N", help="node pairs to list (default 20)")
+    p.add_argument("--top", type=int, default=None, metavar="N",
+                   help="node pairs and nodes to list (default: 20 in tables, all with --json)")
     p.add_argument("--calico-version", choices=CALICO_VERSIONS, default=None)
     p.add_argument("--json", action="store_true", help="summary as JSON (all pairs unless --top is given)")
     return p
@@ -36,7 +36,7 @@ def run(args):
     cluster = resolve(cluster_path)
     t = _traffic.matrix(cluster, flows["src"], flows["dst"], flows["bytes"], calico_version=args.calico_version)
     elapsed = time.perf_counter() - t0
-    top = args.top if ("--top" in sys.argv or not args.json) else None
+    top = args.top if args.top is not None else (None if args.json else 20)
     if args.json:
         print(json.dumps(t.to_dict(top=top), indent=2))
         return 0
