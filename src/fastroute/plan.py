@@ -526,7 +526,13 @@ def plot_compare(result, path):
             if field == "memory_per_node_bytes":
                 y = [v / 2**20 for v in y]
             label = "full mesh" if key[0] == "mesh" else f"{key[1]} reflectors"
-            ax.plot(x, y, marker="o", label=label)
+            line, = ax.plot(x, y, marker="o", label=label)
+            if field == "memory_per_node_bytes" and key[0] == "rr":
+                rpts = [(p["nodes"], p["memory_per_reflector_bytes"] / 2**20) for p in result["plans"]
+                        if (p["topology"], p["reflectors"]) == key and p["memory_per_reflector_bytes"]]
+                if rpts:
+                    ax.plot(*zip(*rpts), marker="x", linestyle="--", color=line.get_color(),
+                            label=f"{key[1]} reflectors: each reflector")
         ax.set_title(title)
         ax.set_xlabel("nodes")
         ax.set_xscale("log")
