@@ -11,7 +11,6 @@ from hypothesis import given, settings, strategies as st
 
 from fastroute import routes, routing, strategies as fs, testing, verify
 from fastroute.resources import BGPConfiguration
-from fastroute.routing import KIND_BLOCK
 
 N = int(os.environ.get("FASTROUTE_INVARIANT_EXAMPLES", "40"))     # examples per property: the whole module stays well under a minute on 2 cores
 

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import find, given, settings, strategies as st
+from hypothesis import find, given, settings
 
 from fastroute import Fib, strategies as fs
 from fastroute.errors import InvalidValueError

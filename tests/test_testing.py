@@ -1,7 +1,6 @@
 """fastroute.testing: the kernel walk and the assertions' messages."""
 
 import copy
-import dataclasses
 
 import numpy as np
 import pytest

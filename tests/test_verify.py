@@ -5,12 +5,11 @@ import copy
 import dataclasses
 import json
 
-import pytest
 from hypothesis import given, settings
 
 from fastroute import examples, routes, strategies as fs, synth, testing, verify
 from fastroute.cli import main
-from fastroute.resources import BGPConfiguration, BGPPeer
+from fastroute.resources import BGPPeer
 from fastroute.routes import RouteTables
 
 

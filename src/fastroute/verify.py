@@ -19,13 +19,13 @@ Examples
 >>> from fastroute import examples, verify
 >>> r = verify.verify(examples.seed())
 >>> r.ok, r.n_pod_pairs
-(True, 42)
+(True, 30)
 >>> verify.verify(examples.seed(), down=["node1"]).findings[0].kind
 'unreachable'
 """
 
 import ipaddress
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
