@@ -31,10 +31,16 @@ def run(args):
     if len(args.args) not in (1, 2):
         raise InvalidValueError(f"expected [CLUSTER] FLOWS.csv, got {len(args.args)} arguments: {args.args!r}")
     cluster_path = args.args[0] if len(args.args) == 2 else None
+    from .cmd_plan import progress_bar
+
     t0 = time.perf_counter()
-    flows = _traffic.read_flows(args.args[-1])
-    cluster = resolve(cluster_path)
-    t = _traffic.matrix(cluster, flows["src"], flows["dst"], flows["bytes"], calico_version=args.calico_version)
+    with progress_bar() as (step, _):
+        step(f"reading {args.args[-1]}")
+        flows = _traffic.read_flows(args.args[-1])
+        step("loading the cluster")
+        cluster = resolve(cluster_path)
+        step(f"mapping {len(flows['src']):,} flows")
+        t = _traffic.matrix(cluster, flows["src"], flows["dst"], flows["bytes"], calico_version=args.calico_version)
     elapsed = time.perf_counter() - t0
     top = args.top if args.top is not None else (None if args.json else 20)
     if args.json:
