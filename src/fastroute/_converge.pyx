@@ -319,7 +319,7 @@ cdef class Engine:
     # ---- totals
     cdef public int64_t n_events, n_updates, n_update_bytes, n_prefix_adverts, n_withdraws, n_refused_connects
     cdef public int64_t n_keepalives_est, log_dropped
-    cdef public double last_fib_change, now, pair_seconds, prefix_node_seconds, measure_from
+    cdef public double last_rib_change, last_fib_change, now, pair_seconds, prefix_node_seconds, measure_from
     cdef public double max_outage, last_event
     cdef public bint measuring
     cdef public int32_t rc
@@ -714,6 +714,8 @@ cdef class Engine:
         self.P[q].state = st & ~P_STALE
         if present == ((st & P_PRESENT) != 0):
             return
+        if t > self.last_rib_change:
+            self.last_rib_change = t
         # BIRD's nest offers the change to every protocol of the node (rte_announce)
         if self.c_announce > 0:
             t = self.work(h, t, self.c_announce * <double>k

@@ -190,6 +190,7 @@ class Design:
     node_pods: np.ndarray        # pods on each speaker
     reflectors: np.ndarray       # speaker indices that are route reflectors
     cluster: object = None
+    prefixes: list = None        # per class: its prefixes as strings
 
     @property
     def n_speakers(self):
@@ -222,6 +223,16 @@ def _classes(cluster, n_speakers, version=4):
             class_pods[n] = node_pods[n]
     classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
     return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
+
+
+def _class_prefixes(orig, classes):
+    pos = {int(o): k for k, o in enumerate(classes)}
+    out = [[] for _ in classes]
+    for i in range(orig.n):
+        o = int(orig.origin[i])
+        if o in pos:
+            out[pos[o]].append(str(orig.prefix(i)))
+    return out
 
 
 def _node_ips(cluster):
@@ -390,12 +401,13 @@ def design(cluster, topology="auto", version=4):
         ip=ips + ext_ips, asn=np.concatenate([asn, np.asarray(ext_asn, np.uint32)]), router_id=rid[:n_sp],
         subnet=subnets + [None] * len(ext_ips), external=np.arange(n_sp) >= n,
     )
-    _, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
+    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
     names = list(cluster.node_names) + [f"external {a}" for a in ext_ips]
     return Design(
         speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool), kind=cols["kind"].astype(np.uint8),
         names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
         class_pods=class_pods, node_pods=node_pods, reflectors=np.array(rr, np.int32), cluster=cluster,
+        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
     )
 
 
@@ -642,6 +654,7 @@ class Result:
     n_classes: int
     converged: bool
     time_to_converge: float              # last FIB change anywhere, from the scenario's event (cold start: 0)
+    time_to_rib_converge: float          # last Adj-RIB-In change anywhere (e.g. a redundant reflector's loss)
     event_time: float                    # when the scenario's disruption happened (0 for cold start)
     sessions: dict
     updates: dict
@@ -787,6 +800,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         t0 = max(eng.last_event, t_cold) + p.settle
         event_time = t0
         eng.last_fib_change = 0.0
+        eng.last_rib_change = 0.0
         eng.schedule(t0, A["measure"], 0, 0, 0)
         _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
         eng.run()
@@ -880,6 +894,8 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
         for h, c, a, b in log
     ]
     still = [{"node": nm(h), "prefixes_of": nm(origin[int(c)]), "since": float(a)} for h, c, a in open_out]
+    shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _ in open_out[:1000]})
+    prefixes_of = {nm(origin[c]): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
     pairs_end = float(sum(int(d.node_pods[int(h)]) * int(d.class_pods[int(c)]) for h, c, _ in open_out))
     ttc = (eng.last_fib_change - event_time) if scenario != "cold_start" else t_cold
     result = Result(
@@ -888,6 +904,7 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
         n_classes=int(len(d.classes)),
         converged=bool(eng.heap_size() == 0),
         time_to_converge=float(max(ttc, 0.0)),
+        time_to_rib_converge=float(max(eng.last_rib_change - event_time, 0.0)),
         event_time=float(event_time),
         sessions={
             "total": int(pair_up.sum()), "configured": int(n_pairs),
@@ -926,6 +943,7 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
             "max_outage_seconds": float(eng.max_outage),
             "n_outages": len(records) + int(eng.log_dropped),
             "outages": records[:1000],
+            "prefixes": prefixes_of,
             "unreachable_at_end": still[:1000],
             "n_unreachable_at_end": len(still),
             "pod_pairs_unreachable_at_end": pairs_end,
