@@ -81,7 +81,7 @@ def test_export_documents_as_calico_stores_them():
     c = examples.seed()
     docs = c.to_documents()
     kinds = [d["kind"] for d in docs]
-    assert kinds == ["IPPool"] + ["Node"] * 3 + ["IPAMBlock"] * 2 + ["BlockAffinity"] * 2 + ["WorkloadEndpoint"] * 6
+    assert kinds == ["IPPool"] + ["Node"] * 3 + ["BGPConfiguration"] + ["IPAMBlock"] * 2 + ["BlockAffinity"] * 2 + ["WorkloadEndpoint"] * 6
     blk = next(d for d in docs if d["kind"] == "IPAMBlock" and d["spec"]["cidr"] == "10.244.219.64/26")
     assert blk["metadata"]["name"] == "10-244-219-64-26" and blk["spec"]["affinity"] == "host:master"
     assert blk["spec"]["allocations"][:4] == [0, 1, 2, None]

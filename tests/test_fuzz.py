@@ -212,9 +212,8 @@ ROUTE_CASES = _route_cases()
 
 # ---------------------------------------------------------------------------- known crashes (others' modules)
 
-# Minimal repros of crashes the corpus found in fastroute.resources (not this
-# test's module, so not fixed here).  Each is a strict xfail: it XPASSes, and
-# fails the suite, once the bug is fixed -- then delete its entry.
+# Minimal repros of crashes the corpus found (since fixed): each must now be a
+# clear FastrouteError naming the field, not a traceback.
 _API3 = "apiVersion: projectcalico.org/v3\n"
 BUGS = [
     ("kind-not-a-string", _API3 + "kind: 7\nmetadata: {name: x}\n",
@@ -254,39 +253,22 @@ KNOWN = {sig: reason for _, _, sig, reason in BUGS + ROUTE_BUGS}
 KNOWN["MemoryError at resources.py:_parse_ipamblock"] = BUGS[-1][3]
 
 
-@pytest.mark.parametrize("text,sig", [
-    pytest.param(text, sig, id=name, marks=pytest.mark.xfail(
-        strict=True, reason=reason, raises=getattr(builtins, sig.split()[0])))
-    for name, text, sig, reason in BUGS])
+@pytest.mark.parametrize("text,sig", [pytest.param(text, sig, id=name) for name, text, sig, reason in BUGS])
 def test_known_loader_crash(text, sig):
-    try:
+    with pytest.raises(FastrouteError, match=r"repro\.yaml"):
         Cluster.from_resources(loads(text, "repro.yaml"))
-    except FastrouteError:
-        pass
-    except Exception as e:                      # noqa: BLE001
-        assert _signature(e) == sig             # a different crash: fail loudly, not as the known xfail
-        raise
 
 
-@pytest.mark.parametrize("text,sig", [
-    pytest.param(text, sig, id=name, marks=pytest.mark.xfail(
-        strict=True, reason=reason, raises=getattr(builtins, sig.split()[0])))
-    for name, text, sig, reason in ROUTE_BUGS])
+@pytest.mark.parametrize("text,sig", [pytest.param(text, sig, id=name) for name, text, sig, reason in ROUTE_BUGS])
 def test_known_lookup_crash(text, sig, tmp_path):
     f = tmp_path / "routes.txt"
     f.write_text(text)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            assert main(["lookup", str(f), "10.1.2.3"]) == 2
-    except AssertionError:
-        raise
-    except Exception as e:                      # noqa: BLE001
-        assert _signature(e) == sig
-        raise
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["lookup", str(f), "10.1.2.3"]) == 2
+    assert out.getvalue() == "" and err.getvalue().startswith("fastroute: error: ")
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="fastroute CLI: a document whose kind is not a string ends in a traceback "
-                   "(AttributeError from resources._dispatch escapes cli.main)")
 def test_known_cli_crash_kind_not_a_string(tmp_path, capsys):
     f = tmp_path / "c.yaml"
     f.write_text(BUGS[0][1])

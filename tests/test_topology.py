@@ -152,11 +152,14 @@ def test_bad_calico_version():
         compute(examples.seed(), "3.99")
 
 
-def test_cluster_level_version_attribute_is_used():
+def test_cluster_level_version_setting_is_used():
+    # the seed ran v3.20: its default BGPConfiguration carries fastroute.io/calico-version
     c = examples.seed()
-    c.calico_version = "3.20"
+    assert c.calico_version == "3.20"
     assert compute(c).calico_version == "3.20"
     assert compute(c, "3.28").calico_version == "3.28"
+    plain = c.replace(bgp_configurations=[])
+    assert plain.calico_version is None and compute(plain).calico_version == "3.28"
 
 
 # --------------------------------------------------------------------------- route reflectors

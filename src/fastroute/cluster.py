@@ -257,6 +257,12 @@ class Cluster:
                 return c
         return BGPConfiguration()
 
+    @property
+    def calico_version(self):
+        """The Calico behaviour to model ("3.28" or "3.20"), from the default
+        BGPConfiguration's ``fastroute.io/calico-version`` annotation; None = default."""
+        return self.bgp_config.calico_version
+
     # ------------------------------------------------------------------ arrays
     def node_arrays(self):
         """Per-node arrays: IPv4 address (uint32, 0 if none), its prefix length (uint8),

@@ -253,6 +253,8 @@ def parse_ip_route(text):
         rtype = "unicast"
         if tok[0] in _ROUTE_TYPES:
             rtype, tok = tok[0], tok[1:]
+        if not tok:
+            raise EmulationError(f"route line {raw!r} at line {n} has no destination")
         dst, rest = tok[0], tok[1:]
         kv, flags = {}, []
         i = 0
@@ -266,8 +268,11 @@ def parse_ip_route(text):
                 i += 2
             else:
                 raise EmulationError(f"cannot parse {t!r} in route line {raw!r} at line {n}")
+        metric = kv.get("metric")
+        if metric is not None and not metric.isdigit():
+            raise EmulationError(f"invalid metric {metric!r} in route line {raw!r} at line {n}")
         routes.append(Route(dst, rtype, kv.get("via"), kv.get("dev"), kv.get("proto"), kv.get("scope"),
-                            kv.get("src"), int(kv["metric"]) if "metric" in kv else None, tuple(flags), raw))
+                            kv.get("src"), int(metric) if metric is not None else None, tuple(flags), raw))
     return routes
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import yaml
 
-from .errors import ResourceError
+from .errors import FastrouteError, ResourceError
 
 __all__ = [
     "Source",
@@ -390,6 +390,7 @@ class BGPConfiguration:
     ignored_interfaces: tuple = ()
     node_mesh_password: object = None
     node_mesh_max_restart_time: object = None
+    calico_version: object = None  # annotation fastroute.io/calico-version: which confd/BIRD behaviour
     source: Source = field(default=Source(), compare=False, repr=False)
 
     @property
@@ -428,10 +429,13 @@ class BGPConfiguration:
         ]:
             if val:
                 spec[key] = [{"cidr": c} for c in val]
+        meta = {"name": self.name}
+        if self.calico_version is not None:
+            meta["annotations"] = {CALICO_VERSION: self.calico_version}
         return {
             "apiVersion": "projectcalico.org/v3",
             "kind": "BGPConfiguration",
-            "metadata": {"name": self.name},
+            "metadata": meta,
             "spec": spec,
         }
 
@@ -737,6 +741,8 @@ def _parse_calico_node(doc, src):
     spec = _get(doc, src, "spec", dict, default={})
     ann = meta.get("annotations") or {}
     bgp = spec.get("bgp") or {}
+    if not isinstance(bgp, dict):
+        _fail(src, "spec.bgp", f"expected a mapping, got {bgp!r}")
     ipv4 = bgp.get("ipv4Address")
     ipv6 = bgp.get("ipv6Address")
     return Node(
@@ -746,7 +752,7 @@ def _parse_calico_node(doc, src):
         asn=_asn(bgp["asNumber"], src, "spec.bgp.asNumber") if bgp.get("asNumber") is not None else None,
         uplink=str(ann.get("fastroute.io/uplink", "eth0")),
         rr_cluster_id=_rr_id(bgp.get("routeReflectorClusterID"), src, "spec.bgp.routeReflectorClusterID"),
-        labels=dict(meta.get("labels") or {}),
+        labels=_labels(meta, src),
         ipv4_ipip_tunnel_addr=_opt_addr(bgp.get("ipv4IPIPTunnelAddr"), src, "spec.bgp.ipv4IPIPTunnelAddr", 4),
         ipv4_vxlan_tunnel_addr=_opt_addr(spec.get("ipv4VXLANTunnelAddr"), src, "spec.ipv4VXLANTunnelAddr", 4),
         ipv6_vxlan_tunnel_addr=_opt_addr(spec.get("ipv6VXLANTunnelAddr"), src, "spec.ipv6VXLANTunnelAddr", 6),
@@ -827,7 +833,7 @@ def _parse_k8s_node(doc, src):
             src,
             "metadata.annotations['projectcalico.org/RouteReflectorClusterID']",
         ),
-        labels=dict(meta.get("labels") or {}),
+        labels=_labels(meta, src),
         ipv4_ipip_tunnel_addr=_opt_addr(
             ann.get("projectcalico.org/IPv4IPIPTunnelAddr"), src, "metadata.annotations['projectcalico.org/IPv4IPIPTunnelAddr']", 4
         ),
@@ -850,6 +856,21 @@ def _cidr_list(values, src, path):
     return tuple(out)
 
 
+CALICO_VERSION = "fastroute.io/calico-version"
+
+
+def _calico_version(doc, src):
+    ann = (doc.get("metadata") or {}).get("annotations") or {}
+    value = ann.get(CALICO_VERSION)
+    if value is None:
+        return None
+    from .birdcfg import CALICO_VERSIONS
+    if str(value) not in CALICO_VERSIONS:
+        _fail(src, f"metadata.annotations['{CALICO_VERSION}']",
+              f"unknown Calico version {value!r}: expected one of {', '.join(map(repr, CALICO_VERSIONS))}")
+    return str(value)
+
+
 def _parse_bgpconfig(doc, src):
     spec = _get(doc, src, "spec", dict, default={})
     mesh = spec.get("nodeToNodeMeshEnabled")
@@ -868,6 +889,7 @@ def _parse_bgpconfig(doc, src):
         ignored_interfaces=tuple(spec.get("ignoredInterfaces") or ()),
         node_mesh_password=spec.get("nodeMeshPassword"),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
+        calico_version=_calico_version(doc, src),
         source=src,
     )
     if cfg.listen_port is not None and cfg.listen_port <= 0:
@@ -966,9 +988,20 @@ def _parse_ipam_config(doc, src):
     return IPAMConfig(strict_affinity=strict, auto_allocate_blocks=auto, max_blocks_per_host=mbph, source=src)
 
 
+def _labels(meta, src):
+    labels = meta.get("labels") or {}
+    if not isinstance(labels, dict):
+        _fail(src, "metadata.labels", f"expected a mapping of label names to values, got {labels!r}")
+    return {str(k): "" if v is None else str(v) for k, v in labels.items()}
+
+
 def _parse_ipamblock(doc, src):
     spec = _get(doc, src, "spec", dict, required=True)
     cidr = _network(_get(doc, src, "spec.cidr", str, required=True), src, "spec.cidr")
+    lo = 20 if cidr.version == 4 else 116
+    if cidr.prefixlen < lo:
+        _fail(src, "spec.cidr", f"block {str(cidr)!r} is larger than Calico allows: the block size must be "
+                                f"{lo}..{cidr.max_prefixlen}")
     n = cidr.num_addresses
     allocs = _get(doc, src, "spec.allocations", list, default=[None] * n)
     if len(allocs) != n:
@@ -987,7 +1020,10 @@ def _parse_ipamblock(doc, src):
     for i, a in enumerate(attrs):
         if not isinstance(a, dict):
             _fail(src, f"spec.attributes[{i}]", f"expected a mapping, got {a!r}")
-        norm_attrs.append({"handle_id": a.get("handle_id"), "secondary": dict(a.get("secondary") or {})})
+        secondary = a.get("secondary") or {}
+        if not isinstance(secondary, dict):
+            _fail(src, f"spec.attributes[{i}].secondary", f"expected a mapping, got {secondary!r}")
+        norm_attrs.append({"handle_id": a.get("handle_id"), "secondary": dict(secondary)})
     aff = spec.get("affinity")
     if aff is not None and not str(aff).startswith("host:"):
         _fail(src, "spec.affinity", f"unsupported affinity {aff!r}: expected 'host:<node>'")
@@ -997,7 +1033,7 @@ def _parse_ipamblock(doc, src):
         allocations=tuple(allocs),
         unallocated=tuple(unalloc),
         attributes=tuple(norm_attrs),
-        sequence_number=int(spec.get("sequenceNumber") or 0),
+        sequence_number=_get(doc, src, "spec.sequenceNumber", int, default=0) or 0,
         source=src,
     )
 
@@ -1026,7 +1062,7 @@ def _parse_wep(doc, src):
         node=node,
         ips=ips,
         interface_name=spec.get("interfaceName"),
-        labels=dict(meta.get("labels") or {}),
+        labels=_labels(meta, src),
         source=src,
     )
 
@@ -1047,7 +1083,7 @@ def _parse_pod(doc, src):
         name=src.name,
         node=node,
         ips=ips,
-        labels=dict(meta.get("labels") or {}),
+        labels=_labels(meta, src),
         source=src,
     )
 
@@ -1086,8 +1122,12 @@ def _dispatch(doc, src, out, raw_pools):
     api = doc.get("apiVersion")
     if not kind:
         _fail(src, "kind", "required field is missing")
+    if not isinstance(kind, str):
+        _fail(src, "kind", f"expected a string, got {kind!r}")
     if not api:
         _fail(replace(src, kind=kind), "apiVersion", "required field is missing")
+    if not isinstance(api, str):
+        _fail(replace(src, kind=kind), "apiVersion", f"expected a string, got {api!r}")
     if kind == "List" or (kind.endswith("List") and "items" in doc):
         items = doc.get("items") or []
         if not isinstance(items, list):
@@ -1113,7 +1153,13 @@ def _dispatch(doc, src, out, raw_pools):
     needs_name = kind not in ("Installation",)
     if needs_name and not src.name and kind not in ("IPAMConfiguration", "IPAMConfig", "BGPConfiguration"):
         _fail(src, "metadata.name", "required field is missing")
-    rec = parser(doc, src)
+    try:
+        rec = parser(doc, src)
+    except FastrouteError:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as e:
+        # a shape no check above anticipated: still name the document, never a traceback
+        raise ResourceError(f"{src.where()}: malformed {kind}: {e}") from None
     if rec is None:
         return
     if kind == "Installation":
@@ -1191,6 +1237,8 @@ def _validate_pool(name, spec, existing, src):
     if bs == 0:
         bs = 26 if version == 4 else 122
     uses = spec.get("allowedUses") or ["Workload", "Tunnel"]
+    if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
+        raise ResourceError(f"{src.where('spec.allowedUses')}: expected a list of strings, got {uses!r}")
     if version == 4 and not 20 <= bs <= 32:
         errs.append(_field("IPPool.Spec.BlockSize", "IPv4 block size must be between 20 and 32", bs))
     if version == 6 and not 116 <= bs <= 128:
@@ -1277,7 +1325,12 @@ def validate_pools(raw_pools):
         if name in seen:
             raise ResourceError(f"{src.where('metadata.name')}: IPPool {name!r} is defined twice (first at {seen[name]})")
         spec = {k: v for k, v in spec.items() if k != "_name"}
-        pools.append(_validate_pool(name, spec, pools, src))
+        try:
+            pools.append(_validate_pool(name, spec, pools, src))
+        except FastrouteError:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as e:
+            raise ResourceError(f"{src.where()}: malformed IPPool: {e}") from None
         seen[name] = src.where()
     return pools
 
@@ -1286,9 +1339,14 @@ def validate_pools(raw_pools):
 # Reading files
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _documents_of(text, filename):
     try:
-        return [d for d in yaml.safe_load_all(text)]
+        # libyaml's loader when PyYAML has it: a thousand-node dump loads in a
+        # second instead of half a minute
+        return [d for d in yaml.load_all(text, Loader=_Loader)]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -1355,7 +1413,7 @@ def load(path):
 # Writing
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
     pass
 
 
