@@ -83,19 +83,6 @@ def _fail(src, fieldpath, message):
 
 
 # --------------------------------------------------------------------------------------
-# Calico label selectors
-
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<str>"[^"]*"|'[^']*')
-      | (?P<op>==|!=|&&|\|\||!|\(|\)|\{|\}|,)
-      | (?P<word>[A-Za-z0-9_./\-]+(?:\(\))?)
-    )""",
-    re.VERBOSE,
-)
-
-
-# --------------------------------------------------------------------------------------
 # Typed records
 
 #: Operator ``encapsulation`` values and the (ipipMode, vxlanMode) they map to.
