@@ -21,7 +21,6 @@ the way calicoctl prints them.
 
 import ipaddress
 import os
-import re
 from dataclasses import dataclass, field, replace
 
 import yaml
