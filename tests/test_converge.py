@@ -279,3 +279,16 @@ def test_plain_mesh_shortcut(monkeypatch):
     a, b = fast.graph, slow.graph
     assert sorted(zip(a.local[fast.rev].tolist(), a.remote[fast.rev].tolist())) == \
         sorted(zip(b.local[slow.rev].tolist(), b.remote[slow.rev].tolist()))
+
+
+def test_mrai_delays_readvertisement():
+    # BIRD has no MRAI; with one, the restarted node's routes wait for the interval
+    # that started when they were first sent at the cold start
+    c = small(6)
+    kw = dict(graceful_restart=False, restart_downtime=1.0)
+    plain = converge.simulate(c, "calico_node_restart", **kw)
+    mrai = converge.simulate(c, "calico_node_restart", mrai=30.0, **kw)
+    assert plain.unreachable["max_outage_seconds"] < 5.0
+    assert mrai.unreachable["max_outage_seconds"] > plain.unreachable["max_outage_seconds"] + 15.0
+    cold = converge.simulate(c, "cold_start", mrai=30.0)
+    assert cold.time_to_converge == converge.simulate(c, "cold_start").time_to_converge

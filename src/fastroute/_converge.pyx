@@ -45,11 +45,20 @@ cdef extern from "<sys/mman.h>" nogil:
     int MADV_HUGEPAGE
 
 
+cdef bint huge_pages = True
+
+
+def set_huge_pages(bint on):
+    """Use transparent huge pages for the big state arrays (default on)."""
+    global huge_pages
+    huge_pages = on
+
+
 cdef void* big_alloc(size_t size) noexcept nogil:
     """malloc for the big state arrays: 2 MiB aligned and marked for transparent
     huge pages, so random access over gigabytes misses the TLB less."""
     cdef void* ptr = NULL
-    if size < (1 << 22):
+    if size < (1 << 22) or not huge_pages:
         return malloc(size if size > 0 else 1)
     if posix_memalign(&ptr, 1 << 21, size) != 0:
         return NULL
@@ -513,7 +522,7 @@ cdef class Engine:
         self.seq += 1
         if f.n == f.cap:
             m = 2 * f.cap if f.cap > 0 else 16
-            nv = <Event*>malloc(m * sizeof(Event))
+            nv = <Event*>big_alloc(m * sizeof(Event))
             if nv == NULL:
                 self.rc = ERR_NOMEM
                 return -1
@@ -837,9 +846,10 @@ cdef class Engine:
             side = 0 if self.pair_row[2 * pair] == r else 1
             peer = self.R[self.R[r].rev].local
             if include_passive and self.R[self.R[r].rev].active and self.bird[peer]:
-                # the peer's BIRD has been retrying (connect delay after each refusal)
+                # the peer has been sending SYNs into the void: its connect retry
+                # timer (bgp_connect_timeout) reconnects within one retry period
                 u = unit(self.seed, <uint64_t>pair, 7 + <uint64_t>self.node_epoch[h])
-                self.try_connect(pair, 1 - side, t + u * self.connect_delay)
+                self.try_connect(pair, 1 - side, t + u * bird_timer(self.connect_retry, u))
         self.push(t + self.connect_delay, EV_NODE_CONNECT, h, self.node_epoch[h], 0)
 
     # ------------------------------------------------------------------ actions
