@@ -292,3 +292,23 @@ def test_mrai_delays_readvertisement():
     assert mrai.unreachable["max_outage_seconds"] > plain.unreachable["max_outage_seconds"] + 15.0
     cold = converge.simulate(c, "cold_start", mrai=30.0)
     assert cold.time_to_converge == converge.simulate(c, "cold_start").time_to_converge
+
+
+@pytest.mark.parametrize("reflectors", [0, 1])
+def test_cluster_with_an_ebgp_tor(reflectors):
+    # a global BGPPeer to a ToR in another AS: the ToR is an external speaker that
+    # passes on its best path only; the design comes from topology.compute
+    from fastroute.resources import BGPPeer
+
+    c = small(5, reflectors=reflectors, racks=1)
+    tor = BGPPeer("tor", peer_ip="172.16.0.254", as_number=65001)
+    c = c.replace(bgp_peers=tuple(c.bgp_peers) + (tor,))
+    d = converge.design(c)
+    assert d.speakers.n == 6 and d.speakers.external.tolist() == [False] * 5 + [True]
+    assert d.graph.ebgp.sum() == 2 * 5
+    r = converge.simulate(d, "cold_start", keep_state=True)
+    assert_matches_reference(d, r)
+    # the ToR learns every node's routes
+    assert (r.final["best_next_hop"][5] >= 0).all()
+    crash = converge.simulate(d, "node_crash", keep_state=True)
+    assert crash.converged
