@@ -357,8 +357,9 @@ cdef class Engine:
         free(self.log_buf)
 
     def __init__(self, s, p, a):
-        """``s``: dict of structure arrays, ``p``: dict of float/int parameters,
-        ``a``: dict of action arrays (converge.py validates and builds all three)."""
+        """``s``: dict of structure arrays, ``p``: dict of float/int parameters
+        (converge.py validates and builds both); ``a`` is unused (actions are
+        queued with :meth:`schedule`)."""
         self.pair_row = s["pair_row"]; self.best_only = s["best_only"]
         self.c_list = s["c_list"]; self.rp_list = s["rp_list"]
         self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
