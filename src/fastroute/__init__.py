@@ -33,3 +33,7 @@ __all__ = [
 from .fib import Fib  # noqa: E402  (needs the compiled kernel)
 
 __all__ += ["Fib"]
+
+from .sweeps import sweep  # noqa: E402  (dask is imported only when a sweep runs)
+
+__all__ += ["sweep"]

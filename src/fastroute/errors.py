@@ -21,6 +21,8 @@ __all__ = [
     "EmulationError",
     "SelectorError",
     "NodeDownError",
+    "GridError",
+    "SweepError",
     "choice",
 ]
 
@@ -89,6 +91,14 @@ class SelectorError(FastrouteError, ValueError):
 
 class NodeDownError(FastrouteError, RuntimeError):
     """A question about a node whose calico-node is stopped (e.g. its ``calicoctl node status``)."""
+
+
+class GridError(FastrouteError, ValueError):
+    """A sweep grid that is malformed: an unknown key, a value out of range, a bad filter."""
+
+
+class SweepError(FastrouteError, RuntimeError):
+    """A sweep could not run: no dask.distributed, an unreachable scheduler, workers without fastroute."""
 
 
 def choice(value, allowed, where):
