@@ -96,3 +96,22 @@ def test_show_borrowed(tmp_path, capsys):
     assert (node, typ, to) == ("c", "pod", "default/pc") and owner in ("a", "b") and ip.startswith("10.0.0.")
     assert cli.main(["ipam", "--show-borrowed"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 4  # the seed borrows nothing
+
+
+def test_ipam_json_lists_pools_blocks_and_borrowed(tmp_path, capsys):
+    import json
+    from fastroute import synth
+    assert cli.main(["ipam", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    pool = doc["pools"][0]
+    assert pool["cidr"] == "10.244.0.0/16" and pool["in_use"] == 6
+    assert {b["cidr"]: b["affinity"] for b in pool["blocks"]} == {
+        "10.244.166.128/26": "node1", "10.244.219.64/26": "master"}
+    assert doc["borrowed"] == []
+    # a /26 pool holds one block: the second node borrows
+    c = synth.cluster(2, 3, pools=("10.10.0.0/26",))
+    f = tmp_path / "c.yaml"
+    c.dump(open(f, "w"))
+    assert cli.main(["ipam", str(f), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["borrowed"]) == 3 and all(b["node"] != b["block_owner"] for b in doc["borrowed"])

@@ -1,5 +1,7 @@
 """``fastroute ipam``: what ``calicoctl ipam show`` prints for a cluster after IPAM."""
 
+import json
+
 from . import ipam
 from .examples import resolve
 
@@ -17,11 +19,35 @@ def add_parser(sub):
     what.add_argument("--show-blocks", action="store_true", help="also list each pool's blocks")
     what.add_argument("--show-borrowed", action="store_true", help="list addresses borrowed from other nodes' blocks")
     what.add_argument("--show-configuration", action="store_true", help="show the IPAM configuration")
+    p.add_argument("--json", action="store_true",
+                   help="pools, their blocks (affinity, size, in use) and the borrowed addresses as JSON")
     return p
+
+
+def as_json(cluster):
+    """Pool and block utilisation and borrowed addresses, JSON-serialisable."""
+    affinity = {str(b.cidr): b.affinity for b in cluster.blocks}
+    pools = []
+    for cidr, cap, used, blocks in ipam.utilization(cluster):
+        pools.append({
+            "cidr": str(cidr) if cidr is not None else None, "size": cap, "in_use": used,
+            "blocks": [{"cidr": str(b), "affinity": affinity.get(str(b)), "size": n, "in_use": u}
+                       for b, n, u in blocks],
+        })
+    borrowed = []
+    for addr, node_idx, bi in cluster.borrowed(4) + cluster.borrowed(6):
+        b = cluster.blocks[bi]
+        borrowed.append({"ip": str(b.address(addr - b.net)),
+                         "node": cluster.node_names[node_idx] if node_idx >= 0 else None,
+                         "block": str(b.cidr), "block_owner": b.affinity})
+    return {"pools": pools, "borrowed": borrowed}
 
 
 def run(args):
     cluster = resolve(args.cluster)
+    if args.json:
+        print(json.dumps(as_json(cluster), indent=2))
+        return 0
     if args.show_borrowed:
         text = ipam.format_borrowed(cluster)
     elif args.show_configuration:
