@@ -28,6 +28,7 @@ _COMMANDS = [
     ("traffic", "fastroute.cmd_traffic"),
     ("plan", "fastroute.cmd_plan"),
     ("compare", "fastroute.cmd_compare"),
+    ("sweep", "fastroute.cmd_sweep"),
     ("verify", "fastroute.cmd_verify"),
 ]
 

@@ -625,7 +625,7 @@ def sweep(grid, client=None, *, scheduler=None, workers=None, progress=None):
     columns = ["point"] + list(points[0]) + list(FIGURES[run]) + ["error"] if points else ["point", "error"]
     rows = [dict(p, point=i, **r) for i, (p, r) in enumerate(zip(points, results))]
     table = Table(columns, rows, meta)
-    meta["n_failed"] = table.n_failed
+    table.meta["n_failed"] = table.n_failed
     return table
 
 
