@@ -54,16 +54,17 @@ def test_clean_synthetic_designs():
 
 
 def test_per_rack_reflectors_need_a_cluster_id_per_rack():
-    # synth gives every reflector the same rr_cluster_id: per rack, that is the split-clients misconfiguration
+    # synth gives each rack's reflectors their own cluster id: clean
     c = synth.cluster(6, 3, pools=("10.10.0.0/16",), reflectors=1, racks=2, reflector_placement="per-rack").allocate()
-    r = verify.verify(c)
+    assert sorted(n.rr_cluster_id for n in c.nodes if n.rr_cluster_id) == ["244.0.0.1", "244.0.0.2"]
+    assert verify.verify(c).ok
+    # one id shared by the racks' reflectors is the split-clients misconfiguration
+    nodes = [dataclasses.replace(n, rr_cluster_id="244.0.0.1") if n.rr_cluster_id else n for n in c.nodes]
+    shared = c.replace(nodes=nodes)
+    r = verify.verify(shared)
     assert kinds(r) == ["shared-cluster-id", "unreachable"]
     # clients of rack 0 (6 pods) and of rack 1 (6 pods) miss each other; the reflectors reach everyone
-    assert r.n_unreachable_pairs == 2 * 6 * 6 == len(testing.reachability(c)) and r.n_pod_pairs == 18 * 17
-    # one cluster id per rack: clean
-    nodes = [dataclasses.replace(n, rr_cluster_id=f"244.0.0.{1 + i // 3}") if n.rr_cluster_id else n
-             for i, n in enumerate(c.nodes)]
-    assert verify.verify(c.replace(nodes=nodes)).ok
+    assert r.n_unreachable_pairs == 2 * 6 * 6 == len(testing.reachability(shared)) and r.n_pod_pairs == 18 * 17
 
 
 def test_shared_cluster_id_with_split_clients():

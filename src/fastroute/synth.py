@@ -106,7 +106,10 @@ def cluster(
         Route reflectors: 0 keeps the node-to-node mesh; otherwise the first
         ``reflectors`` nodes (``"global"``) or of each rack (``"per-rack"``) get
         ``routeReflectorClusterID`` and label ``route-reflector=true``, a BGPPeer
-        peers every node with them and the mesh is disabled.
+        peers every node with them and the mesh is disabled.  Per-rack
+        reflectors get one cluster id per rack (``rr_cluster_id`` plus the rack
+        number): reflectors of different racks sharing one id would each drop what
+        the other reflects, and clients of different racks would not meet.
     asn : int
         The cluster AS (BGPConfiguration ``asNumber``).
     pod_order : {"round-robin", "by-node"}
@@ -123,6 +126,11 @@ def cluster(
     if n_nodes < 1:
         raise InvalidValueError(f"invalid n_nodes {n_nodes!r}: must be >= 1")
     choice(reflector_placement, ("global", "per-rack"), "reflector_placement")
+    try:
+        base_id = int(ipaddress.IPv4Address(rr_cluster_id))
+    except ValueError:
+        raise InvalidValueError(f"invalid rr_cluster_id {rr_cluster_id!r}: expected an IPv4-formatted id") from None
+    rack_cluster_ids = [str(ipaddress.IPv4Address((base_id + r) % 2**32)) for r in range(max(racks, 1))]
     choice(pod_order, ("round-robin", "by-node"), "pod_order")
     ipip, vxlan = encapsulation_modes(encapsulation, "synth.cluster encapsulation")
     rng = np.random.default_rng(seed)
@@ -171,7 +179,8 @@ def cluster(
                 name=name,
                 ipv4=addr,
                 uplink=uplink,
-                rr_cluster_id=rr_cluster_id if is_rr else None,
+                rr_cluster_id=(rack_cluster_ids[rack] if reflector_placement == "per-rack" else rr_cluster_id)
+                if is_rr else None,
                 labels=labels,
                 source=Source("<synth>", 0, "Node", name, api="projectcalico.org/v3"),
             )
