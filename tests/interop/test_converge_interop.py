@@ -51,3 +51,40 @@ def test_cold_start_time_within_2x(netns, n):
     predicted = model.time_to_converge
     print(f"n={n}: real BIRD {real:.2f} s, model {predicted:.2f} s")
     assert predicted / 2 <= real <= predicted * 2
+
+
+def test_restart_and_stop_match_the_model(netns):
+    """calico-node killed (the kernel closes the TCP sessions): peers keep the node's
+    routes (graceful restart), as the model's calico_node_restart predicts; BIRD
+    stopped with SIGTERM (Cease): peers drop them within a second, as node_drain."""
+    n = 3
+    c = synth.cluster(n, pods_per_node=2, pools=["10.244.0.0/16"], seed=4).allocate()
+    d = converge.design(c)
+    victim = d.names[-1]
+    victim_prefixes = set(d.prefixes[list(d.classes).index(n - 1)])
+    others = d.names[:-1]
+
+    def learned(emu, name):
+        return {r.dst for r in parse_ip_route(emu.ip_route(name)) if r.proto == "bird" and r.type != "blackhole"}
+
+    emu, _ = cluster_emulation(c)
+    with emu:
+        emu.wait()
+        assert all(victim_prefixes <= learned(emu, o) for o in others)
+        emu.stop_bird(victim, crash=True)
+        time.sleep(5.0)
+        kept = all(victim_prefixes <= learned(emu, o) for o in others)
+        emu.start_bird(victim)
+        emu.wait()
+        t0 = time.monotonic()
+        emu.stop_bird(victim)
+        gone = None
+        while time.monotonic() - t0 < 10:
+            if all(not (victim_prefixes & learned(emu, o)) for o in others):
+                gone = time.monotonic() - t0
+                break
+            time.sleep(0.05)
+    model_restart = converge.simulate(d, "calico_node_restart", node=victim)
+    model_drain = converge.simulate(d, "node_drain", node=victim)
+    assert kept and model_restart.unreachable["n_outages"] == 0
+    assert gone is not None and gone < 1.0 and model_drain.time_to_converge < 1.0
