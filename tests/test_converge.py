@@ -312,3 +312,8 @@ def test_cluster_with_an_ebgp_tor(reflectors):
     assert (r.final["best_next_hop"][5] >= 0).all()
     crash = converge.simulate(d, "node_crash", keep_state=True)
     assert crash.converged
+
+
+def test_unknown_parameter():
+    with pytest.raises(InvalidValueError, match=r"unknown convergence parameter 'hold': expected one of"):
+        converge.simulate(small(3), "cold_start", hold=9)

@@ -46,7 +46,7 @@ import numpy as np
 from . import routing
 from .errors import ConvergenceError, InvalidValueError, choice
 
-__all__ = ["Params", "Design", "Result", "SCENARIOS", "design", "simulate", "universe"]
+__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "from_graph", "simulate", "universe"]
 
 SCENARIOS = (
     "cold_start",
@@ -161,6 +161,11 @@ class Params:
     enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
 
     def replace(self, **changes):
+        """A copy with some parameters changed (unknown names raise InvalidValueError)."""
+        names = [f.name for f in dataclasses.fields(self)]
+        for k in changes:
+            if k not in names:
+                raise InvalidValueError(f"unknown convergence parameter {k!r}: expected one of {', '.join(names)}")
         return dataclasses.replace(self, **changes)
 
 
@@ -723,6 +728,16 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     ------
     ConvergenceError
         The event limit was reached, or the path universe is too large.
+    InvalidValueError
+        An unknown scenario or parameter, or a scenario the design cannot run.
+
+    Examples
+    --------
+    >>> from fastroute import converge, synth
+    >>> c = synth.cluster(4, pods_per_node=3, pools=["10.244.0.0/16"], seed=1).allocate()
+    >>> r = converge.simulate(c, "node_crash", seed=1)
+    >>> r.sessions["total"], 100 < r.time_to_converge < 241
+    (3, True)
     """
     from . import _converge as K
 
