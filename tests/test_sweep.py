@@ -23,7 +23,7 @@ POOL = "10.244.0.0/16"
 def cluster():
     # worker processes, as `fastroute sweep` starts them; one per CI core
     import logging
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=logging.ERROR) as lc:
         yield lc
 

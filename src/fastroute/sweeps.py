@@ -365,13 +365,14 @@ def run_point(run, point):
     Runs on a worker.  Returns only numbers and short strings: whatever the
     run builds (clusters, tables, simulator state) stays here and is dropped.
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     try:
         figures = _RUNNERS[run](point)
         figures["error"] = None
     except Exception as e:  # noqa: BLE001 -- a failing point is a row with its error; the others go on
         figures = {"error": f"{type(e).__name__}: {e}"}
     figures["_seconds"] = time.perf_counter() - t0
+    figures["_cpu_seconds"] = time.process_time() - c0
     return figures
 
 
@@ -622,6 +623,7 @@ def sweep(grid, client=None, *, scheduler=None, workers=None, progress=None):
         _dask_run(run, points, results, client, scheduler, workers, progress, meta)
     meta["wall_seconds"] = time.perf_counter() - t0
     meta["point_seconds"] = [r.pop("_seconds", None) for r in results]
+    meta["point_cpu_seconds"] = [r.pop("_cpu_seconds", None) for r in results]
     columns = ["point"] + list(points[0]) + list(FIGURES[run]) + ["error"] if points else ["point", "error"]
     rows = [dict(p, point=i, **r) for i, (p, r) in enumerate(zip(points, results))]
     table = Table(columns, rows, meta)
@@ -645,16 +647,27 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
         elif client is None:
             import logging
             n = workers or min(os.cpu_count() or 1, max(1, len(points)))
-            own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+            import dask
+
+            # distributed starts workers with MALLOC_TRIM_THRESHOLD_=65536 so that long-lived workers give
+            # memory back; that also pins glibc's mmap threshold, and every numpy array over 128 kB becomes a
+            # fresh mmap: 14% more CPU per plan point, measured.  This cluster lives for one sweep.
+            env = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items()
+                   if k != "MALLOC_TRIM_THRESHOLD_"}
+            with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+                # ":0": the scheduler's HTTP endpoint on a free port, not 8787 (a second sweep, a dashboard)
+                own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=logging.ERROR)
             client = own_client = Client(own_cluster)
         _check_workers(client)
         info = client.scheduler_info()
         meta.update(scheduler=client.scheduler.address if client.scheduler else None,
                     workers=len(info.get("workers", {})))
         token = uuid.uuid4().hex[:8]
-        futures = client.map(run_point, [run] * len(points), points, pure=False,
-                             key=[f"fastroute-sweep-{token}-{i}" for i in range(len(points))])
+        # the biggest designs first (cost grows with nodes x pods), so none is left alone at the end
+        futures = [client.submit(run_point, run, p, pure=False, key=f"fastroute-sweep-{token}-{i}",
+                                 priority=int(p["nodes"]) * max(1, int(p.get("pods_per_node", 110))))
+                   for i, p in enumerate(points)]
         index = {f.key: i for i, f in enumerate(futures)}
         done = 0
         for f in as_completed(futures):
@@ -662,7 +675,7 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
             try:
                 results[i] = f.result()
             except Exception as e:  # noqa: BLE001 -- the task died with its worker (KilledWorker), ...
-                results[i] = {"error": f"{type(e).__name__}: {e}", "_seconds": None}
+                results[i] = {"error": f"{type(e).__name__}: {e}", "_seconds": None, "_cpu_seconds": None}
             f.release()
             done += 1
             progress(done, len(points))
