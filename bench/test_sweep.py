@@ -18,8 +18,6 @@ point: (wall x workers - the points' seconds) / points.  Nothing is asserted abo
 machine still reports its numbers); the rows must equal the serial run's.
 """
 
-import logging
-
 import pytest
 
 import fastroute
@@ -36,8 +34,7 @@ _serial = {}
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=logging.ERROR) as lc, distributed.Client(lc) as c:
+    with sweeps.local_cluster(2) as lc, distributed.Client(lc) as c:
         c.wait_for_workers(2)
         yield c
 

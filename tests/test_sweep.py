@@ -22,9 +22,7 @@ POOL = "10.244.0.0/16"
 @pytest.fixture(scope="module")
 def cluster():
     # worker processes, as `fastroute sweep` starts them; one per CI core
-    import logging
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                  silence_logs=logging.ERROR) as lc:
+    with sweeps.local_cluster(2) as lc:
         yield lc
 
 
@@ -150,6 +148,15 @@ def test_deterministic_across_runs_and_with_the_serial_run(client):
     assert [r["seed"] for r in crash] == [0, 1]
     assert crash[0]["time_to_converge_s"] != crash[1]["time_to_converge_s"]
     assert all(100 <= r["time_to_converge_s"] <= 245 for r in crash)   # the hold timer decides (180-240 s)
+
+
+def test_own_local_cluster_and_its_worker_environment(client):
+    import os
+
+    t = fastroute.sweep(small_plan_grid(nodes=[3, 4]), workers=2)       # starts and closes its own cluster
+    assert t.meta["workers"] == 2 and t.rows == fastroute.sweep(small_plan_grid(nodes=[3, 4]), workers=0).rows
+    env = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
+    assert set(env.values()) == {(None, "1")}      # glibc's own mmap threshold; one OpenMP thread per worker
 
 
 def test_converge_point_equals_simulate():

@@ -70,7 +70,7 @@ import uuid
 
 from .errors import GridError, InvalidValueError, SweepError
 
-__all__ = ["sweep", "load_grid", "expand", "run_point", "Table", "RUNS", "FAILURES", "FIGURES"]
+__all__ = ["sweep", "load_grid", "expand", "run_point", "local_cluster", "Table", "RUNS", "FAILURES", "FIGURES"]
 
 RUNS = ("plan", "converge", "failure")
 FAILURES = ("none", "node", "reflector", "reflectors")
@@ -633,7 +633,7 @@ def sweep(grid, client=None, *, scheduler=None, workers=None, progress=None):
 
 def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, as_completed
     except ImportError:
         raise SweepError("sweeps run on dask.distributed: pip install 'fastroute[sweep]' "
                          "(or workers=0 to run the points here, one after the other)") from None
@@ -645,24 +645,11 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
             except (OSError, TimeoutError) as e:
                 raise SweepError(f"cannot reach the Dask scheduler {scheduler!r}: {e}") from None
         elif client is None:
-            import logging
-            n = workers or min(os.cpu_count() or 1, max(1, len(points)))
-            import dask
-
-            # distributed starts workers with MALLOC_TRIM_THRESHOLD_=65536 so that long-lived workers give
-            # memory back; that also pins glibc's mmap threshold, and every numpy array over 128 kB becomes a
-            # fresh mmap: 14% more CPU per plan point, measured.  This cluster lives for one sweep.
-            env = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items()
-                   if k != "MALLOC_TRIM_THRESHOLD_"}
-            with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-                # ":0": the scheduler's HTTP endpoint on a free port, not 8787 (a second sweep, a dashboard)
-                own_cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", silence_logs=logging.ERROR)
+            own_cluster = local_cluster(workers or min(os.cpu_count() or 1, max(1, len(points))))
             client = own_client = Client(own_cluster)
         _check_workers(client)
-        info = client.scheduler_info()
         meta.update(scheduler=client.scheduler.address if client.scheduler else None,
-                    workers=len(info.get("workers", {})))
+                    workers=len(client.nthreads()))
         token = uuid.uuid4().hex[:8]
         # the biggest designs first (cost grows with nodes x pods), so none is left alone at the end
         futures = [client.submit(run_point, run, p, pure=False, key=f"fastroute-sweep-{token}-{i}",
@@ -684,6 +671,25 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
             own_client.close()
         if own_cluster is not None:
             own_cluster.close()
+
+
+def local_cluster(n_workers):
+    """A ``distributed.LocalCluster`` of ``n_workers`` single-threaded worker processes, as :func:`sweep`
+    starts one (close it when done; pass ``distributed.Client(cluster)`` as ``client=`` to reuse it)."""
+    import logging
+
+    import dask
+    from distributed import LocalCluster
+
+    # distributed starts workers with MALLOC_TRIM_THRESHOLD_=65536 so that long-lived workers give
+    # memory back; that also pins glibc's mmap threshold, and every numpy array over 128 kB becomes a
+    # fresh mmap: 14% more CPU per plan point, measured.  A sweep's cluster lives for the sweep.
+    env = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items()
+           if k != "MALLOC_TRIM_THRESHOLD_"}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
+        # ":0": the scheduler's HTTP endpoint on a free port, not 8787 (a second sweep, a dashboard)
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                            silence_logs=logging.ERROR)
 
 
 def _worker_version():
