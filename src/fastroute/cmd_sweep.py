@@ -20,8 +20,8 @@ def add_parser(sub):
         "sweep",
         help="run a grid of designs (plan, convergence, failure what-if) on Dask into one table",
         description="Expand GRID.yaml (parameters with lists of values: nodes, topology, reflectors, "
-        "block_size, pods_per_node, scenario/failure, seed, ...; see docs/sweeps in `pydoc "
-        "fastroute.sweeps`), run every point as a dask.distributed task (a local cluster of worker "
+        "block_size, pods_per_node, scenario/failure, seed, ...; the schema is in `python -m pydoc "
+        "fastroute.sweeps` and examples/sweep_grid.yaml), run every point as a dask.distributed task (a local cluster of worker "
         "processes unless --scheduler is given) and print or write one table: a row per point, a "
         "column per parameter and per figure; a failing point has its error in the 'error' column.",
     )

@@ -10,7 +10,7 @@ same fastroute version installed.  Each task returns only its figures (a dict
 of numbers and short strings): synthetic clusters, route tables and simulator
 state are built and dropped on the worker.
 
-A grid (Python dict or YAML file, see ``docs`` in :data:`SCHEMA`)::
+A grid (a Python dict, or a YAML file holding one)::
 
     run: plan                  # plan | converge | failure
     params:                    # a value or a list of values each
@@ -23,6 +23,24 @@ A grid (Python dict or YAML file, see ``docs`` in :data:`SCHEMA`)::
     exclude:                   # points matching every key of an entry are dropped
       - {topology: rr, nodes: 100}
     where: nodes * pods_per_node <= 150000   # keep points where this holds
+
+Keys: ``run`` (default ``plan``), ``params`` (required; ``nodes`` required),
+``exclude`` (a list of mappings; a value in an entry may be a list: any of
+them), ``where`` (an expression or a list of them over the parameters: names,
+literals, arithmetic, comparisons, ``and``/``or``/``not``), ``name`` (a label).
+
+Parameters every run takes: ``nodes``, ``pods_per_node`` (default 110),
+``topology`` (``mesh``/``rr``; without it ``reflectors`` > 0 means ``rr``),
+``reflectors`` (``rr`` default 2; 0 for a mesh, so mesh points that differ only
+in ``reflectors`` run once), ``block_size`` (default 26), ``pool`` (default
+Calico's ``192.168.0.0/16``), ``encapsulation``, ``seed`` (default 0).  Only
+``plan``: ``simulate`` (true/false/auto), ``simulate_limit``, ``compute_limit``.
+Only ``converge``: ``scenario`` and the :class:`~fastroute.converge.Params` fields.
+Only ``failure``: ``failure``.  Every value is checked before anything runs; a
+bad one raises :class:`~fastroute.errors.GridError` naming the file, the key and
+the index (``grid.yaml: invalid value 'ring' at params.topology[1]: expected one
+of 'mesh', 'rr'``).  A combination that cannot work (3 reflectors for 3 nodes)
+is that point's error.
 
 What runs at each point:
 
