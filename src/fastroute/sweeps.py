@@ -669,11 +669,17 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
         meta.update(scheduler=client.scheduler.address if client.scheduler else None,
                     workers=len(client.nthreads()))
         token = uuid.uuid4().hex[:8]
-        # the biggest designs first (cost grows with nodes x pods), so none is left alone at the end
-        futures = [client.submit(run_point, run, p, pure=False, key=f"fastroute-sweep-{token}-{i}",
-                                 priority=int(p["nodes"]) * max(1, int(p.get("pods_per_node", 110))))
-                   for i, p in enumerate(points)]
-        index = {f.key: i for i, f in enumerate(futures)}
+        # the biggest designs first (cost grows with nodes x pods), so none is left alone at the end;
+        # one map per size: a few calls, not one per point
+        by_size = {}
+        for i, p in enumerate(points):
+            by_size.setdefault(int(p["nodes"]) * max(1, int(p.get("pods_per_node", 110))), []).append(i)
+        futures, index = [], {}
+        for size, idx in by_size.items():
+            fs = client.map(run_point, [run] * len(idx), [points[i] for i in idx], pure=False, priority=size,
+                            key=[f"fastroute-sweep-{token}-{i}" for i in idx])
+            futures += fs
+            index.update((f.key, i) for f, i in zip(fs, idx))
         done = 0
         for f in as_completed(futures):
             i = index[f.key]
