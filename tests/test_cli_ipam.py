@@ -115,3 +115,21 @@ def test_ipam_json_lists_pools_blocks_and_borrowed(tmp_path, capsys):
     assert cli.main(["ipam", str(f), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert len(doc["borrowed"]) == 3 and all(b["node"] != b["block_owner"] for b in doc["borrowed"])
+
+
+def test_export_json_reads_back_as_the_same_cluster(tmp_path, capsys):
+    import json
+    out = tmp_path / "seed.json"
+    assert cli.main(["export", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["kind"] == "List" and {d["kind"] for d in doc["items"]} >= {"IPPool", "Node", "IPAMBlock"}
+    again = Cluster.load(str(out))
+    seed = examples.seed()
+    assert [str(b.cidr) for b in again.blocks] == [str(b.cidr) for b in seed.blocks]
+    assert again.to_documents() == seed.to_documents()
+    # YAML in flow style that is not JSON still goes to the YAML reader
+    y = tmp_path / "flow.yaml"
+    y.write_text("{apiVersion: projectcalico.org/v3, kind: IPPool, metadata: {name: p}, spec: {cidr: 10.9.0.0/16}}\n")
+    assert str(Cluster.load(str(y)).pools[0].cidr) == "10.9.0.0/16"
+    assert cli.main(["export", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["items"]
