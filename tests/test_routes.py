@@ -141,3 +141,15 @@ def test_fast_pipeline_equals_reference(c, data):
     ref = routes.compute(c, down=down, method="reference")
     for node in c.node_names:
         assert fast.text(node, include_host=True) == ref.text(node, include_host=True)
+
+
+def test_vxlan_borrowed_address_goes_to_the_borrowers_vtep():
+    c = synth.cluster(2, 3, pools=("10.10.0.0/26",), encapsulation="VXLAN").allocate()
+    borrowed = [(a, n) for a, n, _ in c.borrowed() if c.pods.ipv4.tolist().count(a)]
+    assert borrowed, "the scenario must borrow a pod address"
+    addr, node_idx = borrowed[0]
+    owner = 1 - node_idx
+    t = routes.compute(c)
+    r = _routes_of(t, owner)[str(ipaddress.IPv4Address(addr))]
+    assert (r.via, r.dev, r.onlink) == (str(c.nodes[node_idx].ipv4_vxlan_tunnel_addr), "vxlan.calico", True)
+    assert t.lookup(owner, str(ipaddress.IPv4Address(addr))) == r

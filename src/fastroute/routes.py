@@ -165,6 +165,7 @@ class RouteTables:
         self.version = net.version
         self._up = up               # tables with every node up, for down nodes' own view
         self._ecmp_cache = {}
+        self._vxlan_idx = None
         o = net.origins
         self._class_of_node = {int(n): c for c, n in enumerate(prop.classes)}
         # prefixes of each class, in originations order
@@ -310,42 +311,30 @@ class RouteTables:
         c = self.cluster
         node = c.nodes[v]
         o = self.network.origins
+        if self._vxlan_idx is None:
+            vx = np.array([p.vxlan_mode != "Never" for p in c.pools] + [False], bool)
+            # other nodes' blocks, and addresses used on a node other than their block's
+            pick = vx[o.pool] & (o.owner >= 0) & ((o.kind == KIND_BLOCK) | (o.owner != o.block_owner))
+            self._vxlan_idx = np.flatnonzero(pick)
+        idx = self._vxlan_idx[o.owner[self._vxlan_idx] != v]
+        my = node.ipv4 if self.version == 4 else node.ipv6
+        dev = "vxlan.calico" if self.version == 4 else "vxlan-v6.calico"
         out = []
-        for i in range(o.n):
+        for i in idx:
             pool = self._pool(i)
-            if pool is None or pool.vxlan_mode == "Never":
-                continue
-            owner = int(o.owner[i])
-            if owner < 0 or owner == v:
-                continue
-            if o.kind[i] == KIND_POD and not self._borrowed(i):
-                continue
-            peer = c.nodes[owner]
+            peer = c.nodes[int(o.owner[i])]
             dst = _dst_text(o.net[i], int(o.plen[i]), self.version)
-            my = node.ipv4 if self.version == 4 else node.ipv6
             theirs = peer.ipv4 if self.version == 4 else peer.ipv6
-            same = (pool.vxlan_mode == "CrossSubnet" and my is not None and theirs is not None
-                    and theirs.ip in my.network)
-            if same:
+            if (pool.vxlan_mode == "CrossSubnet" and my is not None and theirs is not None
+                    and theirs.ip in my.network):
                 out.append(KernelRoute(dst, via=str(theirs.ip), dev=node.uplink, proto="80", onlink=True,
                                        origin="felix"))
                 continue
             vtep = peer.ipv4_vxlan_tunnel_addr if self.version == 4 else peer.ipv6_vxlan_tunnel_addr
             if vtep is None:
                 continue                    # the peer has no VTEP: Felix programs nothing
-            dev = "vxlan.calico" if self.version == 4 else "vxlan-v6.calico"
             out.append(KernelRoute(dst, via=str(vtep), dev=dev, onlink=True, origin="felix"))
         return out
-
-    def _borrowed(self, i):
-        o = self.network.origins
-        a = o.net[i]
-        owner = int(o.owner[i])
-        for j in np.flatnonzero(o.kind == KIND_BLOCK):
-            lo = o.net[j]
-            if lo <= a < lo + (1 << ((32 if self.version == 4 else 128) - int(o.plen[j]))):
-                return int(o.owner[j]) != owner
-        return True
 
     # ------------------------------------------------------------------ whole cluster
 

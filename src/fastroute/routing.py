@@ -186,6 +186,7 @@ class Originations:
     kind: np.ndarray            # uint8: KIND_BLOCK or KIND_POD
     pool: np.ndarray            # int32 index into cluster.pools, -1 if outside every pool
     pod: np.ndarray             # int32 pod index for KIND_POD, -1 otherwise
+    block_owner: np.ndarray = None  # int32 affinity node of the block holding the prefix (-1: none)
 
     @property
     def n(self):
@@ -271,6 +272,7 @@ def originations(cluster, version=4):
         np.concatenate([np.full(nb, KIND_BLOCK), np.full(npod, KIND_POD)]).astype(np.uint8),
         np.concatenate([b_pool, p_pool]).astype(np.int32),
         np.concatenate([np.full(nb, -1), p_idx]).astype(np.int32),
+        np.concatenate([b_node, holder]).astype(np.int32),
     )
 
 
