@@ -166,6 +166,7 @@ class RouteTables:
         self._up = up               # tables with every node up, for down nodes' own view
         self._ecmp_cache = {}
         self._vxlan_idx = None
+        self._fib_cache = {}
         o = net.origins
         self._class_of_node = {int(n): c for c, n in enumerate(prop.classes)}
         # prefixes of each class, in originations order
@@ -206,7 +207,17 @@ class RouteTables:
         return format_routes(self.routes(node, include_host))
 
     def fib(self, node, include_host=False):
-        """The node's table as a :class:`Fib`; values index :meth:`routes`."""
+        """The node's table as a :class:`Fib`; values index :meth:`routes`.
+
+        Built once per node (and ``include_host``) and kept: lookups on the same
+        node reuse it."""
+        key = (self.node_index(node), bool(include_host))
+        hit = self._fib_cache.get(key)
+        if hit is None:
+            hit = self._fib_cache[key] = self._build_fib(node, include_host)
+        return hit
+
+    def _build_fib(self, node, include_host):
         routes = self.routes(node, include_host)
         fib = Fib(self.version)
         width = 32 if self.version == 4 else 128
