@@ -241,7 +241,7 @@ def test_str_and_int_subclasses_are_keys():
     pyt[Text("10.0.0.0/8")] = "a"
     assert pyt[Text("10.1.2.3")] == "a"
     assert pyt[Number(0x0A000001)] == "a"
-    assert True not in pyt                   # bool is an int: 0.0.0.1, as in pytricia
+    assert (True in pyt) is False            # bool is an int: 0.0.0.1, as in pytricia
     pyt["0.0.0.0/8"] = "zero"
     assert pyt[True] == "zero"
 

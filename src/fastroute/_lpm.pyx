@@ -595,38 +595,10 @@ cdef class LpmTable:
     # ------------------------------------------------------------ data plane build
 
     cdef int _reserve_nodes(self, Py_ssize_t extra) noexcept nogil:
-        cdef Py_ssize_t cap
-        cdef node_t* grown
-        if self.n_nodes + extra <= self.cap_nodes:
-            return ST_OK
-        cap = self.cap_nodes * 2
-        if cap < self.n_nodes + extra:
-            cap = self.n_nodes + extra + 64
-        if cap >= 0x7FFFFFFF:
-            return ST_NOMEM
-        grown = <node_t*>realloc(self.nodes, cap * sizeof(node_t))
-        if grown == NULL:
-            return ST_NOMEM
-        self.nodes = grown
-        self.cap_nodes = cap
-        return ST_OK
+        return grow_array(<void**>&self.nodes, &self.cap_nodes, self.n_nodes + extra, sizeof(node_t), 64)
 
     cdef int _reserve_leaves(self, Py_ssize_t extra) noexcept nogil:
-        cdef Py_ssize_t cap
-        cdef int32_t* grown
-        if self.n_leaves + extra <= self.cap_leaves:
-            return ST_OK
-        cap = self.cap_leaves * 2
-        if cap < self.n_leaves + extra:
-            cap = self.n_leaves + extra + 256
-        if cap >= 0x7FFFFFFF:
-            return ST_NOMEM
-        grown = <int32_t*>realloc(self.leaves, cap * sizeof(int32_t))
-        if grown == NULL:
-            return ST_NOMEM
-        self.leaves = grown
-        self.cap_leaves = cap
-        return ST_OK
+        return grow_array(<void**>&self.leaves, &self.cap_leaves, self.n_leaves + extra, sizeof(int32_t), 256)
 
     cdef int _build_node(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
                          int depth, int32_t dflt) noexcept nogil:
@@ -1369,6 +1341,27 @@ cdef class LpmTable:
             "live_leaves": self.live_leaves,
             "nbytes": self.nbytes,
         }
+
+
+cdef int grow_array(void** arr, Py_ssize_t* cap, Py_ssize_t need, size_t itemsize,
+                    Py_ssize_t slack) noexcept nogil:
+    """Make room for `need` items in a realloc'd array: double it, or grow to
+    need + slack; ST_NOMEM when memory runs out or indices would pass int32."""
+    cdef Py_ssize_t c
+    cdef void* grown
+    if need <= cap[0]:
+        return ST_OK
+    c = cap[0] * 2
+    if c < need:
+        c = need + slack
+    if c >= 0x7FFFFFFF:
+        return ST_NOMEM
+    grown = realloc(arr[0], c * itemsize)
+    if grown == NULL:
+        return ST_NOMEM
+    arr[0] = grown
+    cap[0] = c
+    return ST_OK
 
 
 cdef Py_ssize_t _sort_dedupe(rec_t* a, Py_ssize_t n, rec_t* tmp) noexcept nogil:
