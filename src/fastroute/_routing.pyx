@@ -197,32 +197,27 @@ cdef inline bint mergeable(const graph_t* g, int32_t holder, const rec_t* a, con
             and igp(g, holder, a.next_hop) == igp(g, holder, b.next_hop))
 
 
-cdef int new_rec(ws_t* w) noexcept nogil:
-    cdef int64_t cap
-    cdef rec_t* grown
-    if w.n_recs == w.cap_recs:
-        cap = 1024 if w.cap_recs == 0 else w.cap_recs * 2
-        grown = <rec_t*>realloc(w.recs, cap * sizeof(rec_t))
+cdef int append_slot(void** arr, int64_t* n, int64_t* cap, size_t itemsize) noexcept nogil:
+    """Index of a new slot at the end of a realloc'd pool (doubling); -1 on no memory."""
+    cdef int64_t c
+    cdef void* grown
+    if n[0] == cap[0]:
+        c = 1024 if cap[0] == 0 else cap[0] * 2
+        grown = realloc(arr[0], c * itemsize)
         if grown == NULL:
             return -1
-        w.recs = grown
-        w.cap_recs = cap
-    w.n_recs += 1
-    return <int>(w.n_recs - 1)
+        arr[0] = grown
+        cap[0] = c
+    n[0] += 1
+    return <int>(n[0] - 1)
 
 
-cdef int new_sent(ws_t* w) noexcept nogil:
-    cdef int64_t cap
-    cdef sent_t* grown
-    if w.n_sent == w.cap_sent:
-        cap = 1024 if w.cap_sent == 0 else w.cap_sent * 2
-        grown = <sent_t*>realloc(w.sent, cap * sizeof(sent_t))
-        if grown == NULL:
-            return -1
-        w.sent = grown
-        w.cap_sent = cap
-    w.n_sent += 1
-    return <int>(w.n_sent - 1)
+cdef inline int new_rec(ws_t* w) noexcept nogil:
+    return append_slot(<void**>&w.recs, &w.n_recs, &w.cap_recs, sizeof(rec_t))
+
+
+cdef inline int new_sent(ws_t* w) noexcept nogil:
+    return append_slot(<void**>&w.sent, &w.n_sent, &w.cap_sent, sizeof(sent_t))
 
 
 cdef inline void touch(ws_t* w, int32_t h) noexcept nogil:
