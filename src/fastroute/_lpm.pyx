@@ -1100,31 +1100,32 @@ cdef class LpmTable:
         finally:
             self.readers -= 1
 
+    def _key_words(self, nets):
+        """A batch's networks as two contiguous uint64 arrays: the upper and the
+        lower 64 bits of the 128-bit key (an IPv4 address sits in the top 32)."""
+        if self.width == 32:
+            hi = np.ascontiguousarray(nets, dtype=np.uint64) << np.uint64(32)
+            return hi, np.zeros(len(hi), np.uint64)
+        nets = np.asarray(nets, dtype=np.uint64).reshape(-1, 2)
+        return np.ascontiguousarray(nets[:, 0]), np.ascontiguousarray(nets[:, 1])
+
     def _validate(self, nets, const uint8_t[:] lengths, const int64_t[:] values, bint strict):
         """(status, bad_index) for a batch of prefixes; ST_OK is 0."""
-        cdef const uint32_t[:] n4
-        cdef const uint64_t[:, :] n6
         cdef Py_ssize_t i, n = lengths.shape[0]
         cdef int plen
         cdef uint64_t hi, lo
         cdef bint has_values = values.shape[0] > 0
         cdef int st = ST_OK
-        if self.width == 32:
-            n4 = nets
-        else:
-            n6 = nets
+        cdef const uint64_t[::1] H, L
+        H, L = self._key_words(nets)
         with nogil:
             for i in range(n):
                 plen = lengths[i]
                 if plen > self.width:
                     st = ST_PLEN
                     break
-                if self.width == 32:
-                    hi = (<uint64_t>n4[i]) << 32
-                    lo = 0
-                else:
-                    hi = n6[i, 0]
-                    lo = n6[i, 1]
+                hi = H[i]
+                lo = L[i]
                 if strict and ((hi & ~mask_hi(plen)) or (lo & ~mask_lo(plen))):
                     st = ST_HOSTBITS
                     break
@@ -1137,24 +1138,16 @@ cdef class LpmTable:
 
     def _insert_batch(self, nets, const uint8_t[:] lengths, const int64_t[:] values):
         """Insert validated records in order (later duplicates win)."""
-        cdef const uint32_t[:] n4
-        cdef const uint64_t[:, :] n6
         cdef Py_ssize_t i, n = lengths.shape[0]
         cdef uint64_t hi, lo, m_hi, m_lo
         cdef int rc = ST_OK
         self._check_writable()
-        if self.width == 32:
-            n4 = nets
-        else:
-            n6 = nets
+        cdef const uint64_t[::1] H, L
+        H, L = self._key_words(nets)
         with nogil:
             for i in range(n):
-                if self.width == 32:
-                    hi = (<uint64_t>n4[i]) << 32
-                    lo = 0
-                else:
-                    hi = n6[i, 0]
-                    lo = n6[i, 1]
+                hi = H[i]
+                lo = L[i]
                 hi &= mask_hi(lengths[i])
                 lo &= mask_lo(lengths[i])
                 rc = self._insert(hi, lo, lengths[i], <int32_t>values[i])
@@ -1166,25 +1159,17 @@ cdef class LpmTable:
     def _delete_batch(self, nets, const uint8_t[:] lengths, bint strict):
         """Delete records; return how many were present.  With strict, a missing
         prefix aborts before anything is removed and its index is returned as -1 - idx."""
-        cdef const uint32_t[:] n4
-        cdef const uint64_t[:, :] n6
         cdef Py_ssize_t i, n = lengths.shape[0], removed = 0
         cdef uint64_t hi, lo
         cdef Py_ssize_t missing = -1
         self._check_writable()
-        if self.width == 32:
-            n4 = nets
-        else:
-            n6 = nets
+        cdef const uint64_t[::1] H, L
+        H, L = self._key_words(nets)
         with nogil:
             if strict:
                 for i in range(n):
-                    if self.width == 32:
-                        hi = (<uint64_t>n4[i]) << 32
-                        lo = 0
-                    else:
-                        hi = n6[i, 0]
-                        lo = n6[i, 1]
+                    hi = H[i]
+                    lo = L[i]
                     if self._find(hi, lo, lengths[i]) == NULL:
                         missing = i
                         break
@@ -1192,12 +1177,8 @@ cdef class LpmTable:
             return -1 - missing
         with nogil:
             for i in range(n):
-                if self.width == 32:
-                    hi = (<uint64_t>n4[i]) << 32
-                    lo = 0
-                else:
-                    hi = n6[i, 0]
-                    lo = n6[i, 1]
+                hi = H[i]
+                lo = L[i]
                 if self._delete(hi, lo, lengths[i]):
                     removed += 1
         return removed
@@ -1206,8 +1187,6 @@ cdef class LpmTable:
         """Replace the whole table with these validated records (later duplicates
         win).  Distributes records to their slots, sorts each slot stably, then
         builds the data plane once.  On failure the table is left as it was."""
-        cdef const uint32_t[:] n4
-        cdef const uint64_t[:, :] n6
         cdef Py_ssize_t i, n = lengths.shape[0], t, m, w, nshort = 0
         cdef uint64_t hi, lo
         cdef int32_t* counts = NULL
@@ -1219,10 +1198,8 @@ cdef class LpmTable:
         cdef int rc = ST_OK
         cdef Py_ssize_t maxb = 0, total = 0
         self._check_writable()
-        if self.width == 32:
-            n4 = nets
-        else:
-            n6 = nets
+        cdef const uint64_t[::1] H, L
+        H, L = self._key_words(nets)
         memset(new_by_len, 0, sizeof(new_by_len))
         with nogil:
             counts = <int32_t*>calloc(NSLOTS, sizeof(int32_t))
@@ -1231,10 +1208,7 @@ cdef class LpmTable:
                 rc = ST_NOMEM
             if rc == ST_OK:
                 for i in range(n):
-                    if self.width == 32:
-                        hi = (<uint64_t>n4[i]) << 32
-                    else:
-                        hi = n6[i, 0]
+                    hi = H[i]
                     if lengths[i] <= S:
                         nshort += 1
                     else:
@@ -1261,12 +1235,8 @@ cdef class LpmTable:
             if rc == ST_OK:
                 w = 0
                 for i in range(n):
-                    if self.width == 32:
-                        hi = (<uint64_t>n4[i]) << 32
-                        lo = 0
-                    else:
-                        hi = n6[i, 0]
-                        lo = n6[i, 1]
+                    hi = H[i]
+                    lo = L[i]
                     hi &= mask_hi(lengths[i])
                     lo &= mask_lo(lengths[i])
                     if lengths[i] <= S:
