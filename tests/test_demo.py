@@ -1,33 +1,13 @@
 """fastroute demo: the seed article's captures come out of the computation."""
 
+from importlib import resources
+
 from fastroute.cli import main
 
-# The article's captures (shared/seed/000_873567d96dd0477d.txt), verbatim.
-ARTICLE_STATUS = """\
-Calico process is running.
+# The article's captures on master (shared/seed), verbatim, as package data.
+ARTICLE_STATUS = resources.files("fastroute").joinpath("data/seed-master-node-status.txt").read_text()
 
-IPv4 BGP status
-+----------------+-------------------+-------+----------+-------------+
-|  PEER ADDRESS  |     PEER TYPE     | STATE |  SINCE   |    INFO     |
-+----------------+-------------------+-------+----------+-------------+
-| 192.168.31.202 | node-to-node mesh | up    | 09:32:50 | Established |
-| 192.168.31.203 | node-to-node mesh | up    | 09:32:49 | Established |
-+----------------+-------------------+-------+----------+-------------+
-
-IPv6 BGP status
-No IPv6 peers found.
-"""
-
-ARTICLE_IP_ROUTE = """\
-default via 192.168.31.1 dev ens33 proto static metric 100
-10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird
-10.244.219.64 dev cali83494b49003 scope link
-blackhole 10.244.219.64/26 proto bird
-10.244.219.65 dev calia43cac5d3d1 scope link
-10.244.219.66 dev calic88c1a5fc6d scope link
-172.17.0.0/16 dev docker0 proto kernel scope link src 172.17.0.1
-192.168.31.0/24 dev ens33 proto kernel scope link src 192.168.31.201 metric 100
-"""
+ARTICLE_IP_ROUTE = resources.files("fastroute").joinpath("data/seed-master-ip-route.txt").read_text()
 
 
 def _indented(text):

@@ -1,10 +1,11 @@
 """fastroute.status and the ``status``/``bird-config`` commands.
 
-The seed's table is the one printed in ../shared/seed/000_873567d96dd0477d.txt (quoted
-below, and compared with the file itself when it is present).  Rows for stopped peers
+The seed's table is the one printed in ../shared/seed/000_873567d96dd0477d.txt (package data
+seed-master-node-status.txt, and compared with the file itself when it is present).  Rows for stopped peers
 are what BIRD 1.6.8 showed in tests/interop/test_status_interop.py.
 """
 
+from importlib import resources
 import json
 import os
 import re
@@ -22,20 +23,8 @@ from fastroute.topology import compute
 
 SEED_FILE = "/work/shared/seed/000_873567d96dd0477d.txt"
 SEED_SINCE = {"192.168.31.202": "09:32:50", "192.168.31.203": "09:32:49"}
-SEED_STATUS = """\
-Calico process is running.
-
-IPv4 BGP status
-+----------------+-------------------+-------+----------+-------------+
-|  PEER ADDRESS  |     PEER TYPE     | STATE |  SINCE   |    INFO     |
-+----------------+-------------------+-------+----------+-------------+
-| 192.168.31.202 | node-to-node mesh | up    | 09:32:50 | Established |
-| 192.168.31.203 | node-to-node mesh | up    | 09:32:49 | Established |
-+----------------+-------------------+-------+----------+-------------+
-
-IPv6 BGP status
-No IPv6 peers found.
-"""
+# The article's `calicoctl node status` on master (shared/seed), verbatim.
+SEED_STATUS = resources.files("fastroute").joinpath("data/seed-master-node-status.txt").read_text()
 
 
 def test_seed_master_status_is_the_seeds():
