@@ -182,8 +182,9 @@ class NodeInfo:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise InvalidValueError(f"invalid node name {self.name!r}: expected a non-empty string")
-        _interface(self.ipv4_address, f"node {self.name!r} ipv4_address", 4)
-        _interface(self.ipv6_address, f"node {self.name!r} ipv6_address", 6)
+        # parsed once here; the address properties below read these
+        object.__setattr__(self, "_iface4", _interface(self.ipv4_address, f"node {self.name!r} ipv4_address", 4))
+        object.__setattr__(self, "_iface6", _interface(self.ipv6_address, f"node {self.name!r} ipv6_address", 6))
         if self.as_number is not None:
             _as_number(self.as_number, f"node {self.name!r} as_number")
         if self.rr_cluster_id:
@@ -192,25 +193,21 @@ class NodeInfo:
     @property
     def ip4(self):
         """The IPv4 address without prefix length, or ``""`` (confd's ``ip_addr_v4``)."""
-        iface = _interface(self.ipv4_address, "ipv4_address")
-        return str(iface.ip) if iface else ""
+        return str(self._iface4.ip) if self._iface4 else ""
 
     @property
     def ip6(self):
         """The IPv6 address without prefix length, or ``""`` (confd's ``ip_addr_v6``)."""
-        iface = _interface(self.ipv6_address, "ipv6_address")
-        return str(iface.ip) if iface else ""
+        return str(self._iface6.ip) if self._iface6 else ""
 
     @property
     def network4(self):
         """The masked IPv4 network, e.g. ``"192.168.31.0/24"`` (confd's ``network_v4``), or ``""``."""
-        iface = _interface(self.ipv4_address, "ipv4_address")
-        return str(iface.network) if iface else ""
+        return str(self._iface4.network) if self._iface4 else ""
 
     @property
     def network6(self):
-        iface = _interface(self.ipv6_address, "ipv6_address")
-        return str(iface.network) if iface else ""
+        return str(self._iface6.network) if self._iface6 else ""
 
     def ip(self, family):
         return self.ip4 if family == 4 else self.ip6
