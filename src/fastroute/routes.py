@@ -163,7 +163,9 @@ class RouteTables:
         self.propagation = prop
         self.cluster = net.cluster
         self.version = net.version
-        self._up = up               # tables with every node up, for down nodes' own view
+        # tables with every node up, for down nodes' own view: a RouteTables, or a
+        # function that computes them the first time a down node's table is asked for
+        self._up = up
         self._ecmp_cache = {}
         self._vxlan_idx = None
         self._fib_cache = {}
@@ -195,6 +197,8 @@ class RouteTables:
         """
         v = self.node_index(node)
         if self.cluster.node_names[v] in self.network.down and self._up is not None:
+            if callable(self._up):
+                self._up = self._up()
             # BIRD's kernel protocol runs with `persist`: a stopped node keeps its routes
             return self._up.routes(v, include_host)
         out = self._felix_local(v) + self._bird_static(v) + self._bgp_routes(v) + self._felix_vxlan(v)
@@ -393,5 +397,6 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     prop = propagate(net.speakers, net.graph, classes, method=method)
     up = None
     if net.down:
-        up = compute(cluster, version, (), calico_version, method)
+        def up():
+            return compute(cluster, version, (), calico_version, method)
     return RouteTables(net, prop, up)
