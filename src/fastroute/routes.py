@@ -177,6 +177,14 @@ class RouteTables:
             if o.origin[i] >= 0:
                 self._class_prefixes.setdefault(int(o.origin[i]), []).append(i)
 
+    @property
+    def up_tables(self):
+        """The tables with every node up (what a stopped node's kernel keeps), or
+        None when no node is down.  Computed on first use."""
+        if callable(self._up):
+            self._up = self._up()
+        return self._up
+
     # ------------------------------------------------------------------ per node
 
     def node_index(self, node):
@@ -196,11 +204,9 @@ class RouteTables:
         list of KernelRoute
         """
         v = self.node_index(node)
-        if self.cluster.node_names[v] in self.network.down and self._up is not None:
-            if callable(self._up):
-                self._up = self._up()
+        if self.cluster.node_names[v] in self.network.down and self.up_tables is not None:
             # BIRD's kernel protocol runs with `persist`: a stopped node keeps its routes
-            return self._up.routes(v, include_host)
+            return self.up_tables.routes(v, include_host)
         out = self._felix_local(v) + self._bird_static(v) + self._bgp_routes(v) + self._felix_vxlan(v)
         if include_host:
             out += _host_routes(self.cluster.nodes[v], self.version)

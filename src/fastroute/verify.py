@@ -251,7 +251,7 @@ def reach_matrix(tables):
         Speaker where the packet ended (for a loop: a speaker on the loop).
     """
     units = _units(tables)
-    up = tables._up.propagation.best_next_hop if tables._up is not None else None
+    up = tables.up_tables.propagation.best_next_hop if tables.up_tables is not None else None
     n = tables.cluster.n_nodes
     T = _transition(tables, units, up)
     n_sp, n_u = T.shape
@@ -475,7 +475,7 @@ def _reflector_findings(tables):
         # established sessions from the network's graph: for large clusters the
         # topology's session table leaves the mesh out (network lays it down as arrays)
         # (with every node up: a node whose only peers are down is not misconfigured)
-        g_local = np.asarray((tables._up or tables).network.graph.local)
+        g_local = np.asarray((tables.up_tables or tables).network.graph.local)
         has = np.zeros(n, bool)
         has[g_local[g_local < n]] = True
         bgp_pools = [p for p in c.pools if p.version == tables.version and not p.disabled
