@@ -90,6 +90,12 @@ cdef enum:
     P_REFRESH = 16
 
 cdef enum:
+    # aggregate mode: a path of a cohort's own class bundle that reaches the
+    # cohort again (F_SELF), straight back from the speaker it was sent to (F_BACK)
+    F_SELF = 1
+    F_BACK = 2
+
+cdef enum:
     S_IDLE = 0
     S_CONNECTING = 1
     S_UP = 2
@@ -225,6 +231,7 @@ cdef struct PathS:
     int32_t pair            # session of `row` (-1: local); saves a row lookup per event
     uint16_t attr           # path attribute bytes in an UPDATE
     uint8_t state           # P_* bits
+    uint8_t flags           # F_* bits (aggregate mode)
 
 
 cdef struct GroupS:
@@ -270,11 +277,19 @@ cdef class Engine:
     cdef const int32_t[::1] rp_list
     cdef const int32_t[::1] cl_origin
     cdef const int32_t[::1] cl_nlri
-    cdef const int64_t[::1] cl_pods
-    cdef const int64_t[::1] node_pods
+    cdef const double[::1] cl_pods
+    cdef const double[::1] node_pods
     cdef const int64_t[::1] node_rows_start
     cdef const int32_t[::1] node_rows
     cdef const int64_t[::1] cls_groups_start      # groups of class c: contiguous
+    # aggregate mode (converge.aggregate): a speaker stands for node_w[h] nodes
+    # with node_proto[h] protocols each, a class for cl_cc[c] classes of the
+    # same size; without it every multiplicity is 1
+    cdef bint agg
+    cdef const double[::1] node_w
+    cdef const double[::1] cl_cc
+    cdef const double[::1] node_proto
+    cdef const int64_t[::1] pair_real       # the session of the real design a pair's timers draw for
     # ---- parameters
     cdef double latency, connect_delay, connect_retry, err_wait_min, err_wait_max
     cdef double hold, keepalive, gr_time, gr_wait, mrai
@@ -299,29 +314,29 @@ cdef class Engine:
     cdef int32_t[::1] eor_wait
     cdef double[::1] last_tx
     cdef double[::1] busy_time
-    cdef int64_t[::1] msgs_tx
-    cdef int64_t[::1] bytes_tx
-    cdef int64_t[::1] pfx_tx
-    cdef int64_t[::1] msgs_rx
-    cdef int64_t[::1] adj
-    cdef int64_t[::1] loc
-    cdef int64_t[::1] fib
-    cdef int64_t[::1] adj_max
-    cdef int64_t[::1] loc_max
-    cdef int64_t[::1] fib_max
+    cdef double[::1] msgs_tx
+    cdef double[::1] bytes_tx
+    cdef double[::1] pfx_tx
+    cdef double[::1] msgs_rx
+    cdef double[::1] adj
+    cdef double[::1] loc
+    cdef double[::1] fib
+    cdef double[::1] adj_max
+    cdef double[::1] loc_max
+    cdef double[::1] fib_max
     cdef double[::1] unreach_node
     cdef double[::1] unreach_class
     cdef double[::1] churn_t
     cdef int64_t[::1] churn_pods
-    cdef int64_t[::1] sessions_up
-    cdef int64_t[::1] sessions_max
+    cdef double[::1] sessions_up
+    cdef double[::1] sessions_max
     cdef int32_t[::1] churn_delta
     # ---- heap and logs (C memory)
     cdef Heap timers             # timer and scripted events
     cdef Heap cores              # one entry per non-empty core queue: its head
     cdef Fifo* fifo              # per speaker
     cdef int64_t seq
-    cdef int64_t* series
+    cdef double* series
     cdef int64_t series_n
     cdef double* log_buf           # outage log: holder, class, start, end
     cdef int32_t log_n
@@ -365,6 +380,10 @@ cdef class Engine:
         self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
         self.node_pods = s["node_pods"]; self.node_rows_start = s["node_rows_start"]; self.node_rows = s["node_rows"]
         self.cls_groups_start = s["cls_groups_start"]
+        self.agg = "node_w" in s
+        if self.agg:
+            self.node_w = s["node_w"]; self.cl_cc = s["cl_cc"]; self.node_proto = s["node_proto"]
+            self.pair_real = s["pair_real"]
         self.n_nodes = len(s["node_pods"]); self.n_rows = len(s["row_local"]); self.n_pairs = len(s["pair_row"]) // 2
         self.n_paths = len(s["p_parent"]); self.n_groups = len(s["g_holder"]); self.n_classes = len(s["cl_origin"])
 
@@ -390,22 +409,22 @@ cdef class Engine:
         self.a_eor_wait = np.zeros(n, np.int32); self.eor_wait = self.a_eor_wait
         self.a_last_tx = np.full(P if self.mrai > 0 else 1, -1e300); self.last_tx = self.a_last_tx
         self.a_busy_time = np.zeros(n); self.busy_time = self.a_busy_time
-        self.a_msgs_tx = np.zeros(n, np.int64); self.msgs_tx = self.a_msgs_tx
-        self.a_bytes_tx = np.zeros(n, np.int64); self.bytes_tx = self.a_bytes_tx
-        self.a_pfx_tx = np.zeros(n, np.int64); self.pfx_tx = self.a_pfx_tx
-        self.a_msgs_rx = np.zeros(n, np.int64); self.msgs_rx = self.a_msgs_rx
-        self.a_adj = np.zeros(n, np.int64); self.adj = self.a_adj
-        self.a_loc = np.zeros(n, np.int64); self.loc = self.a_loc
-        self.a_fib = np.zeros(n, np.int64); self.fib = self.a_fib
-        self.a_adj_max = np.zeros(n, np.int64); self.adj_max = self.a_adj_max
-        self.a_loc_max = np.zeros(n, np.int64); self.loc_max = self.a_loc_max
-        self.a_fib_max = np.zeros(n, np.int64); self.fib_max = self.a_fib_max
+        self.a_msgs_tx = np.zeros(n); self.msgs_tx = self.a_msgs_tx
+        self.a_bytes_tx = np.zeros(n); self.bytes_tx = self.a_bytes_tx
+        self.a_pfx_tx = np.zeros(n); self.pfx_tx = self.a_pfx_tx
+        self.a_msgs_rx = np.zeros(n); self.msgs_rx = self.a_msgs_rx
+        self.a_adj = np.zeros(n); self.adj = self.a_adj
+        self.a_loc = np.zeros(n); self.loc = self.a_loc
+        self.a_fib = np.zeros(n); self.fib = self.a_fib
+        self.a_adj_max = np.zeros(n); self.adj_max = self.a_adj_max
+        self.a_loc_max = np.zeros(n); self.loc_max = self.a_loc_max
+        self.a_fib_max = np.zeros(n); self.fib_max = self.a_fib_max
         self.a_unreach_node = np.zeros(n); self.unreach_node = self.a_unreach_node
         self.a_unreach_class = np.zeros(self.n_classes); self.unreach_class = self.a_unreach_class
         self.a_churn_t = np.full(self.n_classes, -1.0); self.churn_t = self.a_churn_t
         self.a_churn_pods = np.zeros(self.n_classes, np.int64); self.churn_pods = self.a_churn_pods
-        self.a_sessions_up = np.zeros(n, np.int64); self.sessions_up = self.a_sessions_up
-        self.a_sessions_max = np.zeros(n, np.int64); self.sessions_max = self.a_sessions_max
+        self.a_sessions_up = np.zeros(n); self.sessions_up = self.a_sessions_up
+        self.a_sessions_max = np.zeros(n); self.sessions_max = self.a_sessions_max
         self.a_churn_delta = np.zeros(self.n_classes, np.int32); self.churn_delta = self.a_churn_delta
 
         self.timers.cap = 1024
@@ -419,11 +438,11 @@ cdef class Engine:
             raise MemoryError("convergence engine buffers")
         memset(self.fifo, 0, max(1, n) * sizeof(Fifo))
         self.series_n = 1024
-        self.series = <int64_t*>malloc(self.series_n * sizeof(int64_t))
+        self.series = <double*>malloc(self.series_n * sizeof(double))
         self.log_buf = <double*>malloc((self.max_log + 1) * 4 * sizeof(double))
         if self.timers.v == NULL or self.cores.v == NULL or self.series == NULL or self.log_buf == NULL:
             raise MemoryError("convergence engine buffers")
-        memset(self.series, 0, self.series_n * sizeof(int64_t))
+        memset(self.series, 0, self.series_n * sizeof(double))
         self.seq = 0
         self.log_n = 0
         self.rc = ERR_OK
@@ -438,6 +457,7 @@ cdef class Engine:
         cdef const int32_t[::1] g_holder = s["g_holder"], g_class = s["g_class"]
         cdef const int32_t[::1] row_local = s["row_local"], row_rev = s["row_rev"], row_pair = s["row_pair"]
         cdef const uint8_t[::1] row_active = s["row_active"], pair_cfg = s["pair_cfg"]
+        cdef const uint8_t[::1] p_flags = s["p_flags"] if "p_flags" in s else np.zeros(len(s["p_parent"]), np.uint8)
         cdef Py_ssize_t i
         if self.n_paths >= 2**31 - 1 or len(s["c_list"]) >= 2**31 - 1:
             raise MemoryError(f"{self.n_paths} paths: more than the engine's int32 indices")
@@ -451,6 +471,7 @@ cdef class Engine:
             for i in range(self.n_paths):
                 self.P[i].parent = p_parent[i]; self.P[i].row = p_row[i]; self.P[i].grp = p_grp[i]
                 self.P[i].nh = p_nh[i]; self.P[i].attr = p_attr[i]; self.P[i].state = 0
+                self.P[i].flags = p_flags[i]
                 self.P[i].pair = row_pair[p_row[i]] if p_row[i] >= 0 else -1
                 self.P[i].c_first = <int32_t>c_start[i]; self.P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
             for i in range(self.n_groups):
@@ -588,6 +609,58 @@ cdef class Engine:
     cdef inline int32_t sender_of(self, int32_t q) noexcept nogil:
         return self.R[self.R[self.P[q].row].rev].local
 
+    # aggregate-mode multiplicities (all 1 without it)
+
+    cdef inline double msgs_of(self, int32_t q) noexcept nogil:
+        """UPDATEs path q stands for: its class bundle (cl_cc classes) sent to
+        each of the node_w nodes of its holder.  Straight back to the cohort it
+        came from, a node's own class is not among them (BIRD never sends a
+        route to the protocol it came from)."""
+        cdef int32_t g
+        cdef double w
+        if not self.agg:
+            return 1.0
+        g = self.P[q].grp
+        w = self.node_w[self.G[g].holder]
+        if self.P[q].flags & F_BACK:
+            w -= 1.0
+        return self.cl_cc[self.G[g].cls] * w
+
+    cdef inline double acc_of(self, int32_t g) noexcept nogil:
+        """Classes of group g that one node of its holder has: its own class
+        (the local path), the other nodes' classes (a cohort's own bundle coming
+        back; its own copy fails the ORIGINATOR_ID check) or the whole bundle."""
+        cdef int32_t p0
+        cdef double w
+        if not self.agg:
+            return 1.0
+        p0 = self.G[g].start
+        w = self.node_w[self.G[g].holder]
+        if self.P[p0].row < 0:
+            return self.cl_cc[self.G[g].cls] / w
+        if self.P[p0].flags & F_SELF:
+            return self.cl_cc[self.G[g].cls] * (w - 1.0) / w
+        return self.cl_cc[self.G[g].cls]
+
+    cdef inline uint64_t pair_seed(self, int32_t pair) noexcept nogil:
+        # timer jitter is drawn per session; in aggregate mode per the real session
+        # a pair is drawn from, so kept nodes see the same timers as without it
+        return <uint64_t>(self.pair_real[pair] if self.agg else pair)
+
+    cdef inline double nodes_of(self, int32_t h) noexcept nogil:
+        return self.node_w[h] if self.agg else 1.0
+
+    cdef inline double row_mult(self, int32_t r) noexcept nogil:
+        """Sessions row r stands for at each node of its local speaker."""
+        if not self.agg:
+            return 1.0
+        return self.node_w[self.R[self.R[r].rev].local]
+
+    cdef inline double protocols(self, int32_t h) noexcept nogil:
+        if self.agg:
+            return self.node_proto[h]
+        return <double>(self.node_rows_start[h + 1] - self.node_rows_start[h])
+
     cdef inline bint exportable(self, int32_t q) noexcept nogil:
         cdef int32_t par = self.P[q].parent
         cdef int32_t h = self.G[self.P[par].grp].holder
@@ -597,21 +670,21 @@ cdef class Engine:
             return self.G[self.P[par].grp].best == par
         return True
 
-    cdef inline void series_add(self, double t, int64_t delta) noexcept nogil:
+    cdef inline void series_add(self, double t, double delta) noexcept nogil:
         cdef int64_t k = <int64_t>(t / self.series_bin)
         cdef int64_t m
-        cdef int64_t* s
+        cdef double* s
         if k < 0:
             k = 0
         if k >= self.series_n:
             m = self.series_n
             while m <= k:
                 m *= 2
-            s = <int64_t*>realloc(self.series, m * sizeof(int64_t))
+            s = <double*>realloc(self.series, m * sizeof(double))
             if s == NULL:
                 self.rc = ERR_NOMEM
                 return
-            memset(s + self.series_n, 0, (m - self.series_n) * sizeof(int64_t))
+            memset(s + self.series_n, 0, (m - self.series_n) * sizeof(double))
             self.series = s
             self.series_n = m
         self.series[k] += delta
@@ -623,12 +696,13 @@ cdef class Engine:
     cdef void outage_end(self, int32_t g, double t) noexcept nogil:
         cdef double d = t - self.G[g].out
         cdef int32_t h = self.G[g].holder, c = self.G[g].cls
-        cdef double pairs = <double>self.node_pods[h] * <double>self.cl_pods[c]
+        cdef double a = self.acc_of(g)
+        cdef double pairs = <double>self.node_pods[h] * <double>self.cl_pods[c] * a * self.nodes_of(h)
         if d < 0:
             d = 0
         self.pair_seconds += pairs * d
-        self.prefix_node_seconds += <double>self.n_prefix[c] * d
-        self.unreach_node[h] += d * <double>self.n_prefix[c]
+        self.prefix_node_seconds += <double>self.n_prefix[c] * a * self.nodes_of(h) * d
+        self.unreach_node[h] += d * <double>self.n_prefix[c] * a
         self.unreach_class[c] += d * pairs
         if d > self.max_outage:
             self.max_outage = d
@@ -645,21 +719,22 @@ cdef class Engine:
     cdef void set_fib(self, int32_t g, int32_t nh, double t) noexcept nogil:
         """Kernel programming of group g's prefixes at holder h, finishing at t."""
         cdef int32_t h = self.G[g].holder, c = self.G[g].cls
-        cdef int64_t k = self.n_prefix[c]
         cdef int32_t old = self.G[g].fib
+        cdef double k
         if old == nh:
             return
+        k = <double>self.n_prefix[c] * self.acc_of(g)
         self.G[g].fib = nh
         if old == -2:
             self.fib[h] += k
             if self.fib[h] > self.fib_max[h]:
                 self.fib_max[h] = self.fib[h]
-            self.series_add(t, k)
+            self.series_add(t, k * self.nodes_of(h))
             if self.G[g].out >= 0:
                 self.outage_end(g, t)
         elif nh == -2:
             self.fib[h] -= k
-            self.series_add(t, -k)
+            self.series_add(t, -k * self.nodes_of(h))
             if self.counts(h, c):
                 self.G[g].out = t
         if t > self.last_fib_change:
@@ -670,7 +745,7 @@ cdef class Engine:
         cdef int64_t i
         cdef int32_t h = self.G[g].holder, c = self.G[g].cls
         cdef int32_t old = self.G[g].best, best = -1, nh, q
-        cdef double tk
+        cdef double tk, k
         for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
             if self.P[i].state & P_PRESENT:
                 best = <int32_t>i
@@ -678,15 +753,16 @@ cdef class Engine:
         if best == old:
             return
         self.G[g].best = best
+        k = <double>self.n_prefix[c] * self.acc_of(g)
         if old < 0:
-            self.loc[h] += self.n_prefix[c]
+            self.loc[h] += k
             if self.loc[h] > self.loc_max[h]:
                 self.loc_max[h] = self.loc[h]
         elif best < 0:
-            self.loc[h] -= self.n_prefix[c]
+            self.loc[h] -= k
         nh = self.P[best].nh if best >= 0 else -2
         if nh != self.G[g].fib and not (nh == -2 and self.frozen[h]):
-            tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[c])
+            tk = self.work(h, t, self.c_kernel * k)
             self.set_fib(g, nh, tk)
         if self.best_only[h]:
             # a best-only speaker re-announces on every session when its best changes
@@ -709,7 +785,10 @@ cdef class Engine:
         h = self.G[self.P[self.P[q].parent].grp].holder
         if not self.bird[h]:
             return
-        dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[self.P[q].grp].cls])
+        dep = self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[self.P[q].grp].cls]
+        if self.agg:
+            dep *= self.msgs_of(q) / self.node_w[h]
+        dep = self.work(h, t, dep)
         if self.mrai > 0 and self.last_tx[q] + self.mrai > dep:
             dep = self.last_tx[q] + self.mrai
         self.P[q].state |= P_PENDING
@@ -720,16 +799,16 @@ cdef class Engine:
         cdef uint8_t st = self.P[q].state
         cdef int32_t g = self.P[q].grp
         cdef int32_t h = self.G[g].holder
-        cdef int64_t k = self.n_prefix[self.G[g].cls]
+        cdef double k
         self.P[q].state = st & ~P_STALE
         if present == ((st & P_PRESENT) != 0):
             return
+        k = <double>self.n_prefix[self.G[g].cls] * self.acc_of(g)
         if t > self.last_rib_change:
             self.last_rib_change = t
         # BIRD's nest offers the change to every protocol of the node (rte_announce)
         if self.c_announce > 0:
-            t = self.work(h, t, self.c_announce * <double>k
-                          * <double>(self.node_rows_start[h + 1] - self.node_rows_start[h]))
+            t = self.work(h, t, self.c_announce * k * self.protocols(h))
         if present:
             self.P[q].state |= P_PRESENT
             if self.P[q].row >= 0:
@@ -756,7 +835,7 @@ cdef class Engine:
         for k in range(2):
             r = self.pair_row[2 * pair + k]
             h = self.R[r].local
-            self.sessions_up[h] += 1
+            self.sessions_up[h] += self.row_mult(r)
             if self.sessions_up[h] > self.sessions_max[h]:
                 self.sessions_max[h] = self.sessions_up[h]
         for k in range(2):
@@ -769,7 +848,7 @@ cdef class Engine:
                 if self.exportable(self.rp_list[i]):
                     self.schedule_tx(self.rp_list[i], t)
             if self.S[pair].gr or self.eor_wait[self.R[r].local] > 0:
-                te = self.work(h, t, self.c_tx_msg)
+                te = self.work(h, t, self.c_tx_msg * self.row_mult(s))
                 self.book(h, te, EV_EOR, r, self.S[pair].epoch, 0)
 
     cdef void session_down(self, int32_t pair, double t, int32_t mode_a, int32_t mode_b, double detect_a, double detect_b) noexcept nogil:
@@ -779,7 +858,8 @@ cdef class Engine:
         cdef double d
         if self.S[pair].state == S_UP:
             for k in range(2):
-                self.sessions_up[self.R[self.pair_row[2 * pair + k]].local] -= 1
+                r = self.pair_row[2 * pair + k]
+                self.sessions_up[self.R[r].local] -= self.row_mult(r)
         self.S[pair].state = S_IDLE
         self.S[pair].epoch += 1
         for k in range(2):
@@ -793,14 +873,14 @@ cdef class Engine:
         """Receiver of row r drops what it learned on r (all, or only stale paths)."""
         cdef int64_t i
         cdef int32_t q, h = self.R[r].local
-        cdef int64_t n = 0
+        cdef double n = 0
         for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
             q = self.rp_list[i]
             if (self.P[q].state & P_PRESENT) and (not stale_only or (self.P[q].state & P_STALE)):
-                n += self.n_prefix[self.G[self.P[q].grp].cls]
+                n += <double>self.n_prefix[self.G[self.P[q].grp].cls] * self.acc_of(self.P[q].grp)
         if n == 0:
             return
-        t = self.work(h, t, self.c_rx_route * <double>n)
+        t = self.work(h, t, self.c_rx_route * n)
         for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
             q = self.rp_list[i]
             if (self.P[q].state & P_PRESENT) and (not stale_only or (self.P[q].state & P_STALE)):
@@ -824,12 +904,12 @@ cdef class Engine:
             # handshake (one round trip), OPEN both ways; h answers the peer's OPEN
             # with a KEEPALIVE and the peer, on reading it, is Established
             self.S[pair].state = S_CONNECTING
-            fin = self.work(h, t + 2 * self.latency, self.c_open)
-            fin = self.work(peer, fin + self.latency, self.c_open)
+            fin = self.work(h, t + 2 * self.latency, self.c_open * self.row_mult(r))
+            fin = self.work(peer, fin + self.latency, self.c_open * self.row_mult(self.R[r].rev))
             self.book(peer, fin, EV_ESTAB, pair, self.S[pair].epoch, 0)
         elif self.alive[peer]:
             # the peer's kernel refuses (RST): idle, then the connect delay again
-            self.n_refused_connects += 1
+            self.n_refused_connects += <int64_t>(self.nodes_of(h) * self.row_mult(r) + 0.5)
             self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, self.S[pair].epoch, side)
         # a dead peer: no answer; retries resume when it comes back (bird_start)
 
@@ -849,7 +929,7 @@ cdef class Engine:
             if include_passive and self.R[self.R[r].rev].active and self.bird[peer]:
                 # the peer has been sending SYNs into the void: its connect retry
                 # timer (bgp_connect_timeout) reconnects within one retry period
-                u = unit(self.seed, <uint64_t>pair, 7 + <uint64_t>self.node_epoch[h])
+                u = unit(self.seed, self.pair_seed(pair), 7 + <uint64_t>self.node_epoch[h])
                 self.try_connect(pair, 1 - side, t + u * bird_timer(self.connect_retry, u))
         self.push(t + self.connect_delay, EV_NODE_CONNECT, h, self.node_epoch[h], 0)
 
@@ -896,13 +976,13 @@ cdef class Engine:
                 if how == 2:
                     # last message the peer heard: the later of the last UPDATE and
                     # the last keepalive of the session's keepalive cycle
-                    ka = bird_timer(self.keepalive, unit(self.seed, <uint64_t>pair, 3))
+                    ka = bird_timer(self.keepalive, unit(self.seed, self.pair_seed(pair), 3))
                     last = self.S[pair].est + floor((t - self.S[pair].est) / ka) * ka
                     if self.S[pair].last > last:
                         last = self.S[pair].last
                     if last > t:
                         last = t
-                    det = last + self.latency + bird_timer(self.hold, unit(self.seed, <uint64_t>pair, 4))
+                    det = last + self.latency + bird_timer(self.hold, unit(self.seed, self.pair_seed(pair), 4))
                     if det < t + self.latency:
                         det = t + self.latency
                     mode = 0
@@ -960,7 +1040,7 @@ cdef class Engine:
         self.eor_wait[h] = 0
         for g in range(self.n_groups):
             if self.G[g].holder == h and self.G[g].best < 0 and self.G[g].fib != -2:
-                tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.G[g].cls])
+                tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.G[g].cls] * self.acc_of(g))
                 self.set_fib(g, -2, tk)
 
     cdef void measure_start(self, double t) noexcept nogil:
@@ -1119,7 +1199,7 @@ cdef class Engine:
                 h = self.R[r].local
                 if not self.bird[h]:
                     continue
-                t = self.work(h, t, self.c_rx_msg)
+                t = self.work(h, t, self.c_rx_msg * self.row_mult(r))
                 if e.c == 1:
                     # graceful restart: keep what r brought, marked stale, for the restart time
                     for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
@@ -1162,7 +1242,7 @@ cdef class Engine:
                 h = self.R[r].local
                 if e.c == 0:
                     # arrives behind the feed's UPDATEs and is processed after them
-                    self.book(h, self.work(h, t + self.latency, self.c_rx_msg), EV_EOR, r, e.b, 1)
+                    self.book(h, self.work(h, t + self.latency, self.c_rx_msg * self.row_mult(r)), EV_EOR, r, e.b, 1)
                     continue
                 self.S[pair].gr = 0
                 self.row_flush(r, t, True)
@@ -1186,7 +1266,12 @@ cdef class Engine:
         cdef int32_t rcv = self.G[g].holder
         cdef int64_t npfx = self.n_prefix[c]
         cdef int64_t nlri, room, nmsg, nbytes
-        cdef double fin
+        cdef double fin, m = 1.0, ms = 1.0, mr = 1.0
+        if self.agg:
+            # the bundle's UPDATEs: m in all, ms built by each sending node, mr read by each receiver
+            m = self.msgs_of(q)
+            ms = m / self.node_w[h]
+            mr = m / self.node_w[rcv]
         if what == 2:
             npfx = delta if delta > 0 else -delta
         # BGP header 19 + withdrawn-length 2 + attribute-length 2; NLRI (or withdrawn
@@ -1196,20 +1281,20 @@ cdef class Engine:
             room = 4096 - 23
             nmsg = (nlri + room - 1) // room if nlri > 0 else 1
             nbytes = nmsg * 23 + nlri
-            self.n_withdraws += npfx
+            self.n_withdraws += <int64_t>(<double>npfx * m + 0.5)
         else:
             room = 4096 - 23 - <int64_t>self.P[q].attr
             nmsg = (nlri + room - 1) // room if nlri > 0 else 1
             nbytes = nmsg * (23 + <int64_t>self.P[q].attr) + nlri
-        self.n_updates += nmsg
-        self.n_update_bytes += nbytes
-        self.n_prefix_adverts += npfx
-        self.msgs_tx[h] += nmsg
-        self.bytes_tx[h] += nbytes
-        self.pfx_tx[h] += npfx
-        self.msgs_rx[rcv] += nmsg
+        self.n_updates += <int64_t>(<double>nmsg * m + 0.5)
+        self.n_update_bytes += <int64_t>(<double>nbytes * m + 0.5)
+        self.n_prefix_adverts += <int64_t>(<double>npfx * m + 0.5)
+        self.msgs_tx[h] += <double>nmsg * ms
+        self.bytes_tx[h] += <double>nbytes * ms
+        self.pfx_tx[h] += <double>npfx * ms
+        self.msgs_rx[rcv] += <double>nmsg * mr
         self.S[self.P[q].pair].last = t
-        fin = self.work(rcv, t + self.latency, self.c_rx_msg * <double>nmsg + self.c_rx_route * <double>npfx)
+        fin = self.work(rcv, t + self.latency, (self.c_rx_msg * <double>nmsg + self.c_rx_route * <double>npfx) * mr)
         self.book(rcv, fin, EV_APPLY, q, epoch, what)
 
     cdef void refresh_apply(self, int32_t q, double t) noexcept nogil:
@@ -1291,13 +1376,13 @@ cdef class Engine:
     # ------------------------------------------------------------------ results
 
     def series_counts(self):
-        """Net change of installed routes per time bin (int64 array)."""
+        """Net change of installed routes per time bin (float64 array)."""
         n = 0
         cdef int64_t i
         for i in range(self.series_n):
             if self.series[i] != 0:
                 n = i + 1
-        return np.array([self.series[i] for i in range(n)], dtype=np.int64)
+        return np.array([self.series[i] for i in range(n)], dtype=np.float64)
 
     def outage_log(self):
         """(holder, class, start, end) rows, float64, shape (n, 4)."""
@@ -1309,12 +1394,13 @@ cdef class Engine:
         return out
 
     def close_outages(self, double t):
-        """Open outages at the end: (holder, class, start) rows; counted up to t."""
+        """Open outages at the end: (holder, class, start, node-class pairs) rows."""
         rows = []
         cdef int32_t g
         for g in range(self.n_groups):
             if self.G[g].out >= 0:
-                rows.append((self.G[g].holder, self.G[g].cls, self.G[g].out))
+                rows.append((self.G[g].holder, self.G[g].cls, self.G[g].out,
+                             self.acc_of(g) * self.nodes_of(self.G[g].holder)))
         return rows
 
     def heap_size(self):
@@ -1328,6 +1414,7 @@ cdef struct Tmp:
     int32_t row
     int32_t parent          # index in this class's temporary list
     int64_t originator      # -1: absent
+    int32_t flags           # F_* (aggregate mode)
     int32_t cl_off
     int32_t cl_len
     uint64_t key
@@ -1339,7 +1426,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                    const uint32_t[::1] ip, const uint32_t[::1] sub_net, const uint32_t[::1] sub_mask,
                    const uint8_t[::1] has_sub, const int64_t[::1] rows_start, const int32_t[::1] rows_list,
                    const int32_t[::1] origins, const uint8_t[::1] has_client_row,
-                   int64_t max_paths, int32_t max_cluster_list):
+                   int64_t max_paths, int32_t max_cluster_list, const uint8_t[::1] cohort=None):
     """Every path of every class over an all-iBGP session graph of Calico
     speakers, grouped by (class, holder) and in BIRD 1.6 preference order.
 
@@ -1347,6 +1434,11 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     (split horizon unless a side is an rr client, ORIGINATOR_ID and CLUSTER_LIST
     and their loop checks, next hop kept) and routing.path_key's order; the
     converge tests check both against the reference enumeration.
+
+    ``cohort[h]`` marks speakers that stand for several nodes (aggregate
+    mode): a cohort's own class also reaches the cohort, for its other nodes
+    (flagged F_SELF, and F_BACK when it comes straight back from the speaker
+    the cohort sent it to); those paths are the last group of the cohort.
 
     Returns (status, arrays): status 0 ok, 1 more than max_paths paths,
     2 a CLUSTER_LIST longer than max_cluster_list.
@@ -1365,7 +1457,8 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     cdef int32_t ci, o, h, s, r, src, t_, status = 0, m, z
     cdef int64_t orig
     cdef uint32_t cs
-    cdef bint rrs, rrsrc, bad
+    cdef bint rrs, rrsrc, bad, agg = cohort is not None
+    cdef int32_t fl
     cdef uint64_t key
     cdef Tmp* pp
     cdef Tmp tt
@@ -1375,8 +1468,10 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     out_class = np.empty(cap, np.int32)
     out_nh = np.empty(cap, np.int32)
     out_attr = np.empty(cap, np.uint16)
+    out_flags = np.empty(cap, np.uint8)
     cdef int32_t[::1] oh, orw, opa, ocl, onh
     cdef uint16_t[::1] oat
+    cdef uint8_t[::1] ofl
     if tmp == NULL or cl == NULL or bucket == NULL:
         free(tmp); free(cl); free(bucket)
         raise MemoryError("path enumeration")
@@ -1386,7 +1481,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
             tn = 0
             cln = 0
             tmp[0].holder = o; tmp[0].row = -1; tmp[0].parent = -1; tmp[0].originator = -1
-            tmp[0].cl_off = 0; tmp[0].cl_len = 0; tmp[0].key = 0
+            tmp[0].cl_off = 0; tmp[0].cl_len = 0; tmp[0].key = 0; tmp[0].flags = 0
             tn = 1
             i = 0
             while i < tn:
@@ -1399,9 +1494,12 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                     s = rows_list[j]
                     r = row_rev[s]
                     t_ = row_local[r]
+                    fl = 0
                     if src >= 0:
                         if row_remote[src] == row_remote[s]:
-                            continue                        # never back where it came from
+                            if not (agg and cohort[t_] and t_ == o):
+                                continue                    # never back where it came from
+                            fl = F_SELF | F_BACK            # ... but to the cohort's other nodes
                         rrs = rr_client[s] != 0
                         rrsrc = rr_client[src] != 0
                         if not rrs and not rrsrc:
@@ -1432,7 +1530,9 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                             cl[cln + z + 1 + k2] = cl[tmp[i].cl_off + k2]
                         # receive checks: ORIGINATOR_ID loop, CLUSTER_LIST loop on a client row
                         if orig == <int64_t>router_id[t_]:
-                            continue
+                            if not (agg and cohort[t_] and t_ == o):
+                                continue
+                            fl |= F_SELF                    # the cohort's own copy fails, the others' pass
                         if rr_client[r]:
                             bad = False
                             for k2 in range(m):
@@ -1450,7 +1550,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                             raise MemoryError("path enumeration")
                     pp = &tmp[tn]
                     pp.holder = t_; pp.row = r; pp.parent = <int32_t>i; pp.originator = orig
-                    pp.cl_off = <int32_t>cln; pp.cl_len = m
+                    pp.cl_off = <int32_t>cln; pp.cl_len = m; pp.flags = fl
                     cln += m
                     # routing.path_key for an iBGP path, all earlier components equal:
                     # IGP metric (0 when the next hop is on the holder's subnet), router id
@@ -1506,7 +1606,9 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                 out_holder = np.resize(out_holder, k2); out_row = np.resize(out_row, k2)
                 out_parent = np.resize(out_parent, k2); out_class = np.resize(out_class, k2)
                 out_nh = np.resize(out_nh, k2); out_attr = np.resize(out_attr, k2)
+                out_flags = np.resize(out_flags, k2)
             oh = out_holder; orw = out_row; opa = out_parent; ocl = out_class; onh = out_nh; oat = out_attr
+            ofl = out_flags
             for i in range(tn):
                 pp = &tmp[order[i]]
                 k2 = n_out + i
@@ -1518,11 +1620,12 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                 # ORIGIN 4 + empty AS_PATH 3 + NEXT_HOP 7 + LOCAL_PREF 7, and when
                 # reflected ORIGINATOR_ID 7 + CLUSTER_LIST 3 + 4 per id
                 oat[k2] = (21 if pp.row >= 0 else 14) + ((10 + 4 * pp.cl_len) if pp.originator >= 0 else 0)
+                ofl[k2] = <uint8_t>pp.flags
             n_out += tn
     finally:
         free(tmp); free(cl); free(bucket); free(order); free(newidx)
     return status, (out_holder[:n_out], out_row[:n_out], out_parent[:n_out], out_class[:n_out],
-                    out_nh[:n_out], out_attr[:n_out])
+                    out_nh[:n_out], out_attr[:n_out], out_flags[:n_out])
 
 
 def csr(const int32_t[::1] keys, int64_t n_keys):
@@ -1550,17 +1653,20 @@ def csr(const int32_t[::1] keys, int64_t n_keys):
     return start_a, order_a
 
 
-def structure(const int32_t[::1] cls, const int32_t[::1] holder, const int32_t[::1] rev, int32_t n_classes):
-    """Groups of the path universe (runs of equal class and holder) and the
-    session pairs of the rows.  Returns (p_grp, g_start, g_holder, g_class,
+def structure(const int32_t[::1] cls, const int32_t[::1] holder, const int32_t[::1] rev, int32_t n_classes,
+              const uint8_t[::1] flags=None):
+    """Groups of the path universe (runs of equal class, holder and, in
+    aggregate mode, F_SELF) and the session pairs of the rows.  Returns (p_grp, g_start, g_holder, g_class,
     cls_groups_start, row_pair, pair_row)."""
     cdef Py_ssize_t i, n = cls.shape[0], m = rev.shape[0]
     cdef int64_t k = 0
     p_grp_a = np.empty(n, np.int32)
     cdef int32_t[::1] p_grp = p_grp_a
+    cdef bint has_flags = flags is not None
     with nogil:
         for i in range(n):
-            if i > 0 and (cls[i] != cls[i - 1] or holder[i] != holder[i - 1]):
+            if i > 0 and (cls[i] != cls[i - 1] or holder[i] != holder[i - 1]
+                          or (has_flags and (flags[i] & F_SELF) != (flags[i - 1] & F_SELF))):
                 k += 1
             p_grp[i] = <int32_t>k
     cdef int64_t n_groups = (k + 1) if n else 0

@@ -121,6 +121,13 @@ class Params:
         Memory: BIRD 2.0.8 RSS per route (440 MB / 1.32 M routes), per BGP
         session ((44 - 13.7) MB / 900 extra peers) and what is left of the
         10-peer 12.9 k-route run's 8 MB (bgp-notes §4.6).
+    aggregate = "auto", cohorts = 1000
+        Aggregate mode (:mod:`fastroute.cohorts`): interchangeable nodes (route
+        reflector clients with the same peerings and class size) merge into
+        about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
+        seconds.  ``"auto"`` uses it only when the per-path model would exceed
+        ``max_paths``; ``"on"`` always; ``"off"`` never.  Counts are exact,
+        times lose the spread inside a cohort.
     """
 
     connect_delay: float = 2.0
@@ -159,6 +166,8 @@ class Params:
     churn_events: int = 100
     churn_window: float = 10.0
     enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
+    aggregate: str = "auto"        # "auto" (when the per-path model is too large), "on", "off": see cohorts.py
+    cohorts: int = 1000            # aggregate mode: about this many cohorts of interchangeable nodes
 
     def replace(self, **changes):
         """A copy with some parameters changed (unknown names raise InvalidValueError)."""
@@ -474,6 +483,7 @@ class Universe:
     cls: np.ndarray
     next_hop: np.ndarray
     attr_bytes: np.ndarray
+    flags: np.ndarray = None     # aggregate mode: F_SELF / F_BACK per path (see cohorts.py)
 
     @property
     def n(self):
@@ -484,21 +494,25 @@ def _ibgp_only(d):
     return not d.graph.ebgp.any() and not d.speakers.external.any() and all(ip is None or ip.version == 4 for ip in d.speakers.ip)
 
 
-def universe(d, method="auto", max_paths=400_000_000):
+def universe(d, method="auto", max_paths=400_000_000, cohort=None):
     """Enumerate the path universe of a :class:`Design`.
 
     ``method="reference"`` walks every class with :func:`routing._export`,
     :func:`routing._receive` and orders with :func:`routing.path_key`;
     ``"fast"`` is a Cython walk of the same rules for all-iBGP graphs of IPv4
-    speakers (Calico's own mesh and reflector designs).
+    speakers (Calico's own mesh and reflector designs).  ``cohort`` (uint8 per
+    speaker, aggregate mode, fast only) marks speakers that stand for several
+    nodes.
     """
     choice(method, ("auto", "fast", "reference"), "enumeration method")
     if method == "auto":
         method = "fast" if _ibgp_only(d) else "reference"
+    if cohort is not None and method != "fast":
+        raise InvalidValueError("aggregate mode needs an all-iBGP graph of IPv4 speakers (fast path enumeration)")
     if method == "fast":
         if not _ibgp_only(d):
             raise InvalidValueError("fast path enumeration needs an all-iBGP graph of IPv4 speakers; use 'reference'")
-        return _universe_fast(d, max_paths)
+        return _universe_fast(d, max_paths, cohort)
     return _universe_reference(d, max_paths)
 
 
@@ -508,7 +522,7 @@ def _rows_csr(local, n):
     return csr(np.ascontiguousarray(local, np.int32), n)
 
 
-def _universe_fast(d, max_paths):
+def _universe_fast(d, max_paths, cohort=None):
     from ._converge import enumerate_ibgp
 
     sp, g = d.speakers, d.graph
@@ -524,7 +538,7 @@ def _universe_fast(d, max_paths):
         np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
         ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
         np.bincount(np.asarray(g.local, np.int64)[np.asarray(g.rr_client, bool)], minlength=n).astype(bool).astype(np.uint8),
-        int(max_paths), 32,
+        int(max_paths), 32, None if cohort is None else np.ascontiguousarray(cohort, np.uint8),
     )
     if status == 1:
         raise ConvergenceError(f"more than {max_paths} paths in the path universe")
@@ -602,22 +616,29 @@ def _universe_reference(d, max_paths):
 # ---------------------------------------------------------------------------- engine
 
 
-def _structure(d, u):
+def _structure(d, u, agg=None):
     n = d.n_speakers
     g = d.graph
     from ._converge import csr, structure
 
     # groups: runs of equal (class, holder) (the universe is in that order); pairs of rows
     rev = np.ascontiguousarray(d.rev, np.int32)
+    flags = None if agg is None else np.ascontiguousarray(u.flags, np.uint8)
     p_grp, g_start, g_holder, g_class, cls_groups_start, row_pair, pair_row = structure(
-        np.ascontiguousarray(u.cls, np.int32), np.ascontiguousarray(u.holder, np.int32), rev, len(d.classes))
+        np.ascontiguousarray(u.cls, np.int32), np.ascontiguousarray(u.holder, np.int32), rev, len(d.classes), flags)
     # children of each path, and paths received on each row
     par = u.parent
     c_start, order = csr(np.ascontiguousarray(par, np.int32), u.n)
     rows = u.row
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
     nr_start, nr_list = _rows_csr(g.local, n)
-    return dict(
+    extra = {}
+    if agg is not None:
+        extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
+                     pair_real=np.ascontiguousarray(agg.real_pair_of_row[agg.row_real[pair_row[0::2]]], np.int64),
+                     cl_cc=np.ascontiguousarray(agg.classes, np.float64),
+                     node_proto=np.ascontiguousarray(agg.protocols, np.float64))
+    return dict(**extra,
         row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
         row_pair=row_pair.astype(np.int32), row_active=np.ascontiguousarray(d.active, np.uint8),
         pair_row=pair_row, best_only=np.ascontiguousarray(d.speakers.external, np.uint8),
@@ -627,8 +648,8 @@ def _structure(d, u):
         c_start=c_start, c_list=order.astype(np.int32), rp_start=rp_start, rp_list=rorder.astype(np.int32),
         g_start=g_start, g_holder=g_holder, g_class=g_class,
         cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
-        cl_pods=np.ascontiguousarray(d.class_pods, np.int64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
-        node_pods=np.ascontiguousarray(d.node_pods, np.int64), node_rows_start=nr_start, node_rows=nr_list,
+        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
+        node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
         cls_groups_start=cls_groups_start,
     )
 
@@ -681,11 +702,11 @@ class Result:
         return json.dumps(self.to_dict(), **kw)
 
 
-def _stats(a):
+def _stats(a, weights=None):
     a = np.asarray(a, float)
     if a.size == 0:
         return {"min": 0.0, "mean": 0.0, "max": 0.0}
-    return {"min": float(a.min()), "mean": float(a.mean()), "max": float(a.max())}
+    return {"min": float(a.min()), "mean": float(np.average(a, weights=weights)), "max": float(a.max())}
 
 
 # ---------------------------------------------------------------------------- scenarios
@@ -743,6 +764,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
 
     choice(scenario, SCENARIOS, "scenario")
     p = (params or Params()).replace(**overrides) if overrides else (params or Params())
+    choice(p.aggregate, ("auto", "on", "off"), "aggregate")
     t_build = _time.perf_counter()
     if isinstance(cluster_or_design, Design):
         d = cluster_or_design
@@ -752,17 +774,6 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         topo = "both" if scenario.startswith("migration") else "auto"
         d = design(cluster_or_design, topo)
     n = d.n_speakers
-    # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
-    # paths at the very least; refuse before allocating gigabytes
-    floor_paths = len(d.classes) * int((~d.speakers.external).sum())
-    if floor_paths > p.max_paths:
-        raise ConvergenceError(
-            f"design too large for the per-path model: at least {floor_paths:,} paths "
-            f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}")
-    u = universe(d, p.enumeration, p.max_paths)
-    s = _structure(d, u)
-    n_pairs = len(s["pair_row"]) // 2
-    pair_kind = d.kind[s["pair_row"][0::2]]
     rng = np.random.default_rng(p.seed)
     starts = rng.uniform(0.0, p.start_spread, n) if p.start_spread > 0 else np.zeros(n)
     if p.start_times is not None:
@@ -771,18 +782,41 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             raise InvalidValueError(f"invalid start_times: expected {n} values (one per speaker), got shape {given.shape}")
         starts = given
     is_node = ~d.speakers.external
-    alive = np.ones(n, np.uint8)
-    pair_cfg = np.ones(n_pairs, np.uint8)
-    if scenario.startswith("migration"):
-        pair_cfg[:] = pair_kind == 0                        # before: the mesh only
     target = None
     if scenario in ("node_join", "node_drain", "node_crash", "calico_node_restart"):
-        clients = [i for i in range(n) if is_node[i] and i not in set(d.reflectors.tolist())]
+        rrs = set(d.reflectors.tolist())
+        clients = [i for i in range(n) if is_node[i] and i not in rrs]
         target = _node_index(d, p.node, clients[-1] if clients else n - 1)
     elif scenario == "reflector_crash":
         if not len(d.reflectors):
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
         target = _node_index(d, p.node, int(d.reflectors[0]))
+    # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
+    # paths at the very least; refuse (or aggregate) before allocating gigabytes
+    floor_paths = len(d.classes) * int(is_node.sum())
+    agg = None
+    if p.aggregate == "on" or (p.aggregate == "auto" and floor_paths > p.max_paths):
+        agg = _aggregate(d, scenario, p, keep_state, target, starts, floor_paths)
+        if agg is not None:
+            d = agg.design
+            n = d.n_speakers
+            starts = np.array([np.median(starts[agg.members[agg.start[i]:agg.start[i + 1]]]) for i in range(n)])
+            target = int(agg.speaker_of[target]) if target is not None else None
+            is_node = ~d.speakers.external
+            floor_paths = len(d.classes) * int(is_node.sum())
+    if floor_paths > p.max_paths:
+        raise ConvergenceError(
+            f"design too large for the per-path model: at least {floor_paths:,} paths "
+            f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
+            + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
+    u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
+    s = _structure(d, u, agg)
+    n_pairs = len(s["pair_row"]) // 2
+    pair_kind = d.kind[s["pair_row"][0::2]]
+    alive = np.ones(n, np.uint8)
+    pair_cfg = np.ones(n_pairs, np.uint8)
+    if scenario.startswith("migration"):
+        pair_cfg[:] = pair_kind == 0                        # before: the mesh only
     if scenario == "node_join":
         alive[target] = 0
         pr = s["pair_row"]
@@ -821,7 +855,31 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         eng.run()
         _check(eng, K)
     wall = _time.perf_counter() - wall0
-    return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target)
+    return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
+
+
+def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
+    """The cohorts of an aggregate-mode run (None: nothing to merge and the
+    mode is 'auto')."""
+    from . import cohorts
+
+    why = None
+    if scenario in ("block_churn", "ip_churn", "migration_safe", "migration_unsafe"):
+        why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
+    elif keep_state:
+        why = "keep_state needs one state per node"
+    elif not _ibgp_only(d):
+        why = "it needs an all-iBGP design of IPv4 speakers"
+    if why is None:
+        agg = cohorts.aggregate(d, p.cohorts, keep=[] if target is None else [target], order=starts)
+        if agg.n_cohorts:
+            return agg
+        why = "no nodes are interchangeable (a mesh, or every node peers differently)"
+    if p.aggregate == "on":
+        raise InvalidValueError(f"aggregate mode is not possible here: {why}")
+    raise ConvergenceError(
+        f"design too large for the per-path model (at least {floor_paths:,} paths > max_paths={p.max_paths:,}) "
+        f"and aggregate mode is not possible: {why}")
 
 
 def _check(eng, K):
@@ -884,11 +942,15 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
                 eng.schedule(float(t) + p.churn_window, A["churn"], int(c), -1, 0)
 
 
-def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, keep_state, target):
+def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, keep_state, target, agg=None):
     n = d.n_speakers
     rr = d.reflectors.astype(np.int64)
     sess_max = np.asarray(eng.a_sessions_max)
-    n_pairs = len(s["pair_row"]) // 2
+    # aggregate mode: speaker i stands for w[i] nodes, a session pair for w[a] * w[b]
+    w = np.ones(n) if agg is None else agg.weight.astype(float)
+    not_rr = ~np.isin(np.arange(n), rr)
+    pr = s["pair_row"]
+    pair_w = w[s["row_local"][pr[0::2]]] * w[s["row_local"][pr[1::2]]]
     pair_up = eng.pair_states() == 2
     adj_max, loc_max, fib_max = (np.asarray(x) for x in (eng.a_adj_max, eng.a_loc_max, eng.a_fib_max))
     mem = p.base_bytes + p.route_bytes * (adj_max + loc_max) + p.session_bytes * sess_max
@@ -908,45 +970,46 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
         {"node": nm(h), "prefixes_of": nm(origin[int(c)]), "start": float(a), "end": float(b), "seconds": float(b - a)}
         for h, c, a, b in log
     ]
-    still = [{"node": nm(h), "prefixes_of": nm(origin[int(c)]), "since": float(a)} for h, c, a in open_out]
-    shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _ in open_out[:1000]})
+    still = [{"node": nm(h), "prefixes_of": nm(origin[int(c)]), "since": float(a)} for h, c, a, _ in open_out]
+    shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _, _ in open_out[:1000]})
     prefixes_of = {nm(origin[c]): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
-    pairs_end = float(sum(int(d.node_pods[int(h)]) * int(d.class_pods[int(c)]) for h, c, _ in open_out))
+    pairs_end = float(sum(float(d.node_pods[int(h)]) * float(d.class_pods[int(c)]) * m for h, c, _, m in open_out))
+    per_node_list = (lambda a: np.asarray(a).astype(np.int64).tolist()) if agg is None else None
     ttc = (eng.last_fib_change - event_time) if scenario != "cold_start" else t_cold
     result = Result(
         scenario=scenario,
-        n_nodes=int((~d.speakers.external).sum()),
-        n_classes=int(len(d.classes)),
+        n_nodes=int(w[~d.speakers.external].sum()),
+        n_classes=int(len(d.classes)) if agg is None else int(agg.classes.sum()),
         converged=bool(eng.heap_size() == 0),
         time_to_converge=float(max(ttc, 0.0)),
         time_to_rib_converge=float(max(eng.last_rib_change - event_time, 0.0)),
         event_time=float(event_time),
         sessions={
-            "total": int(pair_up.sum()), "configured": int(n_pairs),
-            "per_node": _stats(sess_max[~np.isin(np.arange(n), rr)]) if n else _stats([]),
-            "per_reflector": [int(sess_max[r]) for r in rr],
+            "total": int(round(pair_w[pair_up].sum())), "configured": int(round(pair_w.sum())),
+            "per_node": _stats(sess_max[not_rr], w[not_rr]) if n else _stats([]),
+            "per_reflector": [int(round(sess_max[r])) for r in rr],
             "refused_connects": int(eng.n_refused_connects),
         },
         updates={
             "messages": int(eng.n_updates), "bytes": int(eng.n_update_bytes),
             "prefix_advertisements": int(eng.n_prefix_adverts), "prefix_withdrawals": int(eng.n_withdraws),
-            "per_node_sent": _stats(eng.a_msgs_tx), "per_node_received": _stats(eng.a_msgs_rx),
-            "per_reflector_sent": [int(eng.a_msgs_tx[r]) for r in rr],
+            "per_node_sent": _stats(eng.a_msgs_tx, w), "per_node_received": _stats(eng.a_msgs_rx, w),
+            "per_reflector_sent": [int(round(eng.a_msgs_tx[r])) for r in rr],
         },
         tables={
-            "adj_rib_in": _stats(eng.a_adj), "loc_rib": _stats(eng.a_loc), "fib": _stats(eng.a_fib),
-            "adj_rib_in_max": _stats(adj_max), "loc_rib_max": _stats(loc_max), "fib_max": _stats(fib_max),
-            "per_reflector_adj_rib_in": [int(adj_max[r]) for r in rr],
-            "per_node": {"adj_rib_in": np.asarray(eng.a_adj).tolist(), "loc_rib": np.asarray(eng.a_loc).tolist(),
-                         "fib": np.asarray(eng.a_fib).tolist()} if n <= 1000 else None,
+            "adj_rib_in": _stats(eng.a_adj, w), "loc_rib": _stats(eng.a_loc, w), "fib": _stats(eng.a_fib, w),
+            "adj_rib_in_max": _stats(adj_max, w), "loc_rib_max": _stats(loc_max, w), "fib_max": _stats(fib_max, w),
+            "per_reflector_adj_rib_in": [int(round(adj_max[r])) for r in rr],
+            "per_node": {"adj_rib_in": per_node_list(eng.a_adj), "loc_rib": per_node_list(eng.a_loc),
+                         "fib": per_node_list(eng.a_fib)} if n <= 1000 and per_node_list else None,
         },
         memory={
-            "per_node_bytes": _stats(np.delete(mem, rr) if len(rr) else mem),
+            "per_node_bytes": _stats(mem[not_rr], w[not_rr]),
             "per_reflector_bytes": [float(mem[r]) for r in rr],
             "route_bytes": p.route_bytes, "session_bytes": p.session_bytes, "base_bytes": p.base_bytes,
         },
         busy={
-            "per_node_seconds": _stats(np.delete(busy, rr) if len(rr) else busy),
+            "per_node_seconds": _stats(busy[not_rr], w[not_rr]),
             "per_reflector_seconds": [float(busy[r]) for r in rr],
             "max_seconds": float(busy.max()) if n else 0.0,
             "busiest": nm(int(busy.argmax())) if n else None,
@@ -968,6 +1031,10 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
             "events": int(eng.n_events), "paths": int(u_n), "groups": int(len(s["g_holder"])),
             "build_seconds": float(build_s), "run_seconds": float(wall),
             "events_per_second": float(eng.n_events / wall) if wall > 0 else 0.0,
+            "cohorts": None if agg is None else {
+                "speakers": int(n), "cohorts": agg.n_cohorts,
+                "nodes_per_cohort": _stats(agg.weight[agg.weight > 1]),
+            },
         },
         params={k: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
                 for k, v in dataclasses.asdict(p).items()},

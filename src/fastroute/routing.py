@@ -224,8 +224,8 @@ def originations(cluster, version=4):
     width = 32 if version == 4 else 128
     blocks = [b for b in cluster.blocks if b.version == version]
     b_net = [b.net for b in blocks]
-    b_node = np.array([cluster.node_index(b.affinity) if b.affinity in cluster.node_names else -1
-                       for b in blocks], np.int64)
+    index = cluster._node_index
+    b_node = np.array([index.get(b.affinity, -1) for b in blocks], np.int64)
     b_plen = np.array([b.cidr.prefixlen for b in blocks], np.int64)
     pods = cluster.pods
     if version == 4:
