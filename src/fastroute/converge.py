@@ -871,9 +871,10 @@ def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
     elif not _ibgp_only(d):
         why = "it needs an all-iBGP design of IPv4 speakers"
     if why is None:
-        agg = cohorts.aggregate(d, p.cohorts, keep=[] if target is None else [target], order=starts)
-        if agg.n_cohorts:
-            return agg
+        # about m^2 paths: leave room under max_paths
+        m = min(p.cohorts, max(1, int(math.sqrt(p.max_paths / 4))))
+        if cohorts.candidates(d).any():
+            return cohorts.aggregate(d, m, keep=[] if target is None else [target], order=starts)
         why = "no nodes are interchangeable (a mesh, or every node peers differently)"
     if p.aggregate == "on":
         raise InvalidValueError(f"aggregate mode is not possible here: {why}")
