@@ -102,6 +102,7 @@ def test_auto_mode_and_refusals():
     assert converge.simulate(c).cost["cohorts"] is None
     r = converge.simulate(c, max_paths=5_000)
     assert r.cost["cohorts"]["cohorts"] > 0 and r.converged
+    assert converge.simulate(c, aggregate_above=5_000).cost["cohorts"]["cohorts"] > 0
     with pytest.raises(ConvergenceError, match="per-path model"):
         converge.simulate(c, max_paths=5_000, aggregate="off")
     with pytest.raises(InvalidValueError, match="block_churn"):

@@ -100,7 +100,15 @@ def test_memory_matches_the_simulators_rib_counts():
 def test_not_simulated_says_why():
     p = plan.plan(20, 2, pool="10.244.0.0/16", simulate_limit=10)
     assert p["convergence_s"] is None
-    assert any("not simulated: 20 nodes is above simulate_limit=10" in w for w in p["warnings"])
+    assert any("not simulated: a 20-node mesh is above simulate_limit=10" in w for w in p["warnings"])
+
+
+def test_large_reflector_designs_are_simulated_in_aggregate_mode():
+    # a reflector design is simulated at any size: past ~2,000 nodes its clients
+    # merge into cohorts (fastroute.cohorts)
+    p = plan.plan(3000, 2, pool="10.0.0.0/12", topology="rr", reflectors=2, simulate_limit=10)
+    assert p["convergence_s"] > 0 and p["blackhole_node_crash_s"] > 0
+    assert "aggregate mode" in p["sources"]["cold_start"]
 
 
 def test_compare():

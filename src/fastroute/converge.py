@@ -114,20 +114,22 @@ class Params:
     migration_gap = 30.0
         Time between the two steps of a mesh -> reflector migration.
     settle = 5.0
-        Disruptions start this long after the cold start has converged.
+        Disruptions start this long after the cold start has converged and
+        every BIRD is idle again.
     graceful_restart = True
         Calico's ``graceful restart`` on every session.
     route_bytes = 330, session_bytes = 34e3, base_bytes = 3.4e6
         Memory: BIRD 2.0.8 RSS per route (440 MB / 1.32 M routes), per BGP
         session ((44 - 13.7) MB / 900 extra peers) and what is left of the
         10-peer 12.9 k-route run's 8 MB (bgp-notes §4.6).
-    aggregate = "auto", cohorts = 1000
+    aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
         Aggregate mode (:mod:`fastroute.cohorts`): interchangeable nodes (route
         reflector clients with the same peerings and class size) merge into
         about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
-        seconds.  ``"auto"`` uses it only when the per-path model would exceed
-        ``max_paths``; ``"on"`` always; ``"off"`` never.  Counts are exact,
-        times lose the spread inside a cohort.
+        seconds.  ``"auto"`` uses it when the per-path model would hold more
+        than ``aggregate_above`` paths (about 2,000 nodes with two reflectors)
+        and the design has interchangeable nodes; ``"on"`` always; ``"off"``
+        never.  Counts are exact, times lose the spread inside a cohort.
     """
 
     connect_delay: float = 2.0
@@ -166,8 +168,9 @@ class Params:
     churn_events: int = 100
     churn_window: float = 10.0
     enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
-    aggregate: str = "auto"        # "auto" (when the per-path model is too large), "on", "off": see cohorts.py
+    aggregate: str = "auto"        # "auto" (above aggregate_above paths), "on", "off": see cohorts.py
     cohorts: int = 1000            # aggregate mode: about this many cohorts of interchangeable nodes
+    aggregate_above: int = 10_000_000
 
     def replace(self, **changes):
         """A copy with some parameters changed (unknown names raise InvalidValueError)."""
@@ -795,7 +798,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     # paths at the very least; refuse (or aggregate) before allocating gigabytes
     floor_paths = len(d.classes) * int(is_node.sum())
     agg = None
-    if p.aggregate == "on" or (p.aggregate == "auto" and floor_paths > p.max_paths):
+    if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
         agg = _aggregate(d, scenario, p, keep_state, target, starts, floor_paths)
         if agg is not None:
             d = agg.design
@@ -846,7 +849,9 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     t_cold = eng.last_fib_change
     event_time = 0.0
     if scenario != "cold_start":
-        t0 = max(eng.last_event, t_cold) + p.settle
+        # every BIRD idle again (work that books no event, like offering a route to
+        # every protocol, can outlast the last event), then the settle time
+        t0 = max(eng.last_event, t_cold, float(np.max(eng.a_busy, initial=0.0))) + p.settle
         event_time = t0
         eng.last_fib_change = 0.0
         eng.last_rib_change = 0.0
@@ -858,9 +863,19 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
 
 
+def _paths_estimate(d):
+    """Paths of the universe, roughly: every class at every node, once per
+    reflector the node peers with (ADD-PATH), at least once."""
+    g = d.graph
+    local = np.asarray(g.local, np.int64)
+    is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
+    to_rr = np.bincount(local[is_rr[np.asarray(g.remote, np.int64)]], minlength=d.n_speakers)
+    return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
+
+
 def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
-    """The cohorts of an aggregate-mode run (None: nothing to merge and the
-    mode is 'auto')."""
+    """The cohorts of an aggregate-mode run (None: auto mode, nothing to merge,
+    and the per-path model fits)."""
     from . import cohorts
 
     why = None
@@ -871,13 +886,15 @@ def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
     elif not _ibgp_only(d):
         why = "it needs an all-iBGP design of IPv4 speakers"
     if why is None:
-        # about m^2 paths: leave room under max_paths
-        m = min(p.cohorts, max(1, int(math.sqrt(p.max_paths / 4))))
+        # about m^2 paths: leave room under the limits
+        m = min(p.cohorts, max(1, int(math.sqrt(min(p.aggregate_above, p.max_paths) / 4))))
         if cohorts.candidates(d).any():
             return cohorts.aggregate(d, m, keep=[] if target is None else [target], order=starts)
         why = "no nodes are interchangeable (a mesh, or every node peers differently)"
     if p.aggregate == "on":
         raise InvalidValueError(f"aggregate mode is not possible here: {why}")
+    if floor_paths <= p.max_paths:
+        return None                 # auto: the per-path model still fits
     raise ConvergenceError(
         f"design too large for the per-path model (at least {floor_paths:,} paths > max_paths={p.max_paths:,}) "
         f"and aggregate mode is not possible: {why}")

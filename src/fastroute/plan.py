@@ -27,9 +27,10 @@ Where each number comes from:
   clients' routes too) + the Loc-RIB.  An estimate from BIRD 2 benchmarks, not a
   measurement of calico-node.
 * **Convergence**: the discrete-event simulator
-  :func:`fastroute.converge.simulate` up to ``simulate_limit`` nodes (default
-  1,000: about 2 s per scenario there; 5,000 nodes with 3 reflectors take about a
-  minute each); above it the fields are None and ``warnings`` says why.
+  :func:`fastroute.converge.simulate`: a mesh up to ``simulate_limit`` nodes
+  (default 1,000: about 2 s per scenario there), a reflector design at any size
+  (past ~2,000 nodes in aggregate mode, :mod:`fastroute.cohorts`: seconds even
+  at 50,000 nodes); otherwise the fields are None and ``warnings`` says why.
   ``convergence_s`` is the cold start (every BIRD starting within a second) to
   the last FIB change; ``blackhole_node_crash_s`` how long the other nodes keep
   routing a crashed node's blocks to it (until the hold timer, or graceful
@@ -148,7 +149,8 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         As the operator's (``"IPIP"``, ``"VXLAN"``, ...); a tunnel address takes one
         IP per node.
     simulate : bool or "auto"
-        Run the convergence simulator; "auto" up to ``simulate_limit`` nodes.
+        Run the convergence simulator; "auto": reflector designs always, a mesh
+        up to ``simulate_limit`` nodes.
     compute_limit : int
         Compute every node's table up to this many nodes; count above.
     progress : callable(str), optional
@@ -295,9 +297,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     out["blackhole_reflector_crash_s"] = None
     out["reflector_crash_reconverge_s"] = None
     if cluster is not None:
-        run = n <= simulate_limit if simulate == "auto" else bool(simulate)
+        run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:
-            why = (f"{n:,} nodes is above simulate_limit={simulate_limit:,}" if simulate == "auto"
+            why = (f"a {n:,}-node mesh is above simulate_limit={simulate_limit:,}" if simulate == "auto"
                    else "simulation turned off")
             warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
         else:
@@ -364,18 +366,23 @@ def _convergence(out, cluster, k, warnings, sources, progress):
         scen += [("reflector_crash", "blackhole_reflector_crash_s", "max_outage_seconds"),
                  ("reflector_crash", "reflector_crash_reconverge_s", "time_to_converge")]
     done = {}
+    design = None
     for scenario, key, field in scen:
         if scenario not in done:
             progress(f"simulating {scenario.replace('_', ' ')}")
             t0 = time.perf_counter()
             try:
-                done[scenario] = converge.simulate(cluster, scenario)
+                design = design or converge.design(cluster)
+                done[scenario] = converge.simulate(design, scenario)
             except (FastrouteError, ImportError, AttributeError, MemoryError) as e:
                 done[scenario] = e
             r = done[scenario]
             if not isinstance(r, Exception):
+                agg = r.cost["cohorts"]
                 sources[scenario] = (f"fastroute.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                                     f"{time.perf_counter() - t0:.2f} s")
+                                     f"{time.perf_counter() - t0:.2f} s"
+                                     + (f", aggregate mode ({agg['cohorts']:,} cohorts of "
+                                        f"~{agg['nodes_per_cohort']['mean']:.0f} nodes)" if agg else ""))
                 if not r.converged:
                     warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         r = done[scenario]
