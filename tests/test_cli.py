@@ -66,3 +66,29 @@ def test_demo_runs(capsys):
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "-> 10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird" in out
+
+
+def test_converge_command(tmp_path, capsys):
+    assert main(["converge", "--scenario", "node_crash", "--node", "node2", "--set", "hold_time=90"]) == 0
+    out = capsys.readouterr().out
+    assert "node crash: 3 nodes" in out and "converged after the event" in out and "per-path model" in out
+    assert main(["converge", "--json", "--set", "graceful_restart=false", "--set", "seed=7"]) == 0
+    r = json.loads(capsys.readouterr().out)
+    assert r["scenario"] == "cold_start" and r["sessions"]["total"] == 3 and r["converged"]
+    assert r["params"]["graceful_restart"] is False and r["params"]["seed"] == 7
+    png = tmp_path / "c.png"
+    assert main(["converge", "-s", "calico_node_restart", "--plot", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["converge", "--set", "hold_time=soon"], "invalid --set 'hold_time=soon': hold_time takes a float"),
+    (["converge", "--set", "warp=9"], "unknown parameter 'warp'"),
+    (["converge", "--set", "hold_time"], "expected NAME=VALUE"),
+    (["converge", "-s", "node_crash", "--node", "node9"], "unknown node 'node9'"),
+    (["converge", "--set", "aggregate=on"], "aggregate mode is not possible here"),
+])
+def test_converge_command_errors(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastroute: error: ") and message in err

@@ -28,6 +28,7 @@ _COMMANDS = [
     ("traffic", "fastroute.cmd_traffic"),
     ("plan", "fastroute.cmd_plan"),
     ("compare", "fastroute.cmd_compare"),
+    ("converge", "fastroute.cmd_converge"),
     ("sweep", "fastroute.cmd_sweep"),
     ("verify", "fastroute.cmd_verify"),
 ]

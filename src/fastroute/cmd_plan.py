@@ -12,7 +12,7 @@ def add_parser(sub):
         help="size one design: sessions, prefixes, routes, memory, convergence, pool use, Typha",
         description="Size a Calico design of N nodes x P pods: BGP sessions (total, per node, per "
         "reflector), prefixes, routes per node, BIRD memory per node and per reflector (estimate), "
-        "cold-start convergence and blackhole windows (simulated up to --simulate-limit nodes), IP "
+        "cold-start convergence and blackhole windows (simulated: a mesh up to --simulate-limit nodes), IP "
         "pool use (borrowing once the blocks run out, each borrowed IP a /32 route) and Typha "
         "replicas by the operator's formula.",
     )
@@ -34,7 +34,8 @@ def add_common(p):
                    choices=("None", "IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet"))
     p.add_argument("--no-simulate", action="store_true", help="skip the convergence simulation")
     p.add_argument("--simulate-limit", type=int, default=1000, metavar="N",
-                   help="simulate convergence up to N nodes (default 1000; 5,000 take minutes)")
+                   help="simulate a mesh's convergence up to N nodes (default 1000; 5,000 take about a "
+                   "minute); reflector designs are simulated at any size")
     p.add_argument("--json", action="store_true")
 
 
