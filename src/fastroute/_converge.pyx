@@ -141,7 +141,8 @@ cdef struct Heap:
 
 
 cdef struct Fifo:
-    # one BIRD core's booked completions, in non-decreasing time order
+    # one BIRD core's booked completions, in non-decreasing time order; a ring
+    # whose cap is a power of two, so positions wrap with a mask (no division)
     Event* v
     int64_t head
     int64_t n
@@ -517,7 +518,7 @@ cdef class Engine:
         cdef Event e
         cdef Event* nv
         cdef int64_t k, m
-        if f.n > 0 and t < f.v[(f.head + f.n - 1) % f.cap].t:
+        if f.n > 0 and t < f.v[(f.head + f.n - 1) & (f.cap - 1)].t:
             return self.push(t, kind, a, b, c)
         e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
         self.seq += 1
@@ -528,12 +529,12 @@ cdef class Engine:
                 self.rc = ERR_NOMEM
                 return -1
             for k in range(f.n):
-                nv[k] = f.v[(f.head + k) % f.cap]
+                nv[k] = f.v[(f.head + k) & (f.cap - 1)]
             free(f.v)
             f.v = nv
             f.head = 0
             f.cap = m
-        f.v[(f.head + f.n) % f.cap] = e
+        f.v[(f.head + f.n) & (f.cap - 1)] = e
         f.n += 1
         if f.n == 1:
             e.a = h
@@ -557,7 +558,7 @@ cdef class Engine:
         h = top.a
         f = &self.fifo[h]
         out[0] = f.v[f.head]
-        f.head = (f.head + 1) % f.cap
+        f.head = (f.head + 1) & (f.cap - 1)
         f.n -= 1
         if f.n > 0:
             top = f.v[f.head]
