@@ -162,6 +162,7 @@ cdef struct Fifo:
     int64_t head
     int64_t n
     int64_t cap
+    double last             # time of the last event (the ring's tail is rarely in cache)
 
 
 cdef int heap_push(Heap* hp, Event e) noexcept nogil:
@@ -533,11 +534,12 @@ cdef class Engine:
         cdef Event e
         cdef Event* nv
         cdef int64_t k, m
-        if f.n > 0 and t < f.v[(f.head + f.n - 1) & (f.cap - 1)].t:
+        if f.n > 0 and t < f.last:
             return self.push(t, kind, a, b, c)
         e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
         self.hint(&e)
         self.seq += 1
+        f.last = t
         if f.n == f.cap:
             m = 2 * f.cap if f.cap > 0 else 16
             nv = <Event*>big_alloc(m * sizeof(Event))
@@ -552,6 +554,8 @@ cdef class Engine:
             f.cap = m
         f.v[(f.head + f.n) & (f.cap - 1)] = e
         f.n += 1
+        # the slot after next, for the next booking on this core
+        prefetch(&f.v[(f.head + f.n + 1) & (f.cap - 1)])
         if f.n <= 3:
             self.prefetch_event(&e, 1)
         if f.n == 1:
@@ -593,6 +597,7 @@ cdef class Engine:
         elif e.kind == EV_ESTAB:
             if stage == 1:
                 prefetch(&self.S[e.a])
+                prefetch(&self.pair_row[2 * e.a])
                 prefetch(&self.R[e.x])
                 prefetch(<char*>&self.R[e.x] + sizeof(RowS) - 1)
                 prefetch(&self.R[e.y])
@@ -631,8 +636,9 @@ cdef class Engine:
         f.n -= 1
         # the FIFO moved up one place: load ahead what its next three events
         # will touch, a step deeper each place they move (see prefetch_event),
-        # and the ring itself further ahead (it was written long ago)
-        prefetch(&f.v[(f.head + 8) & (f.cap - 1)])
+        # and the ring slot that will be third next time (written long ago)
+        prefetch(&f.v[(f.head + 3) & (f.cap - 1)])
+        prefetch(<char*>&f.v[(f.head + 3) & (f.cap - 1)] + sizeof(Event) - 1)
         if f.n > 2:
             self.prefetch_event(&f.v[(f.head + 2) & (f.cap - 1)], 1)
         if f.n > 1:
@@ -782,14 +788,16 @@ cdef class Engine:
 
     cdef void schedule_tx(self, int32_t q, double t) noexcept nogil:
         cdef int32_t pair = self.P[q].pair
-        cdef int32_t h
+        cdef int32_t h, gp
         cdef double dep
         if self.S[pair].state != S_UP or (self.P[q].state & P_PENDING):
             return
-        h = self.G[self.P[self.P[q].parent].grp].holder
+        gp = self.P[self.P[q].parent].grp
+        h = self.G[gp].holder
         if not self.bird[h]:
             return
-        dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[self.P[q].grp].cls])
+        # q's class is its parent's: read it from the parent's group, already in cache
+        dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[gp].cls])
         if self.mrai > 0 and self.last_tx[q] + self.mrai > dep:
             dep = self.last_tx[q] + self.mrai
         self.P[q].state |= P_PENDING
