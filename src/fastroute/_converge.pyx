@@ -137,8 +137,8 @@ cdef struct Event:
     int32_t a
     int32_t b
     int32_t c
-    int32_t x               # where the handler's state lives (Engine.hint): read only to prefetch
-    int32_t y
+    int32_t x               # where the handler's state lives (Engine.hint): fixed structure
+    int32_t y               # of the event's subject, recorded when queued
 
 
 cdef inline bint ev_less(Event* x, Event* y) noexcept nogil:
@@ -163,6 +163,7 @@ cdef struct Fifo:
     int64_t n
     int64_t cap
     double last             # time of the last event (the ring's tail is rarely in cache)
+    Event first             # copy of the head: popping it needs no ring access
 
 
 cdef int heap_push(Heap* hp, Event e) noexcept nogil:
@@ -519,7 +520,8 @@ cdef class Engine:
     cdef int push(self, double t, int32_t kind, int32_t a, int32_t b, int32_t c) noexcept nogil:
         """A timer event (any time)."""
         cdef Event e
-        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c; e.x = 0; e.y = 0
+        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
+        self.hint(&e)             # a TX or APPLY that could not be booked in order lands here too
         self.seq += 1
         if heap_push(&self.timers, e) != 0:
             self.rc = ERR_NOMEM
@@ -531,15 +533,12 @@ cdef class Engine:
         never decrease, so a FIFO per core and a small heap of FIFO heads replace
         one big heap (the order is the same: time, then sequence number)."""
         cdef Fifo* f = &self.fifo[h]
-        cdef Event e
+        cdef Event top
+        cdef Event* e
         cdef Event* nv
         cdef int64_t k, m
         if f.n > 0 and t < f.last:
             return self.push(t, kind, a, b, c)
-        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
-        self.hint(&e)
-        self.seq += 1
-        f.last = t
         if f.n == f.cap:
             m = 2 * f.cap if f.cap > 0 else 16
             nv = <Event*>big_alloc(m * sizeof(Event))
@@ -552,16 +551,24 @@ cdef class Engine:
             f.v = nv
             f.head = 0
             f.cap = m
-        f.v[(f.head + f.n) & (f.cap - 1)] = e
+        # written in place: a copy assembled on the stack would be reloaded
+        # before the ring stores ahead of it have drained
+        e = &f.v[(f.head + f.n) & (f.cap - 1)]
+        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
+        self.hint(e)
+        self.seq += 1
+        f.last = t
         f.n += 1
         # the slot after next, for the next booking on this core
         prefetch(&f.v[(f.head + f.n + 1) & (f.cap - 1)])
         if f.n <= 3:
-            self.prefetch_event(&e, 1)
+            self.prefetch_event(e, 1)
         if f.n == 1:
-            e.a = h
-            e.kind = -1
-            if heap_push(&self.cores, e) != 0:
+            f.first = e[0]
+            top = e[0]
+            top.a = h
+            top.kind = -1
+            if heap_push(&self.cores, top) != 0:
                 self.rc = ERR_NOMEM
                 return -1
         return 0
@@ -631,7 +638,7 @@ cdef class Engine:
         top = heap_pop(&self.cores)
         h = top.a
         f = &self.fifo[h]
-        out[0] = f.v[f.head]
+        out[0] = f.first
         f.head = (f.head + 1) & (f.cap - 1)
         f.n -= 1
         # the FIFO moved up one place: load ahead what its next three events
@@ -644,9 +651,9 @@ cdef class Engine:
         if f.n > 1:
             self.prefetch_event(&f.v[(f.head + 1) & (f.cap - 1)], 2)
         if f.n > 0:
-            self.prefetch_event(&f.v[f.head], 3)
-        if f.n > 0:
-            top = f.v[f.head]
+            f.first = f.v[f.head]
+            self.prefetch_event(&f.first, 3)
+            top = f.first
             top.a = h
             top.kind = -1
             heap_push(&self.cores, top)
@@ -1151,8 +1158,8 @@ cdef class Engine:
                 break
             if e.kind == EV_TX:
                 q = e.a
+                pair = e.x                  # P[q].pair (Engine.hint): S[pair] need not wait for P[q]
                 self.P[q].state &= ~P_PENDING
-                pair = self.P[q].pair
                 if self.S[pair].state != S_UP:
                     continue
                 # a TX booked before the session last went down still sends the current state
@@ -1174,7 +1181,7 @@ cdef class Engine:
                 self.send(q, 2, t, e.b, e.c)
             elif e.kind == EV_APPLY:
                 q = e.a
-                pair = self.P[q].pair
+                pair = e.x                  # P[q].pair
                 if self.S[pair].epoch != e.b:
                     continue
                 if e.c == 2:
