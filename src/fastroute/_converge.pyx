@@ -1428,6 +1428,13 @@ cdef struct Tmp:
     uint64_t key
 
 
+def _grown(a, int64_t n, int64_t cap):
+    """a's first n entries in a new array of cap (the rest left untouched)."""
+    out = np.empty(cap, a.dtype)
+    out[:n] = a[:n]
+    return out
+
+
 def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, const int32_t[::1] row_rev,
                    const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id,
                    const uint32_t[::1] router_id, const int64_t[::1] ip_rank,
@@ -1597,10 +1604,14 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
             for i in range(tn):
                 newidx[order[i]] = <int32_t>(n_out + i)
             if n_out + tn > out_holder.shape[0]:
-                k2 = max(2 * out_holder.shape[0], n_out + tn)
-                out_holder = np.resize(out_holder, k2); out_row = np.resize(out_row, k2)
-                out_parent = np.resize(out_parent, k2); out_class = np.resize(out_class, k2)
-                out_nh = np.resize(out_nh, k2); out_attr = np.resize(out_attr, k2)
+                # extrapolate from the classes so far (exact when the classes are
+                # alike, as in a mesh): one allocation of about the final size
+                # instead of a series of doubling copies
+                k2 = (n_out + tn) * origins.shape[0] // (ci + 1)
+                k2 = max(k2 + k2 // 64, out_holder.shape[0] + out_holder.shape[0] // 2, n_out + tn)
+                out_holder = _grown(out_holder, n_out, k2); out_row = _grown(out_row, n_out, k2)
+                out_parent = _grown(out_parent, n_out, k2); out_class = _grown(out_class, n_out, k2)
+                out_nh = _grown(out_nh, n_out, k2); out_attr = _grown(out_attr, n_out, k2)
             oh = out_holder; orw = out_row; opa = out_parent; ocl = out_class; onh = out_nh; oat = out_attr
             for i in range(tn):
                 pp = &tmp[order[i]]
@@ -1627,21 +1638,25 @@ def csr(const int32_t[::1] keys, int64_t n_keys):
     start_a = np.zeros(n_keys + 1, np.int64)
     cdef int64_t[::1] start = start_a
     cdef int64_t m = 0
-    for i in range(n):
-        if keys[i] >= 0:
-            start[keys[i] + 1] += 1
-    for i in range(n_keys):
-        start[i + 1] += start[i]
-    m = start[n_keys]
-    order_a = np.empty(m, np.int32)
-    cdef int32_t[::1] order = order_a
-    fill_a = np.array(start_a[:n_keys], copy=True) if n_keys else np.zeros(0, np.int64)
-    cdef int64_t[::1] fill = fill_a
     with nogil:
         for i in range(n):
             if keys[i] >= 0:
-                order[fill[keys[i]]] = <int32_t>i
-                fill[keys[i]] += 1
+                start[keys[i] + 1] += 1
+        for i in range(n_keys):
+            start[i + 1] += start[i]
+    m = start[n_keys]
+    order_a = np.empty(m, np.int32)
+    cdef int32_t[::1] order = order_a
+    with nogil:
+        # start[k] serves as key k's cursor (ending at key k + 1's start), then
+        # shifts back one place: no second offsets array
+        for i in range(n):
+            if keys[i] >= 0:
+                order[start[keys[i]]] = <int32_t>i
+                start[keys[i]] += 1
+        for i in range(n_keys, 0, -1):
+            start[i] = start[i - 1]
+        start[0] = 0
     return start_a, order_a
 
 

@@ -619,12 +619,12 @@ def _structure(d, u):
     nr_start, nr_list = _rows_csr(g.local, n)
     return dict(
         row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
-        row_pair=row_pair.astype(np.int32), row_active=np.ascontiguousarray(d.active, np.uint8),
+        row_pair=row_pair, row_active=np.ascontiguousarray(d.active, np.uint8),
         pair_row=pair_row, best_only=np.ascontiguousarray(d.speakers.external, np.uint8),
         p_parent=np.ascontiguousarray(par, np.int32), p_row=np.ascontiguousarray(rows, np.int32),
         p_grp=p_grp, p_nh=np.ascontiguousarray(u.next_hop, np.int32),
         p_attr=np.ascontiguousarray(u.attr_bytes, np.uint16),
-        c_start=c_start, c_list=order.astype(np.int32), rp_start=rp_start, rp_list=rorder.astype(np.int32),
+        c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
         cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
         cl_pods=np.ascontiguousarray(d.class_pods, np.int64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
