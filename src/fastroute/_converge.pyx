@@ -32,6 +32,7 @@ Event kinds (``a``/``b``/``c`` arguments):
 """
 
 cimport cython
+from cython.parallel cimport prange
 from libc.math cimport floor, ceil
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free
@@ -465,23 +466,29 @@ cdef class Engine:
         self.S = <PairS*>big_alloc(max(1, self.n_pairs) * sizeof(PairS))
         if self.P == NULL or self.G == NULL or self.R == NULL or self.S == NULL:
             raise MemoryError("convergence engine state")
+        cdef PathS* P = self.P
+        cdef GroupS* G = self.G
+        cdef RowS* R = self.R
+        cdef PairS* S = self.S
+        # two threads: most of the time here goes to the kernel faulting in
+        # (and zeroing) the fresh pages of these gigabytes, which runs in parallel
         with nogil:
-            for i in range(self.n_paths):
-                self.P[i].parent = p_parent[i]; self.P[i].row = p_row[i]; self.P[i].grp = p_grp[i]
-                self.P[i].nh = p_nh[i]; self.P[i].attr = p_attr[i]; self.P[i].state = 0
-                self.P[i].pair = row_pair[p_row[i]] if p_row[i] >= 0 else -1
-                self.P[i].c_first = <int32_t>c_start[i]; self.P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
-            for i in range(self.n_groups):
-                self.G[i].start = <int32_t>g_start[i]; self.G[i].n = <int32_t>(g_start[i + 1] - g_start[i])
-                self.G[i].holder = g_holder[i]; self.G[i].cls = g_class[i]
-                self.G[i].best = -1; self.G[i].fib = -2; self.G[i].out = -1.0
-            for i in range(self.n_rows):
-                self.R[i].local = row_local[i]; self.R[i].rev = row_rev[i]; self.R[i].pair = row_pair[i]
-                self.R[i].rp_first = <int32_t>rp_start[i]; self.R[i].rp_n = <int32_t>(rp_start[i + 1] - rp_start[i])
-                self.R[i].active = row_active[i]
-            for i in range(self.n_pairs):
-                self.S[i].est = 0; self.S[i].last = 0; self.S[i].err = 0; self.S[i].epoch = 0
-                self.S[i].state = S_IDLE; self.S[i].cfg = pair_cfg[i]; self.S[i].gr = 0
+            for i in prange(self.n_paths, num_threads=2, schedule="static"):
+                P[i].parent = p_parent[i]; P[i].row = p_row[i]; P[i].grp = p_grp[i]
+                P[i].nh = p_nh[i]; P[i].attr = p_attr[i]; P[i].state = 0
+                P[i].pair = row_pair[p_row[i]] if p_row[i] >= 0 else -1
+                P[i].c_first = <int32_t>c_start[i]; P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
+            for i in prange(self.n_groups, num_threads=2, schedule="static"):
+                G[i].start = <int32_t>g_start[i]; G[i].n = <int32_t>(g_start[i + 1] - g_start[i])
+                G[i].holder = g_holder[i]; G[i].cls = g_class[i]
+                G[i].best = -1; G[i].fib = -2; G[i].out = -1.0
+            for i in prange(self.n_rows, num_threads=2, schedule="static"):
+                R[i].local = row_local[i]; R[i].rev = row_rev[i]; R[i].pair = row_pair[i]
+                R[i].rp_first = <int32_t>rp_start[i]; R[i].rp_n = <int32_t>(rp_start[i + 1] - rp_start[i])
+                R[i].active = row_active[i]
+            for i in prange(self.n_pairs, num_threads=2, schedule="static"):
+                S[i].est = 0; S[i].last = 0; S[i].err = 0; S[i].epoch = 0
+                S[i].state = S_IDLE; S[i].cfg = pair_cfg[i]; S[i].gr = 0
 
     def n_paths_total(self):
         return self.n_paths
