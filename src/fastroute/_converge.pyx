@@ -1638,6 +1638,41 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                     out_nh[:n_out], out_attr[:n_out])
 
 
+def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid):
+    """The rows of a full mesh of ``members``: every ordered pair (i, j), i != j,
+    at row i * (k - 1) + j - (j > i).  Returns (local, remote, cluster_id = the
+    local router id, active = not srank[remote] > srank[local], rev), written
+    once in their final types (numpy temporaries over k^2 rows cost gigabytes)."""
+    cdef int64_t k = members.shape[0]
+    cdef int64_t m = k * (k - 1) if k > 0 else 0
+    local_a = np.empty(m, np.int32)
+    remote_a = np.empty(m, np.int32)
+    cid_a = np.empty(m, np.uint32)
+    active_a = np.empty(m, np.bool_)
+    rev_a = np.empty(m, np.int32)
+    cdef int32_t[::1] local = local_a, remote = remote_a, rev = rev_a
+    cdef uint32_t[::1] cid = cid_a
+    cdef uint8_t[::1] active = active_a.view(np.uint8)
+    cdef int64_t i, j, r
+    cdef int32_t a, b
+    if m >= 2**31:
+        raise MemoryError(f"a mesh of {k} members: more rows than int32 indices")
+    with nogil:
+        for i in prange(k, num_threads=2, schedule="static"):
+            a = members[i]
+            for j in range(k):
+                if j == i:
+                    continue
+                b = members[j]
+                r = i * (k - 1) + j - (1 if j > i else 0)
+                local[r] = a
+                remote[r] = b
+                cid[r] = rid[a]
+                active[r] = 0 if srank[b] > srank[a] else 1
+                rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
+    return local_a, remote_a, cid_a, active_a, rev_a
+
+
 def csr(const int32_t[::1] keys, int64_t n_keys):
     """Counting sort: (start, order) with order listing the indices i where
     keys[i] >= 0, grouped by key (stable); start has n_keys + 1 offsets."""
