@@ -212,6 +212,23 @@ cdef Event heap_pop(Heap* hp) noexcept nogil:
     return top
 
 
+cdef void heap_replace_top(Heap* hp, Event e) noexcept nogil:
+    """Pop the top and push e in one sift-down (hp.n > 0)."""
+    cdef int64_t i = 0, child, n = hp.n
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and ev_less(&hp.v[child + 1], &hp.v[child]):
+            child += 1
+        if ev_less(&hp.v[child], &e):
+            hp.v[i] = hp.v[child]
+            i = child
+        else:
+            break
+    hp.v[i] = e
+
+
 cdef inline uint64_t splitmix(uint64_t x) noexcept nogil:
     x += 0x9E3779B97F4A7C15ULL
     x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL
@@ -642,8 +659,7 @@ cdef class Engine:
         if self.cores.n == 0 or (self.timers.n > 0 and ev_less(&self.timers.v[0], &self.cores.v[0])):
             out[0] = heap_pop(&self.timers)
             return True
-        top = heap_pop(&self.cores)
-        h = top.a
+        h = self.cores.v[0].a
         f = &self.fifo[h]
         out[0] = f.first
         f.head = (f.head + 1) & (f.cap - 1)
@@ -663,7 +679,9 @@ cdef class Engine:
             top = f.first
             top.a = h
             top.kind = -1
-            heap_push(&self.cores, top)
+            heap_replace_top(&self.cores, top)      # the core's entry takes its new head
+        else:
+            heap_pop(&self.cores)
         return True
 
     cdef double peek_time(self) noexcept nogil:
