@@ -354,7 +354,7 @@ cdef class Engine:
     cdef int32_t[::1] churn_delta
     # ---- heap and logs (C memory)
     cdef Heap timers             # timer and scripted events
-    cdef Heap cores              # one entry per non-empty core queue: its head
+    cdef Heap cores              # one entry per non-empty core queue: a copy of its head, b = the core
     cdef Fifo* fifo              # per speaker
     cdef int64_t seq
     cdef int64_t* series
@@ -590,8 +590,7 @@ cdef class Engine:
         if f.n == 1:
             f.first = e[0]
             top = e[0]
-            top.a = h
-            top.kind = -1
+            top.b = h
             if heap_push(&self.cores, top) != 0:
                 self.rc = ERR_NOMEM
                 return -1
@@ -652,6 +651,7 @@ cdef class Engine:
     cdef bint next_event(self, Event* out) noexcept nogil:
         """Pop the earliest event of either queue."""
         cdef Event top
+        cdef Event* e
         cdef Fifo* f
         cdef int32_t h
         if self.cores.n == 0 and self.timers.n == 0:
@@ -659,7 +659,7 @@ cdef class Engine:
         if self.cores.n == 0 or (self.timers.n > 0 and ev_less(&self.timers.v[0], &self.cores.v[0])):
             out[0] = heap_pop(&self.timers)
             return True
-        h = self.cores.v[0].a
+        h = self.cores.v[0].b
         f = &self.fifo[h]
         out[0] = f.first
         f.head = (f.head + 1) & (f.cap - 1)
@@ -677,11 +677,17 @@ cdef class Engine:
             f.first = f.v[f.head]
             self.prefetch_event(&f.first, 3)
             top = f.first
-            top.a = h
-            top.kind = -1
+            top.b = h
             heap_replace_top(&self.cores, top)      # the core's entry takes its new head
         else:
             heap_pop(&self.cores)
+        # the heap's top is (most likely) the next event: bring its lines from
+        # wherever the FIFO-stage prefetches left them up to L1 now
+        if self.cores.n > 0:
+            e = &self.cores.v[0]
+            prefetch(&self.fifo[e.b])
+            prefetch(<char*>&self.fifo[e.b] + sizeof(Fifo) - 1)
+            self.prefetch_event(e, 1)
         return True
 
     cdef double peek_time(self) noexcept nogil:
