@@ -688,6 +688,8 @@ cdef class Engine:
             prefetch(&self.fifo[e.b])
             prefetch(<char*>&self.fifo[e.b] + sizeof(Fifo) - 1)
             self.prefetch_event(e, 1)
+            if e.kind == EV_ESTAB:
+                self.prefetch_event(e, 3)
         return True
 
     cdef double peek_time(self) noexcept nogil:
