@@ -585,7 +585,7 @@ cdef class Engine:
         f.n += 1
         # the slot after next, for the next booking on this core
         prefetch(&f.v[(f.head + f.n + 1) & (f.cap - 1)])
-        if f.n <= 3:
+        if f.n <= 2:
             self.prefetch_event(e, 1)
         if f.n == 1:
             f.first = e[0]
@@ -613,9 +613,10 @@ cdef class Engine:
         """Start loading the state a booked event's handler will read.  Events
         of different cores interleave, so every event misses in DRAM, and its
         lookups form a chain (path -> session/group -> ...).  A core's events
-        are prefetched a link deeper as they move up its FIFO (stage 1 third in
-        line, 2 second, 3 head), each step thousands of events apart, so the
-        misses of many events overlap instead of stalling one after another."""
+        are prefetched a link deeper as they move up: stage 1 second in its
+        FIFO, 2 its head (each step thousands of events apart, so the misses
+        of many events overlap instead of stalling one after another), 3 the
+        top of the cores heap, about to run."""
         cdef int32_t q, r, k, n
         cdef int64_t i
         if e.kind == EV_TX or e.kind == EV_APPLY or e.kind == EV_REFRESH_TX:
@@ -664,18 +665,16 @@ cdef class Engine:
         out[0] = f.first
         f.head = (f.head + 1) & (f.cap - 1)
         f.n -= 1
-        # the FIFO moved up one place: load ahead what its next three events
+        # the FIFO moved up one place: load ahead what its next two events
         # will touch, a step deeper each place they move (see prefetch_event),
-        # and the ring slot that will be third next time (written long ago)
-        prefetch(&f.v[(f.head + 3) & (f.cap - 1)])
-        prefetch(<char*>&f.v[(f.head + 3) & (f.cap - 1)] + sizeof(Event) - 1)
-        if f.n > 2:
-            self.prefetch_event(&f.v[(f.head + 2) & (f.cap - 1)], 1)
+        # and the ring slot that will be second next time (written long ago)
+        prefetch(&f.v[(f.head + 2) & (f.cap - 1)])
+        prefetch(<char*>&f.v[(f.head + 2) & (f.cap - 1)] + sizeof(Event) - 1)
         if f.n > 1:
-            self.prefetch_event(&f.v[(f.head + 1) & (f.cap - 1)], 2)
+            self.prefetch_event(&f.v[(f.head + 1) & (f.cap - 1)], 1)
         if f.n > 0:
             f.first = f.v[f.head]
-            self.prefetch_event(&f.first, 3)
+            self.prefetch_event(&f.first, 2)
             top = f.first
             top.b = h
             heap_replace_top(&self.cores, top)      # the core's entry takes its new head
