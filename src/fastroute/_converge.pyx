@@ -1477,9 +1477,11 @@ def _prefault(a):
     return a
 
 
-def _grown(a, int64_t n, int64_t cap):
-    """a's first n entries in a new array of cap (the rest left untouched)."""
+def _grown(a, int64_t n, int64_t cap, int64_t expect):
+    """a's first n entries in a new array of cap; the first `expect` entries
+    (what will be filled) are faulted in on two threads, the rest left untouched."""
     out = np.empty(cap, a.dtype)
+    _prefault(out[:min(expect, cap)])
     out[:n] = a[:n]
     return out
 
@@ -1505,7 +1507,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     cdef int64_t cap = 1 << 16
     cdef int64_t n_out = 0
     cdef Tmp* tmp = <Tmp*>malloc(cap * sizeof(Tmp))
-    cdef int64_t tcap = cap, tn, i, j, k2
+    cdef int64_t tcap = cap, tn, i, j, k2, expect
     cdef uint32_t* cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
     cdef int64_t clcap = cap, cln
     cdef int32_t n = len(has_sub)
@@ -1656,11 +1658,11 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                 # extrapolate from the classes so far (exact when the classes are
                 # alike, as in a mesh): one allocation of about the final size
                 # instead of a series of doubling copies
-                k2 = (n_out + tn) * origins.shape[0] // (ci + 1)
-                k2 = max(k2 + k2 // 64, out_holder.shape[0] + out_holder.shape[0] // 2, n_out + tn)
-                out_holder = _grown(out_holder, n_out, k2); out_row = _grown(out_row, n_out, k2)
-                out_parent = _grown(out_parent, n_out, k2); out_class = _grown(out_class, n_out, k2)
-                out_nh = _grown(out_nh, n_out, k2); out_attr = _grown(out_attr, n_out, k2)
+                expect = (n_out + tn) * origins.shape[0] // (ci + 1)
+                k2 = max(expect + expect // 64, out_holder.shape[0] + out_holder.shape[0] // 2, n_out + tn)
+                out_holder = _grown(out_holder, n_out, k2, expect); out_row = _grown(out_row, n_out, k2, expect)
+                out_parent = _grown(out_parent, n_out, k2, expect); out_class = _grown(out_class, n_out, k2, expect)
+                out_nh = _grown(out_nh, n_out, k2, expect); out_attr = _grown(out_attr, n_out, k2, expect)
             oh = out_holder; orw = out_row; opa = out_parent; ocl = out_class; onh = out_nh; oat = out_attr
             for i in range(tn):
                 pp = &tmp[order[i]]

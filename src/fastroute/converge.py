@@ -522,7 +522,7 @@ def _universe_fast(d, max_paths):
         np.ascontiguousarray(g.rr_client, np.uint8), np.ascontiguousarray(g.cluster_id, np.uint32),
         np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
         ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
-        np.bincount(np.asarray(g.local, np.int64)[np.asarray(g.rr_client, bool)], minlength=n).astype(bool).astype(np.uint8),
+        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64), minlength=n).astype(bool).astype(np.uint8),
         int(max_paths), 32,
     )
     if status == 1:
