@@ -392,7 +392,8 @@ def design(cluster, topology="auto", version=4):
     cols["add_paths"] = cat([q.get("add_paths", np.ones(len(q["local"]), bool)) for q in parts])
     graph = routing.SessionGraph(
         local=cols["local"].astype(np.int32, copy=False), remote=cols["remote"].astype(np.int32, copy=False),
-        rr_client=cols["rr_client"].astype(bool, copy=False), cluster_id=cols["cluster_id"].astype(np.uint32, copy=False),
+        rr_client=cols["rr_client"].astype(bool, copy=False),
+        cluster_id=cols["cluster_id"].astype(np.uint32, copy=False),
         ebgp=cols["ebgp"], keep_next_hop=cols["keep_next_hop"], allow_local_as=cols["allow_local_as"],
         add_paths=cols["add_paths"].astype(bool, copy=False),
     )
@@ -522,7 +523,8 @@ def _universe_fast(d, max_paths):
         np.ascontiguousarray(g.rr_client, np.uint8), np.ascontiguousarray(g.cluster_id, np.uint32),
         np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
         ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
-        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64), minlength=n).astype(bool).astype(np.uint8),
+        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64),
+                    minlength=n).astype(bool).astype(np.uint8),
         int(max_paths), 32,
     )
     if status == 1:
