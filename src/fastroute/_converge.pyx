@@ -1314,6 +1314,11 @@ cdef class Engine:
         cdef int64_t npfx = self.n_prefix[c]
         cdef int64_t nlri, room, nmsg, nbytes
         cdef double fin
+        cdef Fifo* f = &self.fifo[rcv]
+        # the receiver's FIFO and the slot this UPDATE will take in it (book, below)
+        prefetch(f)
+        if f.cap > 0:
+            prefetch(&f.v[(f.head + f.n) & (f.cap - 1)])
         if what == 2:
             npfx = delta if delta > 0 else -delta
         # BGP header 19 + withdrawn-length 2 + attribute-length 2; NLRI (or withdrawn
