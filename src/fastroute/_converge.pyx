@@ -32,6 +32,7 @@ Event kinds (``a``/``b``/``c`` arguments):
 """
 
 cimport cython
+from cython.parallel cimport prange
 from libc.math cimport floor, ceil
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, realloc, free
@@ -43,6 +44,19 @@ cdef extern from "<stdlib.h>" nogil:
 cdef extern from "<sys/mman.h>" nogil:
     int madvise(void* addr, size_t length, int advice)
     int MADV_HUGEPAGE
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    /* the empty volatile asm keeps gcc from deeming a function that only
+       prefetches free of side effects and dropping the calls to it */
+    static inline void fr_prefetch(const void* p) { __builtin_prefetch(p, 1, 3); __asm__ __volatile__(""); }
+    #else
+    static inline void fr_prefetch(const void* p) { (void)p; }
+    #endif
+    """
+    # a hint to start loading the cache line of p (for writing); no effect on results
+    void prefetch "fr_prefetch"(const void* p) noexcept nogil
 
 
 cdef bint huge_pages = True
@@ -130,6 +144,8 @@ cdef struct Event:
     int32_t a
     int32_t b
     int32_t c
+    int32_t x               # where the handler's state lives (Engine.hint): fixed structure
+    int32_t y               # of the event's subject, recorded when queued
 
 
 cdef inline bint ev_less(Event* x, Event* y) noexcept nogil:
@@ -147,11 +163,14 @@ cdef struct Heap:
 
 
 cdef struct Fifo:
-    # one BIRD core's booked completions, in non-decreasing time order
+    # one BIRD core's booked completions, in non-decreasing time order; a ring
+    # whose cap is a power of two, so positions wrap with a mask (no division)
     Event* v
     int64_t head
     int64_t n
     int64_t cap
+    double last             # time of the last event (the ring's tail is rarely in cache)
+    Event first             # copy of the head: popping it needs no ring access
 
 
 cdef int heap_push(Heap* hp, Event e) noexcept nogil:
@@ -197,6 +216,23 @@ cdef Event heap_pop(Heap* hp) noexcept nogil:
                 break
         hp.v[i] = last
     return top
+
+
+cdef void heap_replace_top(Heap* hp, Event e) noexcept nogil:
+    """Pop the top and push e in one sift-down (hp.n > 0)."""
+    cdef int64_t i = 0, child, n = hp.n
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and ev_less(&hp.v[child + 1], &hp.v[child]):
+            child += 1
+        if ev_less(&hp.v[child], &e):
+            hp.v[i] = hp.v[child]
+            i = child
+        else:
+            break
+    hp.v[i] = e
 
 
 cdef inline uint64_t splitmix(uint64_t x) noexcept nogil:
@@ -333,7 +369,7 @@ cdef class Engine:
     cdef int32_t[::1] churn_delta
     # ---- heap and logs (C memory)
     cdef Heap timers             # timer and scripted events
-    cdef Heap cores              # one entry per non-empty core queue: its head
+    cdef Heap cores              # one entry per non-empty core queue: a copy of its head, b = the core
     cdef Fifo* fifo              # per speaker
     cdef int64_t seq
     cdef double* series
@@ -467,24 +503,29 @@ cdef class Engine:
         self.S = <PairS*>big_alloc(max(1, self.n_pairs) * sizeof(PairS))
         if self.P == NULL or self.G == NULL or self.R == NULL or self.S == NULL:
             raise MemoryError("convergence engine state")
+        cdef PathS* P = self.P
+        cdef GroupS* G = self.G
+        cdef RowS* R = self.R
+        cdef PairS* S = self.S
+        # two threads: most of the time here goes to the kernel faulting in
+        # (and zeroing) the fresh pages of these gigabytes, which runs in parallel
         with nogil:
-            for i in range(self.n_paths):
-                self.P[i].parent = p_parent[i]; self.P[i].row = p_row[i]; self.P[i].grp = p_grp[i]
-                self.P[i].nh = p_nh[i]; self.P[i].attr = p_attr[i]; self.P[i].state = 0
-                self.P[i].flags = p_flags[i]
-                self.P[i].pair = row_pair[p_row[i]] if p_row[i] >= 0 else -1
-                self.P[i].c_first = <int32_t>c_start[i]; self.P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
-            for i in range(self.n_groups):
-                self.G[i].start = <int32_t>g_start[i]; self.G[i].n = <int32_t>(g_start[i + 1] - g_start[i])
-                self.G[i].holder = g_holder[i]; self.G[i].cls = g_class[i]
-                self.G[i].best = -1; self.G[i].fib = -2; self.G[i].out = -1.0
-            for i in range(self.n_rows):
-                self.R[i].local = row_local[i]; self.R[i].rev = row_rev[i]; self.R[i].pair = row_pair[i]
-                self.R[i].rp_first = <int32_t>rp_start[i]; self.R[i].rp_n = <int32_t>(rp_start[i + 1] - rp_start[i])
-                self.R[i].active = row_active[i]
-            for i in range(self.n_pairs):
-                self.S[i].est = 0; self.S[i].last = 0; self.S[i].err = 0; self.S[i].epoch = 0
-                self.S[i].state = S_IDLE; self.S[i].cfg = pair_cfg[i]; self.S[i].gr = 0
+            for i in prange(self.n_paths, num_threads=2, schedule="static"):
+                P[i].parent = p_parent[i]; P[i].row = p_row[i]; P[i].grp = p_grp[i]
+                P[i].nh = p_nh[i]; P[i].attr = p_attr[i]; P[i].state = 0; P[i].flags = p_flags[i]
+                P[i].pair = row_pair[p_row[i]] if p_row[i] >= 0 else -1
+                P[i].c_first = <int32_t>c_start[i]; P[i].c_n = <int32_t>(c_start[i + 1] - c_start[i])
+            for i in prange(self.n_groups, num_threads=2, schedule="static"):
+                G[i].start = <int32_t>g_start[i]; G[i].n = <int32_t>(g_start[i + 1] - g_start[i])
+                G[i].holder = g_holder[i]; G[i].cls = g_class[i]
+                G[i].best = -1; G[i].fib = -2; G[i].out = -1.0
+            for i in prange(self.n_rows, num_threads=2, schedule="static"):
+                R[i].local = row_local[i]; R[i].rev = row_rev[i]; R[i].pair = row_pair[i]
+                R[i].rp_first = <int32_t>rp_start[i]; R[i].rp_n = <int32_t>(rp_start[i + 1] - rp_start[i])
+                R[i].active = row_active[i]
+            for i in prange(self.n_pairs, num_threads=2, schedule="static"):
+                S[i].est = 0; S[i].last = 0; S[i].err = 0; S[i].epoch = 0
+                S[i].state = S_IDLE; S[i].cfg = pair_cfg[i]; S[i].gr = 0
 
     def n_paths_total(self):
         return self.n_paths
@@ -524,6 +565,7 @@ cdef class Engine:
         """A timer event (any time)."""
         cdef Event e
         e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
+        self.hint(&e)             # a TX or APPLY that could not be booked in order lands here too
         self.seq += 1
         if heap_push(&self.timers, e) != 0:
             self.rc = ERR_NOMEM
@@ -535,13 +577,12 @@ cdef class Engine:
         never decrease, so a FIFO per core and a small heap of FIFO heads replace
         one big heap (the order is the same: time, then sequence number)."""
         cdef Fifo* f = &self.fifo[h]
-        cdef Event e
+        cdef Event top
+        cdef Event* e
         cdef Event* nv
         cdef int64_t k, m
-        if f.n > 0 and t < f.v[(f.head + f.n - 1) % f.cap].t:
+        if f.n > 0 and t < f.last:
             return self.push(t, kind, a, b, c)
-        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
-        self.seq += 1
         if f.n == f.cap:
             m = 2 * f.cap if f.cap > 0 else 16
             nv = <Event*>big_alloc(m * sizeof(Event))
@@ -549,24 +590,89 @@ cdef class Engine:
                 self.rc = ERR_NOMEM
                 return -1
             for k in range(f.n):
-                nv[k] = f.v[(f.head + k) % f.cap]
+                nv[k] = f.v[(f.head + k) & (f.cap - 1)]
             free(f.v)
             f.v = nv
             f.head = 0
             f.cap = m
-        f.v[(f.head + f.n) % f.cap] = e
+        # written in place: a copy assembled on the stack would be reloaded
+        # before the ring stores ahead of it have drained
+        e = &f.v[(f.head + f.n) & (f.cap - 1)]
+        e.t = t; e.seq = self.seq; e.kind = kind; e.a = a; e.b = b; e.c = c
+        self.hint(e)
+        self.seq += 1
+        f.last = t
         f.n += 1
+        # the slot after next, for the next booking on this core
+        prefetch(&f.v[(f.head + f.n + 1) & (f.cap - 1)])
+        if f.n <= 2:
+            self.prefetch_event(e, 1)
         if f.n == 1:
-            e.a = h
-            e.kind = -1
-            if heap_push(&self.cores, e) != 0:
+            f.first = e[0]
+            top = e[0]
+            top.b = h
+            if heap_push(&self.cores, top) != 0:
                 self.rc = ERR_NOMEM
                 return -1
         return 0
 
+    cdef inline void hint(self, Event* e) noexcept nogil:
+        """Note in e where its handler starts (path q's session and group, a
+        pair's two rows), read now while the booker has those lines in cache."""
+        if e.kind == EV_TX or e.kind == EV_APPLY or e.kind == EV_REFRESH_TX:
+            e.x = self.P[e.a].pair
+            e.y = self.P[e.a].grp
+        elif e.kind == EV_ESTAB:
+            e.x = self.pair_row[2 * e.a]
+            e.y = self.pair_row[2 * e.a + 1]
+        else:
+            e.x = 0
+            e.y = 0
+
+    cdef void prefetch_event(self, Event* e, int stage) noexcept nogil:
+        """Start loading the state a booked event's handler will read.  Events
+        of different cores interleave, so every event misses in DRAM, and its
+        lookups form a chain (path -> session/group -> ...).  A core's events
+        are prefetched a link deeper as they move up: stage 1 second in its
+        FIFO, 2 its head (each step thousands of events apart, so the misses
+        of many events overlap instead of stalling one after another), 3 the
+        top of the cores heap, about to run."""
+        cdef int32_t q, r, k, n
+        cdef int64_t i
+        if e.kind == EV_TX or e.kind == EV_APPLY or e.kind == EV_REFRESH_TX:
+            q = e.a
+            if stage == 1:
+                prefetch(&self.P[q])
+                prefetch(&self.S[e.x])
+                prefetch(&self.G[e.y])
+        elif e.kind == EV_ESTAB:
+            if stage == 1:
+                prefetch(&self.S[e.a])
+                prefetch(&self.pair_row[2 * e.a])
+                prefetch(&self.R[e.x])
+                prefetch(<char*>&self.R[e.x] + sizeof(RowS) - 1)
+                prefetch(&self.R[e.y])
+                prefetch(<char*>&self.R[e.y] + sizeof(RowS) - 1)
+            else:
+                # the feed of each direction: paths received on its rows
+                for k in range(2):
+                    r = e.x if k == 0 else e.y
+                    n = self.R[r].rp_n
+                    if n == 0:
+                        continue
+                    i = self.R[r].rp_first
+                    if stage == 2:
+                        prefetch(&self.rp_list[i])
+                    else:
+                        if n > 4:
+                            n = 4
+                        for i in range(i, i + n):
+                            prefetch(&self.P[self.rp_list[i]])
+
     cdef bint next_event(self, Event* out) noexcept nogil:
         """Pop the earliest event of either queue."""
         cdef Event top
+        cdef Event* e
         cdef Fifo* f
         cdef int32_t h
         if self.cores.n == 0 and self.timers.n == 0:
@@ -574,17 +680,35 @@ cdef class Engine:
         if self.cores.n == 0 or (self.timers.n > 0 and ev_less(&self.timers.v[0], &self.cores.v[0])):
             out[0] = heap_pop(&self.timers)
             return True
-        top = heap_pop(&self.cores)
-        h = top.a
+        h = self.cores.v[0].b
         f = &self.fifo[h]
-        out[0] = f.v[f.head]
-        f.head = (f.head + 1) % f.cap
+        out[0] = f.first
+        f.head = (f.head + 1) & (f.cap - 1)
         f.n -= 1
+        # the FIFO moved up one place: load ahead what its next two events
+        # will touch, a step deeper each place they move (see prefetch_event),
+        # and the ring slot that will be second next time (written long ago)
+        prefetch(&f.v[(f.head + 2) & (f.cap - 1)])
+        prefetch(<char*>&f.v[(f.head + 2) & (f.cap - 1)] + sizeof(Event) - 1)
+        if f.n > 1:
+            self.prefetch_event(&f.v[(f.head + 1) & (f.cap - 1)], 1)
         if f.n > 0:
-            top = f.v[f.head]
-            top.a = h
-            top.kind = -1
-            heap_push(&self.cores, top)
+            f.first = f.v[f.head]
+            self.prefetch_event(&f.first, 2)
+            top = f.first
+            top.b = h
+            heap_replace_top(&self.cores, top)      # the core's entry takes its new head
+        else:
+            heap_pop(&self.cores)
+        # the heap's top is (most likely) the next event: bring its lines from
+        # wherever the FIFO-stage prefetches left them up to L1 now
+        if self.cores.n > 0:
+            e = &self.cores.v[0]
+            prefetch(&self.fifo[e.b])
+            prefetch(<char*>&self.fifo[e.b] + sizeof(Fifo) - 1)
+            self.prefetch_event(e, 1)
+            if e.kind == EV_ESTAB:
+                self.prefetch_event(e, 3)
         return True
 
     cdef double peek_time(self) noexcept nogil:
@@ -778,14 +902,16 @@ cdef class Engine:
 
     cdef void schedule_tx(self, int32_t q, double t) noexcept nogil:
         cdef int32_t pair = self.P[q].pair
-        cdef int32_t h
+        cdef int32_t h, gp
         cdef double dep
         if self.S[pair].state != S_UP or (self.P[q].state & P_PENDING):
             return
-        h = self.G[self.P[self.P[q].parent].grp].holder
+        gp = self.P[self.P[q].parent].grp
+        h = self.G[gp].holder
         if not self.bird[h]:
             return
-        dep = self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[self.P[q].grp].cls]
+        # q's class is its parent's: read it from the parent's group, already in cache
+        dep = self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[gp].cls]
         if self.agg:
             dep *= self.msgs_of(q) / self.node_w[h]
         dep = self.work(h, t, dep)
@@ -1143,8 +1269,8 @@ cdef class Engine:
                 break
             if e.kind == EV_TX:
                 q = e.a
+                pair = e.x                  # P[q].pair (Engine.hint): S[pair] need not wait for P[q]
                 self.P[q].state &= ~P_PENDING
-                pair = self.P[q].pair
                 if self.S[pair].state != S_UP:
                     continue
                 # a TX booked before the session last went down still sends the current state
@@ -1166,7 +1292,7 @@ cdef class Engine:
                 self.send(q, 2, t, e.b, e.c)
             elif e.kind == EV_APPLY:
                 q = e.a
-                pair = self.P[q].pair
+                pair = e.x                  # P[q].pair
                 if self.S[pair].epoch != e.b:
                     continue
                 if e.c == 2:
@@ -1267,6 +1393,11 @@ cdef class Engine:
         cdef int64_t npfx = self.n_prefix[c]
         cdef int64_t nlri, room, nmsg, nbytes
         cdef double fin, m = 1.0, ms = 1.0, mr = 1.0
+        cdef Fifo* f = &self.fifo[rcv]
+        # the receiver's FIFO and the slot this UPDATE will take in it (book, below)
+        prefetch(f)
+        if f.cap > 0:
+            prefetch(&f.v[(f.head + f.n) & (f.cap - 1)])
         if self.agg:
             # the bundle's UPDATEs: m in all, ms built by each sending node, mr read by each receiver
             m = self.msgs_of(q)
@@ -1420,6 +1551,32 @@ cdef struct Tmp:
     uint64_t key
 
 
+def _prefault(a):
+    """Touch every page of a freshly allocated array on two threads, before a
+    single-threaded pass fills it: building the model is mostly the kernel
+    faulting in (and zeroing) gigabytes of fresh pages, and two cores do that
+    twice as fast.  Only for arrays of zeros or that the caller fills entirely
+    (a zero is written to each page)."""
+    cdef uint8_t[::1] b = a.reshape(-1).view(np.uint8)
+    cdef Py_ssize_t i, n = b.shape[0]
+    cdef Py_ssize_t pages = (n + 4095) // 4096
+    if n < (1 << 22):
+        return a
+    with nogil:
+        for i in prange(pages, num_threads=2, schedule="static"):
+            b[i * 4096] = 0
+    return a
+
+
+def _grown(a, int64_t n, int64_t cap, int64_t expect):
+    """a's first n entries in a new array of cap; the first `expect` entries
+    (what will be filled) are faulted in on two threads, the rest left untouched."""
+    out = np.empty(cap, a.dtype)
+    _prefault(out[:min(expect, cap)])
+    out[:n] = a[:n]
+    return out
+
+
 def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, const int32_t[::1] row_rev,
                    const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id,
                    const uint32_t[::1] router_id, const int64_t[::1] ip_rank,
@@ -1446,7 +1603,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     cdef int64_t cap = 1 << 16
     cdef int64_t n_out = 0
     cdef Tmp* tmp = <Tmp*>malloc(cap * sizeof(Tmp))
-    cdef int64_t tcap = cap, tn, i, j, k2
+    cdef int64_t tcap = cap, tn, i, j, k2, expect
     cdef uint32_t* cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
     cdef int64_t clcap = cap, cln
     cdef int32_t n = len(has_sub)
@@ -1602,11 +1759,15 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
             for i in range(tn):
                 newidx[order[i]] = <int32_t>(n_out + i)
             if n_out + tn > out_holder.shape[0]:
-                k2 = max(2 * out_holder.shape[0], n_out + tn)
-                out_holder = np.resize(out_holder, k2); out_row = np.resize(out_row, k2)
-                out_parent = np.resize(out_parent, k2); out_class = np.resize(out_class, k2)
-                out_nh = np.resize(out_nh, k2); out_attr = np.resize(out_attr, k2)
-                out_flags = np.resize(out_flags, k2)
+                # extrapolate from the classes so far (exact when the classes are
+                # alike, as in a mesh): one allocation of about the final size
+                # instead of a series of doubling copies
+                expect = (n_out + tn) * origins.shape[0] // (ci + 1)
+                k2 = max(expect + expect // 64, out_holder.shape[0] + out_holder.shape[0] // 2, n_out + tn)
+                out_holder = _grown(out_holder, n_out, k2, expect); out_row = _grown(out_row, n_out, k2, expect)
+                out_parent = _grown(out_parent, n_out, k2, expect); out_class = _grown(out_class, n_out, k2, expect)
+                out_nh = _grown(out_nh, n_out, k2, expect); out_attr = _grown(out_attr, n_out, k2, expect)
+                out_flags = _grown(out_flags, n_out, k2, expect)
             oh = out_holder; orw = out_row; opa = out_parent; ocl = out_class; onh = out_nh; oat = out_attr
             ofl = out_flags
             for i in range(tn):
@@ -1628,28 +1789,67 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                     out_nh[:n_out], out_attr[:n_out], out_flags[:n_out])
 
 
+def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid):
+    """The rows of a full mesh of ``members``: every ordered pair (i, j), i != j,
+    at row i * (k - 1) + j - (j > i).  Returns (local, remote, cluster_id = the
+    local router id, active = not srank[remote] > srank[local], rev), written
+    once in their final types (numpy temporaries over k^2 rows cost gigabytes)."""
+    cdef int64_t k = members.shape[0]
+    cdef int64_t m = k * (k - 1) if k > 0 else 0
+    local_a = np.empty(m, np.int32)
+    remote_a = np.empty(m, np.int32)
+    cid_a = np.empty(m, np.uint32)
+    active_a = np.empty(m, np.bool_)
+    rev_a = np.empty(m, np.int32)
+    cdef int32_t[::1] local = local_a, remote = remote_a, rev = rev_a
+    cdef uint32_t[::1] cid = cid_a
+    cdef uint8_t[::1] active = active_a.view(np.uint8)
+    cdef int64_t i, j, r
+    cdef int32_t a, b
+    if m >= 2**31:
+        raise MemoryError(f"a mesh of {k} members: more rows than int32 indices")
+    with nogil:
+        for i in prange(k, num_threads=2, schedule="static"):
+            a = members[i]
+            for j in range(k):
+                if j == i:
+                    continue
+                b = members[j]
+                r = i * (k - 1) + j - (1 if j > i else 0)
+                local[r] = a
+                remote[r] = b
+                cid[r] = rid[a]
+                active[r] = 0 if srank[b] > srank[a] else 1
+                rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
+    return local_a, remote_a, cid_a, active_a, rev_a
+
+
 def csr(const int32_t[::1] keys, int64_t n_keys):
     """Counting sort: (start, order) with order listing the indices i where
     keys[i] >= 0, grouped by key (stable); start has n_keys + 1 offsets."""
     cdef Py_ssize_t i, n = keys.shape[0]
-    start_a = np.zeros(n_keys + 1, np.int64)
+    start_a = _prefault(np.zeros(n_keys + 1, np.int64))
     cdef int64_t[::1] start = start_a
     cdef int64_t m = 0
-    for i in range(n):
-        if keys[i] >= 0:
-            start[keys[i] + 1] += 1
-    for i in range(n_keys):
-        start[i + 1] += start[i]
-    m = start[n_keys]
-    order_a = np.empty(m, np.int32)
-    cdef int32_t[::1] order = order_a
-    fill_a = np.array(start_a[:n_keys], copy=True) if n_keys else np.zeros(0, np.int64)
-    cdef int64_t[::1] fill = fill_a
     with nogil:
         for i in range(n):
             if keys[i] >= 0:
-                order[fill[keys[i]]] = <int32_t>i
-                fill[keys[i]] += 1
+                start[keys[i] + 1] += 1
+        for i in range(n_keys):
+            start[i + 1] += start[i]
+    m = start[n_keys]
+    order_a = _prefault(np.empty(m, np.int32))
+    cdef int32_t[::1] order = order_a
+    with nogil:
+        # start[k] serves as key k's cursor (ending at key k + 1's start), then
+        # shifts back one place: no second offsets array
+        for i in range(n):
+            if keys[i] >= 0:
+                order[start[keys[i]]] = <int32_t>i
+                start[keys[i]] += 1
+        for i in range(n_keys, 0, -1):
+            start[i] = start[i - 1]
+        start[0] = 0
     return start_a, order_a
 
 
@@ -1660,7 +1860,7 @@ def structure(const int32_t[::1] cls, const int32_t[::1] holder, const int32_t[:
     cls_groups_start, row_pair, pair_row)."""
     cdef Py_ssize_t i, n = cls.shape[0], m = rev.shape[0]
     cdef int64_t k = 0
-    p_grp_a = np.empty(n, np.int32)
+    p_grp_a = _prefault(np.empty(n, np.int32))
     cdef int32_t[::1] p_grp = p_grp_a
     cdef bint has_flags = flags is not None
     with nogil:
@@ -1670,13 +1870,13 @@ def structure(const int32_t[::1] cls, const int32_t[::1] holder, const int32_t[:
                 k += 1
             p_grp[i] = <int32_t>k
     cdef int64_t n_groups = (k + 1) if n else 0
-    g_start_a = np.empty(n_groups + 1, np.int64)
-    g_holder_a = np.empty(n_groups, np.int32)
-    g_class_a = np.empty(n_groups, np.int32)
+    g_start_a = _prefault(np.empty(n_groups + 1, np.int64))
+    g_holder_a = _prefault(np.empty(n_groups, np.int32))
+    g_class_a = _prefault(np.empty(n_groups, np.int32))
     cgs_a = np.zeros(n_classes + 1, np.int64)
     cdef int64_t[::1] g_start = g_start_a, cgs = cgs_a
     cdef int32_t[::1] g_holder = g_holder_a, g_class = g_class_a
-    row_pair_a = np.empty(m, np.int32)
+    row_pair_a = _prefault(np.empty(m, np.int32))
     cdef int32_t[::1] row_pair = row_pair_a
     cdef int64_t n_pairs = 0
     with nogil:
@@ -1694,7 +1894,7 @@ def structure(const int32_t[::1] cls, const int32_t[::1] holder, const int32_t[:
             if i < rev[i]:
                 row_pair[i] = <int32_t>n_pairs
                 n_pairs += 1
-    pair_row_a = np.empty(2 * n_pairs, np.int32)
+    pair_row_a = _prefault(np.empty(2 * n_pairs, np.int32))
     cdef int32_t[::1] pair_row = pair_row_a
     with nogil:
         for i in range(m):

@@ -275,19 +275,14 @@ def _ip_order_key(ips):
 
 def _mesh_rows(ips, rid, members):
     """Every ordered pair of mesh members; the lower address (as a string) connects."""
+    from ._converge import mesh_rows
+
     m = np.asarray(members, np.int32)
-    k = len(m)
-    a = np.repeat(m, k)
-    b = np.tile(m, k)
-    keep = a != b
-    a, b = a[keep], b[keep]
     srank = _ip_order_key(ips)
     # row of (member i, member j): i*(k-1) + j - (j > i); its reverse swaps i and j
-    i = np.repeat(np.arange(k, dtype=np.int64), k)[keep]
-    j = np.tile(np.arange(k, dtype=np.int64), k)[keep]
-    rev = j * (k - 1) + i - (i > j)
-    return dict(local=a, remote=b, rr_client=np.zeros(len(a), bool), cluster_id=rid[a].astype(np.uint32),
-                kind=np.zeros(len(a), np.uint8), active=~(srank[b] > srank[a]), rev=rev.astype(np.int32))
+    a, b, cid, active, rev = mesh_rows(m, np.ascontiguousarray(srank, np.int64), np.ascontiguousarray(rid, np.uint32))
+    return dict(local=a, remote=b, rr_client=np.zeros(len(a), bool), cluster_id=cid,
+                kind=np.zeros(len(a), np.uint8), active=active, rev=rev)
 
 
 def _rr_rows(rid, cids, rr, clients):
@@ -398,17 +393,21 @@ def design(cluster, topology="auto", version=4):
             raise InvalidValueError("topology 'reflectors' needs route reflectors: no node has routeReflectorClusterID")
         parts.append(_rr_rows(rid, cids, rr, clients))
     n_sp = n + len(ext_ips)
+    # one part (a plain mesh) is used as it is: at 5,000 nodes every copy of a
+    # column is 25 M rows
+    cat = (lambda xs: xs[0]) if len(parts) == 1 else np.concatenate
     cols = {}
     for k in ("local", "remote", "rr_client", "cluster_id", "kind", "active"):
-        cols[k] = np.concatenate([q[k] for q in parts])
+        cols[k] = cat([q[k] for q in parts])
     for k, dt in (("ebgp", bool), ("keep_next_hop", bool), ("allow_local_as", np.int32)):
-        cols[k] = np.concatenate([q.get(k, np.zeros(len(q["local"]), dt)) for q in parts]).astype(dt)
-    cols["add_paths"] = np.concatenate([q.get("add_paths", np.ones(len(q["local"]), bool)) for q in parts])
+        cols[k] = cat([q.get(k, np.zeros(len(q["local"]), dt)) for q in parts]).astype(dt, copy=False)
+    cols["add_paths"] = cat([q.get("add_paths", np.ones(len(q["local"]), bool)) for q in parts])
     graph = routing.SessionGraph(
-        local=cols["local"].astype(np.int32), remote=cols["remote"].astype(np.int32),
-        rr_client=cols["rr_client"].astype(bool), cluster_id=cols["cluster_id"].astype(np.uint32),
+        local=cols["local"].astype(np.int32, copy=False), remote=cols["remote"].astype(np.int32, copy=False),
+        rr_client=cols["rr_client"].astype(bool, copy=False),
+        cluster_id=cols["cluster_id"].astype(np.uint32, copy=False),
         ebgp=cols["ebgp"], keep_next_hop=cols["keep_next_hop"], allow_local_as=cols["allow_local_as"],
-        add_paths=cols["add_paths"].astype(bool),
+        add_paths=cols["add_paths"].astype(bool, copy=False),
     )
     if len(parts) == 1 and "rev" in parts[0]:
         rev = parts[0]["rev"]
@@ -421,7 +420,8 @@ def design(cluster, topology="auto", version=4):
     orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
     names = list(cluster.node_names) + [f"external {a}" for a in ext_ips]
     return Design(
-        speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool), kind=cols["kind"].astype(np.uint8),
+        speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool, copy=False),
+        kind=cols["kind"].astype(np.uint8, copy=False),
         names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
         class_pods=class_pods, node_pods=node_pods, reflectors=np.array(rr, np.int32), cluster=cluster,
         prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
@@ -540,7 +540,8 @@ def _universe_fast(d, max_paths, cohort=None):
         np.ascontiguousarray(g.rr_client, np.uint8), np.ascontiguousarray(g.cluster_id, np.uint32),
         np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
         ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
-        np.bincount(np.asarray(g.local, np.int64)[np.asarray(g.rr_client, bool)], minlength=n).astype(bool).astype(np.uint8),
+        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64),
+                    minlength=n).astype(bool).astype(np.uint8),
         int(max_paths), 32, None if cohort is None else np.ascontiguousarray(cohort, np.uint8),
     )
     if status == 1:
@@ -643,12 +644,12 @@ def _structure(d, u, agg=None):
                      node_proto=np.ascontiguousarray(agg.protocols, np.float64))
     return dict(**extra,
         row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
-        row_pair=row_pair.astype(np.int32), row_active=np.ascontiguousarray(d.active, np.uint8),
+        row_pair=row_pair, row_active=np.ascontiguousarray(d.active, np.uint8),
         pair_row=pair_row, best_only=np.ascontiguousarray(d.speakers.external, np.uint8),
         p_parent=np.ascontiguousarray(par, np.int32), p_row=np.ascontiguousarray(rows, np.int32),
         p_grp=p_grp, p_nh=np.ascontiguousarray(u.next_hop, np.int32),
         p_attr=np.ascontiguousarray(u.attr_bytes, np.uint16),
-        c_start=c_start, c_list=order.astype(np.int32), rp_start=rp_start, rp_list=rorder.astype(np.int32),
+        c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
         cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
         cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
@@ -1044,7 +1045,7 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
             "n_unreachable_at_end": len(still),
             "pod_pairs_unreachable_at_end": pairs_end,
         },
-        series={"t": ser_t.tolist(), "routes_installed": cum.tolist(), "bin": p.series_bin},
+        series={"t": ser_t.tolist(), "routes_installed": np.rint(cum).astype(np.int64).tolist(), "bin": p.series_bin},
         cost={
             "events": int(eng.n_events), "paths": int(u_n), "groups": int(len(s["g_holder"])),
             "build_seconds": float(build_s), "run_seconds": float(wall),
