@@ -4,11 +4,14 @@ hop-by-hop walk of fastroute.testing, each finding on a hand-made cluster, the C
 import copy
 import dataclasses
 import json
+import math
 
+import pytest
 from hypothesis import given, settings
 
 from fastroute import examples, routes, strategies as fs, synth, testing, verify
 from fastroute.cli import main
+from fastroute.errors import ConvergenceError
 from fastroute.resources import BGPPeer
 from fastroute.routes import RouteTables
 
@@ -168,3 +171,34 @@ def test_ipv6_vectorised_pairs_equal_the_hop_by_hop_walk(s):
     walked = {(index[a], index[b]) for a, b in testing.reachability(t)}
     assert set(verify.unreachable_pairs(t)) == walked
     assert verify.verify(c, 6, down=s.down, tables=t).n_unreachable_pairs == len(walked)
+
+
+def test_reflectors_that_are_each_others_clients_copy_routes_along_chains():
+    # per-rack reflectors with their own cluster ids, fully meshed: every chain of
+    # reflectors carries a copy of each route (checked on real BIRD in
+    # tests/interop/test_path_sets.py); 8 racks: 7 + 7*6 + ... + 7! = 13,699 copies
+    c = synth.cluster(24, 3, pools=("10.10.0.0/16",), reflectors=1, racks=8, reflector_placement="per-rack").allocate()
+    r = verify.verify(c)
+    (f,) = [f for f in r.findings if f.kind == "reflector-chains"]
+    assert f.severity == "warning" and [g.kind for g in r.findings] == ["reflector-chains"]
+    assert f.details["copies_per_route"] == sum(math.perm(7, j) for j in range(1, 8)) == 13_699
+    assert len(f.details["reflectors"]) == 8 and "13,699 copies of each route" in f.message
+    # the path universe agrees: a class reaches each other reflector along every chain
+    from fastroute import converge
+    d = converge.design(c)
+    u = converge.universe(d)
+    rr = {i for i, n in enumerate(c.nodes) if n.rr_cluster_id}
+    origin_class = 0
+    at_reflectors = sum(1 for h, k, row in zip(u.holder, u.cls, u.row) if k == origin_class and h in rr and row >= 0)
+    assert at_reflectors == 13_699
+    # six racks stay under the warning threshold (325 copies)
+    c6 = synth.cluster(18, 3, pools=("10.10.0.0/16",), reflectors=1, racks=6, reflector_placement="per-rack").allocate()
+    assert not [f for f in verify.verify(c6).findings if f.kind == "reflector-chains"]
+
+
+def test_reflector_chains_too_long_for_the_tables_are_named():
+    # 9 racks: routes pass chains of up to 9 reflectors, past what the route
+    # computation follows (CLUSTER_LISTs of 8); the error says why
+    c = synth.cluster(18, 3, pools=("10.10.0.0/16",), reflectors=1, racks=9, reflector_placement="per-rack").allocate()
+    with pytest.raises(ConvergenceError, match="9 route reflectors treat each other as clients.* 109,600 copies"):
+        verify.verify(c)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import routes as _routes
-from .errors import choice
+from .errors import ConvergenceError, choice
 from .routing import KIND_BLOCK, KIND_POD
 
 __all__ = ["Finding", "Report", "verify", "reach_matrix", "unreachable_pairs", "format_report"]
@@ -47,7 +47,7 @@ class Finding:
     """One problem: its kind, a one-line message and details for ``--json``.
 
     ``kind`` is one of ``unreachable``, ``loop``, ``blackhole``,
-    ``shared-cluster-id``, ``rr-without-clients``, ``client-without-reflector``, ``no-sessions``,
+    ``shared-cluster-id``, ``reflector-chains``, ``rr-without-clients``, ``client-without-reflector``, ``no-sessions``,
     ``mesh-disabled-without-peers``, ``pool-exhaustion``.
     """
 
@@ -467,6 +467,7 @@ def _reflector_findings(tables):
                 f"never learn the other's clients' routes",
                 "error", {"cluster_id": cid, "reflectors": [names[r] for r in rrs],
                           "partial_clients": [names[x] for x in partial]}))
+    out += _session_chains(c, s)
     cfg = c.bgp_config
     if not cfg.mesh_enabled and not c.bgp_peers and n > 1:
         out.append(Finding("mesh-disabled-without-peers", "the node-to-node mesh is disabled and there is no "
@@ -498,6 +499,74 @@ def _reflector_findings(tables):
                                f"({', '.join(lonely[:5])}{', ...' if len(lonely) > 5 else ''}): {cause}",
                                "error", {"nodes": lonely}))
     return out
+
+
+CHAIN_WARN = 1000      # copies of one route through chains of reflectors
+
+
+def _chain_copies(adj, start, cap):
+    """Simple paths that leave ``start`` in the graph ``adj`` (neighbour lists):
+    the copies of one route that chains of reflectors make.  Counting stops at ``cap``."""
+    count = 0
+    path, on = [start], {start}
+    stack = [iter(adj.get(start, ()))]
+    while stack:
+        nxt = next(stack[-1], None)
+        if nxt is None:
+            stack.pop()
+            on.discard(path.pop())
+            continue
+        if nxt in on:
+            continue
+        count += 1
+        if count >= cap:
+            return count
+        path.append(nxt)
+        on.add(nxt)
+        stack.append(iter(adj.get(nxt, ())))
+    return count
+
+
+def _session_chains(c, s):
+    """``reflector-chains`` findings from a session table ``s`` of cluster ``c``."""
+    n = c.n_nodes
+    local, remote = np.asarray(s.local), np.asarray(s.remote)
+    is_rr = np.array([bool(nd.rr_cluster_id) for nd in c.nodes], bool)
+    inside = (local < n) & (remote < n)
+    both_rr = inside & is_rr[np.where(inside, local, 0)] & is_rr[np.where(inside, remote, 0)]
+    return _chain_findings(local, remote, np.asarray(s.rr_client, bool) & both_rr, c.node_names)
+
+
+def _chain_findings(local, remote, between, names):
+    """Reflectors that treat each other as clients (distinct cluster ids) pass a
+    route along every chain of them, and with ADD-PATH every copy is kept and sent
+    on: the copies grow factorially with the number of such reflectors
+    (tests/interop/test_path_sets.py shows real BIRD doing it)."""
+    adj = defaultdict(set)
+    for a, b in zip(local[between], remote[between]):
+        adj[int(a)].add(int(b))
+    if len(adj) < 3:
+        return []
+    adj = {k: sorted(v) for k, v in adj.items()}
+    cap = 1000 * CHAIN_WARN
+    worst, at = 0, None
+    for r in sorted(adj):
+        k = _chain_copies(adj, r, cap)
+        if k > worst:
+            worst, at = k, r
+        if worst >= cap:
+            break
+    if worst < CHAIN_WARN:
+        return []
+    many = f"at least {worst:,}" if worst >= cap else f"{worst:,}"
+    return [Finding(
+        "reflector-chains",
+        f"{len(adj)} route reflectors treat each other as clients (distinct cluster ids): a route is reflected "
+        f"along every chain of them and, with ADD-PATH, every copy is kept and sent on: {many} copies of each "
+        f"route of {names[at]}'s clients across the reflectors (about {worst // (len(adj) - 1):,} at each, and as "
+        f"many at each of their clients), each one an UPDATE and a table entry",
+        "warning", {"reflectors": [names[r] for r in sorted(adj)], "copies_per_route": worst,
+                    "counted_up_to": cap})]
 
 
 def _pool_findings(cluster):
@@ -556,7 +625,16 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None):
     if not cluster.is_allocated:
         cluster = cluster.allocate()
     if tables is None:
-        tables = _routes.compute(cluster, version, down=down, calico_version=calico_version)
+        try:
+            tables = _routes.compute(cluster, version, down=down, calico_version=calico_version)
+        except ConvergenceError as e:
+            # the likely cause: reflectors passing routes along long chains of each other
+            from . import topology as _topology
+            s = _topology.compute(cluster, down=down).sessions(version)
+            chains = _session_chains(cluster, s)
+            if chains:
+                raise ConvergenceError(f"{e}: {chains[0].message}") from None
+            raise
     c = tables.cluster
     units, outcome, where = reach_matrix(tables)
     design = _reflector_findings(tables)
