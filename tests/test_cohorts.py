@@ -135,3 +135,11 @@ def test_cohorts_follow_start_order_and_keep_nodes():
             keys = sorted(order[m] for m in members)
             assert keys[-1] - keys[0] < 50 // 4 + 2
     assert json.dumps(converge.simulate(d, aggregate="on", cohorts=4).to_dict())
+
+
+def test_reflector_chains_are_refused_with_their_reason():
+    # 8 racks of per-rack reflectors, each the others' client: 13,699 copies of
+    # every route (see verify's reflector-chains); with 16 classes that passes 100,000 paths
+    c = synth.cluster(16, 3, pools=("10.10.0.0/16",), reflectors=1, racks=8, reflector_placement="per-rack").allocate()
+    with pytest.raises(ConvergenceError, match="13,699 copies of each route"):
+        converge.simulate(c, max_paths=100_000)

@@ -813,6 +813,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             f"design too large for the per-path model: at least {floor_paths:,} paths "
             f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
             + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
+    _refuse_reflector_chains(d, p.max_paths)
     u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
     s = _structure(d, u, agg)
     n_pairs = len(s["pair_row"]) // 2
@@ -862,6 +863,24 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         _check(eng, K)
     wall = _time.perf_counter() - wall0
     return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
+
+
+def _refuse_reflector_chains(d, max_paths):
+    """Reflectors that are each other's clients copy every route along every
+    chain of them (fastroute.verify's reflector-chains): refuse at once, with
+    that reason, when the copies alone pass max_paths."""
+    from .verify import _chain_findings
+
+    rr = np.zeros(d.n_speakers, bool)
+    rr[np.asarray(d.reflectors, np.int64)] = True
+    g = d.graph
+    local, remote = np.asarray(g.local, np.int64), np.asarray(g.remote, np.int64)
+    between = np.asarray(g.rr_client, bool) & rr[local] & rr[remote]
+    if int(rr.sum()) < 3 or not between.any():
+        return
+    chains = _chain_findings(local, remote, between, d.names)
+    if chains and chains[0].details["copies_per_route"] * max(len(d.classes), 1) > max_paths:
+        raise ConvergenceError(f"design too large for the per-path model: {chains[0].message}")
 
 
 def _paths_estimate(d):
