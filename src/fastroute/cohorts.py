@@ -84,8 +84,8 @@ def candidates(d):
     bad_row = np.asarray(g.rr_client, bool) | np.asarray(g.ebgp, bool)
     ok[local[bad_row]] = False
     ok[np.asarray(d.reflectors, np.int64)] = False
-    # a leaf peers only with non-leaves: drop leaves that peer with each other
-    # (a mesh), both ends, until none is left
+    # a leaf peers only with non-leaves: drop both ends of every session between
+    # two candidates (a mesh); one pass leaves only nodes whose peers are all out
     both = ok[local] & ok[remote]
     ok[local[both]] = False
     return ok & (np.bincount(local, minlength=n) > 0)
