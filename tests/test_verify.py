@@ -198,7 +198,7 @@ def test_reflectors_that_are_each_others_clients_copy_routes_along_chains():
 
 def test_reflector_chains_too_long_for_the_tables_are_named():
     # 9 racks: routes pass chains of up to 9 reflectors, past what the route
-    # computation follows (CLUSTER_LISTs of 8); the error says why
+    # computation follows (CLUSTER_LISTs of 8); its error says why
     c = synth.cluster(18, 3, pools=("10.10.0.0/16",), reflectors=1, racks=9, reflector_placement="per-rack").allocate()
     with pytest.raises(ConvergenceError, match="9 route reflectors treat each other as clients.* 109,600 copies"):
         verify.verify(c)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import network as _network
-from .errors import FastrouteError, choice
+from .errors import ConvergenceError, FastrouteError, choice
 from .fib import Fib
 from .routing import KIND_BLOCK, KIND_POD, propagate, propagate_reference
 
@@ -382,6 +382,20 @@ class RouteTables:
         return prefixes, self.propagation.best_next_hop[: self.cluster.n_nodes][:, cls]
 
 
+def _with_chain_cause(message, cluster, graph):
+    """``message``, with the likely cause of over-long paths when there is one:
+    reflectors that copy routes along chains of each other (verify's reflector-chains)."""
+    from .verify import _chain_findings
+
+    n = cluster.n_nodes
+    rr = np.array([bool(nd.rr_cluster_id) for nd in cluster.nodes] + [False], bool)
+    local = np.asarray(graph.local, np.int64)
+    remote = np.asarray(graph.remote, np.int64)
+    between = np.asarray(graph.rr_client, bool) & rr[np.minimum(local, n)] & rr[np.minimum(remote, n)]
+    chains = _chain_findings(local, remote, between, cluster.node_names) if between.any() else []
+    return f"{message}: {chains[0].message}" if chains else message
+
+
 def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     """Every node's routing table.
 
@@ -400,7 +414,10 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
         cluster = cluster.allocate()
     net = _network.build(cluster, version, down=down, calico_version=calico_version)
     classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
-    prop = propagate(net.speakers, net.graph, classes, method=method)
+    try:
+        prop = propagate(net.speakers, net.graph, classes, method=method)
+    except ConvergenceError as e:
+        raise ConvergenceError(_with_chain_cause(str(e), cluster, net.graph)) from None
     up = None
     if net.down:
         def up():
