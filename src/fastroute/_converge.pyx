@@ -195,29 +195,6 @@ cdef int heap_push(Heap* hp, Event e) noexcept nogil:
     return 0
 
 
-cdef Event heap_pop(Heap* hp) noexcept nogil:
-    cdef Event top = hp.v[0]
-    cdef Event last
-    cdef int64_t i = 0, child, n
-    hp.n -= 1
-    n = hp.n
-    if n > 0:
-        last = hp.v[n]
-        while True:
-            child = 2 * i + 1
-            if child >= n:
-                break
-            if child + 1 < n and ev_less(&hp.v[child + 1], &hp.v[child]):
-                child += 1
-            if ev_less(&hp.v[child], &last):
-                hp.v[i] = hp.v[child]
-                i = child
-            else:
-                break
-        hp.v[i] = last
-    return top
-
-
 cdef void heap_replace_top(Heap* hp, Event e) noexcept nogil:
     """Pop the top and push e in one sift-down (hp.n > 0)."""
     cdef int64_t i = 0, child, n = hp.n
@@ -233,6 +210,14 @@ cdef void heap_replace_top(Heap* hp, Event e) noexcept nogil:
         else:
             break
     hp.v[i] = e
+
+
+cdef Event heap_pop(Heap* hp) noexcept nogil:
+    cdef Event top = hp.v[0]
+    hp.n -= 1
+    if hp.n > 0:
+        heap_replace_top(hp, hp.v[hp.n])      # the last entry sifts down from the root
+    return top
 
 
 cdef inline uint64_t splitmix(uint64_t x) noexcept nogil:
