@@ -869,16 +869,11 @@ def _refuse_reflector_chains(d, max_paths):
     """Reflectors that are each other's clients copy every route along every
     chain of them (fastroute.verify's reflector-chains): refuse at once, with
     that reason, when the copies alone pass max_paths."""
-    from .verify import _chain_findings
+    from .verify import reflector_chains
 
     rr = np.zeros(d.n_speakers, bool)
     rr[np.asarray(d.reflectors, np.int64)] = True
-    g = d.graph
-    local, remote = np.asarray(g.local, np.int64), np.asarray(g.remote, np.int64)
-    between = np.asarray(g.rr_client, bool) & rr[local] & rr[remote]
-    if int(rr.sum()) < 3 or not between.any():
-        return
-    chains = _chain_findings(local, remote, between, d.names)
+    chains = reflector_chains(d.graph.local, d.graph.remote, d.graph.rr_client, rr, d.names)
     if chains and chains[0].details["copies_per_route"] * max(len(d.classes), 1) > max_paths:
         raise ConvergenceError(f"design too large for the per-path model: {chains[0].message}")
 

@@ -385,14 +385,10 @@ class RouteTables:
 def _with_chain_cause(message, cluster, graph):
     """``message``, with the likely cause of over-long paths when there is one:
     reflectors that copy routes along chains of each other (verify's reflector-chains)."""
-    from .verify import _chain_findings
+    from .verify import reflector_chains
 
-    n = cluster.n_nodes
-    rr = np.array([bool(nd.rr_cluster_id) for nd in cluster.nodes] + [False], bool)
-    local = np.asarray(graph.local, np.int64)
-    remote = np.asarray(graph.remote, np.int64)
-    between = np.asarray(graph.rr_client, bool) & rr[np.minimum(local, n)] & rr[np.minimum(remote, n)]
-    chains = _chain_findings(local, remote, between, cluster.node_names) if between.any() else []
+    is_rr = [bool(nd.rr_cluster_id) for nd in cluster.nodes]
+    chains = reflector_chains(graph.local, graph.remote, graph.rr_client, is_rr, cluster.node_names)
     return f"{message}: {chains[0].message}" if chains else message
 
 

@@ -467,7 +467,7 @@ def _reflector_findings(tables):
                 f"never learn the other's clients' routes",
                 "error", {"cluster_id": cid, "reflectors": [names[r] for r in rrs],
                           "partial_clients": [names[x] for x in partial]}))
-    out += _session_chains(c, s)
+    out += reflector_chains(local, remote, s.rr_client, is_rr, names)
     cfg = c.bgp_config
     if not cfg.mesh_enabled and not c.bgp_peers and n > 1:
         out.append(Finding("mesh-disabled-without-peers", "the node-to-node mesh is disabled and there is no "
@@ -527,14 +527,16 @@ def _chain_copies(adj, start, cap):
     return count
 
 
-def _session_chains(c, s):
-    """``reflector-chains`` findings from a session table ``s`` of cluster ``c``."""
-    n = c.n_nodes
-    local, remote = np.asarray(s.local), np.asarray(s.remote)
-    is_rr = np.array([bool(nd.rr_cluster_id) for nd in c.nodes], bool)
-    inside = (local < n) & (remote < n)
-    both_rr = inside & is_rr[np.where(inside, local, 0)] & is_rr[np.where(inside, remote, 0)]
-    return _chain_findings(local, remote, np.asarray(s.rr_client, bool) & both_rr, c.node_names)
+def reflector_chains(local, remote, rr_client, is_rr, names):
+    """``reflector-chains`` findings of a session table (rows ``local`` ->
+    ``remote`` with their ``rr_client`` flags): the rows between two reflectors
+    (``is_rr`` per speaker; speakers past its end are none) that treat the
+    remote as a client."""
+    local, remote = np.asarray(local, np.int64), np.asarray(remote, np.int64)
+    rr = np.append(np.asarray(is_rr, bool), False)
+    n = len(rr) - 1
+    between = np.asarray(rr_client, bool) & rr[np.minimum(local, n)] & rr[np.minimum(remote, n)]
+    return _chain_findings(local, remote, between, names) if between.any() else []
 
 
 def _chain_findings(local, remote, between, names):
