@@ -222,11 +222,10 @@ def originations(cluster, version=4):
     ``disableBGPExport`` pool is exported.
     """
     width = 32 if version == 4 else 128
-    blocks = [b for b in cluster.blocks if b.version == version]
-    b_net = [b.net for b in blocks]
-    index = cluster._node_index
-    b_node = np.array([index.get(b.affinity, -1) for b in blocks], np.int64)
-    b_plen = np.array([b.cidr.prefixlen for b in blocks], np.int64)
+    ba = cluster.block_arrays(version)
+    b_net = ba.net.tolist()
+    b_node = ba.node_idx.astype(np.int64)
+    b_plen = ba.plen.astype(np.int64)
     pods = cluster.pods
     if version == 4:
         has = pods.ipv4 >= 0
@@ -262,7 +261,7 @@ def originations(cluster, version=4):
     no_export = np.array([p.disable_bgp_export for p in cluster.pools] + [True], bool)
     b_exp = (b_node >= 0) & (b_pool >= 0) & ~no_export[b_pool]
     p_exp = ~inside_own & (p_pool >= 0) & ~no_export[p_pool]
-    nb, npod = len(blocks), len(p_idx)
+    nb, npod = len(b_net), len(p_idx)
     return Originations(
         version,
         b_net + p_net,
