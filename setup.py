@@ -42,7 +42,7 @@ macros = [("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 def ext(name):
     return Extension(
         f"fastroute.{name}",
-        [f"src/fastroute/{name}.pyx"],
+        [f"src/fastroute/{name.replace('.', '/')}.pyx"],
         include_dirs=["src/fastroute"],
         define_macros=macros,
         extra_compile_args=cflags + omp,
@@ -50,7 +50,7 @@ def ext(name):
     )
 
 
-KERNELS = ["_addr", "_lpm", "_routing", "_converge"]
+KERNELS = ["_addr", "_lpm", "bgp._propagate", "sim._engine"]
 
 setup(
     ext_modules=cythonize(

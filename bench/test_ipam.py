@@ -7,7 +7,7 @@ extra_info["ops"] holds the pods allocated per round.
 
 import pytest
 
-from fastroute import ipam, synth
+from fastroute.model import ipam, synth
 
 TARGET_S = 5.0
 
@@ -43,7 +43,7 @@ def test_reference_path_300_nodes(benchmark):
 
 @pytest.mark.benchmark(group="ipam")
 def test_hashed_block_start_5000_hosts(benchmark):
-    from fastroute import gorand
+    from fastroute.model import gorand
 
     names = [f"node-{i}" for i in range(5000)]
     benchmark.extra_info["ops"] = len(names)

@@ -16,7 +16,7 @@ shared machine still reports its numbers.
 
 Reflector designs also run in aggregate mode (``-aggregate`` cases and every
 case past 5,000 nodes, where the per-path model does not fit): interchangeable
-clients merge into 1,000 cohorts (fastroute.cohorts); its 5,000-node case runs
+clients merge into 1,000 cohorts (fastroute.sim.cohorts); its 5,000-node case runs
 next to the per-path one so the two predictions can be compared.
 """
 
@@ -24,7 +24,8 @@ import time
 
 import pytest
 
-from fastroute import converge, synth
+from fastroute.sim import converge
+from fastroute.model import synth
 from fastroute.errors import ConvergenceError
 
 SIZES = [100, 1000, 5000]

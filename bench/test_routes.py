@@ -11,7 +11,8 @@ import resource
 import numpy as np
 import pytest
 
-from fastroute import routes, synth
+from fastroute.dataplane import routes
+from fastroute.model import synth
 
 _CLUSTERS = {}
 

@@ -21,7 +21,7 @@ machine still reports its numbers); the rows must equal the serial run's.
 import pytest
 
 import fastroute
-from fastroute import sweeps
+from fastroute.planning import sweeps
 
 distributed = pytest.importorskip("distributed")
 

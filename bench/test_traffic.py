@@ -8,7 +8,8 @@ pod, IPIP CrossSubnet over 4 racks) onto node pairs with batch lookups.
 import numpy as np
 import pytest
 
-from fastroute import routes, synth, traffic
+from fastroute.dataplane import routes, traffic
+from fastroute.model import synth
 from fastroute.addr import format_addresses
 
 N_FLOWS = 1_000_000

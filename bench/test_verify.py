@@ -2,7 +2,8 @@
 
 import pytest
 
-from fastroute import routes, synth, verify
+from fastroute.dataplane import routes, verify
+from fastroute.model import synth
 
 
 @pytest.fixture(scope="module", params=[0, 3], ids=["mesh", "3-reflectors"])

@@ -3,7 +3,7 @@
 Run: python examples/plan_script.py   (tests/test_plan.py runs it too)
 """
 
-from fastroute import plan
+from fastroute.planning import plan
 
 # 1. One design: 400 nodes x 60 pods in Calico's default pool (192.168.0.0/16), two route reflectors.
 p = plan.plan(400, 60, topology="rr", reflectors=2)

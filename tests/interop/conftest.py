@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from fastroute.emulate import netns_unavailable_reason
+from fastroute.testing.emulate import netns_unavailable_reason
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 

@@ -3,7 +3,7 @@
 import pytest
 
 from fastroute.cli import main
-from fastroute.emulate import parse_ip_route
+from fastroute.testing.emulate import parse_ip_route
 
 from .conftest import read_data
 
@@ -42,7 +42,7 @@ spec:
 
 
 def test_emulate_cluster_with_an_external_router(netns, capsys, tmp_path):
-    from fastroute.examples import seed_path
+    from fastroute.model.examples import seed_path
 
     (tmp_path / "cluster.yaml").write_text(open(seed_path()).read())
     (tmp_path / "peer.yaml").write_text(TOR_PEER)
@@ -52,9 +52,9 @@ def test_emulate_cluster_with_an_external_router(netns, capsys, tmp_path):
     assert "Mesh_192_168_31_201 BGP      master   up" in out
     assert "10.244.219.64/26 via 192.168.31.201 dev ens33 proto bird" in out
     # Differential: the rows BIRD shows are the ones fastroute status predicts.
-    from fastroute.emulate import parse_protocols
-    from fastroute.examples import resolve
-    from fastroute.status import peer_statuses
+    from fastroute.testing.emulate import parse_protocols
+    from fastroute.model.examples import resolve
+    from fastroute.calicoctl.status import peer_statuses
 
     shown = out.split("== node2: birdc show protocols\n")[1]
     got = [(r.name, r.state, " ".join(r.info.split())) for r in parse_protocols(shown) if r.proto == "BGP"]

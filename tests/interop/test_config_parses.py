@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from fastroute.birdcfg import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool, node_view, render_files
-from fastroute.emulate import stock_bird_files
+from fastroute.bgp.birdcfg import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool, node_view, render_files
+from fastroute.testing.emulate import stock_bird_files
 
 pytestmark = pytest.mark.interop
 

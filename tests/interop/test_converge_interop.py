@@ -1,6 +1,6 @@
 """Calibration of the convergence model against real BIRD 1.6 (issue 6).
 
-A small full-mesh cluster runs in network namespaces (fastroute.emulate); every
+A small full-mesh cluster runs in network namespaces (fastroute.testing.emulate); every
 node's `ip route` is polled from the first BIRD start until it holds a BIRD route
 to every other node's prefixes.  The model, fed the same BIRD start times and its
 default parameters, must predict that cold-start time within a factor of 2.
@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from fastroute import converge, synth
-from fastroute.cmd_emulate import cluster_emulation
-from fastroute.emulate import parse_ip_route
+from fastroute.sim import converge
+from fastroute.model import synth
+from fastroute.cli.emulate import cluster_emulation
+from fastroute.testing.emulate import parse_ip_route
 
 pytestmark = pytest.mark.interop
 

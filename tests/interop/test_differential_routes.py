@@ -3,20 +3,20 @@
 Each cluster below is emulated as ``fastroute emulate`` does it (one network
 namespace per node, the bird.cfg confd renders, Felix's workload routes), and
 every node's ``ip route`` is compared byte for byte (trailing blanks aside) with
-what :func:`fastroute.routes.compute` predicts, including after a node's BIRD is
+what :func:`fastroute.dataplane.routes.compute` predicts, including after a node's BIRD is
 stopped.  A few emulations each cover several features, to keep the suite short.
 
 IPIP cannot be checked here (stock BIRD lacks Calico's ``krt_tunnel`` patch)
 and VXLAN routes are Felix's, not BIRD's: both pool modes are covered against
-Calico's templates in ``tests/test_routes.py`` only.
+Calico's templates in ``tests/dataplane/test_routes.py`` only.
 """
 
 import pytest
 
-from fastroute import routes
-from fastroute.cluster import Cluster
-from fastroute.cmd_emulate import cluster_emulation
-from fastroute.emulate import diff_texts, normalize_routes
+from fastroute.dataplane import routes
+from fastroute.model.cluster import Cluster
+from fastroute.cli.emulate import cluster_emulation
+from fastroute.testing.emulate import diff_texts, normalize_routes
 
 pytestmark = pytest.mark.interop
 

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from fastroute.birdcfg import NodeInfo, node_view
-from fastroute.emulate import EmuNode, Emulation, emu_node
+from fastroute.bgp.birdcfg import NodeInfo, node_view
+from fastroute.testing.emulate import EmuNode, Emulation, emu_node
 from fastroute.errors import EmulationError
 
 pytestmark = pytest.mark.interop

@@ -1,4 +1,4 @@
-"""Parsers and normalisers of fastroute.emulate, on output captured from real tools.
+"""Parsers and normalisers of fastroute.testing.emulate, on output captured from real tools.
 
 No namespaces needed.  The ``ip route`` text is the seed's (with the trailing blank
 iproute2 prints after ``scope link``); the ``show protocols`` text was printed by BIRD
@@ -7,8 +7,8 @@ iproute2 prints after ``scope link``); the ``show protocols`` text was printed b
 
 import pytest
 
-from fastroute.birdcfg import NodeInfo, Pool, node_view
-from fastroute.emulate import (
+from fastroute.bgp.birdcfg import NodeInfo, Pool, node_view
+from fastroute.testing.emulate import (
     EmuNode,
     Emulation,
     Pod,
@@ -83,7 +83,7 @@ def test_normalize_protocols_drops_banner_times_and_trailing_blanks():
 
 def test_stock_bird_files_drops_empty_krt_tunnel_only():
     view = node_view(NodeInfo("a", "10.0.0.1/24"), [NodeInfo("a", "10.0.0.1/24")], pools=[Pool("10.244.0.0/16")])
-    from fastroute.birdcfg import render_files
+    from fastroute.bgp.birdcfg import render_files
     files = render_files(view)
     assert 'krt_tunnel = "";' in files["bird_ipam.cfg"]
     out = stock_bird_files(files)
@@ -104,7 +104,7 @@ def test_input_validation():
 
 
 def test_diff_texts():
-    from fastroute.emulate import diff_texts
+    from fastroute.testing.emulate import diff_texts
     assert diff_texts({"a": "x\n"}, {"a": "x\n"}) == ""
     d = diff_texts({"a": "x\ny\n", "b": "z\n"}, {"a": "x\nw\n"})
     assert "-y" in d and "+w" in d and "--- expected/a" in d and "# b: only in expected" in d

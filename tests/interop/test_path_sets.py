@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from fastroute import converge
-from fastroute.cmd_emulate import cluster_emulation
+from fastroute.sim import converge
+from fastroute.cli.emulate import cluster_emulation
 
 from .test_differential_routes import MESH_OFF, load, node, peer, pods, pool
 

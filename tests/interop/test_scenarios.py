@@ -1,7 +1,7 @@
 """Issue 5 scenarios on real BIRD 1.6, beyond the seed.
 
 Each scenario is an explicit input (nodes, blocks, pods, peers) rendered by
-fastroute.birdcfg and run by fastroute.emulate.  Until fastroute's own route
+fastroute.bgp.birdcfg and run by fastroute.testing.emulate.  Until fastroute's own route
 computation exists (issue 4), the expected tables are written out by hand from
 the documented rules (../shared/calico-semantics.md §3.3, §4.5, §4.6, §5.4, §6 and
 ../shared/bgp-notes.md §3.3-§4.3), never from fastroute's output; once
@@ -9,15 +9,15 @@ the documented rules (../shared/calico-semantics.md §3.3, §4.5, §4.6, §5.4, 
 them.
 
 IPIP cannot be checked this way: stock Debian BIRD lacks Calico's ``krt_tunnel``
-patch (``dev tunl0 onlink`` routes), so :func:`fastroute.emulate.stock_bird_files`
+patch (``dev tunl0 onlink`` routes), so :func:`fastroute.testing.emulate.stock_bird_files`
 refuses IPIP pools (``test_ipip_pool_is_refused_on_stock_bird``).  All scenarios use
 pools without encapsulation; VXLAN routes are Felix's, not BIRD's.
 """
 
 import pytest
 
-from fastroute.birdcfg import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool, node_view
-from fastroute.emulate import EmuNode, Emulation, diff_texts, emu_node, normalize_routes, parse_protocols
+from fastroute.bgp.birdcfg import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool, node_view
+from fastroute.testing.emulate import EmuNode, Emulation, diff_texts, emu_node, normalize_routes, parse_protocols
 from fastroute.errors import EmulationError
 
 pytestmark = pytest.mark.interop
@@ -124,8 +124,8 @@ def test_node_stopped_cleanly_after_convergence(netns):
         # Differential: fastroute status on the seed cluster (same node addresses and
         # protocols) with node1 down.  The active end's error text changes with BIRD's
         # retry timer, so only its first info word is compared.
-        from fastroute.examples import resolve
-        from fastroute.status import peer_statuses
+        from fastroute.model.examples import resolve
+        from fastroute.calicoctl.status import peer_statuses
 
         for node in ("master", "node2"):
             got = [(r.name, r.state, " ".join(r.info.split())) for r in rows(emu, node).values()]

@@ -23,8 +23,8 @@ import time
 
 import pytest
 
-from fastroute.birdcfg import AffineBlock, NodeInfo, Pool, node_view
-from fastroute.emulate import Emulation, emu_node, normalize_routes, parse_ip_route, parse_protocols
+from fastroute.bgp.birdcfg import AffineBlock, NodeInfo, Pool, node_view
+from fastroute.testing.emulate import Emulation, emu_node, normalize_routes, parse_ip_route, parse_protocols
 
 from .conftest import read_data, veth_name
 
@@ -112,10 +112,10 @@ def test_every_node_has_both_mesh_sessions_established(seed):
 
 
 def test_status_rows_are_fastroute_status(seed, request):
-    """Differential: fastroute.status predicts the BGP rows BIRD shows on every node (name,
+    """Differential: fastroute.calicoctl.status predicts the BGP rows BIRD shows on every node (name,
     state, info with blanks collapsed as calicoctl does), in BIRD's order."""
-    from fastroute.examples import resolve
-    from fastroute.status import peer_statuses
+    from fastroute.model.examples import resolve
+    from fastroute.calicoctl.status import peer_statuses
 
     _, protocols, _ = seed
     version = request.node.callspec.params["seed"]

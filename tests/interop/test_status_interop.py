@@ -1,11 +1,11 @@
 """``fastroute status`` against real BIRD 1.6: the configuration comes from
-``fastroute.topology`` (what ``fastroute bird-config`` prints), BIRD runs it in network
+``fastroute.bgp.topology`` (what ``fastroute bird-config`` prints), BIRD runs it in network
 namespaces, and what ``birdc show protocols`` reports on each node -- reduced the way
 calicoctl reduces it (name -> peer address and type, state, info words re-joined with
-single spaces) -- must be what :func:`fastroute.status.peer_statuses` predicts.  SINCE is a
+single spaces) -- must be what :func:`fastroute.calicoctl.status.peer_statuses` predicts.  SINCE is a
 wall-clock time and is not compared.
 
-What these runs showed (BIRD 1.6.8, Debian), and ``fastroute.status`` now prints:
+What these runs showed (BIRD 1.6.8, Debian), and ``fastroute.calicoctl.status`` now prints:
 
 * after convergence every session is ``up`` / ``Established``;
 * when calico-node stops cleanly on a node (SIGTERM to its BIRD), a peer that is the
@@ -26,12 +26,12 @@ import time
 
 import pytest
 
-from fastroute import examples
-from fastroute.cluster import Cluster
-from fastroute.emulate import EmuNode, Emulation, emu_node, normalize_protocols, parse_protocols
-from fastroute.resources import loads
-from fastroute.status import peer_statuses, show_protocols
-from fastroute.topology import compute
+from fastroute.model import examples
+from fastroute.model.cluster import Cluster
+from fastroute.testing.emulate import EmuNode, Emulation, emu_node, normalize_protocols, parse_protocols
+from fastroute.model.resources import loads
+from fastroute.calicoctl.status import peer_statuses, show_protocols
+from fastroute.bgp.topology import compute
 
 pytestmark = pytest.mark.interop
 

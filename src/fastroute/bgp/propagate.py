@@ -1,0 +1,545 @@
+"""What every node's BIRD learns and which route its kernel ends up with.
+
+The computation, for one IP version:
+
+1. **Origination** (:func:`originations`): what each node's export filter lets
+   out, as Calico's ``bird_aggr.cfg``/``bird_ipam.cfg`` decide it: the aggregate
+   of each affine block (a static blackhole), the /32 (/128) of each local pod
+   whose address was borrowed from a block affine to another node (learned from
+   Felix's kernel route), nothing more specific inside the node's own blocks, and
+   nothing from a ``disableBGPExport`` pool.  Every prefix a node exports leaves it
+   with the same attributes (ORIGIN IGP, next hop = the session's source address),
+   so all of them propagate alike: a node's exports form one *route class*.
+2. **Propagation** (:func:`propagate`): each class spreads over the established
+   BGP sessions to its steady state under BIRD 1.6's rules: no route back to the
+   session it came from, iBGP split horizon unless a side is an ``rr client``
+   (RFC 4456 reflection with ORIGINATOR_ID and CLUSTER_LIST, and their loop
+   checks), AS_PATH prepend and next-hop-self on eBGP, next hop kept on iBGP.
+   Calico's sessions run ``add paths on``, so a Calico speaker passes on every
+   path it may, not only its best.  An external router learns but, unless its
+   ``announces`` flag is set, announces nothing (fastroute cannot see its
+   configuration; :mod:`fastroute.bgp.topology` and the BIRD emulation assume the same).
+3. **Best path** per (node, class) in BIRD 1.6's ``bgp_rte_better`` order, with
+   the step that decided it and the ECMP set that ``merge paths on`` installs.
+4. **Kernel routes** (:mod:`fastroute.dataplane.routes`): the best path of each class,
+   rendered per pool mode for every prefix of the class.
+
+Two implementations produce the same :class:`Propagation`: ``method="fast"``
+(the Cython kernel in ``_routing.pyx``) and ``method="reference"``, a plain
+Python worklist kept as the specification the fast path is tested against.
+"""
+
+import enum
+import ipaddress
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import FastrouteError
+
+__all__ = [
+    "Reason",
+    "Speakers",
+    "SessionGraph",
+    "Originations",
+    "Path",
+    "Propagation",
+    "originations",
+    "propagate",
+    "IGP_METRIC_UNKNOWN",
+]
+
+IGP_METRIC_UNKNOWN = 0x80000000
+PREF_STATIC = 200       # BIRD: static protocol (Calico's block blackholes)
+PREF_BGP = 100
+DEFAULT_LOCAL_PREF = 100
+ORIGIN_IGP = 0
+
+
+class Reason(enum.IntEnum):
+    """The step of BIRD 1.6's ``bgp_rte_better`` (after the generic route
+    preference) that separated the best path from the runner-up."""
+
+    ONLY = 0            # a single candidate
+    PREFERENCE = 1      # protocol preference: static 200 beats BGP 100
+    LOCAL_PREF = 2
+    AS_PATH = 3         # RFC 4271 9.1.2.2 a
+    ORIGIN = 4          # 9.1.2.2 b
+    MED = 5             # 9.1.2.2 c
+    EBGP = 6            # 9.1.2.2 d: external over internal
+    IGP_METRIC = 7      # 9.1.2.2 e: on-subnet next hop (0) beats unknown
+    ROUTER_ID = 8       # 9.1.2.2 f with RFC 4456 9: ORIGINATOR_ID else peer router id
+    CLUSTER_LIST = 9    # RFC 4456 9: shorter CLUSTER_LIST
+    PEER_ADDRESS = 10   # 9.1.2.2 g: lowest peer address
+    EQUAL = 11          # indistinguishable (the same path twice)
+
+
+@dataclass(frozen=True)
+class Speakers:
+    """BGP speakers: the cluster's nodes first (index = node index), then
+    external routers.
+
+    Attributes
+    ----------
+    ip : list of ipaddress.IPv4Address or IPv6Address (None where a node has no
+        address of this version)
+    asn : ndarray of uint32
+    router_id : ndarray of uint32
+    subnet : list of ip_network or None
+        The speaker's connected subnet (a node's ``ipv4Address`` with its mask):
+        BIRD resolves a next hop inside it through a direct route (IGP metric 0),
+        and CrossSubnet pools use it to decide on encapsulation.
+    external : ndarray of bool
+    announces : ndarray of bool, optional
+        Whether the speaker passes routes on at all (default: every node, no
+        external router).  One that announces passes on its best path per class.
+    """
+
+    ip: list
+    asn: np.ndarray
+    router_id: np.ndarray
+    subnet: list
+    external: np.ndarray
+    announces: np.ndarray = None
+
+    def __post_init__(self):
+        if self.announces is None:
+            object.__setattr__(self, "announces", ~np.asarray(self.external, bool))
+
+    @property
+    def n(self):
+        return len(self.ip)
+
+    def ip_rank(self):
+        """Rank of each speaker's address in address order (ties impossible)."""
+        keys = [int(a) if a is not None else -1 for a in self.ip]
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[order] = np.arange(len(keys))
+        return rank
+
+
+@dataclass(frozen=True)
+class SessionGraph:
+    """Established BGP sessions, one row per direction (a protocol instance on
+    ``local`` talking to ``remote``); every row has its reverse row.
+
+    ``cluster_id`` is the protocol's ``rr cluster id``: the local node's
+    route-reflector cluster id where the protocol is an ``rr client`` one,
+    otherwise BIRD's default, the local router id.
+    """
+
+    local: np.ndarray           # int32 speaker index
+    remote: np.ndarray          # int32 speaker index
+    rr_client: np.ndarray       # bool: the local side treats the remote as its client
+    cluster_id: np.ndarray      # uint32
+    ebgp: np.ndarray            # bool
+    keep_next_hop: np.ndarray   # bool
+    allow_local_as: np.ndarray  # int32
+    add_paths: np.ndarray       # bool: ADD-PATH negotiated (both sides Calico)
+
+    @property
+    def n(self):
+        return len(self.local)
+
+    def reverse(self):
+        """Index of each row's reverse row."""
+        from ._propagate import session_index
+        n_sp = int(max(self.local.max(initial=-1), self.remote.max(initial=-1))) + 1
+        _, _, rev = session_index(np.ascontiguousarray(self.local, np.int32),
+                                  np.ascontiguousarray(self.remote, np.int32), n_sp)
+        if (rev < 0).any():
+            i = int(np.flatnonzero(rev < 0)[0])
+            raise FastrouteError(
+                f"session {int(self.local[i])}->{int(self.remote[i])} has no reverse direction")
+        return rev
+
+    @classmethod
+    def build(cls, rows):
+        """From dicts with the field names (missing flags default to off)."""
+        n = len(rows)
+
+        def col(name, dtype, default=0):
+            return np.array([r.get(name, default) for r in rows], dtype=dtype).reshape(n)
+        return cls(
+            local=col("local", np.int32), remote=col("remote", np.int32),
+            rr_client=col("rr_client", bool, False), cluster_id=col("cluster_id", np.uint32),
+            ebgp=col("ebgp", bool, False), keep_next_hop=col("keep_next_hop", bool, False),
+            allow_local_as=col("allow_local_as", np.int32), add_paths=col("add_paths", bool, True),
+        )
+
+
+@dataclass(frozen=True)
+class Originations:
+    """Prefixes of one IP version and who exports them.
+
+    ``net``/``plen`` hold every prefix the routing layer knows about (blocks and
+    pod host routes); ``origin`` is the exporting node (-1: not exported),
+    ``kind`` says what the route is on its origin node.
+    """
+
+    version: int
+    net: list                   # int network addresses
+    plen: np.ndarray            # uint8
+    origin: np.ndarray          # int32 node index that exports it, -1 if none
+    owner: np.ndarray           # int32 node the prefix lives on (block affinity / pod's node)
+    kind: np.ndarray            # uint8: KIND_BLOCK or KIND_POD
+    pool: np.ndarray            # int32 index into cluster.pools, -1 if outside every pool
+    pod: np.ndarray             # int32 pod index for KIND_POD, -1 otherwise
+    block_owner: np.ndarray = None  # int32 affinity node of the block holding the prefix (-1: none)
+
+    @property
+    def n(self):
+        return len(self.net)
+
+    def prefix(self, i):
+        cls = ipaddress.IPv4Network if self.version == 4 else ipaddress.IPv6Network
+        return cls((self.net[i], int(self.plen[i])))
+
+
+KIND_BLOCK = 0
+KIND_POD = 1
+
+
+def _pool_lookup(cluster, version, addrs):
+    """Index into cluster.pools of the pool holding each address (-1: none)."""
+    out = np.full(len(addrs), -1, np.int64)
+    for i, p in enumerate(cluster.pools):
+        if p.version != version:
+            continue
+        lo, hi = int(p.cidr.network_address), int(p.cidr.broadcast_address)
+        inside = (addrs >= lo) & (addrs <= hi) & (out < 0)
+        out[inside] = i
+    return out
+
+
+def originations(cluster, version=4):
+    """Every block and pod route of one IP version, and which node exports it.
+
+    Block aggregates are exported by their affine node; a pod's host route is
+    exported by the pod's node only when the address lies outside that node's
+    own affine blocks (a borrowed address) and inside a pool.  Nothing in a
+    ``disableBGPExport`` pool is exported.
+    """
+    width = 32 if version == 4 else 128
+    ba = cluster.block_arrays(version)
+    b_net = ba.net.tolist()
+    b_node = ba.node_idx.astype(np.int64)
+    b_plen = ba.plen.astype(np.int64)
+    pods = cluster.pods
+    if version == 4:
+        has = pods.ipv4 >= 0
+        p_idx = np.flatnonzero(has)
+        key = pods.ipv4[p_idx].astype(np.int64)
+        p_net = key.tolist()
+        b_key = np.asarray(b_net, np.int64)
+    else:
+        p_idx = np.array([i for i, a in enumerate(pods.ipv6) if a is not None], np.int64)
+        p_net = [int(pods.ipv6[i]) for i in p_idx]
+        # order-preserving keys for 128-bit values: Python ints in object arrays
+        key = np.array(p_net, dtype=object)
+        b_key = np.array(b_net, dtype=object)
+    p_node = pods.node_idx[p_idx].astype(np.int64) if len(p_idx) else np.zeros(0, np.int64)
+    # the block holding each pod address (blocks are disjoint)
+    order = np.argsort(b_key, kind="stable") if len(b_key) else np.zeros(0, np.int64)
+    sorted_keys = b_key[order] if len(b_key) else b_key
+    pos = np.searchsorted(sorted_keys, key, side="right") - 1 if len(b_key) else np.full(len(key), -1)
+    in_block = np.zeros(len(key), bool)
+    holder = np.full(len(key), -1, np.int64)
+    if len(b_key) and len(key):
+        cand = order[np.maximum(pos, 0)]
+        offset = key - b_key[cand]
+        if version == 4:
+            in_block = (pos >= 0) & (offset < (np.int64(1) << (width - b_plen[cand])))
+        else:
+            span = [1 << (width - int(x)) for x in b_plen[cand]]
+            in_block = (pos >= 0) & np.array([o < sp for o, sp in zip(offset, span)], bool)
+        holder = np.where(in_block, b_node[cand], -1)
+    inside_own = in_block & (holder == p_node)
+    b_pool = _pool_lookup(cluster, version, np.array(b_net, dtype=object if version == 6 else np.int64))
+    p_pool = _pool_lookup(cluster, version, key)
+    no_export = np.array([p.disable_bgp_export for p in cluster.pools] + [True], bool)
+    b_exp = (b_node >= 0) & (b_pool >= 0) & ~no_export[b_pool]
+    p_exp = ~inside_own & (p_pool >= 0) & ~no_export[p_pool]
+    nb, npod = len(b_net), len(p_idx)
+    return Originations(
+        version,
+        b_net + p_net,
+        np.concatenate([b_plen, np.full(npod, width)]).astype(np.uint8),
+        np.concatenate([np.where(b_exp, b_node, -1), np.where(p_exp, p_node, -1)]).astype(np.int32),
+        np.concatenate([b_node, p_node]).astype(np.int32),
+        np.concatenate([np.full(nb, KIND_BLOCK), np.full(npod, KIND_POD)]).astype(np.uint8),
+        np.concatenate([b_pool, p_pool]).astype(np.int32),
+        np.concatenate([np.full(nb, -1), p_idx]).astype(np.int32),
+        np.concatenate([b_node, holder]).astype(np.int32),
+    )
+
+
+# ---------------------------------------------------------------------------- paths
+
+
+@dataclass(frozen=True)
+class Path:
+    """One route to a class's prefixes as one speaker holds it.
+
+    ``session`` is the row of :class:`SessionGraph` it was learned on (-1 for
+    the origin's own route); ``next_hop`` a speaker index (-1: local).
+    """
+
+    next_hop: int
+    as_path: tuple = ()
+    originator: int | None = None     # ORIGINATOR_ID (a router id), None if absent
+    cluster_list: tuple = ()
+    local_pref: int | None = None      # None: absent (the session default applies)
+    med: int | None = None
+    origin: int = ORIGIN_IGP
+    session: int = -1
+    chain: tuple = ()                  # speakers the path went through, origin first
+    pref: int = PREF_BGP
+
+
+@dataclass
+class Propagation:
+    """Steady state of one IP version: per (speaker, class) the best path.
+
+    Arrays are ``(n_speakers, n_classes)``; class ``c`` is the route class of
+    node ``classes[c]``.
+    """
+
+    classes: np.ndarray          # int32 origin node per class
+    best_next_hop: np.ndarray    # int32: speaker index, -1 local, -2 no route
+    best_session: np.ndarray     # int32 session row the best path came in on (-1 local/none)
+    reason: np.ndarray           # uint8 Reason
+    n_paths: np.ndarray          # int32 candidates held (Adj-RIB-In + local)
+    ecmp_count: np.ndarray = None  # int32: other next hops ECMP merges with the best's
+    ecmp: dict = field(default_factory=dict)   # (speaker, class) -> sorted next hops when > 1 (reference)
+    paths: dict = field(default_factory=dict)  # (speaker, class) -> list of Path (reference only)
+
+    def class_of(self, node):
+        hit = np.flatnonzero(self.classes == node)
+        return int(hit[0]) if len(hit) else -1
+
+
+# ---------------------------------------------------------------------------- best path
+
+
+def igp_metric(speakers, holder, next_hop):
+    """BIRD's IGP metric of a next hop at a holder: 0 when a direct route (the
+    holder's connected subnet) resolves it, unknown otherwise."""
+    if next_hop < 0:
+        return 0
+    net = speakers.subnet[holder]
+    ip = speakers.ip[next_hop]
+    if net is not None and ip is not None and ip in net:
+        return 0
+    return IGP_METRIC_UNKNOWN
+
+
+def path_key(speakers, graph, holder, p, ip_rank=None):
+    """Sort key of a path at a holder: smaller is better, in BIRD 1.6's order.
+
+    MED is 0 for every path fastroute originates (Calico sets none), so the
+    neighbour-AS condition on comparing it never changes the outcome.
+    """
+    if ip_rank is None:
+        ip_rank = speakers.ip_rank()
+    if p.session < 0:
+        return (-p.pref, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1)
+    s = p.session
+    lp = DEFAULT_LOCAL_PREF if p.local_pref is None else p.local_pref
+    med = 0 if p.med is None else p.med
+    rid = p.originator if p.originator is not None else int(speakers.router_id[graph.remote[s]])
+    return (
+        -p.pref,
+        -lp,
+        len(p.as_path),
+        p.origin,
+        med,
+        0 if graph.ebgp[s] else 1,
+        igp_metric(speakers, holder, p.next_hop),
+        rid,
+        len(p.cluster_list),
+        int(ip_rank[graph.remote[s]]),
+        # BIRD keeps the older of two equal routes; fastroute has no arrival
+        # order, so the lower next-hop address stands in for it
+        int(ip_rank[p.next_hop]) if p.next_hop >= 0 else -1,
+    )
+
+
+_KEY_REASONS = [Reason.PREFERENCE, Reason.LOCAL_PREF, Reason.AS_PATH, Reason.ORIGIN, Reason.MED,
+                Reason.EBGP, Reason.IGP_METRIC, Reason.ROUTER_ID, Reason.CLUSTER_LIST, Reason.PEER_ADDRESS]
+
+
+def decide(keys):
+    """(index of the best key, Reason separating it from the runner-up)."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    best = order[0]
+    if len(keys) == 1:
+        return best, Reason.ONLY
+    a, b = keys[order[0]], keys[order[1]]
+    for step, (x, y) in enumerate(zip(a[:10], b[:10])):
+        if x != y:
+            return best, _KEY_REASONS[step]
+    return best, Reason.EQUAL
+
+
+def mergeable(ka, kb):
+    """BIRD's bgp_rte_mergable: equal up to and including the IGP metric."""
+    return ka[:7] == kb[:7]
+
+
+# ---------------------------------------------------------------------------- reference propagation
+
+
+def _export(speakers, graph, holder, p, s):
+    """The path `p` held by `holder` as sent over session row `s`, or None
+    when BIRD's bgp_import_control refuses it."""
+    target = int(graph.remote[s])
+    if p.session >= 0:
+        src = p.session
+        if int(graph.remote[src]) == target:
+            return None                         # never back to where it came from
+        if graph.rr_client[s] and int(graph.cluster_id[s]) in p.cluster_list:
+            return None                         # bgp_cluster_list_loopy toward a client
+        originator, cl = p.originator, p.cluster_list
+        if not graph.ebgp[src] and not graph.ebgp[s]:
+            if not (graph.rr_client[s] or graph.rr_client[src]):
+                return None                     # iBGP split horizon
+            if originator is None:
+                originator = int(speakers.router_id[graph.remote[src]])
+            if graph.rr_client[src]:
+                cl = (int(graph.cluster_id[src]),) + cl
+            else:
+                cl = (int(graph.cluster_id[s]),) + cl
+            if graph.rr_client[src] and graph.rr_client[s] and graph.cluster_id[src] != graph.cluster_id[s]:
+                cl = (int(graph.cluster_id[s]),) + cl
+    else:
+        originator, cl = None, ()
+    if graph.ebgp[s]:
+        as_path = (int(speakers.asn[holder]),) + p.as_path
+        nh = p.next_hop if (graph.keep_next_hop[s] and p.next_hop >= 0) else holder
+        local_pref = None
+        originator, cl = None, ()                # RFC 4456 attributes are not sent over eBGP
+    else:
+        as_path = p.as_path
+        nh = holder if p.next_hop < 0 else p.next_hop
+        local_pref = DEFAULT_LOCAL_PREF if p.local_pref is None else p.local_pref
+    return Path(nh, as_path, originator, cl, local_pref, p.med, p.origin, -1, p.chain + (target,), PREF_BGP)
+
+
+def _receive(speakers, graph, r, p):
+    """The path as stored by the receiver on its session row `r`, or None when a
+    loop check drops it."""
+    me = int(graph.local[r])
+    if sum(1 for a in p.as_path if a == int(speakers.asn[me])) > int(graph.allow_local_as[r]):
+        return None
+    if not graph.ebgp[r] and p.originator is not None and p.originator == int(speakers.router_id[me]):
+        return None
+    if graph.rr_client[r] and int(graph.cluster_id[r]) in p.cluster_list:
+        return None
+    lp = p.local_pref if not graph.ebgp[r] else None
+    return Path(p.next_hop, p.as_path, p.originator, p.cluster_list, lp, p.med, p.origin, r, p.chain, PREF_BGP)
+
+
+def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events):
+    """Adj-RIB-In of every speaker for the class of `origin` at steady state."""
+    # rib[speaker] = {key: Path}; key = (session row, path id on that session)
+    rib = {origin: {("local",): Path(-1, chain=(origin,), pref=PREF_STATIC)}}
+    sent = {}          # (session row) -> {path id: Path as sent}
+    work = [origin]
+    events = 0
+    while work:
+        h = work.pop()
+        if not speakers.announces[h]:
+            continue
+        held = list(rib.get(h, {}).values())
+        best = None
+        if held:
+            keys = [path_key(speakers, graph, h, p, ip_rank) for p in held]
+            best = held[decide(keys)[0]]
+        for s in rows_of[h]:
+            # with ADD-PATH every path is offered; without it only the best one,
+            # and nothing when the best one is refused (BIRD 1.6 has no fallback)
+            offer = {}
+            for p in (held if graph.add_paths[s] else ([best] if best is not None else [])):
+                out = _export(speakers, graph, h, p, s)
+                if out is None:
+                    continue
+                pid = p.chain if graph.add_paths[s] else ()
+                offer[pid] = out
+            if sent.get(s, {}) == offer:
+                continue
+            sent[s] = offer
+            events += 1
+            if events > max_events:
+                raise FastrouteError(f"routes of node {origin} did not converge within {max_events} updates")
+            r = int(rev[s])
+            t = int(graph.local[r])
+            box = rib.setdefault(t, {})
+            before = dict(box)
+            for k in [k for k in box if k[0] == r]:
+                del box[k]
+            for pid, out in offer.items():
+                got = _receive(speakers, graph, r, out)
+                if got is not None:
+                    box[(r, pid)] = got
+            if box != before:
+                work.append(t)
+    return rib
+
+
+def propagate_reference(speakers, graph, classes, max_events=10_000_000):
+    """Pure-Python propagation: the specification :func:`propagate` is tested against."""
+    rev = graph.reverse()
+    rows_of = [[] for _ in range(speakers.n)]
+    for s in range(graph.n):
+        rows_of[int(graph.local[s])].append(s)
+    ip_rank = speakers.ip_rank()
+    n, k = speakers.n, len(classes)
+    res = Propagation(
+        classes=np.asarray(classes, np.int32),
+        best_next_hop=np.full((n, k), -2, np.int32),
+        best_session=np.full((n, k), -1, np.int32),
+        reason=np.zeros((n, k), np.uint8),
+        n_paths=np.zeros((n, k), np.int32),
+        ecmp_count=np.zeros((n, k), np.int32),
+    )
+    for c, o in enumerate(classes):
+        rib = _propagate_class(speakers, graph, rev, rows_of, int(o), ip_rank, max_events)
+        for h, box in rib.items():
+            held = list(box.values())
+            if not held:
+                continue
+            keys = [path_key(speakers, graph, h, p, ip_rank) for p in held]
+            b, why = decide(keys)
+            res.best_next_hop[h, c] = held[b].next_hop
+            res.best_session[h, c] = held[b].session
+            res.reason[h, c] = why
+            res.n_paths[h, c] = len(held)
+            hops = sorted({held[i].next_hop for i in range(len(held)) if mergeable(keys[i], keys[b])})
+            if len(hops) > 1:
+                res.ecmp[(h, c)] = hops
+            res.ecmp_count[h, c] = len(hops) - 1
+            res.paths[(h, c)] = [held[i] for i in sorted(range(len(held)), key=keys.__getitem__)]
+    return res
+
+
+def propagate(speakers, graph, classes, method="fast"):
+    """Steady-state best paths of every class at every speaker.
+
+    Parameters
+    ----------
+    speakers : Speakers
+    graph : SessionGraph
+        Established sessions only.
+    classes : array of int
+        Origin node of each route class.
+    method : {"fast", "reference"}
+    """
+    if method == "reference":
+        return propagate_reference(speakers, graph, classes)
+    if method != "fast":
+        from ..errors import choice
+        choice(method, ("fast", "reference"), "propagation method")
+    from ._propagate import propagate_fast
+    return propagate_fast(speakers, graph, np.asarray(classes, np.int32))

@@ -1,0 +1,1 @@
+"""calicoctl's views, printed as calicoctl prints them."""

@@ -1,0 +1,67 @@
+"""``fastroute bird-config``: the BIRD configuration confd renders on a node."""
+
+import os
+
+from ..bgp import birdcfg, topology
+from ..model.cluster import load
+from ..errors import InvalidValueError
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "bird-config",
+        help="the bird.cfg (or bird6.cfg) confd renders on a node",
+        description="Print the BIRD configuration calico-node's confd renders on NODE: bird.cfg, or "
+        "bird6.cfg with --ipv6 (v3.28 templates by default). CLUSTER is a YAML file or folder of Calico "
+        "and Kubernetes resources; without it, the bundled seed cluster. A cluster without pod "
+        "addresses is allocated with Calico's IPAM first.",
+    )
+    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
+    p.add_argument("--node", required=True, metavar="NAME", help="the node whose configuration to print")
+    p.add_argument("--ipv6", action="store_true", help="bird6.cfg instead of bird.cfg")
+    p.add_argument("--calico-version", choices=birdcfg.CALICO_VERSIONS, default=None,
+                   help="template layout (default: 3.28)")
+    p.add_argument("--file", choices=("main", "aggr", "ipam"), default="main",
+                   help="which file: bird.cfg (main, default), bird_aggr.cfg or bird_ipam.cfg")
+    p.add_argument("--inline", action="store_true",
+                   help="paste the two included files into the main one")
+    p.add_argument("-o", "--output-dir", metavar="DIR",
+                   help="write all six files (bird*.cfg) into DIR instead of printing")
+    return p
+
+
+def load_cluster(path):
+    """CLUSTER argument: a YAML path, or the bundled seed; allocated with IPAM when a plan."""
+    if path:
+        cluster = load(path)
+    else:
+        from ..model import examples
+
+        cluster = examples.seed_plan()
+    return cluster if cluster.is_allocated else cluster.allocate()
+
+
+def run(args):
+    cluster = load_cluster(args.cluster)
+    cluster.node_index(args.node)
+    topo = topology.compute(cluster, args.calico_version)
+    view = topo.view(args.node)
+    family = 6 if args.ipv6 else 4
+    if args.output_dir:
+        if args.inline or args.file != "main":
+            raise InvalidValueError("invalid options for --output-dir: --file and --inline apply to printing only")
+        os.makedirs(args.output_dir, exist_ok=True)
+        for name, text in birdcfg.render_files(view).items():
+            with open(os.path.join(args.output_dir, name), "w") as f:
+                f.write(text)
+        return 0
+    if args.inline:
+        if args.file != "main":
+            raise InvalidValueError(f"invalid option --inline with --file {args.file}: --inline pastes into the main file")
+        text = birdcfg.render_inline(view, family)
+    else:
+        render = {"main": birdcfg.render_bird_cfg, "aggr": birdcfg.render_aggr_cfg,
+                  "ipam": birdcfg.render_ipam_cfg}[args.file]
+        text = render(view, family)
+    print(text, end="")
+    return 0

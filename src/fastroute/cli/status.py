@@ -1,0 +1,73 @@
+"""``fastroute status``: what ``calicoctl node status`` prints on a node."""
+
+import json
+import re
+import sys
+
+from ..bgp import birdcfg
+from ..calicoctl import status
+from .birdconfig import load_cluster
+from ..errors import InvalidValueError, NodeDownError
+
+_TIME = re.compile(r"^(?:\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2})$")
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "status",
+        help="BGP peer status of a node, as `calicoctl node status` prints it",
+        description="Print what `calicoctl node status` shows on NODE: its BGP sessions (IPv4 and IPv6), "
+        "their state and info as BIRD reports them. SINCE is the time of a session's last state "
+        "change, which a computation cannot know: it prints as --since gives it (default "
+        f"{status.DEFAULT_SINCE}). CLUSTER is a YAML file or folder; without it, the bundled seed.",
+    )
+    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
+    p.add_argument("--node", required=True, metavar="NAME", help="the node to report on")
+    p.add_argument("--down", metavar="NODE[,NODE...]", action="append", default=[],
+                   help="nodes whose calico-node was stopped cleanly (repeatable)")
+    p.add_argument("--since", metavar="[PEER=]TIME", action="append", default=[],
+                   help="SINCE column: HH:MM:SS (or YYYY-MM-DD) for every row, or PEER=TIME for the row of "
+                   "one peer address or protocol name (repeatable)")
+    p.add_argument("--calico-version", choices=birdcfg.CALICO_VERSIONS, default=None,
+                   help="template behaviour (default: 3.28)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="the rows as JSON instead of the table")
+    out.add_argument("--birdc", action="store_true",
+                     help="print BIRD's own `birdc show protocols` table instead (with --ipv6: birdc6)")
+    p.add_argument("--ipv6", action="store_true", help="with --birdc: the IPv6 daemon (bird6)")
+    return p
+
+
+def parse_since(values):
+    """``--since`` values -> the ``since`` argument of :func:`fastroute.calicoctl.status.node_status`."""
+    if not values:
+        return None
+    out = {}
+    for v in values:
+        key, _, t = v.rpartition("=")
+        if not _TIME.match(t):
+            raise InvalidValueError(f"invalid --since {v!r}: expected HH:MM:SS, YYYY-MM-DD or PEER=HH:MM:SS")
+        out[key or "*"] = t
+    return out
+
+
+def run(args):
+    cluster = load_cluster(args.cluster)
+    cluster.node_index(args.node)
+    down = [d for item in args.down for d in item.split(",") if d]
+    since = parse_since(args.since)
+    try:
+        if args.ipv6 and not args.birdc:
+            raise InvalidValueError("invalid option --ipv6 without --birdc: the status table shows both families")
+        if args.birdc:
+            print(status.show_protocols(cluster, args.node, 6 if args.ipv6 else 4, down, since, args.calico_version),
+                  end="")
+        elif args.json:
+            print(json.dumps(status.status_dict(cluster, args.node, down, since, args.calico_version), indent=2))
+        else:
+            print(status.node_status(cluster, args.node, down, since, args.calico_version), end="")
+    except NodeDownError as e:
+        # calicoctl's own behaviour on a node without calico-node.
+        print(str(e), file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,105 @@
+"""``fastroute sweep``: every point of a parameter grid, on Dask, as one table."""
+
+import sys
+
+from ..planning import sweeps as _sweeps
+from ..errors import InvalidValueError
+
+# the figures the terminal table shows (every figure is in --out and --json)
+_SHOWN = {
+    "plan": ("sessions_per_node", "prefixes", "routes_per_node", "memory_per_node_bytes",
+             "memory_per_reflector_bytes", "convergence_s", "blackhole_node_crash_s"),
+    "converge": ("converged", "time_to_converge_s", "updates", "busy_max_s", "max_outage_s", "pod_pair_seconds",
+                 "n_unreachable_at_end"),
+    "failure": ("down", "missing_routes", "nodes_missing_routes", "node_pairs_missing_routes"),
+}
+
+
+def add_parser(sub):
+    p = sub.add_parser(
+        "sweep",
+        help="run a grid of designs (plan, convergence, failure what-if) on Dask into one table",
+        description="Expand GRID.yaml (parameters with lists of values: nodes, topology, reflectors, "
+        "block_size, pods_per_node, scenario/failure, seed, ...; the schema is in `python -m pydoc "
+        "fastroute.planning.sweeps` and examples/sweep_grid.yaml), run every point as a dask.distributed task (a local cluster of worker "
+        "processes unless --scheduler is given) and print or write one table: a row per point, a "
+        "column per parameter and per figure; a failing point has its error in the 'error' column.",
+    )
+    p.add_argument("grid", metavar="GRID.yaml")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (its workers need fastroute)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes of the local cluster (default: the CPUs); 0 runs here, without Dask")
+    p.add_argument("--out", metavar="FILE", help="write the table: .csv, .json or .parquet (needs pyarrow)")
+    p.add_argument("--plot", metavar="FILE", help="PNG of the main figures against nodes (needs matplotlib)")
+    p.add_argument("--json", action="store_true", help="print the table as JSON (columns, rows, meta)")
+    return p
+
+
+def run(args):
+    from .plan import progress_bar
+
+    if args.workers is not None and args.workers < 0:
+        raise InvalidValueError(f"invalid --workers {args.workers!r}: must be >= 0")
+    if args.scheduler and args.workers:
+        raise InvalidValueError("--workers sizes the local cluster; with --scheduler the cluster has its own")
+    if args.out and not args.out.lower().endswith((".csv", ".json", ".parquet", ".pq")):
+        raise InvalidValueError(f"invalid --out {args.out!r}: expected a name ending in .csv, .json or .parquet")
+    grid = _sweeps.load_grid(args.grid)
+    _, points = _sweeps.expand(grid)      # a bad grid fails before a cluster starts
+    with progress_bar(total=len(points)) as (step, advance):
+        step(f"starting Dask for {len(points):,} points" if args.workers != 0 else f"{len(points):,} points")
+
+        def progress(done, total):
+            step(f"{done:,} of {total:,} points")
+            advance()
+
+        table = _sweeps.sweep(grid, scheduler=args.scheduler, workers=args.workers, progress=progress)
+    if args.out:
+        table.write(args.out)
+    if args.plot:
+        _sweeps.plot(table, args.plot)
+    if args.json:
+        print(table.to_json(indent=1))
+        return 0
+    _print(table)
+    for path, what in ((args.out, "table"), (args.plot, "plot")):
+        if path:
+            print(f"{what} written to {path}")
+    return 0
+
+
+def _print(table):
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    from .plan import fmt
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=250)
+    m = table.meta
+    run = m["run"]
+    params = table.columns[1:table.columns.index(_sweeps.FIGURES[run][0])]
+    vary = [c for c in params if len(set(map(repr, table[c]))) > 1] or params[:1]
+    shown = ["point"] + vary + list(_SHOWN[run])
+    t = Table(box=box.SIMPLE, title_justify="left",
+              title=f"sweep {m.get('name') or ''} ({run}): {len(table):,} points, {m['n_failed']:,} failed, "
+                    f"{m['wall_seconds']:.1f} s on {m['workers'] or 'no'} worker{'s' if m['workers'] != 1 else ''}")
+    for c in shown:
+        t.add_column(c, justify="left" if c in params and c not in ("nodes", "reflectors") else "right")
+    if table.n_failed:
+        t.add_column("error", overflow="fold")
+    for r in table.rows:
+        cells = []
+        for c in shown:
+            unit = "bytes" if c.endswith("_bytes") else ("s" if c.endswith("_s") else "")
+            v = r[c]
+            cells.append(str(v) if isinstance(v, (bool, str)) else fmt(v, unit))
+        if table.n_failed:
+            cells.append(r["error"] or "")
+        t.add_row(*cells)
+    console.print(t)
+    if table.n_failed:
+        print(f"{table.n_failed} of {len(table)} points failed (see the error column)", file=sys.stderr)

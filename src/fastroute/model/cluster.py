@@ -1,0 +1,609 @@
+"""The cluster fastroute computes on: nodes, pools, BGP resources, IPAM blocks, pods.
+
+A :class:`Cluster` is built from resources (:func:`load`, :meth:`Cluster.from_resources`)
+and is either a *snapshot* (blocks and addresses given) or a *plan* (pods
+without addresses).  :meth:`Cluster.allocate` runs fastroute's IPAM, which
+allocates exactly as Calico's does, and returns a new cluster with every pod
+addressed.
+
+Names live at the edges.  Inside, nodes are indices ``0..n_nodes-1`` in input
+order, and the arrays the routing layer wants come from :meth:`Cluster.node_arrays`,
+:meth:`Cluster.block_arrays` and :meth:`Cluster.pod_arrays`.
+
+Examples
+--------
+>>> from fastroute import examples
+>>> c = examples.seed()
+>>> [str(b.cidr) for b in c.blocks]
+['10.244.166.128/26', '10.244.219.64/26']
+>>> c.block_arrays().node_idx.tolist()
+[1, 0]
+"""
+
+import collections
+import ipaddress
+from dataclasses import replace
+
+import numpy as np
+
+from . import names as _names
+from ..errors import ResourceError, UnknownNodeError
+from .resources import (
+    BGPConfiguration,
+    IPAMConfig,
+    PodRecord,
+    Resources,
+    dump_documents,
+    load as _load_resources,
+)
+
+__all__ = ["Cluster", "Block", "Pods", "Pod", "BlockArrays", "NodeArrays", "PodArrays", "load", "from_records"]
+
+
+class Block:
+    """One IPAM block: Calico's ``AllocationBlock`` state.
+
+    Attributes
+    ----------
+    cidr : IPv4Network or IPv6Network
+    affinity : str or None
+        Node the block is affine to (``host:<node>`` in Calico), None for an affinity-less block.
+    owner : list of int
+        Per ordinal: -1 when free, otherwise the owner id of the allocation
+        (a pod index ``>= 0``, or ``-2 - k`` for the k-th entry of the cluster's
+        ``extra_owners``: tunnel addresses and allocations of unknown pods).
+    unallocated : collections.deque of int
+        Free ordinals in the order IPAM hands them out (released ordinals go to the tail).
+    attr_owners : list of int
+        Owners in Calico's attribute order (the ``attributes`` array of the IPAMBlock).
+    """
+
+    __slots__ = ("cidr", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
+
+    def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None):
+        self.cidr = cidr
+        self.net = int(cidr.network_address)
+        self.size = cidr.num_addresses
+        self.affinity = affinity
+        self.owner = owner if owner is not None else [-1] * self.size
+        self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
+        self.attr_owners = attr_owners if attr_owners is not None else []
+        self.kname = _names.cidr_name(cidr)
+
+    def copy(self):
+        return Block(self.cidr, self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners))
+
+    @property
+    def version(self):
+        return self.cidr.version
+
+    @property
+    def n_free(self):
+        return len(self.unallocated)
+
+    @property
+    def n_used(self):
+        return self.size - len(self.unallocated)
+
+    def is_empty(self):
+        return len(self.unallocated) == self.size
+
+    def address(self, ordinal):
+        return ipaddress.ip_address(self.net + ordinal) if self.version == 4 else ipaddress.IPv6Address(self.net + ordinal)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, Block)
+            and self.cidr == other.cidr
+            and self.affinity == other.affinity
+            and list(self.owner) == list(other.owner)
+            and list(self.unallocated) == list(other.unallocated)
+            and self.attr_owners == other.attr_owners
+        )
+
+    def __repr__(self):
+        return f"Block({str(self.cidr)!r}, affinity={self.affinity!r}, used={self.n_used}/{self.size})"
+
+
+Pod = collections.namedtuple("Pod", "namespace name node ipv4 ipv6 interface_name")
+Pod.__doc__ = "One pod: namespace, name, node name, IPv4/IPv6 address (or None), host interface name."
+
+BlockArrays = collections.namedtuple("BlockArrays", "net plen node_idx")
+NodeArrays = collections.namedtuple("NodeArrays", "ipv4 ipv4_plen asn rr_cluster_id")
+PodArrays = collections.namedtuple("PodArrays", "node_idx ipv4 has_ipv4")
+
+
+class Pods:
+    """Pods as columns: names only at the edges, ``node_idx`` and addresses as arrays.
+
+    Indexing returns a :class:`Pod`; ``len()`` and iteration work as for a list.
+    """
+
+    __slots__ = ("namespace", "name", "node_idx", "ipv4", "ipv6", "iface", "_node_names", "prefix")
+
+    def __init__(self, namespace, name, node_idx, node_names, ipv4=None, ipv6=None, iface=None, prefix="cali"):
+        n = len(name)
+        self.namespace = namespace if isinstance(namespace, list) else list(namespace)
+        self.name = name if isinstance(name, list) else list(name)
+        self.node_idx = np.asarray(node_idx, dtype=np.int32)
+        # IPv4 as int64 with -1 for "no address"; IPv6 as Python ints or None.
+        self.ipv4 = np.full(n, -1, dtype=np.int64) if ipv4 is None else np.asarray(ipv4, dtype=np.int64)
+        self.ipv6 = [None] * n if ipv6 is None else list(ipv6)
+        self.iface = [None] * n if iface is None else list(iface)
+        self._node_names = node_names
+        self.prefix = prefix
+        if not (len(self.namespace) == n == self.node_idx.shape[0] == self.ipv4.shape[0] == len(self.ipv6) == len(self.iface)):
+            raise ValueError("pod columns differ in length")
+
+    def __len__(self):
+        return len(self.name)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, i):
+        v4 = int(self.ipv4[i])
+        v6 = self.ipv6[i]
+        return Pod(
+            self.namespace[i],
+            self.name[i],
+            self._node_names[int(self.node_idx[i])],
+            ipaddress.IPv4Address(v4) if v4 >= 0 else None,
+            ipaddress.IPv6Address(v6) if v6 is not None else None,
+            self.interface_name(i),
+        )
+
+    def interface_name(self, i):
+        """Host-side interface of pod ``i``: as given, else ``cali`` + sha1 of ``<ns>.<pod>``."""
+        return self.iface[i] or _names.interface_name(self.namespace[i], self.name[i], self.prefix)
+
+    def index(self, namespace, name):
+        """Index of the pod ``namespace/name``; KeyError if absent."""
+        for i, (ns, nm) in enumerate(zip(self.namespace, self.name)):
+            if ns == namespace and nm == name:
+                return i
+        raise KeyError(f"no pod {namespace}/{name}")
+
+    def copy(self):
+        return Pods(
+            list(self.namespace), list(self.name), self.node_idx.copy(), self._node_names,
+            self.ipv4.copy(), list(self.ipv6), list(self.iface), self.prefix,
+        )
+
+
+class Cluster:
+    """A Kubernetes cluster networked by Calico.
+
+    Parameters
+    ----------
+    nodes : sequence of resources.Node
+    pools : sequence of resources.IPPool
+        Kept in Calico's List order (name order).
+    bgp_configurations : sequence of resources.BGPConfiguration, optional
+    bgp_peers : sequence of resources.BGPPeer, optional
+    ipam_config : resources.IPAMConfig, optional
+    blocks : sequence of Block, optional
+        IPAM blocks (a snapshot); a plan has none.
+    pods : Pods, optional
+    extra_owners : list of (handle_id, attributes dict), optional
+        Owners of allocations that are not pods (tunnel addresses, unknown handles).
+    interface_prefix : str, default "cali"
+    """
+
+    def __init__(
+        self,
+        nodes,
+        pools,
+        bgp_configurations=(),
+        bgp_peers=(),
+        ipam_config=None,
+        blocks=(),
+        pods=None,
+        extra_owners=None,
+        interface_prefix="cali",
+    ):
+        self.nodes = tuple(nodes)
+        self.node_names = tuple(n.name for n in self.nodes)
+        self._node_index = {name: i for i, name in enumerate(self.node_names)}
+        if len(self._node_index) != len(self.nodes):
+            dup = [n for n, c in collections.Counter(self.node_names).items() if c > 1]
+            raise ResourceError(f"node {dup[0]!r} is defined twice")
+        self.pools = tuple(sorted(pools, key=lambda p: p.name))
+        self.bgp_configurations = tuple(bgp_configurations)
+        self.bgp_peers = tuple(bgp_peers)
+        self.ipam_config = ipam_config or IPAMConfig()
+        # Block List order: the KDD object name (``10-244-219-64-26``), compared as strings.
+        self.blocks = tuple(sorted(blocks, key=lambda b: b.kname))
+        self.interface_prefix = interface_prefix
+        self.pods = pods if pods is not None else Pods([], [], [], self.node_names, prefix=interface_prefix)
+        self.extra_owners = list(extra_owners or [])
+
+    # ------------------------------------------------------------------ names <-> indices
+    @property
+    def n_nodes(self):
+        return len(self.nodes)
+
+    @property
+    def n_pods(self):
+        return len(self.pods)
+
+    @property
+    def n_blocks(self):
+        return len(self.blocks)
+
+    def node_index(self, name):
+        """Index of node ``name``.
+
+        Raises
+        ------
+        UnknownNodeError
+        """
+        try:
+            return self._node_index[name]
+        except KeyError:
+            known = ", ".join(repr(n) for n in self.node_names[:10])
+            more = ", ..." if self.n_nodes > 10 else ""
+            raise UnknownNodeError(f"unknown node {name!r}: the cluster has {known}{more}") from None
+
+    def node(self, name):
+        return self.nodes[self.node_index(name)]
+
+    @property
+    def bgp_config(self):
+        """The ``default`` BGPConfiguration (Calico's defaults when none was given)."""
+        for c in self.bgp_configurations:
+            if c.name == "default":
+                return c
+        return BGPConfiguration()
+
+    @property
+    def calico_version(self):
+        """The Calico behaviour to model ("3.28" or "3.20"), from the default
+        BGPConfiguration's ``fastroute.io/calico-version`` annotation; None = default."""
+        return self.bgp_config.calico_version
+
+    # ------------------------------------------------------------------ arrays
+    def node_arrays(self):
+        """Per-node arrays: IPv4 address (uint32, 0 if none), its prefix length (uint8),
+        effective AS number (uint32) and route-reflector cluster id (list of str or None)."""
+        n = self.n_nodes
+        ipv4 = np.zeros(n, dtype=np.uint32)
+        plen = np.zeros(n, dtype=np.uint8)
+        asn = np.zeros(n, dtype=np.uint32)
+        default_as = self.bgp_config.effective_as_number
+        for i, node in enumerate(self.nodes):
+            if node.ipv4 is not None:
+                ipv4[i] = int(node.ipv4.ip)
+                plen[i] = node.ipv4.network.prefixlen
+            asn[i] = default_as if node.asn is None else node.asn
+        return NodeArrays(ipv4, plen, asn, [n.rr_cluster_id for n in self.nodes])
+
+    def block_arrays(self, version=4):
+        """Blocks of one IP version as arrays, in block List order.
+
+        Returns
+        -------
+        BlockArrays
+            ``net`` (ndarray of uint32 for IPv4, of Python ints (object) for IPv6),
+            ``plen`` (uint8) and ``node_idx`` (int32, -1 for a block without affinity).
+        """
+        blocks = [b for b in self.blocks if b.version == version]
+        dtype = np.uint32 if version == 4 else object
+        net = np.array([b.net for b in blocks], dtype=dtype)
+        plen = np.array([b.cidr.prefixlen for b in blocks], dtype=np.uint8)
+        node_idx = np.array(
+            [self._node_index.get(b.affinity, -1) if b.affinity else -1 for b in blocks], dtype=np.int32
+        )
+        return BlockArrays(net, plen, node_idx)
+
+    def pod_arrays(self):
+        """Pods as arrays: ``node_idx`` (int32), ``ipv4`` (uint32) and ``has_ipv4`` (bool)."""
+        has = self.pods.ipv4 >= 0
+        return PodArrays(self.pods.node_idx, np.where(has, self.pods.ipv4, 0).astype(np.uint32), has)
+
+    def allocation_node(self, owner):
+        """Node index an allocation belongs to (its ``node`` attribute); -1 if unknown."""
+        if owner >= 0:
+            return int(self.pods.node_idx[owner])
+        _, attrs = self.extra_owners[-2 - owner]
+        return self._node_index.get(attrs.get("node"), -1)
+
+    def borrowed(self, version=4):
+        """Allocations whose node differs from their block's affinity (Calico's borrowed IPs).
+
+        Returns
+        -------
+        list of (address int, node_idx, block index in :attr:`blocks`)
+        """
+        out = []
+        for bi, b in enumerate(self.blocks):
+            if b.version != version:
+                continue
+            owner_node = self._node_index.get(b.affinity, -1) if b.affinity else -1
+            for ordinal, o in enumerate(b.owner):
+                if o == -1:
+                    continue
+                n = self.allocation_node(o)
+                if n != owner_node:
+                    out.append((b.net + ordinal, n, bi))
+        return out
+
+    @property
+    def is_allocated(self):
+        """True when every pod has an address of every IP version that has an enabled pool."""
+        versions = {p.version for p in self.pools if not p.disabled}
+        if 4 in versions and (self.pods.ipv4 < 0).any():
+            return False
+        if 6 in versions and any(v is None for v in self.pods.ipv6):
+            return False
+        return True
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_resources(cls, res, interface_prefix="cali"):
+        """Assemble a cluster from :class:`resources.Resources`; checks cross-references.
+
+        Raises
+        ------
+        ResourceError, UnknownNodeError
+        """
+        nodes = _merge_nodes(res.nodes)
+        node_names = tuple(n.name for n in nodes)
+        index = {n: i for i, n in enumerate(node_names)}
+
+        def need_node(name, src, fieldpath):
+            if name not in index:
+                known = ", ".join(repr(n) for n in node_names[:10]) or "no nodes"
+                raise UnknownNodeError(f"{src.where(fieldpath)}: unknown node {name!r}: the cluster has {known}")
+            return index[name]
+
+        # Pods: WorkloadEndpoints and Pods for the same namespace/name merge.
+        merged = {}
+        order = []
+        for p in res.pods:
+            key = (p.namespace, p.name)
+            if key in merged:
+                prev = merged[key]
+                if prev.node != p.node:
+                    raise ResourceError(
+                        f"{p.source.where()}: pod {p.namespace}/{p.name} is on node {p.node!r} here "
+                        f"but on {prev.node!r} at {prev.source.where()}"
+                    )
+                merged[key] = PodRecord(
+                    p.namespace, p.name, p.node, prev.ips or p.ips, prev.interface_name or p.interface_name,
+                    prev.labels or p.labels, prev.source,
+                )
+            else:
+                merged[key] = p
+                order.append(key)
+        recs = [merged[k] for k in order]
+        node_idx = [need_node(p.node, p.source, "spec.nodeName" if p.source.kind == "Pod" else "spec.node") for p in recs]
+        ipv4 = np.full(len(recs), -1, dtype=np.int64)
+        ipv6 = [None] * len(recs)
+        for i, p in enumerate(recs):
+            for ip in p.ips:
+                if ip.version == 4:
+                    ipv4[i] = int(ip)
+                else:
+                    ipv6[i] = int(ip)
+        pods = Pods(
+            [p.namespace for p in recs], [p.name for p in recs], node_idx, node_names, ipv4, ipv6,
+            [p.interface_name for p in recs], interface_prefix,
+        )
+        pod_of = {k: i for i, k in enumerate(order)}
+
+        # Blocks: link allocation attributes back to pods; everything else is an extra owner.
+        extra = []
+        extra_index = {}
+        blocks = []
+        for br in res.blocks:
+            aff = br.affinity[len("host:"):] if br.affinity else None
+            if aff is not None:
+                need_node(aff, br.source, "spec.affinity")
+            attr_owner = []
+            for a in br.attributes:
+                sec = a["secondary"]
+                key = (sec.get("namespace"), sec.get("pod"))
+                if key in pod_of and sec.get("pod"):
+                    attr_owner.append(pod_of[key])
+                else:
+                    ek = (a["handle_id"], tuple(sorted(sec.items())))
+                    if ek not in extra_index:
+                        extra_index[ek] = -2 - len(extra)
+                        extra.append((a["handle_id"], dict(sec)))
+                    attr_owner.append(extra_index[ek])
+            owner = [-1 if a is None else attr_owner[a] for a in br.allocations]
+            used_attrs = sorted({a for a in br.allocations if a is not None})
+            blocks.append(Block(br.cidr, aff, owner, list(br.unallocated), [attr_owner[a] for a in used_attrs]))
+        _check_disjoint(blocks, res.blocks)
+        for ar in res.affinities:
+            need_node(ar.node, ar.source, "spec.node")
+        return cls(
+            nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
+            interface_prefix,
+        )
+
+    @classmethod
+    def load(cls, path, interface_prefix="cali"):
+        """Read a cluster from a YAML file or folder (see :mod:`fastroute.model.resources`)."""
+        return cls.from_resources(_load_resources(path), interface_prefix)
+
+    def replace(self, **changes):
+        """A copy with some constructor arguments replaced."""
+        args = dict(
+            nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
+            bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
+            extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
+        )
+        args.update(changes)
+        return Cluster(**args)
+
+    def allocate(self, method="auto"):
+        """Run IPAM: a new cluster where every pod and tunnel has its addresses.
+
+        See :func:`fastroute.model.ipam.allocate`.
+        """
+        from . import ipam
+
+        return ipam.allocate(self, method=method)
+
+    # ------------------------------------------------------------------ output
+    def owner_attributes(self, owner, block_cidr=None):
+        """``(handle_id, secondary attributes)`` Calico stores for an allocation owner."""
+        if owner < 0:
+            handle, attrs = self.extra_owners[-2 - owner]
+            return handle, dict(attrs)
+        i = owner
+        ns, name = self.pods.namespace[i], self.pods.name[i]
+        node = self.node_names[int(self.pods.node_idx[i])]
+        return _names.pod_handle(ns, name), {"namespace": ns, "node": node, "pod": name}
+
+    def to_documents(self):
+        """The cluster as Calico resources (list of mappings), in a fixed order:
+        IPPools, IPAMConfiguration (if not default), Nodes, BGPConfigurations, BGPPeers,
+        IPAMBlocks, BlockAffinities, WorkloadEndpoints."""
+        docs = [p.to_doc() for p in self.pools]
+        if not self.ipam_config.is_default():
+            docs.append(self.ipam_config.to_doc())
+        docs += [n.to_doc() for n in self.nodes]
+        docs += [c.to_doc() for c in self.bgp_configurations]
+        docs += [p.to_doc() for p in self.bgp_peers]
+        for b in self.blocks:
+            docs.append(self._block_doc(b))
+        for b in self.blocks:
+            if b.affinity:
+                docs.append(
+                    {
+                        "apiVersion": "crd.projectcalico.org/v1",
+                        "kind": "BlockAffinity",
+                        "metadata": {"name": _names.affinity_name(b.affinity, b.cidr)},
+                        "spec": {"cidr": str(b.cidr), "deleted": "false", "node": b.affinity, "state": "confirmed"},
+                    }
+                )
+        for i in range(self.n_pods):
+            docs.append(self._wep_doc(i))
+        return docs
+
+    def _block_doc(self, b):
+        attr_index = {o: k for k, o in enumerate(b.attr_owners)}
+        attrs = []
+        for o in b.attr_owners:
+            handle, sec = self.owner_attributes(o)
+            entry = {}
+            if handle is not None:
+                entry["handle_id"] = handle
+            entry["secondary"] = sec
+            attrs.append(entry)
+        return {
+            "apiVersion": "crd.projectcalico.org/v1",
+            "kind": "IPAMBlock",
+            "metadata": {"name": b.kname},
+            "spec": {
+                "affinity": f"host:{b.affinity}" if b.affinity else None,
+                "allocations": [None if o == -1 else attr_index[o] for o in b.owner],
+                "attributes": attrs,
+                "cidr": str(b.cidr),
+                "deleted": False,
+                "sequenceNumber": 0,
+                "strictAffinity": False,
+                "unallocated": list(b.unallocated),
+            },
+        }
+
+    def _wep_doc(self, i):
+        p = self.pods
+        ns, name = p.namespace[i], p.name[i]
+        node = self.node_names[int(p.node_idx[i])]
+        nets = []
+        if p.ipv4[i] >= 0:
+            nets.append(f"{ipaddress.IPv4Address(int(p.ipv4[i]))}/32")
+        if p.ipv6[i] is not None:
+            nets.append(f"{ipaddress.IPv6Address(p.ipv6[i])}/128")
+        return {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "WorkloadEndpoint",
+            "metadata": {"name": _names.wep_name(node, name), "namespace": ns},
+            "spec": {
+                "containerID": _names.container_id(ns, name),
+                "endpoint": "eth0",
+                "interfaceName": p.interface_name(i),
+                "ipNetworks": nets,
+                "node": node,
+                "orchestrator": "k8s",
+                "pod": name,
+                "profiles": [f"kns.{ns}"],
+            },
+        }
+
+    def dump(self, stream=None):
+        """Write :meth:`to_documents` as multi-document YAML; returns the text if ``stream`` is None."""
+        return dump_documents(self.to_documents(), stream)
+
+    def __repr__(self):
+        return (
+            f"Cluster(n_nodes={self.n_nodes}, n_pools={len(self.pools)}, n_blocks={self.n_blocks}, "
+            f"n_pods={self.n_pods})"
+        )
+
+
+def _merge_nodes(nodes):
+    """Merge a Calico Node and a Kubernetes Node of the same name (Calico's fields win)."""
+    out = {}
+    apis = {}
+    for n in nodes:
+        api = n.source.api
+        if n.name not in out:
+            out[n.name] = n
+            apis[n.name] = {api}
+            continue
+        prev = out[n.name]
+        if api in apis[n.name]:
+            raise ResourceError(
+                f"{n.source.where('metadata.name')}: node {n.name!r} is defined twice (first at {prev.source.where()})"
+            )
+        calico, k8s = (n, prev) if api == "projectcalico.org/v3" else (prev, n)
+        out[n.name] = replace(
+            calico,
+            ipv4=calico.ipv4 or k8s.ipv4,
+            ipv6=calico.ipv6 or k8s.ipv6,
+            asn=calico.asn if calico.asn is not None else k8s.asn,
+            rr_cluster_id=calico.rr_cluster_id or k8s.rr_cluster_id,
+            labels={**k8s.labels, **calico.labels},
+            uplink=calico.uplink if calico.uplink != "eth0" else k8s.uplink,
+            ipv4_ipip_tunnel_addr=calico.ipv4_ipip_tunnel_addr or k8s.ipv4_ipip_tunnel_addr,
+            ipv4_vxlan_tunnel_addr=calico.ipv4_vxlan_tunnel_addr or k8s.ipv4_vxlan_tunnel_addr,
+            ipv6_vxlan_tunnel_addr=calico.ipv6_vxlan_tunnel_addr or k8s.ipv6_vxlan_tunnel_addr,
+            host_routes=calico.host_routes or k8s.host_routes,
+        )
+        apis[n.name].add(api)
+    return list(out.values())
+
+
+def _check_disjoint(blocks, records):
+    spans = sorted(
+        ((b.version, b.net, b.net + b.size - 1, i) for i, b in enumerate(blocks)), key=lambda t: (t[0], t[1])
+    )
+    for (v1, _, e1, i1), (v2, s2, _, i2) in zip(spans, spans[1:]):
+        if v1 == v2 and s2 <= e1:
+            r1, r2 = records[i1], records[i2]
+            raise ResourceError(
+                f"{r2.source.where('spec.cidr')}: block {str(r2.cidr)!r} overlaps block {str(r1.cidr)!r} "
+                f"at {r1.source.where()}"
+            )
+
+
+def load(path, interface_prefix="cali"):
+    """Read a :class:`Cluster` from a YAML file or folder."""
+    return Cluster.load(path, interface_prefix)
+
+
+def from_records(nodes, pools, pods=(), **kwargs):
+    """Build a cluster directly from resource records (for code, not YAML)."""
+    res = Resources(pools=list(pools), nodes=list(nodes), pods=list(pods))
+    for key in ("bgp_configurations", "bgp_peers"):
+        if key in kwargs:
+            setattr(res, key, list(kwargs.pop(key)))
+    res.ipam_config = kwargs.pop("ipam_config", None)
+    return Cluster.from_resources(res, **kwargs)
+

@@ -1,0 +1,833 @@
+"""Calico IPAM, reproduced: which node gets which block and which pod gets which address.
+
+The reference path (:class:`IPAMState`) follows libcalico-go's ``lib/ipam``
+(v3.20-v3.28) request by request:
+
+* **Candidate pools** (``determinePools``/``prepareAffinityBlocksForHost``): enabled
+  pools of the IP version in List order (name order), those whose
+  ``nodeSelector`` selects the node (or exactly the requested pools, selector
+  ignored), then those whose ``allowedUses`` contain the intended use.
+* **Affine blocks first**, in List order (the KDD object name, so string order
+  of ``10-244-9-0-26``-style names).  The first with a free address is used.
+* **Claiming** (``findUsableBlock``): per pool, the walk starts at the block
+  index drawn from Go's ``math/rand`` seeded with the FNV-1 hash of the
+  hostname (:mod:`fastroute.model.gorand`) and goes up with wrap-around; the first
+  block that does not exist yet (or is this host's and has room) is claimed.
+* **Inside a block**: the head of the ``unallocated`` free list; released
+  ordinals go to its tail.
+* **Limits**: ``maxBlocksPerHost`` (20 when 0) is an error, not a reason to
+  borrow.  When no block is left in any candidate pool and ``strictAffinity``
+  is off, the host **borrows** the first free address of existing blocks,
+  walking from the same hashed start.
+* **Tunnel addresses** (calico-node ``allocateip``): IPIP, then VXLAN v4, then
+  VXLAN v6, from the eligible pools, when the node starts (before its pods).
+
+:func:`allocate` runs a whole cluster: existing addresses first, then tunnel
+addresses node by node, then pods in the given order (IPv4 then IPv6).  A fast
+path gives the identical result for plans (no existing allocations) that never
+exhaust a pool: vectorised per-node ranks plus one step per block claim.
+"""
+
+import bisect
+import collections
+import ipaddress
+import re
+from dataclasses import replace
+from functools import lru_cache
+
+import numpy as np
+
+from . import gorand
+from .cluster import Block
+from ..errors import IPAMError
+from .resources import Selector
+
+__all__ = [
+    "IPAMState",
+    "allocate",
+    "release_pods",
+    "start_block",
+    "utilization",
+    "format_show",
+    "format_borrowed",
+    "format_configuration",
+    "TUNNEL_KINDS",
+]
+
+#: Tunnel address kinds in calico-node's order: (node attribute, IP version, pool mode
+#: attribute, handle prefix, allocation type attribute).
+TUNNEL_KINDS = (
+    ("ipv4_ipip_tunnel_addr", 4, "ipip_mode", "ipip-tunnel-addr", "ipipTunnelAddress"),
+    ("ipv4_vxlan_tunnel_addr", 4, "vxlan_mode", "vxlan-tunnel-addr", "vxlanTunnelAddress"),
+    ("ipv6_vxlan_tunnel_addr", 6, "vxlan_mode", "vxlan-v6-tunnel-addr", "vxlanV6TunnelAddress"),
+)
+
+
+@lru_cache(maxsize=65536)
+def _start(host, n_blocks):
+    return gorand.start_index(host, n_blocks)
+
+
+def start_block(pool, host):
+    """The first block Calico tries to claim for ``host`` in ``pool`` (an ``ipaddress`` network).
+
+    Calico seeds with wall-clock time when blocks are single addresses (/32,
+    /128); fastroute keeps the hostname seed there so results are reproducible.
+
+    >>> from fastroute.model.resources import IPPool
+    >>> import ipaddress
+    >>> str(start_block(IPPool("p", ipaddress.ip_network("10.244.0.0/16"), 26), "master"))
+    '10.244.219.64/26'
+    """
+    return pool.block_cidr(_start(host, pool.n_blocks))
+
+
+def _addr(version, value):
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
+
+
+class _NoFreeBlocks(Exception):
+    pass
+
+
+class IPAMState:
+    """Mutable IPAM state for one cluster: blocks, affinities, owners.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Its blocks are copied; the cluster itself is not changed.
+    """
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.pools = cluster.pools
+        self.cfg = cluster.ipam_config
+        self.node_names = cluster.node_names
+        self.labels = [dict(n.labels) for n in cluster.nodes]
+        self.blocks = {}
+        self.affine = collections.defaultdict(list)  # (node name, version) -> sorted [(kname, key)]
+        for b in cluster.blocks:
+            b = b.copy()
+            key = (b.version, b.net)
+            self.blocks[key] = b
+            if b.affinity:
+                bisect.insort(self.affine[(b.affinity, b.version)], (b.kname, key))
+        self.pods = cluster.pods.copy()
+        self.extra = list(cluster.extra_owners)
+        self._extra_index = {(h, tuple(sorted(a.items()))): -2 - k for k, (h, a) in enumerate(self.extra)}
+        self.nodes = list(cluster.nodes)
+        self._selects = {}
+
+    # ----------------------------------------------------------------- owners
+    def extra_owner(self, handle, attrs):
+        """Owner id for a non-pod allocation (created on first use)."""
+        key = (handle, tuple(sorted(attrs.items())))
+        if key not in self._extra_index:
+            self._extra_index[key] = -2 - len(self.extra)
+            self.extra.append((handle, dict(attrs)))
+        return self._extra_index[key]
+
+    def tunnel_owner(self, node_idx, kind):
+        _, _, _, handle, typ = kind
+        node = self.node_names[node_idx]
+        return self.extra_owner(f"{handle}-{node}", {"node": node, "type": typ})
+
+    # ----------------------------------------------------------------- pools
+    def _pool_selects(self, pool_idx, node_idx):
+        key = (pool_idx, node_idx)
+        if key not in self._selects:
+            self._selects[key] = Selector(self.pools[pool_idx].node_selector).matches(self.labels[node_idx])
+        return self._selects[key]
+
+    def candidate_pools(self, node_idx, version, use="Workload", requested=None):
+        """Pool indices a request may use, in order; raises IPAMError as Calico would.
+
+        Returns
+        -------
+        (allowed, selecting) : lists of pool indices
+            ``allowed`` is what the request draws from; ``selecting`` the pools
+            selecting the node before the use filter.
+        """
+        enabled = [i for i, p in enumerate(self.pools) if not p.disabled and p.version == version]
+        if not enabled:
+            raise IPAMError("cannot find a qualified ippool")
+        if requested:
+            selecting = []
+            for cidr in requested:
+                match = [i for i in enabled if self.pools[i].cidr == cidr]
+                if not match:
+                    raise IPAMError(f"the given pool ({cidr}) does not exist, or is not enabled")
+                selecting.append(match[0])
+        else:
+            selecting = [i for i in enabled if self._pool_selects(i, node_idx)]
+        if not selecting:
+            raise IPAMError(f"no configured Calico pools for node {self.node_names[node_idx]}")
+        allowed = [i for i in selecting if use in self.pools[i].allowed_uses]
+        if not allowed:
+            raise IPAMError(f"cannot find a qualified ippool, no pools match the required use ({use})")
+        return allowed, selecting
+
+    def _pool_of(self, version, value, pool_indices=None):
+        for i in range(len(self.pools)) if pool_indices is None else pool_indices:
+            p = self.pools[i]
+            if p.version == version and int(p.cidr.network_address) <= value <= int(p.cidr.broadcast_address):
+                return i
+        return None
+
+    # ----------------------------------------------------------------- blocks
+    def _claim(self, node, key, pool):
+        block = Block(pool.block_cidr((key[1] - int(pool.cidr.network_address)) // pool.block_addresses), node)
+        self.blocks[key] = block
+        bisect.insort(self.affine[(node, key[0])], (block.kname, key))
+        return block
+
+    def _delete_block(self, key):
+        b = self.blocks.pop(key)
+        if b.affinity:
+            lst = self.affine[(b.affinity, b.version)]
+            lst.remove((b.kname, key))
+
+    def find_usable_block(self, node, version, pool_indices):
+        """Key of the block ``findUsableBlock`` returns; raises _NoFreeBlocks."""
+        for pi in pool_indices:
+            pool = self.pools[pi]
+            n = pool.n_blocks
+            base = int(pool.cidr.network_address)
+            step = pool.block_addresses
+            start = _start(node, n)
+            for k in range(n):
+                idx = start + k
+                if idx >= n:
+                    idx -= n
+                key = (version, base + idx * step)
+                b = self.blocks.get(key)
+                if b is None:
+                    return key, pool
+                if b.affinity == node and b.unallocated:
+                    return key, pool
+        raise _NoFreeBlocks()
+
+    @staticmethod
+    def _take(block, owner):
+        ordinal = block.unallocated.popleft()
+        block.owner[ordinal] = owner
+        if owner not in block.attr_owners:
+            block.attr_owners.append(owner)
+        return block.net + ordinal
+
+    def auto_assign(self, node_idx, version, owner, use="Workload", requested=None):
+        """Assign one address to ``owner`` on node ``node_idx``, as ``AutoAssign(Num=1)`` does.
+
+        Returns
+        -------
+        int
+            The address.
+
+        Raises
+        ------
+        IPAMError
+            No qualified pool, per-host block limit, or no address left.
+        """
+        node = self.node_names[node_idx]
+        allowed, selecting = self.candidate_pools(node_idx, version, use, requested)
+        # Affine blocks in List order, restricted to the allowed pools; empty affine blocks in
+        # pools that no longer select the node lose their affinity.
+        remaining = []
+        for kname, key in list(self.affine[(node, version)]):
+            pi = self._pool_of(version, key[1], allowed)
+            if pi is not None:
+                remaining.append(key)
+                continue
+            if self._pool_of(version, key[1], selecting) is None:
+                enabled = [i for i, p in enumerate(self.pools) if not p.disabled and p.version == version]
+                pool_idx = self._pool_of(version, key[1], enabled)
+                if pool_idx is not None and not self._pool_selects(pool_idx, node_idx) and self.blocks[key].is_empty():
+                    self._delete_block(key)
+        owned = len(remaining)
+        max_blocks = self.cfg.effective_max_blocks
+        for key in remaining:
+            b = self.blocks[key]
+            if b.unallocated:
+                return self._take(b, owner)
+        if owned >= max_blocks:
+            raise IPAMError(
+                f"cannot allocate new block due to per host block limit (Need to allocate an IPAM block but "
+                f"could not - limit of {max_blocks} blocks reached for this node)"
+            )
+        if not self.cfg.auto_allocate_blocks:
+            raise IPAMError("failed to find or claim a block")
+        msgs = []
+        try:
+            key, pool = self.find_usable_block(node, version, allowed)
+            b = self.blocks.get(key) or self._claim(node, key, pool)
+            return self._take(b, owner)
+        except _NoFreeBlocks:
+            if self.cfg.strict_affinity:
+                msgs.append("No more free affine blocks and strict affinity enabled")
+        if not self.cfg.strict_affinity:
+            exhausted = []
+            for pi in allowed:
+                pool = self.pools[pi]
+                n, base, step = pool.n_blocks, int(pool.cidr.network_address), pool.block_addresses
+                start = _start(node, n)
+                for k in range(n):
+                    idx = (start + k) % n
+                    b = self.blocks.get((version, base + idx * step))
+                    if b is not None and b.unallocated:
+                        return self._take(b, owner)
+                exhausted.append(str(pool.cidr))
+            if exhausted:
+                msgs.append(f"No IPs available in pools: [{' '.join(exhausted)}]")
+        detail = "".join(f"; {m}" for m in msgs)
+        raise IPAMError(f"Assigned 0 out of 1 requested IPv{version} addresses{detail}")
+
+    def assign_ip(self, node_idx, version, value, owner):
+        """Assign a specific address (``AssignIP``): claims its block for the node if missing."""
+        node = self.node_names[node_idx]
+        pi = self._pool_of(version, value, [i for i, p in enumerate(self.pools) if not p.disabled])
+        if pi is None:
+            # Not in an enabled pool: only an existing (orphaned) block can hold it.
+            for b in self.blocks.values():
+                if b.version == version and b.net <= value < b.net + b.size:
+                    return self._assign_in(b, node, value, owner)
+            raise IPAMError(f"{_addr(version, value)}: The provided IP address is not in a configured pool")
+        pool = self.pools[pi]
+        base, step = int(pool.cidr.network_address), pool.block_addresses
+        key = (version, base + (value - base) // step * step)
+        b = self.blocks.get(key)
+        if b is None:
+            # An existing block of another size may hold it (a snapshot).
+            for other in self.blocks.values():
+                if other.version == version and other.net <= value < other.net + other.size:
+                    return self._assign_in(other, node, value, owner)
+            b = self._claim(node, key, pool)
+        return self._assign_in(b, node, value, owner)
+
+    def _assign_in(self, b, node, value, owner):
+        ordinal = value - b.net
+        current = b.owner[ordinal]
+        if current == owner:
+            return value
+        if self.cfg.strict_affinity and b.affinity != node:
+            raise IPAMError(f"{_addr(b.version, value)}: Block host affinity does not match")
+        if current != -1:
+            raise IPAMError(f"{_addr(b.version, value)}: Address already assigned in block")
+        b.unallocated.remove(ordinal)
+        b.owner[ordinal] = owner
+        if owner not in b.attr_owners:
+            b.attr_owners.append(owner)
+        return value
+
+    def release(self, version, value):
+        """Release one address (``ReleaseIPs``): its ordinal goes to the tail of the free list.
+
+        An emptied block without affinity is deleted; an emptied affine block whose pool no
+        longer selects its node loses its affinity (and is deleted).  Returns False if the
+        address was not allocated.
+        """
+        for key, b in list(self.blocks.items()):
+            if b.version == version and b.net <= value < b.net + b.size:
+                ordinal = value - b.net
+                owner = b.owner[ordinal]
+                if owner == -1:
+                    return False
+                b.owner[ordinal] = -1
+                b.unallocated.append(ordinal)
+                if owner not in b.owner:
+                    b.attr_owners.remove(owner)
+                if b.is_empty():
+                    if b.affinity is None:
+                        self._delete_block(key)
+                    else:
+                        pi = self._pool_of(version, b.net)
+                        ni = self.cluster._node_index.get(b.affinity)
+                        if pi is None or ni is None or not self._pool_selects(pi, ni):
+                            self._delete_block(key)
+                return True
+        return False
+
+    def gc_empty_blocks(self, calico_version="3.28"):
+        """kube-controllers' empty-block garbage collection, applied once with the grace period elapsed.
+
+        An empty affine block loses its affinity (and is deleted) when its node owns more
+        than one block; before v3.28 the node's other blocks must also have at least 3
+        free addresses in total.  A node's last block is never collected.
+
+        Returns
+        -------
+        list of str
+            The CIDRs of the blocks that were released.
+        """
+        major, minor = (int(x) for x in str(calico_version).split(".")[:2])
+        need_free = (major, minor) < (3, 28)
+        released = []
+        for (node, version), lst in list(self.affine.items()):
+            for kname, key in list(lst):
+                b = self.blocks.get(key)
+                if b is None or not b.is_empty():
+                    continue
+                others = [self.blocks[k] for _, k in self.affine[(node, version)] if k != key]
+                if not others:
+                    continue
+                if need_free and sum(o.n_free for o in others) < 3:
+                    continue
+                self._delete_block(key)
+                released.append(str(b.cidr))
+        return released
+
+    # ----------------------------------------------------------------- result
+    def to_cluster(self):
+        return self.cluster.replace(
+            nodes=self.nodes, blocks=list(self.blocks.values()), pods=self.pods, extra_owners=self.extra
+        )
+
+
+def _enabled_versions(pools):
+    return [v for v in (4, 6) if any(p.version == v and not p.disabled for p in pools)]
+
+
+def _tunnel_pools(st, node_idx, kind):
+    _, version, mode_attr, _, _ = kind
+    out = []
+    for i, p in enumerate(st.pools):
+        if p.disabled or p.version != version or getattr(p, mode_attr) == "Never":
+            continue
+        if "Tunnel" not in p.allowed_uses or not st._pool_selects(i, node_idx):
+            continue
+        out.append(i)
+    return out
+
+
+def _pod_label(cluster, i):
+    return f"pod {cluster.pods.namespace[i]}/{cluster.pods.name[i]} on node {cluster.node_names[int(cluster.pods.node_idx[i])]!r}"
+
+
+def _allocate_reference(cluster):
+    st = IPAMState(cluster)
+    versions = _enabled_versions(st.pools)
+    # 1. Addresses that already exist: tunnel addresses, then pod addresses.
+    for ni, node in enumerate(st.nodes):
+        for kind in TUNNEL_KINDS:
+            addr = getattr(node, kind[0])
+            if addr is not None:
+                try:
+                    st.assign_ip(ni, kind[1], int(addr), st.tunnel_owner(ni, kind))
+                except IPAMError as e:
+                    raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
+    pods = st.pods
+    for i in range(len(pods)):
+        ni = int(pods.node_idx[i])
+        try:
+            if pods.ipv4[i] >= 0:
+                st.assign_ip(ni, 4, int(pods.ipv4[i]), i)
+            if pods.ipv6[i] is not None:
+                st.assign_ip(ni, 6, pods.ipv6[i], i)
+        except IPAMError as e:
+            raise IPAMError(f"{_pod_label(cluster, i)}: {e}") from None
+    # 2. Tunnel addresses of nodes that lack them, node by node (calico-node starts before pods).
+    for ni, node in enumerate(st.nodes):
+        changes = {}
+        for kind in TUNNEL_KINDS:
+            if getattr(node, kind[0]) is not None:
+                continue
+            eligible = _tunnel_pools(st, ni, kind)
+            if not eligible:
+                continue
+            try:
+                value = st.auto_assign(
+                    ni, kind[1], st.tunnel_owner(ni, kind), "Tunnel", [st.pools[i].cidr for i in eligible]
+                )
+            except IPAMError as e:
+                raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
+            changes[kind[0]] = _addr(kind[1], value)
+        if changes:
+            st.nodes[ni] = replace(node, **changes)
+    # 3. Pods in order, IPv4 then IPv6.
+    for i in range(len(pods)):
+        ni = int(pods.node_idx[i])
+        for v in versions:
+            if (v == 4 and pods.ipv4[i] >= 0) or (v == 6 and pods.ipv6[i] is not None):
+                continue
+            try:
+                value = st.auto_assign(ni, v, i)
+            except IPAMError as e:
+                raise IPAMError(f"{_pod_label(cluster, i)}: failed to request IPv{v} addresses: {e}") from None
+            if v == 4:
+                pods.ipv4[i] = value
+            else:
+                pods.ipv6[i] = value
+    return st.to_cluster()
+
+
+class _Fallback(Exception):
+    """The fast path cannot reproduce this case; use the reference path."""
+
+
+def _allocate_fast(cluster):
+    """Plans only: no existing blocks or addresses, no pool exhaustion."""
+    if cluster.blocks or (cluster.pods.ipv4 >= 0).any() or any(v is not None for v in cluster.pods.ipv6):
+        raise _Fallback("existing allocations")
+    if any(getattr(n, k[0]) is not None for n in cluster.nodes for k in TUNNEL_KINDS):
+        raise _Fallback("existing tunnel addresses")
+    if not cluster.ipam_config.auto_allocate_blocks:
+        raise _Fallback("autoAllocateBlocks off")
+    st = IPAMState(cluster)
+    n_nodes = cluster.n_nodes
+    pods = st.pods
+    node_of_pod = pods.node_idx.astype(np.int64)
+    n_pods = node_of_pod.shape[0]
+    max_blocks = st.cfg.effective_max_blocks
+    versions = _enabled_versions(st.pools)
+    # Per-node pool lists, grouped: identical label sets share one evaluation.
+    node_keys = {}
+    group_of_node = np.empty(n_nodes, dtype=np.int64)
+    for ni in range(n_nodes):
+        key = tuple(sorted(st.labels[ni].items()))
+        group_of_node[ni] = node_keys.setdefault(key, len(node_keys))
+    rep = {g: ni for ni, g in reversed(list(enumerate(group_of_node.tolist())))}
+
+    new_nodes = list(cluster.nodes)
+    claimed = {}  # pool index -> {block index: next candidate} (sparse union-find, cyclic)
+    starts = {}  # (pool index) -> ndarray of start indices per node
+    blocks_out = []  # (version, pool index, block index, node index, owners list)
+
+    def start_of(pi, ni):
+        if pi not in starts:
+            starts[pi] = gorand.start_indices(cluster.node_names, st.pools[pi].n_blocks)
+        return int(starts[pi][ni])
+
+    def find_free(pi, idx):
+        parent = claimed.setdefault(pi, {})
+        n = st.pools[pi].n_blocks
+        path = []
+        seen = 0
+        while idx in parent:
+            path.append(idx)
+            idx = parent[idx]
+            if idx >= n:
+                idx = 0
+            seen += 1
+            if seen > n:
+                return None
+        for p in path:
+            parent[p] = idx
+        return idx
+
+    def claim(ni, pool_list):
+        node = cluster.node_names[ni]
+        for pi in pool_list:
+            pool = st.pools[pi]
+            if len(claimed.get(pi, ())) >= pool.n_blocks:
+                continue
+            idx = find_free(pi, start_of(pi, ni))
+            if idx is None:
+                continue
+            claimed[pi][idx] = idx + 1
+            blocks_out.append([pool.version, pi, idx, node, []])
+            return len(blocks_out) - 1
+        raise _Fallback("pool exhausted")
+
+    # Tunnel owners exist in the reference path's order (node by node, kind by kind).
+    for ni in range(n_nodes):
+        for kind in TUNNEL_KINDS:
+            if _tunnel_pools(st, ni, kind):
+                st.tunnel_owner(ni, kind)
+    for v in versions:
+        # Workload pools per node group.
+        wl = {}
+        for g, ni in rep.items():
+            try:
+                wl[g] = st.candidate_pools(ni, v, "Workload")[0]
+            except IPAMError:
+                wl[g] = None
+        # Tunnel claims, node by node.
+        open_block = np.full(n_nodes, -1, dtype=np.int64)
+        open_used = np.zeros(n_nodes, dtype=np.int64)
+        owned = np.zeros(n_nodes, dtype=np.int64)
+        for ni in range(n_nodes):
+            changes = {}
+            for kind in TUNNEL_KINDS:
+                if kind[1] != v:
+                    continue
+                eligible = _tunnel_pools(st, ni, kind)
+                if not eligible:
+                    continue
+                bi = claim(ni, eligible)
+                owner = st.tunnel_owner(ni, kind)
+                blocks_out[bi][4].append(owner)
+                pool = st.pools[blocks_out[bi][1]]
+                changes[kind[0]] = _addr(v, int(pool.block_cidr(blocks_out[bi][2]).network_address))
+                pools_w = wl[group_of_node[ni]]
+                if pools_w is not None and blocks_out[bi][1] in pools_w:
+                    if open_block[ni] >= 0:
+                        raise _Fallback("two tunnel blocks usable by pods")
+                    open_block[ni] = bi
+                    open_used[ni] = 1
+                    owned[ni] = 1
+            if changes:
+                new_nodes[ni] = replace(new_nodes[ni], **changes)
+        if n_pods == 0:
+            continue
+        # Pods: rank of each pod among its node's pods, in order.
+        order = np.argsort(node_of_pod, kind="stable")
+        sorted_nodes = node_of_pod[order]
+        first = np.searchsorted(sorted_nodes, np.arange(n_nodes))
+        rank = np.empty(n_pods, dtype=np.int64)
+        rank[order] = np.arange(n_pods) - first[sorted_nodes]
+        if any(wl[group_of_node[ni]] is None for ni in np.unique(node_of_pod).tolist()):
+            raise _Fallback("a pod's node has no workload pool")
+        # All pools of one version share a block size in this path (else capacities differ).
+        sizes = {st.pools[pi].block_addresses for g in wl for pi in (wl[g] or [])}
+        if len(sizes) != 1:
+            raise _Fallback("mixed block sizes")
+        cap = sizes.pop()
+        c0 = np.where(open_block >= 0, cap - open_used, 0)
+        pod_c0 = c0[node_of_pod]
+        in_open = rank < pod_c0
+        r2 = rank - pod_c0
+        j = np.where(in_open, -1, r2 // cap)
+        ordinal = np.where(in_open, rank + open_used[node_of_pod], r2 % cap)
+        # Claim events: pods with ordinal 0 in a new block, processed in pod order.
+        events = np.nonzero((~in_open) & (r2 % cap == 0))[0]
+        n_new = np.zeros(n_nodes, dtype=np.int64)
+        if events.size:
+            n_new = np.bincount(node_of_pod[events], minlength=n_nodes)
+        if ((owned + n_new) > max_blocks).any():
+            raise _Fallback("block limit")
+        table = np.full((n_nodes, int(n_new.max()) + 1 if events.size else 1), -1, dtype=np.int64)
+        ev_nodes = node_of_pod[events].tolist()
+        ev_j = j[events].tolist()
+        for ni, jj in zip(ev_nodes, ev_j):
+            table[ni, jj] = claim(ni, wl[group_of_node[ni]])
+        pod_block = np.where(in_open, open_block[node_of_pod], table[node_of_pod, np.maximum(j, 0)])
+        # Addresses.
+        base = np.array(
+            [int(st.pools[b[1]].cidr.network_address) + b[2] * st.pools[b[1]].block_addresses for b in blocks_out],
+            dtype=object if v == 6 else np.int64,
+        )
+        if v == 4:
+            pods.ipv4[:] = base[pod_block] + ordinal
+        else:
+            pods.ipv6 = [int(x) + int(o) for x, o in zip(base[pod_block], ordinal)]
+        # Owners per block, in ordinal order (== allocation order in a fresh block).
+        by_block = np.lexsort((ordinal, pod_block))
+        pb = pod_block[by_block]
+        bounds = np.searchsorted(pb, np.arange(len(blocks_out) + 1))
+        idx_list = by_block.tolist()
+        for bi in range(len(blocks_out)):
+            if blocks_out[bi][0] == v:
+                blocks_out[bi][4].extend(idx_list[bounds[bi] : bounds[bi + 1]])
+    blocks = []
+    for version, pi, idx, node, owners in blocks_out:
+        pool = st.pools[pi]
+        size = pool.block_addresses
+        k = len(owners)
+        blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners)))
+    return cluster.replace(nodes=new_nodes, blocks=blocks, pods=pods, extra_owners=st.extra)
+
+
+def release_pods(cluster, pods):
+    """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
+
+    Released ordinals go to the tail of their block's free list; an emptied block
+    without affinity is deleted, an emptied affine block stays with its node (see
+    :meth:`IPAMState.gc_empty_blocks` for kube-controllers' later clean-up).
+
+    Parameters
+    ----------
+    cluster : Cluster
+    pods : iterable of (namespace, name)
+
+    Returns
+    -------
+    Cluster
+
+    Raises
+    ------
+    KeyError
+        A pod that the cluster does not have.
+    """
+    st = IPAMState(cluster)
+    where = {(ns, name): i for i, (ns, name) in enumerate(zip(cluster.pods.namespace, cluster.pods.name))}
+    gone = set()
+    for ns, name in pods:
+        if (ns, name) not in where:
+            raise KeyError(f"no pod {ns}/{name} in the cluster")
+        gone.add(where[(ns, name)])
+    gone = sorted(gone)
+    for i in gone:
+        if st.pods.ipv4[i] >= 0:
+            st.release(4, int(st.pods.ipv4[i]))
+        if st.pods.ipv6[i] is not None:
+            st.release(6, st.pods.ipv6[i])
+    return _drop_pods(st, gone)
+
+
+def _drop_pods(st, gone):
+    from .cluster import Pods
+
+    gone_set = set(gone)
+    keep = [i for i in range(len(st.pods)) if i not in gone_set]
+    remap = {old: new for new, old in enumerate(keep)}
+    p = st.pods
+    pods = Pods(
+        [p.namespace[i] for i in keep], [p.name[i] for i in keep], p.node_idx[keep], st.node_names,
+        p.ipv4[keep], [p.ipv6[i] for i in keep], [p.iface[i] for i in keep], p.prefix,
+    )
+    for b in st.blocks.values():
+        b.owner = [remap.get(o, o) if o >= 0 else o for o in b.owner]
+        b.attr_owners = [remap.get(o, o) if o >= 0 else o for o in b.attr_owners]
+    st.pods = pods
+    return st.to_cluster()
+
+
+def allocate(cluster, method="auto"):
+    """Run Calico's IPAM over a cluster and return the allocated cluster.
+
+    Order of events: addresses the input already has (tunnel addresses, pod
+    addresses) are assigned first (``AssignIP``; blocks are created for them
+    as Calico would); then each node without them gets its tunnel addresses
+    (IPIP, VXLAN, VXLAN v6), node by node; then pods, in the given order,
+    one IPv4 and/or one IPv6 address each (one per IP version that has an
+    enabled pool).
+
+    Parameters
+    ----------
+    cluster : Cluster
+    method : {"auto", "reference", "fast"}
+        ``"reference"`` runs request by request; ``"fast"`` requires a plan the
+        vectorised path handles (else raises ValueError); ``"auto"`` uses the
+        fast path when it applies.  Both give identical results.
+
+    Returns
+    -------
+    Cluster
+        A new cluster; the input is unchanged.
+
+    Raises
+    ------
+    IPAMError
+        The message names the pod or node and gives Calico's reason
+        (no qualified pool, per-host block limit, no IPs available in pools).
+    """
+    from ..errors import choice
+
+    choice(method, ("auto", "reference", "fast"), "IPAM method")
+    if method in ("auto", "fast"):
+        try:
+            return _allocate_fast(cluster)
+        except _Fallback as e:
+            if method == "fast":
+                raise ValueError(f"the fast IPAM path does not apply: {e}") from None
+    return _allocate_reference(cluster)
+
+
+# ------------------------------------------------------------------------------------
+# calicoctl ipam show
+
+
+def utilization(cluster):
+    """Rows of ``calicoctl ipam show``: per pool (List order) its blocks.
+
+    Returns
+    -------
+    list of (pool cidr or None, capacity, in_use, [(block cidr, capacity, in_use), ...])
+        ``None`` for the pseudo-pool of blocks that match no pool.
+    """
+    groups = [(p.cidr, p.cidr.num_addresses, []) for p in cluster.pools]
+    orphans = []
+    for b in cluster.blocks:
+        for cidr, _, lst in groups:
+            if cidr.version == b.version and cidr.overlaps(b.cidr):
+                lst.append(b)
+                break
+        else:
+            orphans.append(b)
+    out = []
+    for cidr, cap, lst in groups:
+        used = sum(b.n_used for b in lst)
+        out.append((cidr, cap, used, [(b.cidr, b.size, b.n_used) for b in lst]))
+    if orphans:
+        out.append((None, 0, sum(b.n_used for b in orphans), [(b.cidr, b.size, b.n_used) for b in orphans]))
+    return out
+
+
+_NUMBER = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})*)(\.\d+)?$")
+
+
+def render_table(header, rows):
+    """Render a table the way olekukonko/tablewriter (v0.0.5) does for calicoctl.
+
+    Column width is the widest of header and cells; headers are centred; a
+    cell that is a plain number is right-aligned, anything else left-aligned.
+    (Cells longer than 30 characters with spaces would be word-wrapped by
+    tablewriter; calicoctl's IPAM cells never are.)
+    """
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def head(h, w):
+        gap = w - len(h)
+        return " " * (gap // 2) + h + " " * (gap - gap // 2)
+
+    def cell(c, w):
+        return c.rjust(w) if _NUMBER.match(c) else c.ljust(w)
+
+    out = [line, "| " + " | ".join(head(h, w) for h, w in zip(header, widths)) + " |", line]
+    for r in rows:
+        out.append("| " + " | ".join(cell(c, w) for c, w in zip(r, widths)) + " |")
+    out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _g5(x):
+    return "%.5g" % float(x)
+
+
+def _pct(n, cap):
+    return f"{_g5(n)} ({'%.f' % (100 * float(n) / float(cap))}%)"
+
+
+def format_show(cluster, show_blocks=False):
+    """The text ``calicoctl ipam show [--show-blocks]`` prints (v3.20-v3.28)."""
+    rows = []
+    for cidr, cap, used, blocks in utilization(cluster):
+        if cidr is not None:
+            rows.append(["IP Pool", str(cidr), _g5(cap), _pct(used, cap), _pct(cap - used, cap)])
+        if show_blocks:
+            for bcidr, bcap, bused in blocks:
+                rows.append(["Block", str(bcidr), _g5(bcap), _pct(bused, bcap), _pct(bcap - bused, bcap)])
+    return render_table(["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE"], rows)
+
+
+
+def format_borrowed(cluster):
+    """The table ``calicoctl ipam show --show-borrowed`` prints: addresses used by a node
+    other than their block's owner (including blocks without affinity)."""
+    rows = []
+    for b in cluster.blocks:
+        for ordinal, o in enumerate(b.owner):
+            if o == -1:
+                continue
+            _, attrs = cluster.owner_attributes(o)
+            node = attrs.get("node")
+            if node is None or node == (b.affinity or ""):
+                continue
+            if "pod" in attrs:
+                typ, to = "pod", f"{attrs.get('namespace', '')}/{attrs['pod']}"
+            else:
+                typ, to = attrs.get("type", ""), ""
+            rows.append([str(b.address(ordinal)), node, str(b.cidr), b.affinity or "", typ, to])
+    return render_table(["IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"], rows)
+
+
+def format_configuration(cluster):
+    """The table ``calicoctl ipam show --show-configuration`` prints (values as Go's ``%#v``)."""
+    cfg = cluster.ipam_config
+    rows = [
+        ["StrictAffinity", "true" if cfg.strict_affinity else "false"],
+        ["AutoAllocateBlocks", "true" if cfg.auto_allocate_blocks else "false"],
+        ["MaxBlocksPerHost", str(cfg.max_blocks_per_host)],
+    ]
+    return render_table(["PROPERTY", "VALUE"], rows)

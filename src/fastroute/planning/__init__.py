@@ -1,0 +1,1 @@
+"""Capacity planning: one design sized, designs compared, grids swept on Dask."""

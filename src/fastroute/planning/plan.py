@@ -1,0 +1,584 @@
+"""Capacity planning: what a Calico design costs at a given size, and mesh vs reflectors.
+
+:func:`plan` sizes one design (nodes, pods per node, pool, block size, full
+mesh or route reflectors) and returns a JSON-serialisable dict; :func:`compare`
+runs :func:`plan` over node counts and reflector counts and says where the
+mesh stops being the better choice.
+
+Where each number comes from:
+
+* **Blocks, borrowed addresses, prefixes**: a synthetic cluster
+  (:func:`fastroute.model.synth.cluster`) allocated by fastroute's IPAM, exactly as
+  Calico would (5,000 nodes x 110 pods allocate in about a second).  Every block
+  is one exported prefix; every borrowed address one more ``/32``.
+* **Routes per node**: from the kernel tables computed by
+  :func:`fastroute.dataplane.routes.compute` up to ``compute_limit`` nodes (default
+  1,000); above it *counted*: each node's table holds its pods' ``/32`` workload
+  routes, a blackhole per own block and every prefix the other nodes export,
+  which is what the computed tables hold whenever every session is up (tested
+  against the computed tables).  ``routes_method`` says which.
+* **Sessions**: from the BGP design (bgp-notes §4.8): a mesh has n(n-1)/2,
+  k reflectors k(n-k) + k(k-1)/2, with k per client and n-1 per reflector.
+* **Memory**: BIRD's table entries and sessions priced as in
+  :class:`fastroute.sim.converge.Params` (bgp-notes §4.6: ~330 bytes per route
+  entry, ~34 kB per session, 3.4 MB base): entries = paths received (one per
+  remote prefix per session that carries it: 1 in a mesh, k at a reflector
+  client with ADD-PATH; at a reflector, the other reflectors' copies of the
+  clients' routes too) + the Loc-RIB.  An estimate from BIRD 2 benchmarks, not a
+  measurement of calico-node.
+* **Convergence**: the discrete-event simulator
+  :func:`fastroute.sim.converge.simulate`: a mesh up to ``simulate_limit`` nodes
+  (default 1,000: about 2 s per scenario there), a reflector design at any size
+  (past ~2,000 nodes in aggregate mode, :mod:`fastroute.sim.cohorts`: seconds even
+  at 50,000 nodes); otherwise the fields are None and ``warnings`` says why.
+  ``convergence_s`` is the cold start (every BIRD starting within a second) to
+  the last FIB change; ``blackhole_node_crash_s`` how long the other nodes keep
+  routing a crashed node's blocks to it (until the hold timer, or graceful
+  restart, lets them withdraw); ``blackhole_reflector_crash_s`` the longest
+  time a live node lacked a route to a live node's pods after a reflector
+  crash (0 when the other reflectors cover it), ``reflector_crash_reconverge_s``
+  until the last FIB change after it.
+* **Typha**: the operator's autoscaling formula (calico-semantics §7):
+  nodes // 200 + 2, at least 3 (1 for <= 2 nodes, 2 for <= 4).
+
+Examples
+--------
+>>> from fastroute import plan
+>>> p = plan.plan(3, 3, pool="10.244.0.0/16", simulate=False)
+>>> p["sessions_total"], p["sessions_per_node"], p["prefixes"], p["routes_per_node"]
+(3, 2, 3, 6)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import time
+
+import numpy as np
+
+from ..model import synth
+from ..errors import FastrouteError, IPAMError, InvalidPrefixError, InvalidValueError, choice
+
+__all__ = ["plan", "compare", "typha_replicas", "sessions", "DEFAULT_POOL", "plot_compare", "plot_plan"]
+
+#: Calico's default IPv4 pool (CALICO_IPV4POOL_CIDR / the operator's default).
+DEFAULT_POOL = "192.168.0.0/16"
+
+# bgp-notes §4.6, the same constants as converge.Params
+ROUTE_BYTES = 330
+SESSION_BYTES = 34e3
+BASE_BYTES = 3.4e6
+
+# Kubernetes' scalability thresholds (bgp-notes §4.7)
+K8S_MAX_NODES = 5000
+K8S_MAX_PODS_PER_NODE = 110
+K8S_MAX_PODS = 150_000
+
+_TYPHA_WARNING = "with the Kubernetes datastore and more than 50 nodes Calico needs Typha"
+
+# calico-semantics §7: the full mesh suits about 100 nodes or fewer
+MESH_GUIDANCE_NODES = 100
+
+
+def typha_replicas(n_nodes):
+    """Typha replicas the Tigera operator runs for ``n_nodes`` (``GetExpectedTyphaScale``)."""
+    if n_nodes <= 2:
+        return 1
+    if n_nodes <= 4:
+        return 2
+    return max(3, n_nodes // 200 + 2)
+
+
+def sessions(n_nodes, reflectors=0):
+    """BGP sessions of a design: ``(total, per client node, per reflector)``.
+
+    A mesh (``reflectors=0``) has n(n-1)/2 sessions, n-1 per node; with k
+    reflectors every other node peers with each of them and the reflectors
+    mesh among themselves: k(n-k) + k(k-1)/2, k per client, n-1 per reflector.
+    """
+    n, k = int(n_nodes), int(reflectors)
+    if k == 0:
+        return n * (n - 1) // 2, n - 1, None
+    return k * (n - k) + k * (k - 1) // 2, k, n - 1
+
+
+def _progress_noop(*a, **k):
+    pass
+
+
+def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors):
+    if not isinstance(nodes, (int, np.integer)) or nodes < 1:
+        raise InvalidValueError(f"invalid nodes {nodes!r}: must be an integer >= 1")
+    if not isinstance(pods_per_node, (int, np.integer)) or pods_per_node < 0:
+        raise InvalidValueError(f"invalid pods_per_node {pods_per_node!r}: must be an integer >= 0")
+    try:
+        net = ipaddress.ip_network(pool)
+    except ValueError as e:
+        raise InvalidPrefixError(f"invalid pool {pool!r}: {e}") from None
+    if net.version != 4:
+        raise InvalidPrefixError(f"invalid pool {pool!r}: planning handles IPv4 pools")
+    if not isinstance(block_size, (int, np.integer)) or not 20 <= block_size <= 32:
+        raise InvalidValueError(f"invalid block_size {block_size!r}: must be 20..32 (IPv4)")
+    if block_size < net.prefixlen:
+        raise InvalidValueError(f"invalid block_size {block_size!r}: larger than the pool {pool} itself")
+    choice(topology, ("mesh", "rr"), "topology")
+    if topology == "mesh" and reflectors:
+        raise InvalidValueError(f"invalid reflectors {reflectors!r} with topology 'mesh': use topology 'rr'")
+    if topology == "rr" and not (1 <= reflectors < nodes):
+        raise InvalidValueError(f"invalid reflectors {reflectors!r}: topology 'rr' needs 1 <= reflectors < nodes "
+                                f"({nodes})")
+    return net
+
+
+def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh", reflectors=None,
+         encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None):
+    """Size one Calico design.
+
+    Parameters
+    ----------
+    nodes : int
+    pods_per_node : int
+    pool : str, optional
+        IPv4 pool CIDR; Calico's default ``192.168.0.0/16`` when None.
+    block_size : int, default 26
+    topology : {"mesh", "rr"}
+    reflectors : int, optional
+        Route reflectors for ``"rr"`` (default 2, the docs' usual redundancy).
+    encapsulation : str, default "None"
+        As the operator's (``"IPIP"``, ``"VXLAN"``, ...); a tunnel address takes one
+        IP per node.
+    simulate : bool or "auto"
+        Run the convergence simulator; "auto": reflector designs always, a mesh
+        up to ``simulate_limit`` nodes.
+    compute_limit : int
+        Compute every node's table up to this many nodes; count above.
+    progress : callable(str), optional
+        Called with a description before each step (the CLI's progress bar).
+
+    Returns
+    -------
+    dict
+        JSON-serialisable; keys include ``nodes``, ``topology``, ``reflectors``,
+        ``sessions_total``, ``sessions_per_node``, ``sessions_per_reflector``,
+        ``prefixes``, ``routes_per_node``, ``memory_per_node_bytes``,
+        ``memory_per_reflector_bytes``, ``convergence_s``,
+        ``blackhole_node_crash_s``, ``blackhole_reflector_crash_s``,
+        ``typha_replicas``, ``pool`` (use), ``warnings``, ``sources``.
+
+    Raises
+    ------
+    InvalidValueError, InvalidPrefixError
+        A bad argument, naming it.
+    """
+    pool = DEFAULT_POOL if pool is None else pool
+    if topology == "rr" and reflectors is None:
+        reflectors = 2
+    reflectors = int(reflectors or 0)
+    net = _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors)
+    progress = progress or _progress_noop
+    n, k = int(nodes), reflectors
+    warnings = []
+    sources = {}
+
+    s_total, s_node, s_rr = sessions(n, k)
+    sources["sessions"] = "closed form (bgp-notes §4.8), the sessions fastroute.bgp.topology derives"
+    out = {
+        "nodes": n, "pods_per_node": int(pods_per_node), "pods_total": n * int(pods_per_node),
+        "topology": topology, "reflectors": k, "encapsulation": encapsulation,
+        "sessions_total": s_total, "sessions_per_node": s_node, "sessions_per_reflector": s_rr,
+    }
+
+    # ---- IPAM: blocks, borrowing, prefixes
+    block_addrs = 1 << (32 - block_size)
+    pool_blocks = 1 << (block_size - net.prefixlen)
+    tunnel = 0 if encapsulation in ("None", None) else 1
+    ips_per_node = int(pods_per_node) + tunnel
+    blocks_per_node = max(1, math.ceil(ips_per_node / block_addrs)) if ips_per_node else 0
+    nodes_with_own_blocks = min(n, pool_blocks // blocks_per_node) if blocks_per_node else n
+    pool_use = {
+        "cidr": str(net), "block_size": block_size, "blocks_total": pool_blocks, "addresses": net.num_addresses,
+        "blocks_per_node": blocks_per_node, "blocks_needed": n * blocks_per_node,
+        "nodes_before_borrowing": pool_blocks // blocks_per_node if blocks_per_node else None,
+        "fits": True, "sized_with": None,
+    }
+    out["pool"] = pool_use
+    cluster = None
+    alloc_net = net
+    if n * ips_per_node > net.num_addresses:
+        # size the rest as if the pool were just big enough, and say so
+        plen = _fitting_prefix(n, blocks_per_node, block_size)
+        alloc_net = ipaddress.ip_network(f"10.0.0.0/{plen}") if plen >= 8 else None
+        pool_use.update(fits=False, sized_with=str(alloc_net) if alloc_net else None)
+        warnings.append(
+            f"pool {net} has {net.num_addresses:,} addresses; {n:,} nodes x {ips_per_node} addresses "
+            f"({n * ips_per_node:,}) do not fit: pods fail to start (IPAM: no IPs available). "
+            f"{_pool_advice(n, blocks_per_node, block_size)}"
+            + (f" Prefixes, routes, memory and convergence below are for a {alloc_net} pool." if alloc_net else ""))
+    if alloc_net is not None:
+        progress(f"allocating {n:,} nodes x {pods_per_node} pods")
+        t0 = time.perf_counter()
+        try:
+            cluster = synth.cluster(n, int(pods_per_node), pools=[str(alloc_net)], block_size=block_size,
+                                    reflectors=k, encapsulation=encapsulation).allocate()
+        except IPAMError as e:
+            warnings.append(f"IPAM could not allocate: {e}")
+        sources["ipam"] = (f"fastroute IPAM on a synthetic cluster in {alloc_net} "
+                           f"({time.perf_counter() - t0:.2f} s)")
+    prefixes = routes_node = routes_mean = None
+    if cluster is not None:
+        from ..bgp.propagate import originations
+        borrowed = len(cluster.borrowed(4))
+        pool_use.update(blocks_used=len(cluster.blocks), borrowed_ips=borrowed)
+        o = originations(cluster, 4)
+        exported = o.origin >= 0
+        prefixes = int(exported.sum())
+        if n * blocks_per_node > pool_blocks and alloc_net == net:
+            warnings.append(
+                f"pool {net} holds only {pool_blocks:,} /{block_size} blocks and {n:,} nodes need "
+                f"{n * blocks_per_node:,} ({blocks_per_node} each): the blocks run out at "
+                f"{pool_blocks // blocks_per_node:,} nodes of {blocks_per_node}; past that, nodes borrow addresses from other nodes' blocks and every borrowed IP is a /32 route "
+                f"(here {borrowed:,} borrowed /32s: {prefixes:,} prefixes instead of "
+                f"{n * blocks_per_node:,}). {_pool_advice(n, blocks_per_node, block_size)}")
+        # per node: own pods' /32s + own blackholes + every other node's exported prefixes
+        own_exported = np.bincount(o.origin[exported], minlength=n)[:n]
+        blackholes = np.bincount(cluster.block_arrays(4).node_idx[cluster.block_arrays(4).node_idx >= 0],
+                                 minlength=n)[:n]
+        pods_on = np.bincount(cluster.pods.node_idx, minlength=n)[:n]
+        counted = pods_on + blackholes + (prefixes - own_exported)
+        method = "counted"
+        if n <= compute_limit:
+            progress(f"computing {n:,} routing tables")
+            t0 = time.perf_counter()
+            per_node = _computed_routes(cluster, n)
+            sources["routes"] = (f"computed: every node's kernel table (fastroute.dataplane.routes, "
+                                 f"{time.perf_counter() - t0:.2f} s)")
+            method = "computed"
+        else:
+            per_node = counted
+            sources["routes"] = ("counted: own pods' /32s + own blackholes + all other nodes' exported prefixes "
+                                 f"(what the computed tables hold with every session up; computed up to "
+                                 f"{compute_limit:,} nodes)")
+        out["routes_method"] = method
+        routes_node = int(per_node.max())
+        routes_mean = float(per_node.mean())
+        remote = prefixes - own_exported
+        # BIRD's entries: received paths (1 per remote prefix per carrying session) + Loc-RIB
+        clients = np.ones(n, bool)
+        clients[:k] = False                     # synth makes the first k nodes the reflectors
+        adj_client = remote * (k if k else 1)
+        loc = prefixes
+        mem = BASE_BYTES + ROUTE_BYTES * (adj_client + loc) + SESSION_BYTES * s_node
+        out["memory_per_node_bytes"] = int(mem[clients].max())
+        if k:
+            # a reflector also takes the clients' routes reflected by each other reflector: BIRD 1.6 checks
+            # CLUSTER_LIST only on rr-client sessions, so copies between same-cluster reflectors are kept
+            adj_rr = remote + (k - 1) * int(own_exported[clients].sum())
+            mem_rr = BASE_BYTES + ROUTE_BYTES * (adj_rr + loc) + SESSION_BYTES * s_rr
+            out["memory_per_reflector_bytes"] = int(mem_rr[~clients].max())
+        else:
+            out["memory_per_reflector_bytes"] = None
+        sources["memory"] = (f"estimate: {BASE_BYTES / 1e6:.1f} MB + {ROUTE_BYTES} B per route entry "
+                             f"(paths received + Loc-RIB) + {SESSION_BYTES / 1e3:.0f} kB per session "
+                             f"(bgp-notes §4.6, BIRD 2 benchmarks)")
+    else:
+        out["routes_method"] = None
+        out["memory_per_node_bytes"] = None
+        out["memory_per_reflector_bytes"] = None
+    out["prefixes"] = prefixes
+    out["routes_per_node"] = routes_node
+    out["routes_per_node_mean"] = routes_mean
+    out["typha_replicas"] = typha_replicas(n)
+    sources["typha"] = "Tigera operator GetExpectedTyphaScale: nodes // 200 + 2, at least 3 (calico-semantics §7)"
+
+    # ---- convergence
+    out["convergence_s"] = None
+    out["blackhole_node_crash_s"] = None
+    out["blackhole_reflector_crash_s"] = None
+    out["reflector_crash_reconverge_s"] = None
+    if cluster is not None:
+        run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
+        if not run:
+            why = (f"a {n:,}-node mesh is above simulate_limit={simulate_limit:,}" if simulate == "auto"
+                   else "simulation turned off")
+            warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
+        else:
+            _convergence(out, cluster, k, warnings, sources, progress)
+    else:
+        warnings.append("convergence_s not simulated: no cluster could be allocated")
+
+    # ---- guidance
+    if topology == "mesh" and n > 100:
+        warnings.append(f"full mesh of {n:,} nodes ({s_total:,} sessions, {s_node:,} per node): Calico's docs "
+                        f"recommend route reflectors above about 100 nodes")
+    if topology == "rr" and k == 1:
+        warnings.append("a single route reflector is a single point of failure: the docs use two per client")
+    if int(pods_per_node) > K8S_MAX_PODS_PER_NODE:
+        warnings.append(f"{pods_per_node} pods per node is above Kubernetes' tested limit of 110")
+    if n > K8S_MAX_NODES:
+        warnings.append(f"{n:,} nodes is above Kubernetes' tested limit of 5,000")
+    if n * int(pods_per_node) > K8S_MAX_PODS:
+        warnings.append(f"{n * int(pods_per_node):,} pods is above Kubernetes' tested limit of 150,000")
+    if n > 50:
+        warnings.append(f"{_TYPHA_WARNING}: {typha_replicas(n)} replicas by the operator's formula")
+    out["warnings"] = warnings
+    out["sources"] = sources
+    return out
+
+
+def _fitting_prefix(n, blocks_per_node, block_size):
+    """Longest pool prefix that holds ``n * blocks_per_node`` blocks."""
+    need = n * blocks_per_node
+    return block_size - max(0, math.ceil(math.log2(need))) if need > 1 else block_size
+
+
+def _pool_advice(n, blocks_per_node, block_size):
+    plen = _fitting_prefix(n, blocks_per_node, block_size)
+    return (f"A /{plen} pool holds {1 << (block_size - plen):,} /{block_size} blocks, enough for {n:,} nodes "
+            f"x {blocks_per_node} block{'s' if blocks_per_node != 1 else ''}.")
+
+
+def _computed_routes(cluster, n):
+    from ..dataplane import routes as _routes
+    t = _routes.compute(cluster, 4)
+    per = np.zeros(n, np.int64)
+    prefixes, nh = t.route_matrix()
+    o = t.network.origins
+    # BIRD/Felix routes to others' prefixes, plus own workload routes and blackholes
+    has = (nh >= 0).sum(axis=1)
+    pods_on = np.bincount(cluster.pods.node_idx, minlength=n)[:n]
+    ba = cluster.block_arrays(4)
+    blackholes = np.bincount(ba.node_idx[ba.node_idx >= 0], minlength=n)[:n]
+    per[:] = has[:n] + pods_on + blackholes
+    return per
+
+
+def _convergence(out, cluster, k, warnings, sources, progress):
+    try:
+        from ..sim import converge
+    except Exception as e:          # the simulator is optional (being developed)
+        warnings.append(f"convergence_s not simulated: fastroute.sim.converge unavailable ({e})")
+        return
+    # (scenario, key, what the number is)
+    scen = [("cold_start", "convergence_s", "time_to_converge"),
+            ("node_crash", "blackhole_node_crash_s", "time_to_converge")]
+    if k:
+        scen += [("reflector_crash", "blackhole_reflector_crash_s", "max_outage_seconds"),
+                 ("reflector_crash", "reflector_crash_reconverge_s", "time_to_converge")]
+    done = {}
+    design = None
+    for scenario, key, field in scen:
+        if scenario not in done:
+            progress(f"simulating {scenario.replace('_', ' ')}")
+            t0 = time.perf_counter()
+            try:
+                design = design or converge.design(cluster)
+                done[scenario] = converge.simulate(design, scenario)
+            except (FastrouteError, ImportError, AttributeError, MemoryError) as e:
+                done[scenario] = e
+            r = done[scenario]
+            if not isinstance(r, Exception):
+                agg = r.cost["cohorts"]
+                sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
+                                     f"{time.perf_counter() - t0:.2f} s"
+                                     + (f", aggregate mode ({agg['cohorts']:,} cohorts of "
+                                        f"~{agg['nodes_per_cohort']['mean']:.0f} nodes)" if agg else ""))
+                if not r.converged:
+                    warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
+        r = done[scenario]
+        if isinstance(r, Exception):
+            warnings.append(f"{key} not simulated: {type(r).__name__}: {r}")
+            continue
+        v = r.time_to_converge if field == "time_to_converge" else r.unreachable["max_outage_seconds"]
+        out[key] = round(float(v), 6)
+
+
+# ---------------------------------------------------------------------------- compare
+
+
+def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, *, pool=None, block_size=26,
+            encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
+            on_plan=None):
+    """Mesh vs route reflectors over node counts (``on_plan()`` is called after each plan).
+
+    Returns
+    -------
+    dict
+        ``plans`` (list of :func:`plan` dicts: for each node count the mesh,
+        then one per reflector count), ``crossover`` (the smallest compared node
+        count above the docs' ~100-node mesh guidance at which every reflector
+        design has fewer sessions *and* less BIRD memory per node than the mesh, or
+        None), ``crossover_criterion`` (that rule in words), ``recommendation``
+        (one line per node count, with the cold-start trade-off where simulated),
+        ``warnings`` (the union, once each).
+
+        Reflectors cut per-node sessions and memory at any size (k sessions instead
+        of n-1); what they cost is the reflectors' own load (n-1 sessions each,
+        a mesh node's memory) and, in the simulator, a slower cold start at large
+        sizes.  The docs' guidance (full mesh up to about 100 nodes) is why the
+        crossover is not simply the smallest size.
+    """
+    nodes = [int(x) for x in nodes]
+    reflectors = [int(x) for x in reflectors]
+    if not nodes:
+        raise InvalidValueError("compare needs at least one node count")
+    for k in reflectors:
+        if k < 1:
+            raise InvalidValueError(f"invalid reflectors {k!r}: must be >= 1")
+    plans = []
+    on_plan = on_plan or _progress_noop
+    for n in nodes:
+        for k in [0] + [k for k in reflectors if k < n]:
+            label = f"{n:,} nodes, {'full mesh' if not k else f'{k} reflectors'}: "
+            step = (lambda text, _l=label: progress(_l + text)) if progress else None
+            plans.append(plan(n, pods_per_node, pool=pool, block_size=block_size, topology="rr" if k else "mesh",
+                              reflectors=k or None, encapsulation=encapsulation, simulate=simulate,
+                              compute_limit=compute_limit, simulate_limit=simulate_limit, progress=step))
+            on_plan()
+    crossover = None
+    recs = []
+    for n in nodes:
+        mesh = next(p for p in plans if p["nodes"] == n and p["topology"] == "mesh")
+        rrs = [p for p in plans if p["nodes"] == n and p["topology"] == "rr"]
+        better = [p for p in rrs if _rr_better(mesh, p)]
+        if rrs and len(better) == len(rrs) and crossover is None and n > MESH_GUIDANCE_NODES:
+            crossover = n
+        recs.append(_recommend(n, mesh, rrs))
+    seen = []
+    typha = {}
+    for p in plans:
+        for w in p["warnings"]:
+            if w.startswith(_TYPHA_WARNING):
+                typha[p["nodes"]] = p["typha_replicas"]
+            elif w not in seen:
+                seen.append(w)
+    if typha:
+        seen.append(_TYPHA_WARNING + ": replicas by the operator's formula: "
+                    + ", ".join(f"{n:,} nodes -> {r}" for n, r in typha.items()))
+    crit = (f"smallest compared node count above {MESH_GUIDANCE_NODES} (the docs' full-mesh guidance) where "
+            f"every reflector design has fewer BGP sessions and less BIRD memory per node than the full mesh")
+    return {"plans": plans, "crossover": crossover, "crossover_criterion": crit, "recommendation": recs,
+            "warnings": seen}
+
+
+def _rr_better(mesh, rr):
+    if rr["sessions_per_node"] >= mesh["sessions_per_node"]:
+        return False
+    a, b = mesh["memory_per_node_bytes"], rr["memory_per_node_bytes"]
+    return a is None or b is None or b < a
+
+
+def _recommend(n, mesh, rrs):
+    if not rrs:
+        return f"{n:,} nodes: full mesh ({mesh['sessions_per_node']:,} sessions per node)"
+    best = min(rrs, key=lambda p: (p["memory_per_node_bytes"] or 0, p["reflectors"]))
+    two = [p for p in rrs if p["reflectors"] >= 2]
+    pick = min(two, key=lambda p: p["reflectors"]) if two else best
+    if n <= 100 and not _rr_better(mesh, pick):
+        return (f"{n:,} nodes: full mesh ({mesh['sessions_per_node']:,} sessions per node; reflectors do not "
+                f"reduce per-node cost here)")
+    if n <= 100:
+        return (f"{n:,} nodes: full mesh is fine ({mesh['sessions_per_node']:,} sessions per node, within the "
+                f"docs' ~100-node guidance); {pick['reflectors']} reflectors would cut it to "
+                f"{pick['sessions_per_node']}")
+    mm, pm = mesh["memory_per_node_bytes"], pick["memory_per_node_bytes"]
+    mem = f", {_mb(mm)} -> {_mb(pm)} per node" if mm and pm else ""
+    cold = ""
+    if mesh["convergence_s"] is not None and pick["convergence_s"] is not None:
+        word = "slower" if pick["convergence_s"] > mesh["convergence_s"] else "faster"
+        cold = f"; cold start {word}: {mesh['convergence_s']:,.1f} s -> {pick['convergence_s']:,.1f} s"
+    return (f"{n:,} nodes: {pick['reflectors']} route reflectors ({mesh['sessions_total']:,} -> "
+            f"{pick['sessions_total']:,} sessions{mem}; each reflector holds {pick['sessions_per_reflector']:,} "
+            f"sessions{', ' + _mb(pick['memory_per_reflector_bytes']) if pick['memory_per_reflector_bytes'] else ''}"
+            f"{cold})")
+
+
+def _mb(b):
+    return f"{b / 2**20:,.0f} MiB" if b is not None else "-"
+
+
+# ---------------------------------------------------------------------------- plots
+
+
+def _pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InvalidValueError("--plot needs matplotlib: pip install 'fastroute[plot]'") from None
+    return plt
+
+
+def plot_compare(result, path):
+    """Sessions, routes, memory and convergence time against node count, one line per design."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    panels = [("sessions_per_node", "BGP sessions per node", True),
+              ("routes_per_node", "routes per node", True),
+              ("memory_per_node_bytes", "BIRD memory per node (MiB, estimate)", True),
+              ("convergence_s", "cold-start convergence (s, simulated)", False)]
+    designs = []
+    for p in result["plans"]:
+        key = ("mesh", 0) if p["topology"] == "mesh" else ("rr", p["reflectors"])
+        if key not in designs:
+            designs.append(key)
+    for ax, (field, title, logy) in zip(axes.flat, panels):
+        for key in designs:
+            pts = [(p["nodes"], p[field]) for p in result["plans"]
+                   if (p["topology"], p["reflectors"]) == key and p[field] is not None]
+            if not pts:
+                continue
+            x, y = zip(*pts)
+            if field == "memory_per_node_bytes":
+                y = [v / 2**20 for v in y]
+            label = "full mesh" if key[0] == "mesh" else f"{key[1]} reflectors"
+            line, = ax.plot(x, y, marker="o", label=label)
+            if field == "memory_per_node_bytes" and key[0] == "rr":
+                rpts = [(p["nodes"], p["memory_per_reflector_bytes"] / 2**20) for p in result["plans"]
+                        if (p["topology"], p["reflectors"]) == key and p["memory_per_reflector_bytes"]]
+                if rpts:
+                    ax.plot(*zip(*rpts), marker="x", linestyle="--", color=line.get_color(),
+                            label=f"{key[1]} reflectors: each reflector")
+        ax.set_title(title)
+        ax.set_xlabel("nodes")
+        ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        if not ax.lines:
+            ax.text(0.5, 0.5, "not computed at these sizes\n(see warnings)", ha="center", va="center",
+                    transform=ax.transAxes)
+        else:
+            ax.legend()
+        ax.grid(True, which="both", alpha=0.3)
+    if result.get("crossover"):
+        for ax in axes.flat:
+            ax.axvline(result["crossover"], color="grey", linestyle="--", linewidth=1)
+    fig.suptitle("Calico BGP: full mesh vs route reflectors")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def plot_plan(p, path):
+    """One design: sessions, routes and memory per node vs per reflector, and pool use."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    roles = ["node"] + (["reflector"] if p["reflectors"] else [])
+    axes[0].bar(roles, [p["sessions_per_node"]] + ([p["sessions_per_reflector"]] if p["reflectors"] else []))
+    axes[0].set_title("BGP sessions")
+    mem = [p["memory_per_node_bytes"]] + ([p["memory_per_reflector_bytes"]] if p["reflectors"] else [])
+    axes[1].bar(roles, [(m or 0) / 2**20 for m in mem])
+    axes[1].set_title("BIRD memory (MiB, estimate)")
+    pool = p["pool"]
+    used = min(pool["blocks_needed"], pool["blocks_total"])
+    axes[2].bar(["pool blocks", "needed"], [pool["blocks_total"], pool["blocks_needed"]],
+                color=["tab:blue", "tab:red" if pool["blocks_needed"] > pool["blocks_total"] else "tab:green"])
+    axes[2].set_title(f"pool {pool['cidr']} (/{pool['block_size']} blocks, {used:,} used)")
+    fig.suptitle(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, "
+                 f"{'full mesh' if p['topology'] == 'mesh' else str(p['reflectors']) + ' reflectors'}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,213 @@
+"""Aggregate mode of the convergence simulator: interchangeable nodes as cohorts.
+
+In a route-reflector design every client peers only with the reflectors, in
+the same way, and exports a class of the same size: clients with the same
+peerings are interchangeable.  :func:`aggregate` replaces each run of such
+clients by one speaker (a *cohort*) that stands for ``w`` of them, and their
+classes by one class bundle of ``w`` classes.  The engine then charges every
+piece of work with its multiplicity (``_converge.Engine``'s aggregate mode):
+
+* a reflector sending a bundle of ``e`` classes to a cohort of ``w`` nodes
+  builds ``e * w`` UPDATEs on its one core; each node of the cohort reads ``e``;
+* straight back to the cohort a bundle came from, each node's own class is not
+  sent (BIRD never sends a route to the protocol it came from): ``e * (w - 1)``;
+  through another reflector it is sent and fails the ORIGINATOR_ID check;
+* a session between a reflector and a cohort is ``w`` sessions at the
+  reflector (OPEN costs, session counts) and one at each node of the cohort.
+
+What aggregation loses is the spread inside a cohort: its nodes start at one
+time (the median of theirs; cohorts are cut in start-time order) and a
+reflector's UPDATEs to them leave as one block.  Counts (sessions, UPDATEs,
+prefixes, table sizes) are exact; times are within the spread of one block
+(``tests/test_cohorts.py`` compares with the per-path model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bgp import propagate as routing
+from ..errors import InvalidValueError
+
+__all__ = ["Cohorts", "aggregate", "candidates"]
+
+
+@dataclass
+class Cohorts:
+    """An aggregated design and how it maps to the real one.
+
+    ``design`` is the reduced :class:`fastroute.sim.converge.Design`; speaker ``i``
+    of it stands for ``weight[i]`` real speakers, ``members[start[i]:start[i+1]]``
+    (indices into the real design), and has ``protocols[i]`` protocols per
+    node; class ``c`` stands for ``classes[c]`` real classes of equal size.
+    """
+
+    design: object
+    weight: np.ndarray
+    members: np.ndarray
+    start: np.ndarray
+    protocols: np.ndarray
+    classes: np.ndarray
+    real_of: np.ndarray          # first real member of each speaker
+    speaker_of: np.ndarray       # reduced speaker of each real speaker
+    row_real: np.ndarray         # the real row each row of the reduced design is
+    real_pair_of_row: np.ndarray  # session pair of each real row (pairs numbered as converge numbers them)
+
+    @property
+    def n_cohorts(self):
+        return int((self.weight > 1).sum())
+
+
+def _row_signature(d):
+    """Per row, what its two ends see of it (everything but the speakers)."""
+    g = d.graph
+    rev = np.asarray(d.rev, np.int64)
+    rr = np.asarray(g.rr_client, bool)
+    cid = np.where(rr, g.cluster_id, 0)           # a row's cluster id matters only toward a client
+    cols = [
+        g.remote, rr, cid, g.ebgp, g.keep_next_hop, g.allow_local_as, g.add_paths,
+        d.active, d.kind, rr[rev], cid[rev], d.active[rev],
+    ]
+    return np.stack([np.asarray(c, np.int64) for c in cols], axis=1)
+
+
+def candidates(d):
+    """Speakers that may join a cohort: nodes with no rr-client and no eBGP
+    row whose every peer is a speaker that may not (the leaves of a star)."""
+    g = d.graph
+    n = d.n_speakers
+    local = np.asarray(g.local, np.int64)
+    remote = np.asarray(g.remote, np.int64)
+    ok = ~np.asarray(d.speakers.external, bool).copy()
+    bad_row = np.asarray(g.rr_client, bool) | np.asarray(g.ebgp, bool)
+    ok[local[bad_row]] = False
+    ok[np.asarray(d.reflectors, np.int64)] = False
+    # a leaf peers only with non-leaves: drop both ends of every session between
+    # two candidates (a mesh); one pass leaves only nodes whose peers are all out
+    both = ok[local] & ok[remote]
+    ok[local[both]] = False
+    return ok & (np.bincount(local, minlength=n) > 0)
+
+
+def aggregate(d, n_cohorts, keep=(), order=None):
+    """Merge interchangeable leaves of design ``d`` into about ``n_cohorts`` cohorts.
+
+    Parameters
+    ----------
+    d : Design
+    n_cohorts : int
+        Target number of cohorts (each of ``~len(leaves) / n_cohorts`` nodes).
+    keep : iterable of int
+        Speakers left as they are (e.g. the node a scenario acts on).
+    order : array of float, optional
+        Per real speaker, the key cohorts are cut along (start times), so a
+        cohort's nodes are neighbours in it.
+
+    Returns
+    -------
+    Cohorts
+    """
+    from .converge import Design, _reverse
+
+    if n_cohorts < 1:
+        raise InvalidValueError(f"invalid cohorts {n_cohorts!r}: must be >= 1")
+    g = d.graph
+    n = d.n_speakers
+    leaf = candidates(d)
+    for k in keep:
+        leaf[int(k)] = False
+    local = np.asarray(g.local, np.int64)
+    # the signature of a leaf: its rows (sorted), its class size, its AS
+    sig_rows = _row_signature(d)
+    row_order = np.lexsort((sig_rows[:, 0], local))
+    per_node = np.bincount(local, minlength=n)
+    cls_of = np.full(n, -1, np.int64)
+    cls_of[np.asarray(d.classes, np.int64)] = np.arange(len(d.classes))
+    size = np.where(cls_of >= 0, d.n_prefix[np.maximum(cls_of, 0)], -1)
+    nlri = np.where(cls_of >= 0, d.nlri_bytes[np.maximum(cls_of, 0)], -1)
+    groups = {}
+    starts = np.concatenate([[0], np.cumsum(per_node)])
+    for h in np.flatnonzero(leaf):
+        rows = sig_rows[row_order[starts[h]:starts[h + 1]]]
+        key = (rows.tobytes(), int(size[h]), int(nlri[h]), int(d.speakers.asn[h]))
+        groups.setdefault(key, []).append(int(h))
+    n_leaves = int(leaf.sum())
+    order = np.arange(n, dtype=float) if order is None else np.asarray(order, float)
+    # cut each group, in `order`, into near-equal cohorts
+    speaker_of = np.arange(n, dtype=np.int64)
+    cohorts = []
+    for members in groups.values():
+        m = np.asarray(members, np.int64)
+        m = m[np.argsort(order[m], kind="stable")]
+        k = max(1, int(round(n_cohorts * len(m) / max(n_leaves, 1))))
+        for part in np.array_split(m, min(k, len(m))):
+            cohorts.append(np.sort(part))
+    first = {int(c[0]): c for c in cohorts}
+    member_set = np.zeros(n, bool)
+    for c in cohorts:
+        member_set[c] = True
+        speaker_of[c] = c[0]
+    # reduced speakers: every non-member, and each cohort's first member, in index order
+    keep_sp = ~member_set
+    keep_sp[list(first)] = True
+    real_of = np.flatnonzero(keep_sp)
+    new_index = np.full(n, -1, np.int64)
+    new_index[real_of] = np.arange(len(real_of))
+    speaker_of = new_index[speaker_of]
+    weight = np.ones(len(real_of), np.int64)
+    mem_lists = []
+    for i, h in enumerate(real_of):
+        c = first.get(int(h))
+        if c is not None:
+            weight[i] = len(c)
+            mem_lists.append(c)
+        else:
+            mem_lists.append(np.array([h], np.int64))
+    start = np.concatenate([[0], np.cumsum([len(x) for x in mem_lists])]).astype(np.int64)
+    members = np.concatenate(mem_lists) if mem_lists else np.zeros(0, np.int64)
+    # rows between kept speakers
+    remote = np.asarray(g.remote, np.int64)
+    row_keep = keep_sp[local] & keep_sp[remote]
+    idx = np.flatnonzero(row_keep)
+    graph = routing.SessionGraph(
+        local=new_index[local[idx]].astype(np.int32), remote=new_index[remote[idx]].astype(np.int32),
+        rr_client=np.asarray(g.rr_client)[idx], cluster_id=np.asarray(g.cluster_id)[idx],
+        ebgp=np.asarray(g.ebgp)[idx], keep_next_hop=np.asarray(g.keep_next_hop)[idx],
+        allow_local_as=np.asarray(g.allow_local_as)[idx], add_paths=np.asarray(g.add_paths)[idx],
+    )
+    kind = np.asarray(d.kind)[idx]
+    rev = _reverse(graph.local, graph.remote, kind, len(real_of))
+    sp = d.speakers
+    speakers = routing.Speakers(
+        ip=[sp.ip[h] for h in real_of], asn=np.asarray(sp.asn)[real_of], router_id=np.asarray(sp.router_id)[real_of],
+        subnet=[sp.subnet[h] for h in real_of], external=np.asarray(sp.external)[real_of],
+        announces=np.asarray(sp.announces)[real_of],
+    )
+    # classes: one bundle per kept origin
+    cls_keep = keep_sp[np.asarray(d.classes, np.int64)]
+    cidx = np.flatnonzero(cls_keep)
+    origin = new_index[np.asarray(d.classes, np.int64)[cidx]]
+    cc = weight[origin]
+    node_pods = np.bincount(speaker_of, weights=np.asarray(d.node_pods, float), minlength=len(real_of)) / weight
+    cls_real = np.asarray(d.classes, np.int64)
+    class_pods = np.bincount(speaker_of[cls_real], weights=np.asarray(d.class_pods, float),
+                             minlength=len(real_of))[origin] / cc
+    names = []
+    for i, h in enumerate(real_of):
+        names.append(d.names[h] if weight[i] == 1 else f"{d.names[h]} (+{weight[i] - 1} like it)")
+    rd = Design(
+        speakers=speakers, graph=graph, rev=rev, active=np.asarray(d.active)[idx], kind=kind, names=names,
+        classes=origin.astype(np.int32), n_prefix=np.asarray(d.n_prefix)[cidx], nlri_bytes=np.asarray(d.nlri_bytes)[cidx],
+        class_pods=class_pods, node_pods=node_pods,
+        reflectors=new_index[np.asarray(d.reflectors, np.int64)].astype(np.int32), cluster=d.cluster,
+        prefixes=[d.prefixes[i] for i in cidx] if d.prefixes is not None else None,
+    )
+    rrev = np.asarray(d.rev, np.int64)
+    first_of_pair = np.arange(len(rrev)) < rrev
+    pair_no = np.cumsum(first_of_pair) - 1
+    return Cohorts(design=rd, weight=weight, members=members, start=start,
+                   protocols=per_node[real_of].astype(float), classes=cc.astype(np.int64),
+                   real_of=real_of, speaker_of=speaker_of, row_real=idx,
+                   real_pair_of_row=np.where(first_of_pair, pair_no, pair_no[rrev]))

@@ -1,0 +1,1095 @@
+"""How long BGP takes to converge, and what is unreachable meanwhile.
+
+:func:`simulate` runs a deterministic discrete-event model of the BIRD 1.6
+daemons of a Calico cluster (one per node, plus external routers) over their
+BGP sessions, for one scenario: a cold start, a node joining, being drained,
+crashing, calico-node restarting, a route reflector failing, the mesh to
+route-reflector migration in the safe and the unsafe order, block and
+borrowed-IP churn.  The result is a JSON-serialisable :class:`Result`.
+
+The model (``docs/convergence.md`` has the derivations):
+
+* Route classes.  Every prefix a node exports leaves it with the same
+  attributes, so a node's prefixes travel together: one UPDATE per (class,
+  path, receiving session), carrying all the class's prefixes
+  (:func:`fastroute.bgp.propagate.originations`).
+* Path universe.  Before the run every path a class can take is enumerated
+  with the rules of :mod:`fastroute.bgp.propagate` (``_export``/``_receive``, RFC 4456
+  reflection, ``path_key`` order).  During the run a path is present at its
+  holder iff the last UPDATE on its session announced it; the best path is the
+  first present one in preference order.  The converged state therefore equals
+  :func:`fastroute.bgp.propagate.propagate_reference` (tested).
+* Time.  Each BIRD is one core: receiving, building an UPDATE, programming the
+  kernel, handling OPEN/KEEPALIVE are costs on that core's timeline.  Links add
+  a latency.  Sessions follow BIRD's timers (connect delay, refused connection,
+  hold timer with BIRD's jitter, error wait, graceful restart, End-of-RIB).
+
+Examples
+--------
+>>> from fastroute import converge, examples
+>>> r = converge.simulate(examples.seed(), "cold_start")
+>>> r.sessions["total"], r.converged
+(3, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import math
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..bgp import propagate as routing
+from ..errors import ConvergenceError, InvalidValueError, choice
+
+__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "from_graph", "simulate", "universe"]
+
+SCENARIOS = (
+    "cold_start",
+    "node_join",
+    "node_drain",
+    "node_crash",
+    "calico_node_restart",
+    "reflector_crash",
+    "migration_safe",
+    "migration_unsafe",
+    "block_churn",
+    "ip_churn",
+)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Timing and cost parameters, in seconds (costs per item on one BIRD core).
+
+    Defaults and where they come from (``../shared/bgp-notes.md`` §4 and
+    ``docs/convergence.md``):
+
+    connect_delay = 2, connect_retry = 5, error_wait = (5, 30)
+        Calico's ``bgp_template`` (v3.22-v3.31): ``connect delay time 2``,
+        ``connect retry time 5``, ``error wait time 5,30``.  BIRD waits
+        ``max(1, connect delay)`` before the first connect and again after a
+        refused one (``bgp_active`` from ``bgp_decision``); a hold-timer expiry is
+        an error and adds the error wait, doubling up to the maximum
+        (``bgp_update_startup_delay``).
+    hold_time = 240, keepalive_time = 80
+        BIRD's defaults (``proto/bgp/config.Y``); Calico sets neither.  Timers are
+        jittered like ``bgp_start_timer``: value - value/4 + U{0..value/4}.
+    restart_time = 120
+        Graceful-restart time BIRD advertises by default (``gr_time``), the time
+        a peer keeps a restarting node's routes stale.
+    gr_wait = 240
+        BIRD's kernel ``graceful restart`` wait: a restarted BIRD prunes kernel
+        routes after End-of-RIB from every peer or after this long.
+    mrai = 0
+        BIRD implements no MRAI (bgp-notes §4.2); set e.g. 5 for an RFC 4271
+        iBGP what-if (per path, per session).
+    rx_route_cost = tx_route_cost = 4e-6, rx_message_cost = tx_message_cost = 25e-6
+        Calibrated on CZ.NIC's BIRD 2.0.8 route-server benchmark (bgp-notes
+        §4.5 A): the 10-peer / 1.32 M-route run (37.2 s for ~9 M route
+        imports+exports with few, large UPDATEs) gives ~4 us per route; the
+        1,000-peer / 20.2 k-route run (56.4 s; 7.3 k prefixes to each of 1,000
+        peers = 7.3 M route exports in ~1 M UPDATEs) then leaves ~26 us per
+        UPDATE.  See docs/convergence.md.
+    announce_cost = 0.5e-6
+        BIRD 1.6's nest offers every route change to every protocol on the
+        table (``rte_announce``); most are refused at once by
+        ``bgp_import_control`` (split horizon).  Assumed an order of magnitude
+        below a full export; charged per prefix x protocol at the node.
+    kernel_route_cost = 10e-6
+        One netlink route change per prefix (assumption: a few us to tens of us
+        per RTM_NEWROUTE on Linux).
+    open_cost = 100e-6
+        OPEN + KEEPALIVE handling per session end (4 messages at the message cost).
+    latency = 0.2e-3
+        One-way delay between nodes (same data centre).
+    start_spread = 1.0
+        Cold start: BIRDs start at uniform times in [0, start_spread].
+    restart_downtime = 10.0
+        calico-node restart: BIRD is down this long (assumption).
+    migration_gap = 30.0
+        Time between the two steps of a mesh -> reflector migration.
+    settle = 5.0
+        Disruptions start this long after the cold start has converged and
+        every BIRD is idle again.
+    graceful_restart = True
+        Calico's ``graceful restart`` on every session.
+    route_bytes = 330, session_bytes = 34e3, base_bytes = 3.4e6
+        Memory: BIRD 2.0.8 RSS per route (440 MB / 1.32 M routes), per BGP
+        session ((44 - 13.7) MB / 900 extra peers) and what is left of the
+        10-peer 12.9 k-route run's 8 MB (bgp-notes §4.6).
+    aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
+        Aggregate mode (:mod:`fastroute.sim.cohorts`): interchangeable nodes (route
+        reflector clients with the same peerings and class size) merge into
+        about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
+        seconds.  ``"auto"`` uses it when the per-path model would hold more
+        than ``aggregate_above`` paths (about 2,000 nodes with two reflectors)
+        and the design has interchangeable nodes; ``"on"`` always; ``"off"``
+        never.  Counts are exact, times lose the spread inside a cohort.
+    """
+
+    connect_delay: float = 2.0
+    connect_retry: float = 5.0
+    error_wait_min: float = 5.0
+    error_wait_max: float = 30.0
+    hold_time: float = 240.0
+    keepalive_time: float = 80.0
+    restart_time: float = 120.0
+    gr_wait: float = 240.0
+    mrai: float = 0.0
+    rx_route_cost: float = 4e-6
+    tx_route_cost: float = 4e-6
+    rx_message_cost: float = 25e-6
+    tx_message_cost: float = 25e-6
+    announce_cost: float = 0.5e-6
+    kernel_route_cost: float = 10e-6
+    open_cost: float = 100e-6
+    latency: float = 0.2e-3
+    start_spread: float = 1.0
+    restart_downtime: float = 10.0
+    migration_gap: float = 30.0
+    settle: float = 5.0
+    graceful_restart: bool = True
+    route_bytes: float = 330.0
+    session_bytes: float = 34e3
+    base_bytes: float = 3.4e6
+    series_bin: float = 0.5
+    horizon: float = 1e6
+    seed: int = 0
+    max_events: int = 2_000_000_000
+    max_paths: int = 60_000_000     # ~270 bytes per path at peak (5,000-node mesh: 25 M paths, 6.7 GB)
+    max_outage_records: int = 10_000
+    node: object = None            # the node a single-node scenario acts on (name or index)
+    start_times: object = None     # cold start: explicit BIRD start time per node (overrides start_spread)
+    churn_events: int = 100
+    churn_window: float = 10.0
+    enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
+    aggregate: str = "auto"        # "auto" (above aggregate_above paths), "on", "off": see cohorts.py
+    cohorts: int = 1000            # aggregate mode: about this many cohorts of interchangeable nodes
+    aggregate_above: int = 10_000_000
+
+    def replace(self, **changes):
+        """A copy with some parameters changed (unknown names raise InvalidValueError)."""
+        names = [f.name for f in dataclasses.fields(self)]
+        for k in changes:
+            if k not in names:
+                raise InvalidValueError(f"unknown convergence parameter {k!r}: expected one of {', '.join(names)}")
+        return dataclasses.replace(self, **changes)
+
+
+# ---------------------------------------------------------------------------- design
+
+
+@dataclass
+class Design:
+    """What the simulator runs on: speakers, the union of every session that
+    exists at some point of the scenario, and the route classes.
+
+    ``pair_of[s]`` is the session (pair) of row ``s``; ``rev[s]`` its reverse row;
+    ``active[s]`` whether the row's BIRD opens the TCP connection (the template's
+    ``passive on`` is the opposite); ``kind[s]`` 0 = node-to-node mesh, 1 = other.
+    """
+
+    speakers: routing.Speakers
+    graph: routing.SessionGraph
+    rev: np.ndarray
+    active: np.ndarray
+    kind: np.ndarray
+    names: list
+    classes: np.ndarray          # origin speaker per class
+    n_prefix: np.ndarray         # prefixes per class
+    nlri_bytes: np.ndarray       # NLRI bytes of all the class's prefixes (with ADD-PATH ids)
+    class_pods: np.ndarray       # pods reached through the class
+    node_pods: np.ndarray        # pods on each speaker
+    reflectors: np.ndarray       # speaker indices that are route reflectors
+    cluster: object = None
+    prefixes: list = None        # per class: its prefixes as strings
+
+    @property
+    def n_speakers(self):
+        return self.speakers.n
+
+
+def _prefix_bytes(plen, add_paths=True):
+    return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
+
+
+def _classes(cluster, n_speakers, version=4):
+    orig = routing.originations(cluster, version)
+    n_prefix = np.zeros(n_speakers, np.int64)
+    nlri = np.zeros(n_speakers, np.int64)
+    for i in range(orig.n):
+        o = int(orig.origin[i])
+        if o >= 0:
+            n_prefix[o] += 1
+            nlri[o] += _prefix_bytes(orig.plen[i])
+    node_pods = np.zeros(n_speakers, np.int64)
+    class_pods = np.zeros(n_speakers, np.int64)
+    pods = cluster.pods
+    if pods is not None and len(pods):
+        addr = np.asarray(pods.ipv4 if version == 4 else [(-1 if a is None else 1) for a in pods.ipv6])
+        idx = np.asarray(pods.node_idx, np.int64)
+        ok = addr >= 0
+        np.add.at(node_pods, idx[ok], 1)
+        exported = set(int(orig.origin[i]) for i in range(orig.n) if orig.origin[i] >= 0)
+        for n in exported:
+            class_pods[n] = node_pods[n]
+    classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
+    return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
+
+
+def _class_prefixes(orig, classes):
+    pos = {int(o): k for k, o in enumerate(classes)}
+    out = [[] for _ in classes]
+    for i in range(orig.n):
+        o = int(orig.origin[i])
+        if o in pos:
+            out[pos[o]].append(str(orig.prefix(i)))
+    return out
+
+
+def _node_ips(cluster):
+    ips, subnets = [], []
+    for node in cluster.nodes:
+        if node.ipv4 is None:
+            ips.append(None)
+            subnets.append(None)
+        else:
+            ips.append(node.ipv4.ip)
+            subnets.append(node.ipv4.network)
+    return ips, subnets
+
+
+def _ip_order_key(ips):
+    # the template compares addresses as strings ("passive on" when peer > local)
+    strs = [str(ip) if ip is not None else "" for ip in ips]
+    order = sorted(range(len(strs)), key=strs.__getitem__)
+    rank = np.empty(len(strs), np.int64)
+    rank[order] = np.arange(len(strs))
+    return rank
+
+
+def _mesh_rows(ips, rid, members):
+    """Every ordered pair of mesh members; the lower address (as a string) connects."""
+    from ._engine import mesh_rows
+
+    m = np.asarray(members, np.int32)
+    srank = _ip_order_key(ips)
+    # row of (member i, member j): i*(k-1) + j - (j > i); its reverse swaps i and j
+    a, b, cid, active, rev = mesh_rows(m, np.ascontiguousarray(srank, np.int64), np.ascontiguousarray(rid, np.uint32))
+    return dict(local=a, remote=b, rr_client=np.zeros(len(a), bool), cluster_id=cid,
+                kind=np.zeros(len(a), np.uint8), active=active, rev=rev)
+
+
+def _rr_rows(rid, cids, rr, clients):
+    """Calico's reflector topology: clients <-> reflectors (``rr client`` on the
+    reflector side with its cluster id); reflectors with equal cluster ids are
+    plain iBGP peers, with different ids each treats the other as a client.
+    Every end of these ``Node_`` sessions connects (no ``passive``)."""
+    rr = np.asarray(rr, np.int32)
+    cl = np.asarray(clients, np.int32)
+    cid = np.zeros(len(rid), np.uint32)
+    for r in rr:
+        cid[r] = cids[r]
+    nr, nc = len(rr), len(cl)
+    # reflector -> client and client -> reflector
+    r1 = np.repeat(rr, nc)
+    c1 = np.tile(cl, nr)
+    # reflector <-> reflector
+    ra = np.repeat(rr, nr)
+    rb = np.tile(rr, nr)
+    keep = ra != rb
+    ra, rb = ra[keep], rb[keep]
+    rr_cli = cid[ra] != cid[rb]
+    local = np.concatenate([r1, c1, ra])
+    remote = np.concatenate([c1, r1, rb])
+    rr_client = np.concatenate([np.ones(len(r1), bool), np.zeros(len(c1), bool), rr_cli])
+    cluster_id = np.concatenate([cid[r1], rid[c1], np.where(rr_cli, cid[ra], rid[ra])]).astype(np.uint32)
+    return dict(local=local, remote=remote, rr_client=rr_client, cluster_id=cluster_id,
+                kind=np.ones(len(local), np.uint8), active=np.ones(len(local), bool))
+
+
+def design(cluster, topology="auto", version=4):
+    """The speakers, sessions and route classes of ``cluster``.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Allocated (``cluster.allocate()``); a plan is allocated here.
+    topology : {"auto", "mesh", "reflectors", "both"}
+        ``auto``: the sessions confd sets up for the cluster as configured
+        (:func:`fastroute.bgp.topology.compute`: mesh, BGPPeers, reflectors,
+        external routers; established sessions only).  ``mesh``: the
+        node-to-node mesh of every node.  ``reflectors``: every node peers with
+        every reflector.  ``both``: the mesh plus the configured (non-mesh)
+        sessions, what a mesh -> reflector migration passes through.
+    version : 4
+        IPv4 only for now.
+
+    Returns
+    -------
+    Design
+    """
+    choice(topology, ("auto", "mesh", "reflectors", "both"), "topology")
+    if version != 4:
+        raise InvalidValueError(f"invalid version {version!r}: the convergence model handles IPv4 only")
+    if not cluster.is_allocated:
+        cluster = cluster.allocate()
+    n = cluster.n_nodes
+    ips, subnets = _node_ips(cluster)
+    arr = cluster.node_arrays()
+    rid = np.array([int(ip) if ip is not None else 0 for ip in ips], np.uint32)
+    cids = [int(ipaddress.ip_address(c)) if c else None for c in arr.rr_cluster_id]
+    rr = [i for i in range(n) if cids[i] is not None and ips[i] is not None]
+    rrset = set(rr)
+    with_ip = [i for i in range(n) if ips[i] is not None]
+    clients = [i for i in with_ip if i not in rrset]
+    asn = np.asarray(arr.asn, np.uint32)
+    ext_ips, ext_asn = [], []
+    parts = []
+    if topology == "auto" and _plain_mesh(cluster, asn, rr):
+        # what topology.compute gives for a plain mesh, without its per-row work
+        # (test_plain_mesh_shortcut checks the two agree)
+        topology = "mesh"
+    if topology in ("auto", "both"):
+        from ..bgp import topology as _topology
+
+        sess = _topology.compute(cluster).sessions(version)
+        ok = sess.established & (sess.peer_row >= 0)
+        if topology == "both":
+            ok &= sess.kind != _topology.SessionKind.MESH
+            if not (ok & (sess.local < n) & np.isin(sess.local, rr)).any():
+                raise InvalidValueError("topology 'both' needs route reflectors: no node has routeReflectorClusterID "
+                                        "with established peerings")
+        idx = np.flatnonzero(ok)
+        n_sp = int(sess.n_speakers)
+        local, remote = sess.local[idx].astype(np.int32), sess.remote[idx].astype(np.int32)
+        calico = (local < n) & (remote < n)
+        parts.append(dict(
+            local=local, remote=remote, rr_client=sess.rr_client[idx].astype(bool),
+            cluster_id=sess.session_cluster_id[idx].astype(np.uint32), ebgp=sess.ebgp[idx].astype(bool),
+            keep_next_hop=sess.keep_next_hop[idx].astype(bool), allow_local_as=sess.allow_local_as[idx].astype(np.int32),
+            add_paths=calico, kind=(sess.kind[idx] != _topology.SessionKind.MESH).astype(np.uint8),
+            active=~sess.passive[idx].astype(bool),
+        ))
+        rid_all = np.asarray(sess.router_id, np.uint32)
+        if n_sp > n:
+            topo = _topology.compute(cluster)
+            for e in sorted(topo.externals, key=lambda x: x.index):
+                if e.version != version:
+                    continue
+                ext_ips.append(ipaddress.ip_address(e.ip))
+                ext_asn.append(e.as_number)
+        rid = rid_all[: n + len(ext_ips)] if len(rid_all) >= n + len(ext_ips) else np.concatenate(
+            [rid, np.zeros(len(ext_ips), np.uint32)])
+    if topology in ("mesh", "both"):
+        parts.append(_mesh_rows(ips, rid, with_ip))
+    if topology == "reflectors":
+        if not rr:
+            raise InvalidValueError("topology 'reflectors' needs route reflectors: no node has routeReflectorClusterID")
+        parts.append(_rr_rows(rid, cids, rr, clients))
+    n_sp = n + len(ext_ips)
+    # one part (a plain mesh) is used as it is: at 5,000 nodes every copy of a
+    # column is 25 M rows
+    cat = (lambda xs: xs[0]) if len(parts) == 1 else np.concatenate
+    cols = {}
+    for k in ("local", "remote", "rr_client", "cluster_id", "kind", "active"):
+        cols[k] = cat([q[k] for q in parts])
+    for k, dt in (("ebgp", bool), ("keep_next_hop", bool), ("allow_local_as", np.int32)):
+        cols[k] = cat([q.get(k, np.zeros(len(q["local"]), dt)) for q in parts]).astype(dt, copy=False)
+    cols["add_paths"] = cat([q.get("add_paths", np.ones(len(q["local"]), bool)) for q in parts])
+    graph = routing.SessionGraph(
+        local=cols["local"].astype(np.int32, copy=False), remote=cols["remote"].astype(np.int32, copy=False),
+        rr_client=cols["rr_client"].astype(bool, copy=False),
+        cluster_id=cols["cluster_id"].astype(np.uint32, copy=False),
+        ebgp=cols["ebgp"], keep_next_hop=cols["keep_next_hop"], allow_local_as=cols["allow_local_as"],
+        add_paths=cols["add_paths"].astype(bool, copy=False),
+    )
+    if len(parts) == 1 and "rev" in parts[0]:
+        rev = parts[0]["rev"]
+    else:
+        rev = _reverse(graph.local, graph.remote, cols["kind"], n_sp)
+    speakers = routing.Speakers(
+        ip=ips + ext_ips, asn=np.concatenate([asn, np.asarray(ext_asn, np.uint32)]), router_id=rid[:n_sp],
+        subnet=subnets + [None] * len(ext_ips), external=np.arange(n_sp) >= n,
+    )
+    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
+    names = list(cluster.node_names) + [f"external {a}" for a in ext_ips]
+    return Design(
+        speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool, copy=False),
+        kind=cols["kind"].astype(np.uint8, copy=False),
+        names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
+        class_pods=class_pods, node_pods=node_pods, reflectors=np.array(rr, np.int32), cluster=cluster,
+        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
+    )
+
+
+def _plain_mesh(cluster, asn, rr):
+    """The cluster is a plain node-to-node mesh: no BGPPeer, mesh on, no
+    reflector, one AS, no per-node BGP settings that change sessions."""
+    if cluster.bgp_peers or rr or not cluster.bgp_config.mesh_enabled or len(set(asn.tolist())) > 1:
+        return False
+    return all(c.name == "default" for c in cluster.bgp_configurations)
+
+
+def _reverse(local, remote, kind, n):
+    """Row of the opposite direction of each row (same pair, same kind)."""
+    local = np.asarray(local, np.int64)
+    remote = np.asarray(remote, np.int64)
+    kind = np.asarray(kind, np.int64)
+    key = (kind * n + local) * n + remote
+    order = np.argsort(key, kind="stable")
+    want = (kind * n + remote) * n + local
+    pos = np.searchsorted(key[order], want)
+    pos = np.minimum(pos, len(key) - 1)
+    found = key[order][pos] == want
+    if not found.all():
+        i = int(np.flatnonzero(~found)[0])
+        raise InvalidValueError(f"session {int(local[i])}->{int(remote[i])} has no reverse direction")
+    return order[pos].astype(np.int32)
+
+
+def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, names=None):
+    """A :class:`Design` from a bare (Speakers, SessionGraph) and route classes
+    (one prefix of 2 /26-size NLRI per class unless given)."""
+    classes = np.asarray(classes, np.int32)
+    k = len(classes)
+    n_prefix = np.ones(k, np.int64) if n_prefix is None else np.asarray(n_prefix, np.int64)
+    rev = graph.reverse().astype(np.int32) if rev is None else np.asarray(rev, np.int32)
+    if active is None:
+        active = np.array([int(graph.local[s]) < int(graph.remote[s]) for s in range(graph.n)], bool)
+        # rows between external routers and nodes: both ends active
+        active |= speakers.external[graph.local.astype(np.int64)]
+    return Design(
+        speakers=speakers, graph=graph, rev=rev, active=np.asarray(active, bool),
+        kind=np.zeros(graph.n, np.uint8), names=names or [f"speaker-{i}" for i in range(speakers.n)],
+        classes=classes, n_prefix=n_prefix, nlri_bytes=n_prefix * _prefix_bytes(26),
+        class_pods=np.ones(k, np.int64), node_pods=np.ones(speakers.n, np.int64),
+        reflectors=np.zeros(0, np.int32),
+    )
+
+
+# ---------------------------------------------------------------------------- path universe
+
+
+@dataclass
+class Universe:
+    """Every path of every class, grouped by (class, holder) in preference order."""
+
+    holder: np.ndarray
+    row: np.ndarray
+    parent: np.ndarray
+    cls: np.ndarray
+    next_hop: np.ndarray
+    attr_bytes: np.ndarray
+    flags: np.ndarray = None     # aggregate mode: F_SELF / F_BACK per path (see cohorts.py)
+
+    @property
+    def n(self):
+        return len(self.holder)
+
+
+def _ibgp_only(d):
+    return not d.graph.ebgp.any() and not d.speakers.external.any() and all(ip is None or ip.version == 4 for ip in d.speakers.ip)
+
+
+def universe(d, method="auto", max_paths=400_000_000, cohort=None):
+    """Enumerate the path universe of a :class:`Design`.
+
+    ``method="reference"`` walks every class with :func:`routing._export`,
+    :func:`routing._receive` and orders with :func:`routing.path_key`;
+    ``"fast"`` is a Cython walk of the same rules for all-iBGP graphs of IPv4
+    speakers (Calico's own mesh and reflector designs).  ``cohort`` (uint8 per
+    speaker, aggregate mode, fast only) marks speakers that stand for several
+    nodes.
+    """
+    choice(method, ("auto", "fast", "reference"), "enumeration method")
+    if method == "auto":
+        method = "fast" if _ibgp_only(d) else "reference"
+    if cohort is not None and method != "fast":
+        raise InvalidValueError("aggregate mode needs an all-iBGP graph of IPv4 speakers (fast path enumeration)")
+    if method == "fast":
+        if not _ibgp_only(d):
+            raise InvalidValueError("fast path enumeration needs an all-iBGP graph of IPv4 speakers; use 'reference'")
+        return _universe_fast(d, max_paths, cohort)
+    return _universe_reference(d, max_paths)
+
+
+def _rows_csr(local, n):
+    from ._engine import csr
+
+    return csr(np.ascontiguousarray(local, np.int32), n)
+
+
+def _universe_fast(d, max_paths, cohort=None):
+    from ._engine import enumerate_ibgp
+
+    sp, g = d.speakers, d.graph
+    n = sp.n
+    ip = np.array([int(a) if a is not None else 0 for a in sp.ip], np.uint32)
+    net = np.array([int(s.network_address) if s is not None else 0 for s in sp.subnet], np.uint32)
+    mask = np.array([int(s.netmask) if s is not None else 0 for s in sp.subnet], np.uint32)
+    has = np.array([s is not None for s in sp.subnet], np.uint8)
+    start, lst = _rows_csr(g.local, n)
+    status, out = enumerate_ibgp(
+        np.ascontiguousarray(g.local, np.int32), np.ascontiguousarray(g.remote, np.int32), d.rev,
+        np.ascontiguousarray(g.rr_client, np.uint8), np.ascontiguousarray(g.cluster_id, np.uint32),
+        np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
+        ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
+        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64),
+                    minlength=n).astype(bool).astype(np.uint8),
+        int(max_paths), 32, None if cohort is None else np.ascontiguousarray(cohort, np.uint8),
+    )
+    if status == 1:
+        raise ConvergenceError(f"more than {max_paths} paths in the path universe")
+    if status == 2:
+        raise ConvergenceError("a CLUSTER_LIST grew past 32 entries: reflection loop in the session graph")
+    return Universe(*out)
+
+
+def _attr_bytes(p):
+    b = 4 + 3 + 7                       # ORIGIN, AS_PATH header, NEXT_HOP
+    if p.as_path:
+        b += 2 + 4 * len(p.as_path)
+    if p.local_pref is not None:
+        b += 7
+    if p.originator is not None:
+        b += 7 + 3 + 4 * len(p.cluster_list)
+    return b
+
+
+def _universe_reference(d, max_paths):
+    sp, g = d.speakers, d.graph
+    n = sp.n
+    rows_of = [[] for _ in range(n)]
+    for s in range(g.n):
+        rows_of[int(g.local[s])].append(s)
+    # a holder with no rr-client and no eBGP row re-advertises nothing it learned
+    # over iBGP (_export's split horizon): skip those walks without asking _export
+    reexports = np.zeros(n, bool)
+    for s in range(g.n):
+        if g.rr_client[s] or g.ebgp[s]:
+            reexports[int(g.local[s])] = True
+    ip_rank = sp.ip_rank()
+    cols = ([], [], [], [], [], [])
+    total = 0
+    for ci, o in enumerate(d.classes):
+        o = int(o)
+        paths = [(o, -1, -1, routing.Path(-1, chain=(o,), pref=routing.PREF_STATIC))]
+        i = 0
+        while i < len(paths):
+            h, row, _, p = paths[i]
+            if row >= 0 and not reexports[h] and not g.ebgp[row] and not g.rr_client[row]:
+                i += 1
+                continue
+            for s in rows_of[h]:
+                out = routing._export(sp, g, h, p, s)
+                if out is None:
+                    continue
+                r = int(d.rev[s])
+                got = routing._receive(sp, g, r, out)
+                if got is None:
+                    continue
+                paths.append((int(g.local[r]), r, i, got))
+                if total + len(paths) > max_paths:
+                    raise ConvergenceError(f"more than {max_paths} paths in the path universe")
+            i += 1
+        keys = [(h, routing.path_key(sp, g, h, p, ip_rank)) for h, _, _, p in paths]
+        order = sorted(range(len(paths)), key=keys.__getitem__)
+        new = np.empty(len(paths), np.int64)
+        new[order] = np.arange(len(paths)) + total
+        for k in order:
+            h, row, par, p = paths[k]
+            cols[0].append(h)
+            cols[1].append(row)
+            cols[2].append(int(new[par]) if par >= 0 else -1)
+            cols[3].append(ci)
+            cols[4].append(p.next_hop)
+            cols[5].append(_attr_bytes(p))
+        total += len(paths)
+    return Universe(
+        np.array(cols[0], np.int32), np.array(cols[1], np.int32), np.array(cols[2], np.int32),
+        np.array(cols[3], np.int32), np.array(cols[4], np.int32), np.array(cols[5], np.uint16),
+    )
+
+
+# ---------------------------------------------------------------------------- engine
+
+
+def _structure(d, u, agg=None):
+    n = d.n_speakers
+    g = d.graph
+    from ._engine import csr, structure
+
+    # groups: runs of equal (class, holder) (the universe is in that order); pairs of rows
+    rev = np.ascontiguousarray(d.rev, np.int32)
+    flags = None if agg is None else np.ascontiguousarray(u.flags, np.uint8)
+    p_grp, g_start, g_holder, g_class, cls_groups_start, row_pair, pair_row = structure(
+        np.ascontiguousarray(u.cls, np.int32), np.ascontiguousarray(u.holder, np.int32), rev, len(d.classes), flags)
+    # children of each path, and paths received on each row
+    par = u.parent
+    c_start, order = csr(np.ascontiguousarray(par, np.int32), u.n)
+    rows = u.row
+    rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
+    nr_start, nr_list = _rows_csr(g.local, n)
+    extra = {}
+    if agg is not None:
+        extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
+                     pair_real=np.ascontiguousarray(agg.real_pair_of_row[agg.row_real[pair_row[0::2]]], np.int64),
+                     cl_cc=np.ascontiguousarray(agg.classes, np.float64),
+                     node_proto=np.ascontiguousarray(agg.protocols, np.float64))
+    return dict(**extra,
+        row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
+        row_pair=row_pair, row_active=np.ascontiguousarray(d.active, np.uint8),
+        pair_row=pair_row, best_only=np.ascontiguousarray(d.speakers.external, np.uint8),
+        p_parent=np.ascontiguousarray(par, np.int32), p_row=np.ascontiguousarray(rows, np.int32),
+        p_grp=p_grp, p_nh=np.ascontiguousarray(u.next_hop, np.int32),
+        p_attr=np.ascontiguousarray(u.attr_bytes, np.uint16),
+        c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
+        g_start=g_start, g_holder=g_holder, g_class=g_class,
+        cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
+        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
+        node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
+        cls_groups_start=cls_groups_start,
+    )
+
+
+def _engine_params(p):
+    return dict(
+        latency=p.latency, connect_delay=max(1.0, p.connect_delay), connect_retry=p.connect_retry,
+        error_wait_min=p.error_wait_min, error_wait_max=p.error_wait_max, hold_time=p.hold_time,
+        keepalive_time=p.keepalive_time, restart_time=p.restart_time, gr_wait=p.gr_wait, mrai=p.mrai,
+        rx_message_cost=p.rx_message_cost, rx_route_cost=p.rx_route_cost, tx_message_cost=p.tx_message_cost,
+        tx_route_cost=p.tx_route_cost, kernel_route_cost=p.kernel_route_cost, open_cost=p.open_cost,
+        announce_cost=p.announce_cost, series_bin=p.series_bin, horizon=p.horizon,
+        graceful_restart=bool(p.graceful_restart), seed=int(p.seed) & 0xFFFFFFFFFFFFFFFF,
+        max_events=int(p.max_events), max_outage_records=int(p.max_outage_records),
+    )
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass
+class Result:
+    """Outcome of one simulated scenario; every field is JSON-serialisable
+    except ``final`` (numpy arrays of the final state, for tests)."""
+
+    scenario: str
+    n_nodes: int
+    n_classes: int
+    converged: bool
+    time_to_converge: float              # last FIB change anywhere, from the scenario's event (cold start: 0)
+    time_to_rib_converge: float          # last Adj-RIB-In change anywhere (e.g. a redundant reflector's loss)
+    event_time: float                    # when the scenario's disruption happened (0 for cold start)
+    sessions: dict
+    updates: dict
+    tables: dict
+    memory: dict
+    busy: dict
+    unreachable: dict
+    series: dict
+    cost: dict
+    params: dict
+    final: object = field(default=None, repr=False)
+
+    def to_dict(self):
+        d = dataclasses.asdict(self)
+        d.pop("final")
+        return d
+
+    def to_json(self, **kw):
+        return json.dumps(self.to_dict(), **kw)
+
+
+def _stats(a, weights=None):
+    a = np.asarray(a, float)
+    if a.size == 0:
+        return {"min": 0.0, "mean": 0.0, "max": 0.0}
+    return {"min": float(a.min()), "mean": float(np.average(a, weights=weights)), "max": float(a.max())}
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+def _node_index(d, node, default):
+    if node is None:
+        return default
+    if isinstance(node, (int, np.integer)):
+        if not 0 <= int(node) < len(d.names):
+            raise InvalidValueError(f"invalid node {node!r}: must be 0..{len(d.names) - 1}")
+        return int(node)
+    if node not in d.names:
+        from ..errors import UnknownNodeError
+        raise UnknownNodeError(f"unknown node {node!r}: not a node of the cluster")
+    return d.names.index(node)
+
+
+def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_state=False, **overrides):
+    """Simulate one scenario and report what happened.
+
+    Parameters
+    ----------
+    cluster_or_design : Cluster or Design
+        A cluster (its BGP design is derived with :func:`design`; migrations use
+        its reflector nodes) or a prepared :class:`Design`.
+    scenario : str
+        One of :data:`SCENARIOS`.
+    params : Params, optional
+    keep_state : bool
+        Attach the final per-(speaker, class) state to ``Result.final``.
+    **overrides
+        Parameter overrides, e.g. ``hold_time=90``.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ConvergenceError
+        The event limit was reached, or the path universe is too large.
+    InvalidValueError
+        An unknown scenario or parameter, or a scenario the design cannot run.
+
+    Examples
+    --------
+    >>> from fastroute import converge, synth
+    >>> c = synth.cluster(4, pods_per_node=3, pools=["10.244.0.0/16"], seed=1).allocate()
+    >>> r = converge.simulate(c, "node_crash", seed=1)
+    >>> r.sessions["total"], 100 < r.time_to_converge < 241
+    (3, True)
+    """
+    from . import _engine as K
+
+    choice(scenario, SCENARIOS, "scenario")
+    p = (params or Params()).replace(**overrides) if overrides else (params or Params())
+    choice(p.aggregate, ("auto", "on", "off"), "aggregate")
+    t_build = _time.perf_counter()
+    if isinstance(cluster_or_design, Design):
+        d = cluster_or_design
+        if scenario.startswith("migration"):
+            raise InvalidValueError("migration scenarios need a cluster (mesh and reflector sessions), not a Design")
+    else:
+        topo = "both" if scenario.startswith("migration") else "auto"
+        d = design(cluster_or_design, topo)
+    n = d.n_speakers
+    rng = np.random.default_rng(p.seed)
+    starts = rng.uniform(0.0, p.start_spread, n) if p.start_spread > 0 else np.zeros(n)
+    if p.start_times is not None:
+        given = np.asarray(p.start_times, float)
+        if given.shape != (n,):
+            raise InvalidValueError(f"invalid start_times: expected {n} values (one per speaker), got shape {given.shape}")
+        starts = given
+    is_node = ~d.speakers.external
+    target = None
+    if scenario in ("node_join", "node_drain", "node_crash", "calico_node_restart"):
+        rrs = set(d.reflectors.tolist())
+        clients = [i for i in range(n) if is_node[i] and i not in rrs]
+        target = _node_index(d, p.node, clients[-1] if clients else n - 1)
+    elif scenario == "reflector_crash":
+        if not len(d.reflectors):
+            raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
+        target = _node_index(d, p.node, int(d.reflectors[0]))
+    # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
+    # paths at the very least; refuse (or aggregate) before allocating gigabytes
+    floor_paths = len(d.classes) * int(is_node.sum())
+    agg = None
+    if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
+        agg = _aggregate(d, scenario, p, keep_state, target, starts, floor_paths)
+        if agg is not None:
+            d = agg.design
+            n = d.n_speakers
+            starts = np.array([np.median(starts[agg.members[agg.start[i]:agg.start[i + 1]]]) for i in range(n)])
+            target = int(agg.speaker_of[target]) if target is not None else None
+            is_node = ~d.speakers.external
+            floor_paths = len(d.classes) * int(is_node.sum())
+    if floor_paths > p.max_paths:
+        raise ConvergenceError(
+            f"design too large for the per-path model: at least {floor_paths:,} paths "
+            f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
+            + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
+    _refuse_reflector_chains(d, p.max_paths)
+    u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
+    s = _structure(d, u, agg)
+    n_pairs = len(s["pair_row"]) // 2
+    pair_kind = d.kind[s["pair_row"][0::2]]
+    alive = np.ones(n, np.uint8)
+    pair_cfg = np.ones(n_pairs, np.uint8)
+    if scenario.startswith("migration"):
+        pair_cfg[:] = pair_kind == 0                        # before: the mesh only
+    if scenario == "node_join":
+        alive[target] = 0
+        pr = s["pair_row"]
+        loc = s["row_local"]
+        joined = (loc[pr[0::2]] == target) | (loc[pr[1::2]] == target)
+        pair_cfg[joined] = 0
+    s["alive"] = alive
+    s["pair_cfg"] = pair_cfg
+    eng = K.Engine(s, _engine_params(p), dict(t=np.zeros(0), kind=np.zeros(0, np.int32), a=np.zeros(0, np.int32),
+                                            b=np.zeros(0, np.int32), c=np.zeros(0, np.int32)))
+    # the engine holds its own copies now; keep only what the result needs
+    for key in ("p_parent", "p_row", "p_grp", "p_nh", "p_attr", "c_start", "rp_start", "g_start"):
+        s.pop(key, None)
+    if not keep_state:
+        u = Universe(*(np.zeros(0, a.dtype) for a in (u.holder, u.row, u.parent, u.cls, u.next_hop, u.attr_bytes)))
+        u_n = int(eng.n_paths_total())
+    else:
+        u_n = u.n
+    t_built = _time.perf_counter()
+    A = K.ACTIONS
+    for i in range(n):
+        if alive[i]:
+            eng.schedule(float(starts[i]), A["bird_start"], i, 0, 0)
+    wall0 = _time.perf_counter()
+    eng.run()
+    _check(eng, K)
+    t_cold = eng.last_fib_change
+    event_time = 0.0
+    if scenario != "cold_start":
+        # every BIRD idle again (work that books no event, like offering a route to
+        # every protocol, can outlast the last event), then the settle time
+        t0 = max(eng.last_event, t_cold, float(np.max(eng.a_busy, initial=0.0))) + p.settle
+        event_time = t0
+        eng.last_fib_change = 0.0
+        eng.last_rib_change = 0.0
+        eng.schedule(t0, A["measure"], 0, 0, 0)
+        _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
+        eng.run()
+        _check(eng, K)
+    wall = _time.perf_counter() - wall0
+    return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
+
+
+def _refuse_reflector_chains(d, max_paths):
+    """Reflectors that are each other's clients copy every route along every
+    chain of them (fastroute.dataplane.verify's reflector-chains): refuse at once, with
+    that reason, when the copies alone pass max_paths."""
+    from ..dataplane.verify import reflector_chains
+
+    rr = np.zeros(d.n_speakers, bool)
+    rr[np.asarray(d.reflectors, np.int64)] = True
+    chains = reflector_chains(d.graph.local, d.graph.remote, d.graph.rr_client, rr, d.names)
+    if chains and chains[0].details["copies_per_route"] * max(len(d.classes), 1) > max_paths:
+        raise ConvergenceError(f"design too large for the per-path model: {chains[0].message}")
+
+
+def _paths_estimate(d):
+    """Paths of the universe, roughly: every class at every node, once per
+    reflector the node peers with (ADD-PATH), at least once."""
+    g = d.graph
+    local = np.asarray(g.local, np.int64)
+    is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
+    to_rr = np.bincount(local[is_rr[np.asarray(g.remote, np.int64)]], minlength=d.n_speakers)
+    return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
+
+
+def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
+    """The cohorts of an aggregate-mode run (None: auto mode, nothing to merge,
+    and the per-path model fits)."""
+    from . import cohorts
+
+    why = None
+    if scenario in ("block_churn", "ip_churn", "migration_safe", "migration_unsafe"):
+        why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
+    elif keep_state:
+        why = "keep_state needs one state per node"
+    elif not _ibgp_only(d):
+        why = "it needs an all-iBGP design of IPv4 speakers"
+    if why is None:
+        # about m^2 paths: leave room under the limits
+        m = min(p.cohorts, max(1, int(math.sqrt(min(p.aggregate_above, p.max_paths) / 4))))
+        if cohorts.candidates(d).any():
+            return cohorts.aggregate(d, m, keep=[] if target is None else [target], order=starts)
+        why = "no nodes are interchangeable (a mesh, or every node peers differently)"
+    if p.aggregate == "on":
+        raise InvalidValueError(f"aggregate mode is not possible here: {why}")
+    if floor_paths <= p.max_paths:
+        return None                 # auto: the per-path model still fits
+    raise ConvergenceError(
+        f"design too large for the per-path model (at least {floor_paths:,} paths > max_paths={p.max_paths:,}) "
+        f"and aggregate mode is not possible: {why}")
+
+
+def _check(eng, K):
+    if eng.rc != 0:
+        raise ConvergenceError(f"simulation stopped: {K.ERRORS.get(eng.rc, eng.rc)} after {eng.n_events} events",
+                               n_events=eng.n_events)
+
+
+def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
+    n_pairs = len(pair_kind)
+    if scenario == "node_join":
+        eng.schedule(t0, A["node_alive"], target, 0, 0)
+        eng.schedule(t0, A["bird_start"], target, 0, 0)
+        pr, loc = s["pair_row"], s["row_local"]
+        for k in range(n_pairs):
+            if loc[pr[2 * k]] == target or loc[pr[2 * k + 1]] == target:
+                eng.schedule(t0, A["pair_add"], k, 0, 0)
+    elif scenario == "node_drain":
+        eng.schedule(t0, A["delete"], target, 0, 0)
+    elif scenario in ("node_crash", "reflector_crash"):
+        eng.schedule(t0, A["crash"], target, 0, 0)
+    elif scenario == "calico_node_restart":
+        eng.schedule(t0, A["bird_stop"], target, 1, 0)
+        eng.schedule(t0 + p.restart_downtime, A["bird_start"], target, 0, 0)
+    elif scenario in ("migration_safe", "migration_unsafe"):
+        rr = set(d.reflectors.tolist())
+        pr, loc = s["pair_row"], s["row_local"]
+        touches_rr = np.array([loc[pr[2 * k]] in rr or loc[pr[2 * k + 1]] in rr for k in range(n_pairs)])
+        mesh = pair_kind == 0
+        if scenario == "migration_safe":
+            # reflectors configured (cluster id + BGPPeer): confd drops their mesh
+            # sessions and adds the reflector ones; the mesh goes later
+            first_remove = np.flatnonzero(mesh & touches_rr)
+            first_add = np.flatnonzero(~mesh)
+            second_remove = np.flatnonzero(mesh & ~touches_rr)
+            second_add = np.zeros(0, np.int64)
+        else:
+            # the mesh is disabled first, the reflector peerings come later
+            first_remove = np.flatnonzero(mesh)
+            first_add = np.zeros(0, np.int64)
+            second_remove = np.zeros(0, np.int64)
+            second_add = np.flatnonzero(~mesh)
+        for k in first_remove:
+            eng.schedule(t0, A["pair_remove"], int(k), 0, 0)
+        for k in first_add:
+            eng.schedule(t0, A["pair_add"], int(k), 0, 0)
+        for k in second_remove:
+            eng.schedule(t0 + p.migration_gap, A["pair_remove"], int(k), 0, 0)
+        for k in second_add:
+            eng.schedule(t0 + p.migration_gap, A["pair_add"], int(k), 0, 0)
+    elif scenario in ("block_churn", "ip_churn"):
+        k = len(d.classes)
+        times = np.sort(rng.uniform(0.0, p.churn_window, p.churn_events)) + t0
+        who = rng.integers(0, k, p.churn_events)
+        for t, c in zip(times, who):
+            # a block claim: the node's new pod needs the new /26 everywhere;
+            # a borrowed IP: a /32 for the pod, withdrawn when the pod goes
+            eng.schedule(float(t), A["churn"], int(c), 1, 1)
+            if scenario == "ip_churn":
+                eng.schedule(float(t) + p.churn_window, A["churn"], int(c), -1, 0)
+
+
+def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, keep_state, target, agg=None):
+    n = d.n_speakers
+    rr = d.reflectors.astype(np.int64)
+    sess_max = np.asarray(eng.a_sessions_max)
+    # aggregate mode: speaker i stands for w[i] nodes, a session pair for w[a] * w[b]
+    w = np.ones(n) if agg is None else agg.weight.astype(float)
+    not_rr = ~np.isin(np.arange(n), rr)
+    pr = s["pair_row"]
+    pair_w = w[s["row_local"][pr[0::2]]] * w[s["row_local"][pr[1::2]]]
+    pair_up = eng.pair_states() == 2
+    adj_max, loc_max, fib_max = (np.asarray(x) for x in (eng.a_adj_max, eng.a_loc_max, eng.a_fib_max))
+    mem = p.base_bytes + p.route_bytes * (adj_max + loc_max) + p.session_bytes * sess_max
+    busy = np.asarray(eng.a_busy_time)
+    series = eng.series_counts()
+    cum = np.cumsum(series)
+    ser_t = (np.arange(len(series)) + 1) * p.series_bin
+    log = eng.outage_log()
+    names = d.names
+    origin = d.classes
+
+    def nm(i):
+        return names[int(i)] if int(i) < len(names) else f"speaker-{int(i)}"
+
+    open_out = eng.close_outages(eng.now)
+    records = [
+        {"node": nm(h), "prefixes_of": nm(origin[int(c)]), "start": float(a), "end": float(b), "seconds": float(b - a)}
+        for h, c, a, b in log
+    ]
+    still = [{"node": nm(h), "prefixes_of": nm(origin[int(c)]), "since": float(a)} for h, c, a, _ in open_out]
+    shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _, _ in open_out[:1000]})
+    prefixes_of = {nm(origin[c]): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
+    pairs_end = float(sum(float(d.node_pods[int(h)]) * float(d.class_pods[int(c)]) * m for h, c, _, m in open_out))
+    per_node_list = (lambda a: np.asarray(a).astype(np.int64).tolist()) if agg is None else None
+    ttc = (eng.last_fib_change - event_time) if scenario != "cold_start" else t_cold
+    result = Result(
+        scenario=scenario,
+        n_nodes=int(w[~d.speakers.external].sum()),
+        n_classes=int(len(d.classes)) if agg is None else int(agg.classes.sum()),
+        converged=bool(eng.heap_size() == 0),
+        time_to_converge=float(max(ttc, 0.0)),
+        time_to_rib_converge=float(max(eng.last_rib_change - event_time, 0.0)),
+        event_time=float(event_time),
+        sessions={
+            "total": int(round(pair_w[pair_up].sum())), "configured": int(round(pair_w.sum())),
+            "per_node": _stats(sess_max[not_rr], w[not_rr]) if n else _stats([]),
+            "per_reflector": [int(round(sess_max[r])) for r in rr],
+            "refused_connects": int(eng.n_refused_connects),
+        },
+        updates={
+            "messages": int(eng.n_updates), "bytes": int(eng.n_update_bytes),
+            "prefix_advertisements": int(eng.n_prefix_adverts), "prefix_withdrawals": int(eng.n_withdraws),
+            "per_node_sent": _stats(eng.a_msgs_tx, w), "per_node_received": _stats(eng.a_msgs_rx, w),
+            "per_reflector_sent": [int(round(eng.a_msgs_tx[r])) for r in rr],
+        },
+        tables={
+            "adj_rib_in": _stats(eng.a_adj, w), "loc_rib": _stats(eng.a_loc, w), "fib": _stats(eng.a_fib, w),
+            "adj_rib_in_max": _stats(adj_max, w), "loc_rib_max": _stats(loc_max, w), "fib_max": _stats(fib_max, w),
+            "per_reflector_adj_rib_in": [int(round(adj_max[r])) for r in rr],
+            "per_node": {"adj_rib_in": per_node_list(eng.a_adj), "loc_rib": per_node_list(eng.a_loc),
+                         "fib": per_node_list(eng.a_fib)} if n <= 1000 and per_node_list else None,
+        },
+        memory={
+            "per_node_bytes": _stats(mem[not_rr], w[not_rr]),
+            "per_reflector_bytes": [float(mem[r]) for r in rr],
+            "route_bytes": p.route_bytes, "session_bytes": p.session_bytes, "base_bytes": p.base_bytes,
+        },
+        busy={
+            "per_node_seconds": _stats(busy[not_rr], w[not_rr]),
+            "per_reflector_seconds": [float(busy[r]) for r in rr],
+            "max_seconds": float(busy.max()) if n else 0.0,
+            "busiest": nm(int(busy.argmax())) if n else None,
+        },
+        unreachable={
+            "target": nm(target) if target is not None else None,
+            "pod_pair_seconds": float(eng.pair_seconds),
+            "prefix_node_seconds": float(eng.prefix_node_seconds),
+            "max_outage_seconds": float(eng.max_outage),
+            "n_outages": len(records) + int(eng.log_dropped),
+            "outages": records[:1000],
+            "prefixes": prefixes_of,
+            "unreachable_at_end": still[:1000],
+            "n_unreachable_at_end": len(still),
+            "pod_pairs_unreachable_at_end": pairs_end,
+        },
+        series={"t": ser_t.tolist(), "routes_installed": np.rint(cum).astype(np.int64).tolist(), "bin": p.series_bin},
+        cost={
+            "events": int(eng.n_events), "paths": int(u_n), "groups": int(len(s["g_holder"])),
+            "build_seconds": float(build_s), "run_seconds": float(wall),
+            "events_per_second": float(eng.n_events / wall) if wall > 0 else 0.0,
+            "cohorts": None if agg is None else {
+                "speakers": int(n), "cohorts": agg.n_cohorts,
+                "nodes_per_cohort": _stats(agg.weight[agg.weight > 1]),
+            },
+        },
+        params={k: (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
+                for k, v in dataclasses.asdict(p).items()},
+    )
+    if keep_state:
+        gbest, gfib = eng.group_best_fib()
+        k = len(d.classes)
+        best_nh = np.full((n, k), -2, np.int32)
+        best_row = np.full((n, k), -1, np.int32)
+        n_paths = np.zeros((n, k), np.int32)
+        gh, gc = s["g_holder"], s["g_class"]
+        has = gbest >= 0
+        best_nh[gh[has], gc[has]] = u.next_hop[gbest[has]]
+        best_row[gh[has], gc[has]] = u.row[gbest[has]]
+        present = (eng.path_state() & 1).astype(bool)
+        np.add.at(n_paths, (u.holder[present], u.cls[present]), 1)
+        result.final = {"best_next_hop": best_nh, "best_session": best_row, "n_paths": n_paths,
+                        "fib_next_hop": _fib_matrix(gfib, s, n, k)}
+    return result
+
+
+def _fib_matrix(gfib, s, n, k):
+    out = np.full((n, k), -2, np.int32)
+    out[s["g_holder"], s["g_class"]] = gfib
+    return out

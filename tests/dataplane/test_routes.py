@@ -1,0 +1,156 @@
+"""Kernel routing tables: the seed's real output, pool modes, borrowed IPs,
+failures, and the fast pipeline against the reference one."""
+
+import ipaddress
+import json
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from fastroute.model import examples, synth
+from fastroute.dataplane import routes
+from fastroute.cli import main
+
+
+def seed_master_text():
+    return resources.files("fastroute").joinpath("data/seed-master-ip-route.txt").read_text()
+
+
+def test_seed_master_table_is_the_seed_ip_route_output():
+    t = routes.compute(examples.seed())
+    assert t.text("master", include_host=True) == seed_master_text()
+
+
+def test_seed_other_nodes():
+    t = routes.compute(examples.seed())
+    assert t.text("node2") == (
+        "10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird\n"
+        "10.244.219.64/26 via 192.168.31.201 dev ens33 proto bird\n")
+    node1 = t.text("node1").splitlines()
+    assert "blackhole 10.244.166.128/26 proto bird" in node1
+    assert "10.244.219.64/26 via 192.168.31.201 dev ens33 proto bird" in node1
+
+
+def test_cli_routes_all_prints_the_seed(capsys):
+    assert main(["routes", "--all", "--node", "master"]) == 0
+    assert capsys.readouterr().out == seed_master_text()
+    assert main(["routes", "--node", "master", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    bh = next(r for r in rows if r["type"] == "blackhole")
+    assert bh["dst"] == "10.244.219.64/26" and bh["proto"] == "bird" and bh["dev"] is None
+    via = next(r for r in rows if r["via"])
+    assert via == {**via, "dst": "10.244.166.128/26", "via": "192.168.31.202", "dev": "ens33", "onlink": False}
+
+
+def test_cli_errors(capsys):
+    assert main(["routes", "--node", "nope"]) == 2
+    assert "fastroute: error: unknown node 'nope'" in capsys.readouterr().err
+    assert main(["routes", "--node", "master", "--down", "ghost"]) == 2
+    assert "'ghost'" in capsys.readouterr().err
+    assert main(["why", "--node", "master", "10.244.0.0/99"]) == 2
+    assert "'10.244.0.0/99'" in capsys.readouterr().err
+
+
+def test_down_node_routes_are_withdrawn_and_it_keeps_its_own():
+    up = routes.compute(examples.seed())
+    t = routes.compute(examples.seed(), down=["node1"])
+    assert t.text("node2") == "10.244.219.64/26 via 192.168.31.201 dev ens33 proto bird\n"
+    assert "10.244.166.128/26" not in t.text("master")
+    # BIRD's kernel protocol persists: the stopped node keeps what it had
+    assert t.text("node1") == up.text("node1")
+
+
+def test_why_names_the_deciding_step(capsys):
+    assert main(["why", "--node", "node2", "10.244.166.129"]) == 0
+    out = capsys.readouterr().out
+    assert "prefix 10.244.166.128/26, exported by node1" in out
+    assert "best: the only path" in out
+    assert "kernel: 10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird" in out
+
+
+def _routes_of(t, node):
+    return {r.dst: r for r in t.routes(node)}
+
+
+def test_ipip_always_uses_tunl0_onlink():
+    c = synth.cluster(4, 3, pools=("10.10.0.0/16",), encapsulation="IPIP").allocate()
+    t = routes.compute(c)
+    line = next(r for r in t.routes("node-1") if r.via)
+    assert line.dev == "tunl0" and line.onlink and line.proto == "bird"
+    assert line.text().endswith("dev tunl0 proto bird onlink")
+
+
+def test_ipip_cross_subnet_encapsulates_only_across_racks():
+    c = synth.cluster(4, 3, pools=("10.10.0.0/16",), encapsulation="IPIPCrossSubnet", racks=2).allocate()
+    t = routes.compute(c)
+    me = c.nodes[0]
+    for r in t.routes(0):
+        if not r.via:
+            continue
+        same = ipaddress.ip_address(r.via) in me.ipv4.network
+        assert (r.dev, r.onlink) == ((me.uplink, False) if same else ("tunl0", True)), r.text()
+
+
+def test_vxlan_routes_come_from_felix():
+    c = synth.cluster(3, 2, pools=("10.10.0.0/16",), encapsulation="VXLAN").allocate()
+    t = routes.compute(c)
+    rows = t.routes(0)
+    assert all(r.proto != "bird" for r in rows)
+    bh = [r for r in rows if r.type == "blackhole"]
+    assert bh and all(r.proto == "80" for r in bh)
+    remote = [r for r in rows if r.via]
+    assert remote and all(r.dev == "vxlan.calico" and r.onlink and r.proto is None for r in remote)
+    vteps = {str(n.ipv4_vxlan_tunnel_addr) for n in c.nodes[1:]}
+    assert {r.via for r in remote} == vteps
+
+
+def test_borrowed_ip_travels_as_a_host_route():
+    # a /26 pool holds one block: the second node must borrow from the first
+    c = synth.cluster(2, 3, pools=("10.10.0.0/26",)).allocate()
+    borrowed = c.borrowed()
+    assert borrowed, "the scenario must borrow"
+    addr, node_idx, _ = borrowed[0]
+    ip = str(ipaddress.IPv4Address(addr))
+    t = routes.compute(c)
+    owner = 1 - node_idx
+    owner_routes = _routes_of(t, owner)
+    assert owner_routes[ip].via == str(c.nodes[node_idx].ipv4.ip)          # /32 toward the borrower
+    assert owner_routes[ip].proto == "bird"
+    assert _routes_of(t, node_idx)[ip].dev.startswith("cali")              # local workload route
+    assert t.lookup(owner, ip).via == str(c.nodes[node_idx].ipv4.ip)
+
+
+@st.composite
+def small_clusters(draw):
+    n = draw(st.integers(2, 9))
+    rr = draw(st.sampled_from([0, 0, 1, 2]))
+    enc = draw(st.sampled_from(["None", "IPIP", "IPIPCrossSubnet", "VXLAN"]))
+    racks = draw(st.integers(1, 3))
+    pods = draw(st.integers(0, 5))
+    pool = draw(st.sampled_from(["10.10.0.0/16", "10.10.0.0/25", "10.10.0.0/24"]))
+    c = synth.cluster(n, pods, pools=(pool,), reflectors=min(rr, n - 1), racks=min(racks, n),
+                      encapsulation=enc, seed=draw(st.integers(0, 3)))
+    return c.allocate()
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_clusters(), st.data())
+def test_fast_pipeline_equals_reference(c, data):
+    down = data.draw(st.lists(st.sampled_from(c.node_names), max_size=2, unique=True))
+    fast = routes.compute(c, down=down)
+    ref = routes.compute(c, down=down, method="reference")
+    for node in c.node_names:
+        assert fast.text(node, include_host=True) == ref.text(node, include_host=True)
+
+
+def test_vxlan_borrowed_address_goes_to_the_borrowers_vtep():
+    c = synth.cluster(2, 3, pools=("10.10.0.0/26",), encapsulation="VXLAN").allocate()
+    borrowed = [(a, n) for a, n, _ in c.borrowed() if c.pods.ipv4.tolist().count(a)]
+    assert borrowed, "the scenario must borrow a pod address"
+    addr, node_idx = borrowed[0]
+    owner = 1 - node_idx
+    t = routes.compute(c)
+    r = _routes_of(t, owner)[str(ipaddress.IPv4Address(addr))]
+    assert (r.via, r.dev, r.onlink) == (str(c.nodes[node_idx].ipv4_vxlan_tunnel_addr), "vxlan.calico", True)
+    assert t.lookup(owner, str(ipaddress.IPv4Address(addr))) == r

@@ -1,0 +1,146 @@
+"""Aggregate mode of the convergence simulator (fastroute.sim.cohorts) against the
+per-path model: counts must agree exactly, times within the spread a cohort
+hides."""
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fastroute.sim import cohorts, converge
+from fastroute.model import synth
+from fastroute.errors import ConvergenceError, InvalidValueError
+
+COUNTED = ("sessions", "updates", "tables", "memory")
+
+
+def both(c, scenario="cold_start", n_cohorts=20, **kw):
+    d = converge.design(c)
+    exact = converge.simulate(d, scenario, aggregate="off", **kw)
+    agg = converge.simulate(d, scenario, aggregate="on", cohorts=n_cohorts, **kw)
+    return exact, agg
+
+
+def close(a, b, rel=1e-9):
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k], rel) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y, rel) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(a - b) <= rel * max(1.0, abs(a))
+    return a == b
+
+
+def assert_same_counts(exact, agg):
+    e, a = exact.to_dict(), agg.to_dict()
+    for section in COUNTED:
+        for key, value in e[section].items():
+            if key == "per_node":
+                continue
+            assert close(value, a[section][key]), (section, key, value, a[section][key])
+    assert e["n_nodes"] == a["n_nodes"] and e["n_classes"] == a["n_classes"]
+    assert close(e["busy"]["per_reflector_seconds"], a["busy"]["per_reflector_seconds"], 1e-6)
+    assert close(e["busy"]["per_node_seconds"], a["busy"]["per_node_seconds"], 1e-6)
+
+
+def test_cold_start_counts_are_exact_and_time_close():
+    c = synth.cluster(600, 110, pools=["10.0.0.0/8"], reflectors=2, racks=3, seed=0).allocate()
+    exact, agg = both(c, n_cohorts=60)
+    assert agg.cost["cohorts"]["cohorts"] == 60 and exact.cost["cohorts"] is None
+    assert agg.cost["paths"] * 50 < exact.cost["paths"]
+    assert_same_counts(exact, agg)
+    assert agg.converged
+    assert abs(agg.time_to_converge - exact.time_to_converge) <= 0.02 * exact.time_to_converge
+    # the routes-installed series ends at the same total
+    assert agg.series["routes_installed"][-1] == pytest.approx(exact.series["routes_installed"][-1])
+
+
+@pytest.mark.parametrize("placement,reflectors,racks", [("per-rack", 1, 3), ("per-rack", 2, 2), ("global", 3, 2)])
+def test_reflector_designs(placement, reflectors, racks):
+    # distinct cluster ids (per rack): a cohort's own classes come back through the
+    # other reflectors and fail the ORIGINATOR_ID check at the node that sent them
+    c = synth.cluster(240, ("uniform", 0, 200), pools=["10.0.0.0/8"], reflectors=reflectors,
+                      reflector_placement=placement, racks=racks, seed=3).allocate()
+    exact, agg = both(c, n_cohorts=24)
+    assert_same_counts(exact, agg)
+    assert abs(agg.time_to_converge - exact.time_to_converge) <= 0.1 * exact.time_to_converge
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(20, 120), reflectors=st.integers(1, 3), racks=st.integers(1, 3),
+       per_rack=st.booleans(), seed=st.integers(0, 2**16), n_cohorts=st.integers(1, 15))
+def test_counts_exact_on_random_reflector_designs(n, reflectors, racks, per_rack, seed, n_cohorts):
+    racks = min(racks, n // (reflectors + 2))
+    c = synth.cluster(n, ("uniform", 0, 150), pools=["10.0.0.0/12"], reflectors=reflectors, racks=max(racks, 1),
+                      reflector_placement="per-rack" if per_rack else "global", seed=seed).allocate()
+    exact, agg = both(c, n_cohorts=n_cohorts, seed=seed)
+    assert_same_counts(exact, agg)
+
+
+@pytest.mark.parametrize("scenario", ["node_crash", "node_drain", "calico_node_restart", "node_join"])
+def test_disruptions_of_a_kept_node(scenario):
+    # the node a scenario acts on stays itself, with the same timers as without cohorts
+    c = synth.cluster(300, 110, pools=["10.0.0.0/8"], reflectors=2, racks=3, seed=1).allocate()
+    exact, agg = both(c, scenario, n_cohorts=30)
+    assert agg.unreachable["target"] == exact.unreachable["target"]
+    assert agg.time_to_converge == pytest.approx(exact.time_to_converge, rel=0.01, abs=0.01)
+    assert agg.unreachable["pod_pair_seconds"] == pytest.approx(exact.unreachable["pod_pair_seconds"], rel=0.01)
+    assert agg.updates["messages"] == exact.updates["messages"]
+
+
+def test_reflector_crash_with_one_reflector_blackholes_everyone():
+    c = synth.cluster(200, 110, pools=["10.0.0.0/8"], reflectors=1, racks=2, seed=1).allocate()
+    exact, agg = both(c, "reflector_crash", n_cohorts=20)
+    assert agg.unreachable["pod_pairs_unreachable_at_end"] == pytest.approx(
+        exact.unreachable["pod_pairs_unreachable_at_end"])
+    assert agg.unreachable["pod_pairs_unreachable_at_end"] == 199 * 198 * 110 * 110
+
+
+def test_auto_mode_and_refusals():
+    c = synth.cluster(100, 110, pools=["10.0.0.0/8"], reflectors=2, seed=0).allocate()
+    # auto: the per-path model while it fits
+    assert converge.simulate(c).cost["cohorts"] is None
+    r = converge.simulate(c, max_paths=5_000)
+    assert r.cost["cohorts"]["cohorts"] > 0 and r.converged
+    assert converge.simulate(c, aggregate_above=5_000).cost["cohorts"]["cohorts"] > 0
+    with pytest.raises(ConvergenceError, match="per-path model"):
+        converge.simulate(c, max_paths=5_000, aggregate="off")
+    with pytest.raises(InvalidValueError, match="block_churn"):
+        converge.simulate(c, "block_churn", aggregate="on")
+    with pytest.raises(InvalidValueError, match="keep_state"):
+        converge.simulate(c, aggregate="on", keep_state=True)
+    with pytest.raises(InvalidValueError, match="aggregate"):
+        converge.simulate(c, aggregate="sometimes")
+    with pytest.raises(InvalidValueError, match="cohorts"):
+        converge.simulate(c, aggregate="on", cohorts=0)
+    mesh = synth.cluster(30, 10, pools=["10.0.0.0/16"], seed=0).allocate()
+    with pytest.raises(InvalidValueError, match="interchangeable"):
+        converge.simulate(mesh, aggregate="on")
+    with pytest.raises(ConvergenceError, match="interchangeable"):
+        converge.simulate(mesh, max_paths=100)
+
+
+def test_cohorts_follow_start_order_and_keep_nodes():
+    c = synth.cluster(50, 10, pools=["10.0.0.0/16"], reflectors=2, seed=0).allocate()
+    d = converge.design(c)
+    order = list(range(50))[::-1]
+    a = cohorts.aggregate(d, 4, keep=[7], order=order)
+    assert a.weight.sum() == 50 and a.n_cohorts == 4
+    assert a.weight[a.speaker_of[7]] == 1 and a.weight[a.speaker_of[0]] == 1     # reflector 0
+    for i in range(len(a.weight)):
+        members = a.members[a.start[i]:a.start[i + 1]]
+        assert (a.speaker_of[members] == i).all()
+        if len(members) > 1:
+            # cut along `order`: consecutive runs of it
+            keys = sorted(order[m] for m in members)
+            assert keys[-1] - keys[0] < 50 // 4 + 2
+    assert json.dumps(converge.simulate(d, aggregate="on", cohorts=4).to_dict())
+
+
+def test_reflector_chains_are_refused_with_their_reason():
+    # 8 racks of per-rack reflectors, each the others' client: 13,699 copies of
+    # every route (see verify's reflector-chains); with 16 classes that passes 100,000 paths
+    c = synth.cluster(16, 3, pools=("10.10.0.0/16",), reflectors=1, racks=8, reflector_placement="per-rack").allocate()
+    with pytest.raises(ConvergenceError, match="13,699 copies of each route"):
+        converge.simulate(c, max_paths=100_000)
