@@ -81,6 +81,10 @@ class ConvergenceError(FastrouteError, RuntimeError):
         self.n_events = n_events
 
 
+class RouteTextError(FastrouteError, ValueError):
+    """``ip route`` text that does not parse."""
+
+
 class EmulationError(FastrouteError, RuntimeError):
     """The real-BIRD emulation could not be set up, or did not reach the expected state."""
 

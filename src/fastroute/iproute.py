@@ -1,4 +1,5 @@
-"""A node's routing table as `ip route` shows it, with longest-prefix lookups.
+"""``ip route`` text: parsed into :class:`Route` rows, and a node's table as
+`ip route` shows it, with longest-prefix lookups.
 
 This is the edge where route *text* becomes a :class:`~fastroute.Fib`: each
 route's position in the table is its value, so a batch lookup returns route
@@ -6,13 +7,86 @@ indices.
 """
 
 import ipaddress
+from dataclasses import dataclass
 
-
-from .testing.emulate import parse_ip_route
-from .errors import InvalidPrefixError
+from .errors import InvalidPrefixError, RouteTextError
 from .fib import Fib
 
-__all__ = ["RouteTable", "load_ip_route"]
+__all__ = ["Route", "parse_ip_route", "RouteTable", "load_ip_route"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One line of ``ip route`` output."""
+
+    dst: str
+    type: str = "unicast"
+    via: str | None = None
+    dev: str | None = None
+    proto: str | None = None
+    scope: str | None = None
+    src: str | None = None
+    metric: int | None = None
+    flags: tuple = ()
+    raw: str = ""
+
+    @property
+    def onlink(self):
+        return "onlink" in self.flags
+
+
+_ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit", "local", "broadcast", "throw", "nat",
+                "anycast", "multicast")
+_ROUTE_FLAGS = ("onlink", "linkdown", "dead", "pervasive", "offload", "trap", "notify")
+
+
+def parse_ip_route(text):
+    """Parse ``ip route`` output (one route per line; multipath ``nexthop`` lines unsupported).
+
+    Returns
+    -------
+    list of Route
+
+    Examples
+    --------
+    >>> r = parse_ip_route("10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird\\n")[0]
+    >>> (r.dst, r.via, r.dev, r.proto)
+    ('10.244.166.128/26', '192.168.31.202', 'ens33', 'bird')
+    """
+    routes = []
+    for n, line in enumerate(text.splitlines(), 1):
+        raw = line.rstrip()
+        if not raw:
+            continue
+        if raw.startswith((" ", "\t")):
+            raise RouteTextError(f"unsupported multipath route line {raw!r} at line {n} of ip route output")
+        tok = raw.split()
+        rtype = "unicast"
+        if tok[0] in _ROUTE_TYPES:
+            rtype, tok = tok[0], tok[1:]
+        if not tok:
+            raise RouteTextError(f"route line {raw!r} at line {n} has no destination")
+        dst, rest = tok[0], tok[1:]
+        kv, flags = {}, []
+        i = 0
+        while i < len(rest):
+            t = rest[i]
+            if t in _ROUTE_FLAGS:
+                flags.append(t)
+                i += 1
+            elif i + 1 < len(rest):
+                kv[t] = rest[i + 1]
+                i += 2
+            else:
+                raise RouteTextError(f"cannot parse {t!r} in route line {raw!r} at line {n}")
+        metric = kv.get("metric")
+        if metric is not None and not metric.isdigit():
+            raise RouteTextError(f"invalid metric {metric!r} in route line {raw!r} at line {n}")
+        routes.append(Route(dst, rtype, kv.get("via"), kv.get("dev"), kv.get("proto"), kv.get("scope"),
+                            kv.get("src"), int(metric) if metric is not None else None, tuple(flags), raw))
+    return routes
+
+
 
 
 def _prefix(dst, where, line):

@@ -3,7 +3,7 @@
 import pytest
 
 from fastroute.cli import main
-from fastroute.testing.emulate import parse_ip_route
+from fastroute.iproute import parse_ip_route
 
 from .conftest import read_data
 

@@ -13,7 +13,7 @@ import pytest
 from fastroute.sim import converge
 from fastroute.model import synth
 from fastroute.cli.emulate import cluster_emulation
-from fastroute.testing.emulate import parse_ip_route
+from fastroute.iproute import parse_ip_route
 
 pytestmark = pytest.mark.interop
 

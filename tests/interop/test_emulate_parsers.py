@@ -14,11 +14,11 @@ from fastroute.testing.emulate import (
     Pod,
     normalize_protocols,
     normalize_routes,
-    parse_ip_route,
     parse_protocols,
     stock_bird_files,
 )
-from fastroute.errors import EmulationError, InvalidValueError
+from fastroute.errors import EmulationError, InvalidValueError, RouteTextError
+from fastroute.iproute import parse_ip_route
 
 IP_ROUTE = (
     "default via 192.168.31.1 dev ens33 proto static metric 100 \n"
@@ -53,7 +53,7 @@ def test_parse_ip_route():
 
 
 def test_parse_ip_route_rejects_multipath():
-    with pytest.raises(EmulationError, match=r"multipath route line '\\tnexthop"):
+    with pytest.raises(RouteTextError, match=r"multipath route line '\\tnexthop"):
         parse_ip_route("10.0.0.0/24 proto bird \n\tnexthop via 1.1.1.1 dev eth0 weight 1\n")
 
 

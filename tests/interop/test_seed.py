@@ -24,7 +24,8 @@ import time
 import pytest
 
 from fastroute.bgp.birdcfg import AffineBlock, NodeInfo, Pool, node_view
-from fastroute.testing.emulate import Emulation, emu_node, normalize_routes, parse_ip_route, parse_protocols
+from fastroute.iproute import parse_ip_route
+from fastroute.testing.emulate import Emulation, emu_node, normalize_routes, parse_protocols
 
 from .conftest import read_data, veth_name
 

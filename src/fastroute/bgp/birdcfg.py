@@ -75,6 +75,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
+from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
 
 __all__ = [
@@ -99,11 +100,6 @@ __all__ = [
     "render_inline",
 ]
 
-#: Calico versions whose template layout this module renders.
-CALICO_VERSIONS = ("3.28", "3.20")
-
-#: confd's default AS when BGPConfiguration sets none.
-DEFAULT_AS = 64512
 
 _MODES = ("Never", "Always", "CrossSubnet")
 _LOG_LEVELS = ("debug", "info", "warning", "error", "fatal", "none")
@@ -516,11 +512,6 @@ class BirdNodeView:
 # --------------------------------------------------------------------------- session rules
 
 
-def _version_tuple(v):
-    major, minor = v.split(".")
-    return int(major), int(minor)
-
-
 def mesh_peers(local, nodes, globals=None, family=4, calico_version="3.28"):
     """The ``Mesh_`` peers confd renders on ``local`` for the node-to-node mesh.
 
@@ -552,7 +543,7 @@ def mesh_peers(local, nodes, globals=None, family=4, calico_version="3.28"):
     globals = globals or BgpGlobals()
     choice(family, (4, 6), "family")
     choice(calico_version, CALICO_VERSIONS, "calico_version")
-    rr_leave_mesh = _version_tuple(calico_version) >= (3, 22)
+    rr_leave_mesh = reflectors_leave_mesh(calico_version)
     if not globals.mesh_enabled:
         return ()
     if rr_leave_mesh and local.rr_cluster_id:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import topology as _topology
 from ..errors import choice
+from ..model.calico import reflectors_leave_mesh
 from .propagate import Originations, SessionGraph, Speakers, originations
 
 __all__ = ["Network", "build"]
@@ -95,7 +96,7 @@ def _mesh_graph(cluster, version, calico_version, down, router_id):
     if not cfg.mesh_enabled:
         return empty, True
     ips, _ = _node_addresses(cluster, version)
-    rr_leave = tuple(int(x) for x in calico_version.split(".")) >= (3, 22)
+    rr_leave = reflectors_leave_mesh(calico_version)
     ok = np.array([ip is not None and not (rr_leave and node.rr_cluster_id) for ip, node in zip(ips, cluster.nodes)])
     ok &= ~down
     members = np.flatnonzero(ok).astype(np.int32)

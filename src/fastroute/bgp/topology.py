@@ -85,7 +85,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .birdcfg import (
-    CALICO_VERSIONS,
     AffineBlock,
     BgpGlobals,
     NodeInfo,
@@ -96,6 +95,7 @@ from .birdcfg import (
     protocol_name,
 )
 from ..errors import InvalidValueError, ResourceError, choice
+from ..model.calico import CALICO_VERSIONS, reflectors_leave_mesh
 from ..model.selector import Selector
 
 __all__ = [
@@ -854,7 +854,7 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
     """Mesh rows, vectorised: (columns dict, count per local node, reverse-row index)."""
     n = topo.n_nodes
     g = topo.globals
-    new = _version_tuple(topo.calico_version) >= (3, 22)
+    new = reflectors_leave_mesh(topo.calico_version)
     has = np.array([bool(t) for t in ip_text], dtype=bool)
     rr = np.array([bool(info.rr_cluster_id) for info in topo.infos], dtype=bool)
     counts = np.zeros(n, dtype=np.int64)
@@ -938,11 +938,6 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
     return cols, counts, reverse
 
 
-def _version_tuple(v):
-    major, minor = v.split(".")
-    return int(major), int(minor)
-
-
 def _build_sessions(topo, version):
     n = topo.n_nodes
     infos = topo.infos
@@ -974,7 +969,7 @@ def _build_sessions(topo, version):
     # Who is in the mesh (same rule as _mesh_part), for BIRD's neighbour lock below.
     in_mesh = [False] * n
     if topo.globals.mesh_enabled:
-        leave = _version_tuple(topo.calico_version) >= (3, 22)
+        leave = reflectors_leave_mesh(topo.calico_version)
         in_mesh = [bool(ip_text[i]) and not (leave and infos[i].rr_cluster_id) for i in range(n)]
 
     # Explicit (Global_/Node_) rows and the external routers' rows, as Python records.

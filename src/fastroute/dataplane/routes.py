@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..bgp import network as _network
+from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, FastrouteError, choice
 from ..fib import Fib
 from ..bgp.propagate import KIND_BLOCK, KIND_POD, propagate, propagate_reference
@@ -126,7 +127,7 @@ def format_routes(routes):
 
 def _host_routes(node, version):
     """The host's own routes: the annotation when given, else the connected subnet."""
-    from ..testing.emulate import parse_ip_route
+    from ..iproute import parse_ip_route
     text = getattr(node, "host_routes", None)
     out = []
     if text:
@@ -385,11 +386,9 @@ class RouteTables:
 def _with_chain_cause(message, cluster, graph):
     """``message``, with the likely cause of over-long paths when there is one:
     reflectors that copy routes along chains of each other (verify's reflector-chains)."""
-    from .verify import reflector_chains
-
     is_rr = [bool(nd.rr_cluster_id) for nd in cluster.nodes]
     chains = reflector_chains(graph.local, graph.remote, graph.rr_client, is_rr, cluster.node_names)
-    return f"{message}: {chains[0].message}" if chains else message
+    return f"{message}: {chains.message}" if chains is not None else message
 
 
 def compute(cluster, version=4, down=(), calico_version=None, method="fast"):

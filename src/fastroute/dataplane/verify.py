@@ -32,6 +32,7 @@ import numpy as np
 
 from . import routes as _routes
 from ..errors import choice
+from ..bgp.chains import reflector_chains
 from ..bgp.propagate import KIND_BLOCK, KIND_POD
 
 __all__ = ["Finding", "Report", "verify", "reach_matrix", "unreachable_pairs", "format_report"]
@@ -467,7 +468,9 @@ def _reflector_findings(tables):
                 f"never learn the other's clients' routes",
                 "error", {"cluster_id": cid, "reflectors": [names[r] for r in rrs],
                           "partial_clients": [names[x] for x in partial]}))
-    out += reflector_chains(local, remote, s.rr_client, is_rr, names)
+    chains = reflector_chains(local, remote, s.rr_client, is_rr, names)
+    if chains is not None:
+        out.append(Finding("reflector-chains", chains.message, "warning", chains.details))
     cfg = c.bgp_config
     if not cfg.mesh_enabled and not c.bgp_peers and n > 1:
         out.append(Finding("mesh-disabled-without-peers", "the node-to-node mesh is disabled and there is no "
@@ -499,76 +502,6 @@ def _reflector_findings(tables):
                                f"({', '.join(lonely[:5])}{', ...' if len(lonely) > 5 else ''}): {cause}",
                                "error", {"nodes": lonely}))
     return out
-
-
-CHAIN_WARN = 1000      # copies of one route through chains of reflectors
-
-
-def _chain_copies(adj, start, cap):
-    """Simple paths that leave ``start`` in the graph ``adj`` (neighbour lists):
-    the copies of one route that chains of reflectors make.  Counting stops at ``cap``."""
-    count = 0
-    path, on = [start], {start}
-    stack = [iter(adj.get(start, ()))]
-    while stack:
-        nxt = next(stack[-1], None)
-        if nxt is None:
-            stack.pop()
-            on.discard(path.pop())
-            continue
-        if nxt in on:
-            continue
-        count += 1
-        if count >= cap:
-            return count
-        path.append(nxt)
-        on.add(nxt)
-        stack.append(iter(adj.get(nxt, ())))
-    return count
-
-
-def reflector_chains(local, remote, rr_client, is_rr, names):
-    """``reflector-chains`` findings of a session table (rows ``local`` ->
-    ``remote`` with their ``rr_client`` flags): the rows between two reflectors
-    (``is_rr`` per speaker; speakers past its end are none) that treat the
-    remote as a client."""
-    local, remote = np.asarray(local, np.int64), np.asarray(remote, np.int64)
-    rr = np.append(np.asarray(is_rr, bool), False)
-    n = len(rr) - 1
-    between = np.asarray(rr_client, bool) & rr[np.minimum(local, n)] & rr[np.minimum(remote, n)]
-    return _chain_findings(local, remote, between, names) if between.any() else []
-
-
-def _chain_findings(local, remote, between, names):
-    """Reflectors that treat each other as clients (distinct cluster ids) pass a
-    route along every chain of them, and with ADD-PATH every copy is kept and sent
-    on: the copies grow factorially with the number of such reflectors
-    (tests/interop/test_path_sets.py shows real BIRD doing it)."""
-    adj = defaultdict(set)
-    for a, b in zip(local[between], remote[between]):
-        adj[int(a)].add(int(b))
-    if len(adj) < 3:
-        return []
-    adj = {k: sorted(v) for k, v in adj.items()}
-    cap = 1000 * CHAIN_WARN
-    worst, at = 0, None
-    for r in sorted(adj):
-        k = _chain_copies(adj, r, cap)
-        if k > worst:
-            worst, at = k, r
-        if worst >= cap:
-            break
-    if worst < CHAIN_WARN:
-        return []
-    many = f"at least {worst:,}" if worst >= cap else f"{worst:,}"
-    return [Finding(
-        "reflector-chains",
-        f"{len(adj)} route reflectors treat each other as clients (distinct cluster ids): a route is reflected "
-        f"along every chain of them and, with ADD-PATH, every copy is kept and sent on: {many} copies of each "
-        f"route of {names[at]}'s clients across the reflectors (about {worst // (len(adj) - 1):,} at each, and as "
-        f"many at each of their clients), each one an UPDATE and a table entry",
-        "warning", {"reflectors": [names[r] for r in sorted(adj)], "copies_per_route": worst,
-                    "counted_up_to": cap})]
 
 
 def _pool_findings(cluster):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import yaml
 
+from .calico import CALICO_VERSIONS
 from ..errors import FastrouteError, ResourceError
 from .selector import Selector  # noqa: F401  (re-exported: resources.Selector)
 
@@ -622,7 +623,7 @@ def _host_routes(ann, src):
     path = f"metadata.annotations['{HOST_ROUTES}']"
     if not isinstance(text, str):
         _fail(src, path, f"expected `ip route` text, got {text!r}")
-    from ..testing.emulate import parse_ip_route
+    from ..iproute import parse_ip_route
     from ..errors import FastrouteError
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -714,7 +715,6 @@ def _calico_version(doc, src):
     value = ann.get(CALICO_VERSION)
     if value is None:
         return None
-    from ..bgp.birdcfg import CALICO_VERSIONS
     if str(value) not in CALICO_VERSIONS:
         _fail(src, f"metadata.annotations['{CALICO_VERSION}']",
               f"unknown Calico version {value!r}: expected one of {', '.join(map(repr, CALICO_VERSIONS))}")

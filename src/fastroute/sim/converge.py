@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..bgp import propagate as routing
+from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, InvalidValueError, choice
 
 __all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "from_graph", "simulate", "universe"]
@@ -867,15 +868,13 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
 
 def _refuse_reflector_chains(d, max_paths):
     """Reflectors that are each other's clients copy every route along every
-    chain of them (fastroute.dataplane.verify's reflector-chains): refuse at once, with
+    chain of them (:mod:`fastroute.bgp.chains`): refuse at once, with
     that reason, when the copies alone pass max_paths."""
-    from ..dataplane.verify import reflector_chains
-
     rr = np.zeros(d.n_speakers, bool)
     rr[np.asarray(d.reflectors, np.int64)] = True
     chains = reflector_chains(d.graph.local, d.graph.remote, d.graph.rr_client, rr, d.names)
-    if chains and chains[0].details["copies_per_route"] * max(len(d.classes), 1) > max_paths:
-        raise ConvergenceError(f"design too large for the per-path model: {chains[0].message}")
+    if chains is not None and chains.copies_per_route * max(len(d.classes), 1) > max_paths:
+        raise ConvergenceError(f"design too large for the per-path model: {chains.message}")
 
 
 def _paths_estimate(d):

@@ -60,13 +60,11 @@ from ..errors import EmulationError, InvalidValueError, choice
 __all__ = [
     "Pod",
     "EmuNode",
-    "Route",
     "ProtocolRow",
     "Emulation",
     "emu_node",
     "stock_bird_files",
     "netns_unavailable_reason",
-    "parse_ip_route",
     "parse_protocols",
     "normalize_routes",
     "normalize_protocols",
@@ -202,78 +200,6 @@ def netns_unavailable_reason():
 
 
 # --------------------------------------------------------------------------- parsing
-
-
-@dataclass(frozen=True)
-class Route:
-    """One line of ``ip route`` output."""
-
-    dst: str
-    type: str = "unicast"
-    via: str | None = None
-    dev: str | None = None
-    proto: str | None = None
-    scope: str | None = None
-    src: str | None = None
-    metric: int | None = None
-    flags: tuple = ()
-    raw: str = ""
-
-    @property
-    def onlink(self):
-        return "onlink" in self.flags
-
-
-_ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit", "local", "broadcast", "throw", "nat",
-                "anycast", "multicast")
-_ROUTE_FLAGS = ("onlink", "linkdown", "dead", "pervasive", "offload", "trap", "notify")
-
-
-def parse_ip_route(text):
-    """Parse ``ip route`` output (one route per line; multipath ``nexthop`` lines unsupported).
-
-    Returns
-    -------
-    list of Route
-
-    Examples
-    --------
-    >>> r = parse_ip_route("10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird\\n")[0]
-    >>> (r.dst, r.via, r.dev, r.proto)
-    ('10.244.166.128/26', '192.168.31.202', 'ens33', 'bird')
-    """
-    routes = []
-    for n, line in enumerate(text.splitlines(), 1):
-        raw = line.rstrip()
-        if not raw:
-            continue
-        if raw.startswith((" ", "\t")):
-            raise EmulationError(f"unsupported multipath route line {raw!r} at line {n} of ip route output")
-        tok = raw.split()
-        rtype = "unicast"
-        if tok[0] in _ROUTE_TYPES:
-            rtype, tok = tok[0], tok[1:]
-        if not tok:
-            raise EmulationError(f"route line {raw!r} at line {n} has no destination")
-        dst, rest = tok[0], tok[1:]
-        kv, flags = {}, []
-        i = 0
-        while i < len(rest):
-            t = rest[i]
-            if t in _ROUTE_FLAGS:
-                flags.append(t)
-                i += 1
-            elif i + 1 < len(rest):
-                kv[t] = rest[i + 1]
-                i += 2
-            else:
-                raise EmulationError(f"cannot parse {t!r} in route line {raw!r} at line {n}")
-        metric = kv.get("metric")
-        if metric is not None and not metric.isdigit():
-            raise EmulationError(f"invalid metric {metric!r} in route line {raw!r} at line {n}")
-        routes.append(Route(dst, rtype, kv.get("via"), kv.get("dev"), kv.get("proto"), kv.get("scope"),
-                            kv.get("src"), int(metric) if metric is not None else None, tuple(flags), raw))
-    return routes
 
 
 @dataclass(frozen=True)
