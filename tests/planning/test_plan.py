@@ -13,7 +13,7 @@ from fastroute.cli import main
 from fastroute.errors import InvalidPrefixError, InvalidValueError
 
 
-@pytest.mark.parametrize("n, mesh, rr2, rr3", [      # bgp-notes §4.8 worked numbers
+@pytest.mark.parametrize("n, mesh, rr2, rr3", [      # worked numbers (docs/planning.md)
     (100, 4950, 197, 294), (1000, 499_500, 1997, 2994), (5000, 12_497_500, 9997, 14_994)])
 def test_sessions_closed_form(n, mesh, rr2, rr3):
     assert plan.sessions(n) == (mesh, n - 1, None)
