@@ -1,6 +1,7 @@
 """fastroute.planning.plan: sessions, Typha, pool use, routes (counted vs computed), convergence, compare, CLI."""
 
 import json
+import sys
 
 import pytest
 
@@ -176,3 +177,27 @@ def test_readme_plan_script_runs(capsys):
     assert "1024 nodes: 1,024 of 1,024 blocks used, 0 borrowed IPs" in out
     tail = out[out.index("1050 nodes:"):]
     assert "1,024 of 1,024 blocks used" in tail and " 0 borrowed" not in tail
+
+
+def test_plan_memory_prices_are_the_simulators():
+    from fastroute.sim.converge import Params
+
+    p = plan.plan(3, 3, pool="10.244.0.0/16", simulate=False)
+    d = Params()
+    # 3-node mesh: 2 remote prefixes received once, 3 in the Loc-RIB, 2 sessions
+    assert p["memory_per_node_bytes"] == int(d.base_bytes + d.route_bytes * (2 + 3) + d.session_bytes * 2)
+    assert f"{d.route_bytes:g} B per route entry" in p["sources"]["memory"]
+
+
+@pytest.mark.parametrize("draw, result", [
+    ("plot_plan", lambda: plan.plan(3, 3, pool="10.244.0.0/16", simulate=False)),
+    ("plot_compare", lambda: plan.compare([3], [1], 3, pool="10.244.0.0/16", simulate=False)),
+])
+def test_plots_without_matplotlib_say_how_to_get_it(monkeypatch, tmp_path, draw, result):
+    from fastroute.planning import plots
+
+    r = result()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)      # import matplotlib raises ImportError
+    with pytest.raises(InvalidValueError, match=r"--plot needs matplotlib: pip install 'fastroute\[plot\]'"):
+        getattr(plots, draw)(r, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

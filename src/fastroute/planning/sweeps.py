@@ -729,7 +729,7 @@ def local_cluster(n_workers):
 
 
 def _worker_version():
-    from .. import __version__
+    from .._version import __version__
     return __version__
 
 
