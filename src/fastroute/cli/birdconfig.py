@@ -13,7 +13,7 @@ def add_parser(sub):
         "bird-config",
         help="the bird.cfg (or bird6.cfg) confd renders on a node",
         description="Print the BIRD configuration calico-node's confd renders on NODE: bird.cfg, or "
-        "bird6.cfg with --ipv6 (v3.28 templates by default). CLUSTER is a YAML file or folder of Calico "
+        f"bird6.cfg with --ipv6 (v{DEFAULT_CALICO_VERSION} templates by default). CLUSTER is a YAML file or folder of Calico "
         "and Kubernetes resources; without it, the bundled seed cluster. A cluster without pod "
         "addresses is allocated with Calico's IPAM first.",
     )

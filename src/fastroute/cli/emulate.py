@@ -9,6 +9,7 @@ protocols``, then tears everything down.  Needs root, iproute2 and the Debian
 ``bird`` package.
 """
 
+from ..model.calico import DEFAULT_CALICO_VERSION
 from ..testing.emulate import emulate_cluster
 from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
 
@@ -25,7 +26,7 @@ def add_parser(sub):
     add_cluster(p)
     add_node(p, "print only this node (repeatable)", repeat=True)
     add_down(p, help="stop calico-node (BIRD, SIGTERM) on these nodes after convergence")
-    add_calico_version(p, help="confd template layout to render (default: the cluster's, else 3.28)")
+    add_calico_version(p, help=f"confd template layout to render (default: the cluster's, else {DEFAULT_CALICO_VERSION})")
     p.add_argument("--ipv6", action="store_true", help="also run bird6 and print the IPv6 table")
     p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for convergence (default 90)")
     return p
