@@ -1,8 +1,22 @@
-"""Tests for `fastroute ipam` and `fastroute export`, through cli.main()."""
+"""Tests for fastroute.calicoctl.ipam (`calicoctl ipam show`) and for `fastroute ipam`
+and `fastroute export` through cli.main()."""
+
+import ipaddress
 
 from fastroute import cli
-from fastroute.model import examples
-from fastroute.model.cluster import Cluster
+from fastroute.calicoctl import ipam as ipam_show
+from fastroute.model import examples, ipam
+from fastroute.model.cluster import Cluster, from_records
+from fastroute.model.resources import IPPool, Node, PodRecord
+
+
+def _cluster(node_names, pools, pods=()):
+    nodes = [Node(name=n, ipv4=ipaddress.ip_interface(f"192.168.0.{i + 1}/24")) for i, n in enumerate(node_names)]
+    return from_records(nodes, pools, [PodRecord(*p, ()) for p in pods])
+
+
+def _pool(cidr, name):
+    return IPPool(name, ipaddress.ip_network(cidr), 26)
 
 SEED_SHOW = (
     "+----------+---------------+-----------+------------+--------------+\n"
@@ -134,3 +148,28 @@ def test_export_json_reads_back_as_the_same_cluster(tmp_path, capsys):
     assert str(Cluster.load(str(y)).pools[0].cidr) == "10.9.0.0/16"
     assert cli.main(["export", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["items"]
+
+
+def test_ipam_show_formats():
+    text = ipam_show.format_show(examples.seed(), show_blocks=True)
+    assert text == (
+        "+----------+-------------------+-----------+------------+--------------+\n"
+        "| GROUPING |       CIDR        | IPS TOTAL | IPS IN USE |   IPS FREE   |\n"
+        "+----------+-------------------+-----------+------------+--------------+\n"
+        "| IP Pool  | 10.244.0.0/16     |     65536 | 6 (0%)     | 65530 (100%) |\n"
+        "| Block    | 10.244.166.128/26 |        64 | 3 (5%)     | 61 (95%)     |\n"
+        "| Block    | 10.244.219.64/26  |        64 | 3 (5%)     | 61 (95%)     |\n"
+        "+----------+-------------------+-----------+------------+--------------+\n"
+    )
+
+
+def test_ipam_show_large_pool_and_orphans():
+    c = ipam.allocate(_cluster(["a"], [_pool("10.0.0.0/12", "big"), _pool("10.32.0.0/16", "small")],
+                               [("default", "a-0", "a")]))
+    text = ipam_show.format_show(c)
+    assert "| IP Pool  | 10.0.0.0/12  | 1.0486e+06 | 1 (0%)     | 1.0486e+06 (100%) |" in text
+    # A block outside every pool is listed under a hidden pseudo-pool, after the pools.
+    c2 = c.replace(pools=[p for p in c.pools if p.name == "small"])
+    shown = ipam_show.format_show(c2, show_blocks=True).splitlines()
+    assert shown[3].startswith("| IP Pool  | 10.32.0.0/16")
+    assert shown[4].startswith("| Block    | 10.") and "1 (2%)" in shown[4]

@@ -1,7 +1,7 @@
 """fastroute.calicoctl.status and the ``status``/``bird-config`` commands.
 
-The seed's table is the one printed in ../shared/seed/000_873567d96dd0477d.txt (package data
-seed-master-node-status.txt, and compared with the file itself when it is present).  Rows for stopped peers
+The seed's table is the one the article's capture prints on master (package data
+seed-master-node-status.txt, and compared with the original capture when it is present).  Rows for stopped peers
 are what BIRD 1.6.8 showed in tests/interop/test_status_interop.py.
 """
 
@@ -18,12 +18,13 @@ from fastroute.cli import main
 from fastroute.model.cluster import Cluster
 from fastroute.errors import InvalidValueError, NodeDownError, UnknownNodeError
 from fastroute.model.resources import loads
-from fastroute.calicoctl.status import node_status, peer_statuses, render_table, show_protocols, status_dict, wrap_words
+from fastroute.calicoctl.status import node_status, peer_statuses, show_protocols, status_dict
+from fastroute.calicoctl.table import render_table, wrap_words
 from fastroute.bgp.topology import compute
 
 SEED_FILE = "/work/shared/seed/000_873567d96dd0477d.txt"
 SEED_SINCE = {"192.168.31.202": "09:32:50", "192.168.31.203": "09:32:49"}
-# The article's `calicoctl node status` on master (shared/seed), verbatim.
+# The article's `calicoctl node status` on master, verbatim.
 SEED_STATUS = resources.files("fastroute").joinpath("data/seed-master-node-status.txt").read_text()
 
 

@@ -4,7 +4,7 @@ from importlib import resources
 
 from fastroute.cli import main
 
-# The article's captures on master (shared/seed), verbatim, as package data.
+# The article's captures on master, verbatim, as package data.
 ARTICLE_STATUS = resources.files("fastroute").joinpath("data/seed-master-node-status.txt").read_text()
 
 ARTICLE_IP_ROUTE = resources.files("fastroute").joinpath("data/seed-master-ip-route.txt").read_text()

@@ -12,7 +12,7 @@ import pytest
 
 from fastroute.sim import converge
 from fastroute.model import synth
-from fastroute.cli.emulate import cluster_emulation
+from fastroute.testing.emulate import cluster_emulation
 from fastroute.iproute import parse_ip_route
 
 pytestmark = pytest.mark.interop

@@ -15,7 +15,7 @@ import pytest
 
 from fastroute.dataplane import routes
 from fastroute.model.cluster import Cluster
-from fastroute.cli.emulate import cluster_emulation
+from fastroute.testing.emulate import cluster_emulation
 from fastroute.testing.emulate import diff_texts, normalize_routes
 
 pytestmark = pytest.mark.interop

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from fastroute.sim import converge
-from fastroute.cli.emulate import cluster_emulation
+from fastroute.testing.emulate import cluster_emulation
 
 from .test_differential_routes import MESH_OFF, load, node, peer, pods, pool
 

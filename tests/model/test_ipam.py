@@ -246,30 +246,6 @@ def test_fast_method_refuses_what_it_cannot_do():
         ipam.allocate(_borrow_setup(), "quick")
 
 
-def test_ipam_show_formats():
-    text = ipam.format_show(examples.seed(), show_blocks=True)
-    assert text == (
-        "+----------+-------------------+-----------+------------+--------------+\n"
-        "| GROUPING |       CIDR        | IPS TOTAL | IPS IN USE |   IPS FREE   |\n"
-        "+----------+-------------------+-----------+------------+--------------+\n"
-        "| IP Pool  | 10.244.0.0/16     |     65536 | 6 (0%)     | 65530 (100%) |\n"
-        "| Block    | 10.244.166.128/26 |        64 | 3 (5%)     | 61 (95%)     |\n"
-        "| Block    | 10.244.219.64/26  |        64 | 3 (5%)     | 61 (95%)     |\n"
-        "+----------+-------------------+-----------+------------+--------------+\n"
-    )
-
-
-def test_ipam_show_large_pool_and_orphans():
-    c = ipam.allocate(make(["a"], [pool("10.0.0.0/12", name="big"), pool("10.32.0.0/16", name="small")], pods_on("a", 1)))
-    text = ipam.format_show(c)
-    assert "| IP Pool  | 10.0.0.0/12  | 1.0486e+06 | 1 (0%)     | 1.0486e+06 (100%) |" in text
-    # A block outside every pool is listed under a hidden pseudo-pool, after the pools.
-    c2 = c.replace(pools=[p for p in c.pools if p.name == "small"])
-    shown = ipam.format_show(c2, show_blocks=True).splitlines()
-    assert shown[3].startswith("| IP Pool  | 10.32.0.0/16")
-    assert shown[4].startswith("| Block    | 10.") and "1 (2%)" in shown[4]
-
-
 # ---------------------------------------------------------------------------------------
 # Properties
 

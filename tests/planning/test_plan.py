@@ -1,6 +1,7 @@
 """fastroute.planning.plan: sessions, Typha, pool use, routes (counted vs computed), convergence, compare, CLI."""
 
 import json
+import sys
 
 import pytest
 
@@ -13,7 +14,7 @@ from fastroute.cli import main
 from fastroute.errors import InvalidPrefixError, InvalidValueError
 
 
-@pytest.mark.parametrize("n, mesh, rr2, rr3", [      # bgp-notes §4.8 worked numbers
+@pytest.mark.parametrize("n, mesh, rr2, rr3", [      # worked numbers (docs/planning.md)
     (100, 4950, 197, 294), (1000, 499_500, 1997, 2994), (5000, 12_497_500, 9997, 14_994)])
 def test_sessions_closed_form(n, mesh, rr2, rr3):
     assert plan.sessions(n) == (mesh, n - 1, None)
@@ -176,3 +177,27 @@ def test_readme_plan_script_runs(capsys):
     assert "1024 nodes: 1,024 of 1,024 blocks used, 0 borrowed IPs" in out
     tail = out[out.index("1050 nodes:"):]
     assert "1,024 of 1,024 blocks used" in tail and " 0 borrowed" not in tail
+
+
+def test_plan_memory_prices_are_the_simulators():
+    from fastroute.sim.converge import Params
+
+    p = plan.plan(3, 3, pool="10.244.0.0/16", simulate=False)
+    d = Params()
+    # 3-node mesh: 2 remote prefixes received once, 3 in the Loc-RIB, 2 sessions
+    assert p["memory_per_node_bytes"] == int(d.base_bytes + d.route_bytes * (2 + 3) + d.session_bytes * 2)
+    assert f"{d.route_bytes:g} B per route entry" in p["sources"]["memory"]
+
+
+@pytest.mark.parametrize("draw, result", [
+    ("plot_plan", lambda: plan.plan(3, 3, pool="10.244.0.0/16", simulate=False)),
+    ("plot_compare", lambda: plan.compare([3], [1], 3, pool="10.244.0.0/16", simulate=False)),
+])
+def test_plots_without_matplotlib_say_how_to_get_it(monkeypatch, tmp_path, draw, result):
+    from fastroute.planning import plots
+
+    r = result()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)      # import matplotlib raises ImportError
+    with pytest.raises(InvalidValueError, match=r"--plot needs matplotlib: pip install 'fastroute\[plot\]'"):
+        getattr(plots, draw)(r, tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

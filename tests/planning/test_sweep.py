@@ -256,6 +256,21 @@ def test_cli_out_csv_serial_and_table(grid_file, tmp_path, capsys):
     assert [r["sessions_total"] for r in rows] == ["3", "3", "", "6", "5", "6"]
 
 
+def test_cli_plot_and_out_say_where_they_went(grid_file, tmp_path, capsys):
+    out, png = tmp_path / "r.json", tmp_path / "s.png"
+    assert main(["sweep", str(grid_file), "--workers", "0", "--out", str(out), "--plot", str(png)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == [f"table written to {out}", f"plot written to {png}"]
+    assert png.read_bytes()[:4] == b"\x89PNG" and json.loads(out.read_text())["meta"]["name"] == "tiny"
+
+
+def test_table_parameters_are_the_columns_before_the_figures():
+    t = fastroute.sweep(small_plan_grid(nodes=3), workers=0)
+    assert t.parameters == t.columns[1:t.columns.index("sessions_total")]
+    assert "nodes" in t.parameters and "sessions_total" not in t.parameters
+    assert t.varies("reflectors") and not t.varies("nodes")
+
+
 @pytest.mark.parametrize("argv, match", [
     (["--out", "r.xlsx"], "invalid --out 'r.xlsx'"),
     (["--workers", "-1"], "invalid --workers -1"),

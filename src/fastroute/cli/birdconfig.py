@@ -3,8 +3,9 @@
 import os
 
 from ..bgp import birdcfg, topology
-from ..model.cluster import load
 from ..errors import InvalidValueError
+from ..model.calico import DEFAULT_CALICO_VERSION
+from ._common import add_calico_version, add_cluster, add_node, load_cluster
 
 
 def add_parser(sub):
@@ -12,15 +13,14 @@ def add_parser(sub):
         "bird-config",
         help="the bird.cfg (or bird6.cfg) confd renders on a node",
         description="Print the BIRD configuration calico-node's confd renders on NODE: bird.cfg, or "
-        "bird6.cfg with --ipv6 (v3.28 templates by default). CLUSTER is a YAML file or folder of Calico "
+        f"bird6.cfg with --ipv6 (v{DEFAULT_CALICO_VERSION} templates by default). CLUSTER is a YAML file or folder of Calico "
         "and Kubernetes resources; without it, the bundled seed cluster. A cluster without pod "
         "addresses is allocated with Calico's IPAM first.",
     )
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
-    p.add_argument("--node", required=True, metavar="NAME", help="the node whose configuration to print")
+    add_cluster(p)
+    add_node(p, "the node whose configuration to print")
     p.add_argument("--ipv6", action="store_true", help="bird6.cfg instead of bird.cfg")
-    p.add_argument("--calico-version", choices=birdcfg.CALICO_VERSIONS, default=None,
-                   help="template layout (default: 3.28)")
+    add_calico_version(p, help=f"template layout (default: {DEFAULT_CALICO_VERSION})")
     p.add_argument("--file", choices=("main", "aggr", "ipam"), default="main",
                    help="which file: bird.cfg (main, default), bird_aggr.cfg or bird_ipam.cfg")
     p.add_argument("--inline", action="store_true",
@@ -30,19 +30,8 @@ def add_parser(sub):
     return p
 
 
-def load_cluster(path):
-    """CLUSTER argument: a YAML path, or the bundled seed; allocated with IPAM when a plan."""
-    if path:
-        cluster = load(path)
-    else:
-        from ..model import examples
-
-        cluster = examples.seed_plan()
-    return cluster if cluster.is_allocated else cluster.allocate()
-
-
 def run(args):
-    cluster = load_cluster(args.cluster)
+    cluster = load_cluster(args.cluster, allocate="if_needed")
     cluster.node_index(args.node)
     topo = topology.compute(cluster, args.calico_version)
     view = topo.view(args.node)

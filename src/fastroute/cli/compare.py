@@ -1,10 +1,10 @@
 """``fastroute compare``: full mesh vs route reflectors over node counts."""
 
-import json
-
-from ..planning import plan as _plan
-from .plan import add_common, fmt, progress_bar
 from ..errors import InvalidValueError
+from ..planning import plan as _plan
+from ..planning.plots import plot_compare
+from ._common import console, finish, fmt, progress_bar, table
+from .plan import add_design_args, design_kwargs
 
 
 def add_parser(sub):
@@ -18,7 +18,7 @@ def add_parser(sub):
     p.add_argument("--nodes", default="100,500,1000,5000", metavar="N,N,...",
                    help="node counts (default 100,500,1000,5000)")
     p.add_argument("--reflectors", default="2,3", metavar="K,K,...", help="reflector counts (default 2,3)")
-    add_common(p)
+    add_design_args(p)
     p.add_argument("--plot", metavar="FILE",
                    help="PNG of sessions, routes, memory and convergence vs nodes (needs matplotlib)")
     return p
@@ -39,32 +39,12 @@ def run(args):
     refl = _ints(args.reflectors, "--reflectors")
     total = sum(1 + sum(1 for k in refl if k < n) for n in nodes)
     with progress_bar(total) as (step, advance):
-        def progress(text, _last=[None]):
-            step(text)
-
-        res = _plan.compare(nodes, refl, args.pods_per_node, pool=args.pool, block_size=args.block_size,
-                            encapsulation=args.encapsulation, simulate=False if args.no_simulate else "auto",
-                            simulate_limit=args.simulate_limit, progress=progress, on_plan=advance)
-    if args.plot:
-        _plan.plot_compare(res, args.plot)
-    if args.json:
-        print(json.dumps(res, indent=2))
-        return 0
-    _print(res)
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    return 0
+        res = _plan.compare(nodes, refl, args.pods_per_node, progress=step, on_plan=advance, **design_kwargs(args))
+    return finish(args, res, _print, plot=plot_compare)
 
 
 def _print(res):
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=200)      # a pipe or file: no wrapping of the table
-    t = Table(box=box.SIMPLE, title="full mesh vs route reflectors", title_justify="left")
+    t = table("full mesh vs route reflectors")
     for col in ("nodes", "design", "sessions", "per node", "per RR", "prefixes", "routes/node",
                 "mem/node", "mem/RR", "cold start", "node crash", "RR crash"):
         t.add_column(col, justify="left" if col == "design" else "right", no_wrap=True)
@@ -79,11 +59,12 @@ def _print(res):
                   fmt(p["prefixes"]), fmt(p["routes_per_node"]), fmt(p["memory_per_node_bytes"], "bytes"),
                   fmt(p["memory_per_reflector_bytes"], "bytes") if rr else "", fmt(p["convergence_s"], "s"),
                   fmt(p["blackhole_node_crash_s"], "s"), fmt(p["blackhole_reflector_crash_s"], "s") if rr else "")
-    console.print(t)
+    out = console()
+    out.print(t)
     cross = res["crossover"]
-    console.print(f"crossover: {f'{cross:,} nodes' if cross else 'none among the compared sizes'} "
-                  f"({res['crossover_criterion']})", markup=False, soft_wrap=True)
+    out.print(f"crossover: {f'{cross:,} nodes' if cross else 'none among the compared sizes'} "
+              f"({res['crossover_criterion']})", markup=False, soft_wrap=True)
     for r in res["recommendation"]:
-        console.print(f"recommendation: {r}", markup=False, soft_wrap=True)
+        out.print(f"recommendation: {r}", markup=False, soft_wrap=True)
     for w in res["warnings"]:
-        console.print(f"warning: {w}", markup=False, soft_wrap=True)
+        out.print(f"warning: {w}", markup=False, soft_wrap=True)

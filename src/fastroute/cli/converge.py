@@ -1,11 +1,9 @@
 """``fastroute converge``: how long BGP takes to converge, and what is lost meanwhile."""
 
-import dataclasses
-
+from ..planning.plots import plot_convergence
 from ..sim import converge
-from .birdconfig import load_cluster
-from .plan import fmt, progress_bar
-from ..errors import InvalidValueError
+from ..sim.settings import parse_params
+from ._common import add_cluster, add_node, console, finish, fmt, load_cluster, progress_bar, table
 
 
 def add_parser(sub):
@@ -18,9 +16,9 @@ def add_parser(sub):
         "aggregate mode (interchangeable clients merged into cohorts: counts exact, times within a cohort's "
         "spread). CLUSTER is a YAML/JSON file or folder; without it, the bundled seed.",
     )
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML/JSON file or folder (default: the seed cluster)")
+    add_cluster(p, help="YAML/JSON file or folder (default: the seed cluster)")
     p.add_argument("--scenario", "-s", choices=converge.SCENARIOS, default="cold_start")
-    p.add_argument("--node", metavar="NAME", help="the node a node_* or reflector_crash scenario acts on")
+    add_node(p, "the node a node_* or reflector_crash scenario acts on", required=False)
     p.add_argument("--set", metavar="NAME=VALUE", action="append", default=[], dest="params",
                    help="a model parameter, e.g. hold_time=90 or aggregate=off (repeatable; see "
                    "fastroute.sim.converge.Params)")
@@ -29,38 +27,8 @@ def add_parser(sub):
     return p
 
 
-def parse_params(items):
-    """``NAME=VALUE`` strings -> Params overrides, typed like the defaults."""
-    fields = {f.name: f for f in dataclasses.fields(converge.Params)}
-    out = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep:
-            raise InvalidValueError(f"invalid --set {item!r}: expected NAME=VALUE")
-        if name not in fields or name in ("node", "start_times"):
-            known = ", ".join(n for n in fields if n not in ("node", "start_times"))
-            raise InvalidValueError(f"invalid --set {item!r}: unknown parameter {name!r} (one of {known})")
-        default = fields[name].default
-        try:
-            if isinstance(default, bool):
-                if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                    raise ValueError
-                value = text.lower() in ("true", "1", "yes")
-            elif isinstance(default, int):
-                value = int(text.replace("_", ""))
-            elif isinstance(default, float):
-                value = float(text)
-            else:
-                value = text
-        except ValueError:
-            raise InvalidValueError(f"invalid --set {item!r}: {name} takes a {type(default).__name__}") from None
-        out[name] = value
-    return out
-
-
 def run(args):
-    cluster = load_cluster(args.cluster)
+    cluster = load_cluster(args.cluster, allocate="if_needed")
     params = parse_params(args.params)
     if args.node is not None:
         cluster.node_index(args.node)
@@ -68,33 +36,15 @@ def run(args):
     with progress_bar() as (step, _):
         step(f"simulating {args.scenario.replace('_', ' ')}")
         r = converge.simulate(cluster, args.scenario, **params)
-    if args.plot:
-        plot_result(r, args.plot)
-    if args.json:
-        print(r.to_json(indent=2))
-        return 0
-    print_result(r)
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    return 0
+    return finish(args, r, print_result, to_json=lambda r: r.to_json(indent=2), plot=plot_convergence)
 
 
 def print_result(r):
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=200)
+    out = console()
     rr = len(r.sessions["per_reflector"])
     design = f"{rr} route reflector{'s' if rr != 1 else ''}" if rr else "no reflectors"
-    t = Table(title=f"{r.scenario.replace('_', ' ')}: {r.n_nodes:,} nodes, {design}", box=box.SIMPLE,
-              title_justify="left")
-    t.add_column("")
-    t.add_column("per node (mean / max)", justify="right")
-    t.add_column("per reflector (max)", justify="right")
-    t.add_column("cluster", justify="right")
+    t = table(f"{r.scenario.replace('_', ' ')}: {r.n_nodes:,} nodes, {design}",
+              [("", "left"), "per node (mean / max)", "per reflector (max)", "cluster"])
 
     def node(stats, unit=""):
         return f"{fmt(stats['mean'], unit)} / {fmt(stats['max'], unit)}"
@@ -120,37 +70,15 @@ def print_result(r):
         t.add_row("unreachable pod pairs x seconds", "", "", f"{u['pod_pair_seconds']:,.0f}")
         t.add_row("longest outage", "", "", fmt(u["max_outage_seconds"], "s"))
         t.add_row("pod pairs still unreachable", "", "", f"{u['pod_pairs_unreachable_at_end']:,.0f}")
-    console.print(t)
+    out.print(t)
     c = r.cost
     agg = c["cohorts"]
     mode = (f"aggregate mode, {agg['cohorts']:,} cohorts of ~{agg['nodes_per_cohort']['mean']:.0f} nodes"
             if agg else "per-path model")
-    console.print(f"simulator: {c['events']:,} events on {c['paths']:,} paths ({mode}), "
-                  f"{c['build_seconds']:.2f} s build + {c['run_seconds']:.2f} s run", markup=False)
+    out.print(f"simulator: {c['events']:,} events on {c['paths']:,} paths ({mode}), "
+              f"{c['build_seconds']:.2f} s build + {c['run_seconds']:.2f} s run", markup=False)
     if u["outages"]:
         worst = sorted(u["outages"], key=lambda o: -o["seconds"])[:5]
         for o in worst:
-            console.print(f"outage: {o['node']} had no route to the pods of {o['prefixes_of']} for "
-                          f"{o['seconds']:,.2f} s (from {o['start']:,.2f} s)", markup=False, soft_wrap=True)
-
-
-def plot_result(r, path):
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InvalidValueError("--plot needs matplotlib (pip install 'fastroute[plot]')") from None
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ax.step(r.series["t"], r.series["routes_installed"], where="post")
-    if r.event_time:
-        ax.axvline(r.event_time, color="tab:red", linestyle="--", label=f"{r.scenario.replace('_', ' ')}")
-        ax.legend()
-    ax.set_xlabel("seconds")
-    ax.set_ylabel("BGP routes in the kernels (all nodes)")
-    ax.set_title(f"{r.scenario.replace('_', ' ')}: {r.n_nodes:,} nodes")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+            out.print(f"outage: {o['node']} had no route to the pods of {o['prefixes_of']} for "
+                      f"{o['seconds']:,.2f} s (from {o['start']:,.2f} s)", markup=False, soft_wrap=True)

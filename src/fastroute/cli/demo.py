@@ -9,9 +9,9 @@ route``, the ping's ``ttl=62``) come out the same.
 
 import sys
 
-from ..model import examples
-from ..dataplane import routes, trace
 from ..calicoctl import status
+from ..dataplane import routes, trace
+from ._common import load_cluster
 
 #: SINCE column of the article's ``calicoctl node status`` on master (a wall-clock
 #: time, which a computation cannot know).
@@ -82,11 +82,12 @@ class _Out:
 
 def run(args):
     out = _Out(args.plain)
-    cluster = examples.seed()
+    cluster = load_cluster(None)      # the bundled seed: fastroute.model.examples.seed()
     tables = routes.compute(cluster)
     pool = cluster.pools[0]
 
-    out.text("fastroute demo: the cluster of the article \"体验 Calico BGP 网络模型\" (shared/seed)")
+    out.text("fastroute demo: the 3-node cluster of the article \"体验 Calico BGP 网络模型\", "
+             "bundled as fastroute.model.examples.seed()")
     out.text(f"{cluster.n_nodes} nodes, Calico v3.20, pool {pool.cidr} with /{pool.block_size} blocks, "
              f"no encapsulation, BGP node-to-node mesh.")
     out.text("Only the nodes, the pool and the pods are given; fastroute computes the rest.")

@@ -2,7 +2,8 @@
 
 import sys
 
-from ..model.examples import resolve
+from ..model.resources import dump_json
+from ._common import add_cluster, load_cluster
 
 
 def add_parser(sub):
@@ -13,7 +14,7 @@ def add_parser(sub):
         "IPAMBlocks, BlockAffinities and WorkloadEndpoints as multi-document YAML, ready to be read back "
         "by fastroute or applied to a test cluster.",
     )
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
+    add_cluster(p)
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write to FILE instead of standard output (a .json name writes JSON)")
     p.add_argument("--json", action="store_true",
@@ -23,9 +24,7 @@ def add_parser(sub):
 
 
 def run(args):
-    from ..model.resources import dump_json
-
-    cluster = resolve(args.cluster)
+    cluster = load_cluster(args.cluster)
     as_json = args.json or (args.output or "").endswith(".json")
     text = dump_json(cluster.to_documents()) if as_json else cluster.dump()
     if args.output:

@@ -2,8 +2,8 @@
 
 import json
 
-from ..model import ipam
-from ..model.examples import resolve
+from ..calicoctl import ipam
+from ._common import add_cluster, load_cluster
 
 
 def add_parser(sub):
@@ -14,7 +14,7 @@ def add_parser(sub):
         "`calicoctl ipam show` does (v3.20-v3.28). CLUSTER is a YAML file or folder of Calico and "
         "Kubernetes resources; without it, the bundled seed cluster.",
     )
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
+    add_cluster(p)
     what = p.add_mutually_exclusive_group()
     what.add_argument("--show-blocks", action="store_true", help="also list each pool's blocks")
     what.add_argument("--show-borrowed", action="store_true", help="list addresses borrowed from other nodes' blocks")
@@ -24,29 +24,10 @@ def add_parser(sub):
     return p
 
 
-def as_json(cluster):
-    """Pool and block utilisation and borrowed addresses, JSON-serialisable."""
-    affinity = {str(b.cidr): b.affinity for b in cluster.blocks}
-    pools = []
-    for cidr, cap, used, blocks in ipam.utilization(cluster):
-        pools.append({
-            "cidr": str(cidr) if cidr is not None else None, "size": cap, "in_use": used,
-            "blocks": [{"cidr": str(b), "affinity": affinity.get(str(b)), "size": n, "in_use": u}
-                       for b, n, u in blocks],
-        })
-    borrowed = []
-    for addr, node_idx, bi in cluster.borrowed(4) + cluster.borrowed(6):
-        b = cluster.blocks[bi]
-        borrowed.append({"ip": str(b.address(addr - b.net)),
-                         "node": cluster.node_names[node_idx] if node_idx >= 0 else None,
-                         "block": str(b.cidr), "block_owner": b.affinity})
-    return {"pools": pools, "borrowed": borrowed}
-
-
 def run(args):
-    cluster = resolve(args.cluster)
+    cluster = load_cluster(args.cluster)
     if args.json:
-        print(json.dumps(as_json(cluster), indent=2))
+        print(json.dumps(ipam.show_dict(cluster), indent=2))
         return 0
     if args.show_borrowed:
         text = ipam.format_borrowed(cluster)

@@ -1,9 +1,9 @@
 """``fastroute plan``: what one Calico design costs at a given size."""
 
-import contextlib
-import json
-
 from ..planning import plan as _plan
+from ..planning.plots import plot_plan
+from ..planning.sweeps import ENCAPSULATIONS
+from ._common import console, finish, fmt, progress_bar, table
 
 
 def add_parser(sub):
@@ -16,7 +16,7 @@ def add_parser(sub):
         "pool use (borrowing once the blocks run out, each borrowed IP a /32 route) and Typha "
         "replicas by the operator's formula.",
     )
-    add_common(p)
+    add_design_args(p)
     p.add_argument("--nodes", type=int, required=True, metavar="N")
     p.add_argument("--topology", choices=("mesh", "rr"), default="mesh",
                    help="BGP full mesh or route reflectors (default mesh)")
@@ -26,12 +26,12 @@ def add_parser(sub):
     return p
 
 
-def add_common(p):
+def add_design_args(p):
+    """What ``plan`` and ``compare`` size besides the nodes: pods, pool, blocks, encapsulation, simulation."""
     p.add_argument("--pods-per-node", type=int, default=110, metavar="P", help="default 110 (Kubernetes' limit)")
     p.add_argument("--pool", metavar="CIDR", default=None, help=f"IPv4 pool (default {_plan.DEFAULT_POOL}, Calico's)")
     p.add_argument("--block-size", type=int, default=26, metavar="B", help="block prefix length (default 26)")
-    p.add_argument("--encapsulation", default="None",
-                   choices=("None", "IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet"))
+    p.add_argument("--encapsulation", default="None", choices=ENCAPSULATIONS)
     p.add_argument("--no-simulate", action="store_true", help="skip the convergence simulation")
     p.add_argument("--simulate-limit", type=int, default=1000, metavar="N",
                    help="simulate a mesh's convergence up to N nodes (default 1000; 5,000 take about a "
@@ -39,74 +39,25 @@ def add_common(p):
     p.add_argument("--json", action="store_true")
 
 
-@contextlib.contextmanager
-def progress_bar(total=None):
-    """A rich progress bar on stderr (hidden when stderr is not a terminal); yields (step, advance)."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    cols = [SpinnerColumn(), TextColumn("{task.description}")]
-    if total:
-        cols.append(BarColumn())
-    cols.append(TimeElapsedColumn())
-    with Progress(*cols, console=console, transient=True, disable=not console.is_terminal) as prog:
-        task = prog.add_task("planning", total=total)
-
-        def step(text):
-            prog.update(task, description=text)
-
-        def advance():
-            prog.advance(task)
-
-        yield step, advance
+def design_kwargs(args):
+    """The keyword arguments of :func:`fastroute.planning.plan.plan` and ``compare`` that
+    :func:`add_design_args` declares."""
+    return dict(pool=args.pool, block_size=args.block_size, encapsulation=args.encapsulation,
+                simulate=False if args.no_simulate else "auto", simulate_limit=args.simulate_limit)
 
 
 def run(args):
     with progress_bar() as (step, _):
-        p = _plan.plan(args.nodes, args.pods_per_node, pool=args.pool, block_size=args.block_size,
-                       topology=args.topology, reflectors=args.reflectors, encapsulation=args.encapsulation,
-                       simulate=False if args.no_simulate else "auto", simulate_limit=args.simulate_limit,
-                       progress=step)
-    if args.plot:
-        _plan.plot_plan(p, args.plot)
-    if args.json:
-        print(json.dumps(p, indent=2))
-        return 0
-    print_plan(p)
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    return 0
-
-
-def fmt(v, unit=""):
-    if v is None:
-        return "-"
-    if unit == "bytes":
-        return f"{v / 2**20:,.1f} MiB"
-    if unit == "s":
-        return f"{v:,.1f} s"
-    if isinstance(v, float):
-        return f"{v:,.1f}"
-    return f"{v:,}"
+        p = _plan.plan(args.nodes, args.pods_per_node, topology=args.topology, reflectors=args.reflectors,
+                       progress=step, **design_kwargs(args))
+    return finish(args, p, print_plan, plot=plot_plan)
 
 
 def print_plan(p):
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=200)
     design = "full mesh" if p["topology"] == "mesh" else f"{p['reflectors']} route reflectors"
     pool = p["pool"]
-    t = Table(title=f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, pool {pool['cidr']} "
-                    f"(/{pool['block_size']} blocks)", box=box.SIMPLE, title_justify="left")
-    t.add_column("")
-    t.add_column("per node", justify="right")
-    t.add_column("per reflector", justify="right")
-    t.add_column("cluster", justify="right")
+    t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, pool {pool['cidr']} "
+              f"(/{pool['block_size']} blocks)", [("", "left"), "per node", "per reflector", "cluster"])
     rr = bool(p["reflectors"])
     t.add_row("BGP sessions", fmt(p["sessions_per_node"]), fmt(p["sessions_per_reflector"]) if rr else "",
               fmt(p["sessions_total"]))
@@ -123,6 +74,7 @@ def print_plan(p):
         t.add_row("outage after a reflector crash", "", "", fmt(p["blackhole_reflector_crash_s"], "s"))
         t.add_row("reconverged after a reflector crash", "", "", fmt(p["reflector_crash_reconverge_s"], "s"))
     t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
-    console.print(t)
+    out = console()
+    out.print(t)
     for w in p["warnings"]:
-        console.print(f"warning: {w}", markup=False, soft_wrap=True)
+        out.print(f"warning: {w}", markup=False, soft_wrap=True)

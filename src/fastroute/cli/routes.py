@@ -3,8 +3,7 @@
 import json
 
 from ..dataplane import routes as _routes
-from ..bgp.birdcfg import CALICO_VERSIONS
-from ..model.examples import resolve
+from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
 
 
 def add_parser(sub):
@@ -15,27 +14,26 @@ def add_parser(sub):
         "kernel's order: workload routes, block blackholes, BGP-learned blocks and borrowed /32s "
         "per pool mode. CLUSTER is a YAML file or folder; without it, the bundled seed.",
     )
-    add_cluster_args(p)
+    add_table_args(p)
     p.add_argument("--all", action="store_true", help="add the host's own routes (default route, subnets)")
     p.add_argument("--json", action="store_true", help="one JSON object per route")
     p.add_argument("-6", "--ipv6", action="store_true", help="the IPv6 table (`ip -6 route`)")
     return p
 
 
-def add_cluster_args(p):
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
-    p.add_argument("--node", required=True, metavar="NAME", help="the node whose table to show")
-    p.add_argument("--down", metavar="NODE[,NODE...]", action="append", default=[],
-                   help="nodes whose calico-node was stopped cleanly (repeatable)")
-    p.add_argument("--calico-version", choices=CALICO_VERSIONS, default=None,
-                   help="template behaviour (default: 3.28)")
+def add_table_args(p):
+    """CLUSTER, --node, --down, --calico-version: which node's table (``routes`` and ``why``)."""
+    add_cluster(p)
+    add_node(p, "the node whose table to show")
+    add_down(p)
+    add_calico_version(p)
 
 
 def tables(args, version):
-    cluster = resolve(args.cluster)
+    """The routing tables :func:`add_table_args` describe."""
+    cluster = load_cluster(args.cluster)
     cluster.node_index(args.node)
-    down = [d for item in args.down for d in item.split(",") if d]
-    return _routes.compute(cluster, version, down=down, calico_version=args.calico_version)
+    return _routes.compute(cluster, version, down=down_nodes(args), calico_version=args.calico_version)
 
 
 def run(args):

@@ -4,10 +4,9 @@ import json
 import re
 import sys
 
-from ..bgp import birdcfg
 from ..calicoctl import status
-from .birdconfig import load_cluster
 from ..errors import InvalidValueError, NodeDownError
+from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
 
 _TIME = re.compile(r"^(?:\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2})$")
 
@@ -21,15 +20,13 @@ def add_parser(sub):
         "change, which a computation cannot know: it prints as --since gives it (default "
         f"{status.DEFAULT_SINCE}). CLUSTER is a YAML file or folder; without it, the bundled seed.",
     )
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
-    p.add_argument("--node", required=True, metavar="NAME", help="the node to report on")
-    p.add_argument("--down", metavar="NODE[,NODE...]", action="append", default=[],
-                   help="nodes whose calico-node was stopped cleanly (repeatable)")
+    add_cluster(p)
+    add_node(p, "the node to report on")
+    add_down(p)
     p.add_argument("--since", metavar="[PEER=]TIME", action="append", default=[],
                    help="SINCE column: HH:MM:SS (or YYYY-MM-DD) for every row, or PEER=TIME for the row of "
                    "one peer address or protocol name (repeatable)")
-    p.add_argument("--calico-version", choices=birdcfg.CALICO_VERSIONS, default=None,
-                   help="template behaviour (default: 3.28)")
+    add_calico_version(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="the rows as JSON instead of the table")
     out.add_argument("--birdc", action="store_true",
@@ -52,9 +49,9 @@ def parse_since(values):
 
 
 def run(args):
-    cluster = load_cluster(args.cluster)
+    cluster = load_cluster(args.cluster, allocate="if_needed")
     cluster.node_index(args.node)
-    down = [d for item in args.down for d in item.split(",") if d]
+    down = down_nodes(args)
     since = parse_since(args.since)
     try:
         if args.ipv6 and not args.birdc:

@@ -2,8 +2,10 @@
 
 import sys
 
-from ..planning import sweeps as _sweeps
 from ..errors import InvalidValueError
+from ..planning import sweeps as _sweeps
+from ..planning.plots import plot_sweep
+from ._common import console, finish, fmt, progress_bar, table
 
 # the figures the terminal table shows (every figure is in --out and --json)
 _SHOWN = {
@@ -37,8 +39,6 @@ def add_parser(sub):
 
 
 def run(args):
-    from .plan import progress_bar
-
     if args.workers is not None and args.workers < 0:
         raise InvalidValueError(f"invalid --workers {args.workers!r}: must be >= 0")
     if args.scheduler and args.workers:
@@ -54,52 +54,34 @@ def run(args):
             step(f"{done:,} of {total:,} points")
             advance()
 
-        table = _sweeps.sweep(grid, scheduler=args.scheduler, workers=args.workers, progress=progress)
+        result = _sweeps.sweep(grid, scheduler=args.scheduler, workers=args.workers, progress=progress)
     if args.out:
-        table.write(args.out)
-    if args.plot:
-        _sweeps.plot(table, args.plot)
-    if args.json:
-        print(table.to_json(indent=1))
-        return 0
-    _print(table)
-    for path, what in ((args.out, "table"), (args.plot, "plot")):
-        if path:
-            print(f"{what} written to {path}")
-    return 0
+        result.write(args.out)
+    return finish(args, result, _print, to_json=lambda t: t.to_json(indent=1), plot=plot_sweep,
+                  written=[(args.out, "table")])
 
 
-def _print(table):
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    from .plan import fmt
-
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=250)
-    m = table.meta
+def _print(result):
+    out = console(pipe_width=250)
+    m = result.meta
     run = m["run"]
-    params = table.columns[1:table.columns.index(_sweeps.FIGURES[run][0])]
-    vary = [c for c in params if len(set(map(repr, table[c]))) > 1] or params[:1]
+    params = result.parameters
+    vary = [c for c in params if result.varies(c)] or params[:1]
     shown = ["point"] + vary + list(_SHOWN[run])
-    t = Table(box=box.SIMPLE, title_justify="left",
-              title=f"sweep {m.get('name') or ''} ({run}): {len(table):,} points, {m['n_failed']:,} failed, "
-                    f"{m['wall_seconds']:.1f} s on {m['workers'] or 'no'} worker{'s' if m['workers'] != 1 else ''}")
-    for c in shown:
-        t.add_column(c, justify="left" if c in params and c not in ("nodes", "reflectors") else "right")
-    if table.n_failed:
+    t = table(f"sweep {m.get('name') or ''} ({run}): {len(result):,} points, {m['n_failed']:,} failed, "
+              f"{m['wall_seconds']:.1f} s on {m['workers'] or 'no'} worker{'s' if m['workers'] != 1 else ''}",
+              [(c, "left" if c in params and c not in ("nodes", "reflectors") else "right") for c in shown])
+    if result.n_failed:
         t.add_column("error", overflow="fold")
-    for r in table.rows:
+    for r in result.rows:
         cells = []
         for c in shown:
             unit = "bytes" if c.endswith("_bytes") else ("s" if c.endswith("_s") else "")
             v = r[c]
             cells.append(str(v) if isinstance(v, (bool, str)) else fmt(v, unit))
-        if table.n_failed:
+        if result.n_failed:
             cells.append(r["error"] or "")
         t.add_row(*cells)
-    console.print(t)
-    if table.n_failed:
-        print(f"{table.n_failed} of {len(table)} points failed (see the error column)", file=sys.stderr)
+    out.print(t)
+    if result.n_failed:
+        print(f"{result.n_failed} of {len(result)} points failed (see the error column)", file=sys.stderr)

@@ -3,9 +3,7 @@
 import json
 
 from ..dataplane import trace as _trace
-from ..bgp.birdcfg import CALICO_VERSIONS
-from ..errors import InvalidValueError
-from ..model.examples import resolve
+from ._common import add_calico_version, add_cluster_then, add_down, down_nodes, load_cluster, split_cluster
 
 
 def add_parser(sub):
@@ -20,25 +18,19 @@ def add_parser(sub):
         "namespace/pod, a pod name, a node name or an IP address. CLUSTER is a YAML file or "
         "folder; without it, the bundled seed cluster.",
     )
-    p.add_argument("args", nargs="+", metavar="[CLUSTER] SRC DST")
-    p.add_argument("--down", metavar="NODE[,NODE...]", action="append", default=[],
-                   help="nodes whose calico-node was stopped cleanly (repeatable)")
+    add_cluster_then(p, "SRC DST")
+    add_down(p)
     p.add_argument("--host-mtu", type=int, default=1500, metavar="BYTES",
                    help="MTU of the nodes' uplinks (default 1500)")
-    p.add_argument("--calico-version", choices=CALICO_VERSIONS, default=None)
+    add_calico_version(p, help=None)
     p.add_argument("--json", action="store_true", help="the trace as JSON (endpoints, hops, outcome)")
     return p
 
 
 def run(args):
-    if len(args.args) not in (2, 3):
-        raise InvalidValueError(f"expected [CLUSTER] SRC DST, got {len(args.args)} arguments: {args.args!r}")
-    cluster_path = args.args[0] if len(args.args) == 3 else None
-    src, dst = args.args[-2:]
-    cluster = resolve(cluster_path)
-    down = [d for item in args.down for d in item.split(",") if d]
-    for d in down:
-        cluster.node_index(d)
+    cluster_path, (src, dst) = split_cluster(args, "SRC DST")
+    cluster = load_cluster(cluster_path)
+    down = down_nodes(args, cluster)
     t = _trace.trace(cluster, src, dst, down=down, host_mtu=args.host_mtu, calico_version=args.calico_version)
     if args.json:
         print(json.dumps(t.to_json(), indent=2))

@@ -4,9 +4,7 @@ import json
 import time
 
 from ..dataplane import traffic as _traffic
-from ..bgp.birdcfg import CALICO_VERSIONS
-from ..errors import InvalidValueError
-from ..model.examples import resolve
+from ._common import add_calico_version, add_cluster_then, console, fmt, load_cluster, progress_bar, split_cluster, table
 
 
 def add_parser(sub):
@@ -19,26 +17,22 @@ def add_parser(sub):
         "delivered (blackholed, unrouted, unknown source). CLUSTER is a YAML file or folder; without "
         "it, the bundled seed cluster.",
     )
-    p.add_argument("args", nargs="+", metavar="[CLUSTER] FLOWS.csv")
+    add_cluster_then(p, "FLOWS.csv")
     p.add_argument("--top", type=int, default=None, metavar="N",
                    help="node pairs and nodes to list (default: 20 in tables, all with --json)")
-    p.add_argument("--calico-version", choices=CALICO_VERSIONS, default=None)
+    add_calico_version(p, help=None)
     p.add_argument("--json", action="store_true", help="summary as JSON (all pairs unless --top is given)")
     return p
 
 
 def run(args):
-    if len(args.args) not in (1, 2):
-        raise InvalidValueError(f"expected [CLUSTER] FLOWS.csv, got {len(args.args)} arguments: {args.args!r}")
-    cluster_path = args.args[0] if len(args.args) == 2 else None
-    from .plan import progress_bar
-
+    cluster_path, (flows_path,) = split_cluster(args, "FLOWS.csv")
     t0 = time.perf_counter()
     with progress_bar() as (step, _):
-        step(f"reading {args.args[-1]}")
-        flows = _traffic.read_flows(args.args[-1])
+        step(f"reading {flows_path}")
+        flows = _traffic.read_flows(flows_path)
         step("loading the cluster")
-        cluster = resolve(cluster_path)
+        cluster = load_cluster(cluster_path)
         step(f"mapping {len(flows['src']):,} flows")
         t = _traffic.matrix(cluster, flows["src"], flows["dst"], flows["bytes"], calico_version=args.calico_version)
     elapsed = time.perf_counter() - t0
@@ -50,43 +44,23 @@ def run(args):
     return 0
 
 
-def _fmt(x):
-    return f"{x:,}" if isinstance(x, int) else f"{x:,.1f}"
-
-
 def _print(t, top, elapsed):
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False)
+    out = console(pipe_width=None)
     d = t.to_dict(top=top)
-    n_flows = d["n_flows"]
-    console.print(f"{n_flows:,} flows over {t.n_nodes} nodes ({elapsed:.2f} s)")
-    tab = Table(title="outcome", box=box.SIMPLE, title_justify="left")
-    tab.add_column("outcome")
-    tab.add_column("flows", justify="right")
-    tab.add_column("bytes", justify="right")
+    out.print(f"{d['n_flows']:,} flows over {t.n_nodes} nodes ({elapsed:.2f} s)")
+    tab = table("outcome", [("outcome", "left"), "flows", "bytes"])
     for k, v in d["outcomes"].items():
-        tab.add_row(k, _fmt(v["flows"]), _fmt(v["bytes"]))
-    console.print(tab)
-    tab = Table(title="node-to-node bytes by encapsulation", box=box.SIMPLE, title_justify="left")
-    for k in d["encapsulation_bytes"]:
-        tab.add_column(k, justify="right")
-    tab.add_row(*[_fmt(v) for v in d["encapsulation_bytes"].values()])
-    console.print(tab)
-    tab = Table(title=f"top {len(d['pairs'])} node pairs (delivered)", box=box.SIMPLE, title_justify="left")
-    for col in ("src", "dst"):
-        tab.add_column(col)
-    tab.add_column("bytes", justify="right")
-    tab.add_column("flows", justify="right")
+        tab.add_row(k, fmt(v["flows"]), fmt(v["bytes"]))
+    out.print(tab)
+    tab = table("node-to-node bytes by encapsulation", list(d["encapsulation_bytes"]))
+    tab.add_row(*[fmt(v) for v in d["encapsulation_bytes"].values()])
+    out.print(tab)
+    tab = table(f"top {len(d['pairs'])} node pairs (delivered)", [("src", "left"), ("dst", "left"), "bytes", "flows"])
     for p in d["pairs"]:
-        tab.add_row(p["src"], p["dst"], _fmt(p["bytes"]), _fmt(p["flows"]))
-    console.print(tab)
+        tab.add_row(p["src"], p["dst"], fmt(p["bytes"]), fmt(p["flows"]))
+    out.print(tab)
     nodes = sorted(d["nodes"], key=lambda r: -(r["out"] + r["in"]))[: top or len(d["nodes"])]
-    tab = Table(title="busiest nodes", box=box.SIMPLE, title_justify="left")
-    for col, j in (("node", "left"), ("out", "right"), ("in", "right"), ("local", "right")):
-        tab.add_column(col, justify=j)
+    tab = table("busiest nodes", [("node", "left"), "out", "in", "local"])
     for r in nodes:
-        tab.add_row(r["node"], _fmt(r["out"]), _fmt(r["in"]), _fmt(r["local"]))
-    console.print(tab)
+        tab.add_row(r["node"], fmt(r["out"]), fmt(r["in"]), fmt(r["local"]))
+    out.print(tab)

@@ -3,8 +3,8 @@ route-reflector misconfigurations and pool exhaustion; exit 1 when anything is w
 
 import json
 
-from ..bgp.birdcfg import CALICO_VERSIONS
-from ..model.examples import resolve
+from ..dataplane import verify as _verify
+from ._common import add_calico_version, add_cluster, add_down, down_nodes, load_cluster
 
 
 def add_parser(sub):
@@ -18,21 +18,17 @@ def add_parser(sub):
         "peers) and that pools have blocks for every node. Exit status 0 when clean, 1 when anything "
         "was found, 2 on bad input. CLUSTER is a YAML file or folder; without it, the bundled seed.",
     )
-    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help="YAML file or folder (default: the seed cluster)")
-    p.add_argument("--down", metavar="NODE[,NODE...]", action="append", default=[],
-                   help="nodes whose calico-node was stopped cleanly (repeatable)")
-    p.add_argument("--calico-version", choices=CALICO_VERSIONS, default=None,
-                   help="template behaviour (default: 3.28)")
+    add_cluster(p)
+    add_down(p)
+    add_calico_version(p)
     p.add_argument("-6", "--ipv6", action="store_true", help="check IPv6 instead of IPv4")
     p.add_argument("--json", action="store_true", help="the report as one JSON object")
     return p
 
 
 def run(args):
-    from ..dataplane import verify as _verify
-    cluster = resolve(args.cluster)
-    down = [d for item in args.down for d in item.split(",") if d]
-    report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down, calico_version=args.calico_version)
+    cluster = load_cluster(args.cluster)
+    report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args), calico_version=args.calico_version)
     # build the whole text first: nothing is printed if anything above raised
     text = json.dumps(report.to_json(), indent=2) + "\n" if args.json else report.text()
     print(text, end="")

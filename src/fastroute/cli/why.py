@@ -3,7 +3,7 @@
 import json
 
 from ..bgp import explain
-from .routes import add_cluster_args, tables
+from .routes import add_table_args, tables
 
 
 def add_parser(sub):
@@ -14,7 +14,7 @@ def add_parser(sub):
         "or a prefix), best first, with the step of BIRD's decision process that chose the winner, "
         "and the route the kernel ends up with.",
     )
-    add_cluster_args(p)
+    add_table_args(p)
     p.add_argument("prefix", metavar="PREFIX", help="an address or prefix, e.g. 10.244.166.129")
     p.add_argument("--json", action="store_true")
     return p

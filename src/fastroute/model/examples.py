@@ -1,6 +1,6 @@
 """Bundled example clusters.
 
-:func:`seed` is the cluster of the seed capture (``shared/seed``): a three-node
+:func:`seed` is the cluster of the article "体验 Calico BGP 网络模型" (captures: data/seed-master-*.txt): a three-node
 kubeadm cluster, Calico v3.20, pool ``10.244.0.0/16`` with /26 blocks and no
 encapsulation.  It is the default CLUSTER of every fastroute command.  Its blocks
 and pod addresses are not written in the data: fastroute's IPAM computes them.

@@ -31,7 +31,6 @@ exhaust a pool: vectorised per-node ranks plus one step per block claim.
 import bisect
 import collections
 import ipaddress
-import re
 from dataclasses import replace
 from functools import lru_cache
 
@@ -48,9 +47,6 @@ __all__ = [
     "release_pods",
     "start_block",
     "utilization",
-    "format_show",
-    "format_borrowed",
-    "format_configuration",
     "TUNNEL_KINDS",
 ]
 
@@ -751,83 +747,3 @@ def utilization(cluster):
     if orphans:
         out.append((None, 0, sum(b.n_used for b in orphans), [(b.cidr, b.size, b.n_used) for b in orphans]))
     return out
-
-
-_NUMBER = re.compile(r"^-?(\d+|\d{1,3}(,\d{3})*)(\.\d+)?$")
-
-
-def render_table(header, rows):
-    """Render a table the way olekukonko/tablewriter (v0.0.5) does for calicoctl.
-
-    Column width is the widest of header and cells; headers are centred; a
-    cell that is a plain number is right-aligned, anything else left-aligned.
-    (Cells longer than 30 characters with spaces would be word-wrapped by
-    tablewriter; calicoctl's IPAM cells never are.)
-    """
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-
-    def head(h, w):
-        gap = w - len(h)
-        return " " * (gap // 2) + h + " " * (gap - gap // 2)
-
-    def cell(c, w):
-        return c.rjust(w) if _NUMBER.match(c) else c.ljust(w)
-
-    out = [line, "| " + " | ".join(head(h, w) for h, w in zip(header, widths)) + " |", line]
-    for r in rows:
-        out.append("| " + " | ".join(cell(c, w) for c, w in zip(r, widths)) + " |")
-    out.append(line)
-    return "\n".join(out) + "\n"
-
-
-def _g5(x):
-    return "%.5g" % float(x)
-
-
-def _pct(n, cap):
-    return f"{_g5(n)} ({'%.f' % (100 * float(n) / float(cap))}%)"
-
-
-def format_show(cluster, show_blocks=False):
-    """The text ``calicoctl ipam show [--show-blocks]`` prints (v3.20-v3.28)."""
-    rows = []
-    for cidr, cap, used, blocks in utilization(cluster):
-        if cidr is not None:
-            rows.append(["IP Pool", str(cidr), _g5(cap), _pct(used, cap), _pct(cap - used, cap)])
-        if show_blocks:
-            for bcidr, bcap, bused in blocks:
-                rows.append(["Block", str(bcidr), _g5(bcap), _pct(bused, bcap), _pct(bcap - bused, bcap)])
-    return render_table(["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE"], rows)
-
-
-
-def format_borrowed(cluster):
-    """The table ``calicoctl ipam show --show-borrowed`` prints: addresses used by a node
-    other than their block's owner (including blocks without affinity)."""
-    rows = []
-    for b in cluster.blocks:
-        for ordinal, o in enumerate(b.owner):
-            if o == -1:
-                continue
-            _, attrs = cluster.owner_attributes(o)
-            node = attrs.get("node")
-            if node is None or node == (b.affinity or ""):
-                continue
-            if "pod" in attrs:
-                typ, to = "pod", f"{attrs.get('namespace', '')}/{attrs['pod']}"
-            else:
-                typ, to = attrs.get("type", ""), ""
-            rows.append([str(b.address(ordinal)), node, str(b.cidr), b.affinity or "", typ, to])
-    return render_table(["IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"], rows)
-
-
-def format_configuration(cluster):
-    """The table ``calicoctl ipam show --show-configuration`` prints (values as Go's ``%#v``)."""
-    cfg = cluster.ipam_config
-    rows = [
-        ["StrictAffinity", "true" if cfg.strict_affinity else "false"],
-        ["AutoAllocateBlocks", "true" if cfg.auto_allocate_blocks else "false"],
-        ["MaxBlocksPerHost", str(cfg.max_blocks_per_host)],
-    ]
-    return render_table(["PROPERTY", "VALUE"], rows)

@@ -17,15 +17,17 @@ Where each number comes from:
   routes, a blackhole per own block and every prefix the other nodes export,
   which is what the computed tables hold whenever every session is up (tested
   against the computed tables).  ``routes_method`` says which.
-* **Sessions**: from the BGP design (bgp-notes §4.8): a mesh has n(n-1)/2,
-  k reflectors k(n-k) + k(k-1)/2, with k per client and n-1 per reflector.
-* **Memory**: BIRD's table entries and sessions priced as in
-  :class:`fastroute.sim.converge.Params` (bgp-notes §4.6: ~330 bytes per route
-  entry, ~34 kB per session, 3.4 MB base): entries = paths received (one per
-  remote prefix per session that carries it: 1 in a mesh, k at a reflector
-  client with ADD-PATH; at a reflector, the other reflectors' copies of the
-  clients' routes too) + the Loc-RIB.  An estimate from BIRD 2 benchmarks, not a
-  measurement of calico-node.
+* **Sessions**: closed form, the sessions :mod:`fastroute.bgp.topology` derives:
+  a mesh has n(n-1)/2, k reflectors k(n-k) + k(k-1)/2, with k per client and
+  n-1 per reflector.
+* **Memory**: BIRD's table entries and sessions priced with the defaults of
+  :class:`fastroute.sim.converge.Params` (``route_bytes``, ``session_bytes``,
+  ``base_bytes``: ~330 bytes per route entry, ~34 kB per session, 3.4 MB base,
+  from CZ.NIC's BIRD 2.0.8 route-server benchmark, see docs/convergence.md):
+  entries = paths received (one per remote prefix per session that carries it:
+  1 in a mesh, k at a reflector client with ADD-PATH; at a reflector, the other
+  reflectors' copies of the clients' routes too) + the Loc-RIB.  An estimate
+  from BIRD 2 benchmarks, not a measurement of calico-node.
 * **Convergence**: the discrete-event simulator
   :func:`fastroute.sim.converge.simulate`: a mesh up to ``simulate_limit`` nodes
   (default 1,000: about 2 s per scenario there), a reflector design at any size
@@ -38,8 +40,15 @@ Where each number comes from:
   time a live node lacked a route to a live node's pods after a reflector
   crash (0 when the other reflectors cover it), ``reflector_crash_reconverge_s``
   until the last FIB change after it.
-* **Typha**: the operator's autoscaling formula (calico-semantics §7):
-  nodes // 200 + 2, at least 3 (1 for <= 2 nodes, 2 for <= 4).
+* **Typha**: the Tigera operator's autoscaling formula (tigera/operator
+  ``pkg/common/autoscale.go``, ``GetExpectedTyphaScale``): nodes // 200 + 2,
+  at least 3 (1 for <= 2 nodes, 2 for <= 4).
+* **Warnings**: Kubernetes' scalability thresholds ("Considerations for large
+  clusters", kubernetes.io: 5,000 nodes, 110 pods per node, 150,000 pods) and
+  Calico's guidance that the full mesh suits about 100 nodes or fewer ("Configure
+  BGP peering", docs.tigera.io).
+
+docs/planning.md explains each figure in more detail.
 
 Examples
 --------
@@ -57,27 +66,30 @@ import time
 
 import numpy as np
 
-from ..model import synth
 from ..errors import FastrouteError, IPAMError, InvalidPrefixError, InvalidValueError, choice
+from ..model import synth
+from ..sim import converge
+from ..sim.converge import Params
+from .plots import plot_compare, plot_plan
 
 __all__ = ["plan", "compare", "typha_replicas", "sessions", "DEFAULT_POOL", "plot_compare", "plot_plan"]
 
 #: Calico's default IPv4 pool (CALICO_IPV4POOL_CIDR / the operator's default).
 DEFAULT_POOL = "192.168.0.0/16"
 
-# bgp-notes §4.6, the same constants as converge.Params
-ROUTE_BYTES = 330
-SESSION_BYTES = 34e3
-BASE_BYTES = 3.4e6
+# BIRD's memory prices: the simulator's defaults (converge.Params), read, not copied
+ROUTE_BYTES = Params.route_bytes
+SESSION_BYTES = Params.session_bytes
+BASE_BYTES = Params.base_bytes
 
-# Kubernetes' scalability thresholds (bgp-notes §4.7)
+# Kubernetes' scalability thresholds ("Considerations for large clusters", kubernetes.io)
 K8S_MAX_NODES = 5000
 K8S_MAX_PODS_PER_NODE = 110
 K8S_MAX_PODS = 150_000
 
 _TYPHA_WARNING = "with the Kubernetes datastore and more than 50 nodes Calico needs Typha"
 
-# calico-semantics §7: the full mesh suits about 100 nodes or fewer
+# Calico's "Configure BGP peering" (docs.tigera.io): the full mesh suits about 100 nodes or fewer
 MESH_GUIDANCE_NODES = 100
 
 
@@ -177,25 +189,67 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     reflectors = int(reflectors or 0)
     net = _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors)
     progress = progress or _progress_noop
-    n, k = int(nodes), reflectors
+    n, k, ppn = int(nodes), reflectors, int(pods_per_node)
     warnings = []
     sources = {}
 
     s_total, s_node, s_rr = sessions(n, k)
-    sources["sessions"] = "closed form (bgp-notes §4.8), the sessions fastroute.bgp.topology derives"
+    sources["sessions"] = "closed form, the sessions fastroute.bgp.topology derives (docs/planning.md)"
     out = {
-        "nodes": n, "pods_per_node": int(pods_per_node), "pods_total": n * int(pods_per_node),
+        "nodes": n, "pods_per_node": ppn, "pods_total": n * ppn,
         "topology": topology, "reflectors": k, "encapsulation": encapsulation,
         "sessions_total": s_total, "sessions_per_node": s_node, "sessions_per_reflector": s_rr,
     }
+    cluster = _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
+    prefixes = routes_node = routes_mean = None
+    if cluster is not None:
+        prefixes, per_node = _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
+        routes_node = int(per_node.max())
+        routes_mean = float(per_node.mean())
+    else:
+        out["routes_method"] = None
+        out["memory_per_node_bytes"] = None
+        out["memory_per_reflector_bytes"] = None
+    out["prefixes"] = prefixes
+    out["routes_per_node"] = routes_node
+    out["routes_per_node_mean"] = routes_mean
+    out["typha_replicas"] = typha_replicas(n)
+    sources["typha"] = ("Tigera operator GetExpectedTyphaScale (tigera/operator pkg/common/autoscale.go): "
+                        "nodes // 200 + 2, at least 3")
 
-    # ---- IPAM: blocks, borrowing, prefixes
+    out["convergence_s"] = None
+    out["blackhole_node_crash_s"] = None
+    out["blackhole_reflector_crash_s"] = None
+    out["reflector_crash_reconverge_s"] = None
+    if cluster is not None:
+        run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
+        if not run:
+            why = (f"a {n:,}-node mesh is above simulate_limit={simulate_limit:,}" if simulate == "auto"
+                   else "simulation turned off")
+            warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
+        else:
+            _convergence(out, cluster, k, warnings, sources, progress)
+    else:
+        warnings.append("convergence_s not simulated: no cluster could be allocated")
+
+    warnings += _guidance(out)
+    out["warnings"] = warnings
+    out["sources"] = sources
+    return out
+
+
+def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress):
+    """Pool use (``out["pool"]``) and the synthetic cluster after IPAM (None when it cannot be allocated).
+
+    A pool too small for the design is sized as if it were just big enough, and a
+    warning says so.
+    """
+    n, k, ppn = out["nodes"], out["reflectors"], out["pods_per_node"]
     block_addrs = 1 << (32 - block_size)
     pool_blocks = 1 << (block_size - net.prefixlen)
     tunnel = 0 if encapsulation in ("None", None) else 1
-    ips_per_node = int(pods_per_node) + tunnel
+    ips_per_node = ppn + tunnel
     blocks_per_node = max(1, math.ceil(ips_per_node / block_addrs)) if ips_per_node else 0
-    nodes_with_own_blocks = min(n, pool_blocks // blocks_per_node) if blocks_per_node else n
     pool_use = {
         "cidr": str(net), "block_size": block_size, "blocks_total": pool_blocks, "addresses": net.num_addresses,
         "blocks_per_node": blocks_per_node, "blocks_needed": n * blocks_per_node,
@@ -216,114 +270,107 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
             f"{_pool_advice(n, blocks_per_node, block_size)}"
             + (f" Prefixes, routes, memory and convergence below are for a {alloc_net} pool." if alloc_net else ""))
     if alloc_net is not None:
-        progress(f"allocating {n:,} nodes x {pods_per_node} pods")
+        progress(f"allocating {n:,} nodes x {ppn} pods")
         t0 = time.perf_counter()
         try:
-            cluster = synth.cluster(n, int(pods_per_node), pools=[str(alloc_net)], block_size=block_size,
+            cluster = synth.cluster(n, ppn, pools=[str(alloc_net)], block_size=block_size,
                                     reflectors=k, encapsulation=encapsulation).allocate()
         except IPAMError as e:
             warnings.append(f"IPAM could not allocate: {e}")
         sources["ipam"] = (f"fastroute IPAM on a synthetic cluster in {alloc_net} "
                            f"({time.perf_counter() - t0:.2f} s)")
-    prefixes = routes_node = routes_mean = None
-    if cluster is not None:
-        from ..bgp.propagate import originations
-        borrowed = len(cluster.borrowed(4))
-        pool_use.update(blocks_used=len(cluster.blocks), borrowed_ips=borrowed)
-        o = originations(cluster, 4)
-        exported = o.origin >= 0
-        prefixes = int(exported.sum())
-        if n * blocks_per_node > pool_blocks and alloc_net == net:
-            warnings.append(
-                f"pool {net} holds only {pool_blocks:,} /{block_size} blocks and {n:,} nodes need "
-                f"{n * blocks_per_node:,} ({blocks_per_node} each): the blocks run out at "
-                f"{pool_blocks // blocks_per_node:,} nodes of {blocks_per_node}; past that, nodes borrow addresses from other nodes' blocks and every borrowed IP is a /32 route "
-                f"(here {borrowed:,} borrowed /32s: {prefixes:,} prefixes instead of "
-                f"{n * blocks_per_node:,}). {_pool_advice(n, blocks_per_node, block_size)}")
-        # per node: own pods' /32s + own blackholes + every other node's exported prefixes
-        own_exported = np.bincount(o.origin[exported], minlength=n)[:n]
-        blackholes = np.bincount(cluster.block_arrays(4).node_idx[cluster.block_arrays(4).node_idx >= 0],
-                                 minlength=n)[:n]
+    return cluster
+
+
+def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress):
+    """Prefixes, routes per node and BIRD memory of an allocated design.
+
+    Returns ``(prefixes, routes per node)``; fills ``routes_method``, the
+    ``memory_*`` figures and the pool's ``blocks_used``/``borrowed_ips``.
+    """
+    from ..bgp.propagate import originations
+
+    n, k = out["nodes"], out["reflectors"]
+    pool_use = out["pool"]
+    blocks_per_node, block_size, pool_blocks = (pool_use["blocks_per_node"], pool_use["block_size"],
+                                                pool_use["blocks_total"])
+    borrowed = len(cluster.borrowed(4))
+    pool_use.update(blocks_used=len(cluster.blocks), borrowed_ips=borrowed)
+    o = originations(cluster, 4)
+    exported = o.origin >= 0
+    prefixes = int(exported.sum())
+    if n * blocks_per_node > pool_blocks and pool_use["fits"]:
+        warnings.append(
+            f"pool {net} holds only {pool_blocks:,} /{block_size} blocks and {n:,} nodes need "
+            f"{n * blocks_per_node:,} ({blocks_per_node} each): the blocks run out at "
+            f"{pool_blocks // blocks_per_node:,} nodes of {blocks_per_node}; past that, nodes borrow addresses "
+            f"from other nodes' blocks and every borrowed IP is a /32 route "
+            f"(here {borrowed:,} borrowed /32s: {prefixes:,} prefixes instead of "
+            f"{n * blocks_per_node:,}). {_pool_advice(n, blocks_per_node, block_size)}")
+    # per node: own pods' /32s + own blackholes + every other node's exported prefixes
+    own_exported = np.bincount(o.origin[exported], minlength=n)[:n]
+    if n <= compute_limit:
+        progress(f"computing {n:,} routing tables")
+        t0 = time.perf_counter()
+        per_node = _computed_routes(cluster, n)
+        sources["routes"] = (f"computed: every node's kernel table (fastroute.dataplane.routes, "
+                             f"{time.perf_counter() - t0:.2f} s)")
+        out["routes_method"] = "computed"
+    else:
+        ba = cluster.block_arrays(4)
+        blackholes = np.bincount(ba.node_idx[ba.node_idx >= 0], minlength=n)[:n]
         pods_on = np.bincount(cluster.pods.node_idx, minlength=n)[:n]
-        counted = pods_on + blackholes + (prefixes - own_exported)
-        method = "counted"
-        if n <= compute_limit:
-            progress(f"computing {n:,} routing tables")
-            t0 = time.perf_counter()
-            per_node = _computed_routes(cluster, n)
-            sources["routes"] = (f"computed: every node's kernel table (fastroute.dataplane.routes, "
-                                 f"{time.perf_counter() - t0:.2f} s)")
-            method = "computed"
-        else:
-            per_node = counted
-            sources["routes"] = ("counted: own pods' /32s + own blackholes + all other nodes' exported prefixes "
-                                 f"(what the computed tables hold with every session up; computed up to "
-                                 f"{compute_limit:,} nodes)")
-        out["routes_method"] = method
-        routes_node = int(per_node.max())
-        routes_mean = float(per_node.mean())
-        remote = prefixes - own_exported
-        # BIRD's entries: received paths (1 per remote prefix per carrying session) + Loc-RIB
-        clients = np.ones(n, bool)
-        clients[:k] = False                     # synth makes the first k nodes the reflectors
-        adj_client = remote * (k if k else 1)
-        loc = prefixes
-        mem = BASE_BYTES + ROUTE_BYTES * (adj_client + loc) + SESSION_BYTES * s_node
-        out["memory_per_node_bytes"] = int(mem[clients].max())
-        if k:
-            # a reflector also takes the clients' routes reflected by each other reflector: BIRD 1.6 checks
-            # CLUSTER_LIST only on rr-client sessions, so copies between same-cluster reflectors are kept
-            adj_rr = remote + (k - 1) * int(own_exported[clients].sum())
-            mem_rr = BASE_BYTES + ROUTE_BYTES * (adj_rr + loc) + SESSION_BYTES * s_rr
-            out["memory_per_reflector_bytes"] = int(mem_rr[~clients].max())
-        else:
-            out["memory_per_reflector_bytes"] = None
-        sources["memory"] = (f"estimate: {BASE_BYTES / 1e6:.1f} MB + {ROUTE_BYTES} B per route entry "
-                             f"(paths received + Loc-RIB) + {SESSION_BYTES / 1e3:.0f} kB per session "
-                             f"(bgp-notes §4.6, BIRD 2 benchmarks)")
+        per_node = pods_on + blackholes + (prefixes - own_exported)
+        sources["routes"] = ("counted: own pods' /32s + own blackholes + all other nodes' exported prefixes "
+                             f"(what the computed tables hold with every session up; computed up to "
+                             f"{compute_limit:,} nodes)")
+        out["routes_method"] = "counted"
+    _bird_memory(out, prefixes, prefixes - own_exported, own_exported, sources)
+    return prefixes, per_node
+
+
+def _bird_memory(out, prefixes, remote, own_exported, sources):
+    """BIRD memory per client node and per reflector: received paths (1 per remote prefix
+    per carrying session) + the Loc-RIB, priced with :class:`~fastroute.sim.converge.Params`."""
+    n, k = out["nodes"], out["reflectors"]
+    clients = np.ones(n, bool)
+    clients[:k] = False                     # synth makes the first k nodes the reflectors
+    adj_client = remote * (k if k else 1)
+    loc = prefixes
+    mem = BASE_BYTES + ROUTE_BYTES * (adj_client + loc) + SESSION_BYTES * out["sessions_per_node"]
+    out["memory_per_node_bytes"] = int(mem[clients].max())
+    if k:
+        # a reflector also takes the clients' routes reflected by each other reflector: BIRD 1.6 checks
+        # CLUSTER_LIST only on rr-client sessions, so copies between same-cluster reflectors are kept
+        adj_rr = remote + (k - 1) * int(own_exported[clients].sum())
+        mem_rr = BASE_BYTES + ROUTE_BYTES * (adj_rr + loc) + SESSION_BYTES * out["sessions_per_reflector"]
+        out["memory_per_reflector_bytes"] = int(mem_rr[~clients].max())
     else:
-        out["routes_method"] = None
-        out["memory_per_node_bytes"] = None
         out["memory_per_reflector_bytes"] = None
-    out["prefixes"] = prefixes
-    out["routes_per_node"] = routes_node
-    out["routes_per_node_mean"] = routes_mean
-    out["typha_replicas"] = typha_replicas(n)
-    sources["typha"] = "Tigera operator GetExpectedTyphaScale: nodes // 200 + 2, at least 3 (calico-semantics §7)"
+    sources["memory"] = (f"estimate: {BASE_BYTES / 1e6:.1f} MB + {ROUTE_BYTES:g} B per route entry "
+                         f"(paths received + Loc-RIB) + {SESSION_BYTES / 1e3:.0f} kB per session "
+                         f"(fastroute.sim.converge.Params, from BIRD 2 benchmarks: docs/convergence.md)")
 
-    # ---- convergence
-    out["convergence_s"] = None
-    out["blackhole_node_crash_s"] = None
-    out["blackhole_reflector_crash_s"] = None
-    out["reflector_crash_reconverge_s"] = None
-    if cluster is not None:
-        run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
-        if not run:
-            why = (f"a {n:,}-node mesh is above simulate_limit={simulate_limit:,}" if simulate == "auto"
-                   else "simulation turned off")
-            warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
-        else:
-            _convergence(out, cluster, k, warnings, sources, progress)
-    else:
-        warnings.append("convergence_s not simulated: no cluster could be allocated")
 
-    # ---- guidance
-    if topology == "mesh" and n > 100:
-        warnings.append(f"full mesh of {n:,} nodes ({s_total:,} sessions, {s_node:,} per node): Calico's docs "
+def _guidance(out):
+    """Warnings from Calico's and Kubernetes' published limits."""
+    n, k, ppn = out["nodes"], out["reflectors"], out["pods_per_node"]
+    warnings = []
+    if out["topology"] == "mesh" and n > MESH_GUIDANCE_NODES:
+        warnings.append(f"full mesh of {n:,} nodes ({out['sessions_total']:,} sessions, "
+                        f"{out['sessions_per_node']:,} per node): Calico's docs "
                         f"recommend route reflectors above about 100 nodes")
-    if topology == "rr" and k == 1:
+    if out["topology"] == "rr" and k == 1:
         warnings.append("a single route reflector is a single point of failure: the docs use two per client")
-    if int(pods_per_node) > K8S_MAX_PODS_PER_NODE:
-        warnings.append(f"{pods_per_node} pods per node is above Kubernetes' tested limit of 110")
+    if ppn > K8S_MAX_PODS_PER_NODE:
+        warnings.append(f"{ppn} pods per node is above Kubernetes' tested limit of 110")
     if n > K8S_MAX_NODES:
         warnings.append(f"{n:,} nodes is above Kubernetes' tested limit of 5,000")
-    if n * int(pods_per_node) > K8S_MAX_PODS:
-        warnings.append(f"{n * int(pods_per_node):,} pods is above Kubernetes' tested limit of 150,000")
+    if n * ppn > K8S_MAX_PODS:
+        warnings.append(f"{n * ppn:,} pods is above Kubernetes' tested limit of 150,000")
     if n > 50:
         warnings.append(f"{_TYPHA_WARNING}: {typha_replicas(n)} replicas by the operator's formula")
-    out["warnings"] = warnings
-    out["sources"] = sources
-    return out
+    return warnings
 
 
 def _fitting_prefix(n, blocks_per_node, block_size):
@@ -354,11 +401,6 @@ def _computed_routes(cluster, n):
 
 
 def _convergence(out, cluster, k, warnings, sources, progress):
-    try:
-        from ..sim import converge
-    except Exception as e:          # the simulator is optional (being developed)
-        warnings.append(f"convergence_s not simulated: fastroute.sim.converge unavailable ({e})")
-        return
     # (scenario, key, what the number is)
     scen = [("cold_start", "convergence_s", "time_to_converge"),
             ("node_crash", "blackhole_node_crash_s", "time_to_converge")]
@@ -495,90 +537,3 @@ def _recommend(n, mesh, rrs):
 
 def _mb(b):
     return f"{b / 2**20:,.0f} MiB" if b is not None else "-"
-
-
-# ---------------------------------------------------------------------------- plots
-
-
-def _pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InvalidValueError("--plot needs matplotlib: pip install 'fastroute[plot]'") from None
-    return plt
-
-
-def plot_compare(result, path):
-    """Sessions, routes, memory and convergence time against node count, one line per design."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    panels = [("sessions_per_node", "BGP sessions per node", True),
-              ("routes_per_node", "routes per node", True),
-              ("memory_per_node_bytes", "BIRD memory per node (MiB, estimate)", True),
-              ("convergence_s", "cold-start convergence (s, simulated)", False)]
-    designs = []
-    for p in result["plans"]:
-        key = ("mesh", 0) if p["topology"] == "mesh" else ("rr", p["reflectors"])
-        if key not in designs:
-            designs.append(key)
-    for ax, (field, title, logy) in zip(axes.flat, panels):
-        for key in designs:
-            pts = [(p["nodes"], p[field]) for p in result["plans"]
-                   if (p["topology"], p["reflectors"]) == key and p[field] is not None]
-            if not pts:
-                continue
-            x, y = zip(*pts)
-            if field == "memory_per_node_bytes":
-                y = [v / 2**20 for v in y]
-            label = "full mesh" if key[0] == "mesh" else f"{key[1]} reflectors"
-            line, = ax.plot(x, y, marker="o", label=label)
-            if field == "memory_per_node_bytes" and key[0] == "rr":
-                rpts = [(p["nodes"], p["memory_per_reflector_bytes"] / 2**20) for p in result["plans"]
-                        if (p["topology"], p["reflectors"]) == key and p["memory_per_reflector_bytes"]]
-                if rpts:
-                    ax.plot(*zip(*rpts), marker="x", linestyle="--", color=line.get_color(),
-                            label=f"{key[1]} reflectors: each reflector")
-        ax.set_title(title)
-        ax.set_xlabel("nodes")
-        ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        if not ax.lines:
-            ax.text(0.5, 0.5, "not computed at these sizes\n(see warnings)", ha="center", va="center",
-                    transform=ax.transAxes)
-        else:
-            ax.legend()
-        ax.grid(True, which="both", alpha=0.3)
-    if result.get("crossover"):
-        for ax in axes.flat:
-            ax.axvline(result["crossover"], color="grey", linestyle="--", linewidth=1)
-    fig.suptitle("Calico BGP: full mesh vs route reflectors")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
-
-
-def plot_plan(p, path):
-    """One design: sessions, routes and memory per node vs per reflector, and pool use."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    roles = ["node"] + (["reflector"] if p["reflectors"] else [])
-    axes[0].bar(roles, [p["sessions_per_node"]] + ([p["sessions_per_reflector"]] if p["reflectors"] else []))
-    axes[0].set_title("BGP sessions")
-    mem = [p["memory_per_node_bytes"]] + ([p["memory_per_reflector_bytes"]] if p["reflectors"] else [])
-    axes[1].bar(roles, [(m or 0) / 2**20 for m in mem])
-    axes[1].set_title("BIRD memory (MiB, estimate)")
-    pool = p["pool"]
-    used = min(pool["blocks_needed"], pool["blocks_total"])
-    axes[2].bar(["pool blocks", "needed"], [pool["blocks_total"], pool["blocks_needed"]],
-                color=["tab:blue", "tab:red" if pool["blocks_needed"] > pool["blocks_total"] else "tab:green"])
-    axes[2].set_title(f"pool {pool['cidr']} (/{pool['block_size']} blocks, {used:,} used)")
-    fig.suptitle(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, "
-                 f"{'full mesh' if p['topology'] == 'mesh' else str(p['reflectors']) + ' reflectors'}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path

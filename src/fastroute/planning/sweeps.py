@@ -81,18 +81,21 @@ import dataclasses
 import io
 import itertools
 import json
-import math
 import os
 import time
 import uuid
 
 from ..errors import GridError, InvalidValueError, SweepError
+from ..model import resources as _resources
+from .plots import plot_sweep as plot
 
-__all__ = ["sweep", "load_grid", "expand", "run_point", "local_cluster", "Table", "RUNS", "FAILURES", "FIGURES"]
+__all__ = ["sweep", "load_grid", "expand", "run_point", "local_cluster", "Table", "RUNS", "FAILURES", "FIGURES",
+           "plot"]
 
 RUNS = ("plan", "converge", "failure")
 FAILURES = ("none", "node", "reflector", "reflectors")
-ENCAPSULATIONS = ("None", "IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet")
+#: The operator's ``encapsulation`` values (fastroute.model.resources.ENCAPSULATIONS), "None" first.
+ENCAPSULATIONS = ("None",) + tuple(e for e in _resources.ENCAPSULATIONS if e != "None")
 
 #: The figures (columns after the parameters) each kind of run reports, in column order.
 FIGURES = {
@@ -170,22 +173,21 @@ def _params_checks(run):
 
 
 def _converge_param_checks():
-    from ..sim.converge import Params
+    from ..sim.settings import settable
 
     out = {}
-    for f in dataclasses.fields(Params):
-        if f.name in ("seed", "node", "start_times"):
+    for name, d in settable().items():
+        if name == "seed":
             continue
-        d = f.default
         if isinstance(d, bool):
-            out[f.name] = lambda v: None if isinstance(v, bool) else f"expected true or false, got {v!r}"
+            out[name] = lambda v: None if isinstance(v, bool) else f"expected true or false, got {v!r}"
         elif isinstance(d, int):
-            out[f.name] = _int(0)
+            out[name] = _int(0)
         elif isinstance(d, float):
-            out[f.name] = (lambda v: None if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
-                           else "expected a number >= 0")
+            out[name] = (lambda v: None if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                         else "expected a number >= 0")
         elif isinstance(d, str):
-            out[f.name] = _str
+            out[name] = _str
     return out
 
 
@@ -531,6 +533,16 @@ class Table:
     def n_failed(self):
         return sum(1 for r in self.rows if r.get("error"))
 
+    @property
+    def parameters(self):
+        """The parameter columns: after ``point``, before the run's figures."""
+        run = self.meta.get("run", "plan")
+        return self.columns[1:self.columns.index(FIGURES[run][0])]
+
+    def varies(self, column):
+        """Whether ``column`` holds more than one value."""
+        return len(set(map(repr, self[column]))) > 1
+
     def to_dict(self):
         """Dict of lists, one per column, in column order."""
         return {c: [r[c] for r in self.rows] for c in self.columns}
@@ -717,7 +729,7 @@ def local_cluster(n_workers):
 
 
 def _worker_version():
-    from .. import __version__
+    from .._version import __version__
     return __version__
 
 
@@ -736,45 +748,3 @@ def _check_workers(client):
                          f"version on every worker ({len(other)} differ)")
     if not versions:
         raise SweepError("the Dask cluster has no workers")
-
-
-# ---------------------------------------------------------------------------- plot
-
-
-def plot(table, path, x="nodes", y=None):
-    """Figures against ``x``, one line per combination of the other varying
-    parameters (mean over seeds; failed points left out).  Needs matplotlib."""
-    from .plan import _pyplot
-
-    plt = _pyplot()
-    run = table.meta.get("run", "plan")
-    y = list(y or {"plan": ("sessions_per_node", "memory_per_node_bytes", "convergence_s"),
-                   "converge": ("time_to_converge_s", "max_outage_s", "busy_max_s"),
-                   "failure": ("missing_routes", "nodes_missing_routes")}[run])
-    params = [c for c in table.columns[1:table.columns.index(FIGURES[run][0])] if c not in ("seed",)]
-    if x not in table.columns:
-        raise InvalidValueError(f"invalid plot x {x!r}: not a column (columns: {', '.join(table.columns)})")
-    vary = [c for c in params if c != x and len(set(map(repr, table[c]))) > 1]
-    fig, axes = plt.subplots(1, len(y), figsize=(5 * len(y), 4), squeeze=False)
-    ok = [r for r in table.rows if not r["error"]]
-    groups = {}
-    for r in ok:
-        groups.setdefault(tuple(r[c] for c in vary), []).append(r)
-    for ax, fig_name in zip(axes[0], y):
-        for key, rows in groups.items():
-            xs = sorted({r[x] for r in rows})
-            ys = []
-            for xv in xs:
-                v = [r[fig_name] for r in rows if r[x] == xv and isinstance(r[fig_name], (int, float))]
-                ys.append(sum(v) / len(v) if v else math.nan)
-            label = ", ".join(f"{c}={v}" for c, v in zip(vary, key)) or fig_name
-            ax.plot(xs, ys, marker="o", label=label)
-        ax.set_xlabel(x)
-        ax.set_title(fig_name)
-        ax.grid(True, alpha=0.3)
-    if groups and vary:
-        axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"fastroute sweep: {table.meta.get('name') or run}, {len(ok)} of {len(table)} points")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -55,6 +55,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from ..bgp.birdcfg import render_files
+from ..bgp.topology import compute as compute_topology
 from ..errors import EmulationError, InvalidValueError, choice
 
 __all__ = [
@@ -69,6 +70,9 @@ __all__ = [
     "normalize_routes",
     "normalize_protocols",
     "diff_texts",
+    "external_router_config",
+    "cluster_emulation",
+    "emulate_cluster",
 ]
 
 _IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
@@ -681,3 +685,116 @@ class Emulation:
             if time.monotonic() > deadline:
                 raise EmulationError(f"routing tables still changing after {timeout} s")
             time.sleep(poll)
+
+
+# --------------------------------------------------------------------------- a whole cluster
+
+
+def external_router_config(router, peers):
+    """BIRD 1.6 configuration of an external router.
+
+    Parameters
+    ----------
+    router : fastroute.bgp.topology.ExternalRouter
+    peers : sequence of (node ip, node AS)
+        The nodes configured to peer with it.
+    """
+    out = [f"# External router {router.ip} (AS {router.as_number}): learns everything, announces nothing.",
+           f"router id {router.ip};",
+           "protocol device { scan time 2; }",
+           "protocol kernel { scan time 2; import none; export all; }"]
+    for k, (ip, asn) in enumerate(peers):
+        out += [f"protocol bgp peer{k} {{",
+                f"  local as {router.as_number};",
+                f"  neighbor {ip} as {asn};",
+                "  import all;",
+                "  export none;",
+                "}"]
+    return "\n".join(out) + "\n"
+
+
+def cluster_emulation(cluster, calico_version=None, ipv6=False):
+    """An :class:`Emulation` of an allocated ``cluster``.
+
+    Every node gets its uplink (annotation ``fastroute.io/uplink``), its pods'
+    interfaces and routes and a BIRD fed the configuration confd would render (the
+    views of :func:`fastroute.bgp.topology.compute`).  External routers the BGPPeers
+    point at (a ToR...) get a plain BIRD on the same segment that peers back with
+    every node configured to peer with it, learns everything and announces nothing
+    -- the assumption :mod:`fastroute.bgp.topology` makes.
+
+    Returns
+    -------
+    (Emulation, Topology)
+
+    Raises
+    ------
+    EmulationError
+        A node without an IPv4 address, an IPv6 external router, or an external router
+        outside every node's IPv4 subnet (the emulation has one flat L2 segment).
+    """
+    topo = compute_topology(cluster, calico_version)
+    pods = {n: [] for n in cluster.node_names}
+    for pod in cluster.pods:
+        for ip in (pod.ipv4, pod.ipv6 if ipv6 else None):
+            if ip is not None:
+                pods[pod.node].append(Pod(str(ip), pod.interface_name))
+    emus = []
+    for node, view in zip(cluster.nodes, topo.views):
+        if not view.node.ipv4_address:
+            raise EmulationError(f"node {node.name!r} has no IPv4 address: the emulation needs one for its uplink")
+        emus.append(emu_node(view, uplink=node.uplink, pods=pods[node.name]))
+    nets = [ipaddress.ip_interface(v.node.ipv4_address).network for v in topo.views]
+    for router in topo.externals:
+        if router.version != 4:
+            if ipv6:
+                raise EmulationError(f"cannot emulate IPv6 external router {router.ip!r} yet")
+            continue
+        net = next((n for n in nets if ipaddress.ip_address(router.ip) in n), None)
+        if net is None:
+            raise EmulationError(f"external router {router.ip!r} is outside every node subnet: the emulation "
+                                 "puts all speakers on one L2 segment")
+        peers = [(v.node.ip4, v.as_number) for v in topo.views
+                 if any(p.ip == router.ip for p in v.peers_v4)]
+        emus.append(EmuNode(router.name.replace(" ", "-"), f"{router.ip}/{net.prefixlen}",
+                            {"bird.cfg": external_router_config(router, peers)}))
+    return Emulation(emus, ipv6=ipv6), topo
+
+
+def emulate_cluster(cluster, nodes=None, down=(), calico_version=None, ipv6=False, timeout=90.0):
+    """Run the cluster's BIRDs until converged (then stop calico-node on ``down`` and let
+    the rest settle); return each of ``nodes``' (default all) ``== NODE: ip route`` and
+    ``== NODE: birdc show protocols`` sections (``BIRD stopped`` on a down node), also
+    ``ip -6 route``/``birdc6`` with ``ipv6``.
+
+    Raises UnknownNodeError for a name not in the cluster, EmulationError when
+    namespaces are unavailable or BIRD does not converge within ``timeout`` seconds.
+    """
+    wanted, down = list(nodes or cluster.node_names), list(down)
+    for name in wanted + down:
+        cluster.node_index(name)  # UnknownNodeError names the known nodes
+    reason = netns_unavailable_reason()
+    if reason is not None:
+        raise EmulationError(f"network namespaces unavailable: {reason}")
+    families = (4, 6) if ipv6 else (4,)
+    emu, topo = cluster_emulation(cluster, calico_version, ipv6)
+    with emu:
+        emu.wait(timeout=timeout)
+        if down:
+            for name in down:
+                emu.stop_bird(name)
+            gone = {ip for name in down for ip in (topo.view(name).node.ip4, topo.view(name).node.ip6) if ip}
+            emu.wait(established={(name, f): [p.name for p in (view.peers_v4 if f == 4 else view.peers_v6)
+                                              if p.ip not in gone]
+                                  for name, view in zip(topo.node_names, topo.views) if name not in down
+                                  for f in families}, timeout=timeout)
+        out = []
+        for name in wanted:
+            for f in families:
+                out += [f"== {name}: ip {'-6 ' if f == 6 else ''}route", emu.ip_route(name, f).rstrip("\n")]
+                if name in down:
+                    out.append(f"== {name}: BIRD stopped")
+                    continue
+                out += [f"== {name}: birdc{'6' if f == 6 else ''} show protocols",
+                        emu.show_protocols(name, f).rstrip("\n")]
+    return "\n".join(out)

@@ -1,0 +1,192 @@
+"""What the commands share: the CLUSTER argument, ``--node``, ``--down``,
+``--calico-version``, loading the cluster, the progress bar, number formatting,
+tables and the ``--plot``/``--json``/text ending.
+
+Every command declares these arguments through the ``add_*`` functions here, so
+a flag reads and parses the same way in every command.
+"""
+
+import contextlib
+import json
+
+from ..errors import InvalidValueError
+from ..model import examples
+from ..model.calico import CALICO_VERSIONS, DEFAULT_CALICO_VERSION
+
+#: Help of the CLUSTER positional when a command does not word it otherwise.
+CLUSTER_HELP = "YAML file or folder (default: the seed cluster)"
+#: Help of ``--down`` when a command does not word it otherwise.
+DOWN_HELP = "nodes whose calico-node was stopped cleanly (repeatable)"
+#: Help of ``--calico-version`` for the commands that compute what a release does.
+CALICO_VERSION_HELP = f"template behaviour (default: {DEFAULT_CALICO_VERSION})"
+
+
+# ---------------------------------------------------------------------------- arguments
+
+
+def add_cluster(p, help=CLUSTER_HELP):
+    """The optional CLUSTER positional: a YAML/JSON file or folder; the bundled seed without it."""
+    p.add_argument("cluster", metavar="CLUSTER", nargs="?", help=help)
+
+
+def add_cluster_then(p, metavar):
+    """``[CLUSTER] ARG...``: the CLUSTER positional in front of a command's own positionals
+    (``trace [CLUSTER] SRC DST``); read back with :func:`split_cluster`."""
+    p.add_argument("args", nargs="+", metavar=f"[CLUSTER] {metavar}")
+
+
+def split_cluster(args, metavar):
+    """``(cluster path or None, [the command's own positionals])`` from ``args.args``.
+
+    Raises
+    ------
+    InvalidValueError
+        Neither the command's own positionals nor one more.
+    """
+    got = args.args
+    want = len(metavar.split())
+    if len(got) not in (want, want + 1):
+        raise InvalidValueError(f"expected [CLUSTER] {metavar}, got {len(got)} arguments: {got!r}")
+    return (got[0] if len(got) > want else None), got[-want:]
+
+
+def add_node(p, help, *, required=True, repeat=False):
+    """``--node NAME`` (``repeat``: once per node, a list)."""
+    if repeat:
+        p.add_argument("--node", action="append", metavar="NAME", help=help)
+    else:
+        p.add_argument("--node", required=required, metavar="NAME", help=help)
+
+
+def add_down(p, help=DOWN_HELP):
+    """``--down NODE[,NODE...]``, repeatable; read back with :func:`down_nodes`."""
+    p.add_argument("--down", metavar="NODE[,NODE...]", action="append", default=[], help=help)
+
+
+def add_calico_version(p, help=CALICO_VERSION_HELP):
+    """``--calico-version`` among the releases fastroute renders (:data:`fastroute.model.calico.CALICO_VERSIONS`)."""
+    p.add_argument("--calico-version", choices=CALICO_VERSIONS, default=None, help=help)
+
+
+def down_nodes(args, cluster=None):
+    """The ``--down`` node names in order; each checked against ``cluster`` when given.
+
+    Raises
+    ------
+    UnknownNodeError
+        A name that is not a node of ``cluster`` (naming the known nodes).
+    """
+    down = [d for item in args.down for d in item.split(",") if d]
+    if cluster is not None:
+        for name in down:
+            cluster.node_index(name)
+    return down
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def load_cluster(path, *, allocate="always"):
+    """The CLUSTER argument as a cluster after IPAM.
+
+    Parameters
+    ----------
+    path : str or None
+        A YAML/JSON file or folder; None for the bundled seed
+        (:func:`fastroute.model.examples.seed`).
+    allocate : {"always", "if_needed"}
+        ``"always"`` runs IPAM (addresses already written are kept, missing ones
+        added); ``"if_needed"`` only when some pod has no address yet.
+
+    Raises
+    ------
+    ResourceError, IPAMError, OSError
+        As :meth:`fastroute.model.cluster.Cluster.load` and ``allocate`` raise them.
+    """
+    cluster = examples.resolve(path, allocate=False)
+    if allocate == "if_needed" and cluster.is_allocated:
+        return cluster
+    return cluster.allocate()
+
+
+# ---------------------------------------------------------------------------- output
+
+
+@contextlib.contextmanager
+def progress_bar(total=None):
+    """A rich progress bar on stderr (hidden when stderr is not a terminal); yields (step, advance)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    cols = [SpinnerColumn(), TextColumn("{task.description}")]
+    if total:
+        cols.append(BarColumn())
+    cols.append(TimeElapsedColumn())
+    with Progress(*cols, console=console, transient=True, disable=not console.is_terminal) as prog:
+        task = prog.add_task("planning", total=total)
+
+        def step(text):
+            prog.update(task, description=text)
+
+        def advance():
+            prog.advance(task)
+
+        yield step, advance
+
+
+def fmt(v, unit=""):
+    """A figure for a table: ``-`` for None, MiB for ``bytes``, seconds for ``s``, thousands separated."""
+    if v is None:
+        return "-"
+    if unit == "bytes":
+        return f"{v / 2**20:,.1f} MiB"
+    if unit == "s":
+        return f"{v:,.1f} s"
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return f"{v:,}"
+
+
+def console(pipe_width=200):
+    """A rich console on stdout; into a pipe or file ``pipe_width`` columns wide (no wrapping of tables)."""
+    from rich.console import Console
+
+    out = Console(highlight=False)
+    if pipe_width and not out.is_terminal:
+        out = Console(highlight=False, width=pipe_width)
+    return out
+
+
+def table(title=None, columns=()):
+    """A rich table in the commands' style (simple box, title on the left).
+
+    ``columns``: names (right-aligned) or ``(name, justify)`` pairs.
+    """
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=title, box=box.SIMPLE, title_justify="left")
+    for c in columns:
+        name, justify = (c, "right") if isinstance(c, str) else c
+        t.add_column(name, justify=justify)
+    return t
+
+
+def finish(args, result, show, to_json=lambda r: json.dumps(r, indent=2), plot=None, written=()):
+    """The end of a command with ``--json`` (and ``--plot``): draw the plot, then print
+    the JSON or the text (``show(result)``) and where each file went.
+
+    ``written``: ``(path or None, what)`` pairs of files the command wrote, named after the text.
+    """
+    path = getattr(args, "plot", None)
+    if plot is not None and path:
+        plot(result, path)
+    if args.json:
+        print(to_json(result))
+        return 0
+    show(result)
+    for where, what in list(written) + ([(path, "plot")] if plot is not None else []):
+        if where:
+            print(f"{what} written to {where}")
+    return 0

@@ -1,0 +1,39 @@
+"""fastroute.sim.settings: simulator parameters given as NAME=VALUE text."""
+
+import dataclasses
+
+import pytest
+
+from fastroute.errors import InvalidValueError
+from fastroute.sim.converge import Params
+from fastroute.sim.settings import parse_params, settable
+
+
+def test_values_take_the_type_of_the_default():
+    got = parse_params(["hold_time=90", "graceful-restart=no", "max_paths=1_000", "aggregate=off", "seed=7"])
+    assert got == {"hold_time": 90.0, "graceful_restart": False, "max_paths": 1000, "aggregate": "off", "seed": 7}
+    assert type(got["hold_time"]) is float and type(got["max_paths"]) is int
+    assert Params().replace(**got).hold_time == 90.0
+
+
+def test_settable_is_every_field_but_the_per_run_inputs():
+    names = [f.name for f in dataclasses.fields(Params)]
+    assert list(settable()) == [n for n in names if n not in ("node", "start_times")]
+    assert settable()["hold_time"] == Params().hold_time
+
+
+@pytest.mark.parametrize("item, message", [
+    ("hold_time", "invalid --set 'hold_time': expected NAME=VALUE"),
+    ("node=master", "unknown parameter 'node'"),
+    ("hold_time=soon", "hold_time takes a float"),
+    ("graceful_restart=maybe", "graceful_restart takes a bool"),
+    ("seed=1.5", "seed takes a int"),
+])
+def test_bad_items_name_the_problem(item, message):
+    with pytest.raises(InvalidValueError, match=message):
+        parse_params([item])
+
+
+def test_messages_name_the_option():
+    with pytest.raises(InvalidValueError, match=r"^invalid params\['x'\] 'x': expected NAME=VALUE$"):
+        parse_params(["x"], option="params['x']")
