@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fastroute.bgp import network
 from fastroute.sim import converge
+from fastroute.sim import design as design_module
 from fastroute.model import examples, synth
 from fastroute.bgp import propagate as routing
 from fastroute.errors import ConvergenceError, InvalidValueError, UnknownNodeError
@@ -133,13 +135,7 @@ def _rr_design(cluster_ids, n_clients=4):
     subnets = [ipaddress.ip_network(f"10.0.{i // 3}.0/24") for i in range(n)]
     rid = np.array([int(a) for a in ips], np.uint32)
     cids = [int(ipaddress.ip_address(c)) for c in cluster_ids] + [None] * n_clients
-    cols = converge._rr_rows(rid, cids, list(range(k)), list(range(k, n)))
-    m = len(cols["local"])
-    graph = routing.SessionGraph(
-        local=cols["local"].astype(np.int32), remote=cols["remote"].astype(np.int32), rr_client=cols["rr_client"],
-        cluster_id=cols["cluster_id"], ebgp=np.zeros(m, bool), keep_next_hop=np.zeros(m, bool),
-        allow_local_as=np.zeros(m, np.int32), add_paths=np.ones(m, bool),
-    )
+    graph = network.reflector_rows(rid, cids, list(range(k)), list(range(k, n))).graph
     speakers = routing.Speakers(ip=ips, asn=np.full(n, 64512, np.uint32), router_id=rid, subnet=subnets,
                                 external=np.zeros(n, bool))
     return converge.from_graph(speakers, graph, np.arange(n, dtype=np.int32))
@@ -270,7 +266,7 @@ def test_errors():
 def test_plain_mesh_shortcut(monkeypatch):
     c = small(7, racks=2)
     fast = converge.design(c)
-    monkeypatch.setattr(converge, "_plain_mesh", lambda *a: False)
+    monkeypatch.setattr(design_module, "_plain_mesh", lambda *a: False)
     slow = converge.design(c)
 
     def rows(d):
