@@ -225,7 +225,7 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
             warnings.append(f"IPAM could not allocate: {e}")
         sources["ipam"] = (f"fastroute IPAM on a synthetic cluster in {alloc_net} "
                            f"({time.perf_counter() - t0:.2f} s)")
-    prefixes = routes_node = routes_mean = None
+    prefixes = routes_node = routes_mean = network = None
     if cluster is not None:
         from ..bgp.propagate import originations
         borrowed = len(cluster.borrowed(4))
@@ -250,7 +250,7 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         if n <= compute_limit:
             progress(f"computing {n:,} routing tables")
             t0 = time.perf_counter()
-            per_node = _computed_routes(cluster, n)
+            per_node, network = _computed_routes(cluster, n)
             sources["routes"] = (f"computed: every node's kernel table (fastroute.dataplane.routes, "
                                  f"{time.perf_counter() - t0:.2f} s)")
             method = "computed"
@@ -303,7 +303,7 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                    else "simulation turned off")
             warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
         else:
-            _convergence(out, cluster, k, warnings, sources, progress)
+            _convergence(out, cluster, k, warnings, sources, progress, network)
     else:
         warnings.append("convergence_s not simulated: no cluster could be allocated")
 
@@ -350,10 +350,10 @@ def _computed_routes(cluster, n):
     ba = cluster.block_arrays(4)
     blackholes = np.bincount(ba.node_idx[ba.node_idx >= 0], minlength=n)[:n]
     per[:] = has[:n] + pods_on + blackholes
-    return per
+    return per, t.network
 
 
-def _convergence(out, cluster, k, warnings, sources, progress):
+def _convergence(out, cluster, k, warnings, sources, progress, network=None):
     try:
         from ..sim import converge
     except Exception as e:          # the simulator is optional (being developed)
@@ -372,7 +372,7 @@ def _convergence(out, cluster, k, warnings, sources, progress):
             progress(f"simulating {scenario.replace('_', ' ')}")
             t0 = time.perf_counter()
             try:
-                design = design or converge.design(cluster)
+                design = design or converge.design(cluster, network=network)
                 done[scenario] = converge.simulate(design, scenario)
             except (FastrouteError, ImportError, AttributeError, MemoryError) as e:
                 done[scenario] = e
