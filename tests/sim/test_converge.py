@@ -315,3 +315,32 @@ def test_cluster_with_an_ebgp_tor(reflectors):
 def test_unknown_parameter():
     with pytest.raises(InvalidValueError, match=r"unknown convergence parameter 'hold': expected one of"):
         converge.simulate(small(3), "cold_start", hold=9)
+
+
+@pytest.mark.parametrize("method", ["fast", "reference"])
+def test_path_limit_is_the_same_error_on_both_enumerations(method):
+    d = converge.design(small(5))
+    with pytest.raises(ConvergenceError, match="more than 3 paths in the path universe"):
+        converge.universe(d, method, max_paths=3)
+
+
+def test_design_reuses_a_built_network():
+    from fastroute.bgp import network as bgp_network
+    from fastroute.bgp import topology
+
+    c = synth.cluster(12, 2, pools=["10.244.0.0/16"], reflectors=2, racks=2, seed=4).allocate()
+    net = bgp_network.build(c, 4, method="arrays")
+    calls = []
+    real = topology.compute
+    try:
+        topology.compute = lambda *a, **k: calls.append(1) or real(*a, **k)
+        d = converge.design(c, network=net)
+    finally:
+        topology.compute = real
+    assert calls == []
+    ref = converge.design(c)
+    for f in ("local", "remote", "rr_client", "cluster_id"):
+        np.testing.assert_array_equal(getattr(d.graph, f), getattr(ref.graph, f))
+    np.testing.assert_array_equal(d.rev, ref.rev)
+    with pytest.raises(InvalidValueError, match="invalid network"):
+        converge.design(c, network=bgp_network.build(c, 4, down=[c.node_names[0]]))
