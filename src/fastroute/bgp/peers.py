@@ -36,7 +36,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from .birdcfg import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
+from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 from ..errors import InvalidValueError, ResourceError
 from ..model.selector import Selector
 

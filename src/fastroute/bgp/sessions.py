@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .birdcfg import protocol_name
+from .birdview import protocol_name
 from .peers import DEFAULT_BGP_PORT
 from ..model.calico import reflectors_leave_mesh
 

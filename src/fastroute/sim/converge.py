@@ -68,11 +68,12 @@ SCENARIOS = (
 class Params:
     """Timing and cost parameters, in seconds (costs per item on one BIRD core).
 
-    Defaults and where they come from (``../shared/bgp-notes.md`` §4 and
-    ``docs/convergence.md``):
+    Defaults and where they come from (``docs/convergence.md``, "Parameters and
+    their sources", has the derivations):
 
     connect_delay = 2, connect_retry = 5, error_wait = (5, 30)
-        Calico's ``bgp_template`` (v3.22-v3.31): ``connect delay time 2``,
+        Calico's ``bgp_template`` in projectcalico/calico
+        ``confd/etc/calico/confd/templates/bird.cfg.template`` (v3.22-v3.31): ``connect delay time 2``,
         ``connect retry time 5``, ``error wait time 5,30``.  BIRD waits
         ``max(1, connect delay)`` before the first connect and again after a
         refused one (``bgp_active`` from ``bgp_decision``); a hold-timer expiry is
@@ -88,11 +89,12 @@ class Params:
         BIRD's kernel ``graceful restart`` wait: a restarted BIRD prunes kernel
         routes after End-of-RIB from every peer or after this long.
     mrai = 0
-        BIRD implements no MRAI (bgp-notes §4.2); set e.g. 5 for an RFC 4271
-        iBGP what-if (per path, per session).
+        BIRD 1.6 implements no MRAI (``proto/bgp/config.Y`` has no such
+        option; ``proto/bgp/packets.c`` sends an UPDATE as soon as the route
+        changes); set e.g. 5 for an RFC 4271 iBGP what-if (per path, per session).
     rx_route_cost = tx_route_cost = 4e-6, rx_message_cost = tx_message_cost = 25e-6
-        Calibrated on CZ.NIC's BIRD 2.0.8 route-server benchmark (bgp-notes
-        §4.5 A): the 10-peer / 1.32 M-route run (37.2 s for ~9 M route
+        Calibrated on CZ.NIC's BIRD 2.0.8 route-server benchmark
+        (docs/convergence.md): the 10-peer / 1.32 M-route run (37.2 s for ~9 M route
         imports+exports with few, large UPDATEs) gives ~4 us per route; the
         1,000-peer / 20.2 k-route run (56.4 s; 7.3 k prefixes to each of 1,000
         peers = 7.3 M route exports in ~1 M UPDATEs) then leaves ~26 us per
@@ -123,7 +125,7 @@ class Params:
     route_bytes = 330, session_bytes = 34e3, base_bytes = 3.4e6
         Memory: BIRD 2.0.8 RSS per route (440 MB / 1.32 M routes), per BGP
         session ((44 - 13.7) MB / 900 extra peers) and what is left of the
-        10-peer 12.9 k-route run's 8 MB (bgp-notes §4.6).
+        10-peer 12.9 k-route run's 8 MB (the same benchmark; docs/convergence.md).
     aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
         Aggregate mode (:mod:`fastroute.sim.cohorts`): interchangeable nodes (route
         reflector clients with the same peerings and class size) merge into
