@@ -87,29 +87,16 @@ from .birdview import (
     parse_address,
     protocol_name,
 )
-from ..model.calico import CALICO_VERSIONS, reflectors_leave_mesh
+from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh
 from ..errors import InvalidValueError, choice
 
 __all__ = [
-    "CALICO_VERSIONS",
-    "DEFAULT_AS",
-    "NodeInfo",
-    "BgpGlobals",
-    "PeerData",
-    "Pool",
-    "AffineBlock",
-    "BirdPeer",
-    "BirdNodeView",
-    "protocol_name",
-    "hash_router_id",
-    "mesh_peers",
-    "explicit_peer",
-    "node_view",
-    "render_files",
-    "render_bird_cfg",
-    "render_aggr_cfg",
-    "render_ipam_cfg",
-    "render_inline",
+    # Calico facts and the node description, re-exported
+    "CALICO_VERSIONS", "DEFAULT_AS", "NodeInfo", "BgpGlobals", "PeerData", "Pool", "AffineBlock", "BirdPeer",
+    "BirdNodeView", "protocol_name",
+    # confd's per-node decisions and the rendering
+    "hash_router_id", "mesh_peers", "explicit_peer", "node_view",
+    "render_files", "render_bird_cfg", "render_aggr_cfg", "render_ipam_cfg", "render_inline",
 ]
 
 

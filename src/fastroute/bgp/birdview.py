@@ -75,6 +75,11 @@ def parse_as_number(value, where):
     return value
 
 
+def _text(iface, part):
+    """``part`` ("ip" or "network") of an interface as text, ``""`` without one."""
+    return str(getattr(iface, part)) if iface else ""
+
+
 @dataclass(frozen=True)
 class NodeInfo:
     """A Calico node as confd's ``/bgp/v1/host/<name>`` keys describe it.
@@ -118,21 +123,21 @@ class NodeInfo:
     @property
     def ip4(self):
         """The IPv4 address without prefix length, or ``""`` (confd's ``ip_addr_v4``)."""
-        return str(self._iface4.ip) if self._iface4 else ""
+        return _text(self._iface4, "ip")
 
     @property
     def ip6(self):
         """The IPv6 address without prefix length, or ``""`` (confd's ``ip_addr_v6``)."""
-        return str(self._iface6.ip) if self._iface6 else ""
+        return _text(self._iface6, "ip")
 
     @property
     def network4(self):
         """The masked IPv4 network, e.g. ``"192.168.31.0/24"`` (confd's ``network_v4``), or ``""``."""
-        return str(self._iface4.network) if self._iface4 else ""
+        return _text(self._iface4, "network")
 
     @property
     def network6(self):
-        return str(self._iface6.network) if self._iface6 else ""
+        return _text(self._iface6, "network")
 
     def ip(self, family):
         return self.ip4 if family == 4 else self.ip6

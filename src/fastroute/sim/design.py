@@ -133,14 +133,14 @@ def design(cluster, topology="auto", version=4, network=None):
     arr = cluster.node_arrays()
     rid = _network.node_router_ids(cluster)
     cids = [int(ipaddress.ip_address(c)) if c else None for c in arr.rr_cluster_id]
-    rr = [i for i in range(n) if cids[i] is not None and ips[i] is not None]
-    rrset = set(rr)
+    reflectors = [i for i in range(n) if cids[i] is not None and ips[i] is not None]
+    reflector_set = set(reflectors)
     with_ip = [i for i in range(n) if ips[i] is not None]
-    clients = [i for i in with_ip if i not in rrset]
+    clients = [i for i in with_ip if i not in reflector_set]
     asn = np.asarray(arr.asn, np.uint32)
     externals = ()
     parts = []
-    if topology == "auto" and _plain_mesh(cluster, asn, rr):
+    if topology == "auto" and _plain_mesh(cluster, asn, reflectors):
         # what topology.compute gives for a plain mesh, without its per-row work
         # (test_plain_mesh_shortcut checks the two agree)
         topology = "mesh"
@@ -150,7 +150,7 @@ def design(cluster, topology="auto", version=4, network=None):
         keep = sess.established & (sess.peer_row >= 0)
         if topology == "both":
             keep &= sess.kind != _topology.SessionKind.MESH
-            if not (keep & (sess.local < n) & np.isin(sess.local, rr)).any():
+            if not (keep & (sess.local < n) & np.isin(sess.local, reflectors)).any():
                 raise InvalidValueError("topology 'both' needs route reflectors: no node has routeReflectorClusterID "
                                         "with established peerings")
         parts.append(_network.configured_rows(sess, keep))
@@ -159,9 +159,9 @@ def design(cluster, topology="auto", version=4, network=None):
     if topology in ("mesh", "both"):
         parts.append(_network.mesh_rows(with_ip, ips, rid))
     if topology == "reflectors":
-        if not rr:
+        if not reflectors:
             raise InvalidValueError("topology 'reflectors' needs route reflectors: no node has routeReflectorClusterID")
-        parts.append(_network.reflector_rows(rid, cids, rr, clients))
+        parts.append(_network.reflector_rows(rid, cids, reflectors, clients))
     n_sp = n + len(externals)
     rows = _network.concat_rows(parts)
     rev = rows.rev
@@ -173,15 +173,15 @@ def design(cluster, topology="auto", version=4, network=None):
     return Design(
         speakers=speakers, graph=rows.graph, rev=rev, active=rows.active, kind=rows.kind,
         names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
-        class_pods=class_pods, node_pods=node_pods, reflectors=np.array(rr, np.int32), cluster=cluster,
+        class_pods=class_pods, node_pods=node_pods, reflectors=np.array(reflectors, np.int32), cluster=cluster,
         prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
     )
 
 
-def _plain_mesh(cluster, asn, rr):
+def _plain_mesh(cluster, asn, reflectors):
     """The cluster is a plain node-to-node mesh: no BGPPeer, mesh on, no
     reflector, one AS, no per-node BGP settings that change sessions."""
-    if cluster.bgp_peers or rr or not cluster.bgp_config.mesh_enabled or len(set(asn.tolist())) > 1:
+    if cluster.bgp_peers or reflectors or not cluster.bgp_config.mesh_enabled or len(set(asn.tolist())) > 1:
         return False
     return all(c.name == "default" for c in cluster.bgp_configurations)
 
