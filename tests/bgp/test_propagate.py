@@ -247,3 +247,53 @@ def test_originations_match_the_definition(n, pods, seed, pool):
         o = originations(c, version)
         got = {str(o.prefix(i)): int(o.origin[i]) for i in range(o.n)}
         assert got == _originations_by_hand(c, version)
+
+
+def _reflector_loop(n_clients=3):
+    """Two reflectors with different cluster ids, each the other's client, and
+    clients of both: every route keeps circulating until a limit stops it."""
+    rows = []
+    for c in range(2, 2 + n_clients):
+        for r in (0, 1):
+            both(rows, r, c, rr_client=(True, False), cluster_id=(r + 1, c + 100))
+    both(rows, 0, 1, rr_client=(True, True), cluster_id=(1, 2))
+    return speakers(2 + n_clients), SessionGraph.build(rows)
+
+
+@pytest.mark.parametrize("method", ["fast", "reference"])
+def test_non_convergence_raises_convergence_error_on_both_paths(method):
+    from fastroute.bgp.propagate import propagate_fast, propagate_reference
+    from fastroute.errors import ConvergenceError
+
+    sp, g = _reflector_loop()
+    run = propagate_fast if method == "fast" else propagate_reference
+    with pytest.raises(ConvergenceError, match="routes of node 2 did not converge within 3 updates") as e:
+        run(sp, g, np.array([2], np.int32), max_events=3)
+    assert e.value.n_events == 3
+
+
+def test_missing_reverse_session_is_one_error_everywhere():
+    from fastroute.bgp.network import reverse_rows
+    from fastroute.bgp.propagate import propagate_fast, propagate_reference
+    from fastroute.errors import InvalidValueError
+
+    sp = speakers(3)
+    g = SessionGraph.build([dict(local=0, remote=1), dict(local=1, remote=0), dict(local=1, remote=2)])
+    message = "session 1->2 has no reverse direction"
+    for call in (g.reverse, lambda: propagate_fast(sp, g, [0]), lambda: propagate_reference(sp, g, [0]),
+                 lambda: reverse_rows(g.local, g.remote, np.zeros(g.n, np.uint8), sp.n)):
+        with pytest.raises(InvalidValueError, match=message):
+            call()
+
+
+def test_kernel_status_codes_become_exceptions_in_one_place():
+    from fastroute.bgp import _propagate
+    from fastroute.bgp.propagate import _raise_for
+    from fastroute.errors import ConvergenceError
+
+    assert [s.name for s in _propagate.Status] == ["OK", "NO_MEMORY", "PATH_TOO_LONG", "EVENT_LIMIT"]
+    assert _raise_for(_propagate.Status.OK, 0, 10) is None
+    with pytest.raises(ConvergenceError, match=f"longer than {_propagate.MAX_PATH_LEN} AS numbers"):
+        _raise_for(_propagate.Status.PATH_TOO_LONG, 4, 10)
+    with pytest.raises(MemoryError):
+        _raise_for(_propagate.Status.NO_MEMORY, 4, 10)

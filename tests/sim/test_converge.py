@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fastroute.bgp import network
 from fastroute.sim import converge
+from fastroute.sim import design as design_module
 from fastroute.model import examples, synth
 from fastroute.bgp import propagate as routing
 from fastroute.errors import ConvergenceError, InvalidValueError, UnknownNodeError
@@ -133,13 +135,7 @@ def _rr_design(cluster_ids, n_clients=4):
     subnets = [ipaddress.ip_network(f"10.0.{i // 3}.0/24") for i in range(n)]
     rid = np.array([int(a) for a in ips], np.uint32)
     cids = [int(ipaddress.ip_address(c)) for c in cluster_ids] + [None] * n_clients
-    cols = converge._rr_rows(rid, cids, list(range(k)), list(range(k, n)))
-    m = len(cols["local"])
-    graph = routing.SessionGraph(
-        local=cols["local"].astype(np.int32), remote=cols["remote"].astype(np.int32), rr_client=cols["rr_client"],
-        cluster_id=cols["cluster_id"], ebgp=np.zeros(m, bool), keep_next_hop=np.zeros(m, bool),
-        allow_local_as=np.zeros(m, np.int32), add_paths=np.ones(m, bool),
-    )
+    graph = network.reflector_rows(rid, cids, list(range(k)), list(range(k, n))).graph
     speakers = routing.Speakers(ip=ips, asn=np.full(n, 64512, np.uint32), router_id=rid, subnet=subnets,
                                 external=np.zeros(n, bool))
     return converge.from_graph(speakers, graph, np.arange(n, dtype=np.int32))
@@ -270,7 +266,7 @@ def test_errors():
 def test_plain_mesh_shortcut(monkeypatch):
     c = small(7, racks=2)
     fast = converge.design(c)
-    monkeypatch.setattr(converge, "_plain_mesh", lambda *a: False)
+    monkeypatch.setattr(design_module, "_plain_mesh", lambda *a: False)
     slow = converge.design(c)
 
     def rows(d):
@@ -319,3 +315,32 @@ def test_cluster_with_an_ebgp_tor(reflectors):
 def test_unknown_parameter():
     with pytest.raises(InvalidValueError, match=r"unknown convergence parameter 'hold': expected one of"):
         converge.simulate(small(3), "cold_start", hold=9)
+
+
+@pytest.mark.parametrize("method", ["fast", "reference"])
+def test_path_limit_is_the_same_error_on_both_enumerations(method):
+    d = converge.design(small(5))
+    with pytest.raises(ConvergenceError, match="more than 3 paths in the path universe"):
+        converge.universe(d, method, max_paths=3)
+
+
+def test_design_reuses_a_built_network():
+    from fastroute.bgp import network as bgp_network
+    from fastroute.bgp import topology
+
+    c = synth.cluster(12, 2, pools=["10.244.0.0/16"], reflectors=2, racks=2, seed=4).allocate()
+    net = bgp_network.build(c, 4, method="arrays")
+    calls = []
+    real = topology.compute
+    try:
+        topology.compute = lambda *a, **k: calls.append(1) or real(*a, **k)
+        d = converge.design(c, network=net)
+    finally:
+        topology.compute = real
+    assert calls == []
+    ref = converge.design(c)
+    for f in ("local", "remote", "rr_client", "cluster_id"):
+        np.testing.assert_array_equal(getattr(d.graph, f), getattr(ref.graph, f))
+    np.testing.assert_array_equal(d.rev, ref.rev)
+    with pytest.raises(InvalidValueError, match="invalid network"):
+        converge.design(c, network=bgp_network.build(c, 4, down=[c.node_names[0]]))

@@ -1,7 +1,7 @@
 """Propagation kernel: the steady state of every route class over the BGP
 session graph, with BIRD 1.6's export rules and best-path order.
 
-It computes exactly what ``routing.propagate_reference`` computes (the tests
+It computes exactly what ``fastroute.bgp.propagate.propagate_reference`` computes (the tests
 hold it to that), class by class.  A class's state lives in a per-thread
 workspace: a pool of immutable path records, a linked list of records per
 speaker, and per session the records it has been sent.  A speaker whose
@@ -21,21 +21,15 @@ from libc.string cimport memset
 
 import numpy as np
 
-from fastroute.errors import ConvergenceError
-
+# Status (what run_class returns) and MAX_PATH_LEN are declared in _propagate.pxd
 cdef enum:
-    MAXP = 8                    # longest AS_PATH / CLUSTER_LIST a path may carry
     PREF_STATIC = 200
     PREF_BGP = 100
     DEFAULT_LOCAL_PREF = 100
-    ST_OK = 0
-    ST_NOMEM = 1
-    ST_TOOLONG = 2
-    ST_EVENTS = 3
 
 cdef uint32_t IGP_UNKNOWN = 0x80000000u
 
-# reasons, as routing.Reason
+# reasons, as fastroute.bgp.propagate.Reason
 cdef enum:
     R_ONLY = 0
     R_PREFERENCE = 1
@@ -64,8 +58,8 @@ ctypedef struct rec_t:
     uint8_t as_len
     uint8_t cl_len
     uint8_t pref
-    uint32_t as_path[MAXP]
-    uint32_t cl[MAXP]
+    uint32_t as_path[MAX_PATH_LEN]
+    uint32_t cl[MAX_PATH_LEN]
 
 
 ctypedef struct sent_t:     # one path a session carries
@@ -268,7 +262,7 @@ cdef int export_path(const graph_t* g, int32_t h, const rec_t* p, int32_t s, rec
     out.pref = PREF_BGP
     out.alive = 1
     if g.ebgp[s]:
-        if p.as_len + 1 > MAXP:
+        if p.as_len + 1 > MAX_PATH_LEN:
             return -1
         out.as_path[0] = g.asn[h]
         for k in range(p.as_len):
@@ -290,7 +284,7 @@ cdef int export_path(const graph_t* g, int32_t h, const rec_t* p, int32_t s, rec
         if src < 0:
             out.has_orig = 0
             out.originator = 0
-        if p.cl_len + npre > MAXP:
+        if p.cl_len + npre > MAX_PATH_LEN:
             return -1
         # the newest cluster id goes first
         for k in range(npre):
@@ -364,7 +358,7 @@ cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexc
     cdef rec_t tmp
     n_held = gather_held(w, h)
     if n_held < 0:
-        return ST_NOMEM
+        return NO_MEMORY
     if n_held:
         best = best_of(g, w, h, n_held)
     for row_i in range(g.row_start[h], g.row_start[h + 1]):
@@ -375,14 +369,14 @@ cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexc
             for i in range(n_held):
                 rc = export_path(g, h, &w.recs[w.held[i]], s, &tmp)
                 if rc < 0:
-                    return ST_TOOLONG
+                    return PATH_TOO_LONG
                 if rc:
                     w.offer[n_off] = w.held[i]
                     n_off += 1
         elif best >= 0:
             rc = export_path(g, h, &w.recs[w.held[best]], s, &tmp)
             if rc < 0:
-                return ST_TOOLONG
+                return PATH_TOO_LONG
             if rc:
                 w.offer[0] = w.held[best]
                 n_off = 1
@@ -420,7 +414,7 @@ cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexc
             w.events += 1
             e = new_sent(w)
             if e < 0:
-                return ST_NOMEM
+                return NO_MEMORY
             if not w.row_touched[s]:
                 w.row_touched[s] = 1
                 w.touched_rows[w.n_touched_rows] = s
@@ -432,7 +426,7 @@ cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexc
             if receive_ok(g, r, &tmp):
                 idx = new_rec(w)
                 if idx < 0:
-                    return ST_NOMEM
+                    return NO_MEMORY
                 tmp.holder = t
                 tmp.up = w.offer[j]
                 tmp.next = w.head[t]
@@ -443,14 +437,14 @@ cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexc
                 if g.exporter[t]:
                     enqueue(w, t)
         if w.events > max_events:
-            return ST_EVENTS
-    return ST_OK
+            return EVENT_LIMIT
+    return OK
 
 
 cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t n_classes,
                    int32_t* best_nh, int32_t* best_sess, uint8_t* reason, int32_t* n_paths,
                    int32_t* ecmp_cnt, int64_t max_events) noexcept nogil:
-    cdef int idx, rc = ST_OK, step, b, cmp, dup
+    cdef int idx, rc = OK, step, b, cmp, dup
     cdef int64_t i, i2, n_held, k, pos
     cdef int32_t h, cur, bi
     cdef rec_t* lp
@@ -462,7 +456,7 @@ cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t
     w.events = 0
     idx = new_rec(w)
     if idx < 0:
-        return ST_NOMEM
+        return NO_MEMORY
     lp = &w.recs[idx]
     memset(lp, 0, sizeof(rec_t))
     lp.holder = origin
@@ -481,15 +475,15 @@ cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t
         h = w.queue[w.q_len]
         w.queued[h] = 0
         rc = process(g, w, h, max_events)
-        if rc != ST_OK:
+        if rc != OK:
             break
     # results, and the workspace reset for the next class
     for i in range(w.n_touched):
         h = w.touched[i]
-        if rc == ST_OK:
+        if rc == OK:
             n_held = gather_held(w, h)
             if n_held < 0:
-                rc = ST_NOMEM
+                rc = NO_MEMORY
                 n_held = 0
             pos = <int64_t>h * n_classes + c
             n_paths[pos] = <int32_t>n_held
@@ -549,12 +543,12 @@ cdef int ws_init(ws_t* w, int32_t n_sp, int32_t n_rows) noexcept nogil:
     w.row_touched = <uint8_t*>calloc(n_rows + 1, 1)
     if (w.head == NULL or w.sent_head == NULL or w.queued == NULL or w.queue == NULL
             or w.touched == NULL or w.is_touched == NULL or w.touched_rows == NULL or w.row_touched == NULL):
-        return ST_NOMEM
+        return NO_MEMORY
     for i in range(n_sp):
         w.head[i] = -1
     for i in range(n_rows):
         w.sent_head[i] = -1
-    return ST_OK
+    return OK
 
 
 cdef void ws_free(ws_t* w) noexcept nogil:
@@ -586,7 +580,8 @@ cdef int _cmp_by_key(const void* x, const void* y) noexcept nogil:
 def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n_sp):
     """Rows grouped by local speaker and sorted by remote within each group
     (``row_start``, ``row_order``), and each row's reverse row (-1 if none).
-    Linear apart from sorting groups that are not already in order."""
+    Linear apart from sorting groups that are not already in order.  Every
+    speaker index must lie in ``0..n_sp - 1`` (the caller checks)."""
     global _qsort_key
     cdef Py_ssize_t n = local.shape[0], i, j, a, b, lo, hi, mid
     start_a = np.zeros(n_sp + 1, np.int64)
@@ -597,9 +592,6 @@ def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n
     cdef int64_t[::1] rev = rev_a
     cdef int64_t* fill
     cdef bint sorted_ok
-    for i in range(n):
-        if local[i] < 0 or local[i] >= n_sp or remote[i] < 0 or remote[i] >= n_sp:
-            raise ValueError(f"session row {i} names a speaker outside 0..{n_sp - 1}")
     with nogil:
         for i in range(n):
             start[local[i] + 1] += 1
@@ -636,143 +628,105 @@ def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n
     return start_a, order_a, rev_a
 
 
-def _addr_words(ips, subnets):
-    n = len(ips)
-    ip_hi = np.zeros(n, np.uint64)
-    ip_lo = np.zeros(n, np.uint64)
-    has_ip = np.zeros(n, np.uint8)
-    net_hi = np.zeros(n, np.uint64)
-    net_lo = np.zeros(n, np.uint64)
-    mask_hi = np.zeros(n, np.uint64)
-    mask_lo = np.zeros(n, np.uint64)
-    has_net = np.zeros(n, np.uint8)
-    for i, a in enumerate(ips):
-        if a is None:
-            continue
-        v = int(a) << (96 if a.version == 4 else 0)
-        ip_hi[i] = v >> 64
-        ip_lo[i] = v & 0xFFFFFFFFFFFFFFFF
-        has_ip[i] = 1
-    for i, net in enumerate(subnets):
-        if net is None:
-            continue
-        shift = 96 if net.version == 4 else 0
-        v = int(net.network_address) << shift
-        m = (((1 << net.prefixlen) - 1) << (net.max_prefixlen - net.prefixlen)) << shift
-        net_hi[i], net_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
-        mask_hi[i], mask_lo[i] = m >> 64, m & 0xFFFFFFFFFFFFFFFF
-        has_net[i] = 1
-    return ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net
+def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid):
+    """The rows of a full mesh of ``members``: every ordered pair (i, j), i != j,
+    at row i * (k - 1) + j - (j > i).  Returns (local, remote, cluster_id = the
+    local router id, active = not srank[remote] > srank[local], rev), written
+    once in their final types (numpy temporaries over k^2 rows cost gigabytes).
+    At most 2**31 - 1 rows (the caller checks)."""
+    cdef int64_t k = members.shape[0]
+    cdef int64_t m = k * (k - 1) if k > 0 else 0
+    local_a = np.empty(m, np.int32)
+    remote_a = np.empty(m, np.int32)
+    cid_a = np.empty(m, np.uint32)
+    active_a = np.empty(m, np.bool_)
+    rev_a = np.empty(m, np.int32)
+    cdef int32_t[::1] local = local_a, remote = remote_a, rev = rev_a
+    cdef uint32_t[::1] cid = cid_a
+    cdef uint8_t[::1] active = active_a.view(np.uint8)
+    cdef int64_t i, j, r
+    cdef int32_t a, b
+    with nogil:
+        for i in prange(k, num_threads=2, schedule="static"):
+            a = members[i]
+            for j in range(k):
+                if j == i:
+                    continue
+                b = members[j]
+                r = i * (k - 1) + j - (1 if j > i else 0)
+                local[r] = a
+                remote[r] = b
+                cid[r] = rid[a]
+                active[r] = 0 if srank[b] > srank[a] else 1
+                rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
+    return local_a, remote_a, cid_a, active_a, rev_a
 
 
-def propagate_fast(speakers, graph, const int32_t[::1] classes, int n_threads=2,
-                   int64_t max_events=100_000_000):
-    """See routing.propagate; returns a routing.Propagation."""
-    from fastroute.bgp.propagate import Propagation
-    cdef int32_t n_sp = speakers.n, n_rows = graph.n
+def propagate_classes(
+        const int32_t[::1] local, const int32_t[::1] remote, const int32_t[::1] rev,
+        const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id, const uint8_t[::1] ebgp,
+        const uint8_t[::1] keep_next_hop, const int32_t[::1] allow_local_as, const uint8_t[::1] add_paths,
+        const int32_t[::1] row_start, const int32_t[::1] row_order,
+        const uint32_t[::1] asn, const uint32_t[::1] router_id, const int64_t[::1] ip_rank,
+        const uint64_t[::1] ip_hi, const uint64_t[::1] ip_lo, const uint8_t[::1] has_ip,
+        const uint64_t[::1] net_hi, const uint64_t[::1] net_lo, const uint64_t[::1] mask_hi,
+        const uint64_t[::1] mask_lo, const uint8_t[::1] has_net, const uint8_t[::1] exporter,
+        const int32_t[::1] classes,
+        int32_t[:, ::1] best_nh, int32_t[:, ::1] best_sess, uint8_t[:, ::1] reason,
+        int32_t[:, ::1] n_paths, int32_t[:, ::1] ecmp_cnt,
+        int n_threads, int64_t max_events):
+    """Propagate every class over the session graph into the caller's
+    ``(n_speakers, n_classes)`` outputs (filled with -2, -1, 0, 0, 0).
+
+    Rows: ``row_order[row_start[h]:row_start[h + 1]]`` are speaker h's
+    (:func:`session_index`), ``rev`` the reverse of each.  Speakers: addresses
+    as two 64-bit words (IPv4 in the high 32 bits of ``ip_hi``), subnets masked
+    likewise; ``exporter`` marks those that may pass a learned route on.
+
+    Returns ``(status, class)``: a :class:`Status` and the class it stopped at.
+    """
+    cdef int32_t n_sp = asn.shape[0], n_rows = local.shape[0]
     cdef int64_t n_cls = classes.shape[0]
-    local = np.ascontiguousarray(graph.local, np.int32)
-    remote = np.ascontiguousarray(graph.remote, np.int32)
-    start64, order, rev64 = session_index(local, remote, n_sp)
-    if n_rows and (rev64 < 0).any():
-        i = int(np.flatnonzero(rev64 < 0)[0])
-        raise ValueError(f"session {local[i]}->{remote[i]} has no reverse direction")
-    rev = rev64.astype(np.int32)
-    start = start64.astype(np.int32)
-    rr = np.ascontiguousarray(graph.rr_client, np.uint8)
-    cid = np.ascontiguousarray(graph.cluster_id, np.uint32)
-    ebgp = np.ascontiguousarray(graph.ebgp, np.uint8)
-    keep = np.ascontiguousarray(graph.keep_next_hop, np.uint8)
-    allow = np.ascontiguousarray(graph.allow_local_as, np.int32)
-    addp = np.ascontiguousarray(graph.add_paths, np.uint8)
-    external = np.asarray(speakers.external, bool)
-    exp_ = external.copy()
-    if n_rows:
-        np.logical_or.at(exp_, local, rr.astype(bool) | ebgp.astype(bool))
-    # a speaker that announces nothing never re-offers anything (its origin
-    # route too: external routers originate no class)
-    exp_ &= np.asarray(speakers.announces, bool)
-    exporter = exp_.astype(np.uint8)
-    asn = np.ascontiguousarray(speakers.asn, np.uint32)
-    rid = np.ascontiguousarray(speakers.router_id, np.uint32)
-    rank = np.ascontiguousarray(speakers.ip_rank(), np.int64)
-    ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net = _addr_words(speakers.ip, speakers.subnet)
-    deg = np.diff(start)
-    max_deg = int(deg.max()) if n_sp else 0
-
-    best_nh = np.full((n_sp, n_cls), -2, np.int32)
-    best_sess = np.full((n_sp, n_cls), -1, np.int32)
-    reason = np.zeros((n_sp, n_cls), np.uint8)
-    n_paths = np.zeros((n_sp, n_cls), np.int32)
-    ecmp_cnt = np.zeros((n_sp, n_cls), np.int32)
-
-    cdef const int32_t[::1] v_local = local
-    cdef const int32_t[::1] v_remote = remote
-    cdef const int32_t[::1] v_rev = rev
-    cdef const uint8_t[::1] v_rr = rr
-    cdef const uint32_t[::1] v_cid = cid
-    cdef const uint8_t[::1] v_ebgp = ebgp
-    cdef const uint8_t[::1] v_keep = keep
-    cdef const int32_t[::1] v_allow = allow
-    cdef const uint8_t[::1] v_addp = addp
-    cdef const int32_t[::1] v_start = start
-    cdef const int32_t[::1] v_order = order
-    cdef const uint32_t[::1] v_asn = asn
-    cdef const uint32_t[::1] v_rid = rid
-    cdef const int64_t[::1] v_rank = rank
-    cdef const uint64_t[::1] v_iph = ip_hi
-    cdef const uint64_t[::1] v_ipl = ip_lo
-    cdef const uint64_t[::1] v_nh = net_hi
-    cdef const uint64_t[::1] v_nl = net_lo
-    cdef const uint64_t[::1] v_mh = mask_hi
-    cdef const uint64_t[::1] v_ml = mask_lo
-    cdef const uint8_t[::1] v_hasn = has_net
-    cdef const uint8_t[::1] v_hasip = has_ip
-    cdef const uint8_t[::1] v_exp = exporter
-    cdef int32_t[:, ::1] o_nh = best_nh
-    cdef int32_t[:, ::1] o_sess = best_sess
-    cdef uint8_t[:, ::1] o_reason = reason
-    cdef int32_t[:, ::1] o_np = n_paths
-    cdef int32_t[:, ::1] o_ecmp = ecmp_cnt
-
     cdef graph_t g
     g.n_sp = n_sp
     g.n_rows = n_rows
-    g.local = &v_local[0] if n_rows else NULL
-    g.remote = &v_remote[0] if n_rows else NULL
-    g.rev = &v_rev[0] if n_rows else NULL
-    g.rr_client = &v_rr[0] if n_rows else NULL
-    g.cluster_id = &v_cid[0] if n_rows else NULL
-    g.ebgp = &v_ebgp[0] if n_rows else NULL
-    g.keep_nh = &v_keep[0] if n_rows else NULL
-    g.allow_local_as = &v_allow[0] if n_rows else NULL
-    g.add_paths = &v_addp[0] if n_rows else NULL
-    g.row_order = &v_order[0] if n_rows else NULL
-    g.row_start = &v_start[0]
-    g.asn = &v_asn[0] if n_sp else NULL
-    g.router_id = &v_rid[0] if n_sp else NULL
-    g.ip_rank = &v_rank[0] if n_sp else NULL
-    g.ip_hi = &v_iph[0] if n_sp else NULL
-    g.ip_lo = &v_ipl[0] if n_sp else NULL
-    g.net_hi = &v_nh[0] if n_sp else NULL
-    g.net_lo = &v_nl[0] if n_sp else NULL
-    g.mask_hi = &v_mh[0] if n_sp else NULL
-    g.mask_lo = &v_ml[0] if n_sp else NULL
-    g.has_net = &v_hasn[0] if n_sp else NULL
-    g.has_ip = &v_hasip[0] if n_sp else NULL
-    g.exporter = &v_exp[0] if n_sp else NULL
+    g.local = &local[0] if n_rows else NULL
+    g.remote = &remote[0] if n_rows else NULL
+    g.rev = &rev[0] if n_rows else NULL
+    g.rr_client = &rr_client[0] if n_rows else NULL
+    g.cluster_id = &cluster_id[0] if n_rows else NULL
+    g.ebgp = &ebgp[0] if n_rows else NULL
+    g.keep_nh = &keep_next_hop[0] if n_rows else NULL
+    g.allow_local_as = &allow_local_as[0] if n_rows else NULL
+    g.add_paths = &add_paths[0] if n_rows else NULL
+    g.row_order = &row_order[0] if n_rows else NULL
+    g.row_start = &row_start[0]
+    g.asn = &asn[0] if n_sp else NULL
+    g.router_id = &router_id[0] if n_sp else NULL
+    g.ip_rank = &ip_rank[0] if n_sp else NULL
+    g.ip_hi = &ip_hi[0] if n_sp else NULL
+    g.ip_lo = &ip_lo[0] if n_sp else NULL
+    g.net_hi = &net_hi[0] if n_sp else NULL
+    g.net_lo = &net_lo[0] if n_sp else NULL
+    g.mask_hi = &mask_hi[0] if n_sp else NULL
+    g.mask_lo = &mask_lo[0] if n_sp else NULL
+    g.has_net = &has_net[0] if n_sp else NULL
+    g.has_ip = &has_ip[0] if n_sp else NULL
+    g.exporter = &exporter[0] if n_sp else NULL
 
-    cdef int status = ST_OK, rc, bad_class = -1
+    cdef int rc
     cdef int64_t c
     cdef ws_t* w
-    cdef int32_t* p_nh = &o_nh[0, 0] if n_sp * n_cls else NULL
-    cdef int32_t* p_sess = &o_sess[0, 0] if n_sp * n_cls else NULL
-    cdef uint8_t* p_reason = &o_reason[0, 0] if n_sp * n_cls else NULL
-    cdef int32_t* p_np = &o_np[0, 0] if n_sp * n_cls else NULL
-    cdef int32_t* p_ecmp = &o_ecmp[0, 0] if n_sp * n_cls else NULL
-    cdef int* st = <int*>calloc(2, sizeof(int))
+    cdef int32_t* p_nh = &best_nh[0, 0] if n_sp * n_cls else NULL
+    cdef int32_t* p_sess = &best_sess[0, 0] if n_sp * n_cls else NULL
+    cdef uint8_t* p_reason = &reason[0, 0] if n_sp * n_cls else NULL
+    cdef int32_t* p_np = &n_paths[0, 0] if n_sp * n_cls else NULL
+    cdef int32_t* p_ecmp = &ecmp_cnt[0, 0] if n_sp * n_cls else NULL
+    cdef int status, bad_class
+    cdef int* st = <int*>calloc(2, sizeof(int))     # shared by the threads: status, class
     if st == NULL:
-        raise MemoryError()
+        return Status.NO_MEMORY, -1
+    st[1] = -1
     if n_threads < 1:
         n_threads = 1
     if n_cls < 2 * n_threads:
@@ -781,38 +735,22 @@ def propagate_fast(speakers, graph, const int32_t[::1] classes, int n_threads=2,
         with nogil, parallel(num_threads=n_threads):
             w = <ws_t*>malloc(sizeof(ws_t))
             if w != NULL:
-                if ws_init(w, n_sp, n_rows) == ST_OK:
+                if ws_init(w, n_sp, n_rows) == OK:
                     w.ok = 1
                 else:
-                    st[0] = ST_NOMEM
+                    st[0] = NO_MEMORY
             else:
-                st[0] = ST_NOMEM
+                st[0] = NO_MEMORY
             for c in prange(n_cls, schedule="dynamic", chunksize=16):
-                if w != NULL and w.ok and st[0] == ST_OK:
+                if w != NULL and w.ok and st[0] == OK:
                     rc = run_class(&g, w, classes[c], <int32_t>c, n_cls, p_nh, p_sess, p_reason,
                                    p_np, p_ecmp, max_events)
-                    if rc != ST_OK:
+                    if rc != OK:
                         st[0] = rc
                         st[1] = <int>c
             if w != NULL:
                 ws_free(w)
                 free(w)
-    status = st[0]
-    bad_class = st[1]
+    status, bad_class = st[0], st[1]
     free(st)
-    if status == ST_NOMEM:
-        raise MemoryError("out of memory while propagating routes")
-    if status == ST_TOOLONG:
-        raise ConvergenceError(
-            f"a path of node {classes[bad_class]}'s routes grew longer than {MAXP} "
-            "AS numbers or cluster ids")
-    if status == ST_EVENTS:
-        raise ConvergenceError(
-            f"routes of node {classes[bad_class]} did not converge within {max_events} updates",
-            n_events=max_events)
-    res = Propagation(
-        classes=np.asarray(classes, np.int32).copy(),
-        best_next_hop=best_nh, best_session=best_sess, reason=reason, n_paths=n_paths,
-    )
-    res.ecmp_count = ecmp_cnt
-    return res
+    return Status(status), bad_class

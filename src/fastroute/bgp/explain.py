@@ -4,7 +4,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ..errors import InvalidPrefixError
-from .propagate import KIND_BLOCK, Reason, igp_metric, path_key, propagate_reference
+from .propagate import KIND_BLOCK, Reason, igp_metric, propagate_reference
 
 __all__ = ["Explanation", "why"]
 

@@ -1,12 +1,24 @@
 """A cluster's BGP network as the routing kernels see it: speakers, established
-sessions and originations, for one IP version.
+sessions and originations, for one IP version.  This module is the one builder
+of session graphs; the convergence simulator's design
+(:mod:`fastroute.sim.design`) is made of the same parts.
 
 :func:`build` takes the sessions from :mod:`fastroute.bgp.topology` (confd's peer
 expansion and BIRD's session pairing).  The node-to-node mesh is the one part
 that grows with the square of the cluster, so for large clusters it is laid
-down here as arrays — every pair of mesh nodes, exactly the pairs confd's
-template renders — and only the BGPPeer-derived sessions go through the
-per-node topology.  Both ways give the same graph (tested).
+down here as arrays (:func:`mesh_rows`: every pair of mesh nodes, exactly the
+pairs confd's template renders) and only the BGPPeer-derived sessions go
+through the per-node topology.  Both ways give the same graph (tested).
+
+The parts, each a :class:`SessionRows` (a :class:`SessionGraph` plus which end
+connects and which rows are ``Mesh_`` protocols):
+
+* :func:`configured_rows` -- the established rows of a topology's
+  :class:`~fastroute.bgp.sessions.Sessions`;
+* :func:`mesh_rows` -- a full mesh of some nodes;
+* :func:`reflector_rows` -- every client peering with every route reflector
+  (the design Calico documents for large clusters);
+* :func:`concat_rows` and :func:`reverse_rows` to join them.
 """
 
 import dataclasses
@@ -16,14 +28,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import topology as _topology
-from ..errors import choice
+from ..errors import InvalidValueError, choice
 from ..model.calico import reflectors_leave_mesh
-from .propagate import Originations, SessionGraph, Speakers, originations
+from .propagate import Originations, SessionGraph, Speakers, missing_reverse, originations
+from .sessions import SessionKind, text_rank
 
-__all__ = ["Network", "build"]
+__all__ = ["Network", "SessionRows", "build", "concat_rows", "configured_rows", "mesh_rows", "reflector_rows",
+           "reverse_rows", "speakers"]
 
 # Below this many nodes the whole topology goes through the per-node path.
 _FAST_MIN_NODES = 150
+
+KIND_MESH = 0       # SessionRows.kind: a Mesh_ protocol
+KIND_OTHER = 1      # any other (Node_, Global_, an external router's)
 
 
 @dataclass
@@ -38,7 +55,9 @@ class Network:
     origins: Originations
     externals: tuple
     down: frozenset
-    topology: object = None     # the Topology used (its views render bird.cfg)
+    topology: object = None         # the Topology whose sessions were used (its views render bird.cfg)
+    full_topology: object = None    # the cluster's Topology with the mesh (``topology`` itself unless
+                                    # the mesh was laid down as arrays)
 
     @property
     def n_nodes(self):
@@ -50,6 +69,9 @@ class Network:
         return self.externals[i - self.n_nodes].name
 
 
+# ---------------------------------------------------------------------------- speakers
+
+
 def _node_addresses(cluster, version):
     ips, nets = [], []
     for n in cluster.nodes:
@@ -59,7 +81,15 @@ def _node_addresses(cluster, version):
     return ips, nets
 
 
-def _speakers(cluster, version, externals, router_id):
+def node_router_ids(cluster):
+    """Each node's BGP router id: its IPv4 address (0 without one)."""
+    return np.array([int(n.ipv4.ip) if n.ipv4 is not None else 0 for n in cluster.nodes], np.uint32)
+
+
+def speakers(cluster, version, externals=(), router_id=None):
+    """The :class:`Speakers` of ``cluster``'s nodes followed by ``externals``
+    (:class:`~fastroute.bgp.sessions.ExternalRouter`); ``router_id`` per
+    speaker (default: the nodes' :func:`node_router_ids`)."""
     ips, nets = _node_addresses(cluster, version)
     asn = list(cluster.node_arrays().asn)
     for e in externals:
@@ -68,71 +98,183 @@ def _speakers(cluster, version, externals, router_id):
         asn.append(e.as_number)
     ext = np.zeros(len(ips), bool)
     ext[cluster.n_nodes:] = True
+    if router_id is None:
+        router_id = node_router_ids(cluster)
     return Speakers(ips, np.array(asn, np.uint32), np.asarray(router_id, np.uint32), nets, ext)
 
 
-def _graph_from_sessions(s, keep):
+# ---------------------------------------------------------------------------- session rows
+
+
+@dataclass(frozen=True)
+class SessionRows:
+    """Session rows and what the simulator needs beyond the graph.
+
+    ``active[s]``: row ``s``'s end opens the TCP connection (the template's
+    ``passive on`` is the opposite); ``kind[s]``: :data:`KIND_MESH` or
+    :data:`KIND_OTHER` (uint8); ``rev[s]``: the reverse row, when the part
+    knows it (else None: :func:`reverse_rows`).
+    """
+
+    graph: SessionGraph
+    active: np.ndarray
+    kind: np.ndarray
+    rev: np.ndarray = None
+
+    @property
+    def n(self):
+        return self.graph.n
+
+
+def configured_rows(sessions, keep=None):
+    """The rows of a :class:`~fastroute.bgp.sessions.Sessions` table that
+    ``keep`` selects (default: the established ones with a peer row)."""
+    s = sessions
+    if keep is None:
+        keep = np.asarray(s.established, bool) & (np.asarray(s.peer_row) >= 0)
     local = s.local[keep].astype(np.int32)
     remote = s.remote[keep].astype(np.int32)
     calico = (local < s.n_nodes) & (remote < s.n_nodes)
-    return SessionGraph(
+    graph = SessionGraph(
         local=local, remote=remote, rr_client=s.rr_client[keep].astype(bool),
         cluster_id=s.session_cluster_id[keep].astype(np.uint32), ebgp=s.ebgp[keep].astype(bool),
         keep_next_hop=s.keep_next_hop[keep].astype(bool), allow_local_as=s.allow_local_as[keep].astype(np.int32),
         add_paths=calico,
     )
+    return SessionRows(graph, active=~s.passive[keep].astype(bool),
+                       kind=(s.kind[keep] != SessionKind.MESH).astype(np.uint8))
 
 
-def _concat(a, b):
-    return SessionGraph(*[np.concatenate([getattr(a, f.name), getattr(b, f.name)])
-                          for f in dataclasses.fields(SessionGraph)])
+def mesh_rows(members, addresses, router_id, asn=None):
+    """The ``Mesh_`` sessions among ``members`` (node indices): every ordered
+    pair, member-major, at row ``i * (k - 1) + j - (j > i)`` for the i-th and
+    j-th member.  The end whose address (``addresses``, per node) is the lower as
+    text connects (confd's template renders ``passive on`` toward a greater
+    address).  Cluster id: the local router id.  eBGP where ``asn`` (per node)
+    differs; without ``asn`` every row is iBGP.
+    """
+    from ._propagate import mesh_rows as kernel
+
+    m = np.ascontiguousarray(members, np.int32)
+    k = len(m)
+    if k * (k - 1) >= 2 ** 31:
+        raise MemoryError(f"a mesh of {k} members: more rows than int32 indices")
+    a, b, cid, active, rev = kernel(m, np.ascontiguousarray(text_rank(addresses), np.int64),
+                                    np.ascontiguousarray(router_id, np.uint32))
+    rows = len(a)
+    ebgp = np.zeros(rows, bool) if asn is None else asn[a] != asn[b]
+    graph = SessionGraph(local=a, remote=b, rr_client=np.zeros(rows, bool), cluster_id=cid, ebgp=ebgp,
+                         keep_next_hop=np.zeros(rows, bool), allow_local_as=np.zeros(rows, np.int32),
+                         add_paths=np.ones(rows, bool))
+    return SessionRows(graph, active=active, kind=np.zeros(rows, np.uint8), rev=rev)
 
 
-def _mesh_graph(cluster, version, calico_version, down, router_id):
-    """The established Mesh_ sessions as arrays (confd's mesh rules, BIRD pairing)."""
-    cfg = cluster.bgp_config
-    n = cluster.n_nodes
-    empty = SessionGraph.build([])
-    if not cfg.mesh_enabled:
-        return empty, True
+def reflector_rows(router_id, cluster_ids, reflectors, clients):
+    """Calico's reflector topology: clients <-> reflectors (``rr client`` on the
+    reflector side with its cluster id); reflectors with equal cluster ids are
+    plain iBGP peers, with different ids each treats the other as a client.
+    Every end of these ``Node_`` sessions connects (no ``passive``).
+
+    ``cluster_ids[r]``: reflector ``r``'s cluster id as an integer."""
+    rr = np.asarray(reflectors, np.int32)
+    cl = np.asarray(clients, np.int32)
+    cid = np.zeros(len(router_id), np.uint32)
+    for r in rr:
+        cid[r] = cluster_ids[r]
+    nr, nc = len(rr), len(cl)
+    # reflector -> client and client -> reflector
+    r1 = np.repeat(rr, nc)
+    c1 = np.tile(cl, nr)
+    # reflector <-> reflector
+    ra = np.repeat(rr, nr)
+    rb = np.tile(rr, nr)
+    keep = ra != rb
+    ra, rb = ra[keep], rb[keep]
+    rr_cli = cid[ra] != cid[rb]
+    local = np.concatenate([r1, c1, ra]).astype(np.int32)
+    rows = len(local)
+    graph = SessionGraph(
+        local=local, remote=np.concatenate([c1, r1, rb]).astype(np.int32),
+        rr_client=np.concatenate([np.ones(len(r1), bool), np.zeros(len(c1), bool), rr_cli]),
+        cluster_id=np.concatenate([cid[r1], router_id[c1], np.where(rr_cli, cid[ra], router_id[ra])]).astype(np.uint32),
+        ebgp=np.zeros(rows, bool), keep_next_hop=np.zeros(rows, bool), allow_local_as=np.zeros(rows, np.int32),
+        add_paths=np.ones(rows, bool),
+    )
+    return SessionRows(graph, active=np.ones(rows, bool), kind=np.full(rows, KIND_OTHER, np.uint8))
+
+
+def concat_rows(parts):
+    """The rows of every part, in order (a single part as it is: a 5,000-node
+    mesh has 25 M rows)."""
+    if len(parts) == 1:
+        return parts[0]
+    graph = SessionGraph(*[np.concatenate([getattr(p.graph, f.name) for p in parts])
+                           for f in dataclasses.fields(SessionGraph)])
+    return SessionRows(graph, active=np.concatenate([p.active for p in parts]),
+                       kind=np.concatenate([p.kind for p in parts]))
+
+
+def reverse_rows(local, remote, kind, n_speakers):
+    """Row of the opposite direction of each row (same pair, same kind).
+
+    Raises
+    ------
+    InvalidValueError
+        A row has no reverse row.
+    """
+    local = np.asarray(local, np.int64)
+    remote = np.asarray(remote, np.int64)
+    kind = np.asarray(kind, np.int64)
+    n = n_speakers
+    key = (kind * n + local) * n + remote
+    order = np.argsort(key, kind="stable")
+    want = (kind * n + remote) * n + local
+    pos = np.minimum(np.searchsorted(key[order], want), len(key) - 1)
+    found = key[order][pos] == want
+    if not found.all():
+        raise missing_reverse(local, remote, found)
+    return order[pos].astype(np.int32)
+
+
+# ---------------------------------------------------------------------------- the network
+
+
+def _mesh_members(cluster, version, calico_version, down):
+    """The nodes in the mesh (None: addresses shared, leave it to the per-node path)."""
     ips, _ = _node_addresses(cluster, version)
-    rr_leave = reflectors_leave_mesh(calico_version)
-    ok = np.array([ip is not None and not (rr_leave and node.rr_cluster_id) for ip, node in zip(ips, cluster.nodes)])
+    leave = reflectors_leave_mesh(calico_version)
+    ok = np.array([ip is not None and not (leave and node.rr_cluster_id) for ip, node in zip(ips, cluster.nodes)])
     ok &= ~down
     members = np.flatnonzero(ok).astype(np.int32)
     keys = [int(ips[i]) for i in members]
     if len(set(keys)) != len(keys):
-        return empty, False             # shared addresses: leave it to the per-node path
-    m = len(members)
-    a = np.repeat(members, m)
-    b = np.tile(members, m)
-    off = a != b
-    a, b = a[off], b[off]
-    asn = cluster.node_arrays().asn
-    k = len(a)
-    return SessionGraph(
-        local=a, remote=b, rr_client=np.zeros(k, bool), cluster_id=np.asarray(router_id, np.uint32)[a],
-        ebgp=asn[a] != asn[b], keep_next_hop=np.zeros(k, bool), allow_local_as=np.zeros(k, np.int32),
-        add_paths=np.ones(k, bool),
-    ), True
+        return None, ips
+    return members, ips
 
 
-def _without_mesh(cluster):
-    cfgs = []
-    found = False
-    for c in cluster.bgp_configurations:
-        if c.name == "default":
-            c = dataclasses.replace(c, node_to_node_mesh=False, node_mesh_password=None,
-                                    node_mesh_max_restart_time=None)
-            found = True
-        cfgs.append(c)
-    if not found:
-        from ..model.resources import BGPConfiguration
-        cfgs.append(BGPConfiguration(name="default", node_to_node_mesh=False))
-    return cluster.replace(bgp_configurations=cfgs)
+def _arrays_graph(cluster, version, topo):
+    """The mesh laid down as arrays plus the BGPPeer sessions of the topology
+    without the mesh, or None when the per-node path must decide (shared
+    addresses, or a BGPPeer session between two mesh members)."""
+    bare = topo.without_mesh()
+    s = bare.sessions(version)
+    peers = configured_rows(s)
+    if not cluster.bgp_config.mesh_enabled:
+        return bare, s, peers.graph
+    members, ips = _mesh_members(cluster, version, topo.calico_version, np.asarray(s.down, bool))
+    if members is None:
+        return None
+    mesh = mesh_rows(members, ips, s.router_id, cluster.node_arrays().asn)
+    # the mesh is complete among its members: a BGPPeer session between two of
+    # them would be a second protocol toward the same neighbour
+    member = np.zeros(len(s.router_id), bool)
+    member[mesh.graph.local] = True
+    if np.any(member[peers.graph.local] & member[peers.graph.remote]):
+        return None
+    return bare, s, concat_rows([mesh, peers]).graph
 
 
-def build(cluster, version=4, down=(), calico_version=None, method="auto"):
+def build(cluster, version=4, down=(), calico_version=None, method="auto", topology=None):
     """The BGP network of `cluster` for one IP version.
 
     Parameters
@@ -148,43 +290,40 @@ def build(cluster, version=4, down=(), calico_version=None, method="auto"):
     method : {"auto", "topology", "arrays"}
         "topology" takes every session from :mod:`fastroute.bgp.topology`; "arrays"
         lays the mesh down as arrays; "auto" picks "arrays" for large clusters.
+    topology : Topology, optional
+        The cluster's topology if it is already computed
+        (:func:`fastroute.bgp.topology.compute` with the same ``calico_version``
+        and ``down``): it is used instead of computing it again.
+
+    Raises
+    ------
+    InvalidValueError
+        ``topology`` is not the topology of ``cluster`` with ``down`` and ``calico_version``.
     """
     choice(version, (4, 6), "IP version")
     choice(method, ("auto", "topology", "arrays"), "network method")
     if isinstance(down, str):
         down = [d for d in down.split(",") if d]
     down = frozenset(down)
+    if topology is None:
+        topology = _topology.compute(cluster, calico_version=calico_version, down=down)
+    elif (topology.cluster is not cluster or topology.down != down
+          or _topology.template_version(cluster, calico_version) != topology.calico_version):
+        raise InvalidValueError("invalid topology: not the topology of this cluster with these down nodes "
+                                "and Calico version")
     if method == "auto":
         method = "arrays" if cluster.n_nodes >= _FAST_MIN_NODES else "topology"
     if method == "arrays":
-        topo = _topology.compute(_without_mesh(cluster), calico_version=calico_version, down=down)
-        calico_version = topo.calico_version
-        s = topo.sessions(version)
-        down_mask = np.asarray(s.down, bool)
-        mesh, ok = _mesh_graph(cluster, version, calico_version, down_mask, s.router_id)
-        peers = _graph_from_sessions(s, _usable(s))
-        if ok:
-            # the mesh is complete among its members: a BGPPeer session between
-            # two of them would be a second protocol toward the same neighbour
-            member = np.zeros(len(s.router_id), bool)
-            member[mesh.local] = True
-            clash = bool(np.any(member[peers.local] & member[peers.remote]))
-            if not clash:
-                graph = _concat(mesh, peers)
-                return _finish(cluster, version, topo, s, graph, down)
-        method = "topology"
-    topo = _topology.compute(cluster, calico_version=calico_version, down=down)
-    s = topo.sessions(version)
-    return _finish(cluster, version, topo if method == "topology" else None, s,
-                   _graph_from_sessions(s, _usable(s)), down)
+        found = _arrays_graph(cluster, version, topology)
+        if found is not None:
+            bare, s, graph = found
+            return _finish(cluster, version, bare, topology, s, graph, down)
+    s = topology.sessions(version)
+    return _finish(cluster, version, topology, topology, s, configured_rows(s).graph, down)
 
 
-def _usable(s):
-    return np.asarray(s.established, bool) & (np.asarray(s.peer_row) >= 0)
-
-
-def _finish(cluster, version, topo, s, graph, down):
-    externals = tuple(e for e in topo.externals)
-    sp = _speakers(cluster, version, externals, s.router_id)
-    origins = originations(cluster, version)
-    return Network(cluster, version, sp, graph, origins, externals, frozenset(down), topo)
+def _finish(cluster, version, used, full, s, graph, down):
+    externals = tuple(used.externals)
+    sp = speakers(cluster, version, externals, s.router_id)
+    return Network(cluster, version, sp, graph, originations(cluster, version), externals, frozenset(down),
+                   used, full)

@@ -25,8 +25,10 @@ The computation, for one IP version:
    rendered per pool mode for every prefix of the class.
 
 Two implementations produce the same :class:`Propagation`: ``method="fast"``
-(the Cython kernel in ``_routing.pyx``) and ``method="reference"``, a plain
+(the Cython kernel in ``_propagate.pyx``) and ``method="reference"``, a plain
 Python worklist kept as the specification the fast path is tested against.
+Both raise :class:`~fastroute.errors.ConvergenceError` when a class does not
+settle.
 """
 
 import enum
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import FastrouteError
+from ..errors import ConvergenceError, InvalidValueError, choice
 
 __all__ = [
     "Reason",
@@ -143,16 +145,15 @@ class SessionGraph:
         return len(self.local)
 
     def reverse(self):
-        """Index of each row's reverse row."""
-        from ._propagate import session_index
+        """Index of each row's reverse row.
+
+        Raises
+        ------
+        InvalidValueError
+            A row has no reverse row.
+        """
         n_sp = int(max(self.local.max(initial=-1), self.remote.max(initial=-1))) + 1
-        _, _, rev = session_index(np.ascontiguousarray(self.local, np.int32),
-                                  np.ascontiguousarray(self.remote, np.int32), n_sp)
-        if (rev < 0).any():
-            i = int(np.flatnonzero(rev < 0)[0])
-            raise FastrouteError(
-                f"session {int(self.local[i])}->{int(self.remote[i])} has no reverse direction")
-        return rev
+        return session_index(self.local, self.remote, n_sp)[2]
 
     @classmethod
     def build(cls, rows):
@@ -199,6 +200,37 @@ class Originations:
 
 KIND_BLOCK = 0
 KIND_POD = 1
+
+
+def missing_reverse(local, remote, found):
+    """The error for session rows without a reverse row (``found`` false),
+    whichever way the rows were paired."""
+    i = int(np.flatnonzero(~np.asarray(found, bool))[0])
+    return InvalidValueError(f"session {int(local[i])}->{int(remote[i])} has no reverse direction")
+
+
+def session_index(local, remote, n_speakers):
+    """``(row_start, row_order, rev)`` of session rows: rows grouped by local
+    speaker, sorted by remote speaker within each group, and each row's reverse
+    row (int64 arrays).
+
+    Raises
+    ------
+    InvalidValueError
+        A row names a speaker outside ``0..n_speakers - 1``, or has no reverse row.
+    """
+    from ._propagate import session_index as kernel
+
+    local = np.ascontiguousarray(local, np.int32)
+    remote = np.ascontiguousarray(remote, np.int32)
+    bad = (local < 0) | (local >= n_speakers) | (remote < 0) | (remote >= n_speakers)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidValueError(f"session row {i} names a speaker outside 0..{n_speakers - 1}")
+    start, order, rev = kernel(local, remote, n_speakers)
+    if (rev < 0).any():
+        raise missing_reverse(local, remote, rev >= 0)
+    return start, order, rev
 
 
 def _pool_lookup(cluster, version, addrs):
@@ -472,7 +504,7 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
             sent[s] = offer
             events += 1
             if events > max_events:
-                raise FastrouteError(f"routes of node {origin} did not converge within {max_events} updates")
+                raise _not_converged(origin, max_events)
             r = int(rev[s])
             t = int(graph.local[r])
             box = rib.setdefault(t, {})
@@ -535,11 +567,97 @@ def propagate(speakers, graph, classes, method="fast"):
     classes : array of int
         Origin node of each route class.
     method : {"fast", "reference"}
+
+    Raises
+    ------
+    ConvergenceError
+        A class does not settle (either method), or one of its paths grows
+        too long for the kernel.
     """
+    choice(method, ("fast", "reference"), "propagation method")
     if method == "reference":
         return propagate_reference(speakers, graph, classes)
-    if method != "fast":
-        from ..errors import choice
-        choice(method, ("fast", "reference"), "propagation method")
-    from ._propagate import propagate_fast
-    return propagate_fast(speakers, graph, np.asarray(classes, np.int32))
+    return propagate_fast(speakers, graph, classes)
+
+
+# ---------------------------------------------------------------------------- the kernel
+
+
+def _not_converged(origin, max_events):
+    return ConvergenceError(f"routes of node {origin} did not converge within {max_events} updates",
+                            n_events=max_events)
+
+
+def _raise_for(status, origin, max_events):
+    """The exception for a kernel :class:`~fastroute.bgp._propagate.Status`
+    (None for OK) at the class of node ``origin``."""
+    from ._propagate import MAX_PATH_LEN, Status
+
+    if status == Status.OK:
+        return
+    if status == Status.NO_MEMORY:
+        raise MemoryError("out of memory while propagating routes")
+    if status == Status.PATH_TOO_LONG:
+        raise ConvergenceError(f"a path of node {origin}'s routes grew longer than {MAX_PATH_LEN} "
+                               "AS numbers or cluster ids")
+    if status == Status.EVENT_LIMIT:
+        raise _not_converged(origin, max_events)
+    raise ConvergenceError(f"propagation kernel stopped with status {int(status)} at node {origin}'s routes")
+
+
+def _address_words(ips, subnets):
+    """Addresses and subnets as (high, low) 64-bit words, IPv4 in the high
+    32 bits, for the kernel's on-subnet test."""
+    n = len(ips)
+    ip_hi, ip_lo, net_hi, net_lo, mask_hi, mask_lo = (np.zeros(n, np.uint64) for _ in range(6))
+    has_ip = np.zeros(n, np.uint8)
+    has_net = np.zeros(n, np.uint8)
+    for i, a in enumerate(ips):
+        if a is None:
+            continue
+        v = int(a) << (96 if a.version == 4 else 0)
+        ip_hi[i], ip_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
+        has_ip[i] = 1
+    for i, net in enumerate(subnets):
+        if net is None:
+            continue
+        shift = 96 if net.version == 4 else 0
+        v = int(net.network_address) << shift
+        m = (((1 << net.prefixlen) - 1) << (net.max_prefixlen - net.prefixlen)) << shift
+        net_hi[i], net_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
+        mask_hi[i], mask_lo[i] = m >> 64, m & 0xFFFFFFFFFFFFFFFF
+        has_net[i] = 1
+    return ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net
+
+
+def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000):
+    """:func:`propagate` with the Cython kernel, over ``n_threads`` threads."""
+    from ._propagate import propagate_classes
+
+    classes = np.ascontiguousarray(classes, np.int32)
+    n_sp, n_cls = speakers.n, len(classes)
+    start, order, rev = session_index(graph.local, graph.remote, n_sp)
+    local = np.ascontiguousarray(graph.local, np.int32)
+    rr = np.ascontiguousarray(graph.rr_client, np.uint8)
+    ebgp = np.ascontiguousarray(graph.ebgp, np.uint8)
+    # a speaker re-offers learned routes only with a client or eBGP row, or as an
+    # external router; one that announces nothing never re-offers anything (its
+    # origin route too: external routers originate no class)
+    exporter = np.asarray(speakers.external, bool).copy()
+    if graph.n:
+        np.logical_or.at(exporter, local, rr.astype(bool) | ebgp.astype(bool))
+    exporter &= np.asarray(speakers.announces, bool)
+    out = (np.full((n_sp, n_cls), -2, np.int32), np.full((n_sp, n_cls), -1, np.int32),
+           np.zeros((n_sp, n_cls), np.uint8), np.zeros((n_sp, n_cls), np.int32), np.zeros((n_sp, n_cls), np.int32))
+    status, bad = propagate_classes(
+        local, np.ascontiguousarray(graph.remote, np.int32), rev.astype(np.int32), rr,
+        np.ascontiguousarray(graph.cluster_id, np.uint32), ebgp, np.ascontiguousarray(graph.keep_next_hop, np.uint8),
+        np.ascontiguousarray(graph.allow_local_as, np.int32), np.ascontiguousarray(graph.add_paths, np.uint8),
+        start.astype(np.int32), order, np.ascontiguousarray(speakers.asn, np.uint32),
+        np.ascontiguousarray(speakers.router_id, np.uint32), np.ascontiguousarray(speakers.ip_rank(), np.int64),
+        *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8), classes, *out,
+        int(n_threads), int(max_events))
+    _raise_for(status, int(classes[bad]) if bad >= 0 else -1, max_events)
+    best_nh, best_sess, reason, n_paths, ecmp_cnt = out
+    return Propagation(classes=classes.copy(), best_next_hop=best_nh, best_session=best_sess, reason=reason,
+                       n_paths=n_paths, ecmp_count=ecmp_cnt)

@@ -201,9 +201,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         "sessions_total": s_total, "sessions_per_node": s_node, "sessions_per_reflector": s_rr,
     }
     cluster = _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
-    prefixes = routes_node = routes_mean = None
+    prefixes = routes_node = routes_mean = network = None
     if cluster is not None:
-        prefixes, per_node = _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
+        prefixes, per_node, network = _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
         routes_node = int(per_node.max())
         routes_mean = float(per_node.mean())
     else:
@@ -228,7 +228,7 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                    else "simulation turned off")
             warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
         else:
-            _convergence(out, cluster, k, warnings, sources, progress)
+            _convergence(out, cluster, k, warnings, sources, progress, network)
     else:
         warnings.append("convergence_s not simulated: no cluster could be allocated")
 
@@ -285,7 +285,7 @@ def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
 def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress):
     """Prefixes, routes per node and BIRD memory of an allocated design.
 
-    Returns ``(prefixes, routes per node)``; fills ``routes_method``, the
+    Returns ``(prefixes, routes per node, the computed tables' network or None)``; fills ``routes_method``, the
     ``memory_*`` figures and the pool's ``blocks_used``/``borrowed_ips``.
     """
     from ..bgp.propagate import originations
@@ -312,11 +312,12 @@ def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
     if n <= compute_limit:
         progress(f"computing {n:,} routing tables")
         t0 = time.perf_counter()
-        per_node = _computed_routes(cluster, n)
+        per_node, network = _computed_routes(cluster, n)
         sources["routes"] = (f"computed: every node's kernel table (fastroute.dataplane.routes, "
                              f"{time.perf_counter() - t0:.2f} s)")
         out["routes_method"] = "computed"
     else:
+        network = None
         ba = cluster.block_arrays(4)
         blackholes = np.bincount(ba.node_idx[ba.node_idx >= 0], minlength=n)[:n]
         pods_on = np.bincount(cluster.pods.node_idx, minlength=n)[:n]
@@ -326,7 +327,7 @@ def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
                              f"{compute_limit:,} nodes)")
         out["routes_method"] = "counted"
     _bird_memory(out, prefixes, prefixes - own_exported, own_exported, sources)
-    return prefixes, per_node
+    return prefixes, per_node, network
 
 
 def _bird_memory(out, prefixes, remote, own_exported, sources):
@@ -397,10 +398,10 @@ def _computed_routes(cluster, n):
     ba = cluster.block_arrays(4)
     blackholes = np.bincount(ba.node_idx[ba.node_idx >= 0], minlength=n)[:n]
     per[:] = has[:n] + pods_on + blackholes
-    return per
+    return per, t.network
 
 
-def _convergence(out, cluster, k, warnings, sources, progress):
+def _convergence(out, cluster, k, warnings, sources, progress, network=None):
     # (scenario, key, what the number is)
     scen = [("cold_start", "convergence_s", "time_to_converge"),
             ("node_crash", "blackhole_node_crash_s", "time_to_converge")]
@@ -414,7 +415,7 @@ def _convergence(out, cluster, k, warnings, sources, progress):
             progress(f"simulating {scenario.replace('_', ' ')}")
             t0 = time.perf_counter()
             try:
-                design = design or converge.design(cluster)
+                design = design or converge.design(cluster, network=network)
                 done[scenario] = converge.simulate(design, scenario)
             except (FastrouteError, ImportError, AttributeError, MemoryError) as e:
                 done[scenario] = e

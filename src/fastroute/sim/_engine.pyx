@@ -59,20 +59,11 @@ cdef extern from *:
     void prefetch "fr_prefetch"(const void* p) noexcept nogil
 
 
-cdef bint huge_pages = True
-
-
-def set_huge_pages(bint on):
-    """Use transparent huge pages for the big state arrays (default on)."""
-    global huge_pages
-    huge_pages = on
-
-
 cdef void* big_alloc(size_t size) noexcept nogil:
     """malloc for the big state arrays: 2 MiB aligned and marked for transparent
     huge pages, so random access over gigabytes misses the TLB less."""
     cdef void* ptr = NULL
-    if size < (1 << 22) or not huge_pages:
+    if size < (1 << 22):
         return malloc(size if size > 0 else 1)
     if posix_memalign(&ptr, 1 << 21, size) != 0:
         return NULL
@@ -126,15 +117,9 @@ cdef enum:
     ACT_MEASURE = 7         # start counting unreachability from now
     ACT_NODE_ALIVE = 8      # a: node: the node (and its pods) exists from now
 
-cdef enum:
-    ERR_OK = 0
-    ERR_EVENTS = 1
-    ERR_NOMEM = 2
-
 ACTIONS = {"bird_start": ACT_BIRD_START, "bird_stop": ACT_BIRD_STOP, "crash": ACT_CRASH, "delete": ACT_DELETE,
            "pair_add": ACT_PAIR_ADD, "pair_remove": ACT_PAIR_REMOVE, "churn": ACT_CHURN, "measure": ACT_MEASURE,
            "node_alive": ACT_NODE_ALIVE}
-ERRORS = {ERR_OK: "ok", ERR_EVENTS: "event limit reached", ERR_NOMEM: "out of memory"}
 
 
 cdef struct Event:
@@ -466,7 +451,7 @@ cdef class Engine:
         memset(self.series, 0, self.series_n * sizeof(double))
         self.seq = 0
         self.log_n = 0
-        self.rc = ERR_OK
+        self.rc = OK
         self.last_fib_change = 0.0
         self.measuring = False
         self.measure_from = 0.0
@@ -553,7 +538,7 @@ cdef class Engine:
         self.hint(&e)             # a TX or APPLY that could not be booked in order lands here too
         self.seq += 1
         if heap_push(&self.timers, e) != 0:
-            self.rc = ERR_NOMEM
+            self.rc = NO_MEMORY
             return -1
         return 0
 
@@ -572,7 +557,7 @@ cdef class Engine:
             m = 2 * f.cap if f.cap > 0 else 16
             nv = <Event*>big_alloc(m * sizeof(Event))
             if nv == NULL:
-                self.rc = ERR_NOMEM
+                self.rc = NO_MEMORY
                 return -1
             for k in range(f.n):
                 nv[k] = f.v[(f.head + k) & (f.cap - 1)]
@@ -597,7 +582,7 @@ cdef class Engine:
             top = e[0]
             top.b = h
             if heap_push(&self.cores, top) != 0:
-                self.rc = ERR_NOMEM
+                self.rc = NO_MEMORY
                 return -1
         return 0
 
@@ -791,7 +776,7 @@ cdef class Engine:
                 m *= 2
             s = <double*>realloc(self.series, m * sizeof(double))
             if s == NULL:
-                self.rc = ERR_NOMEM
+                self.rc = NO_MEMORY
                 return
             memset(s + self.series_n, 0, (m - self.series_n) * sizeof(double))
             self.series = s
@@ -1240,7 +1225,7 @@ cdef class Engine:
         cdef int32_t q, g, h, r, pair, peer, k, side, s, c
         cdef double t, fin, u, wait
         cdef int64_t i, npfx, nbytes, nmsg
-        while self.rc == ERR_OK:
+        while self.rc == OK:
             if self.peek_time() > self.horizon:
                 break                       # leave the rest unprocessed (and not converged)
             if not self.next_event(&e):
@@ -1250,7 +1235,7 @@ cdef class Engine:
             self.last_event = t
             self.n_events += 1
             if self.n_events > self.max_events:
-                self.rc = ERR_EVENTS
+                self.rc = EVENT_LIMIT
                 break
             if e.kind == EV_TX:
                 q = e.a
@@ -1572,9 +1557,9 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     """Every path of every class over an all-iBGP session graph of Calico
     speakers, grouped by (class, holder) and in BIRD 1.6 preference order.
 
-    Applies the same rules as routing._export/_receive restricted to iBGP
+    Applies the same rules as fastroute.bgp.propagate's _export/_receive restricted to iBGP
     (split horizon unless a side is an rr client, ORIGINATOR_ID and CLUSTER_LIST
-    and their loop checks, next hop kept) and routing.path_key's order; the
+    and their loop checks, next hop kept) and fastroute.bgp.propagate.path_key's order; the
     converge tests check both against the reference enumeration.
 
     ``cohort[h]`` marks speakers that stand for several nodes (aggregate
@@ -1582,8 +1567,9 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     (flagged F_SELF, and F_BACK when it comes straight back from the speaker
     the cohort sent it to); those paths are the last group of the cohort.
 
-    Returns (status, arrays): status 0 ok, 1 more than max_paths paths,
-    2 a CLUSTER_LIST longer than max_cluster_list.
+    Returns (status, arrays): a :class:`Status`, OK, PATH_LIMIT (more than
+    max_paths paths) or CLUSTER_LIST_LOOP (a CLUSTER_LIST longer than
+    max_cluster_list); arrays is None unless OK.
     """
     cdef int64_t cap = 1 << 16
     cdef int64_t n_out = 0
@@ -1596,7 +1582,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     cdef int64_t* order = NULL
     cdef int64_t ocap = 0
     cdef int32_t* newidx = NULL
-    cdef int32_t ci, o, h, s, r, src, t_, status = 0, m, z
+    cdef int32_t ci, o, h, s, r, src, t_, status = OK, m, z
     cdef int64_t orig
     cdef uint32_t cs
     cdef bint rrs, rrsrc, bad, agg = cohort is not None
@@ -1656,8 +1642,8 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                         orig = tmp[i].originator if tmp[i].originator >= 0 else <int64_t>router_id[row_remote[src]]
                         m = tmp[i].cl_len + 1 + (1 if (rrsrc and rrs and cluster_id[src] != cluster_id[s]) else 0)
                         if m > max_cluster_list:
-                            status = 2
-                            return status, None
+                            status = CLUSTER_LIST_LOOP
+                            return Status(status), None
                         if cln + m > clcap:
                             clcap = 2 * (cln + m)
                             cl = <uint32_t*>realloc(cl, clcap * sizeof(uint32_t))
@@ -1694,7 +1680,7 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                     pp.holder = t_; pp.row = r; pp.parent = <int32_t>i; pp.originator = orig
                     pp.cl_off = <int32_t>cln; pp.cl_len = m; pp.flags = fl
                     cln += m
-                    # routing.path_key for an iBGP path, all earlier components equal:
+                    # fastroute.bgp.propagate.path_key for an iBGP path, all earlier components equal:
                     # IGP metric (0 when the next hop is on the holder's subnet), router id
                     # (ORIGINATOR_ID else the peer's), CLUSTER_LIST length, peer address rank
                     key = (<uint64_t>1) << 63
@@ -1707,8 +1693,8 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                     pp.key = key
                     tn += 1
                     if n_out + tn > max_paths:
-                        status = 1
-                        return status, None
+                        status = PATH_LIMIT
+                        return Status(status), None
                 i += 1
             # order this class's paths by (holder, key): counting sort + insertion sort
             if tn > ocap:
@@ -1770,43 +1756,8 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
             n_out += tn
     finally:
         free(tmp); free(cl); free(bucket); free(order); free(newidx)
-    return status, (out_holder[:n_out], out_row[:n_out], out_parent[:n_out], out_class[:n_out],
+    return Status(status), (out_holder[:n_out], out_row[:n_out], out_parent[:n_out], out_class[:n_out],
                     out_nh[:n_out], out_attr[:n_out], out_flags[:n_out])
-
-
-def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid):
-    """The rows of a full mesh of ``members``: every ordered pair (i, j), i != j,
-    at row i * (k - 1) + j - (j > i).  Returns (local, remote, cluster_id = the
-    local router id, active = not srank[remote] > srank[local], rev), written
-    once in their final types (numpy temporaries over k^2 rows cost gigabytes)."""
-    cdef int64_t k = members.shape[0]
-    cdef int64_t m = k * (k - 1) if k > 0 else 0
-    local_a = np.empty(m, np.int32)
-    remote_a = np.empty(m, np.int32)
-    cid_a = np.empty(m, np.uint32)
-    active_a = np.empty(m, np.bool_)
-    rev_a = np.empty(m, np.int32)
-    cdef int32_t[::1] local = local_a, remote = remote_a, rev = rev_a
-    cdef uint32_t[::1] cid = cid_a
-    cdef uint8_t[::1] active = active_a.view(np.uint8)
-    cdef int64_t i, j, r
-    cdef int32_t a, b
-    if m >= 2**31:
-        raise MemoryError(f"a mesh of {k} members: more rows than int32 indices")
-    with nogil:
-        for i in prange(k, num_threads=2, schedule="static"):
-            a = members[i]
-            for j in range(k):
-                if j == i:
-                    continue
-                b = members[j]
-                r = i * (k - 1) + j - (1 if j > i else 0)
-                local[r] = a
-                remote[r] = b
-                cid[r] = rid[a]
-                active[r] = 0 if srank[b] > srank[a] else 1
-                rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
-    return local_a, remote_a, cid_a, active_a, rev_a
 
 
 def csr(const int32_t[::1] keys, int64_t n_keys):

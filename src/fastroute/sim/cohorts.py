@@ -5,7 +5,7 @@ the same way, and exports a class of the same size: clients with the same
 peerings are interchangeable.  :func:`aggregate` replaces each run of such
 clients by one speaker (a *cohort*) that stands for ``w`` of them, and their
 classes by one class bundle of ``w`` classes.  The engine then charges every
-piece of work with its multiplicity (``_converge.Engine``'s aggregate mode):
+piece of work with its multiplicity (``fastroute.sim._engine.Engine``'s aggregate mode):
 
 * a reflector sending a bundle of ``e`` classes to a cohort of ``w`` nodes
   builds ``e * w`` UPDATEs on its one core; each node of the cohort reads ``e``;
@@ -19,7 +19,7 @@ What aggregation loses is the spread inside a cohort: its nodes start at one
 time (the median of theirs; cohorts are cut in start-time order) and a
 reflector's UPDATEs to them leave as one block.  Counts (sessions, UPDATEs,
 prefixes, table sizes) are exact; times are within the spread of one block
-(``tests/test_cohorts.py`` compares with the per-path model).
+(``tests/sim/test_cohorts.py`` compares with the per-path model).
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bgp import propagate as routing
+from ..bgp.network import reverse_rows
 from ..errors import InvalidValueError
+from .design import Design
 
 __all__ = ["Cohorts", "aggregate", "candidates"]
 
@@ -38,7 +40,7 @@ __all__ = ["Cohorts", "aggregate", "candidates"]
 class Cohorts:
     """An aggregated design and how it maps to the real one.
 
-    ``design`` is the reduced :class:`fastroute.sim.converge.Design`; speaker ``i``
+    ``design`` is the reduced :class:`fastroute.sim.design.Design`; speaker ``i``
     of it stands for ``weight[i]`` real speakers, ``members[start[i]:start[i+1]]``
     (indices into the real design), and has ``protocols[i]`` protocols per
     node; class ``c`` stands for ``classes[c]`` real classes of equal size.
@@ -109,8 +111,6 @@ def aggregate(d, n_cohorts, keep=(), order=None):
     -------
     Cohorts
     """
-    from .converge import Design, _reverse
-
     if n_cohorts < 1:
         raise InvalidValueError(f"invalid cohorts {n_cohorts!r}: must be >= 1")
     g = d.graph
@@ -178,7 +178,7 @@ def aggregate(d, n_cohorts, keep=(), order=None):
         allow_local_as=np.asarray(g.allow_local_as)[idx], add_paths=np.asarray(g.add_paths)[idx],
     )
     kind = np.asarray(d.kind)[idx]
-    rev = _reverse(graph.local, graph.remote, kind, len(real_of))
+    rev = reverse_rows(graph.local, graph.remote, kind, len(real_of))
     sp = d.speakers
     speakers = routing.Speakers(
         ip=[sp.ip[h] for h in real_of], asn=np.asarray(sp.asn)[real_of], router_id=np.asarray(sp.router_id)[real_of],

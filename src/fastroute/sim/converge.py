@@ -35,7 +35,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import math
 import time as _time
@@ -43,9 +42,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..bgp import propagate as routing
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, InvalidValueError, choice
+from .design import Design, design, from_graph
+from .engine import raise_for
+from .universe import Universe, ibgp_only, rows_csr, universe
 
 __all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "from_graph", "simulate", "universe"]
 
@@ -67,11 +68,12 @@ SCENARIOS = (
 class Params:
     """Timing and cost parameters, in seconds (costs per item on one BIRD core).
 
-    Defaults and where they come from (``../shared/bgp-notes.md`` §4 and
-    ``docs/convergence.md``):
+    Defaults and where they come from (``docs/convergence.md``, "Parameters and
+    their sources", has the derivations):
 
     connect_delay = 2, connect_retry = 5, error_wait = (5, 30)
-        Calico's ``bgp_template`` (v3.22-v3.31): ``connect delay time 2``,
+        Calico's ``bgp_template`` in projectcalico/calico
+        ``confd/etc/calico/confd/templates/bird.cfg.template`` (v3.22-v3.31): ``connect delay time 2``,
         ``connect retry time 5``, ``error wait time 5,30``.  BIRD waits
         ``max(1, connect delay)`` before the first connect and again after a
         refused one (``bgp_active`` from ``bgp_decision``); a hold-timer expiry is
@@ -87,11 +89,12 @@ class Params:
         BIRD's kernel ``graceful restart`` wait: a restarted BIRD prunes kernel
         routes after End-of-RIB from every peer or after this long.
     mrai = 0
-        BIRD implements no MRAI (bgp-notes §4.2); set e.g. 5 for an RFC 4271
-        iBGP what-if (per path, per session).
+        BIRD 1.6 implements no MRAI (``proto/bgp/config.Y`` has no such
+        option; ``proto/bgp/packets.c`` sends an UPDATE as soon as the route
+        changes); set e.g. 5 for an RFC 4271 iBGP what-if (per path, per session).
     rx_route_cost = tx_route_cost = 4e-6, rx_message_cost = tx_message_cost = 25e-6
-        Calibrated on CZ.NIC's BIRD 2.0.8 route-server benchmark (bgp-notes
-        §4.5 A): the 10-peer / 1.32 M-route run (37.2 s for ~9 M route
+        Calibrated on CZ.NIC's BIRD 2.0.8 route-server benchmark
+        (docs/convergence.md): the 10-peer / 1.32 M-route run (37.2 s for ~9 M route
         imports+exports with few, large UPDATEs) gives ~4 us per route; the
         1,000-peer / 20.2 k-route run (56.4 s; 7.3 k prefixes to each of 1,000
         peers = 7.3 M route exports in ~1 M UPDATEs) then leaves ~26 us per
@@ -122,7 +125,7 @@ class Params:
     route_bytes = 330, session_bytes = 34e3, base_bytes = 3.4e6
         Memory: BIRD 2.0.8 RSS per route (440 MB / 1.32 M routes), per BGP
         session ((44 - 13.7) MB / 900 extra peers) and what is left of the
-        10-peer 12.9 k-route run's 8 MB (bgp-notes §4.6).
+        10-peer 12.9 k-route run's 8 MB (the same benchmark; docs/convergence.md).
     aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
         Aggregate mode (:mod:`fastroute.sim.cohorts`): interchangeable nodes (route
         reflector clients with the same peerings and class size) merge into
@@ -182,442 +185,6 @@ class Params:
         return dataclasses.replace(self, **changes)
 
 
-# ---------------------------------------------------------------------------- design
-
-
-@dataclass
-class Design:
-    """What the simulator runs on: speakers, the union of every session that
-    exists at some point of the scenario, and the route classes.
-
-    ``pair_of[s]`` is the session (pair) of row ``s``; ``rev[s]`` its reverse row;
-    ``active[s]`` whether the row's BIRD opens the TCP connection (the template's
-    ``passive on`` is the opposite); ``kind[s]`` 0 = node-to-node mesh, 1 = other.
-    """
-
-    speakers: routing.Speakers
-    graph: routing.SessionGraph
-    rev: np.ndarray
-    active: np.ndarray
-    kind: np.ndarray
-    names: list
-    classes: np.ndarray          # origin speaker per class
-    n_prefix: np.ndarray         # prefixes per class
-    nlri_bytes: np.ndarray       # NLRI bytes of all the class's prefixes (with ADD-PATH ids)
-    class_pods: np.ndarray       # pods reached through the class
-    node_pods: np.ndarray        # pods on each speaker
-    reflectors: np.ndarray       # speaker indices that are route reflectors
-    cluster: object = None
-    prefixes: list = None        # per class: its prefixes as strings
-
-    @property
-    def n_speakers(self):
-        return self.speakers.n
-
-
-def _prefix_bytes(plen, add_paths=True):
-    return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
-
-
-def _classes(cluster, n_speakers, version=4):
-    orig = routing.originations(cluster, version)
-    n_prefix = np.zeros(n_speakers, np.int64)
-    nlri = np.zeros(n_speakers, np.int64)
-    for i in range(orig.n):
-        o = int(orig.origin[i])
-        if o >= 0:
-            n_prefix[o] += 1
-            nlri[o] += _prefix_bytes(orig.plen[i])
-    node_pods = np.zeros(n_speakers, np.int64)
-    class_pods = np.zeros(n_speakers, np.int64)
-    pods = cluster.pods
-    if pods is not None and len(pods):
-        addr = np.asarray(pods.ipv4 if version == 4 else [(-1 if a is None else 1) for a in pods.ipv6])
-        idx = np.asarray(pods.node_idx, np.int64)
-        ok = addr >= 0
-        np.add.at(node_pods, idx[ok], 1)
-        exported = set(int(orig.origin[i]) for i in range(orig.n) if orig.origin[i] >= 0)
-        for n in exported:
-            class_pods[n] = node_pods[n]
-    classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
-    return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
-
-
-def _class_prefixes(orig, classes):
-    pos = {int(o): k for k, o in enumerate(classes)}
-    out = [[] for _ in classes]
-    for i in range(orig.n):
-        o = int(orig.origin[i])
-        if o in pos:
-            out[pos[o]].append(str(orig.prefix(i)))
-    return out
-
-
-def _node_ips(cluster):
-    ips, subnets = [], []
-    for node in cluster.nodes:
-        if node.ipv4 is None:
-            ips.append(None)
-            subnets.append(None)
-        else:
-            ips.append(node.ipv4.ip)
-            subnets.append(node.ipv4.network)
-    return ips, subnets
-
-
-def _ip_order_key(ips):
-    # the template compares addresses as strings ("passive on" when peer > local)
-    strs = [str(ip) if ip is not None else "" for ip in ips]
-    order = sorted(range(len(strs)), key=strs.__getitem__)
-    rank = np.empty(len(strs), np.int64)
-    rank[order] = np.arange(len(strs))
-    return rank
-
-
-def _mesh_rows(ips, rid, members):
-    """Every ordered pair of mesh members; the lower address (as a string) connects."""
-    from ._engine import mesh_rows
-
-    m = np.asarray(members, np.int32)
-    srank = _ip_order_key(ips)
-    # row of (member i, member j): i*(k-1) + j - (j > i); its reverse swaps i and j
-    a, b, cid, active, rev = mesh_rows(m, np.ascontiguousarray(srank, np.int64), np.ascontiguousarray(rid, np.uint32))
-    return dict(local=a, remote=b, rr_client=np.zeros(len(a), bool), cluster_id=cid,
-                kind=np.zeros(len(a), np.uint8), active=active, rev=rev)
-
-
-def _rr_rows(rid, cids, rr, clients):
-    """Calico's reflector topology: clients <-> reflectors (``rr client`` on the
-    reflector side with its cluster id); reflectors with equal cluster ids are
-    plain iBGP peers, with different ids each treats the other as a client.
-    Every end of these ``Node_`` sessions connects (no ``passive``)."""
-    rr = np.asarray(rr, np.int32)
-    cl = np.asarray(clients, np.int32)
-    cid = np.zeros(len(rid), np.uint32)
-    for r in rr:
-        cid[r] = cids[r]
-    nr, nc = len(rr), len(cl)
-    # reflector -> client and client -> reflector
-    r1 = np.repeat(rr, nc)
-    c1 = np.tile(cl, nr)
-    # reflector <-> reflector
-    ra = np.repeat(rr, nr)
-    rb = np.tile(rr, nr)
-    keep = ra != rb
-    ra, rb = ra[keep], rb[keep]
-    rr_cli = cid[ra] != cid[rb]
-    local = np.concatenate([r1, c1, ra])
-    remote = np.concatenate([c1, r1, rb])
-    rr_client = np.concatenate([np.ones(len(r1), bool), np.zeros(len(c1), bool), rr_cli])
-    cluster_id = np.concatenate([cid[r1], rid[c1], np.where(rr_cli, cid[ra], rid[ra])]).astype(np.uint32)
-    return dict(local=local, remote=remote, rr_client=rr_client, cluster_id=cluster_id,
-                kind=np.ones(len(local), np.uint8), active=np.ones(len(local), bool))
-
-
-def design(cluster, topology="auto", version=4):
-    """The speakers, sessions and route classes of ``cluster``.
-
-    Parameters
-    ----------
-    cluster : Cluster
-        Allocated (``cluster.allocate()``); a plan is allocated here.
-    topology : {"auto", "mesh", "reflectors", "both"}
-        ``auto``: the sessions confd sets up for the cluster as configured
-        (:func:`fastroute.bgp.topology.compute`: mesh, BGPPeers, reflectors,
-        external routers; established sessions only).  ``mesh``: the
-        node-to-node mesh of every node.  ``reflectors``: every node peers with
-        every reflector.  ``both``: the mesh plus the configured (non-mesh)
-        sessions, what a mesh -> reflector migration passes through.
-    version : 4
-        IPv4 only for now.
-
-    Returns
-    -------
-    Design
-    """
-    choice(topology, ("auto", "mesh", "reflectors", "both"), "topology")
-    if version != 4:
-        raise InvalidValueError(f"invalid version {version!r}: the convergence model handles IPv4 only")
-    if not cluster.is_allocated:
-        cluster = cluster.allocate()
-    n = cluster.n_nodes
-    ips, subnets = _node_ips(cluster)
-    arr = cluster.node_arrays()
-    rid = np.array([int(ip) if ip is not None else 0 for ip in ips], np.uint32)
-    cids = [int(ipaddress.ip_address(c)) if c else None for c in arr.rr_cluster_id]
-    rr = [i for i in range(n) if cids[i] is not None and ips[i] is not None]
-    rrset = set(rr)
-    with_ip = [i for i in range(n) if ips[i] is not None]
-    clients = [i for i in with_ip if i not in rrset]
-    asn = np.asarray(arr.asn, np.uint32)
-    ext_ips, ext_asn = [], []
-    parts = []
-    if topology == "auto" and _plain_mesh(cluster, asn, rr):
-        # what topology.compute gives for a plain mesh, without its per-row work
-        # (test_plain_mesh_shortcut checks the two agree)
-        topology = "mesh"
-    if topology in ("auto", "both"):
-        from ..bgp import topology as _topology
-
-        sess = _topology.compute(cluster).sessions(version)
-        ok = sess.established & (sess.peer_row >= 0)
-        if topology == "both":
-            ok &= sess.kind != _topology.SessionKind.MESH
-            if not (ok & (sess.local < n) & np.isin(sess.local, rr)).any():
-                raise InvalidValueError("topology 'both' needs route reflectors: no node has routeReflectorClusterID "
-                                        "with established peerings")
-        idx = np.flatnonzero(ok)
-        n_sp = int(sess.n_speakers)
-        local, remote = sess.local[idx].astype(np.int32), sess.remote[idx].astype(np.int32)
-        calico = (local < n) & (remote < n)
-        parts.append(dict(
-            local=local, remote=remote, rr_client=sess.rr_client[idx].astype(bool),
-            cluster_id=sess.session_cluster_id[idx].astype(np.uint32), ebgp=sess.ebgp[idx].astype(bool),
-            keep_next_hop=sess.keep_next_hop[idx].astype(bool), allow_local_as=sess.allow_local_as[idx].astype(np.int32),
-            add_paths=calico, kind=(sess.kind[idx] != _topology.SessionKind.MESH).astype(np.uint8),
-            active=~sess.passive[idx].astype(bool),
-        ))
-        rid_all = np.asarray(sess.router_id, np.uint32)
-        if n_sp > n:
-            topo = _topology.compute(cluster)
-            for e in sorted(topo.externals, key=lambda x: x.index):
-                if e.version != version:
-                    continue
-                ext_ips.append(ipaddress.ip_address(e.ip))
-                ext_asn.append(e.as_number)
-        rid = rid_all[: n + len(ext_ips)] if len(rid_all) >= n + len(ext_ips) else np.concatenate(
-            [rid, np.zeros(len(ext_ips), np.uint32)])
-    if topology in ("mesh", "both"):
-        parts.append(_mesh_rows(ips, rid, with_ip))
-    if topology == "reflectors":
-        if not rr:
-            raise InvalidValueError("topology 'reflectors' needs route reflectors: no node has routeReflectorClusterID")
-        parts.append(_rr_rows(rid, cids, rr, clients))
-    n_sp = n + len(ext_ips)
-    # one part (a plain mesh) is used as it is: at 5,000 nodes every copy of a
-    # column is 25 M rows
-    cat = (lambda xs: xs[0]) if len(parts) == 1 else np.concatenate
-    cols = {}
-    for k in ("local", "remote", "rr_client", "cluster_id", "kind", "active"):
-        cols[k] = cat([q[k] for q in parts])
-    for k, dt in (("ebgp", bool), ("keep_next_hop", bool), ("allow_local_as", np.int32)):
-        cols[k] = cat([q.get(k, np.zeros(len(q["local"]), dt)) for q in parts]).astype(dt, copy=False)
-    cols["add_paths"] = cat([q.get("add_paths", np.ones(len(q["local"]), bool)) for q in parts])
-    graph = routing.SessionGraph(
-        local=cols["local"].astype(np.int32, copy=False), remote=cols["remote"].astype(np.int32, copy=False),
-        rr_client=cols["rr_client"].astype(bool, copy=False),
-        cluster_id=cols["cluster_id"].astype(np.uint32, copy=False),
-        ebgp=cols["ebgp"], keep_next_hop=cols["keep_next_hop"], allow_local_as=cols["allow_local_as"],
-        add_paths=cols["add_paths"].astype(bool, copy=False),
-    )
-    if len(parts) == 1 and "rev" in parts[0]:
-        rev = parts[0]["rev"]
-    else:
-        rev = _reverse(graph.local, graph.remote, cols["kind"], n_sp)
-    speakers = routing.Speakers(
-        ip=ips + ext_ips, asn=np.concatenate([asn, np.asarray(ext_asn, np.uint32)]), router_id=rid[:n_sp],
-        subnet=subnets + [None] * len(ext_ips), external=np.arange(n_sp) >= n,
-    )
-    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
-    names = list(cluster.node_names) + [f"external {a}" for a in ext_ips]
-    return Design(
-        speakers=speakers, graph=graph, rev=rev, active=cols["active"].astype(bool, copy=False),
-        kind=cols["kind"].astype(np.uint8, copy=False),
-        names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
-        class_pods=class_pods, node_pods=node_pods, reflectors=np.array(rr, np.int32), cluster=cluster,
-        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
-    )
-
-
-def _plain_mesh(cluster, asn, rr):
-    """The cluster is a plain node-to-node mesh: no BGPPeer, mesh on, no
-    reflector, one AS, no per-node BGP settings that change sessions."""
-    if cluster.bgp_peers or rr or not cluster.bgp_config.mesh_enabled or len(set(asn.tolist())) > 1:
-        return False
-    return all(c.name == "default" for c in cluster.bgp_configurations)
-
-
-def _reverse(local, remote, kind, n):
-    """Row of the opposite direction of each row (same pair, same kind)."""
-    local = np.asarray(local, np.int64)
-    remote = np.asarray(remote, np.int64)
-    kind = np.asarray(kind, np.int64)
-    key = (kind * n + local) * n + remote
-    order = np.argsort(key, kind="stable")
-    want = (kind * n + remote) * n + local
-    pos = np.searchsorted(key[order], want)
-    pos = np.minimum(pos, len(key) - 1)
-    found = key[order][pos] == want
-    if not found.all():
-        i = int(np.flatnonzero(~found)[0])
-        raise InvalidValueError(f"session {int(local[i])}->{int(remote[i])} has no reverse direction")
-    return order[pos].astype(np.int32)
-
-
-def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, names=None):
-    """A :class:`Design` from a bare (Speakers, SessionGraph) and route classes
-    (one prefix of 2 /26-size NLRI per class unless given)."""
-    classes = np.asarray(classes, np.int32)
-    k = len(classes)
-    n_prefix = np.ones(k, np.int64) if n_prefix is None else np.asarray(n_prefix, np.int64)
-    rev = graph.reverse().astype(np.int32) if rev is None else np.asarray(rev, np.int32)
-    if active is None:
-        active = np.array([int(graph.local[s]) < int(graph.remote[s]) for s in range(graph.n)], bool)
-        # rows between external routers and nodes: both ends active
-        active |= speakers.external[graph.local.astype(np.int64)]
-    return Design(
-        speakers=speakers, graph=graph, rev=rev, active=np.asarray(active, bool),
-        kind=np.zeros(graph.n, np.uint8), names=names or [f"speaker-{i}" for i in range(speakers.n)],
-        classes=classes, n_prefix=n_prefix, nlri_bytes=n_prefix * _prefix_bytes(26),
-        class_pods=np.ones(k, np.int64), node_pods=np.ones(speakers.n, np.int64),
-        reflectors=np.zeros(0, np.int32),
-    )
-
-
-# ---------------------------------------------------------------------------- path universe
-
-
-@dataclass
-class Universe:
-    """Every path of every class, grouped by (class, holder) in preference order."""
-
-    holder: np.ndarray
-    row: np.ndarray
-    parent: np.ndarray
-    cls: np.ndarray
-    next_hop: np.ndarray
-    attr_bytes: np.ndarray
-    flags: np.ndarray = None     # aggregate mode: F_SELF / F_BACK per path (see cohorts.py)
-
-    @property
-    def n(self):
-        return len(self.holder)
-
-
-def _ibgp_only(d):
-    return not d.graph.ebgp.any() and not d.speakers.external.any() and all(ip is None or ip.version == 4 for ip in d.speakers.ip)
-
-
-def universe(d, method="auto", max_paths=400_000_000, cohort=None):
-    """Enumerate the path universe of a :class:`Design`.
-
-    ``method="reference"`` walks every class with :func:`routing._export`,
-    :func:`routing._receive` and orders with :func:`routing.path_key`;
-    ``"fast"`` is a Cython walk of the same rules for all-iBGP graphs of IPv4
-    speakers (Calico's own mesh and reflector designs).  ``cohort`` (uint8 per
-    speaker, aggregate mode, fast only) marks speakers that stand for several
-    nodes.
-    """
-    choice(method, ("auto", "fast", "reference"), "enumeration method")
-    if method == "auto":
-        method = "fast" if _ibgp_only(d) else "reference"
-    if cohort is not None and method != "fast":
-        raise InvalidValueError("aggregate mode needs an all-iBGP graph of IPv4 speakers (fast path enumeration)")
-    if method == "fast":
-        if not _ibgp_only(d):
-            raise InvalidValueError("fast path enumeration needs an all-iBGP graph of IPv4 speakers; use 'reference'")
-        return _universe_fast(d, max_paths, cohort)
-    return _universe_reference(d, max_paths)
-
-
-def _rows_csr(local, n):
-    from ._engine import csr
-
-    return csr(np.ascontiguousarray(local, np.int32), n)
-
-
-def _universe_fast(d, max_paths, cohort=None):
-    from ._engine import enumerate_ibgp
-
-    sp, g = d.speakers, d.graph
-    n = sp.n
-    ip = np.array([int(a) if a is not None else 0 for a in sp.ip], np.uint32)
-    net = np.array([int(s.network_address) if s is not None else 0 for s in sp.subnet], np.uint32)
-    mask = np.array([int(s.netmask) if s is not None else 0 for s in sp.subnet], np.uint32)
-    has = np.array([s is not None for s in sp.subnet], np.uint8)
-    start, lst = _rows_csr(g.local, n)
-    status, out = enumerate_ibgp(
-        np.ascontiguousarray(g.local, np.int32), np.ascontiguousarray(g.remote, np.int32), d.rev,
-        np.ascontiguousarray(g.rr_client, np.uint8), np.ascontiguousarray(g.cluster_id, np.uint32),
-        np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
-        ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
-        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64),
-                    minlength=n).astype(bool).astype(np.uint8),
-        int(max_paths), 32, None if cohort is None else np.ascontiguousarray(cohort, np.uint8),
-    )
-    if status == 1:
-        raise ConvergenceError(f"more than {max_paths} paths in the path universe")
-    if status == 2:
-        raise ConvergenceError("a CLUSTER_LIST grew past 32 entries: reflection loop in the session graph")
-    return Universe(*out)
-
-
-def _attr_bytes(p):
-    b = 4 + 3 + 7                       # ORIGIN, AS_PATH header, NEXT_HOP
-    if p.as_path:
-        b += 2 + 4 * len(p.as_path)
-    if p.local_pref is not None:
-        b += 7
-    if p.originator is not None:
-        b += 7 + 3 + 4 * len(p.cluster_list)
-    return b
-
-
-def _universe_reference(d, max_paths):
-    sp, g = d.speakers, d.graph
-    n = sp.n
-    rows_of = [[] for _ in range(n)]
-    for s in range(g.n):
-        rows_of[int(g.local[s])].append(s)
-    # a holder with no rr-client and no eBGP row re-advertises nothing it learned
-    # over iBGP (_export's split horizon): skip those walks without asking _export
-    reexports = np.zeros(n, bool)
-    for s in range(g.n):
-        if g.rr_client[s] or g.ebgp[s]:
-            reexports[int(g.local[s])] = True
-    ip_rank = sp.ip_rank()
-    cols = ([], [], [], [], [], [])
-    total = 0
-    for ci, o in enumerate(d.classes):
-        o = int(o)
-        paths = [(o, -1, -1, routing.Path(-1, chain=(o,), pref=routing.PREF_STATIC))]
-        i = 0
-        while i < len(paths):
-            h, row, _, p = paths[i]
-            if row >= 0 and not reexports[h] and not g.ebgp[row] and not g.rr_client[row]:
-                i += 1
-                continue
-            for s in rows_of[h]:
-                out = routing._export(sp, g, h, p, s)
-                if out is None:
-                    continue
-                r = int(d.rev[s])
-                got = routing._receive(sp, g, r, out)
-                if got is None:
-                    continue
-                paths.append((int(g.local[r]), r, i, got))
-                if total + len(paths) > max_paths:
-                    raise ConvergenceError(f"more than {max_paths} paths in the path universe")
-            i += 1
-        keys = [(h, routing.path_key(sp, g, h, p, ip_rank)) for h, _, _, p in paths]
-        order = sorted(range(len(paths)), key=keys.__getitem__)
-        new = np.empty(len(paths), np.int64)
-        new[order] = np.arange(len(paths)) + total
-        for k in order:
-            h, row, par, p = paths[k]
-            cols[0].append(h)
-            cols[1].append(row)
-            cols[2].append(int(new[par]) if par >= 0 else -1)
-            cols[3].append(ci)
-            cols[4].append(p.next_hop)
-            cols[5].append(_attr_bytes(p))
-        total += len(paths)
-    return Universe(
-        np.array(cols[0], np.int32), np.array(cols[1], np.int32), np.array(cols[2], np.int32),
-        np.array(cols[3], np.int32), np.array(cols[4], np.int32), np.array(cols[5], np.uint16),
-    )
-
-
 # ---------------------------------------------------------------------------- engine
 
 
@@ -636,7 +203,7 @@ def _structure(d, u, agg=None):
     c_start, order = csr(np.ascontiguousarray(par, np.int32), u.n)
     rows = u.row
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
-    nr_start, nr_list = _rows_csr(g.local, n)
+    nr_start, nr_list = rows_csr(g.local, n)
     extra = {}
     if agg is not None:
         extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
@@ -848,7 +415,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             eng.schedule(float(starts[i]), A["bird_start"], i, 0, 0)
     wall0 = _time.perf_counter()
     eng.run()
-    _check(eng, K)
+    _check(eng)
     t_cold = eng.last_fib_change
     event_time = 0.0
     if scenario != "cold_start":
@@ -861,7 +428,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         eng.schedule(t0, A["measure"], 0, 0, 0)
         _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
         eng.run()
-        _check(eng, K)
+        _check(eng)
     wall = _time.perf_counter() - wall0
     return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
 
@@ -897,7 +464,7 @@ def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
         why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
     elif keep_state:
         why = "keep_state needs one state per node"
-    elif not _ibgp_only(d):
+    elif not ibgp_only(d):
         why = "it needs an all-iBGP design of IPv4 speakers"
     if why is None:
         # about m^2 paths: leave room under the limits
@@ -914,10 +481,8 @@ def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
         f"and aggregate mode is not possible: {why}")
 
 
-def _check(eng, K):
-    if eng.rc != 0:
-        raise ConvergenceError(f"simulation stopped: {K.ERRORS.get(eng.rc, eng.rc)} after {eng.n_events} events",
-                               n_events=eng.n_events)
+def _check(eng):
+    raise_for(eng.rc, n_events=eng.n_events)
 
 
 def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):

@@ -1,0 +1,411 @@
+"""confd's peer expansion: the ``peer_v4``/``peer_v6`` entries confd derives
+from a cluster's BGPPeer resources, and the per-node inputs confd's templates read
+(:class:`~fastroute.bgp.birdcfg.NodeInfo`, :class:`~fastroute.bgp.birdcfg.BgpGlobals`).
+
+confd's behaviour that this reproduces (``confd/pkg/backends/calico/client.go``
+``updatePeersV1``, ``nodeAsBGPPeers``, ``nodesWithIPPortAndAS``,
+``setPeerConfigFieldsFromV3Resource`` in projectcalico/calico):
+
+* **Global pass** -- BGPPeers with neither ``node`` nor ``nodeSelector``: a
+  ``global`` entry keyed by peer address and port (``Global_<ip>`` on every node
+  but the one with that address).
+* **Node pass** -- BGPPeers with ``node`` or ``nodeSelector``: a node entry for
+  every selected node (``Node_<ip>``), skipped when a global entry with the same
+  address and port exists.
+* **Reverse pass** -- for every BGPPeer, the nodes on the *remote* side (those
+  matching ``peerSelector``, or the Calico nodes whose address, AS and port equal
+  ``peerIP``/``asNumber``) get node entries toward every node on the local side
+  (``nodeSelector``, ``node``, or all nodes).  A selector peering is reversed in
+  both IP families, a ``peerIP`` one only in the family of the address.
+* An entry that already exists always wins; confd walks BGPPeers in Go map
+  order, fastroute in name order (only matters when two BGPPeers produce the same
+  key with different contents).
+* Peers taken from nodes (selectors, reverse pass) carry the node's address,
+  AS (else the global one), listen port (per-node ``node.<name>``
+  BGPConfiguration, else the global ``listenPort``) and route-reflector cluster id;
+  ``calico_node`` is false for them.  A ``peerIP`` peer carries the BGPPeer's AS,
+  ``keepOriginalNextHop``, ``numAllowedLocalASNumbers`` and ``reachableBy``; its
+  ``calico_node`` says whether the address is a Calico node's, and without an
+  explicit port it takes the listen port of the Calico node with that address and AS.
+* Every entry of a BGPPeer gets its password, ``sourceAddress`` (default
+  ``UseNodeIP``), ``maxRestartTime`` (whole seconds) and ``ttlSecurity``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
+from ..errors import InvalidValueError, ResourceError
+from ..model.selector import Selector
+
+__all__ = [
+    "DEFAULT_BGP_PORT",
+    "affine_blocks",
+    "bgp_globals",
+    "expand_peers",
+    "node_configs",
+    "node_infos",
+    "parse_duration",
+    "pools",
+    "service_cidrs",
+    "split_peer_ip",
+]
+
+DEFAULT_BGP_PORT = 179
+
+
+# --------------------------------------------------------------------------- small parsers
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value, where):
+    """Seconds (rounded to an int, as confd does) of a Kubernetes duration (``"120s"``, ``"2m"``).
+
+    An int or float is taken as seconds.
+
+    Raises
+    ------
+    InvalidValueError
+    """
+    if isinstance(value, bool):
+        raise InvalidValueError(f"invalid duration {value!r} at {where}: expected e.g. '120s' or '2m'")
+    if isinstance(value, (int, float)):
+        return int(round(value))
+    text = str(value).strip()
+    pos, total = 0, 0.0
+    if text in ("0", ""):
+        return 0
+    while pos < len(text):
+        m = _DURATION.match(text, pos)
+        if not m:
+            raise InvalidValueError(f"invalid duration {value!r} at {where}: expected e.g. '120s', '2m' or '1h30m'")
+        total += float(m.group(1)) * _UNIT[m.group(2)]
+        pos = m.end()
+    # Go's math.Round rounds half away from zero.
+    return int(total + 0.5)
+
+
+def split_peer_ip(text, where):
+    """``(address, port)`` of a BGPPeer ``peerIP``: ``ip``, ``ip:port`` or ``[v6]:port``.
+
+    Port 0 means none was given (Go's ``net.SplitHostPort`` rules: a bare IPv6
+    address has no port).
+
+    Raises
+    ------
+    ResourceError
+    """
+    t = str(text).strip()
+    host, port = t, 0
+    if t.startswith("["):
+        m = re.match(r"^\[([^\]]+)\]:(\d+)$", t)
+        if not m:
+            raise ResourceError(f"invalid peerIP {text!r} at {where}: expected ip, ip:port or [ipv6]:port")
+        host, port = m.group(1), int(m.group(2))
+    elif t.count(":") == 1:
+        host, p = t.split(":")
+        if not p.isdigit():
+            raise ResourceError(f"invalid peerIP {text!r} at {where}: port {p!r} is not a number")
+        port = int(p)
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        raise ResourceError(f"invalid peerIP {text!r} at {where}: {host!r} is not an IP address") from None
+    if not 0 <= port < 65536:
+        raise ResourceError(f"invalid peerIP {text!r} at {where}: port must be 1..65535")
+    return str(addr), port
+
+
+def _password(value):
+    # Calico reads BGP passwords from Kubernetes secrets, which a cluster file does not
+    # hold; a plain string (fastroute's shorthand) is used as the password itself.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("value"), str):
+        return value["value"]
+    return None
+
+
+def _where(peer, fieldpath):
+    src = getattr(peer, "source", None)
+    if src is not None and getattr(src, "kind", ""):
+        return src.where(fieldpath)
+    return f"BGPPeer {peer.name!r} {fieldpath}"
+
+
+_LOG = {"debug": "debug", "info": "info"}
+
+
+# --------------------------------------------------------------------------- confd inputs
+
+
+def node_configs(cluster):
+    """The per-node ``node.<name>`` BGPConfigurations, by node name."""
+    return {c.name[len("node."):]: c for c in cluster.bgp_configurations if c.name.startswith("node.")}
+
+
+def node_infos(cluster):
+    """The :class:`~fastroute.bgp.birdcfg.NodeInfo` of every node, in node order."""
+    per_node = node_configs(cluster)
+    out = []
+    for n in cluster.nodes:
+        cfg = per_node.get(n.name)
+        out.append(
+            NodeInfo(
+                name=n.name,
+                ipv4_address=str(n.ipv4) if n.ipv4 is not None else None,
+                ipv6_address=str(n.ipv6) if n.ipv6 is not None else None,
+                as_number=n.asn,
+                rr_cluster_id=n.rr_cluster_id or "",
+                listen_port=cfg.listen_port if cfg is not None else None,
+            )
+        )
+    return out
+
+
+def bgp_globals(cluster, node=None):
+    """The :class:`~fastroute.bgp.birdcfg.BgpGlobals` confd renders for ``node`` (a name).
+
+    The ``default`` BGPConfiguration, with ``logSeverityScreen``, ``bindMode`` and
+    ``ignoredInterfaces`` of the node's ``node.<name>`` configuration taking
+    precedence.  BIRD keeps only ``debug`` and ``info``; any other severity renders
+    no debug line.
+    """
+    d = cluster.bgp_config
+    sev = d.log_severity_screen
+    bind = d.bind_mode
+    ignored = tuple(d.ignored_interfaces)
+    if node is not None:
+        cfg = node_configs(cluster).get(node)
+        if cfg is not None:
+            sev = cfg.log_severity_screen if cfg.log_severity_screen is not None else sev
+            bind = cfg.bind_mode if cfg.bind_mode is not None else bind
+            ignored = tuple(cfg.ignored_interfaces) or ignored
+    level = "info" if sev is None else _LOG.get(str(sev).lower(), "none")
+    restart = d.node_mesh_max_restart_time
+    return BgpGlobals(
+        as_number=d.effective_as_number,
+        mesh_enabled=d.mesh_enabled,
+        listen_port=d.listen_port,
+        mesh_password=_password(d.node_mesh_password),
+        mesh_restart_time=None if restart is None else parse_duration(
+            restart, "BGPConfiguration 'default' spec.nodeMeshMaxRestartTime"),
+        log_level=level,
+        bind_mode=bind,
+        ignored_interfaces=ignored,
+    )
+
+
+def pools(cluster):
+    """The cluster's IP pools as confd renders them."""
+    return [Pool(str(p.cidr), ipip_mode=p.ipip_mode, vxlan_mode=p.vxlan_mode, nat_outgoing=p.nat_outgoing,
+                 disable_bgp_export=p.disable_bgp_export, disabled=p.disabled) for p in cluster.pools]
+
+
+def service_cidrs(cluster):
+    """Service CIDRs to advertise (cluster, external, load-balancer IPs), first occurrence kept."""
+    d = cluster.bgp_config
+    seen, out = set(), []
+    for c in (*d.service_cluster_ips, *d.service_external_ips, *d.service_load_balancer_ips):
+        if c not in seen:
+            seen.add(c)
+            out.append(c)
+    return out
+
+
+class _Expander:
+    """confd's ``updatePeersV1`` over the cluster (see the module docstring)."""
+
+    def __init__(self, cluster, infos, globals_):
+        self.cluster = cluster
+        self.infos = infos
+        self.globals = globals_
+        self.global_as = globals_.as_number
+        self.labels = [dict(n.labels) for n in cluster.nodes]
+        self.node_ips = {}
+        for info in infos:
+            for ip in (info.ip4, info.ip6):
+                if ip:
+                    self.node_ips.setdefault(ip, info.name)
+        self.index = {info.name: i for i, info in enumerate(infos)}
+        self.entries = {}  # key -> PeerData; key = ("g", ip, port) | ("n", node, ip, port)
+
+    def node_as(self, i):
+        a = self.infos[i].as_number
+        return self.global_as if a is None else a
+
+    def node_port(self, i):
+        p = self.infos[i].listen_port
+        if p is not None:
+            return p
+        return self.globals.listen_port or 0
+
+    def matching(self, text, where):
+        sel = Selector(text, where)
+        return [i for i, lab in enumerate(self.labels) if sel.matches(lab)]
+
+    def nodes_with_ip_port_as(self, ip, asn, port):
+        want_as = self.global_as if not asn else asn
+        out = []
+        for i, info in enumerate(self.infos):
+            if ip not in (info.ip4, info.ip6) or self.node_as(i) != want_as:
+                continue
+            if port:
+                own = self.infos[i].listen_port
+                if own is not None and own != port:
+                    continue
+                if own is None and self.globals.listen_port and self.globals.listen_port != port:
+                    continue
+            out.append(i)
+        return out
+
+    def node_as_peers(self, i, v4=True, v6=True):
+        info = self.infos[i]
+        out = []
+        for ok, ip in ((v4, info.ip4), (v6, info.ip6)):
+            if ok and ip:
+                out.append(dict(ip=ip, as_number=self.node_as(i), rr_cluster_id=info.rr_cluster_id,
+                                port=self.node_port(i)))
+        return out
+
+    def peer_fields(self, peer):
+        restart = None
+        if peer.max_restart_time is not None:
+            restart = parse_duration(peer.max_restart_time, _where(peer, "spec.maxRestartTime"))
+        src = peer.source_address or "UseNodeIP"
+        if src not in ("UseNodeIP", "None"):
+            raise ResourceError(f"{_where(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
+                                "expected 'UseNodeIP' or 'None'")
+        return dict(password=_password(peer.password), source_address=src, restart_time=restart,
+                    ttl_security=int(peer.ttl_security or 0))
+
+    def emit(self, key, data):
+        if key in self.entries:
+            return
+        if key[0] == "n" and ("g", key[2], key[3]) in self.entries:
+            return
+        self.entries[key] = data
+
+    def make(self, fields, common):
+        d = dict(fields)
+        d.update(common)
+        port = d.pop("port")
+        return PeerData(port=port or None, **d)
+
+    def forward(self, peer, global_pass):
+        if peer.node_selector:
+            local = self.matching(peer.node_selector, _where(peer, "spec.nodeSelector"))
+            local_names = [self.infos[i].name for i in local]
+        elif peer.node:
+            local_names = [peer.node]
+        else:
+            local_names = []
+        common = self.peer_fields(peer)
+        if peer.peer_selector:
+            fields = [f for j in self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
+                      for f in self.node_as_peers(j)]
+        elif peer.peer_ip:
+            ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
+            if peer.as_number is None:
+                raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
+                                    f"{peer.peer_ip!r} has no asNumber: the peer's AS is required")
+            if port == 0:
+                nodes = self.nodes_with_ip_port_as(ip, peer.as_number, 0)
+                if nodes:
+                    port = self.node_port(nodes[0])
+            fields = [dict(ip=ip, as_number=peer.as_number, port=port, calico_node=ip in self.node_ips,
+                           keep_next_hop=bool(peer.keep_original_next_hop),
+                           num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
+                           reachable_by=peer.reachable_by or None)]
+        else:
+            return
+        for f in fields:
+            data = self.make(f, common)
+            if global_pass:
+                self.emit(("g", data.ip, data.port or 0), data)
+            else:
+                for name in local_names:
+                    self.emit(("n", name, data.ip, data.port or 0), data)
+
+    def reverse(self, peer):
+        if peer.peer_selector:
+            local = self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
+            v4 = v6 = True
+        elif peer.peer_ip:
+            ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
+            local = self.nodes_with_ip_port_as(ip, peer.as_number, port)
+            v4, v6 = ":" not in ip, ":" in ip
+        else:
+            return
+        if not local:
+            return
+        if peer.node_selector:
+            remote = self.matching(peer.node_selector, _where(peer, "spec.nodeSelector"))
+        elif peer.node:
+            # confd takes the name as given; a node that does not exist contributes nothing.
+            remote = [self.index[peer.node]] if peer.node in self.index else []
+        else:
+            remote = list(range(len(self.infos)))
+        common = self.peer_fields(peer)
+        fields = [f for j in remote for f in self.node_as_peers(j, v4, v6)]
+        for f in fields:
+            data = self.make(f, common)
+            for i in local:
+                self.emit(("n", self.infos[i].name, data.ip, data.port or 0), data)
+
+    def run(self):
+        peers = sorted(self.cluster.bgp_peers, key=lambda p: p.name)
+        for global_pass in (True, False):
+            for p in peers:
+                if global_pass == (not p.node and not p.node_selector):
+                    self.forward(p, global_pass)
+        for p in peers:
+            self.reverse(p)
+        global_peers = [d for k, d in self.entries.items() if k[0] == "g"]
+        node_peers = {info.name: [] for info in self.infos}
+        for k, d in self.entries.items():
+            if k[0] == "n" and k[1] in node_peers:
+                node_peers[k[1]].append(d)
+        return global_peers, node_peers
+
+
+def expand_peers(cluster, infos=None, globals_=None):
+    """confd's peer entries for ``cluster``.
+
+    ``infos`` and ``globals_`` (:func:`node_infos`, :func:`bgp_globals`) are
+    computed when not given.
+
+    Returns
+    -------
+    global_peers : list of PeerData
+        The ``/global/peer_v*`` entries (both families).
+    node_peers : dict of str to list of PeerData
+        Per node name, its ``/host/<node>/peer_v*`` entries.
+
+    Raises
+    ------
+    SelectorError
+        A nodeSelector/peerSelector does not parse (the message names the BGPPeer).
+    ResourceError
+        A peerIP does not parse, or a peerIP peer has no asNumber.
+    """
+    infos = node_infos(cluster) if infos is None else infos
+    globals_ = bgp_globals(cluster) if globals_ is None else globals_
+    return _Expander(cluster, infos, globals_).run()
+
+
+def affine_blocks(cluster, infos):
+    """Each node's confirmed affine blocks, by node name."""
+    blocks = {info.name: [] for info in infos}
+    for b in cluster.blocks:
+        if b.affinity in blocks:
+            blocks[b.affinity].append(AffineBlock(str(b.cidr), "confirmed"))
+    return blocks
+

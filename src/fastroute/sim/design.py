@@ -1,0 +1,209 @@
+"""What the convergence simulator runs on: a :class:`Design`, the session
+graph :mod:`fastroute.bgp.network` builds (speakers, sessions, which end
+connects, which rows are the mesh's) plus the route classes and pods.
+
+:func:`design` takes the sessions confd and BIRD set up for a cluster, or one
+of the designs a cluster may move to (the full mesh, every node peering with
+the route reflectors, or both at once during a migration).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bgp import network as _network
+from ..bgp import propagate as routing
+from ..bgp import topology as _topology
+from ..errors import InvalidValueError, choice
+
+__all__ = ["Design", "design", "from_graph", "prefix_bytes"]
+
+
+@dataclass
+class Design:
+    """What the simulator runs on: speakers, the union of every session that
+    exists at some point of the scenario, and the route classes.
+
+    ``pair_of[s]`` is the session (pair) of row ``s``; ``rev[s]`` its reverse row;
+    ``active[s]`` whether the row's BIRD opens the TCP connection (the template's
+    ``passive on`` is the opposite); ``kind[s]`` 0 = node-to-node mesh, 1 = other.
+    """
+
+    speakers: routing.Speakers
+    graph: routing.SessionGraph
+    rev: np.ndarray
+    active: np.ndarray
+    kind: np.ndarray
+    names: list
+    classes: np.ndarray          # origin speaker per class
+    n_prefix: np.ndarray         # prefixes per class
+    nlri_bytes: np.ndarray       # NLRI bytes of all the class's prefixes (with ADD-PATH ids)
+    class_pods: np.ndarray       # pods reached through the class
+    node_pods: np.ndarray        # pods on each speaker
+    reflectors: np.ndarray       # speaker indices that are route reflectors
+    cluster: object = None
+    prefixes: list = None        # per class: its prefixes as strings
+
+    @property
+    def n_speakers(self):
+        return self.speakers.n
+
+
+def prefix_bytes(plen, add_paths=True):
+    """NLRI bytes of one prefix of length ``plen`` (with its ADD-PATH id)."""
+    return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
+
+
+def _classes(cluster, n_speakers, version=4):
+    orig = routing.originations(cluster, version)
+    n_prefix = np.zeros(n_speakers, np.int64)
+    nlri = np.zeros(n_speakers, np.int64)
+    for i in range(orig.n):
+        o = int(orig.origin[i])
+        if o >= 0:
+            n_prefix[o] += 1
+            nlri[o] += prefix_bytes(orig.plen[i])
+    node_pods = np.zeros(n_speakers, np.int64)
+    class_pods = np.zeros(n_speakers, np.int64)
+    pods = cluster.pods
+    if pods is not None and len(pods):
+        addr = np.asarray(pods.ipv4 if version == 4 else [(-1 if a is None else 1) for a in pods.ipv6])
+        idx = np.asarray(pods.node_idx, np.int64)
+        ok = addr >= 0
+        np.add.at(node_pods, idx[ok], 1)
+        exported = set(int(orig.origin[i]) for i in range(orig.n) if orig.origin[i] >= 0)
+        for n in exported:
+            class_pods[n] = node_pods[n]
+    classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
+    return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
+
+
+def _class_prefixes(orig, classes):
+    pos = {int(o): k for k, o in enumerate(classes)}
+    out = [[] for _ in classes]
+    for i in range(orig.n):
+        o = int(orig.origin[i])
+        if o in pos:
+            out[pos[o]].append(str(orig.prefix(i)))
+    return out
+
+
+
+
+def _node_addresses(cluster):
+    return [node.ipv4.ip if node.ipv4 is not None else None for node in cluster.nodes]
+
+
+def design(cluster, topology="auto", version=4, network=None):
+    """The speakers, sessions and route classes of ``cluster``.
+
+    Parameters
+    ----------
+    cluster : Cluster
+        Allocated (``cluster.allocate()``); a plan is allocated here.
+    topology : {"auto", "mesh", "reflectors", "both"}
+        ``auto``: the sessions confd sets up for the cluster as configured
+        (:func:`fastroute.bgp.topology.compute`: mesh, BGPPeers, reflectors,
+        external routers; established sessions only).  ``mesh``: the
+        node-to-node mesh of every node.  ``reflectors``: every node peers with
+        every reflector.  ``both``: the mesh plus the configured (non-mesh)
+        sessions, what a mesh -> reflector migration passes through.
+    version : 4
+        IPv4 only for now.
+    network : Network, optional
+        The cluster's IPv4 :class:`fastroute.bgp.network.Network` (nothing down)
+        if it is already built: its topology is used instead of computing it again.
+
+    Returns
+    -------
+    Design
+    """
+    choice(topology, ("auto", "mesh", "reflectors", "both"), "topology")
+    if version != 4:
+        raise InvalidValueError(f"invalid version {version!r}: the convergence model handles IPv4 only")
+    if network is not None and (network.cluster is not cluster or network.down or network.version != version):
+        raise InvalidValueError("invalid network: not the IPv4 network of this cluster with every node up")
+    if not cluster.is_allocated:
+        cluster = cluster.allocate()
+    n = cluster.n_nodes
+    ips = _node_addresses(cluster)
+    arr = cluster.node_arrays()
+    rid = _network.node_router_ids(cluster)
+    cids = [int(ipaddress.ip_address(c)) if c else None for c in arr.rr_cluster_id]
+    reflectors = [i for i in range(n) if cids[i] is not None and ips[i] is not None]
+    reflector_set = set(reflectors)
+    with_ip = [i for i in range(n) if ips[i] is not None]
+    clients = [i for i in with_ip if i not in reflector_set]
+    asn = np.asarray(arr.asn, np.uint32)
+    externals = ()
+    parts = []
+    if topology == "auto" and _plain_mesh(cluster, asn, reflectors):
+        # what topology.compute gives for a plain mesh, without its per-row work
+        # (test_plain_mesh_shortcut checks the two agree)
+        topology = "mesh"
+    if topology in ("auto", "both"):
+        topo = network.full_topology if network is not None else _topology.compute(cluster)
+        sess = topo.sessions(version)
+        keep = sess.established & (sess.peer_row >= 0)
+        if topology == "both":
+            keep &= sess.kind != _topology.SessionKind.MESH
+            if not (keep & (sess.local < n) & np.isin(sess.local, reflectors)).any():
+                raise InvalidValueError("topology 'both' needs route reflectors: no node has routeReflectorClusterID "
+                                        "with established peerings")
+        parts.append(_network.configured_rows(sess, keep))
+        externals = tuple(sorted((e for e in topo.externals if e.version == version), key=lambda e: e.index))
+        rid = np.asarray(sess.router_id, np.uint32)[: n + len(externals)]
+    if topology in ("mesh", "both"):
+        parts.append(_network.mesh_rows(with_ip, ips, rid))
+    if topology == "reflectors":
+        if not reflectors:
+            raise InvalidValueError("topology 'reflectors' needs route reflectors: no node has routeReflectorClusterID")
+        parts.append(_network.reflector_rows(rid, cids, reflectors, clients))
+    n_sp = n + len(externals)
+    rows = _network.concat_rows(parts)
+    rev = rows.rev
+    if rev is None:
+        rev = _network.reverse_rows(rows.graph.local, rows.graph.remote, rows.kind, n_sp)
+    speakers = _network.speakers(cluster, version, externals, rid[:n_sp])
+    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
+    names = list(cluster.node_names) + [f"external {ipaddress.ip_address(e.ip)}" for e in externals]
+    return Design(
+        speakers=speakers, graph=rows.graph, rev=rev, active=rows.active, kind=rows.kind,
+        names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
+        class_pods=class_pods, node_pods=node_pods, reflectors=np.array(reflectors, np.int32), cluster=cluster,
+        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
+    )
+
+
+def _plain_mesh(cluster, asn, reflectors):
+    """The cluster is a plain node-to-node mesh: no BGPPeer, mesh on, no
+    reflector, one AS, no per-node BGP settings that change sessions."""
+    if cluster.bgp_peers or reflectors or not cluster.bgp_config.mesh_enabled or len(set(asn.tolist())) > 1:
+        return False
+    return all(c.name == "default" for c in cluster.bgp_configurations)
+
+
+
+
+def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, names=None):
+    """A :class:`Design` from a bare (Speakers, SessionGraph) and route classes
+    (one prefix of 2 /26-size NLRI per class unless given)."""
+    classes = np.asarray(classes, np.int32)
+    k = len(classes)
+    n_prefix = np.ones(k, np.int64) if n_prefix is None else np.asarray(n_prefix, np.int64)
+    rev = graph.reverse().astype(np.int32) if rev is None else np.asarray(rev, np.int32)
+    if active is None:
+        active = np.array([int(graph.local[s]) < int(graph.remote[s]) for s in range(graph.n)], bool)
+        # rows between external routers and nodes: both ends active
+        active |= speakers.external[graph.local.astype(np.int64)]
+    return Design(
+        speakers=speakers, graph=graph, rev=rev, active=np.asarray(active, bool),
+        kind=np.zeros(graph.n, np.uint8), names=names or [f"speaker-{i}" for i in range(speakers.n)],
+        classes=classes, n_prefix=n_prefix, nlri_bytes=n_prefix * prefix_bytes(26),
+        class_pods=np.ones(k, np.int64), node_pods=np.ones(speakers.n, np.int64),
+        reflectors=np.zeros(0, np.int32),
+    )
+

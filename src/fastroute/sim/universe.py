@@ -1,0 +1,165 @@
+"""The path universe of a design: every path each route class can take,
+grouped by (class, holder) in BIRD 1.6's preference order.
+
+The convergence engine (:mod:`fastroute.sim.converge`) only flips bits over
+this universe: a path is present at its holder iff the last UPDATE on its
+session announced it.  Paths are enumerated with the export and receive rules
+of :mod:`fastroute.bgp.propagate` (``_export``/``_receive``, RFC 4456
+reflection, ``path_key`` order): by a Cython walk for all-iBGP designs of IPv4
+speakers, else by the reference walk here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bgp import propagate as routing
+from ..errors import InvalidValueError, choice
+from .engine import raise_for, too_many_paths
+
+__all__ = ["Universe", "ibgp_only", "rows_csr", "universe"]
+
+MAX_CLUSTER_LIST = 32       # longest CLUSTER_LIST the fast enumeration follows
+
+
+@dataclass
+class Universe:
+    """Every path of every class, grouped by (class, holder) in preference order."""
+
+    holder: np.ndarray
+    row: np.ndarray
+    parent: np.ndarray
+    cls: np.ndarray
+    next_hop: np.ndarray
+    attr_bytes: np.ndarray
+    flags: np.ndarray = None     # aggregate mode: F_SELF / F_BACK per path (see cohorts.py)
+
+    @property
+    def n(self):
+        return len(self.holder)
+
+
+def ibgp_only(d):
+    """The design is all iBGP between IPv4 speakers (no external router)."""
+    return not d.graph.ebgp.any() and not d.speakers.external.any() and all(ip is None or ip.version == 4 for ip in d.speakers.ip)
+
+
+def universe(d, method="auto", max_paths=400_000_000, cohort=None):
+    """Enumerate the path universe of a :class:`Design`.
+
+    ``method="reference"`` walks every class with :func:`routing._export`,
+    :func:`routing._receive` and orders with :func:`routing.path_key`;
+    ``"fast"`` is a Cython walk of the same rules for all-iBGP graphs of IPv4
+    speakers (Calico's own mesh and reflector designs).  ``cohort`` (uint8 per
+    speaker, aggregate mode, fast only) marks speakers that stand for several
+    nodes.
+    """
+    choice(method, ("auto", "fast", "reference"), "enumeration method")
+    if method == "auto":
+        method = "fast" if ibgp_only(d) else "reference"
+    if cohort is not None and method != "fast":
+        raise InvalidValueError("aggregate mode needs an all-iBGP graph of IPv4 speakers (fast path enumeration)")
+    if method == "fast":
+        if not ibgp_only(d):
+            raise InvalidValueError("fast path enumeration needs an all-iBGP graph of IPv4 speakers; use 'reference'")
+        return _universe_fast(d, max_paths, cohort)
+    return _universe_reference(d, max_paths)
+
+
+def rows_csr(local, n):
+    """(start, order): the rows of each speaker, as a CSR index."""
+    from ._engine import csr
+
+    return csr(np.ascontiguousarray(local, np.int32), n)
+
+
+def _universe_fast(d, max_paths, cohort=None):
+    from ._engine import enumerate_ibgp
+
+    sp, g = d.speakers, d.graph
+    n = sp.n
+    ip = np.array([int(a) if a is not None else 0 for a in sp.ip], np.uint32)
+    net = np.array([int(s.network_address) if s is not None else 0 for s in sp.subnet], np.uint32)
+    mask = np.array([int(s.netmask) if s is not None else 0 for s in sp.subnet], np.uint32)
+    has = np.array([s is not None for s in sp.subnet], np.uint8)
+    start, lst = rows_csr(g.local, n)
+    status, out = enumerate_ibgp(
+        np.ascontiguousarray(g.local, np.int32), np.ascontiguousarray(g.remote, np.int32), d.rev,
+        np.ascontiguousarray(g.rr_client, np.uint8), np.ascontiguousarray(g.cluster_id, np.uint32),
+        np.ascontiguousarray(sp.router_id, np.uint32), np.ascontiguousarray(sp.ip_rank(), np.int64),
+        ip, net, mask, has, start, lst, np.ascontiguousarray(d.classes, np.int32),
+        np.bincount(np.asarray(g.local)[np.asarray(g.rr_client, bool)].astype(np.int64),
+                    minlength=n).astype(bool).astype(np.uint8),
+        int(max_paths), MAX_CLUSTER_LIST, None if cohort is None else np.ascontiguousarray(cohort, np.uint8),
+    )
+    raise_for(status, max_paths=max_paths, max_cluster_list=MAX_CLUSTER_LIST)
+    return Universe(*out)
+
+
+def _attr_bytes(p):
+    b = 4 + 3 + 7                       # ORIGIN, AS_PATH header, NEXT_HOP
+    if p.as_path:
+        b += 2 + 4 * len(p.as_path)
+    if p.local_pref is not None:
+        b += 7
+    if p.originator is not None:
+        b += 7 + 3 + 4 * len(p.cluster_list)
+    return b
+
+
+def _universe_reference(d, max_paths):
+    sp, g = d.speakers, d.graph
+    n = sp.n
+    rows_of = [[] for _ in range(n)]
+    for s in range(g.n):
+        rows_of[int(g.local[s])].append(s)
+    # a holder with no rr-client and no eBGP row re-advertises nothing it learned
+    # over iBGP (_export's split horizon): skip those walks without asking _export
+    reexports = np.zeros(n, bool)
+    for s in range(g.n):
+        if g.rr_client[s] or g.ebgp[s]:
+            reexports[int(g.local[s])] = True
+    ip_rank = sp.ip_rank()
+    cols = ([], [], [], [], [], [])
+    total = 0
+    for ci, o in enumerate(d.classes):
+        o = int(o)
+        paths = [(o, -1, -1, routing.Path(-1, chain=(o,), pref=routing.PREF_STATIC))]
+        i = 0
+        while i < len(paths):
+            h, row, _, p = paths[i]
+            if row >= 0 and not reexports[h] and not g.ebgp[row] and not g.rr_client[row]:
+                i += 1
+                continue
+            for s in rows_of[h]:
+                out = routing._export(sp, g, h, p, s)
+                if out is None:
+                    continue
+                r = int(d.rev[s])
+                got = routing._receive(sp, g, r, out)
+                if got is None:
+                    continue
+                paths.append((int(g.local[r]), r, i, got))
+                if total + len(paths) > max_paths:
+                    raise too_many_paths(max_paths)
+            i += 1
+        keys = [(h, routing.path_key(sp, g, h, p, ip_rank)) for h, _, _, p in paths]
+        order = sorted(range(len(paths)), key=keys.__getitem__)
+        new = np.empty(len(paths), np.int64)
+        new[order] = np.arange(len(paths)) + total
+        for k in order:
+            h, row, par, p = paths[k]
+            cols[0].append(h)
+            cols[1].append(row)
+            cols[2].append(int(new[par]) if par >= 0 else -1)
+            cols[3].append(ci)
+            cols[4].append(p.next_hop)
+            cols[5].append(_attr_bytes(p))
+        total += len(paths)
+    return Universe(
+        np.array(cols[0], np.int32), np.array(cols[1], np.int32), np.array(cols[2], np.int32),
+        np.array(cols[3], np.int32), np.array(cols[4], np.int32), np.array(cols[5], np.uint16),
+    )
+
