@@ -26,8 +26,8 @@ from libc.string cimport memcpy, memmove, memset
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from fastroute._addr cimport (
-    PARSE_OK, PARSE_EMALFORMED, PARSE_ELENGTH, PARSE_EHOSTBITS,
-    parse_v4, parse_v6, parse_prefix_v4, parse_prefix_v6, format_v4, format_v6,
+    PARSE_OK, PARSE_ELENGTH, PARSE_EHOSTBITS, parse_v4, parse_v6, parse_prefix_v4, parse_prefix_v6,
+    format_prefix_text, mask_hi, mask_lo,
 )
 
 import operator
@@ -72,18 +72,6 @@ cdef uint32_t LEAF = 0x80000000u
 
 
 # ---------------------------------------------------------------- key helpers
-
-cdef inline uint64_t mask_hi(int plen) noexcept nogil:
-    if plen <= 0:
-        return 0
-    if plen >= 64:
-        return 0xFFFFFFFFFFFFFFFF
-    return ~((<uint64_t>1 << (64 - plen)) - 1)
-
-
-cdef inline uint64_t mask_lo(int plen) noexcept nogil:
-    return mask_hi(plen - 64)
-
 
 cdef inline uint32_t chunk(uint64_t hi, uint64_t lo, int off, int k) noexcept nogil:
     """Bits [off, off+k) of the 128-bit key, most significant first, zero past bit 128."""
@@ -279,12 +267,8 @@ cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const i
 
 cdef object format_key(int width, uint64_t hi, uint64_t lo, int plen):
     cdef char buf[64]
-    cdef Py_ssize_t n
-    if width == 32:
-        n = format_v4(<uint32_t>(hi >> 32), buf)
-    else:
-        n = format_v6(hi, lo, buf)
-    return buf[:n].decode("ascii") + "/" + str(plen)
+    cdef Py_ssize_t n = format_prefix_text(width, hi, lo, plen, buf)
+    return buf[:n].decode("ascii")
 
 
 def format_prefix(network, int plen):
