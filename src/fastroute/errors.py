@@ -26,6 +26,7 @@ __all__ = [
     "UnknownPrefixError",
     "TableBusyError",
     "InvalidArgumentError",
+    "PackageDataError",
     "choice",
 ]
 
@@ -122,3 +123,7 @@ class TableBusyError(FastrouteError, RuntimeError):
 
 class InvalidArgumentError(FastrouteError, TypeError):
     """A call with arguments of the wrong kind (e.g. keywords where pairs or a mapping are taken)."""
+
+
+class PackageDataError(FastrouteError, RuntimeError):
+    """A data file shipped with fastroute that is missing or malformed (a broken install)."""
