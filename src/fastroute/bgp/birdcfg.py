@@ -75,7 +75,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
-from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh
+from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, as_number, reflectors_leave_mesh
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
 
 __all__ = [
@@ -141,9 +141,7 @@ def _network(value, where):
 
 
 def _as_number(value, where):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**32:
-        raise InvalidValueError(f"invalid AS number {value!r} at {where}: expected an integer 1..4294967295")
-    return value
+    return as_number(value, where, bird=True)
 
 
 @dataclass(frozen=True)

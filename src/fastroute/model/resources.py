@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 
 import yaml
 
-from .calico import CALICO_VERSIONS
-from ..errors import FastrouteError, ResourceError
+from .calico import CALICO_VERSIONS, DEFAULT_AS, as_number
+from ..errors import FastrouteError, InvalidValueError, ResourceError
 from .selector import Selector  # noqa: F401  (re-exported: resources.Selector)
 
 __all__ = [
@@ -229,7 +229,7 @@ class BGPConfiguration:
 
     name: str = "default"
     node_to_node_mesh: object = None  # None = unset = enabled
-    as_number: object = None  # None = unset = 64512
+    as_number: object = None  # None = unset = DEFAULT_AS
     listen_port: object = None
     log_severity_screen: object = None
     bind_mode: object = None
@@ -250,7 +250,7 @@ class BGPConfiguration:
 
     @property
     def effective_as_number(self):
-        return 64512 if self.as_number is None else self.as_number
+        return DEFAULT_AS if self.as_number is None else self.as_number
 
     def to_doc(self):
         spec = {}
@@ -474,26 +474,10 @@ def _network(value, src, path, strict=True):
 
 
 def _asn(value, src, path):
-    # Calico accepts plain and dotted (asdot) AS numbers.
-    if isinstance(value, bool):
-        _fail(src, path, f"invalid AS number {value!r}")
-    if isinstance(value, int):
-        num = value
-    else:
-        text = str(value).strip()
-        try:
-            if "." in text:
-                hi, lo = text.split(".")
-                num = (int(hi) << 16) | int(lo)
-                if int(hi) > 0xFFFF or int(lo) > 0xFFFF:
-                    raise ValueError
-            else:
-                num = int(text)
-        except ValueError:
-            _fail(src, path, f"invalid AS number {value!r}: expected 0..4294967295 or asdot 'n.n'")
-    if not 0 <= num <= 0xFFFFFFFF:
-        _fail(src, path, f"invalid AS number {value!r}: expected 0..4294967295")
-    return num
+    try:
+        return as_number(value)
+    except InvalidValueError as e:
+        _fail(src, path, str(e))
 
 
 def _bool(value, src, path):
