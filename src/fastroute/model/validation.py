@@ -47,23 +47,23 @@ def get_field(d, src, path, types, default=None, required=False):
 
 
 def interface_field(value, src, path, version=None):
-    try:
-        iface = ipaddress.ip_interface(str(value).strip())
-    except ValueError:
-        fail(src, path, f"invalid address {value!r}: expected an IP address with optional /prefix-length")
-    if version is not None and iface.version != version:
-        fail(src, path, f"invalid address {value!r}: expected an IPv{version} address")
-    return iface
+    return _ip_field(value, src, path, version, ipaddress.ip_interface,
+                     "an IP address with optional /prefix-length")
 
 
 def address_field(value, src, path, version=None):
+    return _ip_field(value, src, path, version, lambda text: ipaddress.ip_address(text.split("/")[0]),
+                     "an IP address")
+
+
+def _ip_field(value, src, path, version, parse, expected):
     try:
-        addr = ipaddress.ip_address(str(value).strip().split("/")[0])
+        ip = parse(str(value).strip())
     except ValueError:
-        fail(src, path, f"invalid address {value!r}: expected an IP address")
-    if version is not None and addr.version != version:
+        fail(src, path, f"invalid address {value!r}: expected {expected}")
+    if version is not None and ip.version != version:
         fail(src, path, f"invalid address {value!r}: expected an IPv{version} address")
-    return addr
+    return ip
 
 
 def network_field(value, src, path, strict=True):
