@@ -6,7 +6,7 @@
 # the code into an exception that quotes the offending text.
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
 
-cdef enum:
+cpdef enum ParseStatus:
     PARSE_OK = 0
     PARSE_EMALFORMED = 1     # not an address / prefix at all
     PARSE_ELENGTH = 2        # prefix length missing, not a number or out of range
@@ -155,13 +155,18 @@ cdef inline Py_ssize_t _find_slash(const char* s, Py_ssize_t n) noexcept nogil:
     return -1
 
 
-cdef inline uint64_t _mask64(int bits) noexcept nogil:
-    # the top `bits` bits of a 64-bit word set (bits in 0..64)
-    if bits <= 0:
+cdef inline uint64_t mask_hi(int plen) noexcept nogil:
+    """The upper 64 bits of a /plen netmask (the top `plen` bits set, plen clipped to 0..64)."""
+    if plen <= 0:
         return 0
-    if bits >= 64:
+    if plen >= 64:
         return 0xFFFFFFFFFFFFFFFF
-    return ~((<uint64_t>1 << (64 - bits)) - 1)
+    return ~((<uint64_t>1 << (64 - plen)) - 1)
+
+
+cdef inline uint64_t mask_lo(int plen) noexcept nogil:
+    """The lower 64 bits of a /plen IPv6 netmask."""
+    return mask_hi(plen - 64)
 
 
 cdef inline int parse_prefix_v4(const char* s, Py_ssize_t n, int strict,
@@ -184,7 +189,7 @@ cdef inline int parse_prefix_v4(const char* s, Py_ssize_t n, int strict,
     rc = parse_plen(s + sl + 1, n - sl - 1, 32, plen)
     if rc != PARSE_OK:
         return rc
-    m = <uint32_t>(_mask64(plen[0]) >> 32)
+    m = <uint32_t>(mask_hi(plen[0]) >> 32)
     if a & ~m:
         if strict:
             return PARSE_EHOSTBITS
@@ -212,8 +217,8 @@ cdef inline int parse_prefix_v6(const char* s, Py_ssize_t n, int strict,
     rc = parse_plen(s + sl + 1, n - sl - 1, 128, plen)
     if rc != PARSE_OK:
         return rc
-    mh = _mask64(plen[0])
-    ml = _mask64(plen[0] - 64)
+    mh = mask_hi(plen[0])
+    ml = mask_lo(plen[0])
     if (a & ~mh) or (b & ~ml):
         if strict:
             return PARSE_EHOSTBITS
@@ -224,20 +229,25 @@ cdef inline int parse_prefix_v6(const char* s, Py_ssize_t n, int strict,
     return PARSE_OK
 
 
+cdef inline Py_ssize_t format_small(int x, char* buf) noexcept nogil:
+    """Write the decimal text of x (0..999) into buf; return its length."""
+    cdef Py_ssize_t p = 0
+    if x >= 100:
+        buf[p] = 48 + x // 100
+        p += 1
+    if x >= 10:
+        buf[p] = 48 + (x // 10) % 10
+        p += 1
+    buf[p] = 48 + x % 10
+    return p + 1
+
+
 cdef inline Py_ssize_t format_v4(uint32_t a, char* buf) noexcept nogil:
     """Write dotted-quad text into buf (at least 16 bytes); return its length."""
     cdef Py_ssize_t p = 0
-    cdef int k, o
+    cdef int k
     for k in range(4):
-        o = (a >> (24 - 8 * k)) & 0xFF
-        if o >= 100:
-            buf[p] = 48 + o // 100
-            p += 1
-        if o >= 10:
-            buf[p] = 48 + (o // 10) % 10
-            p += 1
-        buf[p] = 48 + o % 10
-        p += 1
+        p += format_small((a >> (24 - 8 * k)) & 0xFF, buf + p)
         if k < 3:
             buf[p] = 46
             p += 1
@@ -286,3 +296,16 @@ cdef inline Py_ssize_t format_v6(uint64_t hi, uint64_t lo, char* buf) noexcept n
             p += 1
         k += 1
     return p
+
+
+cdef inline Py_ssize_t format_prefix_text(int width, uint64_t hi, uint64_t lo, int plen,
+                                          char* buf) noexcept nogil:
+    """Write 'net/len' into buf (at least 48 bytes; an IPv4 network sits in the top
+    32 bits of `hi`); return its length."""
+    cdef Py_ssize_t p
+    if width == 32:
+        p = format_v4(<uint32_t>(hi >> 32), buf)
+    else:
+        p = format_v6(hi, lo, buf)
+    buf[p] = 47
+    return p + 1 + format_small(plen, buf + p + 1)

@@ -24,6 +24,33 @@ cdef inline int _text(object item, const char** s, Py_ssize_t* n) except -1:
     return 1
 
 
+cdef inline int _parse_addr(const char* s, Py_ssize_t n, int version, uint32_t[::1] out4,
+                            uint64_t[:, ::1] out6, Py_ssize_t i) noexcept nogil:
+    if version == 4:
+        return parse_v4(s, n, &out4[i])
+    return parse_v6(s, n, &out6[i, 0], &out6[i, 1])
+
+
+cdef inline int _parse_prefix(const char* s, Py_ssize_t n, int version, bint strict,
+                              uint32_t[::1] out4, uint64_t[:, ::1] out6, uint8_t[::1] lengths,
+                              Py_ssize_t i) noexcept nogil:
+    cdef int rc, plen = 0
+    if version == 4:
+        rc = parse_prefix_v4(s, n, strict, &out4[i], &plen)
+    else:
+        rc = parse_prefix_v6(s, n, strict, &out6[i, 0], &out6[i, 1], &plen)
+    if rc == PARSE_OK:
+        lengths[i] = <uint8_t>plen
+    return rc
+
+
+cdef inline Py_ssize_t _row(const uint8_t[:, ::1] raw, Py_ssize_t i, const char** s) noexcept nogil:
+    """Row i of a NUL-padded 'S' array: its text in s[0], its length returned."""
+    s[0] = <const char*>&raw[i, 0]
+    cdef const void* z = memchr(s[0], 0, raw.shape[1])
+    return raw.shape[1] if z == NULL else <const char*>z - s[0]
+
+
 def parse_addresses(seq, int version, uint32_t[::1] out4, uint64_t[:, ::1] out6):
     """Parse a sequence of str/bytes into out4 (IPv4) or out6 (IPv6, (hi, lo)).
     Returns (-1, 0) on success or (index, code) of the first failure; code 0
@@ -34,10 +61,7 @@ def parse_addresses(seq, int version, uint32_t[::1] out4, uint64_t[:, ::1] out6)
     for item in seq:
         if _text(item, &s, &n):
             return i, 0
-        if version == 4:
-            rc = parse_v4(s, n, &out4[i])
-        else:
-            rc = parse_v6(s, n, &out6[i, 0], &out6[i, 1])
+        rc = _parse_addr(s, n, version, out4, out6, i)
         if rc != PARSE_OK:
             return i, rc
         i += 1
@@ -48,25 +72,17 @@ def parse_addresses_fixed(const uint8_t[:, ::1] raw, int version,
                           uint32_t[::1] out4, uint64_t[:, ::1] out6):
     """Same as parse_addresses for the rows of a numpy 'S' array viewed as bytes
     (NUL padded)."""
-    cdef Py_ssize_t i, n, w = raw.shape[1]
+    cdef Py_ssize_t i, n
     cdef const char* s
-    cdef const void* z
     cdef int rc = PARSE_OK
-    cdef Py_ssize_t bad = -1
     with nogil:
         for i in range(raw.shape[0]):
-            s = <const char*>&raw[i, 0]
-            z = memchr(s, 0, w)
-            n = w if z == NULL else <const char*>z - s
-            if version == 4:
-                rc = parse_v4(s, n, &out4[i])
-            else:
-                rc = parse_v6(s, n, &out6[i, 0], &out6[i, 1])
+            n = _row(raw, i, &s)
+            rc = _parse_addr(s, n, version, out4, out6, i)
             if rc != PARSE_OK:
-                bad = i
                 break
-    if bad >= 0:
-        return bad, rc
+    if rc != PARSE_OK:
+        return i, rc
     return -1, 0
 
 
@@ -75,43 +91,31 @@ def parse_prefixes(seq, int version, bint strict, uint32_t[::1] out4,
     """Parse prefix text ('net/len', or a bare address = full length)."""
     cdef Py_ssize_t i = 0, n
     cdef const char* s
-    cdef int rc, plen
+    cdef int rc
     for item in seq:
         if _text(item, &s, &n):
             return i, 0
-        if version == 4:
-            rc = parse_prefix_v4(s, n, strict, &out4[i], &plen)
-        else:
-            rc = parse_prefix_v6(s, n, strict, &out6[i, 0], &out6[i, 1], &plen)
+        rc = _parse_prefix(s, n, version, strict, out4, out6, lengths, i)
         if rc != PARSE_OK:
             return i, rc
-        lengths[i] = <uint8_t>plen
         i += 1
     return -1, 0
 
 
 def parse_prefixes_fixed(const uint8_t[:, ::1] raw, int version, bint strict,
                          uint32_t[::1] out4, uint64_t[:, ::1] out6, uint8_t[::1] lengths):
-    cdef Py_ssize_t i, n, w = raw.shape[1]
+    """Same as parse_prefixes for the rows of a numpy 'S' array."""
+    cdef Py_ssize_t i, n
     cdef const char* s
-    cdef const void* z
-    cdef int rc = PARSE_OK, plen = 0
-    cdef Py_ssize_t bad = -1
+    cdef int rc = PARSE_OK
     with nogil:
         for i in range(raw.shape[0]):
-            s = <const char*>&raw[i, 0]
-            z = memchr(s, 0, w)
-            n = w if z == NULL else <const char*>z - s
-            if version == 4:
-                rc = parse_prefix_v4(s, n, strict, &out4[i], &plen)
-            else:
-                rc = parse_prefix_v6(s, n, strict, &out6[i, 0], &out6[i, 1], &plen)
+            n = _row(raw, i, &s)
+            rc = _parse_prefix(s, n, version, strict, out4, out6, lengths, i)
             if rc != PARSE_OK:
-                bad = i
                 break
-            lengths[i] = <uint8_t>plen
-    if bad >= 0:
-        return bad, rc
+    if rc != PARSE_OK:
+        return i, rc
     return -1, 0
 
 
@@ -137,40 +141,19 @@ def format_addresses6(const uint64_t[:, :] addrs):
 
 def format_prefixes4(const uint32_t[:] nets, const uint8_t[:] lengths):
     cdef Py_ssize_t i, k, n = nets.shape[0]
-    cdef int plen
     cdef char buf[24]
     out = [None] * n
     for i in range(n):
-        k = format_v4(nets[i], buf)
-        buf[k] = 47
-        k += 1
-        plen = lengths[i]
-        if plen >= 10:
-            buf[k] = 48 + plen // 10
-            k += 1
-        buf[k] = 48 + plen % 10
-        k += 1
+        k = format_prefix_text(32, (<uint64_t>nets[i]) << 32, 0, lengths[i], buf)
         out[i] = buf[:k].decode("ascii")
     return out
 
 
 def format_prefixes6(const uint64_t[:, :] nets, const uint8_t[:] lengths):
     cdef Py_ssize_t i, k, n = nets.shape[0]
-    cdef int plen
     cdef char buf[56]
     out = [None] * n
     for i in range(n):
-        k = format_v6(nets[i, 0], nets[i, 1], buf)
-        buf[k] = 47
-        k += 1
-        plen = lengths[i]
-        if plen >= 100:
-            buf[k] = 49
-            k += 1
-        if plen >= 10:
-            buf[k] = 48 + (plen // 10) % 10
-            k += 1
-        buf[k] = 48 + plen % 10
-        k += 1
+        k = format_prefix_text(128, nets[i, 0], nets[i, 1], lengths[i], buf)
         out[i] = buf[:k].decode("ascii")
     return out

@@ -26,15 +26,13 @@ from libc.string cimport memcpy, memmove, memset
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from fastroute._addr cimport (
-    PARSE_OK, PARSE_EMALFORMED, PARSE_ELENGTH, PARSE_EHOSTBITS,
-    parse_v4, parse_v6, parse_prefix_v4, parse_prefix_v6, format_v4, format_v6,
+    PARSE_OK, PARSE_ELENGTH, PARSE_EHOSTBITS, parse_v4, parse_v6, parse_prefix_v4, parse_prefix_v6,
+    format_prefix_text, mask_hi, mask_lo,
 )
+
+import operator
 
 import numpy as np
-
-from fastroute.errors import (
-    InvalidAddressError, InvalidPrefixError, InvalidValueError, InvalidArrayError,
-)
 
 cdef extern from *:
     """
@@ -71,30 +69,9 @@ cdef enum:
     NSLOTS = 65536      # 2**S slots
     K = 6               # address bits per poptrie node
 cdef uint32_t LEAF = 0x80000000u
-cdef int32_t MAX_VALUE = 0x7FFFFFFE
-
-# status codes of the build/validate kernels
-cdef enum:
-    ST_OK = 0
-    ST_NOMEM = 1
-    ST_PLEN = 2
-    ST_HOSTBITS = 3
-    ST_VALUE = 4
 
 
 # ---------------------------------------------------------------- key helpers
-
-cdef inline uint64_t mask_hi(int plen) noexcept nogil:
-    if plen <= 0:
-        return 0
-    if plen >= 64:
-        return 0xFFFFFFFFFFFFFFFF
-    return ~((<uint64_t>1 << (64 - plen)) - 1)
-
-
-cdef inline uint64_t mask_lo(int plen) noexcept nogil:
-    return mask_hi(plen - 64)
-
 
 cdef inline uint32_t chunk(uint64_t hi, uint64_t lo, int off, int k) noexcept nogil:
     """Bits [off, off+k) of the 128-bit key, most significant first, zero past bit 128."""
@@ -253,6 +230,21 @@ cdef void lookup6_chunk(const uint32_t* direct, const node_t* nodes, const int32
         g0 += GROUP
 
 
+cdef inline void lookup_chunk(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
+                              const uint32_t[:] a4, const uint64_t[:, :] a6, int32_t[::1] out,
+                              Py_ssize_t start, Py_ssize_t end) noexcept nogil:
+    """One chunk of a batch: IPv6 when `a6` holds the addresses, else IPv4."""
+    if a6.shape[0]:
+        lookup6_chunk(direct, nodes, leaves, a6, out, start, end)
+    else:
+        lookup4_chunk(direct, nodes, leaves, a4, out, start, end)
+
+
+# stand-ins for the family a batch does not use
+_NO_ADDRS4 = np.empty(0, dtype=np.uint32)
+_NO_ADDRS6 = np.empty((0, 2), dtype=np.uint64)
+
+
 cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
                             uint64_t hi, uint64_t lo) noexcept nogil:
     cdef uint32_t d = direct[hi >> 48]
@@ -269,6 +261,61 @@ cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const i
         off += 6
         v = chunk(hi, lo, off, 6)
     return leaves[nd.base0 + <uint32_t>fr_popcount64(nd.leafvec & ((<uint64_t>2 << v) - 1)) - 1]
+
+
+# ---------------------------------------------------------------- batch keys
+
+cdef object format_key(int width, uint64_t hi, uint64_t lo, int plen):
+    cdef char buf[64]
+    cdef Py_ssize_t n = format_prefix_text(width, hi, lo, plen, buf)
+    return buf[:n].decode("ascii")
+
+
+def format_prefix(network, int plen):
+    """Text of a prefix given as an int network (IPv4) or an IPv6 (hi, lo) pair."""
+    if isinstance(network, (int, np.integer)):
+        return format_key(32, (<uint64_t>(<uint32_t>network)) << 32, 0, plen)
+    return format_key(128, <uint64_t>network[0], <uint64_t>network[1], plen)
+
+
+def key_words(int width, nets):
+    """A batch's networks as two contiguous uint64 arrays: the upper and the
+    lower 64 bits of the 128-bit key (an IPv4 address sits in the top 32)."""
+    if width == 32:
+        hi = np.ascontiguousarray(nets, dtype=np.uint64) << np.uint64(32)
+        return hi, np.zeros(len(hi), np.uint64)
+    nets = np.asarray(nets, dtype=np.uint64).reshape(-1, 2)
+    return np.ascontiguousarray(nets[:, 0]), np.ascontiguousarray(nets[:, 1])
+
+
+def validate_batch(int version, nets, const uint8_t[:] lengths, const int64_t[:] values, bint strict):
+    """(status, bad_index) for a batch of prefixes: ST_OK and -1, or the first
+    ST_PLEN, ST_HOSTBITS or ST_VALUE and its index."""
+    cdef int width = 32 if version == 4 else 128
+    cdef Py_ssize_t i, n = lengths.shape[0]
+    cdef int plen
+    cdef uint64_t hi, lo
+    cdef bint has_values = values.shape[0] > 0
+    cdef int st = ST_OK
+    cdef const uint64_t[::1] H, L
+    H, L = key_words(width, nets)
+    with nogil:
+        for i in range(n):
+            plen = lengths[i]
+            if plen > width:
+                st = ST_PLEN
+                break
+            hi = H[i]
+            lo = L[i]
+            if strict and ((hi & ~mask_hi(plen)) or (lo & ~mask_lo(plen))):
+                st = ST_HOSTBITS
+                break
+            if has_values and (values[i] < 0 or values[i] > MAX_VALUE):
+                st = ST_VALUE
+                break
+    if st != ST_OK:
+        return st, i
+    return ST_OK, -1
 
 
 # ---------------------------------------------------------------- the table
@@ -300,7 +347,7 @@ cdef class LpmTable:
 
     def __cinit__(self, int version=4):
         if version != 4 and version != 6:
-            raise InvalidValueError(f"invalid IP version {version!r}: expected 4 or 6")
+            self._fail(ST_VERSION, version)
         self.version = version
         self.width = 32 if version == 4 else 128
         self.direct = <uint32_t*>malloc(NSLOTS * sizeof(uint32_t))
@@ -308,7 +355,7 @@ cdef class LpmTable:
         self.dirty_mark = <uint8_t*>calloc(NSLOTS, 1)
         self.dirty_list = <int32_t*>malloc(NSLOTS * sizeof(int32_t))
         if not self.direct or not self.buckets or not self.dirty_mark or not self.dirty_list:
-            raise MemoryError()
+            self._fail(ST_NOMEM)
         cdef Py_ssize_t i
         for i in range(NSLOTS):
             self.direct[i] = LEAF          # value -1: no route
@@ -324,7 +371,7 @@ cdef class LpmTable:
         self.all_dirty = False
         self.readers = 0
         if self._add_sentinel() != ST_OK:
-            raise MemoryError()
+            self._fail(ST_NOMEM)
 
     def __dealloc__(self):
         cdef Py_ssize_t i
@@ -356,25 +403,26 @@ cdef class LpmTable:
                 lo[0] = 0
             else:
                 rc = parse_prefix_v6(s, n, strict, hi, lo, plen)
+            if rc == PARSE_ELENGTH:
+                return self._fail(ST_PREFIX_LENGTH, key)
+            if rc == PARSE_EHOSTBITS:
+                return self._fail(ST_PREFIX_HOSTBITS, key)
             if rc != PARSE_OK:
-                self._raise_prefix(key, rc)
+                return self._fail(ST_PREFIX_SYNTAX, key)
             return 0
         if isinstance(key, tuple):
             if len(key) != 2:
-                raise InvalidPrefixError(
-                    f"invalid prefix {key!r}: a tuple key must be (network, length)")
+                return self._fail(ST_TUPLE_ARITY, key)
             net, length = key
             if not isinstance(length, int) or isinstance(length, bool):
-                raise InvalidPrefixError(f"invalid prefix length {length!r} in {key!r}: expected an int")
+                return self._fail(ST_TUPLE_LENGTH, key, length)
             if length < 0 or length > self.width:
-                raise InvalidPrefixError(
-                    f"invalid prefix {key!r}: length must be 0..{self.width}")
+                return self._fail(ST_TUPLE_RANGE, key)
             self._parse_addr(net, hi, lo)
             plen[0] = length
             if (hi[0] & ~mask_hi(length)) or (lo[0] & ~mask_lo(length)):
                 if strict:
-                    raise InvalidPrefixError(
-                        f"invalid prefix {key!r}: host bits set beyond /{length}")
+                    return self._fail(ST_TUPLE_HOSTBITS, key, length)
                 hi[0] &= mask_hi(length)
                 lo[0] &= mask_lo(length)
             return 0
@@ -386,18 +434,13 @@ cdef class LpmTable:
         mod = type(key).__module__
         if mod == "ipaddress":
             if getattr(key, "version", None) != self.version:
-                raise InvalidPrefixError(
-                    f"invalid prefix {key!r}: an IPv{getattr(key, 'version', '?')} "
-                    f"key in an IPv{self.version} table")
+                return self._fail(ST_KEY_FAMILY, key, getattr(key, "version", "?"))
             if hasattr(key, "network_address"):
                 return self._parse_key(str(key.network_address) + "/" + str(key.prefixlen),
                                        hi, lo, plen, strict)
             if hasattr(key, "packed"):
                 return self._parse_key(int(key), hi, lo, plen, strict)
-        raise InvalidPrefixError(
-            f"invalid prefix {key!r}: expected a string like "
-            f"{'10.244.0.0/26' if self.width == 32 else '2001:db8::/64'}, "
-            f"a (network, length) tuple, an int or an ipaddress object")
+        return self._fail(ST_KEY_TYPE, key)
 
     cdef int _parse_addr(self, object addr, uint64_t* hi, uint64_t* lo) except -1:
         cdef const char* s
@@ -413,14 +456,11 @@ cdef class LpmTable:
             else:
                 rc = parse_v6(s, n, hi, lo)
             if rc != PARSE_OK:
-                raise InvalidAddressError(
-                    f"invalid IPv{self.version} address {addr!r}")
+                return self._fail(ST_ADDR_SYNTAX, addr)
             return 0
         if isinstance(addr, int) and not isinstance(addr, bool):
             if addr < 0 or addr >= (1 << <object>self.width):
-                raise InvalidAddressError(
-                    f"invalid IPv{self.version} address {addr!r}: "
-                    f"integer must be in 0..2**{self.width}-1")
+                return self._fail(ST_ADDR_RANGE, addr)
             if self.width == 32:
                 hi[0] = (<uint64_t>(<uint32_t>addr)) << 32
                 lo[0] = 0
@@ -430,32 +470,20 @@ cdef class LpmTable:
             return 0
         if type(addr).__module__ == "ipaddress" and hasattr(addr, "packed"):
             if addr.version != self.version:
-                raise InvalidAddressError(
-                    f"invalid address {addr!r}: an IPv{addr.version} address "
-                    f"in an IPv{self.version} table")
+                return self._fail(ST_ADDR_FAMILY, addr, addr.version)
             return self._parse_addr(int(addr), hi, lo)
         if isinstance(addr, (bytes, bytearray)) and len(addr) == self.width // 8:
             return self._parse_addr(int.from_bytes(addr, "big"), hi, lo)
-        raise InvalidAddressError(
-            f"invalid IPv{self.version} address {addr!r}: expected a string, an int, "
-            f"packed bytes or an ipaddress object")
+        return self._fail(ST_ADDR_TYPE, addr)
 
-    cdef _raise_prefix(self, object key, int rc):
-        if rc == PARSE_ELENGTH:
-            raise InvalidPrefixError(
-                f"invalid prefix {key!r}: length must be an integer 0..{self.width}")
-        if rc == PARSE_EHOSTBITS:
-            raise InvalidPrefixError(f"invalid prefix {key!r}: host bits set")
-        raise InvalidPrefixError(f"invalid IPv{self.version} prefix {key!r}")
+    cdef int _fail(self, int status, object subject=None, object detail=None) except -1:
+        """Raise the exception for `status`: the one code -> exception table is the
+        wrapper's ``_raise_status`` (fastroute.fib), so no message is written here."""
+        self._raise_status(status, subject, detail)
+        return -1
 
     cdef object _format(self, uint64_t hi, uint64_t lo, int plen):
-        cdef char buf[64]
-        cdef Py_ssize_t n
-        if self.width == 32:
-            n = format_v4(<uint32_t>(hi >> 32), buf)
-        else:
-            n = format_v6(hi, lo, buf)
-        return buf[:n].decode("ascii") + "/" + str(plen)
+        return format_key(self.width, hi, lo, plen)
 
     cdef object _addr_int(self, uint64_t hi, uint64_t lo):
         if self.width == 32:
@@ -466,8 +494,7 @@ cdef class LpmTable:
 
     cdef int _check_writable(self) except -1:
         if self.readers:
-            raise RuntimeError(
-                "cannot modify a Fib while a batch lookup on it runs in another thread")
+            return self._fail(ST_BUSY)
         return 0
 
     cdef void _mark(self, uint64_t hi, int plen) noexcept nogil:
@@ -819,7 +846,7 @@ cdef class LpmTable:
             with nogil:
                 rc = self._sync()
             if rc != ST_OK:
-                raise MemoryError("out of memory while rebuilding the lookup structure")
+                return self._fail(ST_NOMEM)
         return 0
 
     # ------------------------------------------------------------ Python API: single keys
@@ -834,20 +861,21 @@ cdef class LpmTable:
         self._parse_key(key, &hi, &lo, &plen, True)
         v = self._check_value(value, key)
         if self._insert(hi, lo, plen, v) != ST_OK:
-            raise MemoryError()
+            self._fail(ST_NOMEM)
 
     cdef int32_t _check_value(self, object value, object where) except? -2:
+        cdef object number = value
+        cdef bint is_int = True
         if not isinstance(value, int) or isinstance(value, bool):
             try:
-                import operator
-                value = operator.index(value)
+                number = operator.index(value)
             except TypeError:
-                raise InvalidValueError(
-                    f"invalid value {value!r} for prefix {where!r}: expected an int in 0..{MAX_VALUE}") from None
-        if value < 0 or value > MAX_VALUE:
-            raise InvalidValueError(
-                f"invalid value {value!r} for prefix {where!r}: expected an int in 0..{MAX_VALUE}")
-        return <int32_t>value
+                is_int = False
+            if not is_int:
+                return self._fail(ST_KEY_VALUE, value, where)
+        if number < 0 or number > MAX_VALUE:
+            return self._fail(ST_KEY_VALUE, value, where)
+        return <int32_t>number
 
     def __getitem__(self, key):
         cdef uint64_t hi, lo
@@ -855,7 +883,7 @@ cdef class LpmTable:
         self._parse_key(key, &hi, &lo, &plen, True)
         cdef const rec_t* r = self._find(hi, lo, plen)
         if r == NULL:
-            raise KeyError(key)
+            self._fail(ST_MISSING, key)
         return r.value
 
     def __delitem__(self, key):
@@ -864,7 +892,7 @@ cdef class LpmTable:
         self._check_writable()
         self._parse_key(key, &hi, &lo, &plen, True)
         if not self._delete(hi, lo, plen):
-            raise KeyError(key)
+            self._fail(ST_MISSING, key)
 
     def __contains__(self, key):
         cdef uint64_t hi, lo
@@ -892,7 +920,7 @@ cdef class LpmTable:
         if r == NULL:
             if default:
                 return default[0]
-            raise KeyError(key)
+            self._fail(ST_MISSING, key)
         v = r.value
         self._delete(hi, lo, plen)
         return v
@@ -912,7 +940,7 @@ cdef class LpmTable:
             if type(addr) is str:
                 s = PyUnicode_AsUTF8AndSize(addr, &n)
                 if parse_v4(s, n, &a4) != PARSE_OK:
-                    raise InvalidAddressError(f"invalid IPv4 address {addr!r}")
+                    self._fail(ST_ADDR_SYNTAX, addr)
             else:
                 self._parse_addr(addr, &hi, &lo)
                 a4 = <uint32_t>(hi >> 32)
@@ -1041,25 +1069,14 @@ cdef class LpmTable:
             nets = np.stack([hi_arr, lo_arr], axis=1)
         return nets, lengths, values
 
-    def _format_prefix(self, network, int plen):
-        """Text of a prefix given as an int network (or an IPv6 (hi, lo) pair)."""
-        cdef uint64_t hi, lo
-        if self.width == 32:
-            hi = (<uint64_t>(<uint32_t>network)) << 32
-            lo = 0
-        else:
-            hi = <uint64_t>network[0]
-            lo = <uint64_t>network[1]
-        return self._format(hi, lo, plen)
-
     # ------------------------------------------------------------ batch operations
 
     def lookup_into(self, addrs, int32_t[::1] out, int n_threads=1):
         """Kernel entry for Fib.lookup_batch: `addrs` is uint32 (n,) for IPv4 or
         uint64 (n, 2) for IPv6 (C-contiguous not required); results go to `out`."""
-        cdef const uint32_t[:] a4
-        cdef const uint64_t[:, :] a6
-        cdef Py_ssize_t i, n, c, nchunks
+        cdef const uint32_t[:] a4 = _NO_ADDRS4
+        cdef const uint64_t[:, :] a6 = _NO_ADDRS6
+        cdef Py_ssize_t n, c, nchunks
         cdef const uint32_t* direct
         cdef const node_t* nodes
         cdef const int32_t* leaves
@@ -1067,74 +1084,28 @@ cdef class LpmTable:
         direct = self.direct
         nodes = self.nodes
         leaves = self.leaves
+        if self.width == 32:
+            a4 = addrs
+            n = a4.shape[0]
+        else:
+            a6 = addrs
+            n = a6.shape[0]
+        nchunks = (n + CHUNK - 1) // CHUNK
         if n_threads < 1:
             n_threads = 1
         self.readers += 1
         try:
-            if self.width == 32:
-                a4 = addrs
-                n = a4.shape[0]
-                nchunks = (n + CHUNK - 1) // CHUNK
-                if n < 65536 or n_threads == 1:
-                    with nogil:
-                        for c in range(nchunks):
-                            lookup4_chunk(direct, nodes, leaves, a4, out,
-                                          c * CHUNK, min(n, (c + 1) * CHUNK))
-                else:
-                    for c in prange(nchunks, nogil=True, num_threads=n_threads, schedule="static"):
-                        lookup4_chunk(direct, nodes, leaves, a4, out,
-                                      c * CHUNK, min(n, (c + 1) * CHUNK))
+            if n < 65536 or n_threads == 1:
+                with nogil:
+                    for c in range(nchunks):
+                        lookup_chunk(direct, nodes, leaves, a4, a6, out,
+                                     c * CHUNK, min(n, (c + 1) * CHUNK))
             else:
-                a6 = addrs
-                n = a6.shape[0]
-                nchunks = (n + CHUNK - 1) // CHUNK
-                if n < 65536 or n_threads == 1:
-                    with nogil:
-                        for c in range(nchunks):
-                            lookup6_chunk(direct, nodes, leaves, a6, out,
-                                          c * CHUNK, min(n, (c + 1) * CHUNK))
-                else:
-                    for c in prange(nchunks, nogil=True, num_threads=n_threads, schedule="static"):
-                        lookup6_chunk(direct, nodes, leaves, a6, out,
-                                      c * CHUNK, min(n, (c + 1) * CHUNK))
+                for c in prange(nchunks, nogil=True, num_threads=n_threads, schedule="static"):
+                    lookup_chunk(direct, nodes, leaves, a4, a6, out,
+                                 c * CHUNK, min(n, (c + 1) * CHUNK))
         finally:
             self.readers -= 1
-
-    def _key_words(self, nets):
-        """A batch's networks as two contiguous uint64 arrays: the upper and the
-        lower 64 bits of the 128-bit key (an IPv4 address sits in the top 32)."""
-        if self.width == 32:
-            hi = np.ascontiguousarray(nets, dtype=np.uint64) << np.uint64(32)
-            return hi, np.zeros(len(hi), np.uint64)
-        nets = np.asarray(nets, dtype=np.uint64).reshape(-1, 2)
-        return np.ascontiguousarray(nets[:, 0]), np.ascontiguousarray(nets[:, 1])
-
-    def _validate(self, nets, const uint8_t[:] lengths, const int64_t[:] values, bint strict):
-        """(status, bad_index) for a batch of prefixes; ST_OK is 0."""
-        cdef Py_ssize_t i, n = lengths.shape[0]
-        cdef int plen
-        cdef uint64_t hi, lo
-        cdef bint has_values = values.shape[0] > 0
-        cdef int st = ST_OK
-        cdef const uint64_t[::1] H, L
-        H, L = self._key_words(nets)
-        with nogil:
-            for i in range(n):
-                plen = lengths[i]
-                if plen > self.width:
-                    st = ST_PLEN
-                    break
-                hi = H[i]
-                lo = L[i]
-                if strict and ((hi & ~mask_hi(plen)) or (lo & ~mask_lo(plen))):
-                    st = ST_HOSTBITS
-                    break
-                if has_values and (values[i] < 0 or values[i] > MAX_VALUE):
-                    st = ST_VALUE
-                    break
-        if st != ST_OK:
-            return st, i
-        return ST_OK, -1
 
     def _insert_batch(self, nets, const uint8_t[:] lengths, const int64_t[:] values):
         """Insert validated records in order (later duplicates win)."""
@@ -1143,7 +1114,7 @@ cdef class LpmTable:
         cdef int rc = ST_OK
         self._check_writable()
         cdef const uint64_t[::1] H, L
-        H, L = self._key_words(nets)
+        H, L = key_words(self.width, nets)
         with nogil:
             for i in range(n):
                 hi = H[i]
@@ -1154,17 +1125,17 @@ cdef class LpmTable:
                 if rc != ST_OK:
                     break
         if rc != ST_OK:
-            raise MemoryError()
+            self._fail(ST_NOMEM)
 
     def _delete_batch(self, nets, const uint8_t[:] lengths, bint strict):
         """Delete records; return how many were present.  With strict, a missing
-        prefix aborts before anything is removed and its index is returned as -1 - idx."""
+        prefix aborts before anything is removed (ST_MISSING)."""
         cdef Py_ssize_t i, n = lengths.shape[0], removed = 0
         cdef uint64_t hi, lo
         cdef Py_ssize_t missing = -1
         self._check_writable()
         cdef const uint64_t[::1] H, L
-        H, L = self._key_words(nets)
+        H, L = key_words(self.width, nets)
         with nogil:
             if strict:
                 for i in range(n):
@@ -1174,7 +1145,7 @@ cdef class LpmTable:
                         missing = i
                         break
         if missing >= 0:
-            return -1 - missing
+            return self._fail(ST_MISSING, self._format(H[missing], L[missing], lengths[missing]))
         with nogil:
             for i in range(n):
                 hi = H[i]
@@ -1199,7 +1170,7 @@ cdef class LpmTable:
         cdef Py_ssize_t maxb = 0, total = 0
         self._check_writable()
         cdef const uint64_t[::1] H, L
-        H, L = self._key_words(nets)
+        H, L = key_words(self.width, nets)
         memset(new_by_len, 0, sizeof(new_by_len))
         with nogil:
             counts = <int32_t*>calloc(NSLOTS, sizeof(int32_t))
@@ -1269,7 +1240,7 @@ cdef class LpmTable:
                     free(nb[t].recs)
                 free(nb)
             free(nshort_recs)
-            raise MemoryError()
+            self._fail(ST_NOMEM)
         # swap in the new control plane, then build the data plane
         for t in range(NSLOTS):
             free(self.buckets[t].recs)

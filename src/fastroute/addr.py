@@ -21,6 +21,7 @@ array([183805569, 3232243658], dtype=uint32)
 import numpy as np
 
 from . import _addr
+from ._addr import ParseStatus
 from .errors import InvalidAddressError, InvalidArrayError, InvalidPrefixError, choice
 
 __all__ = [
@@ -30,9 +31,6 @@ __all__ = [
     "format_prefixes",
     "as_addr_array",
 ]
-
-_PARSE_ELENGTH = 2
-_PARSE_EHOSTBITS = 3
 
 
 def _version(version):
@@ -146,9 +144,9 @@ def parse_prefixes(strings, version=4, strict=True):
 def _prefix_message(text, index, code, version):
     width = 32 if version == 4 else 128
     where = f" at index {index}"
-    if code == _PARSE_ELENGTH:
+    if code == ParseStatus.PARSE_ELENGTH:
         return f"invalid prefix {text!r}{where}: length must be an integer 0..{width}"
-    if code == _PARSE_EHOSTBITS:
+    if code == ParseStatus.PARSE_EHOSTBITS:
         return f"invalid prefix {text!r}{where}: host bits set"
     return f"invalid IPv{version} prefix {text!r}{where}"
 
@@ -169,31 +167,26 @@ def as_addr_array(addrs, version=4):
             addrs = addrs.astype(np.uint32 if version == 4 else np.uint64)
     if addrs.dtype.kind in "US":
         return parse_addresses(addrs, version)
-    if version == 4:
-        if addrs.ndim != 1:
-            raise InvalidArrayError(
-                f"IPv4 addresses must have shape (n,), got shape {addrs.shape}")
-        if addrs.dtype == np.uint32:
-            return addrs
-        if addrs.dtype.kind not in "iu":
-            raise InvalidArrayError(
-                f"IPv4 addresses must be an integer array (uint32), got dtype {addrs.dtype}")
-        if addrs.size and (addrs.min() < 0 or addrs.max() > 0xFFFFFFFF):
-            bad = int(np.flatnonzero((addrs < 0) | (addrs > 0xFFFFFFFF))[0])
-            raise InvalidAddressError(
-                f"invalid IPv4 address {addrs[bad]!r} at index {bad}: must be in 0..2**32-1")
-        return addrs.astype(np.uint32)
-    if addrs.ndim != 2 or addrs.shape[1] != 2:
+    if version == 4 and addrs.ndim != 1:
+        raise InvalidArrayError(
+            f"IPv4 addresses must have shape (n,), got shape {addrs.shape}")
+    if version == 6 and (addrs.ndim != 2 or addrs.shape[1] != 2):
         raise InvalidArrayError(
             f"IPv6 addresses must have shape (n, 2) (high and low 64 bits), got shape {addrs.shape}")
-    if addrs.dtype == np.uint64:
+    word = np.uint32 if version == 4 else np.uint64
+    if addrs.dtype == word:
         return addrs
     if addrs.dtype.kind not in "iu":
         raise InvalidArrayError(
+            f"IPv4 addresses must be an integer array (uint32), got dtype {addrs.dtype}" if version == 4 else
             f"IPv6 addresses must be a uint64 array of shape (n, 2), got dtype {addrs.dtype}")
-    if addrs.dtype.kind == "i" and addrs.size and addrs.min() < 0:
+    if version == 4 and addrs.size and (addrs.min() < 0 or addrs.max() > 0xFFFFFFFF):
+        bad = int(np.flatnonzero((addrs < 0) | (addrs > 0xFFFFFFFF))[0])
+        raise InvalidAddressError(
+            f"invalid IPv4 address {addrs[bad]!r} at index {bad}: must be in 0..2**32-1")
+    if version == 6 and addrs.dtype.kind == "i" and addrs.size and addrs.min() < 0:
         raise InvalidArrayError("IPv6 address words must be non-negative (use uint64)")
-    return addrs.astype(np.uint64)
+    return addrs.astype(word)
 
 
 def format_addresses(addrs):

@@ -14,7 +14,6 @@ __all__ = [
     "InvalidArrayError",
     "UnknownNodeError",
     "UnknownPodError",
-    "NoRouteError",
     "ResourceError",
     "IPAMError",
     "ConvergenceError",
@@ -23,6 +22,11 @@ __all__ = [
     "NodeDownError",
     "GridError",
     "SweepError",
+    "RouteTextError",
+    "UnknownPrefixError",
+    "TableBusyError",
+    "InvalidArgumentError",
+    "PackageDataError",
     "choice",
 ]
 
@@ -59,10 +63,6 @@ class UnknownNodeError(_KeyErrorMessage, FastrouteError, KeyError):
 
 class UnknownPodError(_KeyErrorMessage, FastrouteError, KeyError):
     """A pod (or trace endpoint) name that the cluster does not have, or that is ambiguous."""
-
-
-class NoRouteError(FastrouteError, LookupError):
-    """No route covers an address where one was required."""
 
 
 class ResourceError(FastrouteError, ValueError):
@@ -111,3 +111,19 @@ def choice(value, allowed, where):
         return value
     listed = ", ".join(repr(a) for a in allowed)
     raise InvalidValueError(f"invalid {where} {value!r}: expected one of {listed}")
+
+
+class UnknownPrefixError(FastrouteError, KeyError):
+    """A prefix that a table does not hold exactly (``del fib[prefix]``, ``fib[prefix]``)."""
+
+
+class TableBusyError(FastrouteError, RuntimeError):
+    """A Fib modified while a batch lookup on it runs in another thread."""
+
+
+class InvalidArgumentError(FastrouteError, TypeError):
+    """A call with arguments of the wrong kind (e.g. keywords where pairs or a mapping are taken)."""
+
+
+class PackageDataError(FastrouteError, RuntimeError):
+    """A data file shipped with fastroute that is missing or malformed (a broken install)."""

@@ -24,13 +24,52 @@ import os
 import numpy as np
 
 from . import addr as _addrmod
-from ._lpm import LpmTable
-from .errors import InvalidArrayError, InvalidPrefixError, InvalidValueError
+from ._lpm import MAX_VALUE, LpmTable, Status, format_prefix, validate_batch
+from .errors import (
+    InvalidAddressError, InvalidArgumentError, InvalidArrayError, InvalidPrefixError, InvalidValueError,
+    TableBusyError, UnknownPrefixError,
+)
 
 __all__ = ["Fib"]
 
-_MAX_VALUE = 0x7FFFFFFE
-_ST_PLEN, _ST_HOSTBITS, _ST_VALUE = 2, 3, 4
+# What each kernel status (fastroute/_lpm.pxd) means to the caller.  Fields:
+# {s} the offending key, address or value, {d} a detail, {i} a batch index,
+# {v} the IP version, {w} the address width, {m} the largest value.
+_STATUS = {
+    Status.ST_NOMEM: (MemoryError, "out of memory in the lookup table"),
+    Status.ST_PLEN: (InvalidPrefixError, "invalid prefix length {s} at index {i}: must be 0..{w}"),
+    Status.ST_HOSTBITS: (InvalidPrefixError, "invalid prefix '{s}' at index {i}: host bits set"),
+    Status.ST_VALUE: (InvalidValueError, "invalid value {s} for prefix {d!r} at index {i}: expected an int in 0..{m}"),
+    Status.ST_VERSION: (InvalidValueError, "invalid IP version {s!r}: expected 4 or 6"),
+    Status.ST_BUSY: (TableBusyError, "cannot modify a Fib while a batch lookup on it runs in another thread"),
+    Status.ST_MISSING: (UnknownPrefixError, None),
+    Status.ST_KEY_VALUE: (InvalidValueError, "invalid value {s!r} for prefix {d!r}: expected an int in 0..{m}"),
+    Status.ST_PREFIX_SYNTAX: (InvalidPrefixError, "invalid IPv{v} prefix {s!r}"),
+    Status.ST_PREFIX_LENGTH: (InvalidPrefixError, "invalid prefix {s!r}: length must be an integer 0..{w}"),
+    Status.ST_PREFIX_HOSTBITS: (InvalidPrefixError, "invalid prefix {s!r}: host bits set"),
+    Status.ST_TUPLE_ARITY: (InvalidPrefixError, "invalid prefix {s!r}: a tuple key must be (network, length)"),
+    Status.ST_TUPLE_LENGTH: (InvalidPrefixError, "invalid prefix length {d!r} in {s!r}: expected an int"),
+    Status.ST_TUPLE_RANGE: (InvalidPrefixError, "invalid prefix {s!r}: length must be 0..{w}"),
+    Status.ST_TUPLE_HOSTBITS: (InvalidPrefixError, "invalid prefix {s!r}: host bits set beyond /{d}"),
+    Status.ST_KEY_FAMILY: (InvalidPrefixError, "invalid prefix {s!r}: an IPv{d} key in an IPv{v} table"),
+    Status.ST_KEY_TYPE: (InvalidPrefixError, "invalid prefix {s!r}: expected a string like {example}, "
+                                             "a (network, length) tuple, an int or an ipaddress object"),
+    Status.ST_ADDR_SYNTAX: (InvalidAddressError, "invalid IPv{v} address {s!r}"),
+    Status.ST_ADDR_RANGE: (InvalidAddressError, "invalid IPv{v} address {s!r}: integer must be in 0..2**{w}-1"),
+    Status.ST_ADDR_FAMILY: (InvalidAddressError, "invalid address {s!r}: an IPv{d} address in an IPv{v} table"),
+    Status.ST_ADDR_TYPE: (InvalidAddressError, "invalid IPv{v} address {s!r}: expected a string, an int, "
+                                               "packed bytes or an ipaddress object"),
+}
+
+
+def raise_status(status, version, subject=None, detail=None, index=None):
+    """Raise the exception a kernel status code stands for (the one place that does)."""
+    cls, template = _STATUS[status]
+    if template is None:
+        raise cls(subject)
+    raise cls(template.format(
+        s=subject, d=detail, i=index, v=version, w=32 if version == 4 else 128, m=MAX_VALUE,
+        example="10.244.0.0/26" if version == 4 else "2001:db8::/64"))
 
 
 def _default_threads():
@@ -60,6 +99,10 @@ class Fib(LpmTable):
 
     def __init__(self, version=4):
         pass  # the kernel's __cinit__ did the work
+
+    def _raise_status(self, status, subject=None, detail=None):
+        # the kernel's hook for its failures
+        raise_status(status, self.version, subject, detail)
 
     # ---------------------------------------------------------------- construction
 
@@ -126,16 +169,12 @@ class Fib(LpmTable):
         and nothing is deleted.
         """
         nets, lens, _, _ = _batch_args(networks, lengths, None, self.version, True)
-        removed = self._delete_batch(nets, lens, strict)
-        if removed < 0:
-            bad = -1 - removed
-            raise KeyError(self._format_prefix(nets[bad], int(lens[bad])))
-        return removed
+        return self._delete_batch(nets, lens, strict)
 
     def update(self, other=(), **kw):
         """dict.update: insert ``(prefix, value)`` pairs or a mapping."""
         if kw:
-            raise TypeError("Fib.update takes prefixes as a mapping or pairs, not keywords")
+            raise InvalidArgumentError("Fib.update takes prefixes as a mapping or pairs, not keywords")
         items = other.items() if hasattr(other, "items") else other
         for key, value in items:
             self[key] = value
@@ -241,8 +280,7 @@ def _batch_args(networks, lengths, values, version, strict):
         width = 32 if version == 4 else 128
         if lens.size and (lens.min() < 0 or lens.max() > width):
             bad = int(np.flatnonzero((lens < 0) | (lens > width))[0])
-            raise InvalidPrefixError(
-                f"invalid prefix length {int(lens[bad])} at index {bad}: must be 0..{width}")
+            raise_status(Status.ST_PLEN, version, int(lens[bad]), index=bad)
         lens = lens.astype(np.uint8)
     n = lens.shape[0]
     if values is None:
@@ -255,19 +293,17 @@ def _batch_args(networks, lengths, values, version, strict):
             raise InvalidArrayError(f"values must have shape ({n},), got shape {vals.shape}")
         if n and vals.dtype.kind not in "iu":
             raise InvalidArrayError(f"values must be integers, got dtype {vals.dtype}")
-        if vals.dtype == np.uint64 and n and vals.max() > _MAX_VALUE:
-            bad = int(np.argmax(vals > _MAX_VALUE))
-            raise InvalidValueError(
-                f"invalid value {int(vals[bad])} at index {bad}: expected an int in 0..{_MAX_VALUE}")
+        if vals.dtype == np.uint64 and n and vals.max() > MAX_VALUE:
+            bad = int(np.argmax(vals > MAX_VALUE))
+            raise_status(Status.ST_VALUE, version, int(vals[bad]), _prefix_text(nets, lens, bad), bad)
         vals = vals.astype(np.int64)
-    status, bad = LpmTable(version)._validate(nets, lens, vals, strict)
+    status, bad = validate_batch(version, nets, lens, vals, strict)
+    if status == Status.ST_VALUE:
+        raise_status(status, version, int(vals[bad]), _prefix_text(nets, lens, bad), bad)
     if status:
-        fmt = LpmTable(version)._format_prefix
-        if status == _ST_VALUE:
-            raise InvalidValueError(
-                f"invalid value {int(vals[bad])} for prefix "
-                f"{fmt(nets[bad], int(lens[bad]))!r} at index {bad}: expected an int in 0..{_MAX_VALUE}")
-        net_text = _addrmod.format_addresses(nets[bad:bad + 1])[0]
-        raise InvalidPrefixError(
-            f"invalid prefix '{net_text}/{int(lens[bad])}' at index {bad}: host bits set")
+        raise_status(status, version, _prefix_text(nets, lens, bad), index=bad)
     return nets, lens, vals, version
+
+
+def _prefix_text(nets, lens, i):
+    return format_prefix(nets[i] if nets.ndim == 1 else tuple(nets[i]), int(lens[i]))

@@ -322,3 +322,32 @@ def test_vectorised_text_helpers_round_trip():
     assert np.array_equal(parse_addresses(t6, 6), a6)
     with pytest.raises(InvalidAddressError, match=r"'1::2::3' at index 1"):
         parse_addresses(["::1", "1::2::3"], 6)
+
+
+def test_every_kernel_status_raises_a_fastroute_error():
+    # fastroute/_lpm.pxd Status -> fib.raise_status: every failure code has its exception
+    from fastroute._lpm import Status
+    from fastroute.errors import FastrouteError
+    from fastroute.fib import raise_status
+
+    for status in Status:
+        if status == Status.ST_OK:
+            continue
+        with pytest.raises((FastrouteError, MemoryError)):
+            raise_status(status, 4, "10.0.0.0/8", 1, 0)
+
+
+def test_missing_prefix_is_an_unknown_prefix_error():
+    from fastroute.errors import InvalidArgumentError, UnknownPrefixError
+
+    fib = Fib()
+    fib["10.0.0.0/8"] = 1
+    with pytest.raises(UnknownPrefixError) as info:
+        fib["10.0.0.0/9"]
+    assert isinstance(info.value, KeyError) and str(info.value) == "'10.0.0.0/9'"
+    with pytest.raises(UnknownPrefixError, match=r"10\.9\.0\.0/16"):
+        fib.delete_batch(["10.9.0.0/16"], strict=True)
+    with pytest.raises(InvalidArgumentError):
+        fib.update(x=1)
+    with pytest.raises(InvalidValueError, match=r"invalid IP version 5"):
+        Fib(5)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from ..model.calico import CALICO_VERSIONS, DEFAULT_AS
+from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, as_number
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
 
 __all__ = [
@@ -70,9 +70,8 @@ def parse_network(value, where):
 
 
 def parse_as_number(value, where):
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**32:
-        raise InvalidValueError(f"invalid AS number {value!r} at {where}: expected an integer 1..4294967295")
-    return value
+    """An AS number BIRD accepts in ``local as`` / ``neighbor ... as`` (1..4294967295)."""
+    return as_number(value, where, bird=True)
 
 
 def _text(iface, part):

@@ -24,6 +24,8 @@ from importlib import resources
 
 import numpy as np
 
+from ..errors import InvalidValueError, PackageDataError
+
 __all__ = ["GoRand", "fnv1_32", "start_index", "start_indices", "cooked"]
 
 _LEN = 607
@@ -40,7 +42,7 @@ def cooked():
     lines = (line.strip() for line in text.splitlines())
     vals = [int(line) for line in lines if line and not line.startswith("#")]
     if len(vals) != _LEN:  # pragma: no cover - a broken package install
-        raise RuntimeError(f"rng_cooked.txt holds {len(vals)} values, expected {_LEN}")
+        raise PackageDataError(f"rng_cooked.txt holds {len(vals)} values, expected {_LEN}")
     arr = np.array([v & _M64 for v in vals], dtype=np.uint64)
     arr.flags.writeable = False
     return arr
@@ -126,7 +128,7 @@ class GoRand:
     def big_rand(self, n):
         """Uniform integer in ``[0, n)`` drawn exactly as Go's ``big.Int.Rand`` (64-bit words)."""
         if n <= 0:
-            raise ValueError(f"big_rand bound must be positive, got {n!r}")
+            raise InvalidValueError(f"big_rand bound must be positive, got {n!r}")
         bits = n.bit_length()
         words = (bits + 63) // 64
         top_mask = (1 << (bits % 64 or 64)) - 1

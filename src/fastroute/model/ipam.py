@@ -37,8 +37,8 @@ from functools import lru_cache
 import numpy as np
 
 from . import gorand
-from .cluster import Block
-from ..errors import IPAMError
+from .blocks import Block, Pods
+from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
 
 __all__ = [
@@ -641,15 +641,15 @@ def release_pods(cluster, pods):
 
     Raises
     ------
-    KeyError
-        A pod that the cluster does not have.
+    UnknownPodError
+        A pod that the cluster does not have (a KeyError).
     """
     st = IPAMState(cluster)
     where = {(ns, name): i for i, (ns, name) in enumerate(zip(cluster.pods.namespace, cluster.pods.name))}
     gone = set()
     for ns, name in pods:
         if (ns, name) not in where:
-            raise KeyError(f"no pod {ns}/{name} in the cluster")
+            raise UnknownPodError(f"no pod {ns}/{name} in the cluster")
         gone.add(where[(ns, name)])
     gone = sorted(gone)
     for i in gone:
@@ -661,8 +661,6 @@ def release_pods(cluster, pods):
 
 
 def _drop_pods(st, gone):
-    from .cluster import Pods
-
     gone_set = set(gone)
     keep = [i for i in range(len(st.pods)) if i not in gone_set]
     remap = {old: new for new, old in enumerate(keep)}
@@ -693,7 +691,7 @@ def allocate(cluster, method="auto"):
     cluster : Cluster
     method : {"auto", "reference", "fast"}
         ``"reference"`` runs request by request; ``"fast"`` requires a plan the
-        vectorised path handles (else raises ValueError); ``"auto"`` uses the
+        vectorised path handles (else raises InvalidValueError); ``"auto"`` uses the
         fast path when it applies.  Both give identical results.
 
     Returns
@@ -707,15 +705,13 @@ def allocate(cluster, method="auto"):
         The message names the pod or node and gives Calico's reason
         (no qualified pool, per-host block limit, no IPs available in pools).
     """
-    from ..errors import choice
-
     choice(method, ("auto", "reference", "fast"), "IPAM method")
     if method in ("auto", "fast"):
         try:
             return _allocate_fast(cluster)
         except _Fallback as e:
             if method == "fast":
-                raise ValueError(f"the fast IPAM path does not apply: {e}") from None
+                raise InvalidValueError(f"the fast IPAM path does not apply: {e}") from None
     return _allocate_reference(cluster)
 
 

@@ -152,19 +152,17 @@ class Selector:
         return self._next()
 
     def _or(self):
-        left = self._and()
-        while self._peek().kind == "op" and self._peek().value == "||":
-            self._next()
-            right = self._and()
-            left = _either(left, right)
-        return left
+        return self._chain("||", self._and, _either)
 
     def _and(self):
-        left = self._not()
-        while self._peek().kind == "op" and self._peek().value == "&&":
+        return self._chain("&&", self._not, _both)
+
+    def _chain(self, op, operand, combine):
+        # operand (op operand)*, folded left
+        left = operand()
+        while self._peek().kind == "op" and self._peek().value == op:
             self._next()
-            right = self._not()
-            left = _both(left, right)
+            left = combine(left, operand())
         return left
 
     def _not(self):

@@ -1,0 +1,145 @@
+"""IPAM blocks and pods as the cluster holds them: Calico's ``AllocationBlock`` state
+(projectcalico/calico ``libcalico-go/lib/ipam/ipam_block.go``) and pods as columns,
+plus the arrays the routing layer reads (:meth:`Cluster.block_arrays` and friends)."""
+
+import collections
+import ipaddress
+
+import numpy as np
+
+from . import names as _names
+from ..errors import InvalidValueError, UnknownPodError
+
+__all__ = ["Block", "Pods", "Pod", "BlockArrays", "NodeArrays", "PodArrays"]
+
+
+class Block:
+    """One IPAM block: Calico's ``AllocationBlock`` state.
+
+    Attributes
+    ----------
+    cidr : IPv4Network or IPv6Network
+    affinity : str or None
+        Node the block is affine to (``host:<node>`` in Calico), None for an affinity-less block.
+    owner : list of int
+        Per ordinal: -1 when free, otherwise the owner id of the allocation
+        (a pod index ``>= 0``, or ``-2 - k`` for the k-th entry of the cluster's
+        ``extra_owners``: tunnel addresses and allocations of unknown pods).
+    unallocated : collections.deque of int
+        Free ordinals in the order IPAM hands them out (released ordinals go to the tail).
+    attr_owners : list of int
+        Owners in Calico's attribute order (the ``attributes`` array of the IPAMBlock).
+    """
+
+    __slots__ = ("cidr", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
+
+    def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None):
+        self.cidr = cidr
+        self.net = int(cidr.network_address)
+        self.size = cidr.num_addresses
+        self.affinity = affinity
+        self.owner = owner if owner is not None else [-1] * self.size
+        self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
+        self.attr_owners = attr_owners if attr_owners is not None else []
+        self.kname = _names.cidr_name(cidr)
+
+    def copy(self):
+        return Block(self.cidr, self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners))
+
+    @property
+    def version(self):
+        return self.cidr.version
+
+    @property
+    def n_free(self):
+        return len(self.unallocated)
+
+    @property
+    def n_used(self):
+        return self.size - len(self.unallocated)
+
+    def is_empty(self):
+        return len(self.unallocated) == self.size
+
+    def address(self, ordinal):
+        return ipaddress.ip_address(self.net + ordinal) if self.version == 4 else ipaddress.IPv6Address(self.net + ordinal)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, Block)
+            and self.cidr == other.cidr
+            and self.affinity == other.affinity
+            and list(self.owner) == list(other.owner)
+            and list(self.unallocated) == list(other.unallocated)
+            and self.attr_owners == other.attr_owners
+        )
+
+    def __repr__(self):
+        return f"Block({str(self.cidr)!r}, affinity={self.affinity!r}, used={self.n_used}/{self.size})"
+
+
+Pod = collections.namedtuple("Pod", "namespace name node ipv4 ipv6 interface_name")
+Pod.__doc__ = "One pod: namespace, name, node name, IPv4/IPv6 address (or None), host interface name."
+
+BlockArrays = collections.namedtuple("BlockArrays", "net plen node_idx")
+NodeArrays = collections.namedtuple("NodeArrays", "ipv4 ipv4_plen asn rr_cluster_id")
+PodArrays = collections.namedtuple("PodArrays", "node_idx ipv4 has_ipv4")
+
+
+class Pods:
+    """Pods as columns: names only at the edges, ``node_idx`` and addresses as arrays.
+
+    Indexing returns a :class:`Pod`; ``len()`` and iteration work as for a list.
+    """
+
+    __slots__ = ("namespace", "name", "node_idx", "ipv4", "ipv6", "iface", "_node_names", "prefix")
+
+    def __init__(self, namespace, name, node_idx, node_names, ipv4=None, ipv6=None, iface=None, prefix="cali"):
+        n = len(name)
+        self.namespace = namespace if isinstance(namespace, list) else list(namespace)
+        self.name = name if isinstance(name, list) else list(name)
+        self.node_idx = np.asarray(node_idx, dtype=np.int32)
+        # IPv4 as int64 with -1 for "no address"; IPv6 as Python ints or None.
+        self.ipv4 = np.full(n, -1, dtype=np.int64) if ipv4 is None else np.asarray(ipv4, dtype=np.int64)
+        self.ipv6 = [None] * n if ipv6 is None else list(ipv6)
+        self.iface = [None] * n if iface is None else list(iface)
+        self._node_names = node_names
+        self.prefix = prefix
+        if not (len(self.namespace) == n == self.node_idx.shape[0] == self.ipv4.shape[0] == len(self.ipv6) == len(self.iface)):
+            raise InvalidValueError("pod columns differ in length")
+
+    def __len__(self):
+        return len(self.name)
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, i):
+        v4 = int(self.ipv4[i])
+        v6 = self.ipv6[i]
+        return Pod(
+            self.namespace[i],
+            self.name[i],
+            self._node_names[int(self.node_idx[i])],
+            ipaddress.IPv4Address(v4) if v4 >= 0 else None,
+            ipaddress.IPv6Address(v6) if v6 is not None else None,
+            self.interface_name(i),
+        )
+
+    def interface_name(self, i):
+        """Host-side interface of pod ``i``: as given, else ``cali`` + sha1 of ``<ns>.<pod>``."""
+        return self.iface[i] or _names.interface_name(self.namespace[i], self.name[i], self.prefix)
+
+    def index(self, namespace, name):
+        """Index of the pod ``namespace/name``; UnknownPodError (a KeyError) if absent."""
+        for i, (ns, nm) in enumerate(zip(self.namespace, self.name)):
+            if ns == namespace and nm == name:
+                return i
+        raise UnknownPodError(f"no pod {namespace}/{name}")
+
+    def copy(self):
+        return Pods(
+            list(self.namespace), list(self.name), self.node_idx.copy(), self._node_names,
+            self.ipv4.copy(), list(self.ipv6), list(self.iface), self.prefix,
+        )

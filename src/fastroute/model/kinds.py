@@ -1,0 +1,405 @@
+"""The resource kinds fastroute reads, as typed records: Calico's IPPool, Node,
+BGPConfiguration, BGPPeer and IPAMConfiguration, the IPAM blocks, affinities and pods
+of a snapshot, and :class:`Resources`, everything read from one input.
+
+Every record remembers where it came from (:class:`Source`), so that errors name the
+file, the document, the field and the value.  :mod:`fastroute.model.reader` builds
+the records from YAML documents; :mod:`fastroute.model.resources` is the public face.
+"""
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from .calico import DEFAULT_AS
+from .selector import Selector
+from ..errors import ResourceError
+
+__all__ = [
+    "Source", "IPPool", "Node", "BGPConfiguration", "BGPPeer", "IPAMConfig", "BlockRecord",
+    "AffinityRecord", "PodRecord", "Resources", "ENCAPSULATIONS", "encapsulation_modes", "HOST_ROUTES",
+    "CALICO_VERSION",
+]
+
+#: Node annotation holding the node's extra host routes (``ip route`` text).
+HOST_ROUTES = "fastroute.io/host-routes"
+
+#: Annotation naming the Calico release a cluster runs.
+CALICO_VERSION = "fastroute.io/calico-version"
+
+
+# --------------------------------------------------------------------------------------
+# Where a record came from
+
+
+#: Node annotation holding the node's extra host routes (``ip route`` text).
+HOST_ROUTES = "fastroute.io/host-routes"
+
+#: Annotation naming the Calico release a cluster runs.
+CALICO_VERSION = "fastroute.io/calico-version"
+
+
+# --------------------------------------------------------------------------------------
+# Where a record came from
+
+
+@dataclass(frozen=True)
+class Source:
+    """File, 1-based document number and identity of the document a record came from."""
+
+    file: str = "<input>"
+    document: int = 1
+    kind: str = ""
+    name: str = ""
+    item: int = -1  # index inside a List document, -1 if the document itself
+    api: str = ""
+
+    def where(self, fieldpath=None):
+        ident = f"{self.kind} {self.name!r}" if self.name else self.kind
+        doc = f"document {self.document}"
+        if self.item >= 0:
+            doc += f", items[{self.item}]"
+        text = f"{self.file}: {doc}"
+        if ident:
+            text += f" ({ident})"
+        if fieldpath:
+            text += f": {fieldpath}"
+        return text
+
+
+# --------------------------------------------------------------------------------------
+# Typed records
+
+#: Operator ``encapsulation`` values and the (ipipMode, vxlanMode) they map to.
+ENCAPSULATIONS = {
+    "IPIP": ("Always", "Never"),
+    "IPIPCrossSubnet": ("CrossSubnet", "Never"),
+    "VXLAN": ("Never", "Always"),
+    "VXLANCrossSubnet": ("Never", "CrossSubnet"),
+    "None": ("Never", "Never"),
+}
+
+
+def encapsulation_modes(value, where="encapsulation"):
+    """Map an operator ``encapsulation`` value to ``(ipipMode, vxlanMode)``.
+
+    >>> encapsulation_modes("VXLANCrossSubnet")
+    ('Never', 'CrossSubnet')
+    """
+    if value not in ENCAPSULATIONS:
+        raise ResourceError(
+            f"{where}: {value} is invalid for ipPool.encapsulation, should be one of "
+            "IPIPCrossSubnet,IPIP,VXLAN,VXLANCrossSubnet,None"
+        )
+    return ENCAPSULATIONS[value]
+
+
+@dataclass(frozen=True)
+class IPPool:
+    """A projectcalico.org/v3 IPPool after Calico's defaulting.
+
+    ``cidr`` is an ``ipaddress`` network; ``block_size`` the block prefix length.
+    """
+
+    name: str
+    cidr: object
+    block_size: int = 26
+    ipip_mode: str = "Never"
+    vxlan_mode: str = "Never"
+    nat_outgoing: bool = False
+    disabled: bool = False
+    disable_bgp_export: bool = False
+    node_selector: str = "all()"
+    allowed_uses: tuple = ("Workload", "Tunnel")
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+    @property
+    def version(self):
+        return self.cidr.version
+
+    @property
+    def n_blocks(self):
+        """Number of blocks in the pool, ``2 ** (block_size - prefixlen)``."""
+        return 1 << (self.block_size - self.cidr.prefixlen)
+
+    @property
+    def block_addresses(self):
+        """Addresses per block."""
+        return 1 << (self.cidr.max_prefixlen - self.block_size)
+
+    @property
+    def selector(self):
+        return Selector(self.node_selector)
+
+    def block_cidr(self, index):
+        """The ``index``-th block of the pool as an ``ipaddress`` network."""
+        base = int(self.cidr.network_address) + index * self.block_addresses
+        return ipaddress.ip_network((base, self.block_size))
+
+    def to_doc(self):
+        spec = {"allowedUses": list(self.allowed_uses), "blockSize": self.block_size, "cidr": str(self.cidr)}
+        if self.disable_bgp_export:
+            spec["disableBGPExport"] = True
+        if self.disabled:
+            spec["disabled"] = True
+        spec["ipipMode"] = self.ipip_mode
+        spec["natOutgoing"] = self.nat_outgoing
+        spec["nodeSelector"] = self.node_selector
+        spec["vxlanMode"] = self.vxlan_mode
+        return {"apiVersion": "projectcalico.org/v3", "kind": "IPPool", "metadata": {"name": self.name}, "spec": spec}
+
+
+@dataclass(frozen=True)
+class Node:
+    """A cluster node as Calico sees it (projectcalico.org/v3 Node, or a k8s Node's annotations).
+
+    ``ipv4``/``ipv6`` are ``ipaddress`` interfaces (address with prefix length,
+    e.g. ``192.168.31.201/24``), ``asn`` the node's own AS number or None for
+    the global default, ``uplink`` the host interface BGP routes leave by
+    (annotation ``fastroute.io/uplink``, default ``eth0``).
+    """
+
+    name: str
+    ipv4: object = None
+    ipv6: object = None
+    asn: object = None
+    uplink: str = "eth0"
+    rr_cluster_id: object = None
+    labels: dict = field(default_factory=dict)
+    ipv4_ipip_tunnel_addr: object = None
+    ipv4_vxlan_tunnel_addr: object = None
+    ipv6_vxlan_tunnel_addr: object = None
+    host_routes: object = None  # the host's own routes as `ip route` prints them (annotation)
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+    def to_doc(self):
+        bgp = {}
+        if self.asn is not None:
+            bgp["asNumber"] = self.asn
+        if self.ipv4 is not None:
+            bgp["ipv4Address"] = str(self.ipv4)
+        if self.ipv4_ipip_tunnel_addr is not None:
+            bgp["ipv4IPIPTunnelAddr"] = str(self.ipv4_ipip_tunnel_addr)
+        if self.ipv6 is not None:
+            bgp["ipv6Address"] = str(self.ipv6)
+        if self.rr_cluster_id is not None:
+            bgp["routeReflectorClusterID"] = self.rr_cluster_id
+        spec = {}
+        if bgp:
+            spec["bgp"] = bgp
+        if self.ipv4_vxlan_tunnel_addr is not None:
+            spec["ipv4VXLANTunnelAddr"] = str(self.ipv4_vxlan_tunnel_addr)
+        if self.ipv6_vxlan_tunnel_addr is not None:
+            spec["ipv6VXLANTunnelAddr"] = str(self.ipv6_vxlan_tunnel_addr)
+        spec["orchRefs"] = [{"nodeName": self.name, "orchestrator": "k8s"}]
+        meta = {"name": self.name}
+        ann = {}
+        if self.uplink != "eth0":
+            ann["fastroute.io/uplink"] = self.uplink
+        if self.host_routes:
+            ann[HOST_ROUTES] = self.host_routes
+        if ann:
+            meta["annotations"] = ann
+        if self.labels:
+            meta["labels"] = dict(self.labels)
+        return {"apiVersion": "projectcalico.org/v3", "kind": "Node", "metadata": meta, "spec": spec}
+
+
+@dataclass(frozen=True)
+class BGPConfiguration:
+    """projectcalico.org/v3 BGPConfiguration (``default`` or ``node.<name>``)."""
+
+    name: str = "default"
+    node_to_node_mesh: object = None  # None = unset = enabled
+    as_number: object = None  # None = unset = DEFAULT_AS
+    listen_port: object = None
+    log_severity_screen: object = None
+    bind_mode: object = None
+    service_cluster_ips: tuple = ()
+    service_external_ips: tuple = ()
+    service_load_balancer_ips: tuple = ()
+    communities: tuple = ()
+    prefix_advertisements: tuple = ()
+    ignored_interfaces: tuple = ()
+    node_mesh_password: object = None
+    node_mesh_max_restart_time: object = None
+    calico_version: object = None  # annotation fastroute.io/calico-version: which confd/BIRD behaviour
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+    @property
+    def mesh_enabled(self):
+        return True if self.node_to_node_mesh is None else bool(self.node_to_node_mesh)
+
+    @property
+    def effective_as_number(self):
+        return DEFAULT_AS if self.as_number is None else self.as_number
+
+    def to_doc(self):
+        spec = {}
+        pairs = [
+            ("asNumber", self.as_number),
+            ("bindMode", self.bind_mode),
+            ("listenPort", self.listen_port),
+            ("logSeverityScreen", self.log_severity_screen),
+            ("nodeMeshMaxRestartTime", self.node_mesh_max_restart_time),
+            ("nodeMeshPassword", self.node_mesh_password),
+            ("nodeToNodeMeshEnabled", self.node_to_node_mesh),
+        ]
+        for key, val in pairs:
+            if val is not None:
+                spec[key] = val
+        for key, val in [
+            ("communities", self.communities),
+            ("ignoredInterfaces", self.ignored_interfaces),
+            ("prefixAdvertisements", self.prefix_advertisements),
+        ]:
+            if val:
+                spec[key] = list(val)
+        for key, val in [
+            ("serviceClusterIPs", self.service_cluster_ips),
+            ("serviceExternalIPs", self.service_external_ips),
+            ("serviceLoadBalancerIPs", self.service_load_balancer_ips),
+        ]:
+            if val:
+                spec[key] = [{"cidr": c} for c in val]
+        meta = {"name": self.name}
+        if self.calico_version is not None:
+            meta["annotations"] = {CALICO_VERSION: self.calico_version}
+        return {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "BGPConfiguration",
+            "metadata": meta,
+            "spec": spec,
+        }
+
+
+@dataclass(frozen=True)
+class BGPPeer:
+    """projectcalico.org/v3 BGPPeer."""
+
+    name: str
+    node: object = None
+    node_selector: object = None
+    peer_ip: object = None
+    as_number: object = None
+    peer_selector: object = None
+    keep_original_next_hop: bool = False
+    source_address: object = None
+    max_restart_time: object = None
+    num_allowed_local_as_numbers: object = None
+    ttl_security: object = None
+    reachable_by: object = None
+    filters: tuple = ()
+    password: object = None
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+    def to_doc(self):
+        spec = {}
+        for key, val in [
+            ("asNumber", self.as_number),
+            ("keepOriginalNextHop", self.keep_original_next_hop or None),
+            ("maxRestartTime", self.max_restart_time),
+            ("node", self.node),
+            ("nodeSelector", self.node_selector),
+            ("numAllowedLocalASNumbers", self.num_allowed_local_as_numbers),
+            ("password", self.password),
+            ("peerIP", self.peer_ip),
+            ("peerSelector", self.peer_selector),
+            ("reachableBy", self.reachable_by),
+            ("sourceAddress", self.source_address),
+            ("ttlSecurity", self.ttl_security),
+        ]:
+            if val is not None:
+                spec[key] = val
+        if self.filters:
+            spec["filters"] = list(self.filters)
+        return {"apiVersion": "projectcalico.org/v3", "kind": "BGPPeer", "metadata": {"name": self.name}, "spec": spec}
+
+
+@dataclass(frozen=True)
+class IPAMConfig:
+    """IPAM configuration (projectcalico.org/v3 IPAMConfiguration ``default``)."""
+
+    strict_affinity: bool = False
+    auto_allocate_blocks: bool = True
+    max_blocks_per_host: int = 0
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+    @property
+    def effective_max_blocks(self):
+        """The per-host block limit IPAM applies: ``max_blocks_per_host`` or the built-in 20."""
+        return self.max_blocks_per_host if self.max_blocks_per_host > 0 else 20
+
+    def is_default(self):
+        return (self.strict_affinity, self.auto_allocate_blocks, self.max_blocks_per_host) == (False, True, 0)
+
+    def to_doc(self):
+        return {
+            "apiVersion": "projectcalico.org/v3",
+            "kind": "IPAMConfiguration",
+            "metadata": {"name": "default"},
+            "spec": {
+                "autoAllocateBlocks": self.auto_allocate_blocks,
+                "maxBlocksPerHost": self.max_blocks_per_host,
+                "strictAffinity": self.strict_affinity,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class BlockRecord:
+    """An IPAMBlock as stored (crd.projectcalico.org/v1): the raw allocation state."""
+
+    cidr: object
+    affinity: object  # "host:<node>" or None
+    allocations: tuple  # per ordinal: attribute index or None
+    unallocated: tuple  # free ordinals, in order
+    attributes: tuple  # ({"handle_id": ..., "secondary": {...}}, ...)
+    sequence_number: int = 0
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class AffinityRecord:
+    """A BlockAffinity (crd.projectcalico.org/v1)."""
+
+    node: str
+    cidr: object
+    state: str = "confirmed"
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PodRecord:
+    """A pod, from a Kubernetes Pod or a Calico WorkloadEndpoint.
+
+    ``ips`` holds the pod's addresses (``ipaddress`` objects, possibly empty:
+    a plan), ``interface_name`` the host-side veth if the input named it.
+    """
+
+    namespace: str
+    name: str
+    node: str
+    ips: tuple = ()
+    interface_name: object = None
+    labels: dict = field(default_factory=dict)
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+
+@dataclass
+class Resources:
+    """Everything read from a set of documents, grouped by kind, in input order."""
+
+    pools: list = field(default_factory=list)
+    nodes: list = field(default_factory=list)
+    bgp_configurations: list = field(default_factory=list)
+    bgp_peers: list = field(default_factory=list)
+    ipam_config: object = None
+    blocks: list = field(default_factory=list)
+    affinities: list = field(default_factory=list)
+    pods: list = field(default_factory=list)
+
+    def extend(self, other):
+        for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods"):
+            getattr(self, name).extend(getattr(other, name))
+        if other.ipam_config is not None:
+            self.ipam_config = other.ipam_config

@@ -1,0 +1,245 @@
+"""Reading and checking the fields of a resource document.
+
+The field readers turn a document's values into Python values or raise
+:class:`~fastroute.errors.ResourceError` naming the file, document, field and value.
+IPPools are validated with Calico's own rules, in Calico's order and with its
+messages (projectcalico/calico ``libcalico-go/lib/clientv3/ippool.go``
+``validateAndSetDefaults``), wrapped the way calicoctl prints them.
+"""
+
+import ipaddress
+
+from .calico import as_number
+from .kinds import IPPool
+from .selector import Selector
+from ..errors import FastrouteError, InvalidValueError, ResourceError
+
+__all__ = [
+    "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
+    "validate_pools",
+]
+
+
+def fail(src, fieldpath, message):
+    raise ResourceError(f"{src.where(fieldpath)}: {message}")
+
+
+# --------------------------------------------------------------------------------------
+# Field helpers
+
+
+def get_field(d, src, path, types, default=None, required=False):
+    """Read ``path`` (dotted) from mapping ``d``; check the type."""
+    cur = d
+    parts = path.split(".")
+    for i, p in enumerate(parts):
+        if not isinstance(cur, dict):
+            fail(src, ".".join(parts[:i]), f"expected a mapping, got {type(cur).__name__} {cur!r}")
+        if p not in cur or cur[p] is None:
+            if required:
+                fail(src, path, "required field is missing")
+            return default
+        cur = cur[p]
+    if types is not None and not isinstance(cur, types) or (types is int and isinstance(cur, bool)):
+        names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        fail(src, path, f"expected {names}, got {type(cur).__name__} {cur!r}")
+    return cur
+
+
+def interface_field(value, src, path, version=None):
+    return _ip_field(value, src, path, version, ipaddress.ip_interface,
+                     "an IP address with optional /prefix-length")
+
+
+def address_field(value, src, path, version=None):
+    return _ip_field(value, src, path, version, lambda text: ipaddress.ip_address(text.split("/")[0]),
+                     "an IP address")
+
+
+def _ip_field(value, src, path, version, parse, expected):
+    try:
+        ip = parse(str(value).strip())
+    except ValueError:
+        fail(src, path, f"invalid address {value!r}: expected {expected}")
+    if version is not None and ip.version != version:
+        fail(src, path, f"invalid address {value!r}: expected an IPv{version} address")
+    return ip
+
+
+def network_field(value, src, path, strict=True):
+    try:
+        return ipaddress.ip_network(str(value).strip(), strict=strict)
+    except ValueError:
+        fail(src, path, f"invalid CIDR {value!r}: expected a network such as '10.244.0.0/16'")
+
+
+def asn_field(value, src, path):
+    try:
+        return as_number(value)
+    except InvalidValueError as e:
+        fail(src, path, str(e))
+
+
+def bool_field(value, src, path):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    fail(src, path, f"expected a boolean, got {value!r}")
+
+
+_MODES = ("Always", "CrossSubnet", "Never")
+
+
+# --------------------------------------------------------------------------------------
+# IPPool validation (libcalico-go clientv3/ippool.go validateAndSetDefaults, then the
+# struct validator), rendered as calicoctl prints it.
+
+
+def _go_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return "[" + " ".join(str(x) for x in v) + "]"
+    return str(v)
+
+
+def _field(name, reason, value=None):
+    if value is None:
+        return f"{name} ({reason})"
+    return f"{name} = '{_go_value(value)}' ({reason})"
+
+
+def _render(fields):
+    if len(fields) == 1:
+        err = "error with field " + fields[0]
+    else:
+        err = "error with the following fields:\n" + "".join(f"-  {f}\n" for f in fields)
+    return f"Failed to create 'IPPool' resource: [{err}]"
+
+
+_LINK_LOCAL4 = ipaddress.ip_network("169.254.0.0/16")
+_LINK_LOCAL6 = ipaddress.ip_network("fe80::/10")
+
+
+def _validate_pool(name, spec, existing, src):
+    """Return an IPPool, or raise ResourceError with Calico's message."""
+    where = src.where()
+    cidr_text = spec.get("cidr")
+    if cidr_text in (None, ""):
+        raise ResourceError(f"{where}: {_render([_field('IPPool.Spec.CIDR', 'IPPool CIDR must be specified')])}")
+    iface = None
+    if "/" in str(cidr_text):
+        try:
+            iface = ipaddress.ip_interface(str(cidr_text).strip())
+        except ValueError:
+            pass
+    if iface is None:
+        raise ResourceError(
+            f"{where}: {_render([_field('IPPool.Spec.CIDR', 'IPPool CIDR must be a valid subnet', cidr_text)])}")
+    net = iface.network
+    cidr = str(net)
+    version = net.version
+    errs = []
+    bs = spec.get("blockSize") or 0
+    if not isinstance(bs, int) or isinstance(bs, bool):
+        raise ResourceError(f"{src.where('spec.blockSize')}: expected int, got {type(bs).__name__} {bs!r}")
+    if bs == 0:
+        bs = 26 if version == 4 else 122
+    uses = spec.get("allowedUses") or ["Workload", "Tunnel"]
+    if not isinstance(uses, list) or not all(isinstance(u, str) for u in uses):
+        raise ResourceError(f"{src.where('spec.allowedUses')}: expected a list of strings, got {uses!r}")
+    if version == 4 and not 20 <= bs <= 32:
+        errs.append(_field("IPPool.Spec.BlockSize", "IPv4 block size must be between 20 and 32", bs))
+    if version == 6 and not 116 <= bs <= 128:
+        errs.append(_field("IPPool.Spec.BlockSize", "IPv6 block size must be between 116 and 128", bs))
+    disabled = bool_field(spec.get("disabled", False), src, "spec.disabled")
+    if not disabled and net.prefixlen > bs:
+        errs.append(
+            _field(
+                "IPPool.Spec.CIDR",
+                "IP pool size is too small for use with Calico IPAM. It must be equal to or greater than the block size.",
+                cidr,
+            )
+        )
+    for other in existing:
+        if other.name != name and other.cidr.version == version and other.cidr.overlaps(net):
+            errs.append(
+                _field("IPPool.Spec.CIDR", f"IPPool({name}) CIDR overlaps with IPPool({other.name}) CIDR {other.cidr}", cidr)
+            )
+    ipip = spec.get("ipipMode") or "Never"
+    vxlan = spec.get("vxlanMode") or "Never"
+    if vxlan != "Never" and ipip != "Never":
+        errs.append(_field("IPPool.Spec.VXLANMode", "Cannot enable both VXLAN and IPIP on the same IPPool", vxlan))
+    if version == 6 and ipip != "Never":
+        errs.append(_field("IPPool.Spec.IPIPMode", "IPIP is not supported on an IPv6 IP pool", ipip))
+    if iface.ip != net.network_address:
+        errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR is not strictly masked", cidr))
+    if version == 4 and net.overlaps(_LINK_LOCAL4):
+        errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR overlaps with IPv4 Link Local range 169.254.0.0/16", cidr))
+    if version == 6 and net.overlaps(_LINK_LOCAL6):
+        errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR overlaps with IPv6 Link Local range fe80::/10", cidr))
+    if errs:
+        raise ResourceError(f"{where}: {_render(errs)}")
+    # Struct validator (runs only once the above passed).
+    for fname, val in (("IPIPMode", ipip), ("VXLANMode", vxlan)):
+        if val not in _MODES:
+            tag = "ipIpMode" if fname == "IPIPMode" else "vxlanMode"
+            reason = f"Reason: failed to validate Field: {fname} because of Tag: {tag} "
+            raise ResourceError(f"{where}: {_render([_field(fname, reason, val)])}")
+    for u in uses:
+        if u not in ("Workload", "Tunnel"):
+            raise ResourceError(f"{where}: Failed to create 'IPPool' resource: [unknown use: {u}]")
+    selector = spec.get("nodeSelector") or "all()"
+    try:
+        Selector(selector)
+    except ValueError as e:
+        raise ResourceError(f"{src.where('spec.nodeSelector')}: {e}") from None
+    return IPPool(
+        name=name,
+        cidr=net,
+        block_size=bs,
+        ipip_mode=ipip,
+        vxlan_mode=vxlan,
+        nat_outgoing=bool_field(spec.get("natOutgoing", False), src, "spec.natOutgoing"),
+        disabled=disabled,
+        disable_bgp_export=bool_field(spec.get("disableBGPExport", False), src, "spec.disableBGPExport"),
+        node_selector=selector,
+        allowed_uses=tuple(uses),
+        source=src,
+    )
+
+
+def validate_pools(raw_pools):
+    """Validate and default IPPools in order, as if created one after the other.
+
+    Parameters
+    ----------
+    raw_pools : list of (kind, Source, spec dict)
+
+    Returns
+    -------
+    list of IPPool
+
+    Raises
+    ------
+    ResourceError
+        With Calico's message, e.g. ``Failed to create 'IPPool' resource: [error with field
+        IPPool.Spec.CIDR = '192.168.0.0/17' (IPPool(p2) CIDR overlaps with IPPool(default-ipv4-ippool)
+        CIDR 192.168.0.0/16)]``, prefixed with the file and document.
+    """
+    pools = []
+    seen = {}
+    for _, src, spec in raw_pools:
+        name = spec.get("_name") or src.name
+        if name in seen:
+            raise ResourceError(f"{src.where('metadata.name')}: IPPool {name!r} is defined twice (first at {seen[name]})")
+        spec = {k: v for k, v in spec.items() if k != "_name"}
+        try:
+            pools.append(_validate_pool(name, spec, pools, src))
+        except FastrouteError:
+            raise
+        except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as e:
+            raise ResourceError(f"{src.where()}: malformed IPPool: {e}") from None
+        seen[name] = src.where()
+    return pools
