@@ -206,6 +206,7 @@ class ForwardingPlane:
     _ipip: np.ndarray = field(repr=False, default=None)         # per column: the pool's IPIP mode (_MODES)
     _hop_ip: np.ndarray = field(repr=False, default=None)       # per speaker: its address as halves
     _hop_has: np.ndarray = field(repr=False, default=None)
+    _pod_nodes: dict = field(repr=False, default=None)         # pod address -> its node
 
     @property
     def n_speakers(self):
@@ -227,6 +228,22 @@ class ForwardingPlane:
                     fib[str(o.prefix(int(i)))] = k
                 self._fib = fib
         return self._fib
+
+    def decide(self, v, addr):
+        """(state, encap) of speaker v for a packet to `addr` (text or int): its own pod's
+        workload route, else the longest column's resolved state."""
+        addr = int(ipaddress.ip_address(addr)) if isinstance(addr, str) else int(addr)
+        if self._pod_nodes is None:
+            o = self._network.origins
+            pods = np.flatnonzero(o.kind == KIND_POD)
+            self._pod_nodes = {int(o.net[i]): int(o.owner[i]) for i in pods}
+        if v < self.n_nodes and self._pod_nodes.get(addr) == v:
+            return _DELIVERED, Encap.NONE
+        cls = ipaddress.IPv4Address if self.version == 4 else ipaddress.IPv6Address
+        k = self.fib.lookup(str(cls(addr))) if len(self.columns) else None
+        if k is None:
+            return _NO_ROUTE, Encap.NONE
+        return int(self.state[v, k]), Encap(int(self.state_encap[v, k]))
 
     def multipath(self, v, k):
         """The next hops of speaker v's multipath route for column k (ECMP), or None."""
