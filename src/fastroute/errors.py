@@ -111,3 +111,7 @@ def choice(value, allowed, where):
         return value
     listed = ", ".join(repr(a) for a in allowed)
     raise InvalidValueError(f"invalid {where} {value!r}: expected one of {listed}")
+
+
+class InvalidTypeError(FastrouteError, TypeError):
+    """An argument of a type the function does not take."""

@@ -149,12 +149,13 @@ def _holders(o, rows):
     p_key = nets[rows]
     pos = np.searchsorted(b_key[order], p_key, side="right") - 1
     cand = bi[order[np.maximum(pos, 0)]]
-    span = [1 << (width - int(x)) for x in o.plen[cand]]
     off = p_key - nets[cand]
     if obj:
+        span = [1 << (width - int(x)) for x in o.plen[cand]]
         inside = (pos >= 0) & np.array([0 <= a < s for a, s in zip(off, span)], bool)
     else:
-        inside = (pos >= 0) & (off >= 0) & (off < np.array(span, np.int64))
+        span = np.left_shift(np.int64(1), width - np.asarray(o.plen, np.int64)[cand])
+        inside = (pos >= 0) & (off >= 0) & (off < span)
     return np.where(inside, cand, -1)
 
 
@@ -271,12 +272,13 @@ class ForwardingPlane:
             return out
         mode = self._ipip[k]
         node = v < self.n_nodes
-        hop_ip = self._hop_ip
-        if node.any():
-            vv = np.where(node, v, 0)
-            inside = self.subnets.has[vv] & ((hop_ip[hop] & self.subnets.mask[vv]) == self.subnets.net[vv]).all(-1) \
-                & self._hop_has[hop]
-            out[node & ((mode == 1) | ((mode == 2) & ~inside))] = Encap.IPIP
+        out[node & (mode == 1)] = Encap.IPIP
+        cross = np.flatnonzero(node & (mode == 2))
+        if len(cross):
+            vv, hh = v[cross], hop[cross]
+            sub = self.subnets      # IPv4 lives in the high halves
+            inside = sub.has[vv] & self._hop_has[hh] & ((self._hop_ip[hh, 0] & sub.mask[vv, 0]) == sub.net[vv, 0])
+            out[cross[~inside]] = Encap.IPIP
         return out
 
 
@@ -305,8 +307,9 @@ def _columns(o, cluster):
     return columns, parent, vx[columns], pod_holder, col_of
 
 
-def _bird_entries(plane, o, prop, n_sp, n):
-    """BIRD's routes: best paths of exported prefixes outside VXLAN pools, blackholes of affine blocks."""
+def _bird_entries(plane, o, prop, n_sp, up_rows):
+    """BIRD's routes: best paths of exported prefixes outside VXLAN pools.  `up_rows`: (speakers,
+    propagation with every node up) of stopped nodes, which keep their routes."""
     cols = plane.columns
     k = len(cols)
     origin = np.asarray(o.origin)[cols]
@@ -315,6 +318,10 @@ def _bird_entries(plane, o, prop, n_sp, n):
     cc = np.where(origin >= 0, class_col[np.maximum(origin, 0)], -1)
     plane._class_col = cc
     nh = prop.best_next_hop
+    if up_rows is not None:
+        # BIRD's kernel protocol persists: a stopped node forwards with the routes it had
+        nh = nh.copy()
+        nh[up_rows[0]] = up_rows[1].best_next_hop[up_rows[0]]
     nh = np.concatenate([nh, np.full((nh.shape[0], 1), -2, nh.dtype)], axis=1)
     hop = nh[:, np.where(cc >= 0, cc, nh.shape[1] - 1)].astype(np.int32)          # (n_sp, k)
     entry = np.where(hop >= 0, hop, _NO_ROUTE).astype(np.int32)
@@ -405,16 +412,12 @@ def build(tables):
             hop_ip[i] = _halves(int(ip), version)
             hop_has[i] = True
     plane._hop_ip, plane._hop_has = hop_ip, hop_has
-    entry, encap = _bird_entries(plane, o, prop, n_sp, n)
+    up = tables.up_tables
+    down = np.flatnonzero([name in net.down for name in cluster.node_names])
+    entry, encap = _bird_entries(plane, o, prop, n_sp, (down, up.propagation) if up is not None else None)
     _felix_entries(plane, o, cluster, entry, encap)
     _local_entries(plane, o, entry, width)
     encap[entry < 0] = Encap.NONE
-    up = tables.up_tables
-    if up is not None:
-        # BIRD's kernel protocol persists: a stopped node forwards with the routes it had
-        down = np.array([name in net.down for name in cluster.node_names] + [False] * (n_sp - n), bool)
-        entry[down] = up.plane.entry[down]
-        encap[down] = up.plane.entry_encap[down]
     plane.entry, plane.entry_encap = entry, encap
     plane.state, plane.state_encap = _resolve(entry, encap, parent)
     return plane
