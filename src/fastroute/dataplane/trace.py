@@ -1,8 +1,9 @@
 """A packet's walk through a Calico cluster, hop by hop, as the kernels route it.
 
 :func:`trace` follows one packet from a source (a pod, a node, or an address)
-to a destination with each node's computed kernel table
-(:meth:`fastroute.dataplane.routes.RouteTables.lookup`), the way the seed article walks
+to a destination with each node's computed kernel table and the forwarding
+plane's decision for the route it matches
+(:meth:`fastroute.dataplane.routes.RouteTables.step`), the way the seed article walks
 its ping from ``10.244.219.66`` on master to ``10.244.166.129`` on node1:
 
 1. in the source pod, ``default via 169.254.1.1 dev eth0``; the pod's ARP entry
@@ -17,7 +18,8 @@ its ping from ``10.244.219.66`` on master to ``10.244.166.129`` on node1:
    leaves the pod with 64, is forwarded by master and node1, and arrives with
    ttl=62.
 
-MTUs follow Felix (calico-semantics §3.5): pod ``eth0`` and ``caliX`` carry the
+MTUs follow Felix (projectcalico/calico ``felix/dataplane/linux/int_dataplane.go``:
+``ipipMTUOverhead``, ``vxlanMTUOverhead``, ``vxlanV6MTUOverhead``): pod ``eth0`` and ``caliX`` carry the
 pod MTU, the host MTU minus the largest overhead among the encapsulations the
 cluster's pools enable; ``tunl0`` is host MTU - 20, ``vxlan.calico`` host MTU - 50.
 The host MTU is not in the cluster data: it is a parameter (default 1500, the
@@ -48,7 +50,8 @@ __all__ = ["Endpoint", "Hop", "Trace", "trace", "resolve_endpoint", "OUTCOMES",
 #: Possible outcomes of a trace.
 OUTCOMES = ("delivered", "blackholed", "no route", "loop", "ttl exceeded", "left cluster")
 
-#: Outer-header bytes per encapsulation (Felix's MTU overheads, calico-semantics §3.5).
+#: Outer-header bytes per encapsulation (Felix's MTU overheads, projectcalico/calico
+#: ``felix/dataplane/linux/int_dataplane.go``).
 ENCAP_OVERHEAD = {"ipip": 20, "vxlan": 50, "vxlan6": 70}
 
 #: The MAC Calico gives every host-side veth; pods resolve their gateway to it.
@@ -60,6 +63,10 @@ POD_GATEWAY = {4: "169.254.1.1", 6: "fe80::ecee:eeff:feee:eeee"}
 _INITIAL_TTL = 64       # Linux's default ip_default_ttl
 _DELIVERED = terminal(Outcome.DELIVERED)
 _BLACKHOLE = terminal(Outcome.BLACKHOLE)
+
+
+_LABELS = {"pod": "{address} (pod {name} on {node})", "host": "{address} (node {node})",
+           "unassigned": "{address} (in pool {name}, assigned to no pod)"}
 
 
 @dataclass(frozen=True)
@@ -78,13 +85,7 @@ class Endpoint:
     interface: str | None = None    # a pod's host-side veth
 
     def label(self):
-        if self.kind == "pod":
-            return f"{self.address} (pod {self.name} on {self.node})"
-        if self.kind == "host":
-            return f"{self.address} (node {self.node})"
-        if self.kind == "unassigned":
-            return f"{self.address} (in pool {self.name}, assigned to no pod)"
-        return f"{self.address} (outside the cluster)"
+        return _LABELS.get(self.kind, "{address} (outside the cluster)").format(**asdict(self))
 
 
 @dataclass(frozen=True)

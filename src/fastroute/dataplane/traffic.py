@@ -4,12 +4,11 @@
 bytes), finds each flow's source node (a longest-prefix match over every pod
 ``/32`` and node address), then walks the flows hop by hop *as arrays*: a
 destination that is a pod on the current node is delivered; otherwise the
-current node's route for it (the prefix from one batch lookup over the
-cluster's exported prefixes, the next hop from
-:meth:`fastroute.dataplane.routes.RouteTables.route_matrix`) sends it on, encapsulated as
-the prefix's pool says (IPIP/VXLAN, ``CrossSubnet`` only toward another
-subnet).  The result is bytes per (source node, destination node), per node in
-and out, and per encapsulation, as plain numpy arrays.
+current node's state for it in the forwarding plane
+(:mod:`fastroute.dataplane.forwarding`: the column from one batch lookup over
+the prefixes the nodes route, the next hop and the encapsulation per node and
+column) sends it on.  The result is bytes per (source node, destination node),
+per node in and out, and per encapsulation, as plain numpy arrays.
 
 Outcomes per flow (:data:`OUTCOMES`):
 

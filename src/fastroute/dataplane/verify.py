@@ -3,16 +3,15 @@ forwarding loops, unexpected blackholes, route-reflector misconfigurations and
 pool exhaustion.
 
 :func:`verify` computes every node's routes once (:func:`fastroute.dataplane.routes.compute`)
-and walks packets as arrays, not pod by pod.  Pods that behave alike are one
+and closes their forwarding plane (:mod:`fastroute.dataplane.forwarding`)
+transitively, as arrays, not pod by pod.  Pods that behave alike are one
 *destination unit*: the pods of one block that live on one node (the block's own
-node, or a node that borrowed addresses from it).  Along a packet's path every
-node picks, by longest-prefix match, the unit's /32 route (a borrowed address,
-exported by the pod's node), else the block's route, else the block's blackhole
-(on the block's node), so the next hop of a unit at a node is a function of
-``RouteTables.route_matrix`` columns.  The walk from every node to every unit is
-solved by pointer doubling over that function: ``log2(n_speakers)`` gathers of
-an ``(4 n_speakers, n_units)`` array.  Unreachable pod pairs are then grouped by
-cause: the destination block, where packets end and why.
+node, or a node that borrowed addresses from it); every node handles a unit's
+addresses by the plane's state of one column (the pods' ``/32``, else their
+block), and its own pods by their workload routes.  The walk from every node to
+every unit is solved by pointer doubling over that function: ``log2(n_speakers)``
+gathers of an ``(4 n_speakers, n_units)`` array.  Unreachable pod pairs are then
+grouped by cause: the destination block, where packets end and why.
 
 Examples
 --------
