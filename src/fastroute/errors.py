@@ -122,7 +122,8 @@ class TableBusyError(FastrouteError, RuntimeError):
 
 
 class InvalidArgumentError(FastrouteError, TypeError):
-    """A call with arguments of the wrong kind (e.g. keywords where pairs or a mapping are taken)."""
+    """An argument of a kind the function does not take (a wrong type; keywords where pairs or a
+    mapping are taken)."""
 
 
 class PackageDataError(FastrouteError, RuntimeError):

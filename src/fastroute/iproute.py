@@ -87,8 +87,6 @@ def parse_ip_route(text):
     return routes
 
 
-
-
 def _prefix(dst, where, line):
     if dst == "default":
         return None
@@ -123,13 +121,13 @@ class RouteTable:
         for (version, net), (_, idx) in best.items():
             (self.fib4 if version == 4 else self.fib6)[net] = idx
 
-    def match(self, addr):
+    def lookup(self, addr):
         """The route the kernel picks for `addr`, or None."""
         fib = self.fib6 if ":" in str(addr) else self.fib4
         idx = fib.lookup(addr)
         return None if idx is None else self.routes[idx]
 
-    def match_batch(self, addrs, version=4):
+    def lookup_batch(self, addrs, version=4):
         """Route index per address (-1: no route) for an address array."""
         return (self.fib4 if version == 4 else self.fib6).lookup_batch(addrs)
 

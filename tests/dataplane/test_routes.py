@@ -154,3 +154,19 @@ def test_vxlan_borrowed_address_goes_to_the_borrowers_vtep():
     r = _routes_of(t, owner)[str(ipaddress.IPv4Address(addr))]
     assert (r.via, r.dev, r.onlink) == (str(c.nodes[node_idx].ipv4_vxlan_tunnel_addr), "vxlan.calico", True)
     assert t.lookup(owner, str(ipaddress.IPv4Address(addr))) == r
+
+
+def test_parsed_ip_route_text_looks_up_as_the_tables_do():
+    from fastroute.addr import parse_addresses
+    from fastroute.iproute import load_ip_route
+    t = routes.compute(examples.seed())
+    addrs = ["10.244.166.130", "10.244.219.66", "10.244.219.70", "10.244.104.1", "192.168.31.203", "1.1.1.1"]
+    for node in t.cluster.node_names:
+        table = load_ip_route(t.text(node, include_host=True))
+        for a in addrs:
+            want = t.lookup(node, a)
+            got = table.lookup(a)
+            assert (got.raw if got else None) == (want.text() if want else None), (node, a)
+        idx = table.lookup_batch(parse_addresses(addrs))
+        assert [table.routes[i].raw if i >= 0 else None for i in idx] == [
+            r.text() if r else None for r in (t.lookup(node, a) for a in addrs)]

@@ -1,6 +1,7 @@
 """fastroute.dataplane.trace: the seed article's packet walk, encapsulations, outcomes, errors, CLI."""
 
 import hashlib
+import ipaddress
 import json
 
 import pytest
@@ -9,6 +10,7 @@ from fastroute.model import examples, synth
 from fastroute.dataplane import trace
 from fastroute.cli import main
 from fastroute.errors import InvalidValueError, UnknownPodError
+from fastroute.dataplane.forwarding import Encap, Outcome, node_addresses, terminal
 from fastroute.dataplane.routes import KernelRoute
 
 SRC = "10.244.219.66"       # echo-deployment-598f49cc44-td2lf on master (the article's ping source)
@@ -145,9 +147,12 @@ class _Stub:
         self.cluster = cluster
         self.table = table
 
-    def lookup(self, node, addr, include_host=True):
+    def step(self, node, addr, include_host=True):
         name = node if isinstance(node, str) else self.cluster.node_names[node]
-        return self.table.get(name)
+        r = self.table.get(name)
+        if r is None:
+            return None, terminal(Outcome.NO_ROUTE), Encap.NONE
+        return r, node_addresses(self.cluster, 4)[ipaddress.ip_address(r.via)], Encap.NONE
 
 
 def test_loop_and_no_route_with_stub_tables(seed):

@@ -8,7 +8,7 @@ import pytest
 from fastroute.model import examples, synth
 from fastroute.dataplane import routes
 from fastroute import testing
-from fastroute.errors import UnknownNodeError
+from fastroute.errors import InvalidArgumentError, InvalidValueError, UnknownNodeError
 from fastroute.dataplane.routes import RouteTables
 
 ECHO_MASTER = "echo-deployment-598f49cc44-td2lf"     # 10.244.219.66 on master
@@ -101,9 +101,9 @@ def test_same_reachability_reports_the_difference(seed):
 
 
 def test_tables_with_down_are_refused(seed):
-    with pytest.raises(Exception, match="down= applies to a Cluster"):
+    with pytest.raises(InvalidValueError, match="down= applies to a Cluster"):
         testing.assert_all_reachable(routes.compute(seed), down=["node1"])
-    with pytest.raises(TypeError, match="expected a Cluster or RouteTables, got int"):
+    with pytest.raises(InvalidArgumentError, match="expected a Cluster or RouteTables, got int"):
         testing.assert_all_reachable(3)
 
 

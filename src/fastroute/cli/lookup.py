@@ -27,7 +27,7 @@ def run(args):
         with open(args.routes, encoding="utf-8") as f:
             text, name = f.read(), args.routes
     table = load_ip_route(text, where=name)
-    results = [table.match(a) for a in args.addrs]
+    results = [table.lookup(a) for a in args.addrs]
     if args.json:
         out = [{"addr": a, "route": (r.raw if r else None), "dst": (r.dst if r else None)}
                for a, r in zip(args.addrs, results)]

@@ -23,13 +23,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import forwarding as _forwarding
+from .forwarding import Encap, Outcome
 from ..bgp import network as _network
 from ..bgp.chains import reflector_chains
-from ..errors import ConvergenceError, FastrouteError, choice
+from ..errors import ConvergenceError, choice
 from ..fib import Fib
-from ..bgp.propagate import KIND_BLOCK, KIND_POD, propagate, propagate_reference
+from ..bgp.propagate import KIND_POD, propagate
 
-__all__ = ["KernelRoute", "RouteTables", "compute", "format_routes"]
+_DELIVERED = _forwarding.terminal(Outcome.DELIVERED)
+_BLACKHOLE = _forwarding.terminal(Outcome.BLACKHOLE)
+_LEFT = _forwarding.terminal(Outcome.LEFT_CLUSTER)
+_TUNNEL_ENCAP = {"tunl0": Encap.IPIP, "vxlan.calico": Encap.VXLAN, "vxlan-v6.calico": Encap.VXLAN}
+
+__all__ = ["KernelRoute", "RouteTables", "compute", "format_routes", "host_routes"]
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def format_routes(routes):
     return "".join(r.text() + "\n" for r in routes)
 
 
-def _host_routes(node, version):
+def host_routes(node, version):
     """The host's own routes: the annotation when given, else the connected subnet."""
     from ..iproute import parse_ip_route
     text = getattr(node, "host_routes", None)
@@ -167,16 +174,9 @@ class RouteTables:
         # tables with every node up, for down nodes' own view: a RouteTables, or a
         # function that computes them the first time a down node's table is asked for
         self._up = up
-        self._ecmp_cache = {}
-        self._vxlan_idx = None
+        self._plane = None
         self._fib_cache = {}
-        o = net.origins
-        self._class_of_node = {int(n): c for c, n in enumerate(prop.classes)}
-        # prefixes of each class, in originations order
-        self._class_prefixes = {}
-        for i in range(o.n):
-            if o.origin[i] >= 0:
-                self._class_prefixes.setdefault(int(o.origin[i]), []).append(i)
+        self._decisions = {}            # (node, include_host) -> per route of fib(): (state, encap)
 
     @property
     def up_tables(self):
@@ -204,14 +204,17 @@ class RouteTables:
         -------
         list of KernelRoute
         """
-        v = self.node_index(node)
+        return [r for r, _, _ in self._rows(self.node_index(node), include_host)]
+
+    def _rows(self, v, include_host):
+        """(route, state, encap) of every route of node v, in ``ip route`` order."""
         if self.cluster.node_names[v] in self.network.down and self.up_tables is not None:
             # BIRD's kernel protocol runs with `persist`: a stopped node keeps its routes
-            return self.up_tables.routes(v, include_host)
-        out = self._felix_local(v) + self._bird_static(v) + self._bgp_routes(v) + self._felix_vxlan(v)
+            return self.up_tables._rows(v, include_host)
+        out = self._felix_local(v) + self._plane_routes(v)
         if include_host:
-            out += _host_routes(self.cluster.nodes[v], self.version)
-        out.sort(key=lambda r: _sort_key(r, self.version))
+            out += self._host_decisions(v, host_routes(self.cluster.nodes[v], self.version))
+        out.sort(key=lambda x: _sort_key(x[0], self.version))
         return out
 
     def text(self, node, include_host=False):
@@ -229,7 +232,9 @@ class RouteTables:
         return hit
 
     def _build_fib(self, node, include_host):
-        routes = self.routes(node, include_host)
+        rows = self._rows(self.node_index(node), include_host)
+        routes = [r for r, _, _ in rows]
+        self._decisions[(self.node_index(node), bool(include_host))] = [(st, enc) for _, st, enc in rows]
         fib = Fib(self.version)
         width = 32 if self.version == 4 else 128
         for i, r in enumerate(routes):
@@ -246,11 +251,34 @@ class RouteTables:
         i = fib.lookup(addr)
         return None if i is None else routes[i]
 
-    # ------------------------------------------------------------------ pieces
+    # ------------------------------------------------------------------ the forwarding plane
 
-    def _pool(self, i):
-        pi = int(self.network.origins.pool[i])
-        return self.cluster.pools[pi] if pi >= 0 else None
+    @property
+    def plane(self):
+        """The :class:`~fastroute.dataplane.forwarding.ForwardingPlane` these tables render;
+        built on first use and kept."""
+        if self._plane is None:
+            self._plane = _forwarding.build(self)
+        return self._plane
+
+    def step(self, node, addr, include_host=True):
+        """What `node` does with a packet to `addr`: ``(route, state, encap)``.
+
+        ``route`` is the :class:`KernelRoute` the kernel uses (None: no route);
+        ``state`` a next-hop speaker (``>= 0``) or a terminal state
+        (:func:`~fastroute.dataplane.forwarding.terminal` of an ``Outcome``);
+        ``encap`` the leg's :class:`~fastroute.dataplane.forwarding.Encap`.
+        """
+        fib, routes = self.fib(node, include_host)
+        i = fib.lookup(addr)
+        if i is None:
+            return None, _forwarding.terminal(Outcome.NO_ROUTE), Encap.NONE
+        state, encap = self._decisions[(self.node_index(node), bool(include_host))][i]
+        if state is None:           # a connected route: the address itself
+            state = self.plane.node_addresses.get(ipaddress.ip_address(addr), _LEFT)
+        return routes[i], state, encap
+
+    # ------------------------------------------------------------------ pieces
 
     def _felix_local(self, v):
         o = self.network.origins
@@ -259,103 +287,79 @@ class RouteTables:
         v6 = _V6 if self.version == 6 else {}
         for i in np.flatnonzero((o.kind == KIND_POD) & (o.owner == v)):
             p = int(o.pod[i])
-            out.append(KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version),
-                                   dev=pods.interface_name(p), scope=None if v6 else "link", origin="felix", **v6))
+            out.append((KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), dev=pods.interface_name(p),
+                                    scope=None if v6 else "link", origin="felix", **v6), _DELIVERED, Encap.NONE))
         return out
 
-    def _bird_static(self, v):
+    def _plane_routes(self, v):
+        """The node's routes from the forwarding plane: blackholes, BIRD's routes, Felix's VXLAN
+        routes, each with its (state, encap)."""
+        p = self.plane
         o = self.network.origins
-        width = 32 if self.version == 4 else 128
-        out = []
-        for i in np.flatnonzero((o.kind == KIND_BLOCK) & (o.owner == v)):
-            if int(o.plen[i]) == width:
-                continue                    # /32 blocks are never blackholed
-            pool = self._pool(i)
-            vx = pool is not None and pool.vxlan_mode != "Never"
-            v6 = dict(dev="lo", **_V6) if self.version == 6 else {}
-            out.append(KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), type="blackhole",
-                                   proto="80" if vx else "bird", origin="felix" if vx else "bird", **v6))
-        return out
-
-    def _dev_for(self, v, pool, nh_ip):
-        """(dev, onlink) of a BIRD route in `pool` toward next hop `nh_ip` on node v."""
-        node = self.cluster.nodes[v]
-        mode = pool.ipip_mode if pool is not None else "Never"
-        if self.version == 4 and mode == "Always":
-            return "tunl0", True
-        if self.version == 4 and mode == "CrossSubnet":
-            net = node.ipv4.network if node.ipv4 is not None else None
-            if net is None or nh_ip not in net:
-                return "tunl0", True
-        return node.uplink, False
-
-    def _bgp_routes(self, v):
-        net = self.network
-        prop = self.propagation
-        sp = net.speakers
-        o = net.origins
-        v6 = _V6 if self.version == 6 else {}
-        out = []
-        for c, origin in enumerate(prop.classes):
-            nh = int(prop.best_next_hop[v, c])
-            if nh < 0:
-                continue                    # none, or the node's own routes
-            hops = [nh]
-            if prop.ecmp_count is not None and prop.ecmp_count[v, c] > 0:
-                hops = self._ecmp_hops(v, c)
-            for i in self._class_prefixes.get(int(origin), ()):
-                pool = self._pool(i)
-                if pool is not None and pool.vxlan_mode != "Never":
-                    continue                # calico_kernel_programming rejects VXLAN pools
-                dst = _dst_text(o.net[i], int(o.plen[i]), self.version)
-                if len(hops) == 1:
-                    ip = sp.ip[hops[0]]
-                    dev, onlink = self._dev_for(v, pool, ip)
-                    out.append(KernelRoute(dst, via=str(ip), dev=dev, proto="bird", onlink=onlink, origin="bird",
-                                           **v6))
-                else:
-                    nhs = []
-                    for h in hops:
-                        dev, _ = self._dev_for(v, pool, sp.ip[h])
-                        nhs.append((str(sp.ip[h]), dev))
-                    out.append(KernelRoute(dst, proto="bird", nexthops=tuple(nhs), origin="bird", **v6))
-        return out
-
-    def _ecmp_hops(self, v, c):
-        if c not in self._ecmp_cache:
-            net = self.network
-            self._ecmp_cache[c] = propagate_reference(net.speakers, net.graph, [int(self.propagation.classes[c])])
-        ref = self._ecmp_cache[c]
-        return ref.ecmp.get((v, 0), [int(ref.best_next_hop[v, 0])])
-
-    def _felix_vxlan(self, v):
-        """Felix's VXLAN routes toward other nodes' blocks and borrowed addresses (from IPAM)."""
-        c = self.cluster
-        node = c.nodes[v]
-        o = self.network.origins
-        if self._vxlan_idx is None:
-            vx = np.array([p.vxlan_mode != "Never" for p in c.pools] + [False], bool)
-            # other nodes' blocks, and addresses used on a node other than their block's
-            pick = vx[o.pool] & (o.owner >= 0) & ((o.kind == KIND_BLOCK) | (o.owner != o.block_owner))
-            self._vxlan_idx = np.flatnonzero(pick)
-        idx = self._vxlan_idx[o.owner[self._vxlan_idx] != v]
-        my = node.ipv4 if self.version == 4 else node.ipv6
-        dev = "vxlan.calico" if self.version == 4 else "vxlan-v6.calico"
-        out = []
-        for i in idx:
-            pool = self._pool(i)
-            peer = c.nodes[int(o.owner[i])]
+        row, enc = p.entry[v], p.entry_encap[v]
+        holes, bird, felix = [], [], []
+        order = np.argsort(p._class_col, kind="stable")          # BIRD's routes class by class
+        for k in order[row[order] >= 0]:
+            i = int(p.columns[k])
             dst = _dst_text(o.net[i], int(o.plen[i]), self.version)
+            if p.vxlan[k]:
+                felix.append((k, self._felix_route(v, dst, int(row[k]), int(enc[k]))))
+            else:
+                bird.append(self._bird_route(v, k, dst, int(row[k]), int(enc[k])))
+        for k in np.flatnonzero(row == _BLACKHOLE):
+            i = int(p.columns[k])
+            v6 = dict(dev="lo", **_V6) if self.version == 6 else {}
+            vx = bool(p.vxlan[k])
+            holes.append((KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), type="blackhole",
+                                      proto="80" if vx else "bird", origin="felix" if vx else "bird", **v6),
+                          _BLACKHOLE, Encap.NONE))
+        felix.sort(key=lambda x: x[0])
+        return holes + bird + [r for _, r in felix]
+
+    def _bird_route(self, v, k, dst, hop, encap):
+        p = self.plane
+        sp = self.network.speakers
+        v6 = _V6 if self.version == 6 else {}
+        hops = p.multipath(v, k)
+        if hops is None or len(hops) == 1:
+            hop = hop if hops is None else hops[0]
+            encap = encap if hops is None else p.hop_encap(v, k, hop)
+            dev, onlink = ("tunl0", True) if encap == Encap.IPIP else (self.cluster.nodes[v].uplink, False)
+            return (KernelRoute(dst, via=str(sp.ip[hop]), dev=dev, proto="bird", onlink=onlink, origin="bird", **v6),
+                    hop, Encap(encap))
+        encs = [p.hop_encap(v, k, h) for h in hops]
+        nhs = tuple((str(sp.ip[h]), "tunl0" if e == Encap.IPIP else self.cluster.nodes[v].uplink)
+                    for h, e in zip(hops, encs))
+        # the kernel hashes each flow onto one next hop: the first one stands for them
+        return KernelRoute(dst, proto="bird", nexthops=nhs, origin="bird", **v6), hops[0], encs[0]
+
+    def _felix_route(self, v, dst, target, encap):
+        c = self.cluster
+        peer = c.nodes[target]
+        if encap == Encap.NONE:         # CrossSubnet, within the subnet
             theirs = peer.ipv4 if self.version == 4 else peer.ipv6
-            if (pool.vxlan_mode == "CrossSubnet" and my is not None and theirs is not None
-                    and theirs.ip in my.network):
-                out.append(KernelRoute(dst, via=str(theirs.ip), dev=node.uplink, proto="80", onlink=True,
-                                       origin="felix"))
-                continue
-            vtep = peer.ipv4_vxlan_tunnel_addr if self.version == 4 else peer.ipv6_vxlan_tunnel_addr
-            if vtep is None:
-                continue                    # the peer has no VTEP: Felix programs nothing
-            out.append(KernelRoute(dst, via=str(vtep), dev=dev, onlink=True, origin="felix"))
+            return (KernelRoute(dst, via=str(theirs.ip), dev=c.nodes[v].uplink, proto="80", onlink=True,
+                                origin="felix"), target, Encap.NONE)
+        dev = "vxlan.calico" if self.version == 4 else "vxlan-v6.calico"
+        return KernelRoute(dst, via=str(self.plane.vteps[target]), dev=dev, onlink=True, origin="felix"), target, \
+            Encap.VXLAN
+
+    def _host_decisions(self, v, rows):
+        """(route, state, encap) of the host's own routes: a gateway that is a node's address
+        leads there, any other leaves the cluster; a connected route reaches the address itself
+        (resolved per packet: state None)."""
+        owners = self.plane.node_addresses
+        out = []
+        for r in rows:
+            enc = _TUNNEL_ENCAP.get(r.dev, Encap.NONE)
+            if r.type != "unicast":
+                out.append((r, _BLACKHOLE, enc))
+            elif r.via is not None:
+                out.append((r, owners.get(ipaddress.ip_address(r.via), _LEFT), enc))
+            elif r.dev is not None and r.dev.startswith(self.cluster.interface_prefix):
+                out.append((r, _DELIVERED, enc))
+            else:
+                out.append((r, None, enc))
         return out
 
     # ------------------------------------------------------------------ whole cluster

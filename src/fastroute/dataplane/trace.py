@@ -1,8 +1,9 @@
 """A packet's walk through a Calico cluster, hop by hop, as the kernels route it.
 
 :func:`trace` follows one packet from a source (a pod, a node, or an address)
-to a destination with each node's computed kernel table
-(:meth:`fastroute.dataplane.routes.RouteTables.lookup`), the way the seed article walks
+to a destination with each node's computed kernel table and the forwarding
+plane's decision for the route it matches
+(:meth:`fastroute.dataplane.routes.RouteTables.step`), the way the seed article walks
 its ping from ``10.244.219.66`` on master to ``10.244.166.129`` on node1:
 
 1. in the source pod, ``default via 169.254.1.1 dev eth0``; the pod's ARP entry
@@ -17,7 +18,8 @@ its ping from ``10.244.219.66`` on master to ``10.244.166.129`` on node1:
    leaves the pod with 64, is forwarded by master and node1, and arrives with
    ttl=62.
 
-MTUs follow Felix (calico-semantics §3.5): pod ``eth0`` and ``caliX`` carry the
+MTUs follow Felix (projectcalico/calico ``felix/dataplane/linux/int_dataplane.go``:
+``ipipMTUOverhead``, ``vxlanMTUOverhead``, ``vxlanV6MTUOverhead``): pod ``eth0`` and ``caliX`` carry the
 pod MTU, the host MTU minus the largest overhead among the encapsulations the
 cluster's pools enable; ``tunl0`` is host MTU - 20, ``vxlan.calico`` host MTU - 50.
 The host MTU is not in the cluster data: it is a parameter (default 1500, the
@@ -39,6 +41,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import routes as _routes
+from .forwarding import Encap, Outcome, node_addresses, terminal
 from ..errors import InvalidAddressError, InvalidValueError, UnknownPodError
 
 __all__ = ["Endpoint", "Hop", "Trace", "trace", "resolve_endpoint", "OUTCOMES",
@@ -47,7 +50,8 @@ __all__ = ["Endpoint", "Hop", "Trace", "trace", "resolve_endpoint", "OUTCOMES",
 #: Possible outcomes of a trace.
 OUTCOMES = ("delivered", "blackholed", "no route", "loop", "ttl exceeded", "left cluster")
 
-#: Outer-header bytes per encapsulation (Felix's MTU overheads, calico-semantics §3.5).
+#: Outer-header bytes per encapsulation (Felix's MTU overheads, projectcalico/calico
+#: ``felix/dataplane/linux/int_dataplane.go``).
 ENCAP_OVERHEAD = {"ipip": 20, "vxlan": 50, "vxlan6": 70}
 
 #: The MAC Calico gives every host-side veth; pods resolve their gateway to it.
@@ -57,6 +61,12 @@ PROXY_ARP_MAC = "ee:ee:ee:ee:ee:ee"
 POD_GATEWAY = {4: "169.254.1.1", 6: "fe80::ecee:eeff:feee:eeee"}
 
 _INITIAL_TTL = 64       # Linux's default ip_default_ttl
+_DELIVERED = terminal(Outcome.DELIVERED)
+_BLACKHOLE = terminal(Outcome.BLACKHOLE)
+
+
+_LABELS = {"pod": "{address} (pod {name} on {node})", "host": "{address} (node {node})",
+           "unassigned": "{address} (in pool {name}, assigned to no pod)"}
 
 
 @dataclass(frozen=True)
@@ -75,13 +85,7 @@ class Endpoint:
     interface: str | None = None    # a pod's host-side veth
 
     def label(self):
-        if self.kind == "pod":
-            return f"{self.address} (pod {self.name} on {self.node})"
-        if self.kind == "host":
-            return f"{self.address} (node {self.node})"
-        if self.kind == "unassigned":
-            return f"{self.address} (in pool {self.name}, assigned to no pod)"
-        return f"{self.address} (outside the cluster)"
+        return _LABELS.get(self.kind, "{address} (outside the cluster)").format(**asdict(self))
 
 
 @dataclass(frozen=True)
@@ -202,19 +206,6 @@ def _parse_ip(text):
         return None
 
 
-def _node_addresses(cluster, version):
-    """{address: node index} of every node's own addresses (interface and tunnels)."""
-    out = {}
-    for i, n in enumerate(cluster.nodes):
-        for a in ((n.ipv4, n.ipv4_ipip_tunnel_addr, n.ipv4_vxlan_tunnel_addr) if version == 4
-                  else (n.ipv6, n.ipv6_vxlan_tunnel_addr)):
-            if a is None:
-                continue
-            ip = getattr(a, "ip", None) or ipaddress.ip_address(str(a).split("/")[0])
-            out.setdefault(ip, i)
-    return out
-
-
 def _pod_endpoint(cluster, i, version):
     pods = cluster.pods
     if version == 4:
@@ -256,7 +247,7 @@ def resolve_endpoint(cluster, text, version=None, where="endpoint"):
         p = _pod_by_address(cluster, ip)
         if p is not None:
             return _pod_endpoint(cluster, p, ip.version)
-        owners = _node_addresses(cluster, ip.version)
+        owners = node_addresses(cluster, ip.version)
         if ip in owners:
             return Endpoint("host", str(ip), cluster.node_names[owners[ip]], cluster.node_names[owners[ip]])
         for pool in cluster.pools:
@@ -360,7 +351,7 @@ def trace(cluster_or_tables, src, dst, *, down=(), host_mtu=1500, calico_version
     """
     if host_mtu < 68:
         raise InvalidValueError(f"invalid host_mtu {host_mtu!r}: must be >= 68")
-    if hasattr(cluster_or_tables, "lookup"):       # RouteTables (or anything with its lookup)
+    if hasattr(cluster_or_tables, "step"):       # RouteTables (or anything with its step)
         tables = cluster_or_tables
         cluster = tables.cluster
     else:
@@ -383,14 +374,20 @@ def trace(cluster_or_tables, src, dst, *, down=(), host_mtu=1500, calico_version
     return _walk(cluster, tables, s, d, version, host_mtu, max_hops)
 
 
+def _outer(cluster, node, nxt, enc, version):
+    """The outer header of an encapsulated leg from `node` to `nxt`."""
+    me = cluster.nodes[node].ipv4 if version == 4 else cluster.nodes[node].ipv6
+    peer = cluster.nodes[nxt].ipv4 if version == 4 else cluster.nodes[nxt].ipv6
+    outer = {"src": str(me.ip) if me is not None else None, "dst": str(peer.ip) if peer is not None else None,
+             "overhead": ENCAP_OVERHEAD[enc], "dev": cluster.nodes[node].uplink}
+    if enc.startswith("vxlan"):
+        outer.update(udp_port=4789, vni=4096)
+    return outer
+
+
 def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
     podmtu = pod_mtu(cluster, host_mtu)
-    by_addr = _node_addresses(cluster, version)
-    vteps = {}
-    for i, n in enumerate(cluster.nodes):
-        a = n.ipv4_vxlan_tunnel_addr if version == 4 else n.ipv6_vxlan_tunnel_addr
-        if a is not None:
-            vteps[ipaddress.ip_address(str(a).split("/")[0])] = i
+    by_addr = node_addresses(cluster, version)
     daddr = ipaddress.ip_address(d.address)
     hops = []
     notes = []
@@ -432,7 +429,7 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
                             note="the destination is this node's own address"))
             final = "delivered"
             break
-        r = tables.lookup(node, d.address)
+        r, state, encap = tables.step(node, d.address)
         if r is None:
             hops.append(Hop("host", name, name, dev_in, None, "no route", ttl=ttl))
             if not getattr(cluster.nodes[node], "host_routes", None):
@@ -440,7 +437,7 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
                              f"knows only its connected subnet (annotation fastroute.io/host-routes)")
             final = "no route"
             break
-        if r.type != "unicast":
+        if state == _BLACKHOLE:
             hops.append(Hop("host", name, name, dev_in, r.text(), "blackhole", ttl=ttl))
             final = "blackholed"
             break
@@ -459,40 +456,30 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
             note = (f"ECMP over {len(r.nexthops)} next hops: the kernel hashes each flow onto one; "
                     f"this trace follows the first")
         mtu = _dev_mtu(dev, node, host_mtu, podmtu)
-        # a workload route: into a local pod
-        if via is None and dev is not None and dev.startswith(cluster.interface_prefix):
+        if state == _DELIVERED:         # a workload route: into a local pod
             mtus.append(mtu)
             hops.append(Hop("host", name, name, dev_in, r.text(), "deliver", dev_out=dev, ttl=ttl, mtu=mtu,
                             note=note))
-            if d.kind == "pod" and d.node == name:
-                hops.append(Hop("pod", name, d.name, "eth0", None, "receive", ttl=ttl))
-                final = "delivered"
-            else:
-                final = "delivered"
+            if not (d.kind == "pod" and d.node == name):
                 notes.append(f"{dev} carries no pod with {d.address}")
+            else:
+                hops.append(Hop("pod", name, d.name, "eth0", None, "receive", ttl=ttl))
+            final = "delivered"
             break
         gw = ipaddress.ip_address(via) if via is not None else daddr
-        if dev in ("vxlan.calico", "vxlan-v6.calico"):
-            nxt = vteps.get(gw)
-        else:
-            nxt = by_addr.get(gw)
-        if nxt is None:
+        if state < 0 or state >= cluster.n_nodes:         # a gateway that is no cluster node
             hops.append(Hop("host", name, name, dev_in, r.text(), "exit", dev_out=dev, next_hop=str(gw), ttl=ttl,
                             mtu=mtu, note=note))
             mtus.append(mtu)
             final = "left cluster"
             break
+        nxt = int(state)
         nxt_name = cluster.node_names[nxt]
-        if dev == "tunl0" or dev in ("vxlan.calico", "vxlan-v6.calico"):
-            enc = "ipip" if dev == "tunl0" else ("vxlan" if dev == "vxlan.calico" else "vxlan6")
-            me = cluster.nodes[node].ipv4 if version == 4 else cluster.nodes[node].ipv6
-            peer = cluster.nodes[nxt].ipv4 if version == 4 else cluster.nodes[nxt].ipv6
-            outer = {"src": str(me.ip) if me is not None else None, "dst": str(peer.ip) if peer is not None else None,
-                     "overhead": ENCAP_OVERHEAD[enc], "dev": cluster.nodes[node].uplink}
-            if enc.startswith("vxlan"):
-                outer.update(udp_port=4789, vni=4096)
+        if encap != Encap.NONE:
+            enc = "ipip" if encap == Encap.IPIP else ("vxlan" if version == 4 else "vxlan6")
             hops.append(Hop("host", name, name, dev_in, r.text(), "encapsulate", dev_out=dev, next_hop=str(gw),
-                            next_node=nxt_name, ttl=ttl, mtu=mtu, encap=enc, outer=outer, note=note))
+                            next_node=nxt_name, ttl=ttl, mtu=mtu, encap=enc, outer=_outer(cluster, node, nxt, enc,
+                                                                                          version), note=note))
             dev_in = dev                    # decapsulated on the peer's tunnel device
         else:
             my = cluster.nodes[node].ipv4 if version == 4 else cluster.nodes[node].ipv6

@@ -4,12 +4,11 @@
 bytes), finds each flow's source node (a longest-prefix match over every pod
 ``/32`` and node address), then walks the flows hop by hop *as arrays*: a
 destination that is a pod on the current node is delivered; otherwise the
-current node's route for it (the prefix from one batch lookup over the
-cluster's exported prefixes, the next hop from
-:meth:`fastroute.dataplane.routes.RouteTables.route_matrix`) sends it on, encapsulated as
-the prefix's pool says (IPIP/VXLAN, ``CrossSubnet`` only toward another
-subnet).  The result is bytes per (source node, destination node), per node in
-and out, and per encapsulation, as plain numpy arrays.
+current node's state for it in the forwarding plane
+(:mod:`fastroute.dataplane.forwarding`: the column from one batch lookup over
+the prefixes the nodes route, the next hop and the encapsulation per node and
+column) sends it on.  The result is bytes per (source node, destination node),
+per node in and out, and per encapsulation, as plain numpy arrays.
 
 Outcomes per flow (:data:`OUTCOMES`):
 
@@ -50,17 +49,19 @@ import os
 import numpy as np
 
 from . import routes as _routes
+from .forwarding import Outcome, outcome_of
 from ..addr import as_addr_array, parse_addresses
 from ..errors import FastrouteError, InvalidArrayError, InvalidValueError
 from ..fib import Fib
-from ..bgp.propagate import KIND_BLOCK
 
 __all__ = ["Traffic", "matrix", "read_flows", "OUTCOMES", "ENCAPS"]
 
 OUTCOMES = ("delivered", "blackholed", "unrouted", "loop", "unknown source")
 ENCAPS = ("none", "ipip", "vxlan")
 
-_DELIVERED, _BLACKHOLED, _UNROUTED, _LOOP, _UNKNOWN_SRC = range(5)
+# outcome codes (index into OUTCOMES): the forwarding plane's, with "unrouted" for no route
+_DELIVERED, _BLACKHOLED, _UNROUTED, _LOOP, _UNKNOWN_SRC = (Outcome.DELIVERED, Outcome.BLACKHOLE, Outcome.NO_ROUTE,
+                                                          Outcome.LOOP, Outcome.UNKNOWN_SOURCE)
 _ACTIVE = -1
 
 
@@ -254,25 +255,6 @@ def _is_number(b):
 # ---------------------------------------------------------------------------- the matrix
 
 
-def _route_columns(tables):
-    """The prefixes node tables route by, as a Fib, with per-column next-hop rules."""
-    cluster = tables.cluster
-    o = tables.network.origins
-    prefixes, nh = tables.route_matrix()
-    n = cluster.n_nodes
-    pool_vx = np.array([p.vxlan_mode != "Never" for p in cluster.pools] + [False], bool)
-    pool_idx = np.asarray(o.pool, np.int64)
-    vx = pool_vx[pool_idx]                      # pool -1 maps to the trailing False
-    bgp_cols = np.full(o.n, -1, np.int64)
-    bgp_cols[prefixes] = np.arange(len(prefixes))
-    # BIRD's routes (exported, non-VXLAN pools) and Felix's VXLAN routes (blocks and exported /32s)
-    keep = ((bgp_cols >= 0) & ~vx) | (vx & ((np.asarray(o.kind) == KIND_BLOCK) | (bgp_cols >= 0)))
-    cols = np.flatnonzero(keep)
-    nets = np.array([o.net[i] for i in cols], dtype=np.uint32)
-    fib = Fib.from_arrays(nets, np.asarray(o.plen)[cols], np.arange(len(cols), dtype=np.int32), version=4)
-    return fib, cols, bgp_cols[cols], vx[cols], pool_idx[cols], nh
-
-
 def _node_fib(cluster):
     """Pod /32s -> node i; node addresses -> n_nodes + i; tunnel addresses -> 2 n_nodes + i."""
     pods = cluster.pods
@@ -354,21 +336,12 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
     s_node = np.where(s_hit >= 0, s_hit % n, -1).astype(np.int32)      # a host source is its node
     d_node = np.where(d_hit >= 0, d_hit % n, -1).astype(np.int32)      # pod's node or host's node, -1
     d_host = (d_hit >= n) & (d_hit < 2 * n)                            # a node's own (uplink) address
-    rfib, cols, bgp_col, vx, pool_of, nh = _route_columns(tables)
-    col = rfib.lookup_batch(dst)
-
-    # per-column next-hop inputs
-    o = tables.network.origins
-    owner = np.asarray(o.owner, np.int32)[cols]
-    nodes = cluster.nodes
-    ip = np.array([int(nd.ipv4.ip) if nd.ipv4 is not None else 0 for nd in nodes], np.uint64)
-    mask = np.array([((0xFFFFFFFF << (32 - nd.ipv4.network.prefixlen)) & 0xFFFFFFFF) if nd.ipv4 is not None else 0
-                     for nd in nodes], np.uint64)
-    has_vtep = np.array([nd.ipv4_vxlan_tunnel_addr is not None for nd in nodes], bool)
-    modes = [(p.ipip_mode, p.vxlan_mode) for p in cluster.pools] + [("Never", "Never")]
-    ipip_always = np.array([a == "Always" for a, _ in modes], bool)[pool_of]
-    ipip_cross = np.array([a == "CrossSubnet" for a, _ in modes], bool)[pool_of]
-    vx_cross = np.array([b == "CrossSubnet" for _, b in modes], bool)[pool_of]
+    plane = tables.plane
+    col = plane.fib.lookup_batch(dst) if len(plane.columns) else np.full(m, -1, np.int32)
+    # column -1: no cluster route (the plane's extra column of "no route" states)
+    state = np.concatenate([plane.state[:n], np.full((n, 1), -1 - Outcome.NO_ROUTE, np.int32)], axis=1)
+    state_encap = np.concatenate([plane.state_encap[:n], np.zeros((n, 1), np.int8)], axis=1)
+    col = np.where(col >= 0, col, state.shape[1] - 1)
 
     outcome = np.full(m, _ACTIVE, np.int8)
     outcome[s_node < 0] = _UNKNOWN_SRC
@@ -396,41 +369,25 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
         if h.any():
             hi, hc = idx[h], cur[h]
             hn = d_node[hi].astype(np.int64)
-            near = (ip[hn] & mask[hc]) == (ip[hc] & mask[hc])
+            near = plane.subnets.same(hc, hn)
             outcome[hi[~near]] = _UNROUTED
             _leg(hi[near], hc[near], hn[near], np.zeros(int(near.sum()), np.int8), wbytes, node_out, node_in,
                  enc_bytes, legs, first_encap, n)
-            nxt_h = np.full(len(hi), -1, np.int64)
-            nxt_h[near] = hn[near]
             hop_idx, hop_cur = hi[near], hn[near]
             idx, cur = idx[~h], cur[~h]
         else:
             hop_idx = hop_cur = np.zeros(0, np.int64)
         c = col[idx]
-        nocol = c < 0
-        outcome[idx[nocol]] = _UNROUTED
-        idx, cur, c = idx[~nocol], cur[~nocol], c[~nocol]
-        # next hop: BIRD's best path (route_matrix), or the owner for Felix's VXLAN routes
-        bc = bgp_col[c]
-        nxt = np.where(vx[c], np.where(owner[c] == cur, -1, owner[c]), -2)
-        bg = ~vx[c]
-        nxt[bg] = nh[cur[bg], bc[bg]]
-        black = nxt == -1
-        outcome[idx[black]] = _BLACKHOLED
-        unr = (nxt == -2) | (nxt >= n)          # no route, or toward an external router
-        outcome[idx[unr]] = _UNROUTED
-        go = ~(black | unr)
-        idx, cur, c, nxt = idx[go], cur[go], c[go], nxt[go].astype(np.int64)
-        # encapsulation of this leg
-        same = (ip[nxt] & mask[cur]) == (ip[cur] & mask[cur])
-        enc = np.zeros(len(idx), np.int8)
-        enc[ipip_always[c] | (ipip_cross[c] & ~same)] = 1
-        vxl = vx[c] & ~(vx_cross[c] & same)
-        novtep = vxl & ~has_vtep[nxt]
-        outcome[idx[novtep]] = _UNROUTED      # Felix programs no route toward a node without a VTEP
-        enc[vxl] = 2
-        ok = ~novtep
-        idx, cur, nxt, enc = idx[ok], cur[ok], nxt[ok], enc[ok]
+        nxt = state[cur, c].astype(np.int64)
+        enc = state_encap[cur, c]
+        end = nxt < 0
+        outcome[idx[end]] = outcome_of(nxt[end])
+        mine = nxt == -1 - _DELIVERED
+        dst_node[idx[mine]] = cur[mine]
+        ext = nxt >= n                          # toward an external router: out of the cluster
+        outcome[idx[ext]] = _UNROUTED
+        go = ~(end | ext)
+        idx, cur, nxt, enc = idx[go], cur[go], nxt[go], enc[go]
         _leg(idx, cur, nxt, enc, wbytes, node_out, node_in, enc_bytes, legs, first_encap, n)
         idx = np.concatenate([idx, hop_idx])
         cur = np.concatenate([nxt, hop_cur])

@@ -3,16 +3,15 @@ forwarding loops, unexpected blackholes, route-reflector misconfigurations and
 pool exhaustion.
 
 :func:`verify` computes every node's routes once (:func:`fastroute.dataplane.routes.compute`)
-and walks packets as arrays, not pod by pod.  Pods that behave alike are one
+and closes their forwarding plane (:mod:`fastroute.dataplane.forwarding`)
+transitively, as arrays, not pod by pod.  Pods that behave alike are one
 *destination unit*: the pods of one block that live on one node (the block's own
-node, or a node that borrowed addresses from it).  Along a packet's path every
-node picks, by longest-prefix match, the unit's /32 route (a borrowed address,
-exported by the pod's node), else the block's route, else the block's blackhole
-(on the block's node), so the next hop of a unit at a node is a function of
-``RouteTables.route_matrix`` columns.  The walk from every node to every unit is
-solved by pointer doubling over that function: ``log2(n_speakers)`` gathers of
-an ``(4 n_speakers, n_units)`` array.  Unreachable pod pairs are then grouped by
-cause: the destination block, where packets end and why.
+node, or a node that borrowed addresses from it); every node handles a unit's
+addresses by the plane's state of one column (the pods' ``/32``, else their
+block), and its own pods by their workload routes.  The walk from every node to
+every unit is solved by pointer doubling over that function: ``log2(n_speakers)``
+gathers of an ``(4 n_speakers, n_units)`` array.  Unreachable pod pairs are then
+grouped by cause: the destination block, where packets end and why.
 
 Examples
 --------
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import routes as _routes
+from .forwarding import Outcome, terminal
 from ..errors import choice
 from ..bgp.chains import reflector_chains
 from ..bgp.propagate import KIND_BLOCK, KIND_POD
@@ -38,8 +38,8 @@ from ..bgp.propagate import KIND_BLOCK, KIND_POD
 __all__ = ["Finding", "Report", "verify", "reach_matrix", "unreachable_pairs", "format_report"]
 
 # terminal outcomes of the walk (codes inside the state encoding)
-DELIVERED, BLACKHOLE, NO_ROUTE = 0, 1, 2
-_OUTCOME = {DELIVERED: "delivered", BLACKHOLE: "blackhole", NO_ROUTE: "no route", 3: "loop"}
+DELIVERED, BLACKHOLE, NO_ROUTE, LOOP = Outcome.DELIVERED, Outcome.BLACKHOLE, Outcome.NO_ROUTE, Outcome.LOOP
+_OUTCOME = {DELIVERED: "delivered", BLACKHOLE: "blackhole", NO_ROUTE: "no route", LOOP: "loop"}
 _MAX_GROUPS = 200
 
 
@@ -110,39 +110,19 @@ class _Units:
     block: np.ndarray        # int64 index into origins (KIND_BLOCK row), -1 outside every block
     node: np.ndarray         # int64 node the unit's pods live on
     home: np.ndarray         # bool: node == the block's affine node
-    pcol: np.ndarray         # int64 column of the /32s' class in the next-hop matrix, -1 if not exported
-    bcol: np.ndarray         # int64 column of the block's class, -1 if not exported
+    exported: np.ndarray     # bool: away from home, with the pods' /32s exported
     affine: np.ndarray       # int64 block's affine node, -1 none
-    vxlan: np.ndarray        # int8: 0 BGP-routed, 1 VXLAN, 2 VXLANCrossSubnet
+    vxlan: np.ndarray        # bool: the pods' pool is a VXLAN pool
+    col: np.ndarray          # int64 plane column the pods' addresses resolve by, -1 none
     n_pods: np.ndarray       # int64 pods in the unit
     pod_unit: np.ndarray     # int64 per addressed pod (origins KIND_POD order): its unit
 
 
 def _units(tables):
-    net = tables.network
-    o = net.origins
-    c = tables.cluster
-    width = 32 if tables.version == 4 else 128
-    prop = tables.propagation
-    col_of = np.full(max(c.n_nodes, 1), -1, np.int64)
-    col_of[prop.classes] = np.arange(len(prop.classes))
-
-    bi = np.flatnonzero(o.kind == KIND_BLOCK)
+    o = tables.network.origins
+    plane = tables.plane
     pi = np.flatnonzero(o.kind == KIND_POD)
-    obj = tables.version == 6
-    nets = np.array(o.net, dtype=object if obj else np.int64)
-    b_key = nets[bi]
-    order = np.argsort(b_key, kind="stable") if len(bi) else np.zeros(0, np.int64)
-    p_key = nets[pi]
-    holder = np.full(len(pi), -1, np.int64)
-    if len(bi) and len(pi):
-        pos = np.searchsorted(b_key[order], p_key, side="right") - 1
-        cand = bi[order[np.maximum(pos, 0)]]
-        span = [1 << (width - int(x)) for x in o.plen[cand]]
-        off = p_key - nets[cand]
-        inside = (pos >= 0) & np.array([0 <= a < s for a, s in zip(off, span)], bool) if obj else \
-            (pos >= 0) & (off >= 0) & (off < np.array(span, np.int64))
-        holder = np.where(inside, cand, -1)
+    holder = plane.pod_holder
     p_node = o.owner[pi].astype(np.int64)
     key = np.stack([holder, p_node], axis=1) if len(pi) else np.zeros((0, 2), np.int64)
     uniq, pod_unit, n_pods = np.unique(key, axis=0, return_inverse=True, return_counts=True) if len(pi) else \
@@ -151,93 +131,33 @@ def _units(tables):
     ub, un = uniq[:, 0], uniq[:, 1]
     affine = np.where(ub >= 0, o.owner[np.maximum(ub, 0)], -1).astype(np.int64)
     home = (ub >= 0) & (affine == un)
-    # one exported /32 per unit decides its class: they all come from the unit's node
-    p_exp = np.zeros(len(uniq), bool)
+    # the unit's first pod stands for all: its /32 column (a borrowed address), else its block's
+    first_pod = np.zeros(len(uniq), np.int64)
     if len(pi):
-        exp = o.origin[pi] >= 0
-        p_exp[pod_unit[exp]] = True
-    pcol = np.where(p_exp & ~home, col_of[un], -1)
-    b_origin = np.where(ub >= 0, o.origin[np.maximum(ub, 0)], -1)
-    bcol = np.where(b_origin >= 0, col_of[np.maximum(b_origin, 0)], -1)
-    # the pool of the unit: the block's, else the pods' own
-    pool_idx = np.where(ub >= 0, o.pool[np.maximum(ub, 0)], -1)
-    if len(pi):
-        first_pod = np.zeros(len(uniq), np.int64)
         first_pod[pod_unit[::-1]] = np.arange(len(pi))[::-1]
-        pool_idx = np.where(pool_idx >= 0, pool_idx, o.pool[pi][first_pod])
-    modes = np.array([{"Never": 0, "Always": 1, "CrossSubnet": 2}.get(p.vxlan_mode, 0) for p in c.pools] + [0], np.int8)
-    vx = modes[pool_idx]
-    return _Units(ub, un, home, pcol.astype(np.int64), bcol.astype(np.int64), affine, vx,
-                  n_pods.astype(np.int64), pod_unit)
+    rep = pi[first_pod] if len(pi) else np.zeros(0, np.int64)
+    col = np.full(len(uniq), -1, np.int64)
+    exported = np.zeros(len(uniq), bool)
+    if len(pi):
+        np.maximum.at(col, pod_unit, plane.col_of[pi])
+        exported[pod_unit[o.origin[pi] >= 0]] = True
+    exported &= ~home
+    col = np.where(col >= 0, col, np.where(ub >= 0, plane.col_of[np.maximum(ub, 0)], -1))
+    # the pool of the unit: the block's, else the pods' own
+    pool_idx = np.where(ub >= 0, o.pool[np.maximum(ub, 0)], o.pool[rep] if len(pi) else -1)
+    vx = np.array([p.vxlan_mode != "Never" for p in tables.cluster.pools] + [False], bool)[pool_idx]
+    return _Units(ub, un, home, exported, affine, vx, col.astype(np.int64), n_pods.astype(np.int64), pod_unit)
 
 
-def _vxlan_ok(tables):
-    """(n_nodes, n_nodes) bool: Felix on row node programs a VXLAN route toward column node,
-    per mode (0: VXLAN Always, 1: CrossSubnet)."""
-    c = tables.cluster
-    n = c.n_nodes
-    v6 = tables.version == 6
-    has_vtep = np.array([(nd.ipv6_vxlan_tunnel_addr if v6 else nd.ipv4_vxlan_tunnel_addr) is not None
-                         for nd in c.nodes], bool)
-    ips = [nd.ipv6 if v6 else nd.ipv4 for nd in c.nodes]
-    # same subnet: the peer's address inside my network
-    same = np.zeros((n, n), bool)
-    by_net = defaultdict(list)
-    for i, ip in enumerate(ips):
-        if ip is not None:
-            by_net[ip.network].append(i)
-    for netw, members in by_net.items():
-        for j, ip in enumerate(ips):
-            if ip is not None and ip.ip in netw:
-                same[np.array(members)[:, None], j] = True
-    always = np.broadcast_to(has_vtep[None, :], (n, n))
-    return always, always | same
-
-
-def _transition(tables, units, up_next_hop):
+def _transition(tables, units):
     """Next state of every (speaker, unit): a speaker index, or a terminal code
-    (-1 - outcome)."""
-    net = tables.network
-    c = tables.cluster
-    n_sp = net.speakers.n
-    n = c.n_nodes
-    nh = tables.propagation.best_next_hop.copy()
-    if up_next_hop is not None:
-        # BIRD's kernel protocol persists: a stopped node forwards with the routes it had
-        down = np.array([name in net.down for name in c.node_names], bool)
-        nh[:n][down] = up_next_hop[:n][down]
-    k = nh.shape[1]
-    nh = np.concatenate([nh, np.full((n_sp, 1), -2, nh.dtype)], axis=1)     # column k: no class
-    pcol = np.where(units.pcol >= 0, units.pcol, k)
-    bcol = np.where(units.bcol >= 0, units.bcol, k)
-    P = nh[:, pcol]                       # (n_sp, U) /32 next hop
-    B = nh[:, bcol]                       # block next hop
-    sp = np.arange(n_sp)[:, None]
-    is_node = sp < n
-    at_dst = sp == units.node[None, :]
-    at_aff = sp == units.affine[None, :]
-    out = np.where(P >= 0, P, np.where(B >= 0, B, -1 - NO_ROUTE))
-    # the block's own node: its static blackhole (BGP and VXLAN pools alike) unless a /32 is known
-    out = np.where(is_node & (B == -1) & (P < 0), -1 - BLACKHOLE, out)
-    out = np.where(is_node & at_aff & (P < 0) & (units.vxlan[None, :] == 0), -1 - BLACKHOLE, out)
-    if (units.vxlan > 0).any():
-        always, cross = _vxlan_ok(tables)
-        vcols = np.flatnonzero(units.vxlan > 0)
-        # ok(v, w): node v has a Felix route toward node w, per the unit's mode
-        mode1 = (units.vxlan[vcols] == 1)[None, :]
-        m = units.node[vcols]
-        a = units.affine[vcols]
-        a0 = np.maximum(a, 0)
-        to_m = np.where(mode1, always[:, m], cross[:, m]) & ~units.home[vcols][None, :]   # borrowed /32
-        to_a = np.where(mode1, always[:, a0], cross[:, a0]) & (a >= 0)[None, :]
-        rows = np.arange(n)[:, None]
-        vout = np.where(to_m, m[None, :], np.where(to_a & (rows != a[None, :]), a[None, :], -1 - NO_ROUTE))
-        vout = np.where((rows == a[None, :]) & ~to_m, -1 - BLACKHOLE, vout)
-        sub = out[:n, :]
-        sub[:, vcols] = vout
-        out[n:, vcols] = -1 - NO_ROUTE
-    out = np.where(is_node & at_dst, -1 - DELIVERED, out)
-    return out.astype(np.int64)
+    (-1 - outcome), read from the forwarding plane."""
+    state = tables.plane.state
+    n_sp = state.shape[0]
+    state = np.concatenate([state, np.full((n_sp, 1), terminal(Outcome.NO_ROUTE), state.dtype)], axis=1)
+    out = state[:, np.where(units.col >= 0, units.col, state.shape[1] - 1)].astype(np.int64)
+    out[units.node, np.arange(len(units.node))] = terminal(Outcome.DELIVERED)
+    return out
 
 
 def reach_matrix(tables):
@@ -252,9 +172,8 @@ def reach_matrix(tables):
         Speaker where the packet ended (for a loop: a speaker on the loop).
     """
     units = _units(tables)
-    up = tables.up_tables.propagation.best_next_hop if tables.up_tables is not None else None
     n = tables.cluster.n_nodes
-    T = _transition(tables, units, up)
+    T = _transition(tables, units)
     n_sp, n_u = T.shape
     # states: speakers 0..n_sp-1, then terminal (speaker, code) as n_sp + 3 * speaker + code (absorbing)
     S = n_sp
@@ -270,7 +189,7 @@ def reach_matrix(tables):
         steps *= 2
     final = F[:n]
     loop = final < S
-    outcome = np.where(loop, 3, (final - S) % 3).astype(np.int8)
+    outcome = np.where(loop, LOOP, (final - S) % 3).astype(np.int8)
     where = np.where(loop, final, (final - S) // 3)
     return units, outcome, where
 
@@ -316,26 +235,26 @@ def _cause(tables, units, u, code, where, src_is_where):
     down = net.down
     dst_node = names[m]
     aff = int(units.affine[u])
-    if code == 3:
+    if code == LOOP:
         return f"forwarding loop through {net.speaker_name(where)}"
     if b < 0:
         return "the pods' addresses lie in no IPAM block: nothing routes them"
     pool = c.pools[int(o.pool[b])] if int(o.pool[b]) >= 0 else None
-    if dst_node in down and units.vxlan[u] == 0:
+    if dst_node in down and not units.vxlan[u]:
         return f"{dst_node} is down: its routes were withdrawn"
     if pool is None:
         return f"block {_prefix_text(o, b)} lies in no IP pool: it is not exported"
-    if pool.disable_bgp_export and units.vxlan[u] == 0:
+    if pool.disable_bgp_export and not units.vxlan[u]:
         return f"pool {pool.name} has disableBGPExport: its routes are not advertised"
-    if aff < 0 and units.vxlan[u] == 0:
+    if aff < 0 and not units.vxlan[u]:
         return f"block {_prefix_text(o, b)} has no affinity: no node exports it"
-    if units.vxlan[u] > 0:
+    if units.vxlan[u]:
         return f"Felix programs no VXLAN route here (the target node has no VXLAN tunnel address)"
     wname = net.speaker_name(where)
     if code == BLACKHOLE:
         return (f"{wname} holds the block's blackhole and did not learn the /32 of the address "
                 f"borrowed by {dst_node}")
-    who = dst_node if not bool(units.home[u]) and units.pcol[u] >= 0 else (names[aff] if aff >= 0 else "?")
+    who = dst_node if not bool(units.home[u]) and units.exported[u] else (names[aff] if aff >= 0 else "?")
     sessions = tables.network.graph
     if where < c.n_nodes and not np.any(sessions.local == where):
         return f"{wname} has no established BGP session"
@@ -352,13 +271,13 @@ def _unreachable_findings(tables, units, outcome, where):
     pairs = pods_on[:, None] * units.n_pods[None, :]
     bad &= pairs > 0
     n_bad = int(pairs[bad].sum())
-    n_loop = int(pairs[bad & (outcome == 3)].sum())
+    n_loop = int(pairs[bad & (outcome == LOOP)].sum())
     if not n_bad:
         return [], 0, 0
     src, u = np.nonzero(bad)
     code = outcome[src, u].astype(np.int64)
     w = where[src, u]
-    at_src = (w == src) & (code != 3)
+    at_src = (w == src) & (code != LOOP)
     wkey = np.where(at_src, -1, w)
     key = np.stack([u, code, wkey], axis=1)
     groups, inv = np.unique(key, axis=0, return_inverse=True)
@@ -388,10 +307,10 @@ def _unreachable_findings(tables, units, outcome, where):
     for (cause, cg), rows in by_cause.items():
         total = sum(r["n_pod_pairs"] for r in rows)
         dests = ", ".join(r["destination"] for r in rows[:3]) + (f", ... ({len(rows)} blocks)" if len(rows) > 3 else "")
-        kind = "loop" if cg == 3 else "unreachable"
-        msg = f"{total} pod pairs {'loop' if cg == 3 else 'unreachable'} ({_OUTCOME[cg]}) toward {dests}: {cause}"
+        kind = "loop" if cg == LOOP else "unreachable"
+        msg = f"{total} pod pairs {'loop' if cg == LOOP else 'unreachable'} ({_OUTCOME[cg]}) toward {dests}: {cause}"
         f = Finding(kind, msg, "error", {"cause": cause, "n_pod_pairs": total, "groups": rows})
-        (out_loop if cg == 3 else out_unreach).append(f)
+        (out_loop if cg == LOOP else out_unreach).append(f)
     if len(groups) > _MAX_GROUPS:
         rest = int(g_pairs[order[_MAX_GROUPS:]].sum())
         out_unreach.append(Finding("unreachable", f"{rest} more unreachable pod pairs in "
@@ -407,7 +326,7 @@ def _host_blackholes(tables):
     for i, node in enumerate(c.nodes):
         if not getattr(node, "host_routes", None):
             continue
-        for r in _routes._host_routes(node, tables.version):
+        for r in _routes.host_routes(node, tables.version):
             if r.type == "unicast" or r.dst == "default":
                 continue
             dst = ipaddress.ip_network(r.dst if "/" in r.dst else f"{r.dst}/{32 if tables.version == 4 else 128}",

@@ -27,7 +27,7 @@ Examples
 import ipaddress
 from dataclasses import dataclass
 
-from ..errors import FastrouteError, UnknownNodeError
+from ..errors import InvalidArgumentError, InvalidValueError, UnknownNodeError
 
 __all__ = [
     "Hop",
@@ -90,9 +90,9 @@ def _tables(x, down=(), version=4):
         return routes.compute(x, version, down=down)
     if isinstance(x, routes.RouteTables):
         if down:
-            raise FastrouteError("down= applies to a Cluster; these tables are already computed")
+            raise InvalidValueError("down= applies to a Cluster; these tables are already computed")
         return x
-    raise TypeError(f"expected a Cluster or RouteTables, got {type(x).__name__}")
+    raise InvalidArgumentError(f"expected a Cluster or RouteTables, got {type(x).__name__}")
 
 
 class _Ctx:
