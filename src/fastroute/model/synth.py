@@ -20,6 +20,7 @@ import ipaddress
 
 import numpy as np
 
+from .calico import DEFAULT_AS
 from .cluster import Cluster, Pods
 from ..errors import InvalidValueError, choice
 from .resources import BGPConfiguration, BGPPeer, IPAMConfig, Node, Source, encapsulation_modes, validate_pools
@@ -75,7 +76,7 @@ def cluster(
     reflectors=0,
     reflector_placement="global",
     rr_cluster_id="244.0.0.1",
-    asn=64512,
+    asn=DEFAULT_AS,
     uplink="eth0",
     namespace="default",
     pod_name="pod-{node}-{k}",
@@ -111,7 +112,8 @@ def cluster(
         number): reflectors of different racks sharing one id would each drop what
         the other reflects, and clients of different racks would not meet.
     asn : int
-        The cluster AS (BGPConfiguration ``asNumber``).
+        The cluster AS (BGPConfiguration ``asNumber``); Calico's default
+        (:data:`fastroute.model.calico.DEFAULT_AS`) unless given.
     pod_order : {"round-robin", "by-node"}
         The order pods are created in: the k-th pod of every node, then the
         (k+1)-th (a rollout across nodes), or all pods of node 0 first.
