@@ -128,3 +128,10 @@ class InvalidArgumentError(FastrouteError, TypeError):
 
 class PackageDataError(FastrouteError, RuntimeError):
     """A data file shipped with fastroute that is missing or malformed (a broken install)."""
+
+
+class MissingDependencyError(FastrouteError, ImportError):
+    """An optional package a function needs is not installed (the message names the extra to install)."""
+
+
+__all__.append("MissingDependencyError")

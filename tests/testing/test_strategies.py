@@ -82,8 +82,13 @@ def test_route_tables(t):
 def test_every_fault_is_drawn_with_its_topology(c):
     f = c.fastroute_design["fault"]
     assert f in fs.FAULTS
-    if f == "tor-same-as":
-        assert c.fastroute_design["topology"] == "tor"
+    needs = {"tor-only": "tor", "split-reflectors": "reflectors", "lonely-node": "reflectors"}
+    if f in needs:
+        assert c.fastroute_design["topology"] == needs[f]
+    if f == "tor-only":
+        assert not c.bgp_config.mesh_enabled and [p.peer_ip for p in c.bgp_peers] == [fs.TOR_IP]
+    if f == "lonely-node":
+        assert [n.name for n in c.nodes if n.labels.get("lonely") == "true"] == [c.node_names[-1]]
     if f == "no-export":
         assert all(p.disable_bgp_export for p in c.pools)
 
@@ -105,3 +110,12 @@ def test_fastroute_imports_without_hypothesis():
             "try:\n    fastroute.testing.strategies.clusters()\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "fastroute.testing.strategies needs hypothesis" in out
+
+
+def test_missing_hypothesis_is_a_fastroute_error():
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "from fastroute.errors import MissingDependencyError\n"
+            "import fastroute.testing.strategies as fs\n"
+            "try:\n    fs.addresses()\nexcept MissingDependencyError as e:\n    print(type(e).__name__, e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("MissingDependencyError fastroute.testing.strategies needs hypothesis")

@@ -61,6 +61,10 @@ class Block:
     def is_empty(self):
         return len(self.unallocated) == self.size
 
+    def holds(self, version, value):
+        """Whether the address ``value`` (an int of IP ``version``) lies in this block."""
+        return self.version == version and self.net <= value < self.net + self.size
+
     def address(self, ordinal):
         return ipaddress.ip_address(self.net + ordinal) if self.version == 4 else ipaddress.IPv6Address(self.net + ordinal)
 

@@ -38,17 +38,11 @@ import numpy as np
 
 from . import gorand
 from .blocks import Block, Pods
+from .calico import version_tuple
 from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
 
-__all__ = [
-    "IPAMState",
-    "allocate",
-    "release_pods",
-    "start_block",
-    "utilization",
-    "TUNNEL_KINDS",
-]
+__all__ = ["IPAMState", "allocate", "release_pods", "start_block", "utilization", "TUNNEL_KINDS"]
 
 #: Tunnel address kinds in calico-node's order: (node attribute, IP version, pool mode
 #: attribute, handle prefix, allocation type attribute).
@@ -136,6 +130,9 @@ class IPAMState:
             self._selects[key] = Selector(self.pools[pool_idx].node_selector).matches(self.labels[node_idx])
         return self._selects[key]
 
+    def _enabled(self, version):
+        return [i for i, p in enumerate(self.pools) if not p.disabled and p.version == version]
+
     def candidate_pools(self, node_idx, version, use="Workload", requested=None):
         """Pool indices a request may use, in order; raises IPAMError as Calico would.
 
@@ -145,7 +142,7 @@ class IPAMState:
             ``allowed`` is what the request draws from; ``selecting`` the pools
             selecting the node before the use filter.
         """
-        enabled = [i for i, p in enumerate(self.pools) if not p.disabled and p.version == version]
+        enabled = self._enabled(version)
         if not enabled:
             raise IPAMError("cannot find a qualified ippool")
         if requested:
@@ -184,33 +181,42 @@ class IPAMState:
             lst = self.affine[(b.affinity, b.version)]
             lst.remove((b.kname, key))
 
+    def _block_holding(self, version, value):
+        for b in self.blocks.values():
+            if b.holds(version, value):
+                return b
+        return None
+
+    @staticmethod
+    def _walk(node, version, pool):
+        """Block keys of ``pool`` from ``node``'s hashed start index upwards, with wrap-around."""
+        n, base, step = pool.n_blocks, int(pool.cidr.network_address), pool.block_addresses
+        start = _start(node, n)
+        for k in range(n):
+            idx = start + k
+            if idx >= n:
+                idx -= n
+            yield (version, base + idx * step)
+
     def find_usable_block(self, node, version, pool_indices):
         """Key of the block ``findUsableBlock`` returns; raises _NoFreeBlocks."""
         for pi in pool_indices:
             pool = self.pools[pi]
-            n = pool.n_blocks
-            base = int(pool.cidr.network_address)
-            step = pool.block_addresses
-            start = _start(node, n)
-            for k in range(n):
-                idx = start + k
-                if idx >= n:
-                    idx -= n
-                key = (version, base + idx * step)
+            for key in self._walk(node, version, pool):
                 b = self.blocks.get(key)
-                if b is None:
-                    return key, pool
-                if b.affinity == node and b.unallocated:
+                if b is None or (b.affinity == node and b.unallocated):
                     return key, pool
         raise _NoFreeBlocks()
 
     @staticmethod
-    def _take(block, owner):
-        ordinal = block.unallocated.popleft()
+    def _give(block, ordinal, owner):
         block.owner[ordinal] = owner
         if owner not in block.attr_owners:
             block.attr_owners.append(owner)
         return block.net + ordinal
+
+    def _take(self, block, owner):
+        return self._give(block, block.unallocated.popleft(), owner)
 
     def auto_assign(self, node_idx, version, owner, use="Workload", requested=None):
         """Assign one address to ``owner`` on node ``node_idx``, as ``AutoAssign(Num=1)`` does.
@@ -236,8 +242,7 @@ class IPAMState:
                 remaining.append(key)
                 continue
             if self._pool_of(version, key[1], selecting) is None:
-                enabled = [i for i, p in enumerate(self.pools) if not p.disabled and p.version == version]
-                pool_idx = self._pool_of(version, key[1], enabled)
+                pool_idx = self._pool_of(version, key[1], self._enabled(version))
                 if pool_idx is not None and not self._pool_selects(pool_idx, node_idx) and self.blocks[key].is_empty():
                     self._delete_block(key)
         owned = len(remaining)
@@ -265,11 +270,8 @@ class IPAMState:
             exhausted = []
             for pi in allowed:
                 pool = self.pools[pi]
-                n, base, step = pool.n_blocks, int(pool.cidr.network_address), pool.block_addresses
-                start = _start(node, n)
-                for k in range(n):
-                    idx = (start + k) % n
-                    b = self.blocks.get((version, base + idx * step))
+                for key in self._walk(node, version, pool):
+                    b = self.blocks.get(key)
                     if b is not None and b.unallocated:
                         return self._take(b, owner)
                 exhausted.append(str(pool.cidr))
@@ -284,20 +286,15 @@ class IPAMState:
         pi = self._pool_of(version, value, [i for i, p in enumerate(self.pools) if not p.disabled])
         if pi is None:
             # Not in an enabled pool: only an existing (orphaned) block can hold it.
-            for b in self.blocks.values():
-                if b.version == version and b.net <= value < b.net + b.size:
-                    return self._assign_in(b, node, value, owner)
-            raise IPAMError(f"{_addr(version, value)}: The provided IP address is not in a configured pool")
+            b = self._block_holding(version, value)
+            if b is None:
+                raise IPAMError(f"{_addr(version, value)}: The provided IP address is not in a configured pool")
+            return self._assign_in(b, node, value, owner)
         pool = self.pools[pi]
         base, step = int(pool.cidr.network_address), pool.block_addresses
         key = (version, base + (value - base) // step * step)
-        b = self.blocks.get(key)
-        if b is None:
-            # An existing block of another size may hold it (a snapshot).
-            for other in self.blocks.values():
-                if other.version == version and other.net <= value < other.net + other.size:
-                    return self._assign_in(other, node, value, owner)
-            b = self._claim(node, key, pool)
+        # An existing block of another size may hold it (a snapshot).
+        b = self.blocks.get(key) or self._block_holding(version, value) or self._claim(node, key, pool)
         return self._assign_in(b, node, value, owner)
 
     def _assign_in(self, b, node, value, owner):
@@ -310,10 +307,7 @@ class IPAMState:
         if current != -1:
             raise IPAMError(f"{_addr(b.version, value)}: Address already assigned in block")
         b.unallocated.remove(ordinal)
-        b.owner[ordinal] = owner
-        if owner not in b.attr_owners:
-            b.attr_owners.append(owner)
-        return value
+        return self._give(b, ordinal, owner)
 
     def release(self, version, value):
         """Release one address (``ReleaseIPs``): its ordinal goes to the tail of the free list.
@@ -323,7 +317,7 @@ class IPAMState:
         address was not allocated.
         """
         for key, b in list(self.blocks.items()):
-            if b.version == version and b.net <= value < b.net + b.size:
+            if b.holds(version, value):
                 ordinal = value - b.net
                 owner = b.owner[ordinal]
                 if owner == -1:
@@ -355,8 +349,7 @@ class IPAMState:
         list of str
             The CIDRs of the blocks that were released.
         """
-        major, minor = (int(x) for x in str(calico_version).split(".")[:2])
-        need_free = (major, minor) < (3, 28)
+        need_free = version_tuple(calico_version) < (3, 28)
         released = []
         for (node, version), lst in list(self.affine.items()):
             for kname, key in list(lst):
@@ -384,15 +377,13 @@ def _enabled_versions(pools):
 
 
 def _tunnel_pools(st, node_idx, kind):
+    """Pools calico-node's ``allocateip`` may take a tunnel address of ``kind`` from, in List order."""
     _, version, mode_attr, _, _ = kind
-    out = []
-    for i, p in enumerate(st.pools):
-        if p.disabled or p.version != version or getattr(p, mode_attr) == "Never":
-            continue
-        if "Tunnel" not in p.allowed_uses or not st._pool_selects(i, node_idx):
-            continue
-        out.append(i)
-    return out
+    return [
+        i for i, p in enumerate(st.pools)
+        if not p.disabled and p.version == version and getattr(p, mode_attr) != "Never"
+        and "Tunnel" in p.allowed_uses and st._pool_selects(i, node_idx)
+    ]
 
 
 def _pod_label(cluster, i):
@@ -460,42 +451,67 @@ class _Fallback(Exception):
     """The fast path cannot reproduce this case; use the reference path."""
 
 
-def _allocate_fast(cluster):
-    """Plans only: no existing blocks or addresses, no pool exhaustion."""
+def _require_plan(cluster):
+    """Raise _Fallback unless ``cluster`` is a plan: no blocks, addresses or tunnel addresses yet."""
     if cluster.blocks or (cluster.pods.ipv4 >= 0).any() or any(v is not None for v in cluster.pods.ipv6):
         raise _Fallback("existing allocations")
     if any(getattr(n, k[0]) is not None for n in cluster.nodes for k in TUNNEL_KINDS):
         raise _Fallback("existing tunnel addresses")
     if not cluster.ipam_config.auto_allocate_blocks:
         raise _Fallback("autoAllocateBlocks off")
-    st = IPAMState(cluster)
-    n_nodes = cluster.n_nodes
-    pods = st.pods
-    node_of_pod = pods.node_idx.astype(np.int64)
-    n_pods = node_of_pod.shape[0]
-    max_blocks = st.cfg.effective_max_blocks
-    versions = _enabled_versions(st.pools)
-    # Per-node pool lists, grouped: identical label sets share one evaluation.
-    node_keys = {}
-    group_of_node = np.empty(n_nodes, dtype=np.int64)
-    for ni in range(n_nodes):
-        key = tuple(sorted(st.labels[ni].items()))
-        group_of_node[ni] = node_keys.setdefault(key, len(node_keys))
-    rep = {g: ni for ni, g in reversed(list(enumerate(group_of_node.tolist())))}
 
-    new_nodes = list(cluster.nodes)
-    claimed = {}  # pool index -> {block index: next candidate} (sparse union-find, cyclic)
-    starts = {}  # (pool index) -> ndarray of start indices per node
-    blocks_out = []  # (version, pool index, block index, node index, owners list)
 
-    def start_of(pi, ni):
-        if pi not in starts:
-            starts[pi] = gorand.start_indices(cluster.node_names, st.pools[pi].n_blocks)
-        return int(starts[pi][ni])
+def _label_groups(st):
+    """Nodes grouped by label set (identical sets select the same pools): the group of each
+    node (ndarray) and {group: its first node}."""
+    keys = {}
+    group_of_node = np.empty(len(st.labels), dtype=np.int64)
+    for ni, labels in enumerate(st.labels):
+        group_of_node[ni] = keys.setdefault(tuple(sorted(labels.items())), len(keys))
+    representative = {g: ni for ni, g in reversed(list(enumerate(group_of_node.tolist())))}
+    return group_of_node, representative
 
-    def find_free(pi, idx):
-        parent = claimed.setdefault(pi, {})
-        n = st.pools[pi].n_blocks
+
+def _pod_ranks(node_of_pod, n_nodes):
+    """Rank of each pod among the pods of its node, in pod order."""
+    order = np.argsort(node_of_pod, kind="stable")
+    sorted_nodes = node_of_pod[order]
+    first = np.searchsorted(sorted_nodes, np.arange(n_nodes))
+    rank = np.empty(node_of_pod.shape[0], dtype=np.int64)
+    rank[order] = np.arange(node_of_pod.shape[0]) - first[sorted_nodes]
+    return rank
+
+
+class _FastAllocator:
+    """The fast path over one plan: blocks claimed in the reference path's order, pods placed by rank.
+
+    Per pool, claimed block indices form a sparse cyclic union-find (a claimed index
+    points at the next candidate), so ``findUsableBlock``'s walk from a node's hashed
+    start skips claimed blocks in near-constant time.  ``blocks`` lists the claims in
+    order as ``[version, pool index, block index, node name, owners]``.
+    """
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.st = st = IPAMState(cluster)
+        self.n_nodes = cluster.n_nodes
+        self.nodes = list(cluster.nodes)
+        self.node_of_pod = st.pods.node_idx.astype(np.int64)
+        self.group_of_node, self.representative = _label_groups(st)
+        self.claimed = {}  # pool index -> {block index: next candidate}
+        self.starts = {}  # pool index -> ndarray of start indices per node
+        self.blocks = []
+
+    # ----------------------------------------------------------------- block walk
+    def start_of(self, pi, ni):
+        if pi not in self.starts:
+            self.starts[pi] = gorand.start_indices(self.cluster.node_names, self.st.pools[pi].n_blocks)
+        return int(self.starts[pi][ni])
+
+    def find_free(self, pi, idx):
+        """The first unclaimed block index of pool ``pi`` from ``idx`` on (cyclic), or None."""
+        parent = self.claimed.setdefault(pi, {})
+        n = self.st.pools[pi].n_blocks
         path = []
         seen = 0
         while idx in parent:
@@ -510,71 +526,81 @@ def _allocate_fast(cluster):
             parent[p] = idx
         return idx
 
-    def claim(ni, pool_list):
-        node = cluster.node_names[ni]
+    def claim(self, ni, pool_list):
+        """Claim the next block for node ``ni`` from the first pool of ``pool_list`` with room; its index in ``blocks``."""
+        node = self.cluster.node_names[ni]
         for pi in pool_list:
-            pool = st.pools[pi]
-            if len(claimed.get(pi, ())) >= pool.n_blocks:
+            pool = self.st.pools[pi]
+            if len(self.claimed.get(pi, ())) >= pool.n_blocks:
                 continue
-            idx = find_free(pi, start_of(pi, ni))
+            idx = self.find_free(pi, self.start_of(pi, ni))
             if idx is None:
                 continue
-            claimed[pi][idx] = idx + 1
-            blocks_out.append([pool.version, pi, idx, node, []])
-            return len(blocks_out) - 1
+            self.claimed[pi][idx] = idx + 1
+            self.blocks.append([pool.version, pi, idx, node, []])
+            return len(self.blocks) - 1
         raise _Fallback("pool exhausted")
 
-    # Tunnel owners exist in the reference path's order (node by node, kind by kind).
-    for ni in range(n_nodes):
-        for kind in TUNNEL_KINDS:
-            if _tunnel_pools(st, ni, kind):
-                st.tunnel_owner(ni, kind)
-    for v in versions:
-        # Workload pools per node group.
+    # ----------------------------------------------------------------- one IP version
+    def workload_pools(self, version):
+        """Workload pools per label group (None when the group has none)."""
         wl = {}
-        for g, ni in rep.items():
+        for g, ni in self.representative.items():
             try:
-                wl[g] = st.candidate_pools(ni, v, "Workload")[0]
+                wl[g] = self.st.candidate_pools(ni, version, "Workload")[0]
             except IPAMError:
                 wl[g] = None
-        # Tunnel claims, node by node.
-        open_block = np.full(n_nodes, -1, dtype=np.int64)
-        open_used = np.zeros(n_nodes, dtype=np.int64)
-        owned = np.zeros(n_nodes, dtype=np.int64)
-        for ni in range(n_nodes):
+        return wl
+
+    def claim_tunnels(self, version, wl):
+        """Tunnel addresses of ``version``, node by node: each claims a block and takes its ordinal 0.
+
+        Returns
+        -------
+        (open_block, open_used, owned) : ndarrays per node
+            The tunnel block pods may also use (-1 if none), addresses used in it, blocks owned.
+        """
+        st = self.st
+        open_block = np.full(self.n_nodes, -1, dtype=np.int64)
+        open_used = np.zeros(self.n_nodes, dtype=np.int64)
+        owned = np.zeros(self.n_nodes, dtype=np.int64)
+        for ni in range(self.n_nodes):
             changes = {}
             for kind in TUNNEL_KINDS:
-                if kind[1] != v:
+                if kind[1] != version:
                     continue
                 eligible = _tunnel_pools(st, ni, kind)
                 if not eligible:
                     continue
-                bi = claim(ni, eligible)
-                owner = st.tunnel_owner(ni, kind)
-                blocks_out[bi][4].append(owner)
-                pool = st.pools[blocks_out[bi][1]]
-                changes[kind[0]] = _addr(v, int(pool.block_cidr(blocks_out[bi][2]).network_address))
-                pools_w = wl[group_of_node[ni]]
-                if pools_w is not None and blocks_out[bi][1] in pools_w:
+                bi = self.claim(ni, eligible)
+                block = self.blocks[bi]
+                block[4].append(st.tunnel_owner(ni, kind))
+                pool = st.pools[block[1]]
+                changes[kind[0]] = _addr(version, int(pool.block_cidr(block[2]).network_address))
+                pools_w = wl[self.group_of_node[ni]]
+                if pools_w is not None and block[1] in pools_w:
                     if open_block[ni] >= 0:
                         raise _Fallback("two tunnel blocks usable by pods")
                     open_block[ni] = bi
                     open_used[ni] = 1
                     owned[ni] = 1
             if changes:
-                new_nodes[ni] = replace(new_nodes[ni], **changes)
-        if n_pods == 0:
-            continue
-        # Pods: rank of each pod among its node's pods, in order.
-        order = np.argsort(node_of_pod, kind="stable")
-        sorted_nodes = node_of_pod[order]
-        first = np.searchsorted(sorted_nodes, np.arange(n_nodes))
-        rank = np.empty(n_pods, dtype=np.int64)
-        rank[order] = np.arange(n_pods) - first[sorted_nodes]
-        if any(wl[group_of_node[ni]] is None for ni in np.unique(node_of_pod).tolist()):
+                self.nodes[ni] = replace(self.nodes[ni], **changes)
+        return open_block, open_used, owned
+
+    def place_pods(self, version, wl, open_block, open_used, owned):
+        """Block and ordinal of every pod: first the rest of its node's open block, then fresh blocks.
+
+        Blocks are claimed in pod order (a pod at ordinal 0 of a new block), as the
+        reference path claims them.
+        """
+        node_of_pod = self.node_of_pod
+        n_nodes = self.n_nodes
+        rank = _pod_ranks(node_of_pod, n_nodes)
+        if any(wl[self.group_of_node[ni]] is None for ni in np.unique(node_of_pod).tolist()):
             raise _Fallback("a pod's node has no workload pool")
         # All pools of one version share a block size in this path (else capacities differ).
-        sizes = {st.pools[pi].block_addresses for g in wl for pi in (wl[g] or [])}
+        sizes = {self.st.pools[pi].block_addresses for g in wl for pi in (wl[g] or [])}
         if len(sizes) != 1:
             raise _Fallback("mixed block sizes")
         cap = sizes.pop()
@@ -589,38 +615,62 @@ def _allocate_fast(cluster):
         n_new = np.zeros(n_nodes, dtype=np.int64)
         if events.size:
             n_new = np.bincount(node_of_pod[events], minlength=n_nodes)
-        if ((owned + n_new) > max_blocks).any():
+        if ((owned + n_new) > self.st.cfg.effective_max_blocks).any():
             raise _Fallback("block limit")
         table = np.full((n_nodes, int(n_new.max()) + 1 if events.size else 1), -1, dtype=np.int64)
-        ev_nodes = node_of_pod[events].tolist()
-        ev_j = j[events].tolist()
-        for ni, jj in zip(ev_nodes, ev_j):
-            table[ni, jj] = claim(ni, wl[group_of_node[ni]])
+        for ni, jj in zip(node_of_pod[events].tolist(), j[events].tolist()):
+            table[ni, jj] = self.claim(ni, wl[self.group_of_node[ni]])
         pod_block = np.where(in_open, open_block[node_of_pod], table[node_of_pod, np.maximum(j, 0)])
-        # Addresses.
+        return pod_block, ordinal
+
+    def write_pods(self, version, pod_block, ordinal):
+        """Pod addresses of ``version`` and the owners of each block, in ordinal order
+        (the allocation order in a fresh block)."""
+        pools, pods = self.st.pools, self.st.pods
         base = np.array(
-            [int(st.pools[b[1]].cidr.network_address) + b[2] * st.pools[b[1]].block_addresses for b in blocks_out],
-            dtype=object if v == 6 else np.int64,
+            [int(pools[b[1]].cidr.network_address) + b[2] * pools[b[1]].block_addresses for b in self.blocks],
+            dtype=object if version == 6 else np.int64,
         )
-        if v == 4:
+        if version == 4:
             pods.ipv4[:] = base[pod_block] + ordinal
         else:
             pods.ipv6 = [int(x) + int(o) for x, o in zip(base[pod_block], ordinal)]
-        # Owners per block, in ordinal order (== allocation order in a fresh block).
         by_block = np.lexsort((ordinal, pod_block))
-        pb = pod_block[by_block]
-        bounds = np.searchsorted(pb, np.arange(len(blocks_out) + 1))
+        bounds = np.searchsorted(pod_block[by_block], np.arange(len(self.blocks) + 1))
         idx_list = by_block.tolist()
-        for bi in range(len(blocks_out)):
-            if blocks_out[bi][0] == v:
-                blocks_out[bi][4].extend(idx_list[bounds[bi] : bounds[bi + 1]])
-    blocks = []
-    for version, pi, idx, node, owners in blocks_out:
-        pool = st.pools[pi]
-        size = pool.block_addresses
-        k = len(owners)
-        blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners)))
-    return cluster.replace(nodes=new_nodes, blocks=blocks, pods=pods, extra_owners=st.extra)
+        for bi, block in enumerate(self.blocks):
+            if block[0] == version:
+                block[4].extend(idx_list[bounds[bi] : bounds[bi + 1]])
+
+    # ----------------------------------------------------------------- result
+    def to_cluster(self):
+        st = self.st
+        blocks = []
+        for _, pi, idx, node, owners in self.blocks:
+            pool = st.pools[pi]
+            size = pool.block_addresses
+            k = len(owners)
+            blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners)))
+        return self.cluster.replace(nodes=self.nodes, blocks=blocks, pods=st.pods, extra_owners=st.extra)
+
+
+def _allocate_fast(cluster):
+    """Plans only: no existing blocks or addresses, no pool exhaustion (else _Fallback)."""
+    _require_plan(cluster)
+    fast = _FastAllocator(cluster)
+    st = fast.st
+    # Tunnel owners exist in the reference path's order (node by node, kind by kind).
+    for ni in range(fast.n_nodes):
+        for kind in TUNNEL_KINDS:
+            if _tunnel_pools(st, ni, kind):
+                st.tunnel_owner(ni, kind)
+    for version in _enabled_versions(st.pools):
+        wl = fast.workload_pools(version)
+        open_block, open_used, owned = fast.claim_tunnels(version, wl)
+        if len(fast.node_of_pod):
+            pod_block, ordinal = fast.place_pods(version, wl, open_block, open_used, owned)
+            fast.write_pods(version, pod_block, ordinal)
+    return fast.to_cluster()
 
 
 def release_pods(cluster, pods):

@@ -31,17 +31,6 @@ CALICO_VERSION = "fastroute.io/calico-version"
 # Where a record came from
 
 
-#: Node annotation holding the node's extra host routes (``ip route`` text).
-HOST_ROUTES = "fastroute.io/host-routes"
-
-#: Annotation naming the Calico release a cluster runs.
-CALICO_VERSION = "fastroute.io/calico-version"
-
-
-# --------------------------------------------------------------------------------------
-# Where a record came from
-
-
 @dataclass(frozen=True)
 class Source:
     """File, 1-based document number and identity of the document a record came from."""
@@ -68,6 +57,27 @@ class Source:
 
 # --------------------------------------------------------------------------------------
 # Typed records
+
+
+def _set_fields(pairs):
+    """``{key: value}`` of the pairs whose value is set (not None), in the given order:
+    what ``calicoctl get -o yaml`` shows of a spec (unset fields are omitted)."""
+    return {key: val for key, val in pairs if val is not None}
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _nonempty(values, item=None):
+    """``values`` as a list (each wrapped by ``item``), or None when empty."""
+    if not values:
+        return None
+    return list(values) if item is None else [item(v) for v in values]
+
+
+def _v3_doc(kind, metadata, spec):
+    return {"apiVersion": "projectcalico.org/v3", "kind": kind, "metadata": metadata, "spec": spec}
 
 #: Operator ``encapsulation`` values and the (ipipMode, vxlanMode) they map to.
 ENCAPSULATIONS = {
@@ -145,7 +155,7 @@ class IPPool:
         spec["natOutgoing"] = self.nat_outgoing
         spec["nodeSelector"] = self.node_selector
         spec["vxlanMode"] = self.vxlan_mode
-        return {"apiVersion": "projectcalico.org/v3", "kind": "IPPool", "metadata": {"name": self.name}, "spec": spec}
+        return _v3_doc("IPPool", {"name": self.name}, spec)
 
 
 @dataclass(frozen=True)
@@ -172,24 +182,18 @@ class Node:
     source: Source = field(default=Source(), compare=False, repr=False)
 
     def to_doc(self):
-        bgp = {}
-        if self.asn is not None:
-            bgp["asNumber"] = self.asn
-        if self.ipv4 is not None:
-            bgp["ipv4Address"] = str(self.ipv4)
-        if self.ipv4_ipip_tunnel_addr is not None:
-            bgp["ipv4IPIPTunnelAddr"] = str(self.ipv4_ipip_tunnel_addr)
-        if self.ipv6 is not None:
-            bgp["ipv6Address"] = str(self.ipv6)
-        if self.rr_cluster_id is not None:
-            bgp["routeReflectorClusterID"] = self.rr_cluster_id
-        spec = {}
-        if bgp:
-            spec["bgp"] = bgp
-        if self.ipv4_vxlan_tunnel_addr is not None:
-            spec["ipv4VXLANTunnelAddr"] = str(self.ipv4_vxlan_tunnel_addr)
-        if self.ipv6_vxlan_tunnel_addr is not None:
-            spec["ipv6VXLANTunnelAddr"] = str(self.ipv6_vxlan_tunnel_addr)
+        bgp = _set_fields([
+            ("asNumber", self.asn),
+            ("ipv4Address", _text(self.ipv4)),
+            ("ipv4IPIPTunnelAddr", _text(self.ipv4_ipip_tunnel_addr)),
+            ("ipv6Address", _text(self.ipv6)),
+            ("routeReflectorClusterID", self.rr_cluster_id),
+        ])
+        spec = _set_fields([
+            ("bgp", bgp or None),
+            ("ipv4VXLANTunnelAddr", _text(self.ipv4_vxlan_tunnel_addr)),
+            ("ipv6VXLANTunnelAddr", _text(self.ipv6_vxlan_tunnel_addr)),
+        ])
         spec["orchRefs"] = [{"nodeName": self.name, "orchestrator": "k8s"}]
         meta = {"name": self.name}
         ann = {}
@@ -201,7 +205,7 @@ class Node:
             meta["annotations"] = ann
         if self.labels:
             meta["labels"] = dict(self.labels)
-        return {"apiVersion": "projectcalico.org/v3", "kind": "Node", "metadata": meta, "spec": spec}
+        return _v3_doc("Node", meta, spec)
 
 
 @dataclass(frozen=True)
@@ -234,8 +238,10 @@ class BGPConfiguration:
         return DEFAULT_AS if self.as_number is None else self.as_number
 
     def to_doc(self):
-        spec = {}
-        pairs = [
+        def cidr(c):
+            return {"cidr": c}
+
+        spec = _set_fields([
             ("asNumber", self.as_number),
             ("bindMode", self.bind_mode),
             ("listenPort", self.listen_port),
@@ -243,33 +249,17 @@ class BGPConfiguration:
             ("nodeMeshMaxRestartTime", self.node_mesh_max_restart_time),
             ("nodeMeshPassword", self.node_mesh_password),
             ("nodeToNodeMeshEnabled", self.node_to_node_mesh),
-        ]
-        for key, val in pairs:
-            if val is not None:
-                spec[key] = val
-        for key, val in [
-            ("communities", self.communities),
-            ("ignoredInterfaces", self.ignored_interfaces),
-            ("prefixAdvertisements", self.prefix_advertisements),
-        ]:
-            if val:
-                spec[key] = list(val)
-        for key, val in [
-            ("serviceClusterIPs", self.service_cluster_ips),
-            ("serviceExternalIPs", self.service_external_ips),
-            ("serviceLoadBalancerIPs", self.service_load_balancer_ips),
-        ]:
-            if val:
-                spec[key] = [{"cidr": c} for c in val]
+            ("communities", _nonempty(self.communities)),
+            ("ignoredInterfaces", _nonempty(self.ignored_interfaces)),
+            ("prefixAdvertisements", _nonempty(self.prefix_advertisements)),
+            ("serviceClusterIPs", _nonempty(self.service_cluster_ips, cidr)),
+            ("serviceExternalIPs", _nonempty(self.service_external_ips, cidr)),
+            ("serviceLoadBalancerIPs", _nonempty(self.service_load_balancer_ips, cidr)),
+        ])
         meta = {"name": self.name}
         if self.calico_version is not None:
             meta["annotations"] = {CALICO_VERSION: self.calico_version}
-        return {
-            "apiVersion": "projectcalico.org/v3",
-            "kind": "BGPConfiguration",
-            "metadata": meta,
-            "spec": spec,
-        }
+        return _v3_doc("BGPConfiguration", meta, spec)
 
 
 @dataclass(frozen=True)
@@ -293,8 +283,7 @@ class BGPPeer:
     source: Source = field(default=Source(), compare=False, repr=False)
 
     def to_doc(self):
-        spec = {}
-        for key, val in [
+        spec = _set_fields([
             ("asNumber", self.as_number),
             ("keepOriginalNextHop", self.keep_original_next_hop or None),
             ("maxRestartTime", self.max_restart_time),
@@ -307,12 +296,9 @@ class BGPPeer:
             ("reachableBy", self.reachable_by),
             ("sourceAddress", self.source_address),
             ("ttlSecurity", self.ttl_security),
-        ]:
-            if val is not None:
-                spec[key] = val
-        if self.filters:
-            spec["filters"] = list(self.filters)
-        return {"apiVersion": "projectcalico.org/v3", "kind": "BGPPeer", "metadata": {"name": self.name}, "spec": spec}
+            ("filters", _nonempty(self.filters)),
+        ])
+        return _v3_doc("BGPPeer", {"name": self.name}, spec)
 
 
 @dataclass(frozen=True)
@@ -333,16 +319,11 @@ class IPAMConfig:
         return (self.strict_affinity, self.auto_allocate_blocks, self.max_blocks_per_host) == (False, True, 0)
 
     def to_doc(self):
-        return {
-            "apiVersion": "projectcalico.org/v3",
-            "kind": "IPAMConfiguration",
-            "metadata": {"name": "default"},
-            "spec": {
-                "autoAllocateBlocks": self.auto_allocate_blocks,
-                "maxBlocksPerHost": self.max_blocks_per_host,
-                "strictAffinity": self.strict_affinity,
-            },
-        }
+        return _v3_doc("IPAMConfiguration", {"name": "default"}, {
+            "autoAllocateBlocks": self.auto_allocate_blocks,
+            "maxBlocksPerHost": self.max_blocks_per_host,
+            "strictAffinity": self.strict_affinity,
+        })
 
 
 @dataclass(frozen=True)

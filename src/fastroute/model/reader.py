@@ -481,6 +481,13 @@ def _known_kinds():
     return sorted({f"{k} ({g})" for g, k in _KINDS})
 
 
+#: The Resources list each record type goes to.
+_LISTS = (
+    (Node, "nodes"), (BGPConfiguration, "bgp_configurations"), (BGPPeer, "bgp_peers"),
+    (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"),
+)
+
+
 def _dispatch(doc, src, out, raw_pools):
     if not isinstance(doc, dict):
         fail(src, None, f"expected a mapping with apiVersion and kind, got {type(doc).__name__} {doc!r}")
@@ -532,20 +539,13 @@ def _dispatch(doc, src, out, raw_pools):
         raw_pools.extend(rec)
     elif kind == "IPPool":
         raw_pools.append(rec)
-    elif isinstance(rec, Node):
-        out.nodes.append(rec)
-    elif isinstance(rec, BGPConfiguration):
-        out.bgp_configurations.append(rec)
-    elif isinstance(rec, BGPPeer):
-        out.bgp_peers.append(rec)
     elif isinstance(rec, IPAMConfig):
         out.ipam_config = rec
-    elif isinstance(rec, BlockRecord):
-        out.blocks.append(rec)
-    elif isinstance(rec, AffinityRecord):
-        out.affinities.append(rec)
-    elif isinstance(rec, PodRecord):
-        out.pods.append(rec)
+    else:
+        for cls, name in _LISTS:
+            if isinstance(rec, cls):
+                getattr(out, name).append(rec)
+                break
 
 
 # --------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import ipaddress
 
 import numpy as np
 
+from .calico import DEFAULT_AS
 from .cluster import Cluster, Pods
 from ..errors import InvalidValueError, choice
 from .resources import BGPConfiguration, BGPPeer, IPAMConfig, Node, Source, encapsulation_modes, validate_pools
@@ -75,7 +76,7 @@ def cluster(
     reflectors=0,
     reflector_placement="global",
     rr_cluster_id="244.0.0.1",
-    asn=64512,
+    asn=DEFAULT_AS,
     uplink="eth0",
     namespace="default",
     pod_name="pod-{node}-{k}",
@@ -111,7 +112,8 @@ def cluster(
         number): reflectors of different racks sharing one id would each drop what
         the other reflects, and clients of different racks would not meet.
     asn : int
-        The cluster AS (BGPConfiguration ``asNumber``).
+        The cluster AS (BGPConfiguration ``asNumber``); Calico's default
+        (:data:`fastroute.model.calico.DEFAULT_AS`) unless given.
     pod_order : {"round-robin", "by-node"}
         The order pods are created in: the k-th pod of every node, then the
         (k+1)-th (a rollout across nodes), or all pods of node 0 first.
@@ -144,75 +146,15 @@ def cluster(
     if per_rack > (1 << (32 - rack_prefix_len)) - 2:
         raise InvalidValueError(f"{per_rack} nodes per rack do not fit a /{rack_prefix_len}")
 
-    raw = []
-    for k, text in enumerate(pools):
-        net = ipaddress.ip_network(text, strict=False)
-        spec = {"cidr": text, "natOutgoing": net.version == 4}
-        if block_size is not None:
-            spec["blockSize"] = block_size
-        if net.version == 4:
-            spec["ipipMode"], spec["vxlanMode"] = ipip, vxlan
-        raw.append(("IPPool", Source("<synth>", k + 1, "IPPool", f"pool-{k}"), spec))
-    pool_objs = validate_pools(raw)
-
-    nodes = []
-    rr_nodes = []
-    net_iter = iter(rack_nets)
-    rack_net = None
-    for i in range(n_nodes):
-        rack = i // per_rack
-        pos = i % per_rack
-        if pos == 0:
-            try:
-                rack_net = next(net_iter)
-            except StopIteration:
-                raise InvalidValueError(f"{racks} racks of /{rack_prefix_len} do not fit {node_subnet}") from None
-        name = node_name.format(i=i, rack=rack)
-        labels = {"kubernetes.io/hostname": name, "rack": f"rack-{rack}"}
-        is_rr = reflectors > 0 and (pos < reflectors if reflector_placement == "per-rack" else i < reflectors)
-        if is_rr:
-            labels["route-reflector"] = "true"
-            rr_nodes.append(name)
-        addr = ipaddress.ip_interface((int(rack_net.network_address) + pos + 1, rack_prefix_len))
-        nodes.append(
-            Node(
-                name=name,
-                ipv4=addr,
-                uplink=uplink,
-                rr_cluster_id=(rack_cluster_ids[rack] if reflector_placement == "per-rack" else rr_cluster_id)
-                if is_rr else None,
-                labels=labels,
-                source=Source("<synth>", 0, "Node", name, api="projectcalico.org/v3"),
-            )
-        )
+    pool_objs = _pools(pools, block_size, ipip, vxlan)
+    nodes = _nodes(
+        n_nodes, per_rack, rack_nets, rack_prefix_len, node_name, uplink, reflectors, reflector_placement == "per-rack",
+        rack_cluster_ids if reflector_placement == "per-rack" else [rr_cluster_id] * len(rack_cluster_ids),
+        f"{racks} racks of /{rack_prefix_len} do not fit {node_subnet}",
+    )
     bgp_configs = [BGPConfiguration(name="default", as_number=asn, node_to_node_mesh=False if reflectors else None)]
-    peers = []
-    if reflectors:
-        if reflector_placement == "global":
-            peers.append(BGPPeer("peer-with-route-reflectors", node_selector="all()", peer_selector="route-reflector == 'true'"))
-        else:
-            for r in range(racks):
-                peers.append(
-                    BGPPeer(
-                        f"rack-{r}-to-reflectors",
-                        node_selector=f"rack == 'rack-{r}'",
-                        peer_selector=f"route-reflector == 'true' && rack == 'rack-{r}'",
-                    )
-                )
-            peers.append(
-                BGPPeer("reflector-mesh", node_selector="route-reflector == 'true'", peer_selector="route-reflector == 'true'")
-            )
-
-    counts = pod_counts(n_nodes, pods_per_node, rng)
-    if pod_order == "by-node":
-        node_idx = np.repeat(np.arange(n_nodes, dtype=np.int64), counts)
-        k_idx = np.arange(node_idx.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-    else:
-        # Round-robin: sort (k, node) pairs by k then node.
-        node_idx = np.repeat(np.arange(n_nodes, dtype=np.int64), counts)
-        k_idx = np.arange(node_idx.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-        order = np.lexsort((node_idx, k_idx))
-        node_idx, k_idx = node_idx[order], k_idx[order]
+    peers = _reflector_peers(reflector_placement, racks) if reflectors else []
+    node_idx, k_idx = _pod_order(pod_counts(n_nodes, pods_per_node, rng), pod_order)
     names = [n.name for n in nodes]
     ni_list = node_idx.tolist()
     pod_names = [pod_name.format(node=names[a], k=b, i=j) for j, (a, b) in enumerate(zip(ni_list, k_idx.tolist()))]
@@ -227,3 +169,85 @@ def cluster(
     c.pods = Pods([namespace] * len(pod_names), pod_names, node_idx.astype(np.int32), c.node_names)
     return c
 
+
+
+def _pools(pools, block_size, ipip, vxlan):
+    """The pools ``pool-0``, ``pool-1``, ... as Calico defaults and validates them."""
+    raw = []
+    for k, text in enumerate(pools):
+        net = ipaddress.ip_network(text, strict=False)
+        spec = {"cidr": text, "natOutgoing": net.version == 4}
+        if block_size is not None:
+            spec["blockSize"] = block_size
+        if net.version == 4:
+            spec["ipipMode"], spec["vxlanMode"] = ipip, vxlan
+        raw.append(("IPPool", Source("<synth>", k + 1, "IPPool", f"pool-{k}"), spec))
+    return validate_pools(raw)
+
+
+def _nodes(n_nodes, per_rack, rack_nets, rack_prefix_len, node_name, uplink, reflectors, per_rack_reflectors,
+           cluster_ids, no_room):
+    """Nodes rack by rack, each rack numbering its hosts from 1 in its own subnet.
+
+    The first ``reflectors`` nodes (of each rack with ``per_rack_reflectors``) reflect, with
+    routeReflectorClusterID ``cluster_ids[rack]``; ``no_room`` is the message when
+    ``rack_nets`` runs out.
+    """
+    nodes = []
+    net_iter = iter(rack_nets)
+    rack_net = None
+    for i in range(n_nodes):
+        rack = i // per_rack
+        pos = i % per_rack
+        if pos == 0:
+            try:
+                rack_net = next(net_iter)
+            except StopIteration:
+                raise InvalidValueError(no_room) from None
+        name = node_name.format(i=i, rack=rack)
+        labels = {"kubernetes.io/hostname": name, "rack": f"rack-{rack}"}
+        is_rr = reflectors > 0 and (pos < reflectors if per_rack_reflectors else i < reflectors)
+        if is_rr:
+            labels["route-reflector"] = "true"
+        addr = ipaddress.ip_interface((int(rack_net.network_address) + pos + 1, rack_prefix_len))
+        nodes.append(
+            Node(
+                name=name,
+                ipv4=addr,
+                uplink=uplink,
+                rr_cluster_id=cluster_ids[rack] if is_rr else None,
+                labels=labels,
+                source=Source("<synth>", 0, "Node", name, api="projectcalico.org/v3"),
+            )
+        )
+    return nodes
+
+
+def _reflector_peers(placement, racks):
+    """BGPPeers of a reflector design: every node with every reflector (``"global"``), or each
+    rack with its own reflectors and the reflectors with each other (``"per-rack"``)."""
+    if placement == "global":
+        return [BGPPeer("peer-with-route-reflectors", node_selector="all()", peer_selector="route-reflector == 'true'")]
+    peers = [
+        BGPPeer(
+            f"rack-{r}-to-reflectors",
+            node_selector=f"rack == 'rack-{r}'",
+            peer_selector=f"route-reflector == 'true' && rack == 'rack-{r}'",
+        )
+        for r in range(racks)
+    ]
+    peers.append(
+        BGPPeer("reflector-mesh", node_selector="route-reflector == 'true'", peer_selector="route-reflector == 'true'")
+    )
+    return peers
+
+
+def _pod_order(counts, pod_order):
+    """(node index, k) of every pod in creation order: the k-th pod of every node, then the
+    (k+1)-th (``"round-robin"``), or node by node (``"by-node"``)."""
+    node_idx = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+    k_idx = np.arange(node_idx.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    if pod_order == "round-robin":
+        order = np.lexsort((node_idx, k_idx))
+        node_idx, k_idx = node_idx[order], k_idx[order]
+    return node_idx, k_idx

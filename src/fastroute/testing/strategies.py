@@ -20,7 +20,8 @@ import dataclasses
 import ipaddress
 from collections import namedtuple
 
-from ..errors import IPAMError, InvalidValueError, choice
+from ..errors import IPAMError, InvalidValueError, MissingDependencyError, choice
+from ..model.calico import DEFAULT_AS
 
 __all__ = [
     "addresses",
@@ -47,6 +48,8 @@ FAULTS = (
     "lonely-node",        # mesh off, reflectors serve every node but the last
     "tor-only",           # mesh off, nodes peer only with the ToR (which announces nothing back)
 )
+# the topology a fault needs (the others keep the drawn one)
+_FAULT_TOPOLOGY = {"tor-only": "tor", "split-reflectors": "reflectors", "lonely-node": "reflectors"}
 TOR_IP = "172.16.0.254"     # the top-of-rack router of the "tor" topology (in rack 0's subnet)
 TOR_AS = 65001
 
@@ -58,12 +61,20 @@ def _st():
     try:
         from hypothesis import strategies as st
     except ImportError as e:                  # pragma: no cover - depends on the environment
-        raise ImportError("fastroute.testing.strategies needs hypothesis: pip install 'fastroute[test]'") from e
+        raise MissingDependencyError(
+            "fastroute.testing.strategies needs hypothesis: pip install 'fastroute[test]'") from e
     return st
 
 
-def _width(version):
-    return 32 if choice(version, (4, 6), "IP version") == 4 else 128
+_FAMILIES = {
+    4: (32, ipaddress.IPv4Address, ipaddress.IPv4Network),
+    6: (128, ipaddress.IPv6Address, ipaddress.IPv6Network),
+}
+
+
+def _family(version):
+    """(width in bits, address class, network class) of IP ``version``."""
+    return _FAMILIES[choice(version, (4, 6), "IP version")]
 
 
 def addresses(version=4, within=None):
@@ -80,8 +91,7 @@ def addresses(version=4, within=None):
         Shrinks toward the lowest address of ``within`` (``0.0.0.0``/``::`` without it).
     """
     st = _st()
-    width = _width(version)
-    cls = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    width, cls, _ = _family(version)
     if within is None:
         return st.integers(0, (1 << width) - 1).map(cls)
     net = ipaddress.ip_network(within)
@@ -107,7 +117,7 @@ def prefixes(version=4, min_len=0, max_len=None, within=None):
     SearchStrategy of IPv4Network or IPv6Network
     """
     st = _st()
-    width = _width(version)
+    width, _, cls = _family(version)
     max_len = width if max_len is None else max_len
     if not 0 <= min_len <= max_len <= width:
         raise InvalidValueError(f"invalid prefix lengths {min_len!r}..{max_len!r}: must lie in 0..{width}")
@@ -116,7 +126,6 @@ def prefixes(version=4, min_len=0, max_len=None, within=None):
         min_len = max(min_len, net.prefixlen)
         if min_len > max_len:
             raise InvalidValueError(f"invalid max_len {max_len!r}: shorter than {str(net)!r}")
-    cls = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
 
     def build(args):
         value, plen = args
@@ -136,7 +145,7 @@ def prefix_tables(version=4, max_size=20, values=None):
     """
     st = _st()
     values = st.integers(0, 1000) if values is None else values
-    width = _width(version)
+    width, _, _ = _family(version)
     parent = "10.0.0.0/8" if version == 4 else "2001:db8::/32"
     anywhere = prefixes(version)
     nested = prefixes(version, max_len=width, within=parent)
@@ -217,18 +226,15 @@ def clusters(
     def build(draw):
         from hypothesis import assume
         from ..model import synth
-        from ..model.resources import BGPConfiguration, BGPPeer
 
         fault = draw(st.sampled_from(list(faults))) if faults else None
-        lo = max(min_nodes, 3 if fault in ("split-reflectors", "lonely-node") else 2 if fault else 1)
+        forced = _FAULT_TOPOLOGY.get(fault)
+        lo = max(min_nodes, 3 if forced == "reflectors" else 2 if fault else 1)
         # one pod count per node: shrinking drops nodes by deleting list entries
         pods = draw(st.lists(st.integers(0, max_pods), min_size=lo, max_size=max(lo, max_nodes)))
         n = len(pods)
         topo = draw(st.sampled_from(list(topologies)))
-        if fault == "tor-only":
-            topo = "tor"
-        elif fault in ("split-reflectors", "lonely-node"):
-            topo = "reflectors"
+        topo = forced or topo
         enc = draw(st.sampled_from(list(encapsulations)))
         cidr, block = draw(st.sampled_from(pool_list))
         # draw every choice whatever the branch: hypothesis orders examples by their
@@ -251,37 +257,13 @@ def clusters(
         design = dict(topology=topo, encapsulation=enc, pool=cidr, block_size=block, racks=racks,
                       reflectors=n_rr, pods_per_node=list(pods))
         if topo == "tor":
-            mesh = False if fault == "tor-only" else None
-            c = c.replace(
-                bgp_configurations=[BGPConfiguration(name="default", as_number=64512, node_to_node_mesh=mesh)],
-                bgp_peers=[BGPPeer("tor", node_selector="all()", peer_ip=TOR_IP, as_number=TOR_AS)],
-            )
-        if fault == "no-export":
-            c = c.replace(pools=[dataclasses.replace(p, disable_bgp_export=True) for p in c.pools])
-        if fault == "split-reflectors":
-            # nodes 0 and 1 reflect (one cluster id); clients 2, 4, ... peer with node 0, 3, 5, ... with node 1
-            nodes = [dataclasses.replace(nd, labels={**nd.labels, "half": str(i % 2)}) for i, nd in enumerate(c.nodes)]
-            c = c.replace(nodes=nodes, bgp_peers=[
-                BGPPeer("half-0", node_selector="half == '0'", peer_selector="route-reflector == 'true' && half == '0'"),
-                BGPPeer("half-1", node_selector="half == '1'", peer_selector="route-reflector == 'true' && half == '1'"),
-                BGPPeer("reflectors", node_selector="route-reflector == 'true'",
-                        peer_selector="route-reflector == 'true'"),
-            ])
-        if fault == "lonely-node":
-            last = c.node_names[-1]
-            nodes = [dataclasses.replace(nd, labels={**nd.labels, "lonely": "true"}) if nd.name == last else nd
-                     for nd in c.nodes]
-            c = c.replace(nodes=nodes, bgp_peers=[BGPPeer(
-                "most", node_selector="!has(lonely)", peer_selector="route-reflector == 'true'")])
+            c = _with_tor(c, mesh=False if fault == "tor-only" else None)
+        c = _with_fault(c, fault)
         design["fault"] = fault
         v6 = draw(st.booleans()) if dual_stack is None else bool(dual_stack)
         design["dual_stack"] = v6
         if v6:
-            from ..model.resources import IPPool
-            nodes = [dataclasses.replace(nd, ipv6=ipaddress.ip_interface(f"fd00::{i + 1:x}/64"))
-                     for i, nd in enumerate(c.nodes)]
-            pool6 = IPPool(name="pool-v6", cidr=ipaddress.ip_network("fd00:10:244::/64"), block_size=122)
-            c = c.replace(nodes=nodes, pools=list(c.pools) + [pool6])
+            c = _with_ipv6(c)
         if allocate:
             try:
                 c = c.allocate()
@@ -292,6 +274,51 @@ def clusters(
         return c
 
     return build()
+
+
+def _with_tor(c, mesh):
+    """Every node also peers over eBGP with the top-of-rack router; ``mesh`` as BGPConfiguration sets it."""
+    from ..model.resources import BGPConfiguration, BGPPeer
+
+    return c.replace(
+        bgp_configurations=[BGPConfiguration(name="default", as_number=DEFAULT_AS, node_to_node_mesh=mesh)],
+        bgp_peers=[BGPPeer("tor", node_selector="all()", peer_ip=TOR_IP, as_number=TOR_AS)],
+    )
+
+
+def _with_labels(c, labels_of):
+    """``c`` with ``labels_of(i)`` (a dict, maybe empty) added to the labels of node ``i``."""
+    return [dataclasses.replace(nd, labels={**nd.labels, **extra}) if (extra := labels_of(i)) else nd
+            for i, nd in enumerate(c.nodes)]
+
+
+def _with_fault(c, fault):
+    """``c`` with the misconfiguration ``fault`` (one of :data:`FAULTS`, or None for none)."""
+    from ..model.resources import BGPPeer
+
+    if fault == "no-export":
+        return c.replace(pools=[dataclasses.replace(p, disable_bgp_export=True) for p in c.pools])
+    if fault == "split-reflectors":
+        # nodes 0 and 1 reflect (one cluster id); clients 2, 4, ... peer with node 0, 3, 5, ... with node 1
+        halves = [BGPPeer(f"half-{h}", node_selector=f"half == '{h}'",
+                          peer_selector=f"route-reflector == 'true' && half == '{h}'") for h in "01"]
+        return c.replace(nodes=_with_labels(c, lambda i: {"half": str(i % 2)}), bgp_peers=halves + [
+            BGPPeer("reflectors", node_selector="route-reflector == 'true'", peer_selector="route-reflector == 'true'"),
+        ])
+    if fault == "lonely-node":
+        last = c.n_nodes - 1
+        return c.replace(nodes=_with_labels(c, lambda i: {"lonely": "true"} if i == last else {}), bgp_peers=[
+            BGPPeer("most", node_selector="!has(lonely)", peer_selector="route-reflector == 'true'")])
+    return c
+
+
+def _with_ipv6(c):
+    """``c`` dual-stack: node ``i`` gets ``fd00::<i+1>/64`` and the pool ``fd00:10:244::/64`` (blocks of /122)."""
+    from ..model.resources import IPPool
+
+    nodes = [dataclasses.replace(nd, ipv6=ipaddress.ip_interface(f"fd00::{i + 1:x}/64")) for i, nd in enumerate(c.nodes)]
+    pool6 = IPPool(name="pool-v6", cidr=ipaddress.ip_network("fd00:10:244::/64"), block_size=122)
+    return c.replace(nodes=nodes, pools=list(c.pools) + [pool6])
 
 
 _DRAWN = None
@@ -331,7 +358,6 @@ def scenarios(max_down=1, **cluster_kw):
     -------
     SearchStrategy of Scenario
     """
-    st = _st()
     return clusters(**cluster_kw).flatmap(
         lambda c: down_sets(c, max_down).map(lambda d: Scenario(c, d)))
 
