@@ -27,6 +27,7 @@ __all__ = [
     "TableBusyError",
     "InvalidArgumentError",
     "PackageDataError",
+    "MissingDependencyError",
     "choice",
 ]
 
@@ -133,5 +134,3 @@ class PackageDataError(FastrouteError, RuntimeError):
 class MissingDependencyError(FastrouteError, ImportError):
     """An optional package a function needs is not installed (the message names the extra to install)."""
 
-
-__all__.append("MissingDependencyError")

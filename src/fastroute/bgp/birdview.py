@@ -149,7 +149,7 @@ class BgpGlobals:
     Parameters
     ----------
     as_number : int
-        Default AS (BGPConfiguration ``asNumber``, 64512 when unset).
+        Default AS (BGPConfiguration ``asNumber``, :data:`~fastroute.model.calico.DEFAULT_AS` when unset).
     mesh_enabled : bool
         ``nodeToNodeMeshEnabled``.
     listen_port : int or None
