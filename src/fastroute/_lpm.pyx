@@ -362,6 +362,7 @@ cdef class LpmTable:
     cdef PyThread_type_lock lock              # held by writers, rebuilds and control-plane readers
     cdef unsigned long owner                  # thread holding `lock` (0: none)
     cdef bint rebuilding                      # a rebuild of the data plane runs without the GIL
+    cdef bint writing                         # a batch change runs without the GIL
     cdef int readers                          # batch lookups running without the GIL
 
     def __cinit__(self, int version=4):
@@ -390,6 +391,7 @@ cdef class LpmTable:
         self.all_dirty = False
         self.readers = 0
         self.rebuilding = False
+        self.writing = False
         self.owner = 0
         self.lock = PyThread_allocate_lock()
         if self.lock == NULL or self._add_sentinel() != ST_OK:
@@ -525,7 +527,10 @@ cdef class LpmTable:
     # rebuild running reads it without the lock; otherwise it takes the lock
     # and rebuilds first (double-checked: whoever comes second finds it clean).
     # A batch lookup counts itself in `readers` for as long as its kernel runs
-    # without the GIL; a writer finding readers refuses with ST_BUSY.
+    # without the GIL; a writer finding readers refuses with ST_BUSY.  Only
+    # batch changes edit the control plane without the GIL (flagged by
+    # `writing`), so an exact-match query holding the GIL takes the lock only
+    # while one runs.
 
     cdef int _acquire(self) except -1:
         """Take the table lock, waiting with the GIL released (its holder may need the GIL)."""
@@ -561,6 +566,17 @@ cdef class LpmTable:
             if rc != ST_OK:
                 return self._fail(ST_NOMEM)
         return 0
+
+    cdef inline int _read_begin(self) except -1:
+        """Before a control-plane read under the GIL: 1 if it took the lock."""
+        if self.writing:
+            self._acquire()
+            return 1
+        return 0
+
+    cdef inline void _read_end(self, int locked) noexcept:
+        if locked:
+            self._release()
 
     cdef inline bint _clean(self) noexcept:
         """True when a lookup may read the data plane without the lock (GIL held)."""
@@ -946,11 +962,11 @@ cdef class LpmTable:
         cdef const rec_t* r
         cdef int32_t v = -1
         self._parse_key(key, &hi, &lo, &plen, True)
-        self._acquire()
+        cdef int locked = self._read_begin()
         r = self._find(hi, lo, plen)
         if r != NULL:
             v = r.value
-        self._release()
+        self._read_end(locked)
         return v
 
     def __getitem__(self, key):
@@ -1068,11 +1084,11 @@ cdef class LpmTable:
         else:
             self._parse_addr(addr_or_key, &hi, &lo)
             plen = self.width
-        self._acquire()
+        cdef int locked = self._read_begin()
         r = self._match(hi, lo, plen)
         if r != NULL:
             out[0] = r[0]
-        self._release()
+        self._read_end(locked)
         return r != NULL
 
     def lookup_prefix(self, addr):
@@ -1106,7 +1122,7 @@ cdef class LpmTable:
         cdef bint found
         cdef uint32_t t, first, count
         cdef bucket_t* b
-        self._acquire()
+        cdef int locked = self._read_begin()
         try:
             if plen > S:
                 b = &self.buckets[hi >> 48]
@@ -1132,7 +1148,7 @@ cdef class LpmTable:
                     for k in range(b.n):
                         out.append((b.recs[k].hi, b.recs[k].lo, b.recs[k].plen, b.recs[k].value))
         finally:
-            self._release()
+            self._read_end(locked)
         return self._rows_to_arrays(out)
 
     cdef _rows_to_arrays(self, list rows):
@@ -1262,6 +1278,7 @@ cdef class LpmTable:
         if H.shape[0] != n or values.shape[0] != n:
             self._fail(ST_BATCH_SHAPE, H.shape[0], n)
         self._begin_write()
+        self.writing = True
         with nogil:
             for i in range(n):
                 hi = H[i]
@@ -1271,6 +1288,7 @@ cdef class LpmTable:
                 rc = self._insert(hi, lo, lengths[i], <int32_t>values[i])
                 if rc != ST_OK:
                     break
+        self.writing = False
         self._release()
         if rc != ST_OK:
             self._fail(ST_NOMEM)
@@ -1286,6 +1304,7 @@ cdef class LpmTable:
         if H.shape[0] != n:
             self._fail(ST_BATCH_SHAPE, H.shape[0], n)
         self._begin_write()
+        self.writing = True
         with nogil:
             if strict:
                 for i in range(n):
@@ -1300,6 +1319,7 @@ cdef class LpmTable:
                     lo = L[i]
                     if self._delete(hi, lo, lengths[i]):
                         removed += 1
+        self.writing = False
         self._release()
         if missing >= 0:
             return self._fail(ST_MISSING, self._format(H[missing], L[missing], lengths[missing]))

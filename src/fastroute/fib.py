@@ -103,8 +103,9 @@ class Fib(LpmTable):
 
     Threads
     -------
-    Any method may be called from any thread; every call sees the table as it
-    was before or after each other call, never in between.  Lookups
+    Any method may be called from any thread.  Each change (an assignment, a
+    deletion, a batch insert or delete) is seen whole or not at all: a lookup
+    or :meth:`to_arrays` sees the table as it was before it or after it.  Lookups
     (:meth:`lookup`, :meth:`lookup_in`, :meth:`lookup_batch`) read the lookup
     structure without a lock.  The first lookup after a change rebuilds it
     under the table's lock with the GIL released; lookups arriving meanwhile
