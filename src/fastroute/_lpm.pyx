@@ -72,6 +72,11 @@ cdef enum:
     S = 16              # direct-pointing bits
     NSLOTS = 65536      # 2**S slots
     K = 6               # address bits per poptrie node
+    MAX_CHANGES = 64    # changed long prefixes logged between two syncs
+    DIRTY_FULL = 1      # dirty_mark: rebuild the slot's whole subtree
+    DIRTY_PATHS = 2     # dirty_mark: rebuild only the logged changes' paths
+# slots holding fewer records are rebuilt whole (cheap enough); see _tune
+cdef Py_ssize_t path_min = 256
 cdef uint32_t LEAF = 0x80000000u
 
 
@@ -249,6 +254,15 @@ _NO_ADDRS4 = np.empty(0, dtype=np.uint32)
 _NO_ADDRS6 = np.empty((0, 2), dtype=np.uint64)
 
 
+def _tune(int min_path_records):
+    """Slots with at least this many records rebuild only the paths of changed
+    prefixes (tests lower it to exercise that on small tables); returns the old value."""
+    global path_min
+    old = path_min
+    path_min = min_path_records
+    return old
+
+
 def _describe(arr):
     """What an array argument is, for an error message."""
     if not isinstance(arr, np.ndarray):
@@ -358,6 +372,9 @@ cdef class LpmTable:
     cdef int32_t* dirty_list
     cdef Py_ssize_t n_dirty
     cdef bint all_dirty
+    cdef rec_t changes[MAX_CHANGES]           # prefixes longer than S changed since the last sync
+    cdef Py_ssize_t n_changes
+    cdef bint changes_lost                    # more changes than the log holds
     # threads (see "Threads" in fastroute.Fib's docstring)
     cdef PyThread_type_lock lock              # held by writers, rebuilds and control-plane readers
     cdef unsigned long owner                  # thread holding `lock` (0: none)
@@ -389,6 +406,8 @@ cdef class LpmTable:
         memset(self.by_len, 0, sizeof(self.by_len))
         self.n_dirty = 0
         self.all_dirty = False
+        self.n_changes = 0
+        self.changes_lost = False
         self.readers = 0
         self.rebuilding = False
         self.writing = False
@@ -582,12 +601,26 @@ cdef class LpmTable:
         """True when a lookup may read the data plane without the lock (GIL held)."""
         return not (self.n_dirty or self.all_dirty or self.rebuilding)
 
-    cdef void _mark(self, uint64_t hi, int plen) noexcept nogil:
+    cdef void _mark(self, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        """Note a changed prefix: its slots need rebuilding.  A prefix longer
+        than S changes one path below its slot's root, so it is also logged
+        (while the log has room) for _sync to rebuild just that path."""
         cdef uint32_t first = <uint32_t>(hi >> 48)
         cdef uint32_t count, t
+        cdef uint8_t how = DIRTY_FULL
         if self.all_dirty:
             return
-        if plen >= S:
+        if plen > S:
+            count = 1
+            if self.n_changes < MAX_CHANGES:
+                self.changes[self.n_changes].hi = hi
+                self.changes[self.n_changes].lo = lo
+                self.changes[self.n_changes].plen = <uint8_t>plen
+                self.n_changes += 1
+                how = DIRTY_PATHS
+            else:
+                self.changes_lost = True
+        elif plen == S:
             count = 1
         else:
             count = (<uint32_t>1) << (S - plen)
@@ -596,9 +629,11 @@ cdef class LpmTable:
             return
         for t in range(first, first + count):
             if not self.dirty_mark[t]:
-                self.dirty_mark[t] = 1
+                self.dirty_mark[t] = how
                 self.dirty_list[self.n_dirty] = <int32_t>t
                 self.n_dirty += 1
+            elif how == DIRTY_FULL:
+                self.dirty_mark[t] = DIRTY_FULL
 
     cdef int _insert(self, uint64_t hi, uint64_t lo, int plen, int32_t value) noexcept nogil:
         """Insert or replace one record; ST_OK or ST_NOMEM (table unchanged)."""
@@ -613,7 +648,7 @@ cdef class LpmTable:
             if found:
                 if self.short_recs[i].value != value:
                     self.short_recs[i].value = value
-                    self._mark(hi, plen)
+                    self._mark(hi, lo, plen)
                 return ST_OK
             if self.n_short == self.cap_short:
                 cap = 16 if self.cap_short == 0 else self.cap_short * 2
@@ -631,7 +666,7 @@ cdef class LpmTable:
             if found:
                 if b.recs[i].value != value:
                     b.recs[i].value = value
-                    self._mark(hi, plen)
+                    self._mark(hi, lo, plen)
                 return ST_OK
             if b.n == b.cap:
                 cap = 4 if b.cap == 0 else b.cap + (b.cap >> 1) + 1
@@ -645,7 +680,7 @@ cdef class LpmTable:
             self._set_rec(&b.recs[i], hi, lo, plen, value)
         self.n_prefixes += 1
         self.by_len[plen] += 1
-        self._mark(hi, plen)
+        self._mark(hi, lo, plen)
         return ST_OK
 
     cdef inline void _set_rec(self, rec_t* r, uint64_t hi, uint64_t lo, int plen, int32_t value) noexcept nogil:
@@ -678,7 +713,7 @@ cdef class LpmTable:
                 b.cap = 0
         self.n_prefixes -= 1
         self.by_len[plen] -= 1
-        self._mark(hi, plen)
+        self._mark(hi, lo, plen)
         return True
 
     cdef const rec_t* _find(self, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
@@ -712,19 +747,16 @@ cdef class LpmTable:
     cdef int _reserve_leaves(self, Py_ssize_t extra) noexcept nogil:
         return grow_array(<void**>&self.leaves, &self.cap_leaves, self.n_leaves + extra, sizeof(int32_t), 256)
 
-    cdef int _build_node(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
-                         int depth, int32_t dflt) noexcept nogil:
-        """Fill nodes[idx] for the records recs[lo:hi], all longer than `depth`,
-        all inside the 2**(width-depth) range this node covers; `dflt` is the
-        value of the longest shorter prefix covering the range."""
-        cdef int32_t vals[64]
-        cdef int32_t child_lo[64]
-        cdef int32_t child_hi[64]
-        cdef uint64_t vector = 0, leafvec = 0, bits
-        cdef Py_ssize_t i = lo, k, base1, base0, nleaf
-        cdef uint32_t j, c, span, isleaf, bit, first
-        cdef int rc, rank
-        cdef int32_t prev = 0
+    cdef void _scan_node(self, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi, int depth,
+                         int32_t dflt, int32_t* vals, int32_t* child_lo, int32_t* child_hi,
+                         uint64_t* vector) noexcept nogil:
+        """The 64 child values of a node over recs[lo:hi] (all longer than
+        `depth`, inside the node's range) and which children are nodes, over
+        which records.  A child's records are found by galloping search, so a
+        node costs O(64 log n), not O(n), however many records lie below it."""
+        cdef Py_ssize_t i = lo, k, step, a, b, m
+        cdef uint32_t j, c, span
+        vector[0] = 0
         for c in range(64):
             vals[c] = dflt
         while i < hi:
@@ -736,34 +768,76 @@ cdef class LpmTable:
                 for c in range(j, j + span):
                     vals[c] = recs[i].value
                 i += 1
-            else:
-                k = i + 1
-                while k < hi and chunk(recs[k].hi, recs[k].lo, depth, K) == j:
-                    k += 1
-                vector |= (<uint64_t>1) << j
-                child_lo[j] = <int32_t>i
-                child_hi[j] = <int32_t>k
-                i = k
-        # leaves: one per run of equal values among the leaf children (node
-        # children neither start nor break a run); computed without branches
-        leafvec = 0
-        first = 1
-        prev = 0
+                continue
+            # the child's records (sorted, so their chunks never decrease) end at
+            # the first record of a later chunk: gallop, then bisect
+            a = i + 1
+            step = 1
+            while a < hi and chunk(recs[a].hi, recs[a].lo, depth, K) == j:
+                a = i + 1 + step
+                step <<= 1
+            b = a if a < hi else hi
+            a = i + 1 + (step >> 2) if step > 1 else i + 1
+            while a < b:
+                m = (a + b) >> 1
+                if chunk(recs[m].hi, recs[m].lo, depth, K) == j:
+                    a = m + 1
+                else:
+                    b = m
+            k = a
+            vector[0] |= (<uint64_t>1) << j
+            child_lo[j] = <int32_t>i
+            child_hi[j] = <int32_t>k
+            i = k
+
+    cdef int _put_leaves(self, const int32_t* vals, uint64_t vector, uint64_t* leafvec,
+                         Py_ssize_t* base0, Py_ssize_t reuse_at, Py_ssize_t reuse_room) noexcept nogil:
+        """Store the leaves of a node with these child values: one per run of
+        equal values among the leaf children (node children neither start nor
+        break a run; computed without branches).  They overwrite the `reuse_room`
+        leaves at `reuse_at` when they fit, else they are appended."""
+        cdef uint64_t lv = 0, bits
+        cdef uint32_t c, isleaf, bit, first = 1
+        cdef int32_t prev = 0
+        cdef Py_ssize_t nleaf, w
         for c in range(64):
             isleaf = <uint32_t>(((~vector) >> c) & 1)
-            bit = isleaf & (<uint32_t>first | <uint32_t>(vals[c] != prev))
-            leafvec |= (<uint64_t>bit) << c
+            bit = isleaf & (first | <uint32_t>(vals[c] != prev))
+            lv |= (<uint64_t>bit) << c
             prev = vals[c] if isleaf else prev
             first = first & (isleaf ^ 1)
-        nleaf = fr_popcount64(leafvec)
-        if self._reserve_leaves(nleaf) != ST_OK:
-            return ST_NOMEM
-        base0 = self.n_leaves
-        bits = leafvec
+        nleaf = fr_popcount64(lv)
+        if nleaf <= reuse_room:
+            w = reuse_at
+        else:
+            if self._reserve_leaves(nleaf) != ST_OK:
+                return ST_NOMEM
+            w = self.n_leaves
+            self.n_leaves += nleaf
+        base0[0] = w
+        bits = lv
         while bits:
-            self.leaves[self.n_leaves] = vals[fr_ctz64(bits)]
-            self.n_leaves += 1
+            self.leaves[w] = vals[fr_ctz64(bits)]
+            w += 1
             bits &= bits - 1
+        leafvec[0] = lv
+        return ST_OK
+
+    cdef int _build_node(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
+                         int depth, int32_t dflt) noexcept nogil:
+        """Fill nodes[idx] for the records recs[lo:hi], all longer than `depth`,
+        all inside the 2**(width-depth) range this node covers; `dflt` is the
+        value of the longest shorter prefix covering the range."""
+        cdef int32_t vals[64]
+        cdef int32_t child_lo[64]
+        cdef int32_t child_hi[64]
+        cdef uint64_t vector, leafvec, bits
+        cdef Py_ssize_t base1, base0
+        cdef uint32_t c
+        cdef int rc, rank
+        self._scan_node(recs, lo, hi, depth, dflt, vals, child_lo, child_hi, &vector)
+        if self._put_leaves(vals, vector, &leafvec, &base0, 0, -1) != ST_OK:
+            return ST_NOMEM
         rank = fr_popcount64(vector)
         if self._reserve_nodes(rank) != ST_OK:
             return ST_NOMEM
@@ -774,7 +848,7 @@ cdef class LpmTable:
         self.nodes[idx].base0 = <uint32_t>base0
         self.nodes[idx].base1 = <uint32_t>base1
         self.live_nodes += 1
-        self.live_leaves += nleaf
+        self.live_leaves += fr_popcount64(leafvec)
         rank = 0
         bits = vector
         while bits:
@@ -784,6 +858,84 @@ cdef class LpmTable:
                 return rc
             rank += 1
             bits &= bits - 1
+        return ST_OK
+
+    cdef int _rebuild_path(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
+                           int depth, int32_t dflt, const rec_t* key) noexcept nogil:
+        """Bring nodes[idx], built for an older version of recs[lo:hi], up to
+        date after `key` changed below it, in place: only the nodes on the
+        key's path are rebuilt (with the subtrees the key covers, whose leaves
+        carry its value); every other child keeps its subtree.  No lookup runs
+        meanwhile (the caller holds the table's lock)."""
+        cdef int32_t vals[64]
+        cdef int32_t child_lo[64]
+        cdef int32_t child_hi[64]
+        cdef uint64_t vector, leafvec, old_vector, bits
+        cdef Py_ssize_t base0, base1, old_base1, p, nn, nl
+        cdef uint32_t c, kc, kspan
+        cdef int rc, rank, old_nleaf
+        cdef node_t old = self.nodes[idx]
+        self._scan_node(recs, lo, hi, depth, dflt, vals, child_lo, child_hi, &vector)
+        old_nleaf = fr_popcount64(old.leafvec)
+        if self._put_leaves(vals, vector, &leafvec, &base0, old.base0, old_nleaf) != ST_OK:
+            return ST_NOMEM
+        self.live_leaves += fr_popcount64(leafvec) - old_nleaf
+        # the children the key reaches: one it lies inside, or the ones it covers
+        kc = chunk(key.hi, key.lo, depth, K)
+        kspan = 1
+        if key.plen <= depth + K:
+            kspan = (<uint32_t>1) << (depth + K - key.plen)
+        old_vector = old.vector
+        old_base1 = old.base1
+        if vector == old_vector:
+            base1 = old_base1
+        else:
+            # a child node came or went: a new block of children, the kept ones moved
+            rank = fr_popcount64(vector)
+            if self._reserve_nodes(rank) != ST_OK:
+                return ST_NOMEM
+            base1 = self.n_nodes
+            self.n_nodes += rank
+            bits = old_vector
+            while bits:
+                c = fr_ctz64(bits)
+                p = old_base1 + fr_popcount64(old_vector & ((<uint64_t>2 << c) - 1)) - 1
+                if (vector >> c) & 1:
+                    self.nodes[base1 + fr_popcount64(vector & ((<uint64_t>2 << c) - 1)) - 1] = self.nodes[p]
+                else:
+                    nn = 0
+                    nl = 0
+                    self._count_subtree(p, &nn, &nl)
+                    self.live_nodes -= nn
+                    self.live_leaves -= nl
+                bits &= bits - 1
+        self.nodes[idx].vector = vector
+        self.nodes[idx].leafvec = leafvec
+        self.nodes[idx].base0 = <uint32_t>base0
+        self.nodes[idx].base1 = <uint32_t>base1
+        rank = 0
+        bits = vector
+        while bits:
+            c = fr_ctz64(bits)
+            p = base1 + rank
+            rank += 1
+            bits &= bits - 1
+            if not (old_vector >> c) & 1:
+                rc = self._build_node(p, recs, child_lo[c], child_hi[c], depth + K, vals[c])
+            elif c < kc or c >= kc + kspan:
+                continue                    # off the key's path: unchanged
+            elif key.plen > depth + K:
+                rc = self._rebuild_path(p, recs, child_lo[c], child_hi[c], depth + K, vals[c], key)
+            else:
+                # covered by the key: every leaf below may carry its value
+                nn = 0
+                nl = 0
+                self._count_subtree(p, &nn, &nl)
+                self.live_nodes -= nn
+                self.live_leaves -= nl
+                rc = self._build_node(p, recs, child_lo[c], child_hi[c], depth + K, vals[c])
+            if rc != ST_OK:
+                return rc
         return ST_OK
 
     cdef void _shrink(self) noexcept nogil:
@@ -896,11 +1048,13 @@ cdef class LpmTable:
             self.dirty_mark[self.dirty_list[i]] = 0
         self.n_dirty = 0
         self.all_dirty = False
+        self.n_changes = 0
+        self.changes_lost = False
         return rc
 
     cdef int _sync(self) noexcept nogil:
         """Bring the data plane up to date with the control plane."""
-        cdef Py_ssize_t i, nn, nl
+        cdef Py_ssize_t i, k, nn, nl
         cdef uint32_t t, d
         cdef int rc
         if self.all_dirty:
@@ -908,17 +1062,28 @@ cdef class LpmTable:
         for i in range(self.n_dirty):
             t = <uint32_t>self.dirty_list[i]
             d = self.direct[t]
-            if not (d & LEAF):
-                nn = 0
-                nl = 0
-                self._count_subtree(d, &nn, &nl)
-                self.live_nodes -= nn
-                self.live_leaves -= nl
-            rc = self._build_slot(t, self._slot_default(t))
+            if (self.dirty_mark[t] == DIRTY_PATHS and not self.changes_lost and not (d & LEAF)
+                    and self.buckets[t].n >= path_min and self.buckets[t].n > 0):
+                # a large slot with a few changed long prefixes: rebuild their paths
+                rc = ST_OK
+                for k in range(self.n_changes):
+                    if <uint32_t>(self.changes[k].hi >> 48) == t and rc == ST_OK:
+                        rc = self._rebuild_path(d, self.buckets[t].recs, 0, self.buckets[t].n, S,
+                                                self._slot_default(t), &self.changes[k])
+            else:
+                if not (d & LEAF):
+                    nn = 0
+                    nl = 0
+                    self._count_subtree(d, &nn, &nl)
+                    self.live_nodes -= nn
+                    self.live_leaves -= nl
+                rc = self._build_slot(t, self._slot_default(t))
             if rc != ST_OK:
                 return self._rebuild_all()
             self.dirty_mark[t] = 0
         self.n_dirty = 0
+        self.n_changes = 0
+        self.changes_lost = False
         # compact when rebuilt subtrees left more garbage than live data
         if (self.n_nodes > 2 * self.live_nodes + 4096
                 or self.n_leaves > 2 * self.live_leaves + 16384):

@@ -12,7 +12,7 @@ import random
 import numpy as np
 import pytricia
 
-from fastroute import Fib
+from fastroute import Fib, _lpm
 from fastroute.compat import PyTricia
 from fastroute.errors import UnknownPrefixError
 
@@ -188,6 +188,11 @@ class Fuzzer:
                                  f"first difference {next((a, b) for a, b in zip(got, want) if a != b)}"
                                  if len(got) == len(want) else
                                  f"to_arrays: {len(got)} rows, reference {len(want)}")
+        # the structure updated in place is the one a fresh build makes
+        live = {k: v for k, v in self.fib.stats().items() if k.startswith("live")}
+        fresh = {k: v for k, v in self.fib.copy().stats().items() if k.startswith("live")}
+        if live != fresh:
+            raise AssertionError(f"lookup structure {live}, built afresh {fresh}")
         if len(self.compat) != len(want) or len(self.pyt) != len(want):
             raise AssertionError(f"sizes: compat {len(self.compat)}, pytricia {len(self.pyt)}, "
                                  f"reference {len(want)}")
@@ -209,13 +214,21 @@ class Fuzzer:
             self.check_contents()
 
 
-def run(version, n_ops, seed):
-    """Run n_ops random operations; return the operation counts (AssertionError on a mismatch)."""
+def run(version, n_ops, seed, path_min=None):
+    """Run n_ops random operations; return the operation counts (AssertionError on a mismatch).
+
+    `path_min`: rebuild only changed paths in slots of at least this many records
+    (the kernel's default when None; 0 exercises path rebuilds on small tables)."""
     fuzz = Fuzzer(version, seed)
-    for i in range(n_ops):
-        try:
-            fuzz.step()
-        except AssertionError as e:
-            raise AssertionError(f"IPv{version} seed {seed}, operation {i}: {e}") from None
-    fuzz.check_contents()
+    old = None if path_min is None else _lpm._tune(path_min)
+    try:
+        for i in range(n_ops):
+            try:
+                fuzz.step()
+            except AssertionError as e:
+                raise AssertionError(f"IPv{version} seed {seed}, operation {i}: {e}") from None
+        fuzz.check_contents()
+    finally:
+        if old is not None:
+            _lpm._tune(old)
     return fuzz.ops
