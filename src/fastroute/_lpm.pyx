@@ -871,7 +871,7 @@ cdef class LpmTable:
         cdef int32_t child_lo[64]
         cdef int32_t child_hi[64]
         cdef uint64_t vector, leafvec, old_vector, bits
-        cdef Py_ssize_t base0, base1, old_base1, p, nn, nl
+        cdef Py_ssize_t base0, base1, old_base1, p
         cdef uint32_t c, kc, kspan
         cdef int rc, rank, old_nleaf
         cdef node_t old = self.nodes[idx]
@@ -903,11 +903,7 @@ cdef class LpmTable:
                 if (vector >> c) & 1:
                     self.nodes[base1 + fr_popcount64(vector & ((<uint64_t>2 << c) - 1)) - 1] = self.nodes[p]
                 else:
-                    nn = 0
-                    nl = 0
-                    self._count_subtree(p, &nn, &nl)
-                    self.live_nodes -= nn
-                    self.live_leaves -= nl
+                    self._drop_subtree(p)
                 bits &= bits - 1
         self.nodes[idx].vector = vector
         self.nodes[idx].leafvec = leafvec
@@ -928,11 +924,7 @@ cdef class LpmTable:
                 rc = self._rebuild_path(p, recs, child_lo[c], child_hi[c], depth + K, vals[c], key)
             else:
                 # covered by the key: every leaf below may carry its value
-                nn = 0
-                nl = 0
-                self._count_subtree(p, &nn, &nl)
-                self.live_nodes -= nn
-                self.live_leaves -= nl
+                self._drop_subtree(p)
                 rc = self._build_node(p, recs, child_lo[c], child_hi[c], depth + K, vals[c])
             if rc != ST_OK:
                 return rc
@@ -1003,6 +995,13 @@ cdef class LpmTable:
         self.direct[t] = <uint32_t>idx
         return ST_OK
 
+    cdef void _drop_subtree(self, Py_ssize_t idx) noexcept nogil:
+        """Stop counting the subtree at nodes[idx] as live (it is about to be replaced)."""
+        cdef Py_ssize_t nn = 0, nl = 0
+        self._count_subtree(idx, &nn, &nl)
+        self.live_nodes -= nn
+        self.live_leaves -= nl
+
     cdef void _count_subtree(self, Py_ssize_t idx, Py_ssize_t* nn, Py_ssize_t* nl) noexcept nogil:
         cdef node_t* nd = &self.nodes[idx]
         cdef int r, cnt = fr_popcount64(nd.vector)
@@ -1054,7 +1053,7 @@ cdef class LpmTable:
 
     cdef int _sync(self) noexcept nogil:
         """Bring the data plane up to date with the control plane."""
-        cdef Py_ssize_t i, k, nn, nl
+        cdef Py_ssize_t i, k
         cdef uint32_t t, d
         cdef int rc
         if self.all_dirty:
@@ -1072,11 +1071,7 @@ cdef class LpmTable:
                                                 self._slot_default(t), &self.changes[k])
             else:
                 if not (d & LEAF):
-                    nn = 0
-                    nl = 0
-                    self._count_subtree(d, &nn, &nl)
-                    self.live_nodes -= nn
-                    self.live_leaves -= nl
+                    self._drop_subtree(d)
                 rc = self._build_slot(t, self._slot_default(t))
             if rc != ST_OK:
                 return self._rebuild_all()
@@ -1287,7 +1282,9 @@ cdef class LpmTable:
         cdef bint found
         cdef uint32_t t, first, count
         cdef bucket_t* b
-        cdef int locked = self._read_begin()
+        # always locked: the appends below may run a garbage collection, which
+        # may run other Python code and let a batch change start
+        self._acquire()
         try:
             if plen > S:
                 b = &self.buckets[hi >> 48]
@@ -1313,7 +1310,7 @@ cdef class LpmTable:
                     for k in range(b.n):
                         out.append((b.recs[k].hi, b.recs[k].lo, b.recs[k].plen, b.recs[k].value))
         finally:
-            self._read_end(locked)
+            self._release()
         return self._rows_to_arrays(out)
 
     cdef _rows_to_arrays(self, list rows):

@@ -96,9 +96,10 @@ class Fib(LpmTable):
     -----
     Lookups use a poptrie: a 2**16-entry direct-pointing array, then 6-bit
     nodes with popcount-indexed children and run-length-compressed leaves.
-    Updates edit a sorted control plane and the next lookup rebuilds only the
-    affected /16 slots, so any mix of single and batch updates keeps lookups
-    exact.  Values are ints in ``0..2**31-2``; lookups return -1 (batch) or
+    Updates edit a sorted control plane and the next lookup rebuilds only what
+    they changed: the affected /16 slots, or in a slot of many prefixes just
+    the path below a changed longer prefix, so any mix of single and batch
+    updates keeps lookups exact.  Values are ints in ``0..2**31-2``; lookups return -1 (batch) or
     None (single) where no prefix matches.
 
     Threads
