@@ -1,6 +1,6 @@
 """The long differential fuzz of the LPM table: 10^6 random inserts, deletes and
 lookups per IP version against pytricia and a brute-force reference (the short
-seeded run is tests/lpm/test_fuzz.py, which shares the driver).
+seeded run is tests/lpm/test_differential.py, which shares the driver).
 
 Run: .venv/bin/python -m pytest bench/test_lpm_fuzz.py -s   (about 8 minutes)
 FASTROUTE_FUZZ_OPS and FASTROUTE_FUZZ_SEED change the length and the seed.

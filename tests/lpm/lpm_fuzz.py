@@ -2,7 +2,7 @@
 against fastroute.Fib, fastroute.compat.PyTricia, pytricia and a brute-force
 reference, which must all agree after every operation.
 
-Shared by the short seeded run in tests/lpm/test_fuzz.py and the long one in
+Shared by the short seeded run in tests/lpm/test_differential.py and the long one in
 bench/test_lpm_fuzz.py.
 """
 
