@@ -261,3 +261,34 @@ def test_memory_1M(benchmark, lib):
     benchmark.extra_info["bytes_per_prefix"] = delta / 1_000_000
     if lib == "fastroute":
         benchmark.extra_info["nbytes_per_prefix"] = table("1M")["fib"].nbytes / len(table("1M")["fib"])
+
+
+def _ipv6_pool(shared, n=100_000, seed=7):
+    """n IPv6 /64s: all under 2001:db8::/32 (one top-16-bit slot, as a single IPv6
+    pool is) or spread over 2000::/3."""
+    rng = np.random.default_rng(seed)
+    if shared:
+        hi = np.uint64(0x2001_0DB8_0000_0000) | rng.integers(0, 2**32, n, dtype=np.uint64)
+    else:
+        hi = (np.uint64(0x2000) << np.uint64(48)) | rng.integers(0, 2**61, n, dtype=np.uint64)
+    hi = np.unique(hi)
+    return Fib.from_arrays(np.stack([hi, np.zeros(len(hi), np.uint64)], axis=1),
+                           np.full(len(hi), 64), np.arange(len(hi)))
+
+
+@pytest.mark.parametrize("layout", ["spread", "shared-/16"])
+def test_fib_ipv6_update_then_lookup(benchmark, layout):
+    """One insert or delete, then one lookup (which pays the rebuild), on 10^5 IPv6
+    /64s: the cost of keeping a pool's routes current one change at a time."""
+    fib = _ipv6_pool(layout == "shared-/16")
+    benchmark.group = "lpm-update-v6-100k"
+    benchmark.extra_info["ops"] = 2
+    key = ((0x2001_0DB8_1234_5678 if layout == "shared-/16" else 0x2345_6789_ABCD_EF01) << 64, 64)
+    probe = key[0] | 1
+
+    def run():
+        fib[key] = 1
+        fib.lookup(probe)
+        del fib[key]
+        fib.lookup(probe)
+    benchmark(run)

@@ -16,9 +16,15 @@ cpdef enum Status:
     ST_PLEN = 2             # prefix length out of range
     ST_HOSTBITS = 3         # host bits set beyond the prefix length
     ST_VALUE = 4            # value outside 0..MAX_VALUE
+    ST_BATCH_SHAPE = 5      # networks, lengths and values of different lengths
+    # batch lookups
+    ST_ADDR_ARRAY = 6       # addresses not a uint32 (n,) / uint64 (n, 2) array
+    ST_OUT_ARRAY = 7        # `out` not a writable, C-contiguous, one-dimensional int32 array
+    ST_OUT_LENGTH = 8       # `out` not exactly one slot per address
     # single keys and values
     ST_VERSION = 10         # IP version other than 4 or 6
     ST_BUSY = 11            # modification while a batch lookup runs
+    ST_REENTRANT = 14       # the table used from inside one of its own operations (same thread)
     ST_MISSING = 12         # exact key not stored
     ST_KEY_VALUE = 13       # value for one prefix outside 0..MAX_VALUE or not an int
     # prefix keys

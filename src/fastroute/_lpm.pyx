@@ -24,6 +24,10 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memmove, memset
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
+from cpython.pythread cimport (
+    NOWAIT_LOCK, WAIT_LOCK, PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
+    PyThread_get_thread_ident, PyThread_release_lock, PyThread_type_lock,
+)
 
 from fastroute._addr cimport (
     PARSE_OK, PARSE_ELENGTH, PARSE_EHOSTBITS, parse_v4, parse_v6, parse_prefix_v4, parse_prefix_v6,
@@ -68,6 +72,11 @@ cdef enum:
     S = 16              # direct-pointing bits
     NSLOTS = 65536      # 2**S slots
     K = 6               # address bits per poptrie node
+    MAX_CHANGES = 64    # changed long prefixes logged between two syncs
+    DIRTY_FULL = 1      # dirty_mark: rebuild the slot's whole subtree
+    DIRTY_PATHS = 2     # dirty_mark: rebuild only the logged changes' paths
+# slots holding fewer records are rebuilt whole (cheap enough); see _tune
+cdef Py_ssize_t path_min = 256
 cdef uint32_t LEAF = 0x80000000u
 
 
@@ -245,6 +254,24 @@ _NO_ADDRS4 = np.empty(0, dtype=np.uint32)
 _NO_ADDRS6 = np.empty((0, 2), dtype=np.uint64)
 
 
+def _tune(int min_path_records):
+    """Slots with at least this many records rebuild only the paths of changed
+    prefixes (tests lower it to exercise that on small tables); returns the old value."""
+    global path_min
+    old = path_min
+    path_min = min_path_records
+    return old
+
+
+def _describe(arr):
+    """What an array argument is, for an error message."""
+    if not isinstance(arr, np.ndarray):
+        return f"a {type(arr).__name__}, not a numpy array"
+    layout = "" if arr.flags.c_contiguous else ", not C-contiguous"
+    access = "" if arr.flags.writeable else ", read-only"
+    return f"dtype {arr.dtype}, shape {arr.shape}{layout}{access}"
+
+
 cdef inline int32_t lookup6(const uint32_t* direct, const node_t* nodes, const int32_t* leaves,
                             uint64_t hi, uint64_t lo) noexcept nogil:
     cdef uint32_t d = direct[hi >> 48]
@@ -289,8 +316,8 @@ def key_words(int width, nets):
 
 
 def validate_batch(int version, nets, const uint8_t[:] lengths, const int64_t[:] values, bint strict):
-    """(status, bad_index) for a batch of prefixes: ST_OK and -1, or the first
-    ST_PLEN, ST_HOSTBITS or ST_VALUE and its index."""
+    """(status, bad_index) for a batch of prefixes: ST_OK and -1, the first
+    ST_PLEN, ST_HOSTBITS or ST_VALUE and its index, or ST_BATCH_SHAPE and -1."""
     cdef int width = 32 if version == 4 else 128
     cdef Py_ssize_t i, n = lengths.shape[0]
     cdef int plen
@@ -299,6 +326,8 @@ def validate_batch(int version, nets, const uint8_t[:] lengths, const int64_t[:]
     cdef int st = ST_OK
     cdef const uint64_t[::1] H, L
     H, L = key_words(width, nets)
+    if H.shape[0] != n or (has_values and values.shape[0] != n):
+        return ST_BATCH_SHAPE, -1
     with nogil:
         for i in range(n):
             plen = lengths[i]
@@ -343,6 +372,14 @@ cdef class LpmTable:
     cdef int32_t* dirty_list
     cdef Py_ssize_t n_dirty
     cdef bint all_dirty
+    cdef rec_t changes[MAX_CHANGES]           # prefixes longer than S changed since the last sync
+    cdef Py_ssize_t n_changes
+    cdef bint changes_lost                    # more changes than the log holds
+    # threads (see "Threads" in fastroute.Fib's docstring)
+    cdef PyThread_type_lock lock              # held by writers, rebuilds and control-plane readers
+    cdef unsigned long owner                  # thread holding `lock` (0: none)
+    cdef bint rebuilding                      # a rebuild of the data plane runs without the GIL
+    cdef bint writing                         # a batch change runs without the GIL
     cdef int readers                          # batch lookups running without the GIL
 
     def __cinit__(self, int version=4):
@@ -369,8 +406,14 @@ cdef class LpmTable:
         memset(self.by_len, 0, sizeof(self.by_len))
         self.n_dirty = 0
         self.all_dirty = False
+        self.n_changes = 0
+        self.changes_lost = False
         self.readers = 0
-        if self._add_sentinel() != ST_OK:
+        self.rebuilding = False
+        self.writing = False
+        self.owner = 0
+        self.lock = PyThread_allocate_lock()
+        if self.lock == NULL or self._add_sentinel() != ST_OK:
             self._fail(ST_NOMEM)
 
     def __dealloc__(self):
@@ -385,6 +428,8 @@ cdef class LpmTable:
         free(self.short_recs)
         free(self.dirty_mark)
         free(self.dirty_list)
+        if self.lock != NULL:
+            PyThread_free_lock(self.lock)
 
     # ------------------------------------------------------------ key parsing (Python edge)
 
@@ -492,17 +537,90 @@ cdef class LpmTable:
 
     # ------------------------------------------------------------ control plane
 
-    cdef int _check_writable(self) except -1:
+    # ------------------------------------------------------------ threads
+    #
+    # One lock orders everything but the lookups: writers, rebuilds of the data
+    # plane and readers of the control plane hold it.  The data plane changes
+    # only in a rebuild, which runs with the lock held and `rebuilding` set
+    # (both under the GIL), so a lookup that finds the table clean and no
+    # rebuild running reads it without the lock; otherwise it takes the lock
+    # and rebuilds first (double-checked: whoever comes second finds it clean).
+    # A batch lookup counts itself in `readers` for as long as its kernel runs
+    # without the GIL; a writer finding readers refuses with ST_BUSY.  Only
+    # batch changes edit the control plane without the GIL (flagged by
+    # `writing`), so an exact-match query holding the GIL takes the lock only
+    # while one runs.
+
+    cdef int _acquire(self) except -1:
+        """Take the table lock, waiting with the GIL released (its holder may need the GIL)."""
+        cdef unsigned long me = PyThread_get_thread_ident()
+        if not PyThread_acquire_lock(self.lock, NOWAIT_LOCK):
+            if self.owner == me:
+                return self._fail(ST_REENTRANT)
+            with nogil:
+                PyThread_acquire_lock(self.lock, WAIT_LOCK)
+        self.owner = me
+        return 0
+
+    cdef inline void _release(self) noexcept:
+        self.owner = 0
+        PyThread_release_lock(self.lock)
+
+    cdef int _begin_write(self) except -1:
+        """Take the lock for a modification; ST_BUSY while a batch lookup runs."""
+        self._acquire()
         if self.readers:
+            self._release()
             return self._fail(ST_BUSY)
         return 0
 
-    cdef void _mark(self, uint64_t hi, int plen) noexcept nogil:
+    cdef int _sync_locked(self) except -1:
+        """Bring the data plane up to date (the caller holds the lock)."""
+        cdef int rc = ST_OK
+        if self.n_dirty or self.all_dirty:
+            self.rebuilding = True
+            with nogil:
+                rc = self._sync()
+            self.rebuilding = False
+            if rc != ST_OK:
+                return self._fail(ST_NOMEM)
+        return 0
+
+    cdef inline int _read_begin(self) except -1:
+        """Before a control-plane read under the GIL: 1 if it took the lock."""
+        if self.writing:
+            self._acquire()
+            return 1
+        return 0
+
+    cdef inline void _read_end(self, int locked) noexcept:
+        if locked:
+            self._release()
+
+    cdef inline bint _clean(self) noexcept:
+        """True when a lookup may read the data plane without the lock (GIL held)."""
+        return not (self.n_dirty or self.all_dirty or self.rebuilding)
+
+    cdef void _mark(self, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
+        """Note a changed prefix: its slots need rebuilding.  A prefix longer
+        than S changes one path below its slot's root, so it is also logged
+        (while the log has room) for _sync to rebuild just that path."""
         cdef uint32_t first = <uint32_t>(hi >> 48)
         cdef uint32_t count, t
+        cdef uint8_t how = DIRTY_FULL
         if self.all_dirty:
             return
-        if plen >= S:
+        if plen > S:
+            count = 1
+            if self.n_changes < MAX_CHANGES:
+                self.changes[self.n_changes].hi = hi
+                self.changes[self.n_changes].lo = lo
+                self.changes[self.n_changes].plen = <uint8_t>plen
+                self.n_changes += 1
+                how = DIRTY_PATHS
+            else:
+                self.changes_lost = True
+        elif plen == S:
             count = 1
         else:
             count = (<uint32_t>1) << (S - plen)
@@ -511,9 +629,11 @@ cdef class LpmTable:
             return
         for t in range(first, first + count):
             if not self.dirty_mark[t]:
-                self.dirty_mark[t] = 1
+                self.dirty_mark[t] = how
                 self.dirty_list[self.n_dirty] = <int32_t>t
                 self.n_dirty += 1
+            elif how == DIRTY_FULL:
+                self.dirty_mark[t] = DIRTY_FULL
 
     cdef int _insert(self, uint64_t hi, uint64_t lo, int plen, int32_t value) noexcept nogil:
         """Insert or replace one record; ST_OK or ST_NOMEM (table unchanged)."""
@@ -528,7 +648,7 @@ cdef class LpmTable:
             if found:
                 if self.short_recs[i].value != value:
                     self.short_recs[i].value = value
-                    self._mark(hi, plen)
+                    self._mark(hi, lo, plen)
                 return ST_OK
             if self.n_short == self.cap_short:
                 cap = 16 if self.cap_short == 0 else self.cap_short * 2
@@ -546,7 +666,7 @@ cdef class LpmTable:
             if found:
                 if b.recs[i].value != value:
                     b.recs[i].value = value
-                    self._mark(hi, plen)
+                    self._mark(hi, lo, plen)
                 return ST_OK
             if b.n == b.cap:
                 cap = 4 if b.cap == 0 else b.cap + (b.cap >> 1) + 1
@@ -560,7 +680,7 @@ cdef class LpmTable:
             self._set_rec(&b.recs[i], hi, lo, plen, value)
         self.n_prefixes += 1
         self.by_len[plen] += 1
-        self._mark(hi, plen)
+        self._mark(hi, lo, plen)
         return ST_OK
 
     cdef inline void _set_rec(self, rec_t* r, uint64_t hi, uint64_t lo, int plen, int32_t value) noexcept nogil:
@@ -593,7 +713,7 @@ cdef class LpmTable:
                 b.cap = 0
         self.n_prefixes -= 1
         self.by_len[plen] -= 1
-        self._mark(hi, plen)
+        self._mark(hi, lo, plen)
         return True
 
     cdef const rec_t* _find(self, uint64_t hi, uint64_t lo, int plen) noexcept nogil:
@@ -627,19 +747,16 @@ cdef class LpmTable:
     cdef int _reserve_leaves(self, Py_ssize_t extra) noexcept nogil:
         return grow_array(<void**>&self.leaves, &self.cap_leaves, self.n_leaves + extra, sizeof(int32_t), 256)
 
-    cdef int _build_node(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
-                         int depth, int32_t dflt) noexcept nogil:
-        """Fill nodes[idx] for the records recs[lo:hi], all longer than `depth`,
-        all inside the 2**(width-depth) range this node covers; `dflt` is the
-        value of the longest shorter prefix covering the range."""
-        cdef int32_t vals[64]
-        cdef int32_t child_lo[64]
-        cdef int32_t child_hi[64]
-        cdef uint64_t vector = 0, leafvec = 0, bits
-        cdef Py_ssize_t i = lo, k, base1, base0, nleaf
-        cdef uint32_t j, c, span, isleaf, bit, first
-        cdef int rc, rank
-        cdef int32_t prev = 0
+    cdef void _scan_node(self, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi, int depth,
+                         int32_t dflt, int32_t* vals, int32_t* child_lo, int32_t* child_hi,
+                         uint64_t* vector) noexcept nogil:
+        """The 64 child values of a node over recs[lo:hi] (all longer than
+        `depth`, inside the node's range) and which children are nodes, over
+        which records.  A child's records are found by galloping search, so a
+        node costs O(64 log n), not O(n), however many records lie below it."""
+        cdef Py_ssize_t i = lo, k, step, a, b, m
+        cdef uint32_t j, c, span
+        vector[0] = 0
         for c in range(64):
             vals[c] = dflt
         while i < hi:
@@ -651,34 +768,76 @@ cdef class LpmTable:
                 for c in range(j, j + span):
                     vals[c] = recs[i].value
                 i += 1
-            else:
-                k = i + 1
-                while k < hi and chunk(recs[k].hi, recs[k].lo, depth, K) == j:
-                    k += 1
-                vector |= (<uint64_t>1) << j
-                child_lo[j] = <int32_t>i
-                child_hi[j] = <int32_t>k
-                i = k
-        # leaves: one per run of equal values among the leaf children (node
-        # children neither start nor break a run); computed without branches
-        leafvec = 0
-        first = 1
-        prev = 0
+                continue
+            # the child's records (sorted, so their chunks never decrease) end at
+            # the first record of a later chunk: gallop, then bisect
+            a = i + 1
+            step = 1
+            while a < hi and chunk(recs[a].hi, recs[a].lo, depth, K) == j:
+                a = i + 1 + step
+                step <<= 1
+            b = a if a < hi else hi
+            a = i + 1 + (step >> 2) if step > 1 else i + 1
+            while a < b:
+                m = (a + b) >> 1
+                if chunk(recs[m].hi, recs[m].lo, depth, K) == j:
+                    a = m + 1
+                else:
+                    b = m
+            k = a
+            vector[0] |= (<uint64_t>1) << j
+            child_lo[j] = <int32_t>i
+            child_hi[j] = <int32_t>k
+            i = k
+
+    cdef int _put_leaves(self, const int32_t* vals, uint64_t vector, uint64_t* leafvec,
+                         Py_ssize_t* base0, Py_ssize_t reuse_at, Py_ssize_t reuse_room) noexcept nogil:
+        """Store the leaves of a node with these child values: one per run of
+        equal values among the leaf children (node children neither start nor
+        break a run; computed without branches).  They overwrite the `reuse_room`
+        leaves at `reuse_at` when they fit, else they are appended."""
+        cdef uint64_t lv = 0, bits
+        cdef uint32_t c, isleaf, bit, first = 1
+        cdef int32_t prev = 0
+        cdef Py_ssize_t nleaf, w
         for c in range(64):
             isleaf = <uint32_t>(((~vector) >> c) & 1)
-            bit = isleaf & (<uint32_t>first | <uint32_t>(vals[c] != prev))
-            leafvec |= (<uint64_t>bit) << c
+            bit = isleaf & (first | <uint32_t>(vals[c] != prev))
+            lv |= (<uint64_t>bit) << c
             prev = vals[c] if isleaf else prev
             first = first & (isleaf ^ 1)
-        nleaf = fr_popcount64(leafvec)
-        if self._reserve_leaves(nleaf) != ST_OK:
-            return ST_NOMEM
-        base0 = self.n_leaves
-        bits = leafvec
+        nleaf = fr_popcount64(lv)
+        if nleaf <= reuse_room:
+            w = reuse_at
+        else:
+            if self._reserve_leaves(nleaf) != ST_OK:
+                return ST_NOMEM
+            w = self.n_leaves
+            self.n_leaves += nleaf
+        base0[0] = w
+        bits = lv
         while bits:
-            self.leaves[self.n_leaves] = vals[fr_ctz64(bits)]
-            self.n_leaves += 1
+            self.leaves[w] = vals[fr_ctz64(bits)]
+            w += 1
             bits &= bits - 1
+        leafvec[0] = lv
+        return ST_OK
+
+    cdef int _build_node(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
+                         int depth, int32_t dflt) noexcept nogil:
+        """Fill nodes[idx] for the records recs[lo:hi], all longer than `depth`,
+        all inside the 2**(width-depth) range this node covers; `dflt` is the
+        value of the longest shorter prefix covering the range."""
+        cdef int32_t vals[64]
+        cdef int32_t child_lo[64]
+        cdef int32_t child_hi[64]
+        cdef uint64_t vector, leafvec, bits
+        cdef Py_ssize_t base1, base0
+        cdef uint32_t c
+        cdef int rc, rank
+        self._scan_node(recs, lo, hi, depth, dflt, vals, child_lo, child_hi, &vector)
+        if self._put_leaves(vals, vector, &leafvec, &base0, 0, -1) != ST_OK:
+            return ST_NOMEM
         rank = fr_popcount64(vector)
         if self._reserve_nodes(rank) != ST_OK:
             return ST_NOMEM
@@ -689,7 +848,7 @@ cdef class LpmTable:
         self.nodes[idx].base0 = <uint32_t>base0
         self.nodes[idx].base1 = <uint32_t>base1
         self.live_nodes += 1
-        self.live_leaves += nleaf
+        self.live_leaves += fr_popcount64(leafvec)
         rank = 0
         bits = vector
         while bits:
@@ -699,6 +858,76 @@ cdef class LpmTable:
                 return rc
             rank += 1
             bits &= bits - 1
+        return ST_OK
+
+    cdef int _rebuild_path(self, Py_ssize_t idx, const rec_t* recs, Py_ssize_t lo, Py_ssize_t hi,
+                           int depth, int32_t dflt, const rec_t* key) noexcept nogil:
+        """Bring nodes[idx], built for an older version of recs[lo:hi], up to
+        date after `key` changed below it, in place: only the nodes on the
+        key's path are rebuilt (with the subtrees the key covers, whose leaves
+        carry its value); every other child keeps its subtree.  No lookup runs
+        meanwhile (the caller holds the table's lock)."""
+        cdef int32_t vals[64]
+        cdef int32_t child_lo[64]
+        cdef int32_t child_hi[64]
+        cdef uint64_t vector, leafvec, old_vector, bits
+        cdef Py_ssize_t base0, base1, old_base1, p
+        cdef uint32_t c, kc, kspan
+        cdef int rc, rank, old_nleaf
+        cdef node_t old = self.nodes[idx]
+        self._scan_node(recs, lo, hi, depth, dflt, vals, child_lo, child_hi, &vector)
+        old_nleaf = fr_popcount64(old.leafvec)
+        if self._put_leaves(vals, vector, &leafvec, &base0, old.base0, old_nleaf) != ST_OK:
+            return ST_NOMEM
+        self.live_leaves += fr_popcount64(leafvec) - old_nleaf
+        # the children the key reaches: one it lies inside, or the ones it covers
+        kc = chunk(key.hi, key.lo, depth, K)
+        kspan = 1
+        if key.plen <= depth + K:
+            kspan = (<uint32_t>1) << (depth + K - key.plen)
+        old_vector = old.vector
+        old_base1 = old.base1
+        if vector == old_vector:
+            base1 = old_base1
+        else:
+            # a child node came or went: a new block of children, the kept ones moved
+            rank = fr_popcount64(vector)
+            if self._reserve_nodes(rank) != ST_OK:
+                return ST_NOMEM
+            base1 = self.n_nodes
+            self.n_nodes += rank
+            bits = old_vector
+            while bits:
+                c = fr_ctz64(bits)
+                p = old_base1 + fr_popcount64(old_vector & ((<uint64_t>2 << c) - 1)) - 1
+                if (vector >> c) & 1:
+                    self.nodes[base1 + fr_popcount64(vector & ((<uint64_t>2 << c) - 1)) - 1] = self.nodes[p]
+                else:
+                    self._drop_subtree(p)
+                bits &= bits - 1
+        self.nodes[idx].vector = vector
+        self.nodes[idx].leafvec = leafvec
+        self.nodes[idx].base0 = <uint32_t>base0
+        self.nodes[idx].base1 = <uint32_t>base1
+        rank = 0
+        bits = vector
+        while bits:
+            c = fr_ctz64(bits)
+            p = base1 + rank
+            rank += 1
+            bits &= bits - 1
+            if not (old_vector >> c) & 1:
+                rc = self._build_node(p, recs, child_lo[c], child_hi[c], depth + K, vals[c])
+            elif c < kc or c >= kc + kspan:
+                continue                    # off the key's path: unchanged
+            elif key.plen > depth + K:
+                rc = self._rebuild_path(p, recs, child_lo[c], child_hi[c], depth + K, vals[c], key)
+            else:
+                # covered by the key: every leaf below may carry its value
+                self._drop_subtree(p)
+                rc = self._build_node(p, recs, child_lo[c], child_hi[c], depth + K, vals[c])
+            if rc != ST_OK:
+                return rc
         return ST_OK
 
     cdef void _shrink(self) noexcept nogil:
@@ -766,6 +995,13 @@ cdef class LpmTable:
         self.direct[t] = <uint32_t>idx
         return ST_OK
 
+    cdef void _drop_subtree(self, Py_ssize_t idx) noexcept nogil:
+        """Stop counting the subtree at nodes[idx] as live (it is about to be replaced)."""
+        cdef Py_ssize_t nn = 0, nl = 0
+        self._count_subtree(idx, &nn, &nl)
+        self.live_nodes -= nn
+        self.live_leaves -= nl
+
     cdef void _count_subtree(self, Py_ssize_t idx, Py_ssize_t* nn, Py_ssize_t* nl) noexcept nogil:
         cdef node_t* nd = &self.nodes[idx]
         cdef int r, cnt = fr_popcount64(nd.vector)
@@ -811,11 +1047,13 @@ cdef class LpmTable:
             self.dirty_mark[self.dirty_list[i]] = 0
         self.n_dirty = 0
         self.all_dirty = False
+        self.n_changes = 0
+        self.changes_lost = False
         return rc
 
     cdef int _sync(self) noexcept nogil:
         """Bring the data plane up to date with the control plane."""
-        cdef Py_ssize_t i, nn, nl
+        cdef Py_ssize_t i, k
         cdef uint32_t t, d
         cdef int rc
         if self.all_dirty:
@@ -823,31 +1061,29 @@ cdef class LpmTable:
         for i in range(self.n_dirty):
             t = <uint32_t>self.dirty_list[i]
             d = self.direct[t]
-            if not (d & LEAF):
-                nn = 0
-                nl = 0
-                self._count_subtree(d, &nn, &nl)
-                self.live_nodes -= nn
-                self.live_leaves -= nl
-            rc = self._build_slot(t, self._slot_default(t))
+            if (self.dirty_mark[t] == DIRTY_PATHS and not self.changes_lost and not (d & LEAF)
+                    and self.buckets[t].n >= path_min and self.buckets[t].n > 0):
+                # a large slot with a few changed long prefixes: rebuild their paths
+                rc = ST_OK
+                for k in range(self.n_changes):
+                    if <uint32_t>(self.changes[k].hi >> 48) == t and rc == ST_OK:
+                        rc = self._rebuild_path(d, self.buckets[t].recs, 0, self.buckets[t].n, S,
+                                                self._slot_default(t), &self.changes[k])
+            else:
+                if not (d & LEAF):
+                    self._drop_subtree(d)
+                rc = self._build_slot(t, self._slot_default(t))
             if rc != ST_OK:
                 return self._rebuild_all()
             self.dirty_mark[t] = 0
         self.n_dirty = 0
+        self.n_changes = 0
+        self.changes_lost = False
         # compact when rebuilt subtrees left more garbage than live data
         if (self.n_nodes > 2 * self.live_nodes + 4096
                 or self.n_leaves > 2 * self.live_leaves + 16384):
             return self._rebuild_all()
         return ST_OK
-
-    cdef inline int _ensure_synced(self) except -1:
-        cdef int rc
-        if self.n_dirty or self.all_dirty:
-            with nogil:
-                rc = self._sync()
-            if rc != ST_OK:
-                return self._fail(ST_NOMEM)
-        return 0
 
     # ------------------------------------------------------------ Python API: single keys
 
@@ -856,11 +1092,13 @@ cdef class LpmTable:
 
     def __setitem__(self, key, value):
         cdef uint64_t hi, lo
-        cdef int plen
-        self._check_writable()
+        cdef int plen, rc
         self._parse_key(key, &hi, &lo, &plen, True)
-        v = self._check_value(value, key)
-        if self._insert(hi, lo, plen, v) != ST_OK:
+        cdef int32_t v = self._check_value(value, key)
+        self._begin_write()
+        rc = self._insert(hi, lo, plen, v)
+        self._release()
+        if rc != ST_OK:
             self._fail(ST_NOMEM)
 
     cdef int32_t _check_value(self, object value, object where) except? -2:
@@ -877,65 +1115,73 @@ cdef class LpmTable:
             return self._fail(ST_KEY_VALUE, value, where)
         return <int32_t>number
 
-    def __getitem__(self, key):
+    cdef int32_t _exact_value(self, object key) except -2:
+        """Value stored for exactly `key`, or -1."""
         cdef uint64_t hi, lo
         cdef int plen
+        cdef const rec_t* r
+        cdef int32_t v = -1
         self._parse_key(key, &hi, &lo, &plen, True)
-        cdef const rec_t* r = self._find(hi, lo, plen)
-        if r == NULL:
+        cdef int locked = self._read_begin()
+        r = self._find(hi, lo, plen)
+        if r != NULL:
+            v = r.value
+        self._read_end(locked)
+        return v
+
+    def __getitem__(self, key):
+        cdef int32_t v = self._exact_value(key)
+        if v < 0:
             self._fail(ST_MISSING, key)
-        return r.value
+        return v
 
     def __delitem__(self, key):
         cdef uint64_t hi, lo
         cdef int plen
-        self._check_writable()
+        cdef bint found
         self._parse_key(key, &hi, &lo, &plen, True)
-        if not self._delete(hi, lo, plen):
+        self._begin_write()
+        found = self._delete(hi, lo, plen)
+        self._release()
+        if not found:
             self._fail(ST_MISSING, key)
 
     def __contains__(self, key):
-        cdef uint64_t hi, lo
-        cdef int plen
-        self._parse_key(key, &hi, &lo, &plen, True)
-        return self._find(hi, lo, plen) != NULL
+        return self._exact_value(key) >= 0
 
     def get_exact(self, key, default=None):
         """Value stored for exactly this prefix, or `default`."""
-        cdef uint64_t hi, lo
-        cdef int plen
-        self._parse_key(key, &hi, &lo, &plen, True)
-        cdef const rec_t* r = self._find(hi, lo, plen)
-        if r == NULL:
+        cdef int32_t v = self._exact_value(key)
+        if v < 0:
             return default
-        return r.value
+        return v
 
     def pop(self, key, *default):
         """Remove the prefix and return its value (or `default` when absent)."""
         cdef uint64_t hi, lo
         cdef int plen
-        self._check_writable()
+        cdef const rec_t* r
+        cdef int32_t v = -1
         self._parse_key(key, &hi, &lo, &plen, True)
-        cdef const rec_t* r = self._find(hi, lo, plen)
-        if r == NULL:
+        self._begin_write()
+        r = self._find(hi, lo, plen)
+        if r != NULL:
+            v = r.value
+            self._delete(hi, lo, plen)
+        self._release()
+        if v < 0:
             if default:
                 return default[0]
             self._fail(ST_MISSING, key)
-        v = r.value
-        self._delete(hi, lo, plen)
         return v
 
-    @cython.always_allow_keywords(False)
-    def lookup(self, addr):
-        """Longest-prefix match: the value of the most specific prefix covering
-        `addr`, or None."""
+    cdef int32_t _lookup_value(self, object addr) except -2:
+        """The longest-prefix match of one address: its value, or -1."""
         cdef const char* s
         cdef Py_ssize_t n
         cdef uint32_t a4
         cdef uint64_t hi, lo
         cdef int32_t v
-        if self.n_dirty or self.all_dirty:
-            self._ensure_synced()
         if self.width == 32:
             if type(addr) is str:
                 s = PyUnicode_AsUTF8AndSize(addr, &n)
@@ -944,34 +1190,80 @@ cdef class LpmTable:
             else:
                 self._parse_addr(addr, &hi, &lo)
                 a4 = <uint32_t>(hi >> 32)
-            v = lookup4(self.direct, self.nodes, self.leaves, a4)
-        else:
-            self._parse_addr(addr, &hi, &lo)
+            if self._clean():
+                return lookup4(self.direct, self.nodes, self.leaves, a4)
+            self._acquire()
+            try:
+                self._sync_locked()
+                v = lookup4(self.direct, self.nodes, self.leaves, a4)
+            finally:
+                self._release()
+            return v
+        self._parse_addr(addr, &hi, &lo)
+        if self._clean():
+            return lookup6(self.direct, self.nodes, self.leaves, hi, lo)
+        self._acquire()
+        try:
+            self._sync_locked()
             v = lookup6(self.direct, self.nodes, self.leaves, hi, lo)
+        finally:
+            self._release()
+        return v
+
+    @cython.always_allow_keywords(False)
+    def lookup(self, addr):
+        """Longest-prefix match: the value of the most specific prefix covering
+        `addr`, or None."""
+        cdef int32_t v = self._lookup_value(addr)
         if v < 0:
             return None
         return v
 
+    def lookup_in(self, addr, values, default=None):
+        """``values[v]`` for the value `v` of the longest-prefix match of `addr`,
+        or `default`: for tables whose values index a Python sequence.  The
+        lookup and the indexing happen in one step under the GIL, so a thread
+        that keeps `values` in step with the table never sees one without the
+        other."""
+        cdef int32_t v = self._lookup_value(addr)
+        if v < 0:
+            return default
+        return values[v]
+
+    cdef int _match_rec(self, object addr_or_key, bint is_key, rec_t* out) except -1:
+        """Copy the longest stored prefix covering an address (or strictly covering
+        a key) into `out`; 1 if found, 0 if not."""
+        cdef uint64_t hi, lo
+        cdef int plen
+        cdef const rec_t* r
+        if is_key:
+            self._parse_key(addr_or_key, &hi, &lo, &plen, True)
+            if plen == 0:
+                return 0
+            plen -= 1
+        else:
+            self._parse_addr(addr_or_key, &hi, &lo)
+            plen = self.width
+        cdef int locked = self._read_begin()
+        r = self._match(hi, lo, plen)
+        if r != NULL:
+            out[0] = r[0]
+        self._read_end(locked)
+        return r != NULL
+
     def lookup_prefix(self, addr):
         """The most specific prefix covering `addr` and its value, as
         ``(prefix, value)``, or None."""
-        cdef uint64_t hi, lo
-        self._parse_addr(addr, &hi, &lo)
-        cdef const rec_t* r = self._match(hi, lo, self.width)
-        if r == NULL:
+        cdef rec_t r
+        if not self._match_rec(addr, False, &r):
             return None
         return self._format(r.hi, r.lo, r.plen), r.value
 
     def parent(self, key):
         """The most specific stored prefix strictly covering `key` (which need
         not be stored), as ``(prefix, value)``, or None."""
-        cdef uint64_t hi, lo
-        cdef int plen
-        self._parse_key(key, &hi, &lo, &plen, True)
-        if plen == 0:
-            return None
-        cdef const rec_t* r = self._match(hi, lo, plen - 1)
-        if r == NULL:
+        cdef rec_t r
+        if not self._match_rec(key, True, &r):
             return None
         return self._format(r.hi, r.lo, r.plen), r.value
 
@@ -990,29 +1282,35 @@ cdef class LpmTable:
         cdef bint found
         cdef uint32_t t, first, count
         cdef bucket_t* b
-        if plen > S:
-            b = &self.buckets[hi >> 48]
-            i = rec_search(b.recs, b.n, hi, lo, plen, &found)
-            while i < b.n and rec_covers(&outer, &b.recs[i]):
-                if not (strict_subprefix and b.recs[i].plen == plen):
-                    out.append((b.recs[i].hi, b.recs[i].lo, b.recs[i].plen, b.recs[i].value))
-                i += 1
-        else:
-            first = <uint32_t>(hi >> 48)
-            count = (<uint32_t>1) << (S - plen)
-            i = rec_search(self.short_recs, self.n_short, hi, lo, plen, &found)
-            # short records inside the range interleave with the slots in
-            # address order: emit each before the first slot it precedes
-            for t in range(first, first + count):
-                while (i < self.n_short and rec_covers(&outer, &self.short_recs[i])
-                       and (self.short_recs[i].hi >> 48) <= t):
-                    if not (strict_subprefix and self.short_recs[i].plen == plen):
-                        out.append((self.short_recs[i].hi, self.short_recs[i].lo,
-                                    self.short_recs[i].plen, self.short_recs[i].value))
+        # always locked: the appends below may run a garbage collection, which
+        # may run other Python code and let a batch change start
+        self._acquire()
+        try:
+            if plen > S:
+                b = &self.buckets[hi >> 48]
+                i = rec_search(b.recs, b.n, hi, lo, plen, &found)
+                while i < b.n and rec_covers(&outer, &b.recs[i]):
+                    if not (strict_subprefix and b.recs[i].plen == plen):
+                        out.append((b.recs[i].hi, b.recs[i].lo, b.recs[i].plen, b.recs[i].value))
                     i += 1
-                b = &self.buckets[t]
-                for k in range(b.n):
-                    out.append((b.recs[k].hi, b.recs[k].lo, b.recs[k].plen, b.recs[k].value))
+            else:
+                first = <uint32_t>(hi >> 48)
+                count = (<uint32_t>1) << (S - plen)
+                i = rec_search(self.short_recs, self.n_short, hi, lo, plen, &found)
+                # short records inside the range interleave with the slots in
+                # address order: emit each before the first slot it precedes
+                for t in range(first, first + count):
+                    while (i < self.n_short and rec_covers(&outer, &self.short_recs[i])
+                           and (self.short_recs[i].hi >> 48) <= t):
+                        if not (strict_subprefix and self.short_recs[i].plen == plen):
+                            out.append((self.short_recs[i].hi, self.short_recs[i].lo,
+                                        self.short_recs[i].plen, self.short_recs[i].value))
+                        i += 1
+                    b = &self.buckets[t]
+                    for k in range(b.n):
+                        out.append((b.recs[k].hi, b.recs[k].lo, b.recs[k].plen, b.recs[k].value))
+        finally:
+            self._release()
         return self._rows_to_arrays(out)
 
     cdef _rows_to_arrays(self, list rows):
@@ -1036,6 +1334,13 @@ cdef class LpmTable:
 
     def to_arrays(self):
         """All prefixes in address order as (networks, lengths, values) arrays."""
+        self._acquire()
+        try:
+            return self._arrays_locked()
+        finally:
+            self._release()
+
+    cdef _arrays_locked(self):
         cdef Py_ssize_t n = self.n_prefixes, i = 0, j = 0, k
         cdef uint32_t t
         cdef bucket_t* b
@@ -1071,38 +1376,56 @@ cdef class LpmTable:
 
     # ------------------------------------------------------------ batch operations
 
-    def lookup_into(self, addrs, int32_t[::1] out, int n_threads=1):
+    def lookup_into(self, addrs, out, int n_threads=1):
         """Kernel entry for Fib.lookup_batch: `addrs` is uint32 (n,) for IPv4 or
-        uint64 (n, 2) for IPv6 (C-contiguous not required); results go to `out`."""
+        uint64 (n, 2) for IPv6 (C-contiguous not required); results go to `out`,
+        a writable C-contiguous int32 array of shape (n,), checked before the
+        kernel writes anything."""
         cdef const uint32_t[:] a4 = _NO_ADDRS4
         cdef const uint64_t[:, :] a6 = _NO_ADDRS6
+        cdef int32_t[::1] res
         cdef Py_ssize_t n, c, nchunks
         cdef const uint32_t* direct
         cdef const node_t* nodes
         cdef const int32_t* leaves
-        self._ensure_synced()
-        direct = self.direct
-        nodes = self.nodes
-        leaves = self.leaves
         if self.width == 32:
+            if not (isinstance(addrs, np.ndarray) and addrs.dtype == np.uint32 and addrs.ndim == 1):
+                self._fail(ST_ADDR_ARRAY, _describe(addrs))
             a4 = addrs
             n = a4.shape[0]
         else:
+            if not (isinstance(addrs, np.ndarray) and addrs.dtype == np.uint64 and addrs.ndim == 2
+                    and addrs.shape[1] == 2):
+                self._fail(ST_ADDR_ARRAY, _describe(addrs))
             a6 = addrs
             n = a6.shape[0]
+        if not (isinstance(out, np.ndarray) and out.dtype == np.int32 and out.ndim == 1
+                and out.flags.c_contiguous and out.flags.writeable):
+            self._fail(ST_OUT_ARRAY, _describe(out))
+        if out.shape[0] != n:
+            self._fail(ST_OUT_LENGTH, out.shape[0], n)
+        res = out
         nchunks = (n + CHUNK - 1) // CHUNK
         if n_threads < 1:
             n_threads = 1
-        self.readers += 1
+        self._acquire()
+        try:
+            self._sync_locked()
+            direct = self.direct
+            nodes = self.nodes
+            leaves = self.leaves
+            self.readers += 1
+        finally:
+            self._release()
         try:
             if n < 65536 or n_threads == 1:
                 with nogil:
                     for c in range(nchunks):
-                        lookup_chunk(direct, nodes, leaves, a4, a6, out,
+                        lookup_chunk(direct, nodes, leaves, a4, a6, res,
                                      c * CHUNK, min(n, (c + 1) * CHUNK))
             else:
                 for c in prange(nchunks, nogil=True, num_threads=n_threads, schedule="static"):
-                    lookup_chunk(direct, nodes, leaves, a4, a6, out,
+                    lookup_chunk(direct, nodes, leaves, a4, a6, res,
                                  c * CHUNK, min(n, (c + 1) * CHUNK))
         finally:
             self.readers -= 1
@@ -1112,9 +1435,12 @@ cdef class LpmTable:
         cdef Py_ssize_t i, n = lengths.shape[0]
         cdef uint64_t hi, lo, m_hi, m_lo
         cdef int rc = ST_OK
-        self._check_writable()
         cdef const uint64_t[::1] H, L
         H, L = key_words(self.width, nets)
+        if H.shape[0] != n or values.shape[0] != n:
+            self._fail(ST_BATCH_SHAPE, H.shape[0], n)
+        self._begin_write()
+        self.writing = True
         with nogil:
             for i in range(n):
                 hi = H[i]
@@ -1124,6 +1450,8 @@ cdef class LpmTable:
                 rc = self._insert(hi, lo, lengths[i], <int32_t>values[i])
                 if rc != ST_OK:
                     break
+        self.writing = False
+        self._release()
         if rc != ST_OK:
             self._fail(ST_NOMEM)
 
@@ -1133,9 +1461,12 @@ cdef class LpmTable:
         cdef Py_ssize_t i, n = lengths.shape[0], removed = 0
         cdef uint64_t hi, lo
         cdef Py_ssize_t missing = -1
-        self._check_writable()
         cdef const uint64_t[::1] H, L
         H, L = key_words(self.width, nets)
+        if H.shape[0] != n:
+            self._fail(ST_BATCH_SHAPE, H.shape[0], n)
+        self._begin_write()
+        self.writing = True
         with nogil:
             if strict:
                 for i in range(n):
@@ -1144,20 +1475,36 @@ cdef class LpmTable:
                     if self._find(hi, lo, lengths[i]) == NULL:
                         missing = i
                         break
+            if missing < 0:
+                for i in range(n):
+                    hi = H[i]
+                    lo = L[i]
+                    if self._delete(hi, lo, lengths[i]):
+                        removed += 1
+        self.writing = False
+        self._release()
         if missing >= 0:
             return self._fail(ST_MISSING, self._format(H[missing], L[missing], lengths[missing]))
-        with nogil:
-            for i in range(n):
-                hi = H[i]
-                lo = L[i]
-                if self._delete(hi, lo, lengths[i]):
-                    removed += 1
         return removed
 
-    def _bulk_load(self, nets, const uint8_t[:] lengths, const int64_t[:] values):
+    def _bulk_load(self, nets, lengths, values, bint merge=False):
         """Replace the whole table with these validated records (later duplicates
-        win).  Distributes records to their slots, sorts each slot stably, then
-        builds the data plane once.  On failure the table is left as it was."""
+        win), or with merge, add them to what it holds, in one step."""
+        self._begin_write()
+        try:
+            if merge:
+                old_nets, old_lens, old_vals = self._arrays_locked()
+                nets = np.concatenate([old_nets, nets])
+                lengths = np.concatenate([old_lens, lengths])
+                values = np.concatenate([old_vals, values])
+            self._load_locked(nets, lengths, values)
+        finally:
+            self._release()
+
+    cdef int _load_locked(self, nets, const uint8_t[:] lengths, const int64_t[:] values) except -1:
+        """_bulk_load with the lock held.  Distributes records to their slots,
+        sorts each slot stably, then builds the data plane once.  On failure the
+        table is left as it was."""
         cdef Py_ssize_t i, n = lengths.shape[0], t, m, w, nshort = 0
         cdef uint64_t hi, lo
         cdef int32_t* counts = NULL
@@ -1168,9 +1515,10 @@ cdef class LpmTable:
         cdef int64_t new_by_len[129]
         cdef int rc = ST_OK
         cdef Py_ssize_t maxb = 0, total = 0
-        self._check_writable()
         cdef const uint64_t[::1] H, L
         H, L = key_words(self.width, nets)
+        if H.shape[0] != n or values.shape[0] != n:
+            self._fail(ST_BATCH_SHAPE, H.shape[0], n)
         memset(new_by_len, 0, sizeof(new_by_len))
         with nogil:
             counts = <int32_t*>calloc(NSLOTS, sizeof(int32_t))
@@ -1252,7 +1600,8 @@ cdef class LpmTable:
         self.n_prefixes = total
         memcpy(self.by_len, new_by_len, sizeof(new_by_len))
         self.all_dirty = True
-        self._ensure_synced()
+        self._sync_locked()
+        return 0
 
     # ------------------------------------------------------------ introspection
 
@@ -1261,6 +1610,7 @@ cdef class LpmTable:
         """Bytes held by the table: data plane (direct array, nodes, leaves) and
         control plane (records, slot headers, dirty tracking)."""
         cdef Py_ssize_t t, total = 0
+        self._acquire()
         total += NSLOTS * sizeof(uint32_t)                     # direct
         total += self.cap_nodes * sizeof(node_t)
         total += self.cap_leaves * sizeof(int32_t)
@@ -1269,19 +1619,25 @@ cdef class LpmTable:
         total += self.cap_short * sizeof(rec_t)
         for t in range(NSLOTS):
             total += self.buckets[t].cap * sizeof(rec_t)
+        self._release()
         return total
 
     def stats(self):
         """Structure sizes, for reports and tests."""
-        self._ensure_synced()
-        return {
-            "prefixes": self.n_prefixes,
-            "nodes": self.n_nodes,
-            "leaves": self.n_leaves,
-            "live_nodes": self.live_nodes,
-            "live_leaves": self.live_leaves,
-            "nbytes": self.nbytes,
-        }
+        self._acquire()
+        try:
+            self._sync_locked()
+            out = {
+                "prefixes": self.n_prefixes,
+                "nodes": self.n_nodes,
+                "leaves": self.n_leaves,
+                "live_nodes": self.live_nodes,
+                "live_leaves": self.live_leaves,
+            }
+        finally:
+            self._release()
+        out["nbytes"] = self.nbytes
+        return out
 
 
 cdef int grow_array(void** arr, Py_ssize_t* cap, Py_ssize_t need, size_t itemsize,

@@ -30,6 +30,9 @@ pytricia's semantics, reproduced
   inserted (``'10.1.2.3/24'``); with ``raw_output=True`` as
   ``(packed bytes, length)`` tuples.  Replacing the value of a stored prefix
   keeps the key it was first inserted under.
+* Threads: every call is atomic, as pytricia's are under the GIL.  Address
+  lookups are one step in the Fib (:meth:`fastroute.Fib.lookup_in`); updates
+  and the lookups that take several steps hold the table's lock.
 * Iteration, ``keys()`` and ``children()`` come in pytricia's trie order: by
   address bits, a prefix before the prefixes inside it (IPv4 addresses compare
   as if left-aligned in 128 bits, as in pytricia's shared trie).
@@ -79,6 +82,7 @@ Examples
 import ipaddress
 import operator
 import socket
+import threading
 
 from .errors import FastrouteError, InvalidPrefixError, InvalidValueError
 from .fib import Fib
@@ -101,6 +105,7 @@ _NETWORKS = (ipaddress.IPv4Network, ipaddress.IPv6Network)
 _ADDRESSES = (ipaddress.IPv4Address, ipaddress.IPv6Address)
 
 _NO_LENGTH = object()     # insert() got no prefixlen argument
+_MISSING = object()       # a lookup found no prefix
 
 _KEY_FORMS = ("a str such as '10.0.0.0/8' or 'fe80::/64', an int (IPv4 address), "
               "4 or 16 packed bytes, a (bytes, length) tuple or an ipaddress "
@@ -213,7 +218,8 @@ class PyTricia:
     """
 
     __slots__ = ("_fib4", "_fib6", "_values", "_keys", "_free", "_frozen", "_raw",
-                 "_prefixbits", "_family", "_lookup4", "_lookup6", "_get_exact4", "__weakref__")
+                 "_prefixbits", "_family", "_lookup4", "_lookup6", "_get_exact4", "_lock",
+                 "__weakref__")
 
     def __init__(self, prefixbits=32, family=_AF_INET, raw_output=False):
         try:
@@ -238,6 +244,9 @@ class PyTricia:
         # created by its first insert; until then its short paths go to _parse
         self._fib4 = self._fib6 = None
         self._lookup4 = self._lookup6 = self._get_exact4 = _no_table
+        # held by updates and by lookups of more than one step; address
+        # lookups need none (see Threads in the module docstring)
+        self._lock = threading.RLock()
         self._values = []           # slot id -> value
         self._keys = []             # slot id -> key as returned (None: free slot)
         self._free = []             # free slot ids
@@ -267,8 +276,16 @@ class PyTricia:
             self._keys.append(out_key)
         return slot
 
+    def _best(self, key, table, default):
+        """``table[slot]`` for the longest stored prefix covering all of `key`
+        (`table` is the values or the keys), or `default`; atomic."""
+        with self._lock:
+            slot = self._best_slot(key)
+            return default if slot is None else table[slot]
+
     def _best_slot(self, key):
-        """Slot of the longest stored prefix covering all of `key`, or None."""
+        """Slot of the longest stored prefix covering all of `key`, or None
+        (callers hold the lock: a slot is only meaningful until the next update)."""
         if type(key) is str:
             # text the Fib's C parser takes (no host bits, plain length) skips _parse
             fib = self._fib6 if ":" in key else self._fib4
@@ -345,9 +362,9 @@ class PyTricia:
         if fib is None:
             fib = Fib(version)
             if version == 4:
-                self._fib4, self._lookup4, self._get_exact4 = fib, fib.lookup, fib.get_exact
+                self._fib4, self._lookup4, self._get_exact4 = fib, fib.lookup_in, fib.get_exact
             else:
-                self._fib6, self._lookup6 = fib, fib.lookup
+                self._fib6, self._lookup6 = fib, fib.lookup_in
         fkey = (addr & _MASK[version][plen], plen)
         slot = fib.get_exact(fkey)
         if slot is None:
@@ -376,65 +393,46 @@ class PyTricia:
     # ------------------------------------------------------------ lookups (longest-prefix match)
 
     def __getitem__(self, key):
-        if type(key) is str and "/" not in key:
-            try:
-                # the short path: address text straight to the Fib's C parser
-                return self._values[(self._lookup6 if ":" in key else self._lookup4)(key)]
-            except TypeError:
-                slot = None                    # the lookup found nothing
-            except ValueError:
-                slot = self._best_slot(key)    # text only _parse takes or rejects
-        elif type(key) is int:
-            try:
-                return self._values[self._lookup4(key)]
-            except TypeError:
-                slot = None
-            except ValueError:
-                slot = None                    # outside 0..2**32-1: no IPv4 address
-        else:
-            slot = self._best_slot(key)
-        if slot is None:
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
             raise PrefixNotFoundError(f"no prefix in the table covers {key!r}")
-        return self._values[slot]
+        return value
 
     def get(self, key, default=None, /):
         """Value of the longest prefix covering `key`, or `default`."""
         if type(key) is str and "/" not in key:
             try:
-                return self._values[(self._lookup6 if ":" in key else self._lookup4)(key)]
-            except TypeError:
-                return default
+                # the short path: address text straight to the Fib's C parser,
+                # the lookup and the value fetched in one step
+                return (self._lookup6 if ":" in key else self._lookup4)(key, self._values, default)
             except ValueError:
-                slot = self._best_slot(key)
+                pass                           # text only _parse takes or rejects
         elif type(key) is int:
             try:
-                return self._values[self._lookup4(key)]
-            except (TypeError, ValueError):
-                return default
-        else:
-            slot = self._best_slot(key)
-        if slot is None:
-            return default
-        return self._values[slot]
+                return self._lookup4(key, self._values, default)
+            except ValueError:
+                return default                 # outside 0..2**32-1: no IPv4 address
+        return self._best(key, self._values, default)
 
     def get_key(self, key, /):
         """The longest stored prefix covering `key` (as a key), or None."""
-        slot = self._best_slot(key)
-        return None if slot is None else self._keys[slot]
+        return self._best(key, self._keys, None)
 
     def __contains__(self, key):
         t = type(key)
         if t is str and "/" not in key:
             try:
-                return (self._lookup6 if ":" in key else self._lookup4)(key) is not None
+                return (self._lookup6 if ":" in key else self._lookup4)(key, self._values, _MISSING) \
+                    is not _MISSING
             except ValueError:
                 pass
         elif t is int:
             try:
-                return self._lookup4(key) is not None
+                return self._lookup4(key, self._values, _MISSING) is not _MISSING
             except ValueError:
                 return False
-        return self._best_slot(key) is not None
+        with self._lock:
+            return self._best_slot(key) is not None
 
     # ------------------------------------------------------------ exact-match queries
 
@@ -444,25 +442,30 @@ class PyTricia:
 
     def children(self, key, /):
         """Stored prefixes strictly inside `key`, which must be stored, in trie order."""
-        fib, fkey, _ = self._exact_or_raise(key)
-        keys = self._keys
-        return [keys[slot] for _, slot in fib.prefixes_within(fkey, include_self=False)]
+        with self._lock:
+            fib, fkey, _ = self._exact_or_raise(key)
+            keys = self._keys
+            return [keys[slot] for _, slot in fib.prefixes_within(fkey, include_self=False)]
 
     def parent(self, key, /):
         """The most specific stored prefix strictly containing `key` (which must
         be stored), or None."""
-        fib, fkey, _ = self._exact_or_raise(key)
-        up = fib.parent(fkey)
-        return None if up is None else self._keys[up[1]]
+        with self._lock:
+            fib, fkey, _ = self._exact_or_raise(key)
+            up = fib.parent(fkey)
+            return None if up is None else self._keys[up[1]]
 
     def keys(self):
         """All stored prefixes, in trie order."""
-        keys = self._keys
-        return [keys[slot] for slot in self._ordered_slots()]
+        with self._lock:
+            keys = self._keys
+            return [keys[slot] for slot in self._ordered_slots()]
 
     def __iter__(self):
         keys = self._keys
-        return _iterate(keys, [(slot, keys[slot]) for slot in self._ordered_slots()])
+        with self._lock:
+            snapshot = [(slot, keys[slot]) for slot in self._ordered_slots()]
+        return _iterate(keys, snapshot)
 
     def __len__(self):
         n = 0
@@ -475,6 +478,10 @@ class PyTricia:
     # ------------------------------------------------------------ updates
 
     def __setitem__(self, key, value):
+        with self._lock:
+            self._setitem(key, value)
+
+    def _setitem(self, key, value):
         self._check_thawed("insert", key)
         if type(key) is str and not self._raw:
             try:
@@ -498,12 +505,13 @@ class PyTricia:
         """
         if len(args) == 2:
             key, value = args
-            self._check_thawed("insert", key)
-            PyTricia.__setitem__(self, key, value)
+            with self._lock:
+                PyTricia._setitem(self, key, value)
         elif len(args) == 3:
             key, prefixlen, value = args
-            self._check_thawed("insert", key)
-            self._set(key, value, prefixlen)
+            with self._lock:
+                self._check_thawed("insert", key)
+                self._set(key, value, prefixlen)
         elif len(args) == 1:
             raise InvalidValueError(
                 f"insert({args[0]!r}) is missing the value: use insert(prefix, value) "
@@ -514,12 +522,15 @@ class PyTricia:
                 f"got {len(args)} arguments")
 
     def __delitem__(self, key):
-        self._check_thawed("delete", key)
-        fib, fkey, slot = self._exact_or_raise(key)
-        del fib[fkey]
-        self._values[slot] = None
-        self._keys[slot] = None
-        self._free.append(slot)
+        with self._lock:
+            self._check_thawed("delete", key)
+            fib, fkey, slot = self._exact_or_raise(key)
+            # out of the table before the slot is freed: a lookup in another
+            # thread never reaches a slot that is free or reused
+            del fib[fkey]
+            self._values[slot] = None
+            self._keys[slot] = None
+            self._free.append(slot)
 
     def delete(self, key, /):
         """Remove the prefix stored exactly as `key` (KeyError if it is not)."""
@@ -542,17 +553,19 @@ class PyTricia:
                 "cannot pickle a PyTricia that is not frozen: call freeze() first "
                 "(pytricia requires it too)")
         values = self._values
-        state = [(self._keys[slot], values[slot]) for slot in self._ordered_slots()]
+        with self._lock:
+            state = [(self._keys[slot], values[slot]) for slot in self._ordered_slots()]
         return (type(self), (self._prefixbits, self._family, self._raw), state)
 
     def __setstate__(self, state):
-        self._frozen = False
-        for key, value in state:
-            self._set(key, value)
-        self._frozen = True
+        with self._lock:
+            self._frozen = False
+            for key, value in state:
+                self._set(key, value)
+            self._frozen = True
 
 
-def _no_table(key):
+def _no_table(key, values=None, default=None):
     # stands in for a family's Fib until its first insert: sends the key to
     # the general path, which checks it and finds no table
     raise ValueError(key)

@@ -40,8 +40,17 @@ _STATUS = {
     Status.ST_PLEN: (InvalidPrefixError, "invalid prefix length {s} at index {i}: must be 0..{w}"),
     Status.ST_HOSTBITS: (InvalidPrefixError, "invalid prefix '{s}' at index {i}: host bits set"),
     Status.ST_VALUE: (InvalidValueError, "invalid value {s} for prefix {d!r} at index {i}: expected an int in 0..{m}"),
+    Status.ST_BATCH_SHAPE: (InvalidArrayError, "networks, lengths and values must have one entry each per "
+                                               "prefix, got {s} networks and {d} lengths"),
+    Status.ST_ADDR_ARRAY: (InvalidArrayError, "invalid address array ({s}): expected uint32 of shape (n,) "
+                                              "for IPv4 or uint64 of shape (n, 2) for IPv6"),
+    Status.ST_OUT_ARRAY: (InvalidArrayError, "invalid out array ({s}): expected a writable, C-contiguous "
+                                             "int32 array of shape (n,)"),
+    Status.ST_OUT_LENGTH: (InvalidArrayError, "out has {s} slots for {d} addresses: it needs exactly one per address"),
     Status.ST_VERSION: (InvalidValueError, "invalid IP version {s!r}: expected 4 or 6"),
     Status.ST_BUSY: (TableBusyError, "cannot modify a Fib while a batch lookup on it runs in another thread"),
+    Status.ST_REENTRANT: (TableBusyError, "a Fib was used from inside one of its own operations "
+                                          "(a callback in the same thread)"),
     Status.ST_MISSING: (UnknownPrefixError, None),
     Status.ST_KEY_VALUE: (InvalidValueError, "invalid value {s!r} for prefix {d!r}: expected an int in 0..{m}"),
     Status.ST_PREFIX_SYNTAX: (InvalidPrefixError, "invalid IPv{v} prefix {s!r}"),
@@ -87,12 +96,25 @@ class Fib(LpmTable):
     -----
     Lookups use a poptrie: a 2**16-entry direct-pointing array, then 6-bit
     nodes with popcount-indexed children and run-length-compressed leaves.
-    Updates edit a sorted control plane and the next lookup rebuilds only the
-    affected /16 slots, so any mix of single and batch updates keeps lookups
-    exact.  Values are ints in ``0..2**31-2``; lookups return -1 (batch) or
-    None (single) where no prefix matches.  A Fib may be read from several
-    threads at once; it must not be modified while a batch lookup on it runs
-    in another thread.
+    Updates edit a sorted control plane and the next lookup rebuilds only what
+    they changed: the affected /16 slots, or in a slot of many prefixes just
+    the path below a changed longer prefix, so any mix of single and batch
+    updates keeps lookups exact.  Values are ints in ``0..2**31-2``; lookups return -1 (batch) or
+    None (single) where no prefix matches.
+
+    Threads
+    -------
+    Any method may be called from any thread.  Each change (an assignment, a
+    deletion, a batch insert or delete) is seen whole or not at all: a lookup
+    or :meth:`to_arrays` sees the table as it was before it or after it.  Lookups
+    (:meth:`lookup`, :meth:`lookup_in`, :meth:`lookup_batch`) read the lookup
+    structure without a lock.  The first lookup after a change rebuilds it
+    under the table's lock with the GIL released; lookups arriving meanwhile
+    wait for that rebuild instead of repeating it.  Changes, exact-match
+    queries and :meth:`to_arrays` take the lock and wait for one another.  A
+    change while a batch lookup on the table runs in another thread does not
+    wait: it raises :class:`~fastroute.errors.TableBusyError` and changes
+    nothing (a batch can take seconds; retry when it is done).
     """
 
     __slots__ = ()
@@ -153,12 +175,7 @@ class Fib(LpmTable):
         nets, lens, vals, _ = _batch_args(networks, lengths, values, self.version, strict)
         if len(lens) > 65536 and len(lens) * 4 > len(self):
             # a large batch: rebuild once from the merged arrays
-            old_nets, old_lens, old_vals = self.to_arrays()
-            self._bulk_load(
-                np.concatenate([old_nets, nets]),
-                np.concatenate([old_lens, lens]),
-                np.concatenate([old_vals, vals]),
-            )
+            self._bulk_load(nets, lens, vals, merge=True)
         else:
             self._insert_batch(nets, lens, vals)
 
@@ -298,6 +315,8 @@ def _batch_args(networks, lengths, values, version, strict):
             raise_status(Status.ST_VALUE, version, int(vals[bad]), _prefix_text(nets, lens, bad), bad)
         vals = vals.astype(np.int64)
     status, bad = validate_batch(version, nets, lens, vals, strict)
+    if status == Status.ST_BATCH_SHAPE:
+        raise_status(status, version, nets.shape[0], n)
     if status == Status.ST_VALUE:
         raise_status(status, version, int(vals[bad]), _prefix_text(nets, lens, bad), bad)
     if status:
