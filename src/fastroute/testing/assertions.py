@@ -28,7 +28,9 @@ import collections
 import ipaddress
 from dataclasses import dataclass
 
+from ..dataplane import routes
 from ..errors import InvalidArgumentError, InvalidValueError, UnknownNodeError
+from ..model.cluster import Cluster
 
 __all__ = [
     "Hop",
@@ -102,8 +104,6 @@ def _parts(cluster):
 def _context(x, down=(), version=4):
     """The walking context of `x`'s tables: a Cluster's computed once for a run of
     assertions on it (the :data:`CACHE_SIZE` most recent are kept), RouteTables as given."""
-    from ..model.cluster import Cluster
-    from ..dataplane import routes
     if isinstance(x, Cluster):
         key = ("cluster", id(x), version, tuple(down))
         parts = _parts(x)
@@ -150,13 +150,16 @@ class _Ctx:
         """Index of the pod named ``text`` (name, ``namespace/name``) or with that address; None if none."""
         if self._pods is None:
             pods, by_addr, by_name = self.c.pods, {}, {}
-            for i in range(len(pods)):
-                by_addr.setdefault(_pod_addr(self.c, i, self.version), i)
+            self.pod_addrs = [_pod_addr(self.c, i, self.version) for i in range(len(pods))]
+            for i, addr in enumerate(self.pod_addrs):
+                by_addr.setdefault(addr, i)
                 by_name.setdefault(pods.name[i], i)
                 by_name.setdefault(f"{pods.namespace[i]}/{pods.name[i]}", i)
             by_addr.pop(None, None)
             self._pods = by_addr, by_name
         by_addr, by_name = self._pods
+        if text in by_addr:                 # an address as pods print it
+            return by_addr[text]
         try:
             return by_addr.get(str(ipaddress.ip_address(text)))
         except ValueError:
@@ -287,10 +290,10 @@ def _pod_label(c, i, version):
 
 def _endpoint(ctx, text, allow_node):
     """(start node index, address text) of a pod, node or address."""
-    c, version = ctx.c, ctx.version
+    c = ctx.c
     p = ctx.find_pod(str(text))
     if p is not None:
-        return int(c.pods.node_idx[p]), _pod_addr(c, p, version)
+        return int(c.pods.node_idx[p]), ctx.pod_addrs[p]
     if allow_node and text in c.node_names:
         return c.node_index(text), None
     try:
