@@ -9,7 +9,7 @@ a flag reads and parses the same way in every command.
 import contextlib
 import json
 
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, ResourceError
 from ..model import examples
 from ..model.calico import CALICO_VERSIONS, DEFAULT_CALICO_VERSION
 
@@ -86,8 +86,11 @@ def down_nodes(args, cluster=None):
 # ---------------------------------------------------------------------------- loading
 
 
-def load_cluster(path, *, allocate="always"):
+def load_cluster(path, *, allocate="always", need_pools=False):
     """The CLUSTER argument as a cluster after IPAM.
+
+    A file without nodes (empty, or only other kinds) is bad input, as is one
+    without IP pools when ``need_pools`` (a check of pod addresses would check nothing).
 
     Parameters
     ----------
@@ -100,10 +103,17 @@ def load_cluster(path, *, allocate="always"):
 
     Raises
     ------
-    ResourceError, IPAMError, OSError
+    ResourceError
+        No nodes (or no pools when ``need_pools``); and as
+        :meth:`fastroute.model.cluster.Cluster.load` raises it.
+    IPAMError, OSError
         As :meth:`fastroute.model.cluster.Cluster.load` and ``allocate`` raise them.
     """
     cluster = examples.resolve(path, allocate=False)
+    if not cluster.n_nodes:
+        raise ResourceError(f"{path}: no nodes in it (a Calico or Kubernetes Node resource): nothing to compute")
+    if need_pools and not cluster.pools:
+        raise ResourceError(f"{path}: no IP pools in it (an IPPool resource): no pod addresses to check")
     if allocate == "if_needed" and cluster.is_allocated:
         return cluster
     return cluster.allocate()
