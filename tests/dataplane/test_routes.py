@@ -36,11 +36,34 @@ def test_cli_routes_all_prints_the_seed(capsys):
     assert main(["routes", "--all", "--node", "master"]) == 0
     assert capsys.readouterr().out == seed_master_text()
     assert main(["routes", "--node", "master", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    bh = next(r for r in rows if r["type"] == "blackhole")
-    assert bh["dst"] == "10.244.219.64/26" and bh["proto"] == "bird" and bh["dev"] is None
-    via = next(r for r in rows if r["via"])
-    assert via == {**via, "dst": "10.244.166.128/26", "via": "192.168.31.202", "dev": "ens33", "onlink": False}
+    rows = json.loads(capsys.readouterr().out)           # `ip -j route`'s keys
+    assert rows == [
+        {"dst": "10.244.166.128/26", "gateway": "192.168.31.202", "dev": "ens33", "protocol": "bird", "flags": []},
+        {"dst": "10.244.219.64", "dev": "cali83494b49003", "scope": "link", "flags": []},
+        {"type": "blackhole", "dst": "10.244.219.64/26", "protocol": "bird", "flags": []},
+        {"dst": "10.244.219.65", "dev": "calia43cac5d3d1", "scope": "link", "flags": []},
+        {"dst": "10.244.219.66", "dev": "calic88c1a5fc6d", "scope": "link", "flags": []},
+    ]
+    assert main(["routes", "--node", "master", "--all", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0] == {
+        "dst": "default", "gateway": "192.168.31.1", "dev": "ens33", "protocol": "static", "metric": 100, "flags": []}
+
+
+def test_cli_routes_json_is_what_ip_j_route_prints_for_the_same_routes():
+    """This machine's own table: `ip route` text through fastroute's renderer against `ip -j route`."""
+    import shutil
+    import subprocess
+
+    from fastroute.cli.routes import ip_json
+    from fastroute.iproute import parse_ip_route
+
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2's `ip` is not installed")
+    text = subprocess.run(["ip", "route"], capture_output=True, text=True, check=True).stdout
+    real = json.loads(subprocess.run(["ip", "-j", "route"], capture_output=True, text=True, check=True).stdout)
+    ours = [ip_json(routes.KernelRoute(r.dst, r.type, r.via, r.dev, r.proto, r.scope, r.src, r.metric, r.onlink))
+            for r in parse_ip_route(text)]
+    assert real and ours == real
 
 
 def test_cli_errors(capsys):
