@@ -183,6 +183,47 @@ def table(title=None, columns=()):
     return t
 
 
+def print_fitted(out, title, columns, rows, keep=1):
+    """Print ``rows`` as one table on ``out`` or, when that is wider than ``out``, as
+    several tables that fit, each repeating the first ``keep`` columns.
+
+    ``columns``: ``(name, justify)`` pairs; ``rows``: lists of cell text, None between
+    sections.  Cells are never cut: a column wider than the terminal on its own gets a
+    table to itself, and the terminal wraps it.
+    """
+    from rich.measure import Measurement
+
+    def build(cols, part=""):
+        t = table(title + part)
+        for i in cols:
+            t.add_column(columns[i][0], justify=columns[i][1], no_wrap=True)
+        for r in rows:
+            if r is None:
+                t.add_section()
+            else:
+                t.add_row(*[r[i] for i in cols])
+        return t
+
+    def width(cols):
+        return Measurement.get(out, out.options.update_width(10_000), build(cols)).maximum
+
+    head = list(range(keep))
+    groups = [[]]
+    for i in range(keep, len(columns)):
+        if groups[-1] and width(head + groups[-1] + [i]) > out.width:
+            groups.append([])
+        groups[-1].append(i)
+    for k, g in enumerate(groups):
+        t = build(head + g, f" ({k + 1}/{len(groups)})" if len(groups) > 1 else "")
+        need = width(head + g)
+        if need > out.width:        # one column too wide: print it whole, the terminal wraps it
+            from rich.console import Console
+            Console(file=out.file, width=need, highlight=False, color_system=out.color_system,
+                    force_terminal=out.is_terminal).print(t)
+        else:
+            out.print(t)
+
+
 def finish(args, result, show, to_json=lambda r: json.dumps(r, indent=2), plot=None, written=()):
     """The end of a command with ``--json`` (and ``--plot``): draw the plot, then print
     the JSON or the text (``show(result)``) and where each file went.
