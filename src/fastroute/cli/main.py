@@ -19,6 +19,7 @@ _COMMANDS = [
     ("lookup", "fastroute.cli.lookup"),
     ("ipam", "fastroute.cli.ipam"),
     ("export", "fastroute.cli.export"),
+    ("synth", "fastroute.cli.synth"),
     ("routes", "fastroute.cli.routes"),
     ("why", "fastroute.cli.why"),
     ("bird-config", "fastroute.cli.birdconfig"),
