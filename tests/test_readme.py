@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,42 @@ def test_readme_python_block_runs(code, tmp_path):
 
 def test_readme_has_examples():
     assert len(BLOCKS) >= 3
+
+
+# ---------------------------------------------------------------------------- the CLI lines
+
+def _console_examples():
+    """``(command argv, shown output)`` for every ``$ fastroute ...`` line of the README's console blocks."""
+    out = []
+    for block in re.findall(r"```console\n(.*?)```", README.read_text(), re.S):
+        for chunk in re.split(r"^(?=\$ )", block, flags=re.M):
+            if not chunk.startswith("$ "):
+                continue
+            line, _, shown = chunk.partition("\n")
+            argv = shlex.split(line[2:].split("  #")[0])
+            out.append((argv, shown.rstrip("\n") + "\n" if shown.strip() else None))
+    return out
+
+
+EXAMPLES = _console_examples()
+
+
+def test_readme_has_console_examples():
+    assert len(EXAMPLES) >= 6 and all(argv[0] == "fastroute" for argv, _ in EXAMPLES)
+
+
+@pytest.mark.parametrize("argv, shown", [e for e in EXAMPLES if e[1] is not None],
+                         ids=[" ".join(a[1:3]) for a, s in EXAMPLES if s is not None])
+def test_readme_console_line_prints_what_the_readme_shows(argv, shown, capsys):
+    from fastroute.cli import main
+    assert main(argv[1:]) == 0
+    # (a blank line ends each output in the README: trailing newlines are not compared)
+    assert capsys.readouterr().out.rstrip("\n") == shown.rstrip("\n")
+
+
+@pytest.mark.parametrize("argv", [a for a, s in EXAMPLES if s is None], ids=lambda a: " ".join(a[1:4]))
+def test_readme_console_line_without_output_parses(argv):
+    """Lines that need a Dask cluster or the grid file: every argument is one the command takes."""
+    from fastroute.cli.main import build_parser, parse_args
+    args = parse_args(build_parser(), argv[1:])
+    assert args.command == argv[1]
