@@ -165,14 +165,17 @@ def load_cluster(path, *, allocate="always", need_pools=False):
     IPAMError, OSError
         As :meth:`fastroute.model.cluster.Cluster.load` and ``allocate`` raise them.
     """
-    cluster = examples.resolve(path, allocate=False)
-    if not cluster.n_nodes:
-        raise ResourceError(f"{path}: no nodes in it (a Calico or Kubernetes Node resource): nothing to compute")
-    if need_pools and not cluster.pools:
-        raise ResourceError(f"{path}: no IP pools in it (an IPPool resource): no pod addresses to check")
-    if allocate == "if_needed" and cluster.is_allocated:
-        return cluster
-    return cluster.allocate()
+    with progress_bar() as (step, _):
+        step(f"loading {path}" if path else "loading the bundled seed cluster")
+        cluster = examples.resolve(path, allocate=False)
+        if not cluster.n_nodes:
+            raise ResourceError(f"{path}: no nodes in it (a Calico or Kubernetes Node resource): nothing to compute")
+        if need_pools and not cluster.pools:
+            raise ResourceError(f"{path}: no IP pools in it (an IPPool resource): no pod addresses to check")
+        if allocate == "if_needed" and cluster.is_allocated:
+            return cluster
+        step(f"allocating {cluster.n_nodes:,} nodes x {cluster.n_pods:,} pods (Calico's IPAM)")
+        return cluster.allocate()
 
 
 # ---------------------------------------------------------------------------- output
@@ -180,7 +183,14 @@ def load_cluster(path, *, allocate="always", need_pools=False):
 
 @contextlib.contextmanager
 def progress_bar(total=None):
-    """A rich progress bar on stderr (hidden when stderr is not a terminal); yields (step, advance)."""
+    """A rich progress bar on stderr (hidden when stderr is not a terminal); yields (step, advance).
+
+    Inside another one (a command's bar around :func:`load_cluster`'s), the outer bar's
+    ``(step, advance)`` come back: one bar at a time."""
+    global _active_bar
+    if _active_bar is not None:
+        yield _active_bar
+        return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -198,7 +208,14 @@ def progress_bar(total=None):
         def advance():
             prog.advance(task)
 
-        yield step, advance
+        _active_bar = step, advance
+        try:
+            yield _active_bar
+        finally:
+            _active_bar = None
+
+
+_active_bar = None          # the (step, advance) of the bar on screen
 
 
 def fmt(v, unit=""):
