@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Install fastroute and everything its tests need into ./.venv (created if missing).
-# Debian packages (BIRD 1.6 and iproute2, for the differential tests against real BIRD)
-# are installed with apt-get when we are root and they are missing.
+# Install fastroute into ./.venv (created if missing).
+#
+#   bash ci/install.sh demo    fastroute alone: what `fastroute demo` and the CLI need
+#   bash ci/install.sh         everything: fastroute with its test and benchmark extras, and
+#                              (as root, when missing) the Debian packages BIRD 1.6 and iproute2
+#                              for the differential tests against real BIRD
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+WHAT=${1:-all}
+case "$WHAT" in
+    demo) EXTRAS="" ;;
+    all) EXTRAS="[test,bench]" ;;
+    *) echo "usage: bash ci/install.sh [demo|all]" >&2; exit 2 ;;
+esac
+
+if [ "$WHAT" = all ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     if ! command -v bird >/dev/null 2>&1 || ! command -v ip >/dev/null 2>&1; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bird iproute2 >/dev/null
@@ -24,4 +34,4 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test,bench]"
+.venv/bin/python -m pip install -q -e ".$EXTRAS"

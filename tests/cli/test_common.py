@@ -52,3 +52,15 @@ def test_load_cluster_allocates_the_seed_and_keeps_an_allocated_cluster(tmp_path
 def test_fmt_units():
     assert [_common.fmt(None), _common.fmt(1234), _common.fmt(2.25), _common.fmt(3 * 2**20, "bytes"),
             _common.fmt(1.04, "s")] == ["-", "1,234", "2.2", "3.0 MiB", "1.0 s"]
+
+
+def test_progress_bar_inside_another_reports_to_the_outer_one():
+    """load_cluster's bar inside a command's (traffic): one bar on screen, the inner steps shown on it."""
+    seen = []
+    with _common.progress_bar() as outer:
+        with _common.progress_bar() as inner:
+            assert inner is outer
+        _common._active_bar = (seen.append, lambda: None)      # the outer bar's step, recorded
+        _common.load_cluster(None)
+    assert seen == ["loading the bundled seed cluster", "allocating 3 nodes x 6 pods (Calico's IPAM)"]
+    assert _common._active_bar is None

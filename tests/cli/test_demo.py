@@ -1,6 +1,9 @@
 """fastroute demo: the seed article's captures come out of the computation."""
 
+import shutil
+import subprocess
 from importlib import resources
+from pathlib import Path
 
 from fastroute.cli import main
 
@@ -30,3 +33,63 @@ def test_demo_tells_the_articles_story(capsys):
     i = out.index("10.244.166.130  the other echo pod")
     assert "-> 10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird" in out[i:i + 200]
     assert "\x1b[" not in out               # plain text when stdout is not a terminal
+
+
+# ---------------------------------------------------------------------------- ci/demo.sh
+
+REPO = Path(__file__).resolve().parents[2]
+
+_FAKE_PYTHON = """#!/bin/sh
+echo "python $*" >> "$FAKE_LOG"
+if [ "$1 $2" = "-m venv" ]; then
+    mkdir -p "$3/bin"
+    cp "$0" "$3/bin/python"
+    printf '#!/bin/sh\\necho "fastroute $*" >> "$FAKE_LOG"\\n' > "$3/bin/fastroute"
+    chmod +x "$3/bin/fastroute"
+fi
+"""
+
+
+def _fake_tools(tmp_path):
+    """A copy of ci/ and a PATH whose python3, apt-get and id (root) only log what they are asked."""
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO / "ci", repo / "ci")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    scripts = {
+        "python3": _FAKE_PYTHON,
+        "apt-get": '#!/bin/sh\necho "apt-get $*" >> "$FAKE_LOG"\n',
+        "id": "#!/bin/sh\necho 0\n",          # as root: the case where apt-get could run
+    }
+    for name, text in scripts.items():
+        (fake / name).write_text(text)
+        (fake / name).chmod(0o755)
+    log = tmp_path / "log"
+    env = {"PATH": f"{fake}:/usr/bin:/bin", "FAKE_LOG": str(log), "HOME": str(tmp_path)}
+    return repo, env, log
+
+
+def test_demo_script_installs_fastroute_alone(tmp_path):
+    repo, env, log = _fake_tools(tmp_path)
+    subprocess.run(["bash", str(repo / "ci" / "demo.sh")], env=env, check=True)
+    calls = log.read_text().splitlines()
+    assert not [c for c in calls if c.startswith("apt-get")], calls     # no BIRD for the demo
+    installs = [c for c in calls if "pip install" in c and "--upgrade pip" not in c]
+    assert installs == ["python -m pip install -q -e ."], calls        # no test or bench extras
+    assert calls[-1] == "fastroute demo"
+
+
+def test_install_script_without_argument_installs_everything(tmp_path):
+    """ci/test.sh and ci/bench.sh call it bare: the extras and, as root, BIRD."""
+    repo, env, log = _fake_tools(tmp_path)
+    subprocess.run(["bash", str(repo / "ci" / "install.sh")], env=env, check=True)
+    calls = log.read_text().splitlines()
+    assert "python -m pip install -q -e .[test,bench]" in calls
+    assert any(c.startswith("apt-get install") for c in calls), calls
+
+
+def test_demo_output_cites_nothing_outside_the_project(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    for note in ("shared/", "seed/", "bgp-notes", "calico-semantics", "/work/"):
+        assert note not in out

@@ -36,11 +36,34 @@ def test_cli_routes_all_prints_the_seed(capsys):
     assert main(["routes", "--all", "--node", "master"]) == 0
     assert capsys.readouterr().out == seed_master_text()
     assert main(["routes", "--node", "master", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    bh = next(r for r in rows if r["type"] == "blackhole")
-    assert bh["dst"] == "10.244.219.64/26" and bh["proto"] == "bird" and bh["dev"] is None
-    via = next(r for r in rows if r["via"])
-    assert via == {**via, "dst": "10.244.166.128/26", "via": "192.168.31.202", "dev": "ens33", "onlink": False}
+    rows = json.loads(capsys.readouterr().out)           # `ip -j route`'s keys
+    assert rows == [
+        {"dst": "10.244.166.128/26", "gateway": "192.168.31.202", "dev": "ens33", "protocol": "bird", "flags": []},
+        {"dst": "10.244.219.64", "dev": "cali83494b49003", "scope": "link", "flags": []},
+        {"type": "blackhole", "dst": "10.244.219.64/26", "protocol": "bird", "flags": []},
+        {"dst": "10.244.219.65", "dev": "calia43cac5d3d1", "scope": "link", "flags": []},
+        {"dst": "10.244.219.66", "dev": "calic88c1a5fc6d", "scope": "link", "flags": []},
+    ]
+    assert main(["routes", "--node", "master", "--all", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0] == {
+        "dst": "default", "gateway": "192.168.31.1", "dev": "ens33", "protocol": "static", "metric": 100, "flags": []}
+
+
+def test_cli_routes_json_is_what_ip_j_route_prints_for_the_same_routes():
+    """This machine's own table: `ip route` text through fastroute's renderer against `ip -j route`."""
+    import shutil
+    import subprocess
+
+    from fastroute.cli.routes import ip_json
+    from fastroute.iproute import parse_ip_route
+
+    if shutil.which("ip") is None:
+        pytest.skip("iproute2's `ip` is not installed")
+    text = subprocess.run(["ip", "route"], capture_output=True, text=True, check=True).stdout
+    real = json.loads(subprocess.run(["ip", "-j", "route"], capture_output=True, text=True, check=True).stdout)
+    ours = [ip_json(routes.KernelRoute(r.dst, r.type, r.via, r.dev, r.proto, r.scope, r.src, r.metric, r.onlink))
+            for r in parse_ip_route(text)]
+    assert real and ours == real
 
 
 def test_cli_errors(capsys):
@@ -170,3 +193,42 @@ def test_parsed_ip_route_text_looks_up_as_the_tables_do():
         idx = table.lookup_batch(parse_addresses(addrs))
         assert [table.routes[i].raw if i >= 0 else None for i in idx] == [
             r.text() if r else None for r in (t.lookup(node, a) for a in addrs)]
+
+
+def test_route_matrix_names_the_prefixes():
+    c = examples.seed()
+    t = routes.compute(c)
+    prefixes, next_hop = m = t.route_matrix()
+    assert m.prefixes is prefixes and m.next_hop is next_hop
+    assert prefixes.tolist() == ["10.244.166.128/26", "10.244.219.64/26"]
+    node2, node1 = c.node_index("node2"), c.node_index("node1")
+    # node2 reaches node1's block through node1 (speaker = node index); node1 originates it
+    assert next_hop[node2].tolist() == [node1, c.node_index("master")]
+    assert next_hop[node1, 0] == -1
+    index, nh = t.route_matrix_indices()           # the same matrix, prefixes as origin indices
+    assert (nh == next_hop).all()
+    assert [str(t.network.origins.prefix(int(i))) for i in index] == prefixes.tolist()
+
+
+def test_route_matrix_prefixes_are_cidr_text_for_borrowed_addresses_and_ipv6():
+    c = synth.cluster(2, 3, pools=("10.10.0.0/26",)).allocate()     # one block: node-1 borrows /32s
+    t = routes.compute(c)
+    prefixes, next_hop = t.route_matrix()
+    assert any(p.endswith("/32") for p in prefixes) and next_hop.shape == (2, len(prefixes))
+    for p, i in zip(prefixes, t.route_matrix_indices()[0]):
+        assert ipaddress.ip_network(p) == t.network.origins.prefix(int(i))
+    v6 = synth.cluster(2, 2, pools=("fd00:10::/112",)).allocate()
+    prefixes, _ = routes.compute(v6, 6).route_matrix()
+    assert prefixes.tolist() and all(ipaddress.ip_network(p).version == 6 for p in prefixes)
+
+
+def test_lookup_takes_text_or_an_address_and_none_is_no_route():
+    c = synth.cluster(20, 4, pools=("10.0.0.0/12",)).allocate()
+    t = routes.compute(c)
+    pod = c.pods[len(c.pods) - 1]
+    r = t.lookup("node-0", pod.ipv4)
+    assert r is not None and r == t.lookup("node-0", str(pod.ipv4))
+    assert ipaddress.ip_address(pod.ipv4) in ipaddress.ip_network(r.dst)
+    covered = [ipaddress.ip_network(x.dst) for x in t.routes("node-0", include_host=True)]
+    outside = next(a for a in ipaddress.ip_network("10.0.0.0/20").hosts() if not any(a in n for n in covered))
+    assert t.lookup("node-0", outside) is None          # a synthetic node has no default route

@@ -188,7 +188,7 @@ def test_cli(capsys):
     assert main(["trace", examples.seed_path(), SRC, DST, "--json"]) == 0
     j = json.loads(capsys.readouterr().out)
     assert j["ttl"] == 62 and len(j["hops"]) == 4 and j["hops"][1]["next_node"] == "node1"
-    assert main(["trace", SRC, DST, "--down", "node1"]) == 0
+    assert main(["trace", SRC, DST, "--down", "node1"]) == 1     # not delivered: exit 1, as verify
     assert "left cluster" in capsys.readouterr().out
     assert main(["trace", SRC, "default/nope"]) == 2
     assert capsys.readouterr().err.startswith("fastroute: error: unknown destination 'default/nope'")

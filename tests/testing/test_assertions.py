@@ -1,6 +1,7 @@
 """fastroute.testing: the kernel walk and the assertions' messages."""
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -119,3 +120,33 @@ def test_tor_design_stays_on_the_mesh_and_tor_only_reaches_nobody():
     lonely = find(fs.clusters(min_nodes=2, encapsulations=("None",), faults=("tor-only",)), two)
     with pytest.raises(AssertionError, match="no route"):
         testing.assert_all_reachable(lonely)
+
+
+def test_a_run_of_assertions_on_one_cluster_computes_its_tables_once(monkeypatch):
+    c = synth.cluster(4, 3, pools=("10.10.0.0/16",)).allocate()
+    calls = []
+    compute = routes.compute
+    monkeypatch.setattr(routes, "compute", lambda *a, **k: calls.append(k.get("down")) or compute(*a, **k))
+    testing.assert_no_loops(c)
+    for src in c.pods:
+        for dst in c.pods:
+            testing.assert_reachable(c, src.ipv4, dst.ipv4)
+    testing.assert_all_reachable(c)
+    assert calls == [()]
+    # stopped nodes are another routing; the cluster's own is still there afterwards
+    with pytest.raises(AssertionError):
+        testing.assert_reachable(c, c.pods[0].name, c.pods[-1].ipv4, down=[c.node_names[-1]])
+    assert calls[:2] == [(), [c.node_names[-1]]]
+    n = len(calls)
+    testing.assert_reachable(c, c.pods[0].name, c.pods[-1].ipv4)
+    assert len(calls) == n
+
+
+def test_the_cache_follows_a_rebound_cluster_attribute():
+    c = synth.cluster(3, 1, pools=("10.10.0.0/16",)).allocate()
+    dst = c.pods[-1].ipv4
+    testing.assert_reachable(c, "node-0", dst)
+    c.bgp_configurations = (dataclasses.replace(c.bgp_configurations[0], node_to_node_mesh=False),)
+    with pytest.raises(AssertionError, match="does not reach"):
+        testing.assert_reachable(c, "node-0", dst)
+

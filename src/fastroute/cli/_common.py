@@ -8,8 +8,9 @@ a flag reads and parses the same way in every command.
 
 import contextlib
 import json
+import sys
 
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, ResourceError
 from ..model import examples
 from ..model.calico import CALICO_VERSIONS, DEFAULT_CALICO_VERSION
 
@@ -83,11 +84,69 @@ def down_nodes(args, cluster=None):
     return down
 
 
+#: What ``-o`` takes as a format for commands that write resources (``kubectl get -o``).
+RESOURCE_FORMATS = ("yaml", "json")
+
+
+def add_resource_output(p):
+    """``-o yaml|json`` (the format, as ``kubectl get -o``), ``--out FILE`` and ``--json``:
+    how a command writes Calico resources; read back with :func:`write_resources`."""
+    p.add_argument("-o", "--output", metavar="yaml|json",
+                   help="the format, as `kubectl get -o` (default yaml; JSON is one List document, which "
+                   "fastroute reads back several times faster). Any other value is a file to write, "
+                   "as in earlier releases; prefer --out FILE")
+    p.add_argument("--out", metavar="FILE",
+                   help="write to FILE instead of standard output (a .json name writes JSON unless -o says)")
+    p.add_argument("--json", action="store_true", help="the same as -o json")
+
+
+def resource_output(args):
+    """``(format, path or None)`` from :func:`add_resource_output`'s arguments.
+
+    Raises
+    ------
+    InvalidValueError
+        ``-o`` neither a format nor (without ``--out``) a file.
+    """
+    fmt, path = None, args.out
+    if args.output in RESOURCE_FORMATS:
+        fmt = args.output
+    elif args.output is not None:
+        if path is not None:
+            raise InvalidValueError(f"-o takes a format ({' or '.join(RESOURCE_FORMATS)}), got {args.output!r}")
+        path = args.output              # -o FILE: the flag's meaning before -o took formats
+    if args.json:
+        fmt = "json"
+    if fmt is None:
+        fmt = "json" if (path or "").endswith(".json") else "yaml"
+    return fmt, path
+
+
+def write_resources(args, cluster):
+    """Write ``cluster`` as Calico resources where :func:`add_resource_output`'s arguments say;
+    a file written is named on stderr (standard output stays the data's)."""
+    from ..model.resources import dump_documents, dump_json
+
+    fmt, path = resource_output(args)
+    docs = cluster.to_documents()
+    text = dump_json(docs) if fmt == "json" else dump_documents(docs)
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"wrote {len(docs)} resources ({cluster.n_nodes} nodes, {cluster.n_pods} pods) "
+              f"to {path} as {fmt.upper()}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
 # ---------------------------------------------------------------------------- loading
 
 
-def load_cluster(path, *, allocate="always"):
+def load_cluster(path, *, allocate="always", need_pools=False):
     """The CLUSTER argument as a cluster after IPAM.
+
+    A file without nodes (empty, or only other kinds) is bad input, as is one
+    without IP pools when ``need_pools`` (a check of pod addresses would check nothing).
 
     Parameters
     ----------
@@ -100,13 +159,23 @@ def load_cluster(path, *, allocate="always"):
 
     Raises
     ------
-    ResourceError, IPAMError, OSError
+    ResourceError
+        No nodes (or no pools when ``need_pools``); and as
+        :meth:`fastroute.model.cluster.Cluster.load` raises it.
+    IPAMError, OSError
         As :meth:`fastroute.model.cluster.Cluster.load` and ``allocate`` raise them.
     """
-    cluster = examples.resolve(path, allocate=False)
-    if allocate == "if_needed" and cluster.is_allocated:
-        return cluster
-    return cluster.allocate()
+    with progress_bar() as (step, _):
+        step(f"loading {path}" if path else "loading the bundled seed cluster")
+        cluster = examples.resolve(path, allocate=False)
+        if not cluster.n_nodes:
+            raise ResourceError(f"{path}: no nodes in it (a Calico or Kubernetes Node resource): nothing to compute")
+        if need_pools and not cluster.pools:
+            raise ResourceError(f"{path}: no IP pools in it (an IPPool resource): no pod addresses to check")
+        if allocate == "if_needed" and cluster.is_allocated:
+            return cluster
+        step(f"allocating {cluster.n_nodes:,} nodes x {cluster.n_pods:,} pods (Calico's IPAM)")
+        return cluster.allocate()
 
 
 # ---------------------------------------------------------------------------- output
@@ -114,7 +183,14 @@ def load_cluster(path, *, allocate="always"):
 
 @contextlib.contextmanager
 def progress_bar(total=None):
-    """A rich progress bar on stderr (hidden when stderr is not a terminal); yields (step, advance)."""
+    """A rich progress bar on stderr (hidden when stderr is not a terminal); yields (step, advance).
+
+    Inside another one (a command's bar around :func:`load_cluster`'s), the outer bar's
+    ``(step, advance)`` come back: one bar at a time."""
+    global _active_bar
+    if _active_bar is not None:
+        yield _active_bar
+        return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -132,7 +208,14 @@ def progress_bar(total=None):
         def advance():
             prog.advance(task)
 
-        yield step, advance
+        _active_bar = step, advance
+        try:
+            yield _active_bar
+        finally:
+            _active_bar = None
+
+
+_active_bar = None          # the (step, advance) of the bar on screen
 
 
 def fmt(v, unit=""):
@@ -171,6 +254,47 @@ def table(title=None, columns=()):
         name, justify = (c, "right") if isinstance(c, str) else c
         t.add_column(name, justify=justify)
     return t
+
+
+def print_fitted(out, title, columns, rows, keep=1):
+    """Print ``rows`` as one table on ``out`` or, when that is wider than ``out``, as
+    several tables that fit, each repeating the first ``keep`` columns.
+
+    ``columns``: ``(name, justify)`` pairs; ``rows``: lists of cell text, None between
+    sections.  Cells are never cut: a column wider than the terminal on its own gets a
+    table to itself, and the terminal wraps it.
+    """
+    from rich.measure import Measurement
+
+    def build(cols, part=""):
+        t = table(title + part)
+        for i in cols:
+            t.add_column(columns[i][0], justify=columns[i][1], no_wrap=True)
+        for r in rows:
+            if r is None:
+                t.add_section()
+            else:
+                t.add_row(*[r[i] for i in cols])
+        return t
+
+    def width(cols):
+        return Measurement.get(out, out.options.update_width(10_000), build(cols)).maximum
+
+    head = list(range(keep))
+    groups = [[]]
+    for i in range(keep, len(columns)):
+        if groups[-1] and width(head + groups[-1] + [i]) > out.width:
+            groups.append([])
+        groups[-1].append(i)
+    for k, g in enumerate(groups):
+        t = build(head + g, f" ({k + 1}/{len(groups)})" if len(groups) > 1 else "")
+        need = width(head + g)
+        if need > out.width:        # one column too wide: print it whole, the terminal wraps it
+            from rich.console import Console
+            Console(file=out.file, width=need, highlight=False, color_system=out.color_system,
+                    force_terminal=out.is_terminal).print(t)
+        else:
+            out.print(t)
 
 
 def finish(args, result, show, to_json=lambda r: json.dumps(r, indent=2), plot=None, written=()):

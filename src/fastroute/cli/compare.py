@@ -3,7 +3,7 @@
 from ..errors import InvalidValueError
 from ..planning import plan as _plan
 from ..planning.plots import plot_compare
-from ._common import console, finish, fmt, progress_bar, table
+from ._common import console, finish, fmt, print_fitted, progress_bar
 from .plan import add_design_args, design_kwargs
 
 
@@ -44,23 +44,22 @@ def run(args):
 
 
 def _print(res):
-    t = table("full mesh vs route reflectors")
-    for col in ("nodes", "design", "sessions", "per node", "per RR", "prefixes", "routes/node",
-                "mem/node", "mem/RR", "cold start", "node crash", "RR crash"):
-        t.add_column(col, justify="left" if col == "design" else "right", no_wrap=True)
-    last = None
+    columns = [(c, "left" if c == "design" else "right") for c in (
+        "nodes", "design", "sessions", "per node", "per RR", "prefixes", "routes/node",
+        "mem/node", "mem/RR", "cold start", "node crash", "RR crash")]
+    rows = []
     for p in res["plans"]:
-        if last is not None and p["nodes"] != last:
-            t.add_section()
+        if rows and p["nodes"] != last:
+            rows.append(None)
         last = p["nodes"]
         rr = bool(p["reflectors"])
-        t.add_row(fmt(p["nodes"]), "mesh" if not rr else f"{p['reflectors']} RR", fmt(p["sessions_total"]),
-                  fmt(p["sessions_per_node"]), fmt(p["sessions_per_reflector"]) if rr else "",
-                  fmt(p["prefixes"]), fmt(p["routes_per_node"]), fmt(p["memory_per_node_bytes"], "bytes"),
-                  fmt(p["memory_per_reflector_bytes"], "bytes") if rr else "", fmt(p["convergence_s"], "s"),
-                  fmt(p["blackhole_node_crash_s"], "s"), fmt(p["blackhole_reflector_crash_s"], "s") if rr else "")
+        rows.append([fmt(p["nodes"]), "mesh" if not rr else f"{p['reflectors']} RR", fmt(p["sessions_total"]),
+                     fmt(p["sessions_per_node"]), fmt(p["sessions_per_reflector"]) if rr else "",
+                     fmt(p["prefixes"]), fmt(p["routes_per_node"]), fmt(p["memory_per_node_bytes"], "bytes"),
+                     fmt(p["memory_per_reflector_bytes"], "bytes") if rr else "", fmt(p["convergence_s"], "s"),
+                     fmt(p["blackhole_node_crash_s"], "s"), fmt(p["blackhole_reflector_crash_s"], "s") if rr else ""])
     out = console()
-    out.print(t)
+    print_fitted(out, "full mesh vs route reflectors", columns, rows, keep=2)
     cross = res["crossover"]
     out.print(f"crossover: {f'{cross:,} nodes' if cross else 'none among the compared sizes'} "
               f"({res['crossover_criterion']})", markup=False, soft_wrap=True)

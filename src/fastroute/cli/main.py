@@ -19,6 +19,7 @@ _COMMANDS = [
     ("lookup", "fastroute.cli.lookup"),
     ("ipam", "fastroute.cli.ipam"),
     ("export", "fastroute.cli.export"),
+    ("synth", "fastroute.cli.synth"),
     ("routes", "fastroute.cli.routes"),
     ("why", "fastroute.cli.why"),
     ("bird-config", "fastroute.cli.birdconfig"),
@@ -44,6 +45,7 @@ class _UsageError(Exception):
 
 
 def build_parser():
+    """The ``fastroute`` parser; ``parser.commands`` maps each subcommand name to its parser."""
     parser = _Parser(
         prog="fastroute",
         description="Compute what Calico's BGP networking does to a Kubernetes cluster: "
@@ -51,18 +53,33 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"fastroute {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.commands = {}
     for name, modname in _COMMANDS:
         mod = importlib.import_module(modname)
         p = mod.add_parser(sub)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, command=name)
+        parser.commands[name] = p
     return parser
+
+
+def parse_args(parser, argv):
+    """``argv`` parsed with options anywhere among a command's positionals
+    (``why CLUSTER --node N PREFIX``, ``trace CLUSTER --down N SRC DST``).
+
+    argparse's intermixed parsing does not cross subcommands, so the command's own
+    parser reads everything after the command's name.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in parser.commands:
+        return parser.commands[argv[0]].parse_intermixed_args(argv[1:])
+    return parser.parse_args(argv)     # --help, --version, no or an unknown command
 
 
 def main(argv=None):
     """Run the CLI; return the process exit status."""
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parse_args(parser, argv)
         if getattr(args, "_run", None) is None:
             parser.print_help()
             return 0

@@ -16,7 +16,9 @@ def add_parser(sub):
     )
     add_table_args(p)
     p.add_argument("--all", action="store_true", help="add the host's own routes (default route, subnets)")
-    p.add_argument("--json", action="store_true", help="one JSON object per route")
+    p.add_argument("--json", action="store_true",
+                   help="a JSON array as `ip -j route` prints it (dst, gateway, dev, protocol, scope, "
+                   "prefsrc, metric, flags, pref; type when not unicast)")
     p.add_argument("-6", "--ipv6", action="store_true", help="the IPv6 table (`ip -6 route`)")
     return p
 
@@ -36,11 +38,37 @@ def tables(args, version):
     return _routes.compute(cluster, version, down=down_nodes(args), calico_version=args.calico_version)
 
 
+def ip_json(route):
+    """A :class:`~fastroute.dataplane.routes.KernelRoute` as ``ip -j route`` prints it (iproute2
+    ``ip/iproute.c`` ``print_route``): keys only for what ``ip route`` prints, ``protocol``
+    and ``scope`` spelled out, ``onlink`` among the ``flags``, multipath legs in ``nexthops``."""
+    out = {} if route.type == "unicast" else {"type": route.type}
+    out["dst"] = route.dst
+    if route.via:
+        out["gateway"] = route.via
+    if route.dev:
+        out["dev"] = route.dev
+    if route.proto:
+        out["protocol"] = route.proto
+    if route.scope:
+        out["scope"] = route.scope
+    if route.src:
+        out["prefsrc"] = route.src
+    if route.metric is not None:
+        out["metric"] = route.metric
+    out["flags"] = ["onlink"] if route.onlink else []
+    if route.pref:
+        out["pref"] = route.pref
+    if route.nexthops:
+        out["nexthops"] = [{"gateway": via, "dev": dev, "weight": 1, "flags": []} for via, dev in route.nexthops]
+    return out
+
+
 def run(args):
     t = tables(args, 6 if args.ipv6 else 4)
     rows = t.routes(args.node, include_host=args.all)
     if args.json:
-        print(json.dumps([r.to_json() for r in rows], indent=2))
+        print(json.dumps([ip_json(r) for r in rows], indent=2))
     else:
         print(_routes.format_routes(rows), end="")
     return 0

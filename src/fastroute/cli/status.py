@@ -8,6 +8,10 @@ from ..calicoctl import status
 from ..errors import InvalidValueError, NodeDownError
 from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
 
+#: Printed (on stderr, keeping the table as calicoctl prints it) when no ``--since`` was given.
+SINCE_NOTE = (f"note: SINCE {status.DEFAULT_SINCE} is a placeholder: when a session last changed state is "
+              "not computed; give the times with --since HH:MM:SS or --since PEER=HH:MM:SS")
+
 _TIME = re.compile(r"^(?:\d{2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2})$")
 
 
@@ -67,4 +71,6 @@ def run(args):
         # calicoctl's own behaviour on a node without calico-node.
         print(str(e), file=sys.stderr)
         return 1
+    if since is None:
+        print(SINCE_NOTE, file=sys.stderr)
     return 0

@@ -5,7 +5,7 @@ import sys
 from ..errors import InvalidValueError
 from ..planning import sweeps as _sweeps
 from ..planning.plots import plot_sweep
-from ._common import console, finish, fmt, progress_bar, table
+from ._common import console, finish, fmt, print_fitted, progress_bar
 
 # the figures the terminal table shows (every figure is in --out and --json)
 _SHOWN = {
@@ -68,20 +68,22 @@ def _print(result):
     params = result.parameters
     vary = [c for c in params if result.varies(c)] or params[:1]
     shown = ["point"] + vary + list(_SHOWN[run])
-    t = table(f"sweep {m.get('name') or ''} ({run}): {len(result):,} points, {m['n_failed']:,} failed, "
-              f"{m['wall_seconds']:.1f} s on {m['workers'] or 'no'} worker{'s' if m['workers'] != 1 else ''}",
-              [(c, "left" if c in params and c not in ("nodes", "reflectors") else "right") for c in shown])
-    if result.n_failed:
-        t.add_column("error", overflow="fold")
+    title = (f"sweep {m.get('name') or ''} ({run}): {len(result):,} points, {m['n_failed']:,} failed, "
+             f"{m['wall_seconds']:.1f} s on {m['workers'] or 'no'} worker{'s' if m['workers'] != 1 else ''}")
+    columns = [(c, "left" if c in params and c not in ("nodes", "reflectors") else "right") for c in shown]
+    rows = []
     for r in result.rows:
         cells = []
         for c in shown:
             unit = "bytes" if c.endswith("_bytes") else ("s" if c.endswith("_s") else "")
             v = r[c]
             cells.append(str(v) if isinstance(v, (bool, str)) else fmt(v, unit))
-        if result.n_failed:
-            cells.append(r["error"] or "")
-        t.add_row(*cells)
-    out.print(t)
+        rows.append(cells)
+    print_fitted(out, title, columns, rows, keep=1 + len(vary))
+    failed = [r for r in result.rows if r["error"]]
+    if failed:
+        out.print("errors:", markup=False)
+        for r in failed:
+            out.print(f"  point {r['point']}: {r['error']}", markup=False, soft_wrap=True)
     if result.n_failed:
-        print(f"{result.n_failed} of {len(result)} points failed (see the error column)", file=sys.stderr)
+        print(f"{result.n_failed} of {len(result)} points failed (see errors)", file=sys.stderr)

@@ -14,7 +14,8 @@ def add_parser(sub):
         "seed article walks its ping: pod eth0 -> default via 169.254.1.1 (proxy ARP, "
         "ee:ee:ee:ee:ee:ee) -> host caliX -> the host route that matched -> uplink or tunnel "
         "(IPIP +20 bytes, VXLAN +50) -> next node -> its route -> caliY -> pod; the TTL on arrival "
-        "and the outcome (delivered, blackholed, no route, loop, left cluster). SRC and DST are "
+        "and the outcome (delivered, blackholed, no route, loop, left cluster). Exit status 0 when "
+        "delivered, 1 when not, 2 on bad input. SRC and DST are "
         "namespace/pod, a pod name, a node name or an IP address. CLUSTER is a YAML file or "
         "folder; without it, the bundled seed cluster.",
     )
@@ -36,4 +37,4 @@ def run(args):
         print(json.dumps(t.to_json(), indent=2))
     else:
         print(t.text(), end="")
-    return 0
+    return 0 if t.delivered else 1

@@ -16,7 +16,7 @@ def add_parser(sub):
         "no host route blackholes a pool, that the route-reflector design is sound (shared cluster id "
         "with split clients, reflectors without clients, nodes without sessions, mesh disabled without "
         "peers) and that pools have blocks for every node. Exit status 0 when clean, 1 when anything "
-        "was found, 2 on bad input. CLUSTER is a YAML file or folder; without it, the bundled seed.",
+        "was found, 2 on bad input (a file without nodes or IP pools among it). CLUSTER is a YAML file or folder; without it, the bundled seed.",
     )
     add_cluster(p)
     add_down(p)
@@ -27,7 +27,7 @@ def add_parser(sub):
 
 
 def run(args):
-    cluster = load_cluster(args.cluster)
+    cluster = load_cluster(args.cluster, need_pools=True)
     report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args), calico_version=args.calico_version)
     # build the whole text first: nothing is printed if anything above raised
     text = json.dumps(report.to_json(), indent=2) + "\n" if args.json else report.text()

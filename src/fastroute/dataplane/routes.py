@@ -20,6 +20,7 @@ Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,7 +37,7 @@ _BLACKHOLE = _forwarding.terminal(Outcome.BLACKHOLE)
 _LEFT = _forwarding.terminal(Outcome.LEFT_CLUSTER)
 _TUNNEL_ENCAP = {"tunl0": Encap.IPIP, "vxlan.calico": Encap.VXLAN, "vxlan-v6.calico": Encap.VXLAN}
 
-__all__ = ["KernelRoute", "RouteTables", "compute", "format_routes", "host_routes"]
+__all__ = ["KernelRoute", "RouteTables", "RouteMatrix", "compute", "format_routes", "host_routes"]
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,14 @@ class RouteTables:
         return fib, routes
 
     def lookup(self, node, addr, include_host=True):
-        """The route `node`'s kernel uses for `addr`, or None."""
+        """The route `node`'s kernel uses for `addr` (text or an ``ipaddress`` address), or
+        None when no route covers it.
+
+        Routes cover the allocated blocks (Calico's IPAM picks blocks at hostname-seeded
+        places in the pool, not from its start) and, with ``include_host``, the host's
+        own routes, which a node has only when its resource gives them
+        (``fastroute.io/host-routes``): a synthetic node has no default route, so an
+        address of the pool outside every allocated block has no route there."""
         fib, routes = self.fib(node, include_host)
         i = fib.lookup(addr)
         return None if i is None else routes[i]
@@ -369,15 +377,36 @@ class RouteTables:
         return self.propagation.best_next_hop
 
     def route_matrix(self):
-        """Every node's BGP routes at once.
+        """Every node's BGP routes at once, by prefix.
+
+        Returns
+        -------
+        RouteMatrix
+            ``(prefixes, next_hop)``: ``prefixes`` the exported prefixes as CIDR text
+            (``"10.0.0.0/26"``, ndarray of str, shape (n_exported,)); ``next_hop``
+            (ndarray of int32, shape (n_nodes, n_exported)) per node and prefix the
+            next-hop speaker (an index into ``network.speakers``; node ``i`` is speaker
+            ``i``), -1 where the node is the origin, -2 where it has no route.
+            :meth:`route_matrix_indices` gives the prefixes as indices instead.
+        """
+        index, next_hop = self.route_matrix_indices()
+        o = self.network.origins
+        rows = index.tolist()
+        if self.version == 4:
+            text = [f"{a >> 24}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255}/{n}"
+                    for a, n in zip((int(o.net[i]) for i in rows), o.plen[index].tolist())]
+        else:
+            text = [str(o.prefix(i)) for i in rows]
+        return RouteMatrix(np.array(text, dtype=str), next_hop)
+
+    def route_matrix_indices(self):
+        """:meth:`route_matrix` with the prefixes as indices into ``network.origins``
+        (``origins.prefix(i)``, ``origins.origin[i]``: the exporting node).
 
         Returns
         -------
         prefixes : ndarray of int64, shape (n_exported,)
-            Indices into ``network.origins`` of the exported prefixes.
         next_hop : ndarray of int32, shape (n_nodes, n_exported)
-            Per node and prefix: the next-hop speaker, -1 where the node is the
-            origin, -2 where it has no route.
         """
         o = self.network.origins
         prefixes = np.flatnonzero(o.origin >= 0)
@@ -385,6 +414,13 @@ class RouteTables:
         col[self.propagation.classes] = np.arange(len(self.propagation.classes))
         cls = col[o.origin[prefixes]]
         return prefixes, self.propagation.best_next_hop[: self.cluster.n_nodes][:, cls]
+
+
+class RouteMatrix(NamedTuple):
+    """All nodes x all exported prefixes (:meth:`RouteTables.route_matrix`)."""
+
+    prefixes: np.ndarray    # str, the exported prefixes as CIDR text
+    next_hop: np.ndarray    # int32 (n_nodes, n_prefixes): next-hop speaker, -1 origin, -2 no route
 
 
 def _with_chain_cause(message, cluster, graph):

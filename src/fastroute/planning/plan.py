@@ -390,7 +390,7 @@ def _computed_routes(cluster, n):
     from ..dataplane import routes as _routes
     t = _routes.compute(cluster, 4)
     per = np.zeros(n, np.int64)
-    prefixes, nh = t.route_matrix()
+    prefixes, nh = t.route_matrix_indices()
     o = t.network.origins
     # BIRD/Felix routes to others' prefixes, plus own workload routes and blackholes
     has = (nh >= 0).sum(axis=1)

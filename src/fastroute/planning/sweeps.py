@@ -470,7 +470,7 @@ def _run_failure(p):
     down_idx = {"none": [], "node": [n - 1], "reflector": [0], "reflectors": list(range(k))}[what]
     down = [names[i] for i in down_idx]
     t = _routes.compute(c, 4, down=down)
-    prefixes, nh = t.route_matrix()
+    prefixes, nh = t.route_matrix_indices()
     up = np.ones(n, bool)
     up[down_idx] = False
     missing = nh[up] == -2                                  # (up node, exported prefix) with no route

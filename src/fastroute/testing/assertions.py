@@ -24,10 +24,13 @@ Examples
 >>> testing.assert_reachable(c, "echo-deployment-598f49cc44-td2lf", "10.244.166.129")
 """
 
+import collections
 import ipaddress
 from dataclasses import dataclass
 
+from ..dataplane import routes
 from ..errors import InvalidArgumentError, InvalidValueError, UnknownNodeError
+from ..model.cluster import Cluster
 
 __all__ = [
     "Hop",
@@ -83,16 +86,42 @@ class Walk:
         return "\n".join("  " + line for line in lines)
 
 
-def _tables(x, down=(), version=4):
-    from ..model.cluster import Cluster
-    from ..dataplane import routes
+#: How many routings (a cluster's tables for one IP version and set of stopped nodes,
+#: or tables given as such) the assertions keep between calls.  A run of assertions on
+#: the same cluster computes its tables once; older ones are dropped.
+CACHE_SIZE = 2
+_recent = collections.OrderedDict()     # key -> (cluster or tables, its parts, _Ctx)
+
+
+def _parts(cluster):
+    """What a cluster's routing depends on, compared by identity: a Cluster is not changed
+    in place (its methods return new clusters), but an attribute can be rebound."""
+    return (cluster.nodes, cluster.pools, cluster.bgp_configurations, cluster.bgp_peers,
+            cluster.ipam_config, cluster.blocks, cluster.pods, cluster.extra_owners,
+            cluster.interface_prefix)
+
+
+def _context(x, down=(), version=4):
+    """The walking context of `x`'s tables: a Cluster's computed once for a run of
+    assertions on it (the :data:`CACHE_SIZE` most recent are kept), RouteTables as given."""
     if isinstance(x, Cluster):
-        return routes.compute(x, version, down=down)
-    if isinstance(x, routes.RouteTables):
+        key = ("cluster", id(x), version, tuple(down))
+        parts = _parts(x)
+    elif isinstance(x, routes.RouteTables):
         if down:
             raise InvalidValueError("down= applies to a Cluster; these tables are already computed")
-        return x
-    raise InvalidArgumentError(f"expected a Cluster or RouteTables, got {type(x).__name__}")
+        key, parts = ("tables", id(x)), ()
+    else:
+        raise InvalidArgumentError(f"expected a Cluster or RouteTables, got {type(x).__name__}")
+    hit = _recent.get(key)
+    if hit is not None and hit[0] is x and all(a is b for a, b in zip(hit[1], parts)):
+        _recent.move_to_end(key)
+        return hit[2]
+    t = routes.compute(x, version, down=down) if parts else x
+    ctx = _recent[key] = (x, parts, _Ctx(t))
+    while len(_recent) > CACHE_SIZE:
+        _recent.popitem(last=False)
+    return ctx[2]
 
 
 class _Ctx:
@@ -115,6 +144,26 @@ class _Ctx:
         self._fibs = {}
         self._ifaces = {}
         self._ext = None
+        self._pods = None
+
+    def find_pod(self, text):
+        """Index of the pod named ``text`` (name, ``namespace/name``) or with that address; None if none."""
+        if self._pods is None:
+            pods, by_addr, by_name = self.c.pods, {}, {}
+            self.pod_addrs = [_pod_addr(self.c, i, self.version) for i in range(len(pods))]
+            for i, addr in enumerate(self.pod_addrs):
+                by_addr.setdefault(addr, i)
+                by_name.setdefault(pods.name[i], i)
+                by_name.setdefault(f"{pods.namespace[i]}/{pods.name[i]}", i)
+            by_addr.pop(None, None)
+            self._pods = by_addr, by_name
+        by_addr, by_name = self._pods
+        if text in by_addr:                 # an address as pods print it
+            return by_addr[text]
+        try:
+            return by_addr.get(str(ipaddress.ip_address(text)))
+        except ValueError:
+            return by_name.get(text)
 
     def name(self, sp):
         return self.t.network.speaker_name(sp)
@@ -218,11 +267,13 @@ def walk(cluster_or_tables, src, dst, *, down=(), max_hops=None):
     -------
     list of Walk
     """
-    t = _tables(cluster_or_tables, down)
-    ctx = _Ctx(t)
-    start, _ = _endpoint(t.cluster, src, t.version, allow_node=True)
-    _, addr = _endpoint(t.cluster, dst, t.version, allow_node=False)
-    return _walk(ctx, start, addr, max_hops if max_hops is not None else t.network.speakers.n)
+    return _walk_between(_context(cluster_or_tables, down), src, dst, max_hops)
+
+
+def _walk_between(ctx, src, dst, max_hops):
+    start, _ = _endpoint(ctx, src, allow_node=True)
+    _, addr = _endpoint(ctx, dst, allow_node=False)
+    return _walk(ctx, start, addr, max_hops if max_hops is not None else ctx.t.network.speakers.n)
 
 
 def _pod_addr(c, i, version):
@@ -237,26 +288,12 @@ def _pod_label(c, i, version):
     return f"{c.pods.namespace[i]}/{c.pods.name[i]} ({_pod_addr(c, i, version)} on {c.node_names[int(c.pods.node_idx[i])]})"
 
 
-def _find_pod(c, text, version):
-    pods = c.pods
-    try:
-        a = ipaddress.ip_address(text)
-    except ValueError:
-        a = None
-    for i in range(len(pods)):
-        if a is not None:
-            if _pod_addr(c, i, version) == str(a):
-                return i
-        elif text == pods.name[i] or text == f"{pods.namespace[i]}/{pods.name[i]}":
-            return i
-    return None
-
-
-def _endpoint(c, text, version, allow_node):
+def _endpoint(ctx, text, allow_node):
     """(start node index, address text) of a pod, node or address."""
-    p = _find_pod(c, str(text), version)
+    c = ctx.c
+    p = ctx.find_pod(str(text))
     if p is not None:
-        return int(c.pods.node_idx[p]), _pod_addr(c, p, version)
+        return int(c.pods.node_idx[p]), ctx.pod_addrs[p]
     if allow_node and text in c.node_names:
         return c.node_index(text), None
     try:
@@ -269,9 +306,9 @@ def _endpoint(c, text, version, allow_node):
     raise UnknownNodeError(f"unknown {what} {text!r}: not a pod name, namespace/name or pod address of the cluster")
 
 
-def _describe(c, text, version):
-    p = _find_pod(c, str(text), version)
-    return _pod_label(c, p, version) if p is not None else repr(text)
+def _describe(ctx, text):
+    p = ctx.find_pod(str(text))
+    return _pod_label(ctx.c, p, ctx.version) if p is not None else repr(text)
 
 
 def assert_reachable(cluster_or_tables, src, dst, *, down=(), max_hops=None):
@@ -289,16 +326,16 @@ def assert_reachable(cluster_or_tables, src, dst, *, down=(), max_hops=None):
     AssertionError
         Naming the source, the destination and the path taken.
     """
-    t = _tables(cluster_or_tables, down)
-    walks = walk(t, src, dst, max_hops=max_hops)
-    dst_pod = _find_pod(t.cluster, str(dst), t.version)
-    want = t.cluster.node_names[int(t.cluster.pods.node_idx[dst_pod])] if dst_pod is not None else None
+    ctx = _context(cluster_or_tables, down)
+    walks = _walk_between(ctx, src, dst, max_hops)
+    dst_pod = ctx.find_pod(str(dst))
+    want = ctx.c.node_names[int(ctx.c.pods.node_idx[dst_pod])] if dst_pod is not None else None
     bad = [w for w in walks if not w.ok or (want is not None and w.where != want)]
     if bad:
         w = bad[0]
         outcome = w.outcome if not w.ok else f"delivered on {w.where}, not on {want}"
         raise AssertionError(
-            f"{_describe(t.cluster, src, t.version)} does not reach {_describe(t.cluster, dst, t.version)}: "
+            f"{_describe(ctx, src)} does not reach {_describe(ctx, dst)}: "
             f"{outcome}\n{w.text()}")
 
 
@@ -310,9 +347,11 @@ def reachability(cluster_or_tables, *, down=(), max_hops=None):
     dict of (src "ns/name", dst "ns/name") -> list of Walk
         Only the pairs where some path is not delivered to the destination pod.
     """
-    t = _tables(cluster_or_tables, down)
-    c = t.cluster
-    ctx = _Ctx(t)
+    return _reachability(_context(cluster_or_tables, down), max_hops)
+
+
+def _reachability(ctx, max_hops):
+    t, c = ctx.t, ctx.c
     limit = max_hops if max_hops is not None else t.network.speakers.n
     pods = c.pods
     names = [f"{pods.namespace[i]}/{pods.name[i]}" for i in range(len(pods))]
@@ -337,13 +376,13 @@ def reachability(cluster_or_tables, *, down=(), max_hops=None):
 
 def assert_all_reachable(cluster_or_tables, *, down=(), max_hops=None):
     """Assert that every pod reaches every other pod (of the tables' IP version)."""
-    t = _tables(cluster_or_tables, down)
-    bad = reachability(t, max_hops=max_hops)
+    ctx = _context(cluster_or_tables, down)
+    bad = _reachability(ctx, max_hops)
     if bad:
         (s, d), walks = next(iter(bad.items()))
         raise AssertionError(
-            f"{len(bad)} pod pairs do not reach each other; first: {_describe(t.cluster, s, t.version)} -> "
-            f"{_describe(t.cluster, d, t.version)}: {walks[0].outcome}\n{walks[0].text()}")
+            f"{len(bad)} pod pairs do not reach each other; first: {_describe(ctx, s)} -> "
+            f"{_describe(ctx, d)}: {walks[0].outcome}\n{walks[0].text()}")
 
 
 def assert_same_reachability(a, b, *, max_hops=None):
@@ -351,8 +390,7 @@ def assert_same_reachability(a, b, *, max_hops=None):
 
     Pods are matched by ``namespace/name``; the message lists the pairs that differ.
     """
-    ta, tb = _tables(a), _tables(b)
-    ra, rb = reachability(ta, max_hops=max_hops), reachability(tb, max_hops=max_hops)
+    ra, rb = _reachability(_context(a), max_hops), _reachability(_context(b), max_hops)
     only_a = sorted(set(ra) - set(rb))
     only_b = sorted(set(rb) - set(ra))
     if only_a or only_b:
@@ -391,7 +429,7 @@ def assert_route(cluster_or_tables, node, prefix, *, via=None, dev=None, type=No
     AssertionError
         Quoting the node's routes that cover the prefix.
     """
-    t = _tables(cluster_or_tables, down)
+    t = _context(cluster_or_tables, down).t
     t.cluster.node_index(node) if isinstance(node, str) else None
     want = _norm_dst(prefix, t.version)
     rows = t.routes(node, include_host=True)
@@ -420,9 +458,8 @@ def assert_route(cluster_or_tables, node, prefix, *, via=None, dev=None, type=No
 def assert_no_loops(cluster_or_tables, *, down=(), max_hops=None):
     """Assert that no packet loops: from every node toward every pod address and
     every block (its first and last address)."""
-    t = _tables(cluster_or_tables, down)
-    c = t.cluster
-    ctx = _Ctx(t)
+    ctx = _context(cluster_or_tables, down)
+    t, c = ctx.t, ctx.c
     limit = max_hops if max_hops is not None else t.network.speakers.n
     targets = [a for a in (_pod_addr(c, i, t.version) for i in range(c.n_pods)) if a is not None]
     for b in c.blocks:

@@ -1,0 +1,52 @@
+"""kubectl's habits: ``-o`` is the format, files go to ``--out``; status explains its SINCE placeholder."""
+
+import json
+
+import pytest
+
+from fastroute.cli import main
+from fastroute.model.cluster import Cluster
+
+
+def test_export_o_json_and_o_yaml_are_formats_on_stdout(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "-o", "json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["kind"] == "List"
+    assert main(["export", "--output", "yaml"]) == 0
+    assert capsys.readouterr().out.startswith("---\napiVersion: projectcalico.org/v3\n")
+    assert list(tmp_path.iterdir()) == []               # no file named json or yaml
+
+
+def test_export_out_writes_the_file_and_says_so(tmp_path, capsys):
+    f = tmp_path / "c"
+    assert main(["export", "-o", "json", "--out", str(f)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"wrote 15 resources (3 nodes, 6 pods) to {f} as JSON\n"
+    assert json.loads(f.read_text())["kind"] == "List"
+    assert main(["export", "--out", str(tmp_path / "c.yaml")]) == 0
+    assert Cluster.load(str(tmp_path / "c.yaml")).n_pods == 6
+    assert main(["export", "--out", str(tmp_path / "c.json")]) == 0       # the name still picks JSON
+    assert json.loads((tmp_path / "c.json").read_text())["kind"] == "List"
+
+
+def test_export_o_file_keeps_its_earlier_meaning(tmp_path, capsys):
+    f = tmp_path / "seed.yaml"
+    assert main(["export", "-o", str(f)]) == 0
+    assert capsys.readouterr().out == "" and Cluster.load(str(f)).n_nodes == 3
+
+
+def test_export_o_with_out_takes_only_a_format(tmp_path, capsys):
+    assert main(["export", "-o", "xml", "--out", str(tmp_path / "c")]) == 2
+    assert capsys.readouterr().err == "fastroute: error: -o takes a format (yaml or json), got 'xml'\n"
+
+
+@pytest.mark.parametrize("argv", [[], ["--json"]])
+def test_status_without_since_explains_the_placeholder(argv, capsys):
+    assert main(["status", "--node", "master"] + argv) == 0
+    out, err = capsys.readouterr()
+    assert "00:00:00" in out
+    assert err.startswith("note: SINCE 00:00:00 is a placeholder") and "--since" in err
+    assert main(["status", "--node", "master", "--since", "09:32:50"] + argv) == 0
+    out, err = capsys.readouterr()
+    assert "09:32:50" in out and "00:00:00" not in out and err == ""
