@@ -579,17 +579,17 @@ cdef int _cmp_by_key(const void* x, const void* y) noexcept nogil:
 
 def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n_sp):
     """Rows grouped by local speaker and sorted by remote within each group
-    (``row_start``, ``row_order``), and each row's reverse row (-1 if none).
-    Linear apart from sorting groups that are not already in order.  Every
-    speaker index must lie in ``0..n_sp - 1`` (the caller checks)."""
+    (``row_start``, int64; ``row_order``, int32), and each row's reverse row
+    (int32, -1 if none).  Linear apart from sorting groups that are not already
+    in order.  Every speaker index must lie in ``0..n_sp - 1`` (the caller checks)."""
     global _qsort_key
     cdef Py_ssize_t n = local.shape[0], i, j, a, b, lo, hi, mid
     start_a = np.zeros(n_sp + 1, np.int64)
     order_a = np.empty(n, np.int32)
-    rev_a = np.full(n, -1, np.int64)
+    rev_a = np.full(n, -1, np.int32)
     cdef int64_t[::1] start = start_a
     cdef int32_t[::1] order = order_a
-    cdef int64_t[::1] rev = rev_a
+    cdef int32_t[::1] rev = rev_a
     cdef int64_t* fill
     cdef bint sorted_ok
     with nogil:
@@ -628,22 +628,26 @@ def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n
     return start_a, order_a, rev_a
 
 
-def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid):
+def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid,
+              const uint32_t[::1] asn, bint pairing=True):
     """The rows of a full mesh of ``members``: every ordered pair (i, j), i != j,
     at row i * (k - 1) + j - (j > i).  Returns (local, remote, cluster_id = the
-    local router id, active = not srank[remote] > srank[local], rev), written
-    once in their final types (numpy temporaries over k^2 rows cost gigabytes).
-    At most 2**31 - 1 rows (the caller checks)."""
+    local router id, ebgp = asn[local] != asn[remote], active, rev), written once
+    in their final types (numpy temporaries over k^2 rows cost gigabytes).
+    ``active`` (not srank[remote] > srank[local]) and ``rev`` (each row's reverse
+    row) are the pairing the simulator needs; without ``pairing`` they are None
+    and not written.  At most 2**31 - 1 rows (the caller checks)."""
     cdef int64_t k = members.shape[0]
     cdef int64_t m = k * (k - 1) if k > 0 else 0
     local_a = np.empty(m, np.int32)
     remote_a = np.empty(m, np.int32)
     cid_a = np.empty(m, np.uint32)
-    active_a = np.empty(m, np.bool_)
-    rev_a = np.empty(m, np.int32)
+    ebgp_a = np.empty(m, np.bool_)
+    active_a = np.empty(m if pairing else 0, np.bool_)
+    rev_a = np.empty(m if pairing else 0, np.int32)
     cdef int32_t[::1] local = local_a, remote = remote_a, rev = rev_a
     cdef uint32_t[::1] cid = cid_a
-    cdef uint8_t[::1] active = active_a.view(np.uint8)
+    cdef uint8_t[::1] ebgp = ebgp_a.view(np.uint8), active = active_a.view(np.uint8)
     cdef int64_t i, j, r
     cdef int32_t a, b
     with nogil:
@@ -657,9 +661,13 @@ def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32
                 local[r] = a
                 remote[r] = b
                 cid[r] = rid[a]
-                active[r] = 0 if srank[b] > srank[a] else 1
-                rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
-    return local_a, remote_a, cid_a, active_a, rev_a
+                ebgp[r] = asn[a] != asn[b]
+                if pairing:
+                    active[r] = 0 if srank[b] > srank[a] else 1
+                    rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
+    if not pairing:
+        return local_a, remote_a, cid_a, ebgp_a, None, None
+    return local_a, remote_a, cid_a, ebgp_a, active_a, rev_a
 
 
 def propagate_classes(
