@@ -21,29 +21,10 @@ from libc.string cimport memset
 
 import numpy as np
 
-# Status (what run_class returns) and MAX_PATH_LEN are declared in _propagate.pxd
-cdef enum:
-    PREF_STATIC = 200
-    PREF_BGP = 100
-    DEFAULT_LOCAL_PREF = 100
-
+# Status (what run_class returns), Reason (the best-path step), MAX_PATH_LEN and
+# BIRD's route preferences are declared in _propagate.pxd
 cdef uint32_t IGP_UNKNOWN = 0x80000000u
-
-# reasons, as fastroute.bgp.propagate.Reason
-cdef enum:
-    R_ONLY = 0
-    R_PREFERENCE = 1
-    R_LOCAL_PREF = 2
-    R_AS_PATH = 3
-    R_ORIGIN = 4
-    R_MED = 5
-    R_EBGP = 6
-    R_IGP = 7
-    R_ROUTER_ID = 8
-    R_CLUSTER = 9
-    R_PEER = 10
-    R_EQUAL = 11
-
+IGP_METRIC_UNKNOWN = IGP_UNKNOWN    # the IGP metric of a next hop off the holder's subnet
 
 ctypedef struct rec_t:
     int32_t holder
@@ -136,42 +117,42 @@ cdef inline int compare(const graph_t* g, int32_t holder, const rec_t* a, const 
     cdef uint32_t x, y, ra, rb
     cdef int64_t pa, pb
     if a.pref != b.pref:
-        step[0] = R_PREFERENCE
+        step[0] = PREFERENCE
         return -1 if a.pref > b.pref else 1
     if a.session < 0 or b.session < 0:
-        step[0] = R_EQUAL
+        step[0] = EQUAL
         return 0
     lpa = DEFAULT_LOCAL_PREF if a.local_pref < 0 else a.local_pref
     lpb = DEFAULT_LOCAL_PREF if b.local_pref < 0 else b.local_pref
     if lpa != lpb:
-        step[0] = R_LOCAL_PREF
+        step[0] = LOCAL_PREF
         return -1 if lpa > lpb else 1
     if a.as_len != b.as_len:
-        step[0] = R_AS_PATH
+        step[0] = AS_PATH
         return -1 if a.as_len < b.as_len else 1
     # ORIGIN and MED are the same for every path fastroute originates (IGP, none)
     if g.ebgp[a.session] != g.ebgp[b.session]:
-        step[0] = R_EBGP
+        step[0] = EBGP
         return -1 if g.ebgp[a.session] else 1
     x = igp(g, holder, a.next_hop)
     y = igp(g, holder, b.next_hop)
     if x != y:
-        step[0] = R_IGP
+        step[0] = IGP_METRIC
         return -1 if x < y else 1
     ra = a.originator if a.has_orig else g.router_id[g.remote[a.session]]
     rb = b.originator if b.has_orig else g.router_id[g.remote[b.session]]
     if ra != rb:
-        step[0] = R_ROUTER_ID
+        step[0] = ROUTER_ID
         return -1 if ra < rb else 1
     if a.cl_len != b.cl_len:
-        step[0] = R_CLUSTER
+        step[0] = CLUSTER_LIST
         return -1 if a.cl_len < b.cl_len else 1
     pa = g.ip_rank[g.remote[a.session]]
     pb = g.ip_rank[g.remote[b.session]]
     if pa != pb:
-        step[0] = R_PEER
+        step[0] = PEER_ADDRESS
         return -1 if pa < pb else 1
-    step[0] = R_EQUAL
+    step[0] = EQUAL
     # BIRD keeps the older of two equal routes; the lower next-hop address
     # stands in for the arrival order fastroute does not have
     pa = g.ip_rank[a.next_hop] if a.next_hop >= 0 else -1
@@ -493,10 +474,10 @@ cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t
                 best_nh[pos] = w.recs[bi].next_hop
                 best_sess[pos] = w.recs[bi].session
                 if n_held == 1:
-                    reason[pos] = R_ONLY
+                    reason[pos] = ONLY
                 else:
                     # the runner-up decides which step separated them
-                    step = R_EQUAL
+                    step = EQUAL
                     k = -1
                     for i2 in range(n_held):
                         if i2 == b:

@@ -31,13 +31,14 @@ Both raise :class:`~fastroute.errors.ConvergenceError` when a class does not
 settle.
 """
 
-import enum
 import ipaddress
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidValueError, choice
+# BIRD's constants and the best-path steps (Reason) are defined once, in the kernel's _propagate.pxd
+from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason
 
 __all__ = [
     "Reason",
@@ -51,29 +52,7 @@ __all__ = [
     "IGP_METRIC_UNKNOWN",
 ]
 
-IGP_METRIC_UNKNOWN = 0x80000000
-PREF_STATIC = 200       # BIRD: static protocol (Calico's block blackholes)
-PREF_BGP = 100
-DEFAULT_LOCAL_PREF = 100
 ORIGIN_IGP = 0
-
-
-class Reason(enum.IntEnum):
-    """The step of BIRD 1.6's ``bgp_rte_better`` (after the generic route
-    preference) that separated the best path from the runner-up."""
-
-    ONLY = 0            # a single candidate
-    PREFERENCE = 1      # protocol preference: static 200 beats BGP 100
-    LOCAL_PREF = 2
-    AS_PATH = 3         # RFC 4271 9.1.2.2 a
-    ORIGIN = 4          # 9.1.2.2 b
-    MED = 5             # 9.1.2.2 c
-    EBGP = 6            # 9.1.2.2 d: external over internal
-    IGP_METRIC = 7      # 9.1.2.2 e: on-subnet next hop (0) beats unknown
-    ROUTER_ID = 8       # 9.1.2.2 f with RFC 4456 9: ORIGINATOR_ID else peer router id
-    CLUSTER_LIST = 9    # RFC 4456 9: shorter CLUSTER_LIST
-    PEER_ADDRESS = 10   # 9.1.2.2 g: lowest peer address
-    EQUAL = 11          # indistinguishable (the same path twice)
 
 
 @dataclass(frozen=True)

@@ -105,21 +105,7 @@ cdef enum:
     S_CONNECTING = 1
     S_UP = 2
 
-# scripted actions (converge.py builds them)
-cdef enum:
-    ACT_BIRD_START = 0      # a: node
-    ACT_BIRD_STOP = 1       # a: node, b: 1 = graceful (TCP closed, peers keep stale routes)
-    ACT_CRASH = 2           # a: node (silent: peers wait for the hold timer)
-    ACT_DELETE = 3          # a: node (confd removes the peers' protocols: immediate withdraw)
-    ACT_PAIR_ADD = 4        # a: pair (protocol configured on both ends)
-    ACT_PAIR_REMOVE = 5     # a: pair (protocol removed on both ends)
-    ACT_CHURN = 6           # a: class, b: prefixes added (<0 removed), c: pods that become reachable
-    ACT_MEASURE = 7         # start counting unreachability from now
-    ACT_NODE_ALIVE = 8      # a: node: the node (and its pods) exists from now
-
-ACTIONS = {"bird_start": ACT_BIRD_START, "bird_stop": ACT_BIRD_STOP, "crash": ACT_CRASH, "delete": ACT_DELETE,
-           "pair_add": ACT_PAIR_ADD, "pair_remove": ACT_PAIR_REMOVE, "churn": ACT_CHURN, "measure": ACT_MEASURE,
-           "node_alive": ACT_NODE_ALIVE}
+# scripted actions: the Action enum of _engine.pxd (converge.py builds them)
 
 
 cdef struct Event:
@@ -1423,14 +1409,14 @@ cdef class Engine:
             self.refresh_children(q, t, self.churn_delta[c])
 
     def schedule(self, double t, int kind, int a, int b, int c):
-        """Queue scripted action `kind` (see ACTIONS) with its arguments at time t."""
+        """Queue scripted action `kind` (an Action) with its arguments at time t."""
         if self.push(t, EV_ACTION + kind, a, b, c) != 0:
             raise MemoryError("convergence event heap")
 
     cdef void action(self, int32_t kind, int32_t a, int32_t b, int32_t c, double t) noexcept nogil:
         cdef int32_t k, r, h
         cdef int64_t j
-        if kind == ACT_BIRD_START:
+        if kind == BIRD_START:
             self.bird_start(a, t)
             if self.frozen[a]:
                 # restarted with graceful restart: kernel sync waits for End-of-RIB
@@ -1443,16 +1429,16 @@ cdef class Engine:
                 self.push(t + self.gr_wait, EV_PRUNE, a, self.node_epoch[a], 0)
                 if self.eor_wait[a] == 0:
                     self.prune(a, t)
-        elif kind == ACT_BIRD_STOP:
+        elif kind == BIRD_STOP:
             self.bird_stop(a, t, 1 if b else 0)
-        elif kind == ACT_CRASH:
+        elif kind == CRASH:
             self.bird_stop(a, t, 2)
-        elif kind == ACT_DELETE:
+        elif kind == DELETE:
             # confd removes the node's protocols everywhere: nobody reconnects
             for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
                 self.S[self.R[self.node_rows[j]].pair].cfg = 0
             self.bird_stop(a, t, 0)
-        elif kind == ACT_PAIR_ADD:
+        elif kind == PAIR_ADD:
             self.S[a].cfg = 1
             self.S[a].epoch += 1
             for k in range(2):
@@ -1460,18 +1446,18 @@ cdef class Engine:
                 h = self.R[r].local
                 if self.R[r].active and self.bird[h]:
                     self.try_connect(a, k, t + self.connect_delay)
-        elif kind == ACT_PAIR_REMOVE:
+        elif kind == PAIR_REMOVE:
             self.S[a].cfg = 0
             if self.S[a].state == S_UP:
                 self.session_down(a, t, 0, 0, t + self.latency, t + self.latency)
             else:
                 self.S[a].state = S_IDLE
                 self.S[a].epoch += 1
-        elif kind == ACT_CHURN:
+        elif kind == CHURN:
             self.churn(a, b, c, t)
-        elif kind == ACT_MEASURE:
+        elif kind == MEASURE:
             self.measure_start(t)
-        elif kind == ACT_NODE_ALIVE:
+        elif kind == NODE_ALIVE:
             self.node_alive(a, t)
 
     # ------------------------------------------------------------------ results
