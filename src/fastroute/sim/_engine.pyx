@@ -255,6 +255,22 @@ cdef struct PairS:
     uint8_t gr              # graceful restart in progress: End-of-RIB wanted
 
 
+ctypedef fused field_t:
+    uint8_t
+    int32_t
+
+
+cdef object struct_field(const field_t* first, size_t stride, Py_ssize_t n, dtype):
+    """One field of an array of n structs (``first``: the field in the first
+    struct, ``stride``: the struct size) as a new numpy array of ``dtype``."""
+    out = np.empty(n, dtype)
+    cdef field_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = (<const field_t*>(<const char*>first + i * stride))[0]
+    return out
+
+
 @cython.final
 cdef class Engine:
     # ---- static structure
@@ -488,32 +504,17 @@ cdef class Engine:
 
     def path_state(self):
         """P_* bits per path (uint8)."""
-        out = np.empty(self.n_paths, np.uint8)
-        cdef uint8_t[::1] o = out
-        cdef Py_ssize_t i
-        for i in range(self.n_paths):
-            o[i] = self.P[i].state
-        return out
+        return struct_field(&self.P[0].state if self.n_paths else NULL, sizeof(PathS), self.n_paths, np.uint8)
 
     def group_best_fib(self):
         """(best path, kernel next hop) per group (int32 arrays)."""
-        best = np.empty(self.n_groups, np.int32)
-        fib = np.empty(self.n_groups, np.int32)
-        cdef int32_t[::1] b = best, f = fib
-        cdef Py_ssize_t i
-        for i in range(self.n_groups):
-            b[i] = self.G[i].best
-            f[i] = self.G[i].fib
-        return best, fib
+        cdef GroupS* g = self.G
+        return (struct_field(&g[0].best if self.n_groups else NULL, sizeof(GroupS), self.n_groups, np.int32),
+                struct_field(&g[0].fib if self.n_groups else NULL, sizeof(GroupS), self.n_groups, np.int32))
 
     def pair_states(self):
         """S_* per session (uint8): 2 = established."""
-        out = np.empty(self.n_pairs, np.uint8)
-        cdef uint8_t[::1] o = out
-        cdef Py_ssize_t i
-        for i in range(self.n_pairs):
-            o[i] = self.S[i].state
-        return out
+        return struct_field(&self.S[0].state if self.n_pairs else NULL, sizeof(PairS), self.n_pairs, np.uint8)
 
     # ------------------------------------------------------------------ heap
 
