@@ -623,18 +623,18 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
     n_sp, n_cls = speakers.n, len(classes)
     start, order, rev = session_index(graph.local, graph.remote, n_sp)
     local = np.ascontiguousarray(graph.local, np.int32)
-    rr = _bytes(graph.rr_client)
+    client = _bytes(graph.rr_client)
     ebgp = _bytes(graph.ebgp)
     # a speaker re-offers learned routes only with a client or eBGP row, or as an
     # external router; one that announces nothing never re-offers anything (its
     # origin route too: external routers originate no class)
     exporter = np.asarray(speakers.external, bool).copy()
-    exporter[local[np.logical_or(rr, ebgp)]] = True
+    exporter[local[np.logical_or(client, ebgp)]] = True
     exporter &= np.asarray(speakers.announces, bool)
     out = (np.full((n_sp, n_cls), -2, np.int32), np.full((n_sp, n_cls), -1, np.int32),
            np.zeros((n_sp, n_cls), np.uint8), np.zeros((n_sp, n_cls), np.int32), np.zeros((n_sp, n_cls), np.int32))
     status, bad = propagate_classes(
-        local, np.ascontiguousarray(graph.remote, np.int32), rev, rr,
+        local, np.ascontiguousarray(graph.remote, np.int32), rev, client,
         np.ascontiguousarray(graph.cluster_id, np.uint32), ebgp, _bytes(graph.keep_next_hop),
         np.ascontiguousarray(graph.allow_local_as, np.int32), _bytes(graph.add_paths),
         start.astype(np.int32), order, np.ascontiguousarray(speakers.asn, np.uint32),

@@ -1597,7 +1597,7 @@ cdef int cross(const IbgpGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t 
     cdef int32_t src = b.tmp[i].row, r = g.row_rev[s], t = g.row_local[r], m = 0, z = 0, k, p_len, p_off
     cdef int64_t orig = -1
     cdef int32_t fl = 0
-    cdef bint rrs, rrsrc, two
+    cdef bint to_client, from_client, two
     cdef bint own_cohort = g.cohort != NULL and g.cohort[t] and t == o
     cdef uint32_t* cl
     cdef uint32_t* grown
@@ -1608,14 +1608,14 @@ cdef int cross(const IbgpGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t 
             if not own_cohort:
                 return CROSS_REFUSED                # never back where it came from
             fl = F_SELF | F_BACK                    # ... but to the cohort's other nodes
-        rrs = g.rr_client[s] != 0
-        rrsrc = g.rr_client[src] != 0
-        if not rrs and not rrsrc:
+        to_client = g.rr_client[s] != 0
+        from_client = g.rr_client[src] != 0
+        if not to_client and not from_client:
             return CROSS_REFUSED                    # iBGP split horizon
-        if rrs and in_list(b.cl + p_off, p_len, g.cluster_id[s]):
+        if to_client and in_list(b.cl + p_off, p_len, g.cluster_id[s]):
             return CROSS_REFUSED                    # cluster list loop toward a client
         orig = b.tmp[i].originator if b.tmp[i].originator >= 0 else <int64_t>g.router_id[g.row_remote[src]]
-        two = rrsrc and rrs and g.cluster_id[src] != g.cluster_id[s]
+        two = from_client and to_client and g.cluster_id[src] != g.cluster_id[s]
         m = p_len + 1 + (1 if two else 0)
         if m > g.max_cluster_list:
             return CLUSTER_LIST_LOOP
@@ -1629,7 +1629,7 @@ cdef int cross(const IbgpGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t 
         if two:
             cl[0] = g.cluster_id[s]
             z = 1
-        cl[z] = g.cluster_id[src] if rrsrc else g.cluster_id[s]
+        cl[z] = g.cluster_id[src] if from_client else g.cluster_id[s]
         for k in range(p_len):
             cl[z + 1 + k] = b.cl[p_off + k]
         # receive checks: ORIGINATOR_ID loop, CLUSTER_LIST loop on a client row
