@@ -679,3 +679,16 @@ def test_large_mesh_is_vectorised():
     rows = s.rows_of(17)
     assert [p.name for p in v.peers_v4] == [s.name(r) for r in rows]
     assert [p.passive for p in v.peers_v4] == s.passive[rows].tolist()
+
+
+def test_mesh_with_a_shared_address_pairs_each_row_with_its_reverse():
+    """Two nodes with one address: neither meshes with the other, and each mesh row
+    is paired with the row of the opposite direction (the general mesh layout)."""
+    c = cluster_of(POOL + node("n1", "10.0.0.1/24") + node("n2", "10.0.0.1/24") + node("n3", "10.0.0.3/24")
+                   + node("n4", "10.0.0.4/24"))
+    s = compute(c).sessions(4)
+    assert s.local.tolist() == [0, 0, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert s.remote.tolist() == [2, 3, 2, 3, 0, 1, 3, 0, 1, 2]
+    assert s.peer_row.tolist() == [4, 7, 5, 8, 0, 2, 9, 1, 3, 6]
+    assert all(s.local[s.peer_row[r]] == s.remote[r] and s.remote[s.peer_row[r]] == s.local[r]
+               for r in range(s.n_sessions))

@@ -21,29 +21,10 @@ from libc.string cimport memset
 
 import numpy as np
 
-# Status (what run_class returns) and MAX_PATH_LEN are declared in _propagate.pxd
-cdef enum:
-    PREF_STATIC = 200
-    PREF_BGP = 100
-    DEFAULT_LOCAL_PREF = 100
-
+# Status (what run_class returns), Reason (the best-path step), MAX_PATH_LEN and
+# BIRD's route preferences are declared in _propagate.pxd
 cdef uint32_t IGP_UNKNOWN = 0x80000000u
-
-# reasons, as fastroute.bgp.propagate.Reason
-cdef enum:
-    R_ONLY = 0
-    R_PREFERENCE = 1
-    R_LOCAL_PREF = 2
-    R_AS_PATH = 3
-    R_ORIGIN = 4
-    R_MED = 5
-    R_EBGP = 6
-    R_IGP = 7
-    R_ROUTER_ID = 8
-    R_CLUSTER = 9
-    R_PEER = 10
-    R_EQUAL = 11
-
+IGP_METRIC_UNKNOWN = IGP_UNKNOWN    # the IGP metric of a next hop off the holder's subnet
 
 ctypedef struct rec_t:
     int32_t holder
@@ -136,42 +117,42 @@ cdef inline int compare(const graph_t* g, int32_t holder, const rec_t* a, const 
     cdef uint32_t x, y, ra, rb
     cdef int64_t pa, pb
     if a.pref != b.pref:
-        step[0] = R_PREFERENCE
+        step[0] = PREFERENCE
         return -1 if a.pref > b.pref else 1
     if a.session < 0 or b.session < 0:
-        step[0] = R_EQUAL
+        step[0] = EQUAL
         return 0
     lpa = DEFAULT_LOCAL_PREF if a.local_pref < 0 else a.local_pref
     lpb = DEFAULT_LOCAL_PREF if b.local_pref < 0 else b.local_pref
     if lpa != lpb:
-        step[0] = R_LOCAL_PREF
+        step[0] = LOCAL_PREF
         return -1 if lpa > lpb else 1
     if a.as_len != b.as_len:
-        step[0] = R_AS_PATH
+        step[0] = AS_PATH
         return -1 if a.as_len < b.as_len else 1
     # ORIGIN and MED are the same for every path fastroute originates (IGP, none)
     if g.ebgp[a.session] != g.ebgp[b.session]:
-        step[0] = R_EBGP
+        step[0] = EBGP
         return -1 if g.ebgp[a.session] else 1
     x = igp(g, holder, a.next_hop)
     y = igp(g, holder, b.next_hop)
     if x != y:
-        step[0] = R_IGP
+        step[0] = IGP_METRIC
         return -1 if x < y else 1
     ra = a.originator if a.has_orig else g.router_id[g.remote[a.session]]
     rb = b.originator if b.has_orig else g.router_id[g.remote[b.session]]
     if ra != rb:
-        step[0] = R_ROUTER_ID
+        step[0] = ROUTER_ID
         return -1 if ra < rb else 1
     if a.cl_len != b.cl_len:
-        step[0] = R_CLUSTER
+        step[0] = CLUSTER_LIST
         return -1 if a.cl_len < b.cl_len else 1
     pa = g.ip_rank[g.remote[a.session]]
     pb = g.ip_rank[g.remote[b.session]]
     if pa != pb:
-        step[0] = R_PEER
+        step[0] = PEER_ADDRESS
         return -1 if pa < pb else 1
-    step[0] = R_EQUAL
+    step[0] = EQUAL
     # BIRD keeps the older of two equal routes; the lower next-hop address
     # stands in for the arrival order fastroute does not have
     pa = g.ip_rank[a.next_hop] if a.next_hop >= 0 else -1
@@ -493,10 +474,10 @@ cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t
                 best_nh[pos] = w.recs[bi].next_hop
                 best_sess[pos] = w.recs[bi].session
                 if n_held == 1:
-                    reason[pos] = R_ONLY
+                    reason[pos] = ONLY
                 else:
                     # the runner-up decides which step separated them
-                    step = R_EQUAL
+                    step = EQUAL
                     k = -1
                     for i2 in range(n_held):
                         if i2 == b:
@@ -579,17 +560,17 @@ cdef int _cmp_by_key(const void* x, const void* y) noexcept nogil:
 
 def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n_sp):
     """Rows grouped by local speaker and sorted by remote within each group
-    (``row_start``, ``row_order``), and each row's reverse row (-1 if none).
-    Linear apart from sorting groups that are not already in order.  Every
-    speaker index must lie in ``0..n_sp - 1`` (the caller checks)."""
+    (``row_start``, int64; ``row_order``, int32), and each row's reverse row
+    (int32, -1 if none).  Linear apart from sorting groups that are not already
+    in order.  Every speaker index must lie in ``0..n_sp - 1`` (the caller checks)."""
     global _qsort_key
     cdef Py_ssize_t n = local.shape[0], i, j, a, b, lo, hi, mid
     start_a = np.zeros(n_sp + 1, np.int64)
     order_a = np.empty(n, np.int32)
-    rev_a = np.full(n, -1, np.int64)
+    rev_a = np.full(n, -1, np.int32)
     cdef int64_t[::1] start = start_a
     cdef int32_t[::1] order = order_a
-    cdef int64_t[::1] rev = rev_a
+    cdef int32_t[::1] rev = rev_a
     cdef int64_t* fill
     cdef bint sorted_ok
     with nogil:
@@ -628,22 +609,26 @@ def session_index(const int32_t[::1] local, const int32_t[::1] remote, int32_t n
     return start_a, order_a, rev_a
 
 
-def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid):
+def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32_t[::1] rid,
+              const uint32_t[::1] asn, bint pairing=True):
     """The rows of a full mesh of ``members``: every ordered pair (i, j), i != j,
     at row i * (k - 1) + j - (j > i).  Returns (local, remote, cluster_id = the
-    local router id, active = not srank[remote] > srank[local], rev), written
-    once in their final types (numpy temporaries over k^2 rows cost gigabytes).
-    At most 2**31 - 1 rows (the caller checks)."""
+    local router id, ebgp = asn[local] != asn[remote], active, rev), written once
+    in their final types (numpy temporaries over k^2 rows cost gigabytes).
+    ``active`` (not srank[remote] > srank[local]) and ``rev`` (each row's reverse
+    row) are the pairing the simulator needs; without ``pairing`` they are None
+    and not written.  At most 2**31 - 1 rows (the caller checks)."""
     cdef int64_t k = members.shape[0]
     cdef int64_t m = k * (k - 1) if k > 0 else 0
     local_a = np.empty(m, np.int32)
     remote_a = np.empty(m, np.int32)
     cid_a = np.empty(m, np.uint32)
-    active_a = np.empty(m, np.bool_)
-    rev_a = np.empty(m, np.int32)
+    ebgp_a = np.empty(m, np.bool_)
+    active_a = np.empty(m if pairing else 0, np.bool_)
+    rev_a = np.empty(m if pairing else 0, np.int32)
     cdef int32_t[::1] local = local_a, remote = remote_a, rev = rev_a
     cdef uint32_t[::1] cid = cid_a
-    cdef uint8_t[::1] active = active_a.view(np.uint8)
+    cdef uint8_t[::1] ebgp = ebgp_a.view(np.uint8), active = active_a.view(np.uint8)
     cdef int64_t i, j, r
     cdef int32_t a, b
     with nogil:
@@ -657,9 +642,13 @@ def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32
                 local[r] = a
                 remote[r] = b
                 cid[r] = rid[a]
-                active[r] = 0 if srank[b] > srank[a] else 1
-                rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
-    return local_a, remote_a, cid_a, active_a, rev_a
+                ebgp[r] = asn[a] != asn[b]
+                if pairing:
+                    active[r] = 0 if srank[b] > srank[a] else 1
+                    rev[r] = <int32_t>(j * (k - 1) + i - (1 if i > j else 0))
+    if not pairing:
+        return local_a, remote_a, cid_a, ebgp_a, None, None
+    return local_a, remote_a, cid_a, ebgp_a, active_a, rev_a
 
 
 def propagate_classes(

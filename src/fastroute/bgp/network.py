@@ -33,7 +33,7 @@ from ..model.calico import reflectors_leave_mesh
 from .propagate import Originations, SessionGraph, Speakers, missing_reverse, originations
 from .sessions import SessionKind, text_rank
 
-__all__ = ["Network", "SessionRows", "build", "concat_rows", "configured_rows", "mesh_rows", "reflector_rows",
+__all__ = ["Network", "SessionRows", "build", "concat_graphs", "concat_rows", "configured_rows", "mesh_rows", "reflector_rows",
            "reverse_rows", "speakers"]
 
 # Below this many nodes the whole topology goes through the per-node path.
@@ -145,13 +145,14 @@ def configured_rows(sessions, keep=None):
                        kind=(s.kind[keep] != SessionKind.MESH).astype(np.uint8))
 
 
-def mesh_rows(members, addresses, router_id, asn=None):
+def mesh_rows(members, addresses, router_id, asn=None, pairing=True):
     """The ``Mesh_`` sessions among ``members`` (node indices): every ordered
     pair, member-major, at row ``i * (k - 1) + j - (j > i)`` for the i-th and
     j-th member.  The end whose address (``addresses``, per node) is the lower as
     text connects (confd's template renders ``passive on`` toward a greater
     address).  Cluster id: the local router id.  eBGP where ``asn`` (per node)
-    differs; without ``asn`` every row is iBGP.
+    differs; without ``asn`` every row is iBGP.  Without ``pairing`` the rows'
+    ``active`` and ``rev`` are None (the routing kernels do not need them).
     """
     from ._propagate import mesh_rows as kernel
 
@@ -159,10 +160,11 @@ def mesh_rows(members, addresses, router_id, asn=None):
     k = len(m)
     if k * (k - 1) >= 2 ** 31:
         raise MemoryError(f"a mesh of {k} members: more rows than int32 indices")
-    a, b, cid, active, rev = kernel(m, np.ascontiguousarray(text_rank(addresses), np.int64),
-                                    np.ascontiguousarray(router_id, np.uint32))
+    n = len(router_id)
+    asn = np.zeros(n, np.uint32) if asn is None else np.ascontiguousarray(asn, np.uint32)
+    rank = np.ascontiguousarray(text_rank(addresses), np.int64) if pairing else np.zeros(n, np.int64)
+    a, b, cid, ebgp, active, rev = kernel(m, rank, np.ascontiguousarray(router_id, np.uint32), asn, pairing)
     rows = len(a)
-    ebgp = np.zeros(rows, bool) if asn is None else asn[a] != asn[b]
     graph = SessionGraph(local=a, remote=b, rr_client=np.zeros(rows, bool), cluster_id=cid, ebgp=ebgp,
                          keep_next_hop=np.zeros(rows, bool), allow_local_as=np.zeros(rows, np.int32),
                          add_paths=np.ones(rows, bool))
@@ -203,14 +205,21 @@ def reflector_rows(router_id, cluster_ids, reflectors, clients):
     return SessionRows(graph, active=np.ones(rows, bool), kind=np.full(rows, KIND_OTHER, np.uint8))
 
 
+def concat_graphs(graphs):
+    """One :class:`SessionGraph` of the rows of ``graphs`` in order; a graph
+    with every row as it is, not copied (a 5,000-node mesh has 25 M rows)."""
+    nonempty = [g for g in graphs if g.n]
+    if len(nonempty) == 1 or len(graphs) == 1:
+        return (nonempty or graphs)[0]
+    return SessionGraph(*[np.concatenate([getattr(g, f.name) for g in graphs])
+                          for f in dataclasses.fields(SessionGraph)])
+
+
 def concat_rows(parts):
-    """The rows of every part, in order (a single part as it is: a 5,000-node
-    mesh has 25 M rows)."""
+    """The rows of every part, in order (a single part as it is)."""
     if len(parts) == 1:
         return parts[0]
-    graph = SessionGraph(*[np.concatenate([getattr(p.graph, f.name) for p in parts])
-                           for f in dataclasses.fields(SessionGraph)])
-    return SessionRows(graph, active=np.concatenate([p.active for p in parts]),
+    return SessionRows(concat_graphs([p.graph for p in parts]), active=np.concatenate([p.active for p in parts]),
                        kind=np.concatenate([p.kind for p in parts]))
 
 
@@ -264,14 +273,14 @@ def _arrays_graph(cluster, version, topo):
     members, ips = _mesh_members(cluster, version, topo.calico_version, np.asarray(s.down, bool))
     if members is None:
         return None
-    mesh = mesh_rows(members, ips, s.router_id, cluster.node_arrays().asn)
+    mesh = mesh_rows(members, ips, s.router_id, cluster.node_arrays().asn, pairing=False)
     # the mesh is complete among its members: a BGPPeer session between two of
     # them would be a second protocol toward the same neighbour
     member = np.zeros(len(s.router_id), bool)
     member[mesh.graph.local] = True
     if np.any(member[peers.graph.local] & member[peers.graph.remote]):
         return None
-    return bare, s, concat_rows([mesh, peers]).graph
+    return bare, s, concat_graphs([mesh.graph, peers.graph])
 
 
 def build(cluster, version=4, down=(), calico_version=None, method="auto", topology=None):

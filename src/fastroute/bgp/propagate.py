@@ -31,13 +31,14 @@ Both raise :class:`~fastroute.errors.ConvergenceError` when a class does not
 settle.
 """
 
-import enum
 import ipaddress
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import ConvergenceError, InvalidValueError, choice
+# BIRD's constants and the best-path steps (Reason) are defined once, in the kernel's _propagate.pxd
+from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason
 
 __all__ = [
     "Reason",
@@ -51,29 +52,7 @@ __all__ = [
     "IGP_METRIC_UNKNOWN",
 ]
 
-IGP_METRIC_UNKNOWN = 0x80000000
-PREF_STATIC = 200       # BIRD: static protocol (Calico's block blackholes)
-PREF_BGP = 100
-DEFAULT_LOCAL_PREF = 100
 ORIGIN_IGP = 0
-
-
-class Reason(enum.IntEnum):
-    """The step of BIRD 1.6's ``bgp_rte_better`` (after the generic route
-    preference) that separated the best path from the runner-up."""
-
-    ONLY = 0            # a single candidate
-    PREFERENCE = 1      # protocol preference: static 200 beats BGP 100
-    LOCAL_PREF = 2
-    AS_PATH = 3         # RFC 4271 9.1.2.2 a
-    ORIGIN = 4          # 9.1.2.2 b
-    MED = 5             # 9.1.2.2 c
-    EBGP = 6            # 9.1.2.2 d: external over internal
-    IGP_METRIC = 7      # 9.1.2.2 e: on-subnet next hop (0) beats unknown
-    ROUTER_ID = 8       # 9.1.2.2 f with RFC 4456 9: ORIGINATOR_ID else peer router id
-    CLUSTER_LIST = 9    # RFC 4456 9: shorter CLUSTER_LIST
-    PEER_ADDRESS = 10   # 9.1.2.2 g: lowest peer address
-    EQUAL = 11          # indistinguishable (the same path twice)
 
 
 @dataclass(frozen=True)
@@ -153,7 +132,7 @@ class SessionGraph:
             A row has no reverse row.
         """
         n_sp = int(max(self.local.max(initial=-1), self.remote.max(initial=-1))) + 1
-        return session_index(self.local, self.remote, n_sp)[2]
+        return session_index(self.local, self.remote, n_sp)[2].astype(np.int64)
 
     @classmethod
     def build(cls, rows):
@@ -211,8 +190,8 @@ def missing_reverse(local, remote, found):
 
 def session_index(local, remote, n_speakers):
     """``(row_start, row_order, rev)`` of session rows: rows grouped by local
-    speaker, sorted by remote speaker within each group, and each row's reverse
-    row (int64 arrays).
+    speaker (``row_start``, int64), sorted by remote speaker within each group
+    (``row_order``, int32), and each row's reverse row (``rev``, int32).
 
     Raises
     ------
@@ -223,12 +202,12 @@ def session_index(local, remote, n_speakers):
 
     local = np.ascontiguousarray(local, np.int32)
     remote = np.ascontiguousarray(remote, np.int32)
-    bad = (local < 0) | (local >= n_speakers) | (remote < 0) | (remote >= n_speakers)
-    if bad.any():
+    if len(local) and (min(local.min(), remote.min()) < 0 or max(local.max(), remote.max()) >= n_speakers):
+        bad = (local < 0) | (local >= n_speakers) | (remote < 0) | (remote >= n_speakers)
         i = int(np.flatnonzero(bad)[0])
         raise InvalidValueError(f"session row {i} names a speaker outside 0..{n_speakers - 1}")
     start, order, rev = kernel(local, remote, n_speakers)
-    if (rev < 0).any():
+    if len(rev) and rev.min() < 0:
         raise missing_reverse(local, remote, rev >= 0)
     return start, order, rev
 
@@ -630,6 +609,12 @@ def _address_words(ips, subnets):
     return ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net
 
 
+def _bytes(a):
+    """``a`` (bool or uint8) as a contiguous uint8 array, without a copy when it is one already."""
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint8) if a.dtype == np.bool_ else np.ascontiguousarray(a, np.uint8)
+
+
 def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000):
     """:func:`propagate` with the Cython kernel, over ``n_threads`` threads."""
     from ._propagate import propagate_classes
@@ -638,21 +623,20 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
     n_sp, n_cls = speakers.n, len(classes)
     start, order, rev = session_index(graph.local, graph.remote, n_sp)
     local = np.ascontiguousarray(graph.local, np.int32)
-    rr = np.ascontiguousarray(graph.rr_client, np.uint8)
-    ebgp = np.ascontiguousarray(graph.ebgp, np.uint8)
+    client = _bytes(graph.rr_client)
+    ebgp = _bytes(graph.ebgp)
     # a speaker re-offers learned routes only with a client or eBGP row, or as an
     # external router; one that announces nothing never re-offers anything (its
     # origin route too: external routers originate no class)
     exporter = np.asarray(speakers.external, bool).copy()
-    if graph.n:
-        np.logical_or.at(exporter, local, rr.astype(bool) | ebgp.astype(bool))
+    exporter[local[np.logical_or(client, ebgp)]] = True
     exporter &= np.asarray(speakers.announces, bool)
     out = (np.full((n_sp, n_cls), -2, np.int32), np.full((n_sp, n_cls), -1, np.int32),
            np.zeros((n_sp, n_cls), np.uint8), np.zeros((n_sp, n_cls), np.int32), np.zeros((n_sp, n_cls), np.int32))
     status, bad = propagate_classes(
-        local, np.ascontiguousarray(graph.remote, np.int32), rev.astype(np.int32), rr,
-        np.ascontiguousarray(graph.cluster_id, np.uint32), ebgp, np.ascontiguousarray(graph.keep_next_hop, np.uint8),
-        np.ascontiguousarray(graph.allow_local_as, np.int32), np.ascontiguousarray(graph.add_paths, np.uint8),
+        local, np.ascontiguousarray(graph.remote, np.int32), rev, client,
+        np.ascontiguousarray(graph.cluster_id, np.uint32), ebgp, _bytes(graph.keep_next_hop),
+        np.ascontiguousarray(graph.allow_local_as, np.int32), _bytes(graph.add_paths),
         start.astype(np.int32), order, np.ascontiguousarray(speakers.asn, np.uint32),
         np.ascontiguousarray(speakers.router_id, np.uint32), np.ascontiguousarray(speakers.ip_rank(), np.int64),
         *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8), classes, *out,

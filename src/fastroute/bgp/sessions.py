@@ -24,6 +24,7 @@ import numpy as np
 
 from .birdview import protocol_name
 from .peers import DEFAULT_BGP_PORT
+from .propagate import session_index
 from ..model.calico import reflectors_leave_mesh
 
 __all__ = ["SessionKind", "ExternalRouter", "Sessions", "build_sessions", "text_rank"]
@@ -266,14 +267,8 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
         if version == 6:
             keep = keep.astype(bool)
         L, R = L[keep], R[keep]
-        # Reverse row: index of (R, L) among the kept pairs, found by sorting the pair keys.
-        key = L.astype(np.int64) * n + R
-        order = np.argsort(key, kind="stable")
-        rev_key = R.astype(np.int64) * n + L
-        at = np.minimum(np.searchsorted(key[order], rev_key), key.shape[0] - 1)
-        reverse = order[at]
-        if not (key[reverse] == rev_key).all():  # the mesh is symmetric; this cannot happen
-            raise AssertionError("asymmetric mesh")
+        # Reverse row: index of (R, L) among the kept pairs (the mesh is symmetric)
+        reverse = session_index(L, R, n)[2]
 
         def by_local(x):
             return x[L]

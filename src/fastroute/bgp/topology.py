@@ -51,6 +51,7 @@ Examples
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 
 import numpy as np
@@ -202,11 +203,11 @@ class Topology:
         or restart time), the sessions BGPPeers alone set up.  confd's peer
         expansion does not depend on the mesh, so it is shared, not redone."""
         off = dict(mesh_enabled=False, mesh_password=None, mesh_restart_time=None)
-        topo = Topology(self.cluster, self.infos, dataclasses.replace(self.globals, **off),
-                        {i: dataclasses.replace(g, **off) for i, g in self._node_globals.items()},
-                        self.externals, self.global_peers, self.node_peers, self._pools, self._blocks,
-                        self._services, self.calico_version, self.down)
-        topo._entries_cache = self._entries_cache
+        topo = copy.copy(self)      # shares the peer entries and address texts
+        topo.globals = dataclasses.replace(self.globals, **off)
+        topo._node_globals = {i: dataclasses.replace(g, **off) for i, g in self._node_globals.items()}
+        topo._sessions = {}
+        topo._views = {}
         return topo
 
     def explicit_peers(self, i, version):

@@ -1,5 +1,5 @@
 # What the simulator kernels (_engine.pyx) report: Engine.rc after a run and the
-# status of enumerate_ibgp.  fastroute.sim.engine turns a status into an
+# status of enumerate_ibgp; and the scripted actions Engine.schedule takes.  fastroute.sim.engine turns a status into an
 # exception in one place (its ``raise_for``).
 
 cpdef enum Status:
@@ -8,3 +8,15 @@ cpdef enum Status:
     NO_MEMORY = 2          # a state array could not grow
     PATH_LIMIT = 3         # enumerate_ibgp: more than max_paths paths
     CLUSTER_LIST_LOOP = 4  # enumerate_ibgp: a CLUSTER_LIST grew past its limit
+
+cpdef enum Action:
+    # scripted scenario actions (Engine.schedule's kind; a, b, c its arguments)
+    BIRD_START = 0      # a: node
+    BIRD_STOP = 1       # a: node, b: 1 = graceful (TCP closed, peers keep stale routes)
+    CRASH = 2           # a: node (silent: peers wait for the hold timer)
+    DELETE = 3          # a: node (confd removes the peers' protocols: immediate withdraw)
+    PAIR_ADD = 4        # a: pair (protocol configured on both ends)
+    PAIR_REMOVE = 5     # a: pair (protocol removed on both ends)
+    CHURN = 6           # a: class, b: prefixes added (<0 removed), c: pods that become reachable
+    MEASURE = 7         # start counting unreachability from now
+    NODE_ALIVE = 8      # a: node: the node (and its pods) exists from now

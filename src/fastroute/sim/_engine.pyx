@@ -105,21 +105,7 @@ cdef enum:
     S_CONNECTING = 1
     S_UP = 2
 
-# scripted actions (converge.py builds them)
-cdef enum:
-    ACT_BIRD_START = 0      # a: node
-    ACT_BIRD_STOP = 1       # a: node, b: 1 = graceful (TCP closed, peers keep stale routes)
-    ACT_CRASH = 2           # a: node (silent: peers wait for the hold timer)
-    ACT_DELETE = 3          # a: node (confd removes the peers' protocols: immediate withdraw)
-    ACT_PAIR_ADD = 4        # a: pair (protocol configured on both ends)
-    ACT_PAIR_REMOVE = 5     # a: pair (protocol removed on both ends)
-    ACT_CHURN = 6           # a: class, b: prefixes added (<0 removed), c: pods that become reachable
-    ACT_MEASURE = 7         # start counting unreachability from now
-    ACT_NODE_ALIVE = 8      # a: node: the node (and its pods) exists from now
-
-ACTIONS = {"bird_start": ACT_BIRD_START, "bird_stop": ACT_BIRD_STOP, "crash": ACT_CRASH, "delete": ACT_DELETE,
-           "pair_add": ACT_PAIR_ADD, "pair_remove": ACT_PAIR_REMOVE, "churn": ACT_CHURN, "measure": ACT_MEASURE,
-           "node_alive": ACT_NODE_ALIVE}
+# scripted actions: the Action enum of _engine.pxd (converge.py builds them)
 
 
 cdef struct Event:
@@ -267,6 +253,22 @@ cdef struct PairS:
     uint8_t state
     uint8_t cfg
     uint8_t gr              # graceful restart in progress: End-of-RIB wanted
+
+
+ctypedef fused field_t:
+    uint8_t
+    int32_t
+
+
+cdef object struct_field(const field_t* first, size_t stride, Py_ssize_t n, dtype):
+    """One field of an array of n structs (``first``: the field in the first
+    struct, ``stride``: the struct size) as a new numpy array of ``dtype``."""
+    out = np.empty(n, dtype)
+    cdef field_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = (<const field_t*>(<const char*>first + i * stride))[0]
+    return out
 
 
 @cython.final
@@ -502,32 +504,17 @@ cdef class Engine:
 
     def path_state(self):
         """P_* bits per path (uint8)."""
-        out = np.empty(self.n_paths, np.uint8)
-        cdef uint8_t[::1] o = out
-        cdef Py_ssize_t i
-        for i in range(self.n_paths):
-            o[i] = self.P[i].state
-        return out
+        return struct_field(&self.P[0].state if self.n_paths else NULL, sizeof(PathS), self.n_paths, np.uint8)
 
     def group_best_fib(self):
         """(best path, kernel next hop) per group (int32 arrays)."""
-        best = np.empty(self.n_groups, np.int32)
-        fib = np.empty(self.n_groups, np.int32)
-        cdef int32_t[::1] b = best, f = fib
-        cdef Py_ssize_t i
-        for i in range(self.n_groups):
-            b[i] = self.G[i].best
-            f[i] = self.G[i].fib
-        return best, fib
+        cdef GroupS* g = self.G
+        return (struct_field(&g[0].best if self.n_groups else NULL, sizeof(GroupS), self.n_groups, np.int32),
+                struct_field(&g[0].fib if self.n_groups else NULL, sizeof(GroupS), self.n_groups, np.int32))
 
     def pair_states(self):
         """S_* per session (uint8): 2 = established."""
-        out = np.empty(self.n_pairs, np.uint8)
-        cdef uint8_t[::1] o = out
-        cdef Py_ssize_t i
-        for i in range(self.n_pairs):
-            o[i] = self.S[i].state
-        return out
+        return struct_field(&self.S[0].state if self.n_pairs else NULL, sizeof(PairS), self.n_pairs, np.uint8)
 
     # ------------------------------------------------------------------ heap
 
@@ -1423,14 +1410,14 @@ cdef class Engine:
             self.refresh_children(q, t, self.churn_delta[c])
 
     def schedule(self, double t, int kind, int a, int b, int c):
-        """Queue scripted action `kind` (see ACTIONS) with its arguments at time t."""
+        """Queue scripted action `kind` (an Action) with its arguments at time t."""
         if self.push(t, EV_ACTION + kind, a, b, c) != 0:
             raise MemoryError("convergence event heap")
 
     cdef void action(self, int32_t kind, int32_t a, int32_t b, int32_t c, double t) noexcept nogil:
         cdef int32_t k, r, h
         cdef int64_t j
-        if kind == ACT_BIRD_START:
+        if kind == BIRD_START:
             self.bird_start(a, t)
             if self.frozen[a]:
                 # restarted with graceful restart: kernel sync waits for End-of-RIB
@@ -1443,16 +1430,16 @@ cdef class Engine:
                 self.push(t + self.gr_wait, EV_PRUNE, a, self.node_epoch[a], 0)
                 if self.eor_wait[a] == 0:
                     self.prune(a, t)
-        elif kind == ACT_BIRD_STOP:
+        elif kind == BIRD_STOP:
             self.bird_stop(a, t, 1 if b else 0)
-        elif kind == ACT_CRASH:
+        elif kind == CRASH:
             self.bird_stop(a, t, 2)
-        elif kind == ACT_DELETE:
+        elif kind == DELETE:
             # confd removes the node's protocols everywhere: nobody reconnects
             for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
                 self.S[self.R[self.node_rows[j]].pair].cfg = 0
             self.bird_stop(a, t, 0)
-        elif kind == ACT_PAIR_ADD:
+        elif kind == PAIR_ADD:
             self.S[a].cfg = 1
             self.S[a].epoch += 1
             for k in range(2):
@@ -1460,18 +1447,18 @@ cdef class Engine:
                 h = self.R[r].local
                 if self.R[r].active and self.bird[h]:
                     self.try_connect(a, k, t + self.connect_delay)
-        elif kind == ACT_PAIR_REMOVE:
+        elif kind == PAIR_REMOVE:
             self.S[a].cfg = 0
             if self.S[a].state == S_UP:
                 self.session_down(a, t, 0, 0, t + self.latency, t + self.latency)
             else:
                 self.S[a].state = S_IDLE
                 self.S[a].epoch += 1
-        elif kind == ACT_CHURN:
+        elif kind == CHURN:
             self.churn(a, b, c, t)
-        elif kind == ACT_MEASURE:
+        elif kind == MEASURE:
             self.measure_start(t)
-        elif kind == ACT_NODE_ALIVE:
+        elif kind == NODE_ALIVE:
             self.node_alive(a, t)
 
     # ------------------------------------------------------------------ results
@@ -1547,6 +1534,216 @@ def _grown(a, int64_t n, int64_t cap, int64_t expect):
     return out
 
 
+ctypedef struct IbgpGraph:         # enumerate_ibgp's inputs, as pointers
+    const int32_t* row_local
+    const int32_t* row_remote
+    const int32_t* row_rev
+    const uint8_t* rr_client
+    const uint32_t* cluster_id
+    const uint32_t* router_id
+    const int64_t* ip_rank
+    const uint32_t* ip
+    const uint32_t* sub_net
+    const uint32_t* sub_mask
+    const uint8_t* has_sub
+    const int64_t* rows_start
+    const int32_t* rows_list
+    const uint8_t* has_client_row
+    const uint8_t* cohort           # NULL outside aggregate mode
+    int32_t max_cluster_list
+
+
+ctypedef struct ClassPaths:         # one class's paths, in discovery order, and their CLUSTER_LISTs
+    Tmp* tmp
+    int64_t n, cap
+    uint32_t* cl
+    int64_t cl_n, cl_cap
+
+
+cdef enum:
+    # what crossing a session does to a path (next to a failing Status)
+    CROSS_ACCEPTED = 100
+    CROSS_REFUSED = 101
+
+
+cdef inline bint in_list(const uint32_t* lst, int32_t n, uint32_t v) noexcept nogil:
+    cdef int32_t k
+    for k in range(n):
+        if lst[k] == v:
+            return True
+    return False
+
+
+cdef inline uint64_t ibgp_key(const IbgpGraph* g, int32_t holder, int32_t r, int32_t o, int64_t orig,
+                              int32_t cl_len) noexcept nogil:
+    """fastroute.bgp.propagate.path_key for an iBGP path, all earlier components
+    equal: IGP metric (0 when the next hop is on the holder's subnet), router id
+    (ORIGINATOR_ID else the peer's), CLUSTER_LIST length, peer address rank."""
+    cdef uint64_t key = (<uint64_t>1) << 63
+    cdef uint32_t rid = <uint32_t>(orig if orig >= 0 else g.router_id[g.row_remote[r]])
+    if not (g.has_sub[holder] and (g.ip[o] & g.sub_mask[holder]) == g.sub_net[holder]):
+        key |= (<uint64_t>1) << 62
+    key |= (<uint64_t>rid) << 24
+    key |= (<uint64_t>(cl_len if cl_len < 15 else 15)) << 20
+    key |= <uint64_t>(g.ip_rank[g.row_remote[r]] & 0xFFFFF)
+    return key
+
+
+cdef int cross(const IbgpGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t o, Tmp* out) noexcept nogil:
+    """Path i of the class of origin o sent on row s: BIRD's iBGP export (split
+    horizon unless a side is an rr client, ORIGINATOR_ID and CLUSTER_LIST) and the
+    receiver's loop checks.  CROSS_ACCEPTED with the copy in ``out`` (its
+    CLUSTER_LIST written at ``b.cl + b.cl_n``), CROSS_REFUSED, or a failing Status."""
+    cdef int32_t src = b.tmp[i].row, r = g.row_rev[s], t = g.row_local[r], m = 0, z = 0, k, p_len, p_off
+    cdef int64_t orig = -1
+    cdef int32_t fl = 0
+    cdef bint to_client, from_client, two
+    cdef bint own_cohort = g.cohort != NULL and g.cohort[t] and t == o
+    cdef uint32_t* cl
+    cdef uint32_t* grown
+    if src >= 0:
+        p_off = b.tmp[i].cl_off
+        p_len = b.tmp[i].cl_len
+        if g.row_remote[src] == g.row_remote[s]:
+            if not own_cohort:
+                return CROSS_REFUSED                # never back where it came from
+            fl = F_SELF | F_BACK                    # ... but to the cohort's other nodes
+        to_client = g.rr_client[s] != 0
+        from_client = g.rr_client[src] != 0
+        if not to_client and not from_client:
+            return CROSS_REFUSED                    # iBGP split horizon
+        if to_client and in_list(b.cl + p_off, p_len, g.cluster_id[s]):
+            return CROSS_REFUSED                    # cluster list loop toward a client
+        orig = b.tmp[i].originator if b.tmp[i].originator >= 0 else <int64_t>g.router_id[g.row_remote[src]]
+        two = from_client and to_client and g.cluster_id[src] != g.cluster_id[s]
+        m = p_len + 1 + (1 if two else 0)
+        if m > g.max_cluster_list:
+            return CLUSTER_LIST_LOOP
+        if b.cl_n + m > b.cl_cap:
+            grown = <uint32_t*>realloc(b.cl, 2 * (b.cl_n + m) * sizeof(uint32_t))
+            if grown == NULL:
+                return NO_MEMORY
+            b.cl = grown
+            b.cl_cap = 2 * (b.cl_n + m)
+        cl = b.cl + b.cl_n
+        if two:
+            cl[0] = g.cluster_id[s]
+            z = 1
+        cl[z] = g.cluster_id[src] if from_client else g.cluster_id[s]
+        for k in range(p_len):
+            cl[z + 1 + k] = b.cl[p_off + k]
+        # receive checks: ORIGINATOR_ID loop, CLUSTER_LIST loop on a client row
+        if orig == <int64_t>g.router_id[t]:
+            if not own_cohort:
+                return CROSS_REFUSED
+            fl |= F_SELF                            # the cohort's own copy fails, the others' pass
+        if g.rr_client[r] and in_list(cl, m, g.cluster_id[r]):
+            return CROSS_REFUSED
+    out.holder = t
+    out.row = r
+    out.parent = <int32_t>i
+    out.originator = orig
+    out.cl_off = <int32_t>b.cl_n
+    out.cl_len = m
+    out.flags = fl
+    out.key = ibgp_key(g, t, r, o, orig, m)
+    return CROSS_ACCEPTED
+
+
+cdef int walk_class(const IbgpGraph* g, ClassPaths* b, int32_t o, int64_t room) noexcept nogil:
+    """Every path of the class of origin o into b, breadth first from the
+    origin's own route; PATH_LIMIT past ``room`` paths."""
+    cdef int64_t i = 0, j
+    cdef int32_t h, src
+    cdef int rc
+    cdef Tmp cand
+    cdef Tmp* grown
+    b.cl_n = 0
+    b.tmp[0].holder = o; b.tmp[0].row = -1; b.tmp[0].parent = -1; b.tmp[0].originator = -1
+    b.tmp[0].cl_off = 0; b.tmp[0].cl_len = 0; b.tmp[0].key = 0; b.tmp[0].flags = 0
+    b.n = 1
+    while i < b.n:
+        h = b.tmp[i].holder
+        src = b.tmp[i].row
+        if src >= 0 and not g.rr_client[src] and not g.has_client_row[h]:
+            i += 1
+            continue                                # learned over iBGP, no client to reflect to
+        for j in range(g.rows_start[h], g.rows_start[h + 1]):
+            rc = cross(g, b, i, g.rows_list[j], o, &cand)
+            if rc == CROSS_REFUSED:
+                continue
+            if rc != CROSS_ACCEPTED:
+                return rc
+            if b.n == b.cap:
+                grown = <Tmp*>realloc(b.tmp, 2 * b.cap * sizeof(Tmp))
+                if grown == NULL:
+                    return NO_MEMORY
+                b.tmp = grown
+                b.cap *= 2
+            b.tmp[b.n] = cand
+            b.cl_n += cand.cl_len
+            b.n += 1
+            if b.n > room:
+                return PATH_LIMIT
+        i += 1
+    return OK
+
+
+cdef void order_class(const Tmp* tmp, int64_t n_paths, int32_t n, int64_t* bucket, int64_t* order) noexcept nogil:
+    """``order``: the class's paths by (holder, key), a counting sort by holder
+    and an insertion sort of each holder's run (``bucket``: n + 2 scratch)."""
+    cdef int64_t i, j, k, z, m
+    cdef uint64_t key
+    cdef int32_t h
+    memset(bucket, 0, (n + 2) * sizeof(int64_t))
+    for i in range(n_paths):
+        bucket[tmp[i].holder + 1] += 1
+    for h in range(n):
+        bucket[h + 1] += bucket[h]
+    for i in range(n_paths):
+        order[bucket[tmp[i].holder]] = i
+        bucket[tmp[i].holder] += 1
+    i = 0
+    while i < n_paths:
+        j = i + 1
+        while j < n_paths and tmp[order[j]].holder == tmp[order[i]].holder:
+            j += 1
+        for k in range(i + 1, j):
+            key = tmp[order[k]].key
+            m = order[k]
+            z = k - 1
+            while z >= i and tmp[order[z]].key > key:
+                order[z + 1] = order[z]
+                z -= 1
+            order[z + 1] = m
+        i = j
+
+
+cdef void write_class(const Tmp* tmp, const int64_t* order, int32_t* newidx, int64_t n_paths, int64_t n_out,
+                      int32_t ci, int32_t o, int32_t* holder, int32_t* row, int32_t* parent, int32_t* cls,
+                      int32_t* nh, uint16_t* attr, uint8_t* flags) noexcept nogil:
+    """The class's paths in ``order`` at ``n_out`` of the outputs, parents renumbered."""
+    cdef int64_t i, k
+    cdef const Tmp* pp
+    for i in range(n_paths):
+        newidx[order[i]] = <int32_t>(n_out + i)
+    for i in range(n_paths):
+        pp = &tmp[order[i]]
+        k = n_out + i
+        holder[k] = pp.holder
+        row[k] = pp.row
+        parent[k] = newidx[pp.parent] if pp.parent >= 0 else -1
+        cls[k] = ci
+        nh[k] = o if pp.row >= 0 else -1
+        # ORIGIN 4 + empty AS_PATH 3 + NEXT_HOP 7 + LOCAL_PREF 7, and when
+        # reflected ORIGINATOR_ID 7 + CLUSTER_LIST 3 + 4 per id
+        attr[k] = (21 if pp.row >= 0 else 14) + ((10 + 4 * pp.cl_len) if pp.originator >= 0 else 0)
+        flags[k] = <uint8_t>pp.flags
+
+
+_PATH_FIELDS = (np.int32, np.int32, np.int32, np.int32, np.int32, np.uint16, np.uint8)   # holder .. flags
+
+
 def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, const int32_t[::1] row_rev,
                    const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id,
                    const uint32_t[::1] router_id, const int64_t[::1] ip_rank,
@@ -1571,193 +1768,76 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     max_paths paths) or CLUSTER_LIST_LOOP (a CLUSTER_LIST longer than
     max_cluster_list); arrays is None unless OK.
     """
-    cdef int64_t cap = 1 << 16
-    cdef int64_t n_out = 0
-    cdef Tmp* tmp = <Tmp*>malloc(cap * sizeof(Tmp))
-    cdef int64_t tcap = cap, tn, i, j, k2, expect
-    cdef uint32_t* cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
-    cdef int64_t clcap = cap, cln
-    cdef int32_t n = len(has_sub)
+    cdef IbgpGraph g
+    cdef ClassPaths b
+    cdef int64_t cap = 1 << 16, n_out = 0, ocap = 0, expect, size
+    cdef int32_t n = len(has_sub), ci, o
     cdef int64_t* bucket = <int64_t*>malloc((n + 2) * sizeof(int64_t))
     cdef int64_t* order = NULL
-    cdef int64_t ocap = 0
     cdef int32_t* newidx = NULL
-    cdef int32_t ci, o, h, s, r, src, t_, status = OK, m, z
-    cdef int64_t orig
-    cdef uint32_t cs
-    cdef bint rrs, rrsrc, bad, agg = cohort is not None
-    cdef int32_t fl
-    cdef uint64_t key
-    cdef Tmp* pp
-    cdef Tmp tt
-    out_holder = np.empty(cap, np.int32)
-    out_row = np.empty(cap, np.int32)
-    out_parent = np.empty(cap, np.int32)
-    out_class = np.empty(cap, np.int32)
-    out_nh = np.empty(cap, np.int32)
-    out_attr = np.empty(cap, np.uint16)
-    out_flags = np.empty(cap, np.uint8)
+    cdef int status = OK
     cdef int32_t[::1] oh, orw, opa, ocl, onh
     cdef uint16_t[::1] oat
     cdef uint8_t[::1] ofl
-    if tmp == NULL or cl == NULL or bucket == NULL:
-        free(tmp); free(cl); free(bucket)
-        raise MemoryError("path enumeration")
+    g.row_local = &row_local[0] if row_local.shape[0] else NULL
+    g.row_remote = &row_remote[0] if row_remote.shape[0] else NULL
+    g.row_rev = &row_rev[0] if row_rev.shape[0] else NULL
+    g.rr_client = &rr_client[0] if rr_client.shape[0] else NULL
+    g.cluster_id = &cluster_id[0] if cluster_id.shape[0] else NULL
+    g.router_id = &router_id[0] if router_id.shape[0] else NULL
+    g.ip_rank = &ip_rank[0] if ip_rank.shape[0] else NULL
+    g.ip = &ip[0] if ip.shape[0] else NULL
+    g.sub_net = &sub_net[0] if sub_net.shape[0] else NULL
+    g.sub_mask = &sub_mask[0] if sub_mask.shape[0] else NULL
+    g.has_sub = &has_sub[0] if has_sub.shape[0] else NULL
+    g.rows_start = &rows_start[0]
+    g.rows_list = &rows_list[0] if rows_list.shape[0] else NULL
+    g.has_client_row = &has_client_row[0] if has_client_row.shape[0] else NULL
+    g.cohort = &cohort[0] if cohort is not None and cohort.shape[0] else NULL
+    g.max_cluster_list = max_cluster_list
+    b.tmp = <Tmp*>malloc(cap * sizeof(Tmp))
+    b.cap = cap
+    b.cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
+    b.cl_cap = cap
+    out = [np.empty(cap, t) for t in _PATH_FIELDS]
     try:
+        if b.tmp == NULL or b.cl == NULL or bucket == NULL:
+            status = NO_MEMORY
         for ci in range(origins.shape[0]):
+            if status != OK:
+                break
             o = origins[ci]
-            tn = 0
-            cln = 0
-            tmp[0].holder = o; tmp[0].row = -1; tmp[0].parent = -1; tmp[0].originator = -1
-            tmp[0].cl_off = 0; tmp[0].cl_len = 0; tmp[0].key = 0; tmp[0].flags = 0
-            tn = 1
-            i = 0
-            while i < tn:
-                h = tmp[i].holder
-                src = tmp[i].row
-                if src >= 0 and not rr_client[src] and not has_client_row[h]:
-                    i += 1
-                    continue                                # learned over iBGP, no client to reflect to
-                for j in range(rows_start[h], rows_start[h + 1]):
-                    s = rows_list[j]
-                    r = row_rev[s]
-                    t_ = row_local[r]
-                    fl = 0
-                    if src >= 0:
-                        if row_remote[src] == row_remote[s]:
-                            if not (agg and cohort[t_] and t_ == o):
-                                continue                    # never back where it came from
-                            fl = F_SELF | F_BACK            # ... but to the cohort's other nodes
-                        rrs = rr_client[s] != 0
-                        rrsrc = rr_client[src] != 0
-                        if not rrs and not rrsrc:
-                            continue                        # iBGP split horizon
-                        if rrs:
-                            bad = False
-                            for k2 in range(tmp[i].cl_len):
-                                if cl[tmp[i].cl_off + k2] == cluster_id[s]:
-                                    bad = True
-                            if bad:
-                                continue                    # cluster list loop toward a client
-                        orig = tmp[i].originator if tmp[i].originator >= 0 else <int64_t>router_id[row_remote[src]]
-                        m = tmp[i].cl_len + 1 + (1 if (rrsrc and rrs and cluster_id[src] != cluster_id[s]) else 0)
-                        if m > max_cluster_list:
-                            status = CLUSTER_LIST_LOOP
-                            return Status(status), None
-                        if cln + m > clcap:
-                            clcap = 2 * (cln + m)
-                            cl = <uint32_t*>realloc(cl, clcap * sizeof(uint32_t))
-                            if cl == NULL:
-                                raise MemoryError("path enumeration")
-                        z = 0
-                        if rrsrc and rrs and cluster_id[src] != cluster_id[s]:
-                            cl[cln] = cluster_id[s]
-                            z = 1
-                        cl[cln + z] = cluster_id[src] if rrsrc else cluster_id[s]
-                        for k2 in range(tmp[i].cl_len):
-                            cl[cln + z + 1 + k2] = cl[tmp[i].cl_off + k2]
-                        # receive checks: ORIGINATOR_ID loop, CLUSTER_LIST loop on a client row
-                        if orig == <int64_t>router_id[t_]:
-                            if not (agg and cohort[t_] and t_ == o):
-                                continue
-                            fl |= F_SELF                    # the cohort's own copy fails, the others' pass
-                        if rr_client[r]:
-                            bad = False
-                            for k2 in range(m):
-                                if cl[cln + k2] == cluster_id[r]:
-                                    bad = True
-                            if bad:
-                                continue
-                    else:
-                        orig = -1
-                        m = 0
-                    if tn == tcap:
-                        tcap *= 2
-                        tmp = <Tmp*>realloc(tmp, tcap * sizeof(Tmp))
-                        if tmp == NULL:
-                            raise MemoryError("path enumeration")
-                    pp = &tmp[tn]
-                    pp.holder = t_; pp.row = r; pp.parent = <int32_t>i; pp.originator = orig
-                    pp.cl_off = <int32_t>cln; pp.cl_len = m; pp.flags = fl
-                    cln += m
-                    # fastroute.bgp.propagate.path_key for an iBGP path, all earlier components equal:
-                    # IGP metric (0 when the next hop is on the holder's subnet), router id
-                    # (ORIGINATOR_ID else the peer's), CLUSTER_LIST length, peer address rank
-                    key = (<uint64_t>1) << 63
-                    if not (has_sub[t_] and (ip[o] & sub_mask[t_]) == sub_net[t_]):
-                        key |= (<uint64_t>1) << 62
-                    cs = <uint32_t>(orig if orig >= 0 else router_id[row_remote[r]])
-                    key |= (<uint64_t>cs) << 24
-                    key |= (<uint64_t>(m if m < 15 else 15)) << 20
-                    key |= <uint64_t>(ip_rank[row_remote[r]] & 0xFFFFF)
-                    pp.key = key
-                    tn += 1
-                    if n_out + tn > max_paths:
-                        status = PATH_LIMIT
-                        return Status(status), None
-                i += 1
-            # order this class's paths by (holder, key): counting sort + insertion sort
-            if tn > ocap:
-                ocap = 2 * tn
-                free(order); free(newidx)
-                order = <int64_t*>malloc(ocap * sizeof(int64_t))
-                newidx = <int32_t*>malloc(ocap * sizeof(int32_t))
-                if order == NULL or newidx == NULL:
-                    raise MemoryError("path enumeration")
-            memset(bucket, 0, (n + 2) * sizeof(int64_t))
-            for i in range(tn):
-                bucket[tmp[i].holder + 1] += 1
-            for h in range(n):
-                bucket[h + 1] += bucket[h]
-            for i in range(tn):
-                order[bucket[tmp[i].holder]] = i
-                bucket[tmp[i].holder] += 1
-            # groups are now runs of equal holder; sort each run by key
-            i = 0
-            while i < tn:
-                j = i + 1
-                while j < tn and tmp[order[j]].holder == tmp[order[i]].holder:
-                    j += 1
-                for k2 in range(i + 1, j):
-                    key = tmp[order[k2]].key
-                    m = <int32_t>order[k2]
-                    z = <int32_t>k2 - 1
-                    while z >= i and tmp[order[z]].key > key:
-                        order[z + 1] = order[z]
-                        z -= 1
-                    order[z + 1] = m
-                i = j
-            for i in range(tn):
-                newidx[order[i]] = <int32_t>(n_out + i)
-            if n_out + tn > out_holder.shape[0]:
+            with nogil:
+                status = walk_class(&g, &b, o, max_paths - n_out)
+                if status == OK and b.n > ocap:
+                    ocap = 2 * b.n
+                    free(order); free(newidx)
+                    order = <int64_t*>malloc(ocap * sizeof(int64_t))
+                    newidx = <int32_t*>malloc(ocap * sizeof(int32_t))
+                    if order == NULL or newidx == NULL:
+                        status = NO_MEMORY
+                if status == OK:
+                    order_class(b.tmp, b.n, n, bucket, order)
+            if status != OK:
+                break
+            if n_out + b.n > out[0].shape[0]:
                 # extrapolate from the classes so far (exact when the classes are
                 # alike, as in a mesh): one allocation of about the final size
                 # instead of a series of doubling copies
-                expect = (n_out + tn) * origins.shape[0] // (ci + 1)
-                k2 = max(expect + expect // 64, out_holder.shape[0] + out_holder.shape[0] // 2, n_out + tn)
-                out_holder = _grown(out_holder, n_out, k2, expect); out_row = _grown(out_row, n_out, k2, expect)
-                out_parent = _grown(out_parent, n_out, k2, expect); out_class = _grown(out_class, n_out, k2, expect)
-                out_nh = _grown(out_nh, n_out, k2, expect); out_attr = _grown(out_attr, n_out, k2, expect)
-                out_flags = _grown(out_flags, n_out, k2, expect)
-            oh = out_holder; orw = out_row; opa = out_parent; ocl = out_class; onh = out_nh; oat = out_attr
-            ofl = out_flags
-            for i in range(tn):
-                pp = &tmp[order[i]]
-                k2 = n_out + i
-                oh[k2] = pp.holder
-                orw[k2] = pp.row
-                opa[k2] = newidx[pp.parent] if pp.parent >= 0 else -1
-                ocl[k2] = ci
-                onh[k2] = o if pp.row >= 0 else -1
-                # ORIGIN 4 + empty AS_PATH 3 + NEXT_HOP 7 + LOCAL_PREF 7, and when
-                # reflected ORIGINATOR_ID 7 + CLUSTER_LIST 3 + 4 per id
-                oat[k2] = (21 if pp.row >= 0 else 14) + ((10 + 4 * pp.cl_len) if pp.originator >= 0 else 0)
-                ofl[k2] = <uint8_t>pp.flags
-            n_out += tn
+                expect = (n_out + b.n) * origins.shape[0] // (ci + 1)
+                size = max(expect + expect // 64, out[0].shape[0] + out[0].shape[0] // 2, n_out + b.n)
+                out = [_grown(a, n_out, size, expect) for a in out]
+            oh, orw, opa, ocl, onh, oat, ofl = out
+            write_class(b.tmp, order, newidx, b.n, n_out, ci, o, &oh[0], &orw[0], &opa[0], &ocl[0], &onh[0],
+                        &oat[0], &ofl[0])
+            n_out += b.n
     finally:
-        free(tmp); free(cl); free(bucket); free(order); free(newidx)
-    return Status(status), (out_holder[:n_out], out_row[:n_out], out_parent[:n_out], out_class[:n_out],
-                    out_nh[:n_out], out_attr[:n_out], out_flags[:n_out])
+        free(b.tmp); free(b.cl); free(bucket); free(order); free(newidx)
+    if status == NO_MEMORY:
+        raise MemoryError("path enumeration")
+    if status != OK:
+        return Status(status), None
+    return Status(status), tuple(a[:n_out] for a in out)
 
 
 def csr(const int32_t[::1] keys, int64_t n_keys):

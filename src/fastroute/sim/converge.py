@@ -409,10 +409,10 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     else:
         u_n = u.n
     t_built = _time.perf_counter()
-    A = K.ACTIONS
+    A = K.Action
     for i in range(n):
         if alive[i]:
-            eng.schedule(float(starts[i]), A["bird_start"], i, 0, 0)
+            eng.schedule(float(starts[i]), A.BIRD_START, i, 0, 0)
     wall0 = _time.perf_counter()
     eng.run()
     _check(eng)
@@ -425,7 +425,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         event_time = t0
         eng.last_fib_change = 0.0
         eng.last_rib_change = 0.0
-        eng.schedule(t0, A["measure"], 0, 0, 0)
+        eng.schedule(t0, A.MEASURE, 0, 0, 0)
         _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
         eng.run()
         _check(eng)
@@ -488,19 +488,19 @@ def _check(eng):
 def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
     n_pairs = len(pair_kind)
     if scenario == "node_join":
-        eng.schedule(t0, A["node_alive"], target, 0, 0)
-        eng.schedule(t0, A["bird_start"], target, 0, 0)
+        eng.schedule(t0, A.NODE_ALIVE, target, 0, 0)
+        eng.schedule(t0, A.BIRD_START, target, 0, 0)
         pr, loc = s["pair_row"], s["row_local"]
         for k in range(n_pairs):
             if loc[pr[2 * k]] == target or loc[pr[2 * k + 1]] == target:
-                eng.schedule(t0, A["pair_add"], k, 0, 0)
+                eng.schedule(t0, A.PAIR_ADD, k, 0, 0)
     elif scenario == "node_drain":
-        eng.schedule(t0, A["delete"], target, 0, 0)
+        eng.schedule(t0, A.DELETE, target, 0, 0)
     elif scenario in ("node_crash", "reflector_crash"):
-        eng.schedule(t0, A["crash"], target, 0, 0)
+        eng.schedule(t0, A.CRASH, target, 0, 0)
     elif scenario == "calico_node_restart":
-        eng.schedule(t0, A["bird_stop"], target, 1, 0)
-        eng.schedule(t0 + p.restart_downtime, A["bird_start"], target, 0, 0)
+        eng.schedule(t0, A.BIRD_STOP, target, 1, 0)
+        eng.schedule(t0 + p.restart_downtime, A.BIRD_START, target, 0, 0)
     elif scenario in ("migration_safe", "migration_unsafe"):
         rr = set(d.reflectors.tolist())
         pr, loc = s["pair_row"], s["row_local"]
@@ -520,13 +520,13 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
             second_remove = np.zeros(0, np.int64)
             second_add = np.flatnonzero(~mesh)
         for k in first_remove:
-            eng.schedule(t0, A["pair_remove"], int(k), 0, 0)
+            eng.schedule(t0, A.PAIR_REMOVE, int(k), 0, 0)
         for k in first_add:
-            eng.schedule(t0, A["pair_add"], int(k), 0, 0)
+            eng.schedule(t0, A.PAIR_ADD, int(k), 0, 0)
         for k in second_remove:
-            eng.schedule(t0 + p.migration_gap, A["pair_remove"], int(k), 0, 0)
+            eng.schedule(t0 + p.migration_gap, A.PAIR_REMOVE, int(k), 0, 0)
         for k in second_add:
-            eng.schedule(t0 + p.migration_gap, A["pair_add"], int(k), 0, 0)
+            eng.schedule(t0 + p.migration_gap, A.PAIR_ADD, int(k), 0, 0)
     elif scenario in ("block_churn", "ip_churn"):
         k = len(d.classes)
         times = np.sort(rng.uniform(0.0, p.churn_window, p.churn_events)) + t0
@@ -534,9 +534,9 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
         for t, c in zip(times, who):
             # a block claim: the node's new pod needs the new /26 everywhere;
             # a borrowed IP: a /32 for the pod, withdrawn when the pod goes
-            eng.schedule(float(t), A["churn"], int(c), 1, 1)
+            eng.schedule(float(t), A.CHURN, int(c), 1, 1)
             if scenario == "ip_churn":
-                eng.schedule(float(t) + p.churn_window, A["churn"], int(c), -1, 0)
+                eng.schedule(float(t) + p.churn_window, A.CHURN, int(c), -1, 0)
 
 
 def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, keep_state, target, agg=None):
