@@ -11,7 +11,7 @@ from fastroute.dataplane import routes
 from fastroute.model import synth
 from fastroute.bgp import topology
 from fastroute.cli import main
-from fastroute.errors import InvalidPrefixError, InvalidValueError
+from fastroute.errors import InvalidPrefixError, InvalidValueError, MissingDependencyError
 
 
 @pytest.mark.parametrize("n, mesh, rr2, rr3", [      # worked numbers (docs/planning.md)
@@ -198,6 +198,6 @@ def test_plots_without_matplotlib_say_how_to_get_it(monkeypatch, tmp_path, draw,
 
     r = result()
     monkeypatch.setitem(sys.modules, "matplotlib", None)      # import matplotlib raises ImportError
-    with pytest.raises(InvalidValueError, match=r"--plot needs matplotlib: pip install 'fastroute\[plot\]'"):
+    with pytest.raises(MissingDependencyError, match=r"--plot needs matplotlib: pip install 'fastroute\[plot\]'"):
         getattr(plots, draw)(r, tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()

@@ -12,7 +12,7 @@ import pytest
 import fastroute
 from fastroute.planning import plan, sweeps
 from fastroute.cli import main
-from fastroute.errors import GridError, InvalidValueError, SweepError
+from fastroute.errors import GridError, InvalidValueError, MissingDependencyError, SweepError
 
 distributed = pytest.importorskip("distributed")
 
@@ -212,7 +212,7 @@ def test_parquet_without_pyarrow_says_so(tmp_path):
         import pyarrow  # noqa: F401
     except ImportError:
         t = fastroute.sweep(small_plan_grid(nodes=3), workers=0)
-        with pytest.raises(InvalidValueError, match=r"parquet needs pyarrow .*or write \.csv or \.json"):
+        with pytest.raises(MissingDependencyError, match=r"parquet needs pyarrow .*or write \.csv or \.json"):
             t.write(tmp_path / "t.parquet")
     else:
         import pyarrow.parquet as pq

@@ -1,13 +1,13 @@
 """Every figure fastroute draws (``--plot`` of plan, compare, converge and sweep).
 
 Needs matplotlib (``pip install 'fastroute[plot]'``), imported only when a figure
-is drawn; without it each function raises :class:`~fastroute.errors.InvalidValueError`.
+is drawn; without it each function raises :class:`~fastroute.errors.MissingDependencyError`.
 The figures are written as PNG with the Agg backend (no display needed).
 """
 
 import math
 
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, MissingDependencyError
 
 __all__ = ["plot_plan", "plot_compare", "plot_convergence", "plot_sweep"]
 
@@ -18,7 +18,7 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise InvalidValueError("--plot needs matplotlib: pip install 'fastroute[plot]'") from None
+        raise MissingDependencyError("--plot needs matplotlib: pip install 'fastroute[plot]'") from None
     return plt
 
 

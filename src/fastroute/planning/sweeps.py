@@ -85,7 +85,7 @@ import os
 import time
 import uuid
 
-from ..errors import GridError, InvalidValueError, SweepError
+from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError
 from ..model import resources as _resources
 from .plots import plot_sweep as plot
 
@@ -554,7 +554,7 @@ class Table:
         try:
             import pandas as pd
         except ImportError:
-            raise InvalidValueError("Table.to_pandas needs pandas: pip install pandas") from None
+            raise MissingDependencyError("Table.to_pandas needs pandas: pip install pandas") from None
         return pd.DataFrame(self.rows, columns=self.columns)
 
     def to_json(self, **kw):
@@ -584,7 +584,7 @@ class Table:
                 import pyarrow as pa
                 import pyarrow.parquet as pq
             except ImportError:
-                raise InvalidValueError(f"cannot write {path!r}: parquet needs pyarrow (pip install pyarrow); "
+                raise MissingDependencyError(f"cannot write {path!r}: parquet needs pyarrow (pip install pyarrow); "
                                         "or write .csv or .json") from None
             pq.write_table(pa.Table.from_pylist(self.rows), path)
         else:
@@ -665,7 +665,7 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise SweepError("sweeps run on dask.distributed: pip install 'fastroute[sweep]' "
+        raise MissingDependencyError("sweeps run on dask.distributed: pip install 'fastroute[sweep]' "
                          "(or workers=0 to run the points here, one after the other)") from None
     own_cluster = own_client = None
     try:
