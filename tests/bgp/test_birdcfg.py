@@ -2,7 +2,7 @@
 
 Expected values come from the confd templates (projectcalico/calico
 confd/etc/calico/confd/templates/*.template for v3.2x, projectcalico/confd
-etc/calico/confd/templates for v3.20) and ../shared/calico-semantics.md §4-§5.
+etc/calico/confd/templates for v3.20).
 """
 
 import pytest

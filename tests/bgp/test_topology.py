@@ -1,7 +1,7 @@
 """fastroute.bgp.topology: confd's peer expansion, per-node views and the session arrays.
 
-Expected values come from the documented rules (../shared/calico-semantics.md §4.2, §5.2,
-§5.4) and from confd's own test fixtures in projectcalico/calico
+Expected values come from confd's template rules (projectcalico/calico
+``confd/etc/calico/confd/templates/bird.cfg.template``) and from confd's own test fixtures in projectcalico/calico
 (``confd/tests/mock_data/calicoctl/explicit_peering/{route_reflector,selectors}/input.yaml``
 and the matching ``confd/tests/compiled_templates/.../bird.cfg``, rendered there for
 node ``kube-master``): the inputs are restated here as YAML, the expected protocols as

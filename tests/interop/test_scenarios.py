@@ -3,8 +3,8 @@
 Each scenario is an explicit input (nodes, blocks, pods, peers) rendered by
 fastroute.bgp.birdcfg and run by fastroute.testing.emulate.  Until fastroute's own route
 computation exists (issue 4), the expected tables are written out by hand from
-the documented rules (../shared/calico-semantics.md §3.3, §4.5, §4.6, §5.4, §6 and
-../shared/bgp-notes.md §3.3-§4.3), never from fastroute's output; once
+Calico's templates (projectcalico/calico ``confd/etc/calico/confd/templates``) and
+BIRD 1.6's documented behaviour (graceful restart, RFC 4456 reflection), never from fastroute's output; once
 ``fastroute routes``/``status`` exist, these become differential checks against
 them.
 
@@ -99,7 +99,7 @@ NODE1_TABLE = table("10.244.104.0/26 via 192.168.31.203 dev eth0 proto bird",
 def test_node_stopped_cleanly_after_convergence(netns):
     """calico-node on node1 stops (SIGTERM to BIRD).  BIRD sends a Cease notification, so the
     peers do not treat it as a graceful restart: they withdraw node1's block at once
-    (bgp-notes §4.3).  node1's own kernel keeps every BIRD route (``persist``).  On master,
+    (BIRD 1.6 ``proto/bgp``: a Cease is no graceful restart).  node1's own kernel keeps every BIRD route (``persist``).  On master,
     the passive end toward node1 (.202 > .201), the session shows ``start`` with
     ``Passive`` and the received error; node2, the active end, goes on trying."""
     with _mesh_emulation() as emu:
@@ -138,7 +138,7 @@ def test_node_stopped_cleanly_after_convergence(netns):
 def test_node_crash_keeps_stale_routes_under_graceful_restart(netns):
     """BIRD on node1 is killed (SIGKILL): its kernel closes the TCP sessions without a BGP
     notification, the peers enter graceful restart and keep node1's routes as stale for the
-    restart time (120 s by default; bgp-notes §4.3), so nothing changes in their kernels."""
+    restart time (120 s, BIRD 1.6's default ``graceful restart time``), so nothing changes in their kernels."""
     with _mesh_emulation() as emu:
         emu.wait()
         before = {n: normalize_routes(emu.ip_route(n)) for n in ("master", "node2")}
@@ -237,7 +237,7 @@ def test_clients_split_across_reflectors_sharing_a_cluster_id_lose_routes(netns)
     """c1, c2 peer only with rr1; c3, c4 only with rr2; rr1 and rr2 share cluster id 244.0.0.1
     and peer with each other as plain iBGP (same cluster: no ``rr client``).  rr1 reflects
     c1's block to rr2 with CLUSTER_LIST [244.0.0.1]; rr2 keeps it (and installs it) but will
-    not pass it to its clients, whose CLUSTER_LIST check fails (RFC 4456 §8, bgp-notes §3.3).
+    not pass it to its clients, whose CLUSTER_LIST check fails (RFC 4456 §8).
     So each pair of clients only learns the other member of its own pair."""
     with _rr_emulation(RRS, _split_peers(RRS)) as emu:
         emu.wait()
@@ -286,7 +286,7 @@ def test_ebgp_top_of_rack_peer(netns):
       announces every block it knows -- its own and the two it learned over the mesh -- and
       the ToR hears each block three times.
     * Calico renders ``multihop`` for the session, and BIRD 1.6 rewrites the next hop to the
-      session's source address toward a multihop eBGP peer (bgp-notes §3.4).  The three paths
+      session's source address toward a multihop eBGP peer (BIRD 1.6 ``proto/bgp/attrs.c``, ``bgp_update_attrs``).  The three paths
       then tie up to the router id, the lowest (master's, 192.168.31.201) wins, and the ToR
       sends traffic for every block to master, which forwards it to the owner.
     """
@@ -335,7 +335,7 @@ def test_dual_stack_mesh_with_bird6(netns):
     blackholed and advertised, the remote block via the peer's IPv6 address.
 
     How the kernel prints IPv6 routes was observed here, not documented by Calico: blackholes
-    carry ``dev lo`` (calico-semantics §9 item 4 guessed so), every route has ``metric`` and
+    carry ``dev lo``, every route has ``metric`` and
     ``pref medium``, ``scope link`` is not shown for IPv6, and a pod's /128 is listed before the
     /122 blackhole that covers it, as IPv4 lists a /32 before its /26 (see the seed)."""
     pools = [Pool("10.244.0.0/16"), Pool("fd00:10::/64")]

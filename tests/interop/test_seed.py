@@ -1,6 +1,6 @@
 """The seed cluster on real BIRD: master's `ip route` must be the seed's, byte for byte.
 
-Seed (../shared/seed/000_873567d96dd0477d.txt): Calico v3.20, nodes master/node1/node2
+Seed (docs/seed.md): Calico v3.20, nodes master/node1/node2
 at 192.168.31.201/.202/.203 on ens33 (/24), pool 10.244.0.0/16 with /26 blocks, no
 encapsulation, natOutgoing, full mesh.
 

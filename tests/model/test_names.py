@@ -6,7 +6,7 @@ import pytest
 
 from fastroute.model import names
 
-# Host interfaces seen in the seed cluster (shared/seed: `ip link`, `ip route` on master)
+# Host interfaces seen in the seed cluster (docs/seed.md: `ip link`, `ip route` on master)
 # and the pods that own them.
 SEED_INTERFACES = [
     ("default", "echo-deployment-598f49cc44-td2lf", "calic88c1a5fc6d"),
