@@ -29,6 +29,7 @@ from .forwarding import Encap, Outcome
 from ..bgp import network as _network
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, choice
+from ..addr import format_prefixes
 from ..fib import Fib
 from ..bgp.propagate import KIND_POD, propagate
 
@@ -391,12 +392,10 @@ class RouteTables:
         """
         index, next_hop = self.route_matrix_indices()
         o = self.network.origins
-        rows = index.tolist()
         if self.version == 4:
-            text = [f"{a >> 24}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255}/{n}"
-                    for a, n in zip((int(o.net[i]) for i in rows), o.plen[index].tolist())]
+            text = format_prefixes(np.array([o.net[i] for i in index.tolist()], np.uint32), o.plen[index])
         else:
-            text = [str(o.prefix(i)) for i in rows]
+            text = [str(o.prefix(i)) for i in index.tolist()]
         return RouteMatrix(np.array(text, dtype=str), next_hop)
 
     def route_matrix_indices(self):
