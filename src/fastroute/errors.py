@@ -29,6 +29,7 @@ __all__ = [
     "PackageDataError",
     "MissingDependencyError",
     "choice",
+    "shown",
 ]
 
 
@@ -134,3 +135,16 @@ class PackageDataError(FastrouteError, RuntimeError):
 class MissingDependencyError(FastrouteError, ImportError):
     """An optional package a function needs is not installed (the message names the extra to install)."""
 
+
+
+def shown(value, limit=120):
+    """``repr(value)`` bounded for an error message: nested and long values are elided
+    (``[[1, 2, ...], ...]``), never expanded, so a hostile input cannot make the message
+    itself huge (a YAML alias bomb is a small file holding a very deep or wide value)."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxtuple, r.maxdict, r.maxset = 3, 6, 6, 6, 6
+    r.maxstring, r.maxother, r.maxlong = limit, limit, 40
+    text = r.repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

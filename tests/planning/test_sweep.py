@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import time
+
 import pytest
 
 import fastroute
@@ -303,3 +305,61 @@ def test_import_fastroute_does_not_import_dask():
 def test_unreachable_scheduler():
     with pytest.raises(SweepError, match=r"cannot reach the Dask scheduler 'tcp://127\.0\.0\.1:1'"):
         fastroute.sweep(small_plan_grid(nodes=3), scheduler="tcp://127.0.0.1:1")
+
+
+# ---------------------------------------------------------------------------- hostile grids
+
+
+@pytest.mark.parametrize("where, match", [
+    ("9**9**9 > 1", r"9 \*\* 387420489 is too large"),
+    ("nodes ** 1000000 > 0", r"3 \*\* 1000000 is too large"),
+    ("'x' * 10**9 == ''", r"arithmetic needs numbers, got 'x' and 10"),
+    ("2 ** 100 * 2 ** 100 * 2 ** 100 > 0", r"a number is too large"),
+    ("(" * 400 + "nodes" + ")" * 400 + " > 1", r"invalid expression"),
+    ("nodes > 1 or " * 200 + "nodes > 1", r"longer than 1000 characters"),
+    (repr(10 ** 100) + " > nodes", r"a number is too large"),
+    ("nodes.__class__", r"Attribute not allowed"),
+    ("[x for x in (1,)]", r"ListComp not allowed"),
+])
+def test_where_cannot_hang_or_fill_memory(where, match):
+    t0 = time.perf_counter()
+    with pytest.raises(GridError, match=match):
+        sweeps.expand({"params": {"nodes": [3, 5]}, "where": where})
+    assert time.perf_counter() - t0 < 5          # a bound on a hang, not a performance target
+
+
+@pytest.mark.parametrize("where", [
+    "nodes * pods_per_node <= 50", "nodes in (3, 7) and not pods_per_node > 5", "nodes % 2 == 1 or false",
+    "-nodes < -4", "nodes ** 2 // 3 >= pods_per_node", "3 <= nodes < 8 != pods_per_node",
+    "nodes / 2 > 1.5", "topology == 'mesh' and reflectors == 0", "(nodes, 1) != ()",
+])
+def test_where_computes_what_python_would(where):
+    # the reference is Python itself, on trusted expressions written here
+    grid = {"params": {"nodes": [3, 5, 7], "pods_per_node": [2, 10]}}
+    everything = sweeps.expand(grid)[1]
+    kept = sweeps.expand(dict(grid, where=where))[1]
+    expected = [p for p in everything if eval(where, {"__builtins__": {}}, dict(p, true=True, false=False))]
+    assert kept == expected
+
+
+def test_grid_size_is_checked_before_expanding():
+    grid = {"params": {"nodes": list(range(1, 1001)), "pods_per_node": list(range(1, 1001))}}
+    t0 = time.perf_counter()
+    with pytest.raises(GridError, match=r"1,000,000 points \(1000 nodes x 1000 pods_per_node\); at most 100,000"):
+        sweeps.expand(grid)
+    assert time.perf_counter() - t0 < 5
+
+
+def test_alias_bomb_grid_is_refused_with_a_short_message(tmp_path):
+    lines = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\nrun: plan\nparams: {nodes: *a9}\n")
+    t0 = time.perf_counter()
+    with pytest.raises(GridError) as e:
+        sweeps.expand(sweeps.load_grid(bomb))
+    assert time.perf_counter() - t0 < 5 and len(str(e.value)) < 400
+
+
+def test_local_cluster_dashboard_listens_on_loopback_only(cluster):
+    assert "127.0.0.1" in cluster.dashboard_link

@@ -81,11 +81,12 @@ import dataclasses
 import io
 import itertools
 import json
+import math
 import os
 import time
 import uuid
 
-from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError
+from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError, shown
 from ..model import resources as _resources
 from .plots import plot_sweep as plot
 
@@ -180,7 +181,7 @@ def _converge_param_checks():
         if name == "seed":
             continue
         if isinstance(d, bool):
-            out[name] = lambda v: None if isinstance(v, bool) else f"expected true or false, got {v!r}"
+            out[name] = lambda v: None if isinstance(v, bool) else f"expected true or false, got {shown(v)}"
         elif isinstance(d, int):
             out[name] = _int(0)
         elif isinstance(d, float):
@@ -230,6 +231,11 @@ def load_grid(path):
     return grid
 
 
+def _key(k):
+    # a mapping key as the message names it: plain when it is a short string, bounded otherwise
+    return k if isinstance(k, str) and len(k) <= 60 else shown(k)
+
+
 def _values(v):
     return list(v) if isinstance(v, list) else [v]
 
@@ -263,14 +269,14 @@ def expand(grid):
     at = f"{src}: " if src else ""
     for k in grid:
         if k != "_source" and k not in _TOP_KEYS:
-            raise GridError(f"{at}unknown key {k!r}: expected " + ", ".join(repr(x) for x in _TOP_KEYS))
+            raise GridError(f"{at}unknown key {shown(k)}: expected " + ", ".join(repr(x) for x in _TOP_KEYS))
     run = grid.get("run", "plan")
     if run not in RUNS:
-        raise GridError(f"{at}invalid run {run!r}: expected one of " + ", ".join(repr(r) for r in RUNS))
+        raise GridError(f"{at}invalid run {shown(run)}: expected one of " + ", ".join(repr(r) for r in RUNS))
     params = grid.get("params")
     if not isinstance(params, dict) or not params:
         raise GridError(f"{at}params: expected a mapping of parameter -> value or list of values, "
-                        f"got {params!r}")
+                        f"got {shown(params)}")
     checks = _params_checks(run)
     axes = {}
     for key, raw in params.items():
@@ -278,7 +284,7 @@ def expand(grid):
             other = _where_of(key)
             if other:
                 raise GridError(f"{at}params.{key}: applies to run {other!r}, not {run!r}")
-            raise GridError(f"{at}unknown parameter params.{key}: run {run!r} takes "
+            raise GridError(f"{at}unknown parameter params.{_key(key)}: run {run!r} takes "
                             + ", ".join(sorted(checks)))
         vals = _values(raw)
         if not vals:
@@ -287,24 +293,24 @@ def expand(grid):
             why = checks[key](v)
             if why:
                 where = f"params.{key}[{i}]" if isinstance(raw, list) else f"params.{key}"
-                raise GridError(f"{at}invalid value {v!r} at {where}: {why}")
+                raise GridError(f"{at}invalid value {shown(v)} at {where}: {why}")
         axes[key] = vals
     if "nodes" not in axes:
         raise GridError(f"{at}params.nodes is required (node counts)")
     exclude = grid.get("exclude") or []
     if not isinstance(exclude, list) or not all(isinstance(e, dict) and e for e in exclude):
         raise GridError(f"{at}exclude: expected a list of mappings like {{topology: rr, nodes: 100}}, "
-                        f"got {exclude!r}")
+                        f"got {shown(exclude)}")
     names = set(axes) | {"topology", "reflectors"}
     for i, e in enumerate(exclude):
         for k in e:
             if k not in names:
-                raise GridError(f"{at}exclude[{i}].{k}: not a parameter of the grid (params: "
+                raise GridError(f"{at}exclude[{i}].{_key(k)}: not a parameter of the grid (params: "
                                 + ", ".join(sorted(names)) + ")")
     where = grid.get("where") or []
     where = [where] if isinstance(where, str) else where
     if not isinstance(where, list) or not all(isinstance(w, str) for w in where):
-        raise GridError(f"{at}where: expected an expression or a list of expressions, got {where!r}")
+        raise GridError(f"{at}where: expected an expression or a list of expressions, got {shown(where)}")
     conds = [_compile_where(w, names, f"{at}where[{i}]") for i, w in enumerate(where)]
 
     keys = list(axes)
@@ -314,6 +320,11 @@ def expand(grid):
         if extra not in out_keys:
             out_keys.insert(out_keys.index("nodes") + 1 if extra == "topology" else out_keys.index("topology") + 1,
                             extra)
+    size = math.prod(len(axes[k]) for k in keys)
+    if size > MAX_POINTS:
+        raise GridError(f"{at}params: the grid has {size:,} points (" + " x ".join(
+            f"{len(axes[k])} {k}" for k in keys) + f"); at most {MAX_POINTS:,} are run: split it or "
+            "narrow the lists")
     seen = set()
     points = []
     for combo in itertools.product(*(axes[k] for k in keys)):
@@ -345,35 +356,135 @@ def _normalise(raw):
     return p
 
 
+#: The most points a grid may have before anything is expanded (a sweep of more is a typo or an attack:
+#: at ~1 s a point it would run for days).
+MAX_POINTS = 100_000
+
+#: A ``where`` expression is at most this long, and its numbers stay this small (in bits), so that no
+#: filter can hang the expansion (``9**9**9``) or fill memory (``'x' * 10**9`` is refused outright).
+MAX_WHERE_CHARS = 1_000
+MAX_WHERE_BITS = 256
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b, ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
+    ast.Pow: lambda a, b: a ** b,
+}
+_CMPOPS = {
+    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+    ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+}
+_CONSTANTS = {"true": True, "false": False}
+
+
+class _WhereFailed(Exception):
+    """A filter that cannot be computed on one point (the message says why)."""
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _binop(op, a, b):
+    if not (_number(a) and _number(b)):
+        raise _WhereFailed(f"arithmetic needs numbers, got {shown(a)} and {shown(b)}")
+    if type(op) is ast.Pow and isinstance(a, int) and isinstance(b, int) and b > 0 \
+            and max(abs(a), 1).bit_length() * b > MAX_WHERE_BITS:
+        raise _WhereFailed(f"{a} ** {b} is too large (numbers are limited to {MAX_WHERE_BITS} bits)")
+    try:
+        out = _BINOPS[type(op)](a, b)
+    except (ArithmeticError, ValueError) as e:
+        raise _WhereFailed(f"{type(e).__name__}: {e}") from None
+    if isinstance(out, int) and out.bit_length() > MAX_WHERE_BITS:
+        raise _WhereFailed(f"a number is too large (numbers are limited to {MAX_WHERE_BITS} bits)")
+    if isinstance(out, complex):
+        raise _WhereFailed(f"{a} ** {b} is not a real number")
+    return out
+
+
+def _interpret(node, point):
+    """The value of a checked ``where`` expression on one point: a small interpreter over the
+    expression's syntax tree (the text is never run as Python)."""
+    if isinstance(node, ast.Expression):
+        return _interpret(node.body, point)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return point[node.id] if node.id in point else _CONSTANTS[node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(_interpret(e, point) for e in node.elts)
+    if isinstance(node, ast.BoolOp):
+        first_false = isinstance(node.op, ast.And)
+        for e in node.values:
+            if bool(_interpret(e, point)) is not first_false:
+                return not first_false
+        return first_false
+    if isinstance(node, ast.UnaryOp):
+        v = _interpret(node.operand, point)
+        if isinstance(node.op, ast.Not):
+            return not v
+        if not _number(v):
+            raise _WhereFailed(f"'-' needs a number, got {shown(v)}")
+        return -v
+    if isinstance(node, ast.BinOp):
+        return _binop(node.op, _interpret(node.left, point), _interpret(node.right, point))
+    if isinstance(node, ast.Compare):
+        left = _interpret(node.left, point)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = _interpret(right_node, point)
+            try:
+                ok = _CMPOPS[type(op)](left, right)
+            except TypeError as e:
+                raise _WhereFailed(f"TypeError: {e}") from None
+            if not ok:
+                return False
+            left = right
+        return True
+    raise _WhereFailed(f"{type(node).__name__} not allowed")  # unreachable: _compile_where checked
+
+
 _ALLOWED_AST = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.BinOp,
-                ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.Compare, ast.Eq,
-                ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load,
-                ast.Constant, ast.Tuple, ast.List)
+                *_BINOPS, *_CMPOPS, ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Tuple, ast.List)
 
 
 def _compile_where(text, names, where):
-    """A filter expression over the parameters: comparisons, and/or/not, arithmetic, literals."""
+    """A filter expression over the parameters: comparisons, and/or/not, arithmetic, literals.
+
+    The text is parsed, never run: :func:`_interpret` computes it from the syntax tree, with
+    numbers bounded to :data:`MAX_WHERE_BITS` bits.
+    """
+    if len(text) > MAX_WHERE_CHARS:
+        raise GridError(f"invalid expression {shown(text)} at {where}: longer than {MAX_WHERE_CHARS} characters")
     try:
         tree = ast.parse(text, mode="eval")
-    except SyntaxError as e:
-        raise GridError(f"invalid expression {text!r} at {where}: {e.msg}") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as e:
+        raise GridError(f"invalid expression {shown(text)} at {where}: {getattr(e, 'msg', None) or e}") from None
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_AST):
-            raise GridError(f"invalid expression {text!r} at {where}: {type(node).__name__} not allowed "
+            raise GridError(f"invalid expression {shown(text)} at {where}: {type(node).__name__} not allowed "
                             "(parameters, literals, arithmetic, comparisons, and/or/not)")
-        if isinstance(node, ast.Name) and node.id not in names and node.id not in ("true", "false"):
-            raise GridError(f"invalid expression {text!r} at {where}: unknown name {node.id!r} (parameters: "
+        if isinstance(node, ast.Name) and node.id not in names and node.id not in _CONSTANTS:
+            raise GridError(f"invalid expression {shown(text)} at {where}: unknown name {node.id!r} (parameters: "
                             + ", ".join(sorted(names)) + ")")
-    return (text, where, compile(tree, "<where>", "eval"))
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str)) \
+                and node.value is not None:
+            raise GridError(f"invalid expression {shown(text)} at {where}: literal {shown(node.value)} not allowed "
+                            "(numbers and strings)")
+        if isinstance(node, ast.Constant) and isinstance(node.value, int) \
+                and node.value.bit_length() > MAX_WHERE_BITS:
+            raise GridError(f"invalid expression {shown(text)} at {where}: a number is too large "
+                            f"(numbers are limited to {MAX_WHERE_BITS} bits)")
+    return (text, where, tree)
 
 
 def _eval_where(cond, point):
-    text, where, code = cond
+    text, where, tree = cond
     try:
-        return bool(eval(code, {"__builtins__": {}}, dict(point, true=True, false=False)))
-    except Exception as e:  # noqa: BLE001 -- e.g. a comparison of a str with an int
-        raise GridError(f"expression {text!r} at {where} failed on point {point!r}: "
-                        f"{type(e).__name__}: {e}") from None
+        return bool(_interpret(tree, point))
+    except (_WhereFailed, RecursionError) as e:
+        raise GridError(f"expression {shown(text)} at {where} failed on point {shown(point, 300)}: "
+                        f"{e or 'too deeply nested'}") from None
 
 
 # ---------------------------------------------------------------------------- one point
@@ -723,8 +834,9 @@ def local_cluster(n_workers):
     env = {k: v for k, v in (dask.config.get("distributed.nanny.pre-spawn-environ", None) or {}).items()
            if k != "MALLOC_TRIM_THRESHOLD_"}
     with dask.config.set({"distributed.nanny.pre-spawn-environ": env}):
-        # ":0": the scheduler's HTTP endpoint on a free port, not 8787 (a second sweep, a dashboard)
-        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+        # the scheduler's HTTP endpoint on a free port of the loopback only: not 8787 (a second sweep, a
+        # dashboard), and not reachable from other machines (":0" would listen on every interface)
+        return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                             silence_logs=logging.ERROR)
 
 
