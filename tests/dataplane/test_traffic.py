@@ -122,6 +122,34 @@ def test_errors():
         traffic.matrix(routes.compute(c, down=["node1"]), ["10.244.219.66"], ["1.1.1.1"], np.array([1]))
 
 
+def test_byte_counts_never_wrap_nor_pass_nan():
+    c = examples.seed()
+    s, d = ["10.244.219.66"] * 2, ["10.244.166.129"] * 2
+    big = np.array([2**63 - 1, 1], np.int64)
+    with pytest.raises(InvalidValueError, match=r"add up to 9\.223e\+18, more than a traffic matrix holds"):
+        traffic.matrix(c, s, d, big)
+    for bad, shown in ((np.nan, "nan"), (np.inf, "inf"), (-1.0, "-1.0")):
+        with pytest.raises(InvalidValueError, match=rf"invalid byte count {shown} at index 1"):
+            traffic.matrix(c, s, d, np.array([1.0, bad]))
+    with pytest.raises(InvalidValueError, match=r"more than a traffic matrix holds"):
+        traffic.matrix(c, s, d, np.array([2**64 - 1, 0], np.uint64))
+    # integer counts above 2**53 are added exactly (a float64 sum would lose the +1)
+    t = traffic.matrix(c, s, d, np.array([2**60, 1], np.int64))
+    assert t.pair_bytes("master", "node1") == 2**60 + 1
+    assert t.outcome_bytes["delivered"] == 2**60 + 1
+
+
+def test_read_flows_refuses_counts_that_overflow(tmp_path):
+    f = tmp_path / "flows.csv"
+    f.write_text("src,dst,bytes\n10.244.219.66,10.244.166.129,9223372036854775807\n"
+                 "10.244.219.66,10.244.166.129,1\n")
+    with pytest.raises(InvalidValueError, match=r"flows\.csv.*more than a traffic matrix holds"):
+        traffic.read_flows(f)
+    f.write_text("src,dst,bytes\n10.244.219.66,10.244.166.129,5\n10.244.219.66,10.244.166.129,nan\n")
+    with pytest.raises(InvalidValueError, match=r"invalid byte count nan at data row 1"):
+        traffic.read_flows(f)
+
+
 def test_read_flows_and_cli(tmp_path, capsys):
     f = tmp_path / "flows.csv"
     f.write_text("dst,bytes,src,proto\n10.244.166.129,1000,10.244.219.66,tcp\n10.244.219.65, 10 ,10.244.219.66,udp\n")

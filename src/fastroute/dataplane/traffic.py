@@ -99,6 +99,7 @@ class Traffic:
         out = flow["outcome"]
         integer = bytes_.dtype.kind in "iu"
         cast = (lambda x: np.rint(x).astype(np.int64)) if integer else (lambda x: x)
+        add = _exact_sums if integer else (lambda idx, w, size: np.bincount(idx, weights=w, minlength=size))
         self._cast = cast
         ok = out == _DELIVERED
         s, d, b = flow["src_idx"][ok].astype(np.int64), flow["dst_idx"][ok].astype(np.int64), bytes_[ok]
@@ -106,12 +107,12 @@ class Traffic:
         uk, inv = np.unique(key, return_inverse=True)
         self.pairs = {
             "src_idx": (uk // n).astype(np.int32), "dst_idx": (uk % n).astype(np.int32),
-            "bytes": cast(np.bincount(inv, weights=b, minlength=len(uk))) if len(uk) else np.zeros(0, bytes_.dtype),
+            "bytes": add(inv, b, len(uk)) if len(uk) else np.zeros(0, bytes_.dtype),
             "flows": np.bincount(inv, minlength=len(uk)).astype(np.int64),
         }
         local = ok & (flow["src_idx"] == flow["dst_idx"])
-        self.node_local = cast(np.bincount(flow["src_idx"][local], weights=bytes_[local], minlength=n))
-        self.outcome_bytes = {name: _num(cast(bytes_[out == k].sum(dtype=np.float64)))
+        self.node_local = add(flow["src_idx"][local], bytes_[local], n)
+        self.outcome_bytes = {name: _num(bytes_[out == k].sum(dtype=bytes_.dtype))
                               for k, name in enumerate(OUTCOMES)}
         self.outcome_flows = {name: int((out == k).sum()) for k, name in enumerate(OUTCOMES)}
         self.node_out = None
@@ -162,6 +163,36 @@ class Traffic:
             "nodes": [{"node": self.nodes[i], "out": _num(self.node_out[i]), "in": _num(self.node_in[i]),
                        "local": _num(self.node_local[i])} for i in range(self.n_nodes)],
         }
+
+
+#: The largest byte total a traffic matrix adds up: int64's.  Integer byte counts are summed exactly
+#: per pair; node totals (summed over legs) are exact up to 2**53 and within float64 rounding above.
+MAX_TOTAL_BYTES = 2**63 - 1
+
+
+def _checked_bytes(nbytes, what, row):
+    """`nbytes` if every count is a finite number >= 0 and their total fits int64 (as int64 when
+    the counts are integers); InvalidValueError naming the first bad one (`row` and its index) otherwise."""
+    if nbytes.dtype.kind == "f":
+        bad = ~np.isfinite(nbytes) | (nbytes < 0)
+    else:
+        bad = nbytes < 0
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidValueError(f"{what}: invalid byte count {nbytes[i].item()!r} at {row} {i}: "
+                                "expected a finite number >= 0")
+    total = float(nbytes.sum(dtype=np.float64))
+    if total >= MAX_TOTAL_BYTES or nbytes.dtype.kind == "u" and len(nbytes) and int(nbytes.max()) > MAX_TOTAL_BYTES:
+        raise InvalidValueError(f"{what}: the byte counts add up to {total:.4g}, more than a traffic matrix "
+                                f"holds ({MAX_TOTAL_BYTES:,}, int64); use a larger unit (KiB, MiB)")
+    return nbytes.astype(np.int64) if nbytes.dtype.kind in "iu" else nbytes
+
+
+def _exact_sums(idx, weights, size):
+    # integer byte counts summed in int64 (exact; _checked_bytes bounds the total)
+    acc = np.zeros(size, np.int64)
+    np.add.at(acc, idx, weights.astype(np.int64, copy=False))
+    return acc
 
 
 def _num(x):
@@ -231,10 +262,7 @@ def read_flows(path):
             bad = next(i for i, v in enumerate(raw.tolist()) if not _is_number(v))
             raise InvalidValueError(f"{where}: invalid bytes {raw[bad].decode(errors='replace')!r} at data row "
                                     f"{bad}: expected a number") from None
-    if (nbytes < 0).any():
-        bad = int(np.flatnonzero(nbytes < 0)[0])
-        raise InvalidValueError(f"{where}: invalid bytes {nbytes[bad]!r} at data row {bad}: must be >= 0")
-    return {"src": src, "dst": dst, "bytes": nbytes}
+    return {"src": src, "dst": dst, "bytes": _checked_bytes(nbytes, f"{where}: bytes", "data row")}
 
 
 def _parse_one(text):
@@ -326,6 +354,7 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
                                 f"{dst.shape[0]}, {nbytes.shape}")
     if nbytes.dtype.kind not in "iuf":
         raise InvalidArrayError(f"bytes must be numbers, got dtype {nbytes.dtype}")
+    nbytes = _checked_bytes(nbytes, "bytes", "index")
     n = cluster.n_nodes
     m = src.shape[0]
     max_legs = n if max_legs is None else int(max_legs)
