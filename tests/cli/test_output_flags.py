@@ -50,3 +50,14 @@ def test_status_without_since_explains_the_placeholder(argv, capsys):
     assert main(["status", "--node", "master", "--since", "09:32:50"] + argv) == 0
     out, err = capsys.readouterr()
     assert "09:32:50" in out and "00:00:00" not in out and err == ""
+
+
+def test_plan_header_names_the_pool_it_was_sized_with(capsys):
+    # a pool too small for the design: the figures are for a larger pool, and the header says which
+    assert main(["plan", "--nodes", "800", "--pool", "10.0.0.0/20", "--no-simulate"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "pool 10.0.0.0/20 (/26 blocks; too small, sized as 10.0.0.0/15)" in out
+    assert "1,600 (pool has 64)" in out
+    assert main(["plan", "--nodes", "3", "--pool", "10.244.0.0/16", "--no-simulate"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "pool 10.244.0.0/16 (/26 blocks)" in out and "too small" not in out

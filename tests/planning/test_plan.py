@@ -84,7 +84,7 @@ def test_pool_borrowing_and_exhaustion_warnings():
     w = " ".join(q["warnings"])
     assert q["pool"]["fits"] is False and "66,000" in w and "do not fit" in w
     # the rest is sized with a pool that holds 1,200 blocks: a /15, and says so
-    assert q["pool"]["sized_with"] == "10.0.0.0/15" and "below are for a 10.0.0.0/15 pool" in w
+    assert q["pool"]["sized_with"] == "10.0.0.0/15" and "in this plan are for a 10.0.0.0/15 pool" in w
     assert q["prefixes"] == 1200 and q["pool"]["borrowed_ips"] == 0 and q["routes_per_node"] == 110 + 2 + 1198
     assert q["sessions_total"] == 600 * 599 // 2
 

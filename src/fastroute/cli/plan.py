@@ -56,8 +56,11 @@ def run(args):
 def print_plan(p):
     design = "full mesh" if p["topology"] == "mesh" else f"{p['reflectors']} route reflectors"
     pool = p["pool"]
-    t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, pool {pool['cidr']} "
-              f"(/{pool['block_size']} blocks)", [("", "left"), "per node", "per reflector", "cluster"])
+    swapped = not pool.get("fits", True) and pool.get("sized_with")
+    pool_text = f"pool {pool['cidr']} (/{pool['block_size']} blocks" + (
+        f"; too small, sized as {pool['sized_with']})" if swapped else ")")
+    t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, {pool_text}",
+              [("", "left"), "per node", "per reflector", "cluster"])
     rr = bool(p["reflectors"])
     t.add_row("BGP sessions", fmt(p["sessions_per_node"]), fmt(p["sessions_per_reflector"]) if rr else "",
               fmt(p["sessions_total"]))
@@ -66,7 +69,8 @@ def print_plan(p):
     t.add_row("BIRD memory (estimate)", fmt(p["memory_per_node_bytes"], "bytes"),
               fmt(p["memory_per_reflector_bytes"], "bytes") if rr else "", "")
     t.add_row("blocks", fmt(pool["blocks_per_node"]), "",
-              f"{fmt(pool['blocks_used'])} of {pool['blocks_total']:,}")
+              f"{fmt(pool['blocks_used'])} of {pool['blocks_total']:,}" if not swapped
+              else f"{fmt(pool['blocks_used'])} (pool has {pool['blocks_total']:,})")
     t.add_row("borrowed IPs (/32 routes)", "", "", fmt(pool["borrowed_ips"]))
     t.add_row("cold-start convergence", "", "", fmt(p["convergence_s"], "s"))
     t.add_row("blackhole after a node crash", "", "", fmt(p["blackhole_node_crash_s"], "s"))

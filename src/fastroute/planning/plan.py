@@ -268,7 +268,7 @@ def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
             f"pool {net} has {net.num_addresses:,} addresses; {n:,} nodes x {ips_per_node} addresses "
             f"({n * ips_per_node:,}) do not fit: pods fail to start (IPAM: no IPs available). "
             f"{_pool_advice(n, blocks_per_node, block_size)}"
-            + (f" Prefixes, routes, memory and convergence below are for a {alloc_net} pool." if alloc_net else ""))
+            + (f" Prefixes, routes, memory and convergence in this plan are for a {alloc_net} pool." if alloc_net else ""))
     if alloc_net is not None:
         progress(f"allocating {n:,} nodes x {ppn} pods")
         t0 = time.perf_counter()
