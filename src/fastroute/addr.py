@@ -167,6 +167,9 @@ def as_addr_array(addrs, version=4):
             addrs = addrs.astype(np.uint32 if version == 4 else np.uint64)
     if addrs.dtype.kind in "US":
         return parse_addresses(addrs, version)
+    if addrs.dtype == object and addrs.ndim == 1 and addrs.size and isinstance(addrs[0], (str, bytes)):
+        # address text in an object array: a pandas Series or Index of strings, a column read from a table
+        return parse_addresses(addrs.tolist(), version)
     if version == 4 and addrs.ndim != 1:
         raise InvalidArrayError(
             f"IPv4 addresses must have shape (n,), got shape {addrs.shape}")

@@ -204,3 +204,15 @@ def test_batch_equals_trace_on_random_clusters(cluster):
     assert t.flow["dst_idx"].tolist() == want["dst"]
     assert t.node_out.tolist() == want["out"].tolist() and t.node_in.tolist() == want["inn"].tolist()
     assert t.encap_bytes == want["enc"]
+
+
+def test_matrix_takes_pandas_columns_of_address_text():
+    pd = pytest.importorskip("pandas")    # the test extra installs it; the import is optional for users
+    c = examples.seed()
+    flows = pd.DataFrame({"src": ["10.244.219.66", "10.244.166.129"], "dst": ["10.244.166.129", "10.244.219.66"],
+                          "bytes": [1000, 300]})
+    t = traffic.matrix(c, flows["src"], flows["dst"], flows["bytes"])
+    assert t.pair_bytes("master", "node1") == 1000 and t.pair_bytes("node1", "master") == 300
+    flows.loc[1, "src"] = "10.244.300.1"
+    with pytest.raises(InvalidAddressError, match=r"'10\.244\.300\.1' at index 1"):
+        traffic.matrix(c, flows["src"], flows["dst"], flows["bytes"])
