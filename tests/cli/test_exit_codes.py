@@ -62,3 +62,36 @@ def test_trace_exits_1_when_the_packet_is_not_delivered_as_verify_does(capsys):
     assert "left cluster" in out and "delivered" not in out
     assert main(["verify", "--down", "node1"]) == 1
     assert main(["trace", "--json", "--down", "node1", "10.244.219.66", "10.244.166.129"]) == 1
+
+
+def test_interrupt_bug_and_huge_messages_never_print_a_traceback(monkeypatch, capsys):
+    from fastroute.cli import plan as plan_cmd
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def bug(args):
+        raise KeyError("blocks_used")
+
+    def huge(args):
+        from fastroute.errors import InvalidValueError
+        raise InvalidValueError("x" * 100_000)
+
+    monkeypatch.delenv("FASTROUTE_DEBUG", raising=False)
+    for run, code, text in ((interrupted, 130, "fastroute: interrupted"),
+                            (bug, 70, "fastroute: internal error: KeyError: 'blocks_used'"),
+                            (huge, 2, "more characters)")):
+        monkeypatch.setattr(plan_cmd, "run", run)
+        assert main(["plan", "--nodes", "3"]) == code
+        err = capsys.readouterr().err
+        assert text in err and "Traceback" not in err and len(err) < 2200
+    monkeypatch.setenv("FASTROUTE_DEBUG", "1")
+    monkeypatch.setattr(plan_cmd, "run", bug)
+    with pytest.raises(KeyError):
+        main(["plan", "--nodes", "3"])
+
+
+def test_plan_beyond_every_ipv4_pool_answers(capsys):
+    assert main(["plan", "--nodes", "200000", "--no-simulate"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "too small, and no IPv4 pool holds the design" in out

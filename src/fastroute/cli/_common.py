@@ -126,13 +126,13 @@ def write_resources(args, cluster):
     """Write ``cluster`` as Calico resources where :func:`add_resource_output`'s arguments say;
     a file written is named on stderr (standard output stays the data's)."""
     from ..model.resources import dump_documents, dump_json
+    from ..outfiles import write_atomically
 
     fmt, path = resource_output(args)
     docs = cluster.to_documents()
     text = dump_json(docs) if fmt == "json" else dump_documents(docs)
     if path:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_atomically(path, text)
         print(f"wrote {len(docs)} resources ({cluster.n_nodes} nodes, {cluster.n_pods} pods) "
               f"to {path} as {fmt.upper()}", file=sys.stderr)
     else:

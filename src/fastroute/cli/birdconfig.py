@@ -4,6 +4,7 @@ import os
 
 from ..bgp import birdcfg, topology
 from ..errors import InvalidValueError
+from ..outfiles import write_atomically
 from ..model.calico import DEFAULT_CALICO_VERSION
 from ._common import add_calico_version, add_cluster, add_node, load_cluster
 
@@ -41,8 +42,7 @@ def run(args):
             raise InvalidValueError("invalid options for --output-dir: --file and --inline apply to printing only")
         os.makedirs(args.output_dir, exist_ok=True)
         for name, text in birdcfg.render_files(view).items():
-            with open(os.path.join(args.output_dir, name), "w") as f:
-                f.write(text)
+            write_atomically(os.path.join(args.output_dir, name), text)
         return 0
     if args.inline:
         if args.file != "main":

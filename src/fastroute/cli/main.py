@@ -3,11 +3,15 @@
 ``main(argv=None) -> int`` dispatches to one subcommand per user question.  Each
 subcommand lives in a module that defines ``add_parser(subparsers)`` and
 ``run(args) -> int``; register it in ``_COMMANDS``.  A :class:`FastrouteError`
-(or a bad argument) prints ``fastroute: error: <message>`` and returns 2.
+(or a bad argument, an unreadable file, exhausted memory) prints ``fastroute: error: <message>``
+and returns 2; Ctrl-C prints ``fastroute: interrupted`` and returns 130; anything else is a
+bug in fastroute: one ``fastroute: internal error: ...`` line and status 70 (``FASTROUTE_DEBUG=1``
+raises it with its traceback).
 """
 
 import argparse
 import importlib
+import os
 import sys
 
 from .._version import __version__
@@ -83,20 +87,57 @@ def main(argv=None):
         if getattr(args, "_run", None) is None:
             parser.print_help()
             return 0
+        _check_outputs(args)
         return int(args._run(args) or 0)
-    except _UsageError as e:
-        print(f"fastroute: error: {e}", file=sys.stderr)
-        return 2
-    except FastrouteError as e:
-        print(f"fastroute: error: {e}", file=sys.stderr)
-        return 2
+    except (_UsageError, FastrouteError) as e:
+        return _error(e)
     except BrokenPipeError:
         return 0
     except OSError as e:
         # A missing or unreadable file named on the command line.
         name = f" {e.filename!r}" if getattr(e, "filename", None) else ""
-        print(f"fastroute: error: cannot read{name}: {e.strerror or e}", file=sys.stderr)
-        return 2
+        return _error(f"cannot read{name}: {e.strerror or e}")
+    except KeyboardInterrupt:
+        print("fastroute: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        return _error("out of memory: the design or input is too large for this machine (try fewer nodes, "
+                      "or a design with fewer sessions)")
+    except RecursionError:
+        return _error("input nested too deeply")
+    except Exception as e:  # noqa: BLE001 -- a bug: say so in one line; FASTROUTE_DEBUG=1 shows the traceback
+        if os.environ.get("FASTROUTE_DEBUG"):
+            raise
+        print(f"fastroute: internal error: {type(e).__name__}: {_capped(str(e))} (a bug in fastroute {__version__};"
+              " FASTROUTE_DEBUG=1 shows where)", file=sys.stderr)
+        return 70
+
+
+def _check_outputs(args):
+    # files the command will write, checked before its work starts (a typo must not cost a long run)
+    from ..outfiles import check_writable
+
+    plot = getattr(args, "plot", None)
+    if plot:
+        from ..planning.plots import plot_format
+
+        plot_format(check_writable(plot, "plot file"))
+    out = getattr(args, "out", None)
+    if isinstance(out, str) and out != "-":
+        check_writable(out)
+
+
+#: The longest error message printed; past it the message is cut (a hostile input can make one huge).
+MAX_MESSAGE = 2000
+
+
+def _capped(text):
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + f"... ({len(text) - MAX_MESSAGE:,} more characters)"
+
+
+def _error(message):
+    print(f"fastroute: error: {_capped(str(message))}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

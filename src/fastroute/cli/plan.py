@@ -56,9 +56,10 @@ def run(args):
 def print_plan(p):
     design = "full mesh" if p["topology"] == "mesh" else f"{p['reflectors']} route reflectors"
     pool = p["pool"]
-    swapped = not pool.get("fits", True) and pool.get("sized_with")
+    swapped = not pool.get("fits", True)
     pool_text = f"pool {pool['cidr']} (/{pool['block_size']} blocks" + (
-        f"; too small, sized as {pool['sized_with']})" if swapped else ")")
+        "" if not swapped else f"; too small, sized as {pool['sized_with']}" if pool["sized_with"]
+        else "; too small, and no IPv4 pool holds the design") + ")"
     t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, {pool_text}",
               [("", "left"), "per node", "per reflector", "cluster"])
     rr = bool(p["reflectors"])

@@ -254,7 +254,7 @@ def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
         "cidr": str(net), "block_size": block_size, "blocks_total": pool_blocks, "addresses": net.num_addresses,
         "blocks_per_node": blocks_per_node, "blocks_needed": n * blocks_per_node,
         "nodes_before_borrowing": pool_blocks // blocks_per_node if blocks_per_node else None,
-        "fits": True, "sized_with": None,
+        "fits": True, "sized_with": None, "blocks_used": None, "borrowed_ips": None,
     }
     out["pool"] = pool_use
     cluster = None

@@ -2,14 +2,17 @@
 
 Needs matplotlib (``pip install 'fastroute[plot]'``), imported only when a figure
 is drawn; without it each function raises :class:`~fastroute.errors.MissingDependencyError`.
-The figures are written as PNG with the Agg backend (no display needed).
+The figures are drawn with the Agg backend (no display needed) in the format the
+file's suffix names (``.png``, ``.svg``, ``.pdf``, ...), written whole or not at all.
 """
 
 import math
+import os
 
 from ..errors import InvalidValueError, MissingDependencyError
+from ..outfiles import replace_atomically
 
-__all__ = ["plot_plan", "plot_compare", "plot_convergence", "plot_sweep"]
+__all__ = ["plot_plan", "plot_compare", "plot_convergence", "plot_sweep", "plot_format"]
 
 
 def _pyplot():
@@ -24,9 +27,25 @@ def _pyplot():
 
 def _save(plt, fig, path, dpi=100):
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    try:
+        with replace_atomically(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=plot_format(path))
+    finally:
+        plt.close(fig)
     return path
+
+
+def plot_format(path):
+    """The image format `path`'s suffix names, if matplotlib writes it; InvalidValueError (listing
+    the formats it writes) otherwise.  Checked by the CLI before any work, so a typo costs nothing."""
+    plt = _pyplot()
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if ext not in formats:
+        raise InvalidValueError(f"invalid plot file {os.fspath(path)!r}: expected a name ending in one of "
+                                + ", ".join("." + f for f in sorted(formats)))
+    return ext
 
 
 def plot_compare(result, path):

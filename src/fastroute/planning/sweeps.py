@@ -88,6 +88,7 @@ import uuid
 
 from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError, shown
 from ..model import resources as _resources
+from ..outfiles import replace_atomically, write_atomically
 from .plots import plot_sweep as plot
 
 __all__ = ["sweep", "load_grid", "expand", "run_point", "local_cluster", "Table", "RUNS", "FAILURES", "FIGURES",
@@ -685,11 +686,9 @@ class Table:
         path = str(path)
         ext = os.path.splitext(path)[1].lower()
         if ext == ".csv":
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(self.to_csv())
+            write_atomically(path, self.to_csv())
         elif ext == ".json":
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(self.to_json(indent=1))
+            write_atomically(path, self.to_json(indent=1))
         elif ext in (".parquet", ".pq"):
             try:
                 import pyarrow as pa
@@ -697,7 +696,8 @@ class Table:
             except ImportError:
                 raise MissingDependencyError(f"cannot write {path!r}: parquet needs pyarrow (pip install pyarrow); "
                                         "or write .csv or .json") from None
-            pq.write_table(pa.Table.from_pylist(self.rows), path)
+            with replace_atomically(path) as tmp:
+                pq.write_table(pa.Table.from_pylist(self.rows), tmp)
         else:
             raise InvalidValueError(f"invalid output file {path!r}: expected a name ending in .csv, .json or "
                                     ".parquet")
