@@ -363,3 +363,10 @@ def test_alias_bomb_grid_is_refused_with_a_short_message(tmp_path):
 
 def test_local_cluster_dashboard_listens_on_loopback_only(cluster):
     assert "127.0.0.1" in cluster.dashboard_link
+
+
+def test_grid_without_points_and_bad_scheduler_address_are_errors():
+    with pytest.raises(GridError, match=r"no points: exclude and where remove all 2 points"):
+        sweeps.expand({"params": {"nodes": [3, 4]}, "where": "nodes > 5"})
+    with pytest.raises(SweepError, match=r"invalid Dask scheduler address 'garbage://::x'"):
+        fastroute.sweep(small_plan_grid(nodes=[3]), scheduler="garbage://::x")

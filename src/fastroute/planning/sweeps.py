@@ -340,6 +340,8 @@ def expand(grid):
             continue
         seen.add(ident)
         points.append(p)
+    if not points:
+        raise GridError(f"{at}no points: exclude and where remove all {size:,} points of the grid")
     return run, points
 
 
@@ -658,6 +660,8 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
                 client = own_client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as e:
                 raise SweepError(f"cannot reach the Dask scheduler {scheduler!r}: {e}") from None
+            except ValueError as e:     # distributed's parse of the address: an unknown scheme, no port
+                raise SweepError(f"invalid Dask scheduler address {scheduler!r}: {e}") from None
         elif client is None:
             own_cluster = local_cluster(workers or min(os.cpu_count() or 1, max(1, len(points))))
             client = own_client = Client(own_cluster)
