@@ -65,3 +65,16 @@ def test_plot_in_the_format_its_suffix_names(tmp_path, capsys):
     svg = tmp_path / "plan.svg"
     assert main(["plan", "--nodes", "3", "--no-simulate", "--plot", str(svg)]) == 0
     assert svg.read_text().lstrip().startswith("<?xml") and os.listdir(tmp_path) == ["plan.svg"]
+
+
+def test_write_errors_say_write_and_name_the_file(tmp_path):
+    from fastroute.errors import OutputFileError
+
+    with pytest.raises(OutputFileError, match=r"cannot write '.*missing/x\.csv': No such file or directory"):
+        write_atomically(tmp_path / "missing" / "x.csv", "a")
+    f = tmp_path / "full.csv"
+    f.write_text("old")
+    with pytest.raises(OutputFileError, match=r"cannot write '.*full\.csv': No space left on device"):
+        with replace_atomically(f):
+            raise OSError(28, "No space left on device")
+    assert f.read_text() == "old" and os.listdir(tmp_path) == ["full.csv"]

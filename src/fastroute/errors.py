@@ -28,6 +28,7 @@ __all__ = [
     "InvalidArgumentError",
     "PackageDataError",
     "MissingDependencyError",
+    "OutputFileError",
     "choice",
     "shown",
 ]
@@ -148,3 +149,7 @@ def shown(value, limit=120):
     r.maxstring, r.maxother, r.maxlong = limit, limit, 40
     text = r.repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class OutputFileError(FastrouteError, OSError):
+    """An output file that cannot be written (no space, no permission); the old file, if any, is left as it was."""

@@ -9,7 +9,7 @@ indices.
 import ipaddress
 from dataclasses import dataclass
 
-from .errors import InvalidPrefixError, RouteTextError
+from .errors import InvalidPrefixError, RouteTextError, shown
 from .fib import Fib
 
 __all__ = ["Route", "parse_ip_route", "RouteTable", "load_ip_route"]
@@ -59,13 +59,13 @@ def parse_ip_route(text):
         if not raw:
             continue
         if raw.startswith((" ", "\t")):
-            raise RouteTextError(f"unsupported multipath route line {raw!r} at line {n} of ip route output")
+            raise RouteTextError(f"unsupported multipath route line {shown(raw)} at line {n} of ip route output")
         tok = raw.split()
         rtype = "unicast"
         if tok[0] in _ROUTE_TYPES:
             rtype, tok = tok[0], tok[1:]
         if not tok:
-            raise RouteTextError(f"route line {raw!r} at line {n} has no destination")
+            raise RouteTextError(f"route line {shown(raw)} at line {n} has no destination")
         dst, rest = tok[0], tok[1:]
         kv, flags = {}, []
         i = 0
@@ -78,10 +78,13 @@ def parse_ip_route(text):
                 kv[t] = rest[i + 1]
                 i += 2
             else:
-                raise RouteTextError(f"cannot parse {t!r} in route line {raw!r} at line {n}")
+                raise RouteTextError(f"cannot parse {shown(t, 60)} in route line {shown(raw)} at line {n}")
         metric = kv.get("metric")
-        if metric is not None and not metric.isdigit():
-            raise RouteTextError(f"invalid metric {metric!r} in route line {raw!r} at line {n}")
+        if metric is not None and not (metric.isascii() and metric.isdigit() and len(metric) <= 10
+                                       and int(metric) <= 0xFFFFFFFF):
+            # the kernel's route priority is a u32 (RTA_PRIORITY)
+            raise RouteTextError(f"invalid metric {shown(metric, 40)} in route line {shown(raw)} at line {n}: "
+                                 "expected 0..4294967295")
         routes.append(Route(dst, rtype, kv.get("via"), kv.get("dev"), kv.get("proto"), kv.get("scope"),
                             kv.get("src"), int(metric) if metric is not None else None, tuple(flags), raw))
     return routes

@@ -11,7 +11,7 @@ import contextlib
 import os
 import tempfile
 
-from .errors import InvalidValueError
+from .errors import InvalidValueError, OutputFileError
 
 __all__ = ["replace_atomically", "write_atomically", "check_writable"]
 
@@ -25,15 +25,20 @@ def replace_atomically(path):
     path = os.fspath(path)
     directory = os.path.dirname(path) or "."
     suffix = os.path.splitext(path)[1]
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=directory)
+    except OSError as e:
+        raise OutputFileError(f"cannot write {path!r}: {e.strerror or e}") from None
     os.close(fd)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and not isinstance(e, OutputFileError):
+            raise OutputFileError(f"cannot write {path!r}: {e.strerror or e}") from None
         raise
 
 

@@ -232,3 +232,14 @@ def test_lookup_takes_text_or_an_address_and_none_is_no_route():
     covered = [ipaddress.ip_network(x.dst) for x in t.routes("node-0", include_host=True)]
     outside = next(a for a in ipaddress.ip_network("10.0.0.0/20").hosts() if not any(a in n for n in covered))
     assert t.lookup("node-0", outside) is None          # a synthetic node has no default route
+
+
+@pytest.mark.parametrize("metric", ["9" * 5000, "4294967296", "１２"])
+def test_ip_route_metric_beyond_the_kernels_u32_is_refused_briefly(metric):
+    from fastroute.errors import RouteTextError
+    from fastroute.iproute import parse_ip_route
+
+    with pytest.raises(RouteTextError, match=r"invalid metric .* at line 1: expected 0\.\.4294967295") as e:
+        parse_ip_route(f"10.0.0.0/24 via 192.168.1.1 dev eth0 proto bird metric {metric}")
+    assert len(str(e.value)) < 400
+    assert parse_ip_route("10.0.0.0/24 dev eth0 metric 4294967295")[0].metric == 4294967295
