@@ -29,7 +29,7 @@ def _save(plt, fig, path, dpi=100):
     fig.tight_layout()
     try:
         with replace_atomically(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=plot_format(path))
+            fig.savefig(tmp, dpi=dpi, format=plot_format(path), bbox_inches="tight")
     finally:
         plt.close(fig)
     return path
@@ -133,7 +133,20 @@ def plot_convergence(r, path):
 
 def plot_sweep(table, path, x="nodes", y=None):
     """A :func:`fastroute.planning.sweeps.sweep` table: figures against ``x``, one line per combination of the other varying
-    parameters (mean over seeds; failed points left out).  Needs matplotlib."""
+    parameters (mean over seeds; failed points left out).  Up to six lines are named in a legend inside the
+    first panel; more go in a legend beside the panels, so none hides a line.  Needs matplotlib."""
+    plt = _pyplot()
+    return _save(plt, sweep_figure(table, x, y), path, dpi=110)
+
+
+#: Lines a legend may name inside a panel; more are named beside the figure.
+LEGEND_INSIDE = 6
+
+_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def sweep_figure(table, x="nodes", y=None):
+    """The matplotlib figure :func:`plot_sweep` saves."""
     plt = _pyplot()
     run = table.meta.get("run", "plan")
     y = list(y or {"plan": ("sessions_per_node", "memory_per_node_bytes", "convergence_s"),
@@ -149,18 +162,24 @@ def plot_sweep(table, path, x="nodes", y=None):
     for r in ok:
         groups.setdefault(tuple(r[c] for c in vary), []).append(r)
     for ax, fig_name in zip(axes[0], y):
-        for key, rows in groups.items():
+        for i, (key, rows) in enumerate(groups.items()):
             xs = sorted({r[x] for r in rows})
             ys = []
             for xv in xs:
                 v = [r[fig_name] for r in rows if r[x] == xv and isinstance(r[fig_name], (int, float))]
                 ys.append(sum(v) / len(v) if v else math.nan)
             label = ", ".join(f"{c}={v}" for c, v in zip(vary, key)) or fig_name
-            ax.plot(xs, ys, marker="o", label=label)
+            # ten colours, then the same colours dashed, dotted...: every line stays distinguishable
+            ax.plot(xs, ys, marker="o", label=label, linestyle=_LINESTYLES[(i // 10) % len(_LINESTYLES)])
         ax.set_xlabel(x)
         ax.set_title(fig_name)
         ax.grid(True, alpha=0.3)
     if groups and vary:
-        axes[0][0].legend(fontsize=7)
+        if len(groups) <= LEGEND_INSIDE:
+            axes[0][0].legend(fontsize=7)
+        else:
+            handles, labels = axes[0][0].get_legend_handles_labels()
+            fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.93), fontsize=7,
+                       ncol=math.ceil(len(groups) / 24), title=", ".join(vary), title_fontsize=7)
     fig.suptitle(f"fastroute sweep: {table.meta.get('name') or run}, {len(ok)} of {len(table)} points")
-    return _save(plt, fig, path, dpi=110)
+    return fig
