@@ -61,3 +61,29 @@ def test_plan_header_names_the_pool_it_was_sized_with(capsys):
     assert main(["plan", "--nodes", "3", "--pool", "10.244.0.0/16", "--no-simulate"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "pool 10.244.0.0/16 (/26 blocks)" in out and "too small" not in out
+
+
+def test_every_command_with_json_takes_o_json_and_o_wide(capsys):
+    from fastroute.cli.main import build_parser
+
+    parser = build_parser()
+    with_json = [n for n, p in parser.commands.items() if any("--json" in a.option_strings for a in p._actions)]
+    assert {"plan", "routes", "verify", "trace", "status", "sweep", "converge"} <= set(with_json)
+    for name in with_json:
+        p = parser.commands[name]
+        o = next(a for a in p._actions if "-o" in a.option_strings)
+        assert "json" in (o.choices or o.metavar), name
+    assert main(["plan", "--nodes", "5", "--no-simulate", "--json"]) == 0
+    by_flag = json.loads(capsys.readouterr().out)
+    assert main(["plan", "--nodes", "5", "--no-simulate", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == by_flag
+    assert main(["plan", "--nodes", "5", "--no-simulate", "-o", "yaml"]) == 2
+    assert "invalid choice: 'yaml'" in capsys.readouterr().err
+
+
+def test_o_wide_lays_tables_out_unsplit():
+    from fastroute.cli._common import WIDE, console, wide_tables
+
+    with wide_tables():
+        assert console().width == WIDE
+    assert console().width < WIDE

@@ -231,12 +231,30 @@ def fmt(v, unit=""):
     return f"{v:,}"
 
 
+#: ``-o wide``: the width tables are laid out for, whatever the terminal's (rich pads nothing to it).
+WIDE = 10_000
+_wide = [False]
+
+
+@contextlib.contextmanager
+def wide_tables(on=True):
+    """Within the block, :func:`console` lays tables out :data:`WIDE` columns wide (``-o wide``)."""
+    before, _wide[0] = _wide[0], bool(on)
+    try:
+        yield
+    finally:
+        _wide[0] = before
+
+
 def console(pipe_width=200):
-    """A rich console on stdout; into a pipe or file ``pipe_width`` columns wide (no wrapping of tables)."""
+    """A rich console on stdout; into a pipe or file ``pipe_width`` columns wide (no wrapping of tables);
+    :data:`WIDE` columns under ``-o wide``."""
     from rich.console import Console
 
     out = Console(highlight=False)
-    if pipe_width and not out.is_terminal:
+    if _wide[0]:
+        out = Console(highlight=False, width=WIDE)
+    elif pipe_width and not out.is_terminal:
         out = Console(highlight=False, width=pipe_width)
     return out
 

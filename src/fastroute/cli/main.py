@@ -16,6 +16,7 @@ import sys
 
 from .._version import __version__
 from ..errors import FastrouteError
+from ._common import wide_tables
 
 # (subcommand name, module that implements it), in the order --help lists them.
 _COMMANDS = [
@@ -62,8 +63,28 @@ def build_parser():
         mod = importlib.import_module(modname)
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run, command=name)
+        _add_output_format(p)
         parser.commands[name] = p
     return parser
+
+
+#: ``-o`` on the commands that print a table or JSON, in kubectl's meaning (the format of the output).
+OUTPUT_FORMATS = ("text", "wide", "json")
+
+
+def _add_output_format(p):
+    options = {o for a in p._actions for o in a.option_strings}
+    if "--json" in options and "-o" not in options:
+        p.add_argument("-o", "--output", choices=OUTPUT_FORMATS, default="text", dest="output_format",
+                       help="text (default: tables fitted to the terminal), wide (tables never split or wrapped) "
+                            "or json (the same as --json)")
+
+
+def _apply_output_format(args):
+    fmt = getattr(args, "output_format", "text")
+    if fmt == "json":
+        args.json = True
+    return fmt == "wide"
 
 
 def parse_args(parser, argv):
@@ -88,7 +109,8 @@ def main(argv=None):
             parser.print_help()
             return 0
         _check_outputs(args)
-        return int(args._run(args) or 0)
+        with wide_tables(_apply_output_format(args)):
+            return int(args._run(args) or 0)
     except (_UsageError, FastrouteError) as e:
         return _error(e)
     except BrokenPipeError:

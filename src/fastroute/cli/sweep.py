@@ -57,8 +57,9 @@ def run(args):
         result = _sweeps.sweep(grid, scheduler=args.scheduler, workers=args.workers, progress=progress)
     if args.out:
         result.write(args.out)
-    return finish(args, result, _print, to_json=lambda t: t.to_json(indent=1), plot=plot_sweep,
-                  written=[(args.out, "table")])
+    status = finish(args, result, _print, to_json=lambda t: t.to_json(indent=1), plot=plot_sweep,
+                    written=[(args.out, "table")])
+    return 1 if result.n_failed else status       # a failed point is a broken answer, as verify's findings
 
 
 def _print(result):
