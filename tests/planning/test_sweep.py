@@ -240,7 +240,8 @@ params:
 
 
 def test_cli_json_on_a_running_scheduler(cluster, grid_file, capsys):
-    assert main(["sweep", str(grid_file), "--scheduler", cluster.scheduler_address, "--json"]) == 0
+    # one point of the grid fails: the answer is "broken", exit 1 (as verify with findings)
+    assert main(["sweep", str(grid_file), "--scheduler", cluster.scheduler_address, "--json"]) == 1
     d = json.loads(capsys.readouterr().out)
     assert d["meta"]["name"] == "tiny" and d["meta"]["workers"] == 2
     assert [(r["nodes"], r["reflectors"]) for r in d["rows"]] == [(3, 0), (3, 2), (3, 3), (4, 0), (4, 2), (4, 3)]
@@ -249,7 +250,7 @@ def test_cli_json_on_a_running_scheduler(cluster, grid_file, capsys):
 
 def test_cli_out_csv_serial_and_table(grid_file, tmp_path, capsys):
     out = tmp_path / "r.csv"
-    assert main(["sweep", str(grid_file), "--workers", "0", "--out", str(out)]) == 0
+    assert main(["sweep", str(grid_file), "--workers", "0", "--out", str(out)]) == 1
     text = capsys.readouterr()
     assert "sweep tiny (plan): 6 points, 1 failed" in text.out and f"table written to {out}" in text.out
     assert "1 of 6 points failed" in text.err
@@ -260,7 +261,7 @@ def test_cli_out_csv_serial_and_table(grid_file, tmp_path, capsys):
 
 def test_cli_plot_and_out_say_where_they_went(grid_file, tmp_path, capsys):
     out, png = tmp_path / "r.json", tmp_path / "s.png"
-    assert main(["sweep", str(grid_file), "--workers", "0", "--out", str(out), "--plot", str(png)]) == 0
+    assert main(["sweep", str(grid_file), "--workers", "0", "--out", str(out), "--plot", str(png)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2:] == [f"table written to {out}", f"plot written to {png}"]
     assert png.read_bytes()[:4] == b"\x89PNG" and json.loads(out.read_text())["meta"]["name"] == "tiny"
