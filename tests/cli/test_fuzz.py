@@ -20,6 +20,7 @@ import copy
 import io
 import os
 import random
+import time
 import traceback
 
 import pytest
@@ -34,7 +35,7 @@ from fastroute.model.resources import loads
 SEED = 20261126
 N_YAML = 1500
 N_CIDR = 200
-N_CLI = 300
+N_CLI = 1500
 
 # ---------------------------------------------------------------------------- corpus
 
@@ -321,7 +322,8 @@ def _check_cases(cases, tmp_path):
 
 
 def test_corpus_size():
-    assert len(YAML_CASES) + len(CIDR_CASES) + len(CLI_CASES) + 2 * len(ROUTE_CASES) >= 1000
+    assert len(YAML_CASES) + len(CIDR_CASES) + len(CLI_CASES) + 2 * len(ROUTE_CASES) >= 3000
+    assert len(CLI_CASES) >= 1500 and {a[0] for a in CLI_CASES if a} >= set(_OPTIONS)
 
 
 def test_malformed_ip_route_text_never_crashes_lookup_or_the_host_routes_annotation(tmp_path):
@@ -366,7 +368,9 @@ def test_malformed_cidrs_never_crash_the_loaders(tmp_path):
 _NODES = ["master", "node1", "node2", "ghost", "", "-", "--", "node1,node2", "ü"]
 _ADDRS = ["10.244.166.129", "10.244.0.0/99", "1.2.3.4", "::1", "x", "", "10.244.166.128/26", "-1"]
 _VALUES = _NODES + _ADDRS + ["0", "-5", "1e3", "99999999999999", "3.28", "3.20", "2.0", "main", "aggr", "bogus",
-                             "a=b", "=", "master=10:00", "x=yy"]
+                             "a=b", "=", "master=10:00", "x=yy", "3", "7", "3,5", "mesh", "rr", "cold_start",
+                             "node_crash", "reflector_crash", "hold_time=-1", "seed=-1", "start_spread=inf",
+                             "hold_time=nan", "json", "wide", "yaml", "IPIP", "nan", "inf", "10.9.0.0/16"]
 _OPTIONS = {
     "lookup": ["--json"], "ipam": ["--show-blocks", "--show-borrowed", "--show-configuration"],
     "export": ["-o"], "routes": ["--node", "--down", "--calico-version", "--all", "--json", "-6"],
@@ -375,9 +379,20 @@ _OPTIONS = {
     "status": ["--node", "--since", "--json", "--down", "--calico-version"],
     "trace": ["--host-mtu", "--json", "--down"], "verify": ["--down", "--calico-version", "-6", "--json"],
     "demo": ["--plain"],
+    "synth": ["--pods-per-node", "--reflectors", "--racks", "--pool", "--block-size", "--encapsulation", "-o",
+              "--out", "--allocate", "--json"],
+    "traffic": ["--top", "--calico-version", "--json", "-o"],
+    "plan": ["--nodes", "--pods-per-node", "--pool", "--block-size", "--topology", "--reflectors", "--encapsulation",
+             "--no-simulate", "--simulate-limit", "--json", "-o", "--plot"],
+    "compare": ["--nodes", "--reflectors", "--pods-per-node", "--pool", "--block-size", "--no-simulate", "--json",
+                "-o", "--plot"],
+    "converge": ["--scenario", "--node", "--set", "--json", "-o", "--plot"],
+    "sweep": ["--workers", "--out", "--json", "--plot", "-o"],
 }
 _FLAGS = {"--json", "--all", "-6", "--ipv6", "--inline", "--plain", "--show-blocks", "--show-borrowed",
-          "--show-configuration"}
+          "--show-configuration", "--allocate", "--no-simulate"}
+# options that name a file the command writes
+_OUTPUTS = {"--out", "--plot"}
 
 
 def _cli_cases():
@@ -391,12 +406,19 @@ def _cli_cases():
             # never let emulate parse (it would start BIRD): always an unknown option
             argv += ["--definitely-not-an-option", rng.choice(_VALUES)]
         elif cmd in _OPTIONS:
+            if cmd == "compare":
+                # compare's default node counts are a minute of real work; the corpus is about input
+                argv += ["--nodes", rng.choice(["3", "7", "3,5"])]
             if rng.random() < 0.3:
                 argv.append(rng.choice(["__BADFILE__", "__MISSING__", "__DIR__"]))
             for _ in range(rng.randint(0, 4)):
                 opt = rng.choice(_OPTIONS[cmd] + ["--bogus", "-x"])
                 if opt == "-o":
-                    argv += [opt, rng.choice(["__OUT__", "__OUTDIR__", "/nonexistent/dir/out"])]
+                    argv += [opt, rng.choice(["__OUT__", "__OUTDIR__", "/nonexistent/dir/out", "json", "wide",
+                                              "yaml", "text"])]
+                elif opt in _OUTPUTS:
+                    argv += [opt, rng.choice(["__OUT__", "__OUTDIR__", "/nonexistent/dir/out.png",
+                                              "__OUT__.png", "__OUT__.xyz", "__OUT__.csv"])]
                 elif opt in _FLAGS:
                     argv.append(opt)
                 else:
@@ -419,16 +441,26 @@ def _run_cli(argv, tmp_path, k):
              "__OUT__": str(out_file), "__OUTDIR__": str(out_dir)}
     (tmp_path / "empty").mkdir(exist_ok=True)
     argv = [subst.get(a, a) for a in argv]
+    argv = [str(out_file) + a[len("__OUT__"):] if a.startswith("__OUT__.") else a for a in argv]
+    written_before = set(os.listdir(tmp_path))
     out, err = io.StringIO(), io.StringIO()
     rc = None
+    t0 = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             rc = main(argv)
         except SystemExit as e:                 # --help / --version
             rc = e.code
     problems = []
+    if rc == 2:
+        # nothing written next to the -o/--out/--plot targets either (no temporary files left behind)
+        debris = [f for f in set(os.listdir(tmp_path)) - written_before if f.startswith((".out", "out"))]
+        if debris:
+            problems.append(f"files left on error: {sorted(debris)}")
     if rc not in (0, 1, 2, None):
-        problems.append(f"exit status {rc!r}")
+        problems.append(f"exit status {rc!r}: {err.getvalue()[:200]!r}")
+    if time.perf_counter() - t0 > 20:           # a bound on a hang on a small input, not a performance target
+        problems.append(f"took {time.perf_counter() - t0:.0f} s")
     if rc == 2:
         if out.getvalue():
             problems.append(f"output on error: {out.getvalue()[:80]!r}")

@@ -62,6 +62,11 @@ def pod_counts(n_nodes, pods_per_node, rng):
     return counts
 
 
+#: The largest cluster :func:`cluster` makes (and :mod:`fastroute.planning` sizes): 200 times Kubernetes'
+#: tested limit of 5,000 nodes; past it every figure would be an extrapolation of nothing real.
+MAX_NODES = 1_000_000
+
+
 def cluster(
     n_nodes,
     pods_per_node=110,
@@ -125,8 +130,8 @@ def cluster(
     Cluster
         A plan (no blocks, no addresses).
     """
-    if n_nodes < 1:
-        raise InvalidValueError(f"invalid n_nodes {n_nodes!r}: must be >= 1")
+    if isinstance(n_nodes, bool) or not isinstance(n_nodes, (int, np.integer)) or not 1 <= n_nodes <= MAX_NODES:
+        raise InvalidValueError(f"invalid n_nodes {n_nodes!r}: must be an integer 1..{MAX_NODES:,}")
     choice(reflector_placement, ("global", "per-rack"), "reflector_placement")
     try:
         base_id = int(ipaddress.IPv4Address(rr_cluster_id))

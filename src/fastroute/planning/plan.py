@@ -119,11 +119,18 @@ def _progress_noop(*a, **k):
     pass
 
 
+#: The most pods per node planned: a node's pods are addresses of its blocks, and a /20 block (the largest
+#: IPv4 block Calico allows) holds 4,096; past 65,536 a node would need more than 16 of them.
+MAX_PODS_PER_NODE = 65_536
+
+
 def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors):
-    if not isinstance(nodes, (int, np.integer)) or nodes < 1:
-        raise InvalidValueError(f"invalid nodes {nodes!r}: must be an integer >= 1")
-    if not isinstance(pods_per_node, (int, np.integer)) or pods_per_node < 0:
-        raise InvalidValueError(f"invalid pods_per_node {pods_per_node!r}: must be an integer >= 0")
+    if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or not 1 <= nodes <= synth.MAX_NODES:
+        raise InvalidValueError(f"invalid nodes {nodes!r}: must be an integer 1..{synth.MAX_NODES:,}")
+    if isinstance(pods_per_node, bool) or not isinstance(pods_per_node, (int, np.integer)) \
+            or not 0 <= pods_per_node <= MAX_PODS_PER_NODE:
+        raise InvalidValueError(f"invalid pods_per_node {pods_per_node!r}: must be an integer "
+                                f"0..{MAX_PODS_PER_NODE:,}")
     try:
         net = ipaddress.ip_network(pool)
     except ValueError as e:
