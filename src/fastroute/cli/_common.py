@@ -172,10 +172,20 @@ def load_cluster(path, *, allocate="always", need_pools=False):
             raise ResourceError(f"{path}: no nodes in it (a Calico or Kubernetes Node resource): nothing to compute")
         if need_pools and not cluster.pools:
             raise ResourceError(f"{path}: no IP pools in it (an IPPool resource): no pod addresses to check")
+        _report_not_modelled(cluster)
         if allocate == "if_needed" and cluster.is_allocated:
             return cluster
         step(f"allocating {cluster.n_nodes:,} nodes x {cluster.n_pods:,} pods (Calico's IPAM)")
         return cluster.allocate()
+
+
+def _report_not_modelled(cluster):
+    """One stderr line listing the kinds read but not modelled (they cannot change routing)."""
+    from ..model.resources import not_modelled_text
+
+    text = not_modelled_text(cluster.not_modelled)
+    if text:
+        print(f"fastroute: {text}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- output

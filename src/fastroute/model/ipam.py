@@ -108,6 +108,10 @@ class IPAMState:
         self._extra_index = {(h, tuple(sorted(a.items()))): -2 - k for k, (h, a) in enumerate(self.extra)}
         self.nodes = list(cluster.nodes)
         self._selects = {}
+        # IPReservation reservedCIDRs: IPAM skips these addresses, leaving them in the free list
+        # (libcalico-go lib/ipam/ipam_block.go autoAssign, "Skipping reserved IP")
+        self.reserved = [(int(n.network_address), int(n.broadcast_address), n.version)
+                         for r in cluster.reservations for n in r.cidrs]
 
     # ----------------------------------------------------------------- owners
     def extra_owner(self, handle, attrs):
@@ -204,7 +208,7 @@ class IPAMState:
             pool = self.pools[pi]
             for key in self._walk(node, version, pool):
                 b = self.blocks.get(key)
-                if b is None or (b.affinity == node and b.unallocated):
+                if b is None or (b.affinity == node and self._has_free(b)):
                     return key, pool
         raise _NoFreeBlocks()
 
@@ -215,8 +219,28 @@ class IPAMState:
             block.attr_owners.append(owner)
         return block.net + ordinal
 
+    def _is_reserved(self, version, value):
+        return any(v == version and lo <= value <= hi for lo, hi, v in self.reserved)
+
+    def _free_index(self, block):
+        """Index in ``block.unallocated`` of the first ordinal IPAM may hand out, or -1."""
+        if not self.reserved:
+            return 0 if block.unallocated else -1
+        for k, ordinal in enumerate(block.unallocated):
+            if not self._is_reserved(block.version, block.net + ordinal):
+                return k
+        return -1
+
+    def _has_free(self, block):
+        return self._free_index(block) >= 0
+
     def _take(self, block, owner):
-        return self._give(block, block.unallocated.popleft(), owner)
+        k = self._free_index(block)
+        if k == 0:
+            return self._give(block, block.unallocated.popleft(), owner)
+        ordinal = block.unallocated[k]
+        del block.unallocated[k]
+        return self._give(block, ordinal, owner)
 
     def auto_assign(self, node_idx, version, owner, use="Workload", requested=None):
         """Assign one address to ``owner`` on node ``node_idx``, as ``AutoAssign(Num=1)`` does.
@@ -249,7 +273,7 @@ class IPAMState:
         max_blocks = self.cfg.effective_max_blocks
         for key in remaining:
             b = self.blocks[key]
-            if b.unallocated:
+            if self._has_free(b):
                 return self._take(b, owner)
         if owned >= max_blocks:
             raise IPAMError(
@@ -272,7 +296,7 @@ class IPAMState:
                 pool = self.pools[pi]
                 for key in self._walk(node, version, pool):
                     b = self.blocks.get(key)
-                    if b is not None and b.unallocated:
+                    if b is not None and self._has_free(b):
                         return self._take(b, owner)
                 exhausted.append(str(pool.cidr))
             if exhausted:
@@ -284,6 +308,10 @@ class IPAMState:
         """Assign a specific address (``AssignIP``): claims its block for the node if missing."""
         node = self.node_names[node_idx]
         pi = self._pool_of(version, value, [i for i, p in enumerate(self.pools) if not p.disabled])
+        if pi is None and self._block_holding(version, value) is None:
+            # an address of a disabled pool (pods not yet moved off it, the documented pool
+            # migration): its block exists from when the pool was enabled
+            pi = self._pool_of(version, value)
         if pi is None:
             # Not in an enabled pool: only an existing (orphaned) block can hold it.
             b = self._block_holding(version, value)
@@ -397,6 +425,9 @@ def _allocate_reference(cluster):
     for ni, node in enumerate(st.nodes):
         for kind in TUNNEL_KINDS:
             addr = getattr(node, kind[0])
+            if addr is not None and st._pool_of(kind[1], int(addr)) is None \
+                    and st._block_holding(kind[1], int(addr)) is None:
+                continue        # set by hand outside every pool: the node keeps it, IPAM holds no record of it
             if addr is not None:
                 try:
                     st.assign_ip(ni, kind[1], int(addr), st.tunnel_owner(ni, kind))
@@ -457,6 +488,8 @@ def _require_plan(cluster):
         raise _Fallback("existing allocations")
     if any(getattr(n, k[0]) is not None for n in cluster.nodes for k in TUNNEL_KINDS):
         raise _Fallback("existing tunnel addresses")
+    if cluster.reservations:
+        raise _Fallback("reserved addresses")
     if not cluster.ipam_config.auto_allocate_blocks:
         raise _Fallback("autoAllocateBlocks off")
 
