@@ -28,6 +28,7 @@ __all__ = [
     "InvalidArgumentError",
     "PackageDataError",
     "MissingDependencyError",
+    "InputLimitError",
     "choice",
 ]
 
@@ -134,3 +135,8 @@ class PackageDataError(FastrouteError, RuntimeError):
 class MissingDependencyError(FastrouteError, ImportError):
     """An optional package a function needs is not installed (the message names the extra to install)."""
 
+
+
+class InputLimitError(ResourceError):
+    """Input refused for its shape rather than its values: YAML aliases that expand past the
+    budget ("billion laughs"), a document that refers to itself, nesting past the depth bound."""

@@ -27,6 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import ipam, names as _names
+from .yamltext import paused_gc
 from .blocks import Block, BlockArrays, NodeArrays, Pod, PodArrays, Pods
 from ..errors import ResourceError, UnknownNodeError
 from .resources import (
@@ -302,7 +303,8 @@ class Cluster:
     @classmethod
     def load(cls, path, interface_prefix="cali"):
         """Read a cluster from a YAML file or folder (see :mod:`fastroute.model.resources`)."""
-        return cls.from_resources(_load_resources(path), interface_prefix)
+        with paused_gc():
+            return cls.from_resources(_load_resources(path), interface_prefix)
 
     def replace(self, **changes):
         """A copy with some constructor arguments replaced."""

@@ -41,6 +41,7 @@ from .blocks import Block, Pods
 from .calico import version_tuple
 from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
+from .usage import utilization  # noqa: F401  (public here since before the split)
 
 __all__ = ["IPAMState", "allocate", "release_pods", "start_block", "utilization", "TUNNEL_KINDS"]
 
@@ -796,33 +797,3 @@ def allocate(cluster, method="auto"):
             if method == "fast":
                 raise InvalidValueError(f"the fast IPAM path does not apply: {e}") from None
     return _allocate_reference(cluster)
-
-
-# ------------------------------------------------------------------------------------
-# calicoctl ipam show
-
-
-def utilization(cluster):
-    """Rows of ``calicoctl ipam show``: per pool (List order) its blocks.
-
-    Returns
-    -------
-    list of (pool cidr or None, capacity, in_use, [(block cidr, capacity, in_use), ...])
-        ``None`` for the pseudo-pool of blocks that match no pool.
-    """
-    groups = [(p.cidr, p.cidr.num_addresses, []) for p in cluster.pools]
-    orphans = []
-    for b in cluster.blocks:
-        for cidr, _, lst in groups:
-            if cidr.version == b.version and cidr.overlaps(b.cidr):
-                lst.append(b)
-                break
-        else:
-            orphans.append(b)
-    out = []
-    for cidr, cap, lst in groups:
-        used = sum(b.n_used for b in lst)
-        out.append((cidr, cap, used, [(b.cidr, b.size, b.n_used) for b in lst]))
-    if orphans:
-        out.append((None, 0, sum(b.n_used for b in orphans), [(b.cidr, b.size, b.n_used) for b in orphans]))
-    return out

@@ -6,12 +6,10 @@ dispatches each document (and each item of a ``List``) to its parser.
 """
 
 import ipaddress
-import json
 import os
 from dataclasses import replace
 
-import yaml
-
+from . import yamltext
 from .calico import CALICO_VERSIONS
 from .kinds import (
     CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig,
@@ -19,7 +17,7 @@ from .kinds import (
 )
 from .selector import Selector
 from .validation import (
-    address_field, asn_field, bool_field, fail, get_field, interface_field, label_map, label_text, network_field,
+    address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
     strict_bool_field, validate_pools,
 )
 from ..errors import FastrouteError, ResourceError
@@ -459,6 +457,11 @@ def _wep_address(text, src, path):
     """One ``ipNetworks`` entry: an address or a full-length network (/32, /128), as
     libcalico-go ``validator/v3/validator.go`` ``validateWorkloadEndpointSpec`` requires
     ("IP network contains multiple addresses")."""
+    if isinstance(text, str):
+        addr, slash, plen = text.partition("/")
+        value = _quad(addr)
+        if value is not None and plen in ("32", ""):
+            return ipaddress.IPv4Address(value)      # the common case, without ipaddress's parser
     if isinstance(text, str) and "/" in text:
         net = network_field(text, src, path, strict=False)
         if net.prefixlen != net.max_prefixlen:
@@ -469,15 +472,21 @@ def _wep_address(text, src, path):
 
 
 def _parse_wep(doc, src):
-    meta = get_field(doc, src, "metadata", dict, default={})
-    spec = get_field(doc, src, "spec", dict, required=True)
-    node = get_field(doc, src, "spec.node", str, required=True)
+    meta = doc.get("metadata") or {}
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        spec = get_field(doc, src, "spec", dict, required=True)
+    node = spec.get("node")
+    if not isinstance(node, str):
+        node = get_field(doc, src, "spec.node", str, required=True)
     # a Kubernetes endpoint names its pod; other orchestrators (OpenStack, libvirt, ...) a workload
     pod = spec.get("pod") or spec.get("workload") or src.name
     if not isinstance(pod, str):
         fail(src, "spec.pod", f"expected a string, got {type(pod).__name__} {pod!r}")
-    nets = get_field(doc, src, "spec.ipNetworks", list, default=[])
-    ips = tuple(_wep_address(n, src, f"spec.ipNetworks[{i}]") for i, n in enumerate(nets))
+    nets = spec.get("ipNetworks")
+    if not isinstance(nets, list):
+        nets = get_field(doc, src, "spec.ipNetworks", list, default=[])
+    ips = tuple([_wep_address(n, src, f"spec.ipNetworks[{i}]") for i, n in enumerate(nets)])
     return PodRecord(
         namespace=meta.get("namespace") or "default",
         name=pod,
@@ -574,10 +583,10 @@ def _known_kinds():
 
 
 #: The Resources list each record type goes to.
-_LISTS = (
-    (Node, "nodes"), (BGPConfiguration, "bgp_configurations"), (BGPPeer, "bgp_peers"),
-    (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"), (IPReservation, "reservations"),
-)
+_LIST_OF = {
+    Node: "nodes", BGPConfiguration: "bgp_configurations", BGPPeer: "bgp_peers", BlockRecord: "blocks",
+    AffinityRecord: "affinities", PodRecord: "pods", IPReservation: "reservations",
+}
 
 
 def _dispatch(doc, src, out, raw_pools):
@@ -606,7 +615,7 @@ def _dispatch(doc, src, out, raw_pools):
     meta = doc.get("metadata") or {}
     if not isinstance(meta, dict):
         fail(replace(src, kind=kind), "metadata", f"expected a mapping, got {meta!r}")
-    src = replace(src, kind=kind, name=str(meta.get("name") or ""), api=str(api))
+    src = Source(src.file, src.document, kind, str(meta.get("name") or ""), src.item, api)
     parser = _KINDS.get((api, kind))
     if parser is None:
         if any(k == kind for _, k in _KINDS) and (_calico_group(api) or api == "v1"):
@@ -638,39 +647,15 @@ def _dispatch(doc, src, out, raw_pools):
     elif isinstance(rec, IPAMConfig):
         out.ipam_config = rec
     else:
-        for cls, name in _LISTS:
-            if isinstance(rec, cls):
-                getattr(out, name).append(rec)
-                break
+        getattr(out, _LIST_OF[type(rec)]).append(rec)
 
 
 # --------------------------------------------------------------------------------------
 # Reading files
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _documents_of(text, filename):
-    head = text.lstrip()[:1]
-    if head in ("{", "["):
-        # JSON (`kubectl get -o json`, `fastroute export -o x.json`) is YAML too, but
-        # the json module reads it ten times faster than PyYAML builds it
-        try:
-            data = json.loads(text)
-        except ValueError:
-            pass                    # YAML flow style, not JSON: the YAML reader decides
-        else:
-            return data if isinstance(data, list) else [data]
-    try:
-        # libyaml's loader when PyYAML has it: a thousand-node dump loads in a
-        # second instead of half a minute
-        return [d for d in yaml.load_all(text, Loader=_Loader)]
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ResourceError(f"{filename}: malformed YAML{at}: {problem}") from None
+    return yamltext.documents(text, filename)
 
 
 def parse_documents(docs, filename="<input>"):
@@ -693,7 +678,8 @@ def _finish(res):
 
 def loads(text, filename="<string>"):
     """Read resources from YAML text (one or more documents)."""
-    return _finish(parse_documents(_documents_of(text, filename), filename))
+    with yamltext.paused_gc():
+        return _finish(parse_documents(_documents_of(text, filename), filename))
 
 
 def _files_in(path):
@@ -719,10 +705,10 @@ def load(path):
     """
     res = Resources()
     res._raw_pools = []
-    for f in _files_in(os.fspath(path)):
-        with open(f, encoding="utf-8") as fh:
-            text = fh.read()
-        part = parse_documents(_documents_of(text, f), f)
-        res._raw_pools.extend(part._raw_pools)
-        res.extend(part)
-    return _finish(res)
+    with yamltext.paused_gc():
+        for f in _files_in(os.fspath(path)):
+            text = yamltext.read_text(f)
+            part = parse_documents(_documents_of(text, f), f)
+            res._raw_pools.extend(part._raw_pools)
+            res.extend(part)
+        return _finish(res)

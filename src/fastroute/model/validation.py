@@ -16,7 +16,7 @@ from ..errors import FastrouteError, InvalidValueError, ResourceError
 
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
-    "strict_bool_field", "label_text", "label_map", "validate_pools",
+    "strict_bool_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
 ]
 
 
@@ -52,8 +52,29 @@ def interface_field(value, src, path, version=None):
 
 
 def address_field(value, src, path, version=None):
+    if isinstance(value, str) and version != 6:
+        quad = ipv4_quad(value.split("/")[0])
+        if quad is not None:
+            return ipaddress.IPv4Address(quad)       # the common case, without ipaddress's parser
     return _ip_field(value, src, path, version, lambda text: ipaddress.ip_address(text.split("/")[0]),
                      "an IP address")
+
+
+def ipv4_quad(text):
+    """A dotted-quad IPv4 address as an int, or None when ``text`` is anything else."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for p in parts:
+        if not (p.isdigit() and p.isascii()) or len(p) > 3 or (p[0] == "0" and len(p) > 1):
+            return None
+        n = int(p)
+        if n > 255:
+            return None
+        value = value * 256 + n
+    return value
+
 
 
 def _ip_field(value, src, path, version, parse, expected):
