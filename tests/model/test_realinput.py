@@ -171,3 +171,29 @@ def test_reserved_addresses_are_never_handed_out():
     c = cluster_mod.Cluster.from_resources(resources.loads(text)).allocate()
     got = sorted(int(v) & 0xFF for v in c.pods.ipv4)
     assert 0 not in got and 1 not in got and 5 not in got and len(set(got)) == 4
+
+
+def _exhausted(tmp_path):
+    text = (_doc("IPPool", "{cidr: 10.0.0.0/30, blockSize: 30}", name="tiny")
+            + "".join("---\n" + _doc("Node", f"{{bgp: {{ipv4Address: 192.168.0.{i}/24}}}}", name=n)
+                      for i, n in ((1, "a"), (2, "b")))
+            + "".join(f"---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec: {{nodeName: {'a' if i < 4 else 'b'}}}\n"
+                      for i in range(1, 7)))
+    f = tmp_path / "tiny.yaml"
+    f.write_text(text)
+    return str(f)
+
+
+def test_ipam_error_names_file_and_document(tmp_path):
+    f = _exhausted(tmp_path)
+    with pytest.raises(Exception, match=r"tiny\.yaml: document 8 \(Pod 'p5'\): pod default/p5 on node 'b': "
+                                        r"failed to request IPv4 addresses: .*No IPs available in pools"):
+        cluster_mod.load(f).allocate()
+
+
+def test_verify_reports_pool_exhaustion_as_a_finding(tmp_path, capsys):
+    f = _exhausted(tmp_path)
+    assert main(["verify", f]) == 1
+    out = capsys.readouterr().out
+    assert "checked 2 nodes, 4 pods" in out
+    assert out.count("error: ipam-failure: no address: ") == 2 and "document 9 (Pod 'p6')" in out

@@ -74,6 +74,7 @@ class Cluster:
         interface_prefix="cali",
         reservations=(),
         not_modelled=None,
+        pod_sources=None,
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -94,6 +95,8 @@ class Cluster:
         self.reservations = tuple(reservations)
         #: kinds read but not modelled, with their document counts (see Resources.not_modelled)
         self.not_modelled = dict(not_modelled or {})
+        #: (namespace, name) -> Source of the document a pod came from (for error messages)
+        self.pod_sources = pod_sources or {}
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -297,7 +300,7 @@ class Cluster:
         _check_disjoint(blocks, records)
         return cls(
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
-            interface_prefix, res.reservations, res.not_modelled,
+            interface_prefix, res.reservations, res.not_modelled, {k: merged[k].source for k in order},
         )
 
     @classmethod
@@ -312,17 +315,18 @@ class Cluster:
             nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
             bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
-            reservations=self.reservations, not_modelled=self.not_modelled,
+            reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
         )
         args.update(changes)
         return Cluster(**args)
 
-    def allocate(self, method="auto"):
+    def allocate(self, method="auto", failures=None):
         """Run IPAM: a new cluster where every pod and tunnel has its addresses.
 
-        See :func:`fastroute.model.ipam.allocate`.
+        See :func:`fastroute.model.ipam.allocate` (``failures``: collect failed pod
+        allocations there instead of raising).
         """
-        return ipam.allocate(self, method=method)
+        return ipam.allocate(self, method=method, failures=failures)
 
     # ------------------------------------------------------------------ output
     def owner_attributes(self, owner, block_cidr=None):

@@ -41,6 +41,7 @@ from .blocks import Block, Pods
 from .calico import version_tuple
 from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
+from .release import release_pods as _release_pods
 from .usage import utilization  # noqa: F401  (public here since before the split)
 
 __all__ = ["IPAMState", "allocate", "release_pods", "start_block", "utilization", "TUNNEL_KINDS"]
@@ -416,10 +417,18 @@ def _tunnel_pools(st, node_idx, kind):
 
 
 def _pod_label(cluster, i):
-    return f"pod {cluster.pods.namespace[i]}/{cluster.pods.name[i]} on node {cluster.node_names[int(cluster.pods.node_idx[i])]!r}"
+    ns, name = cluster.pods.namespace[i], cluster.pods.name[i]
+    src = cluster.pod_sources.get((ns, name))
+    at = f"{src.where()}: " if src is not None and src.kind else ""
+    return f"{at}pod {ns}/{name} on node {cluster.node_names[int(cluster.pods.node_idx[i])]!r}"
 
 
-def _allocate_reference(cluster):
+def _node_label(node):
+    at = f"{node.source.where()}: " if node.source.kind else ""
+    return f"{at}node {node.name!r}"
+
+
+def _allocate_reference(cluster, failures=None):
     st = IPAMState(cluster)
     versions = _enabled_versions(st.pools)
     # 1. Addresses that already exist: tunnel addresses, then pod addresses.
@@ -433,7 +442,7 @@ def _allocate_reference(cluster):
                 try:
                     st.assign_ip(ni, kind[1], int(addr), st.tunnel_owner(ni, kind))
                 except IPAMError as e:
-                    raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
+                    raise IPAMError(f"{_node_label(node)}: {kind[0]}: {e}") from None
     pods = st.pods
     for i in range(len(pods)):
         ni = int(pods.node_idx[i])
@@ -458,7 +467,7 @@ def _allocate_reference(cluster):
                     ni, kind[1], st.tunnel_owner(ni, kind), "Tunnel", [st.pools[i].cidr for i in eligible]
                 )
             except IPAMError as e:
-                raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
+                raise IPAMError(f"{_node_label(node)}: {kind[0]}: {e}") from None
             changes[kind[0]] = _addr(kind[1], value)
         if changes:
             st.nodes[ni] = replace(node, **changes)
@@ -471,7 +480,11 @@ def _allocate_reference(cluster):
             try:
                 value = st.auto_assign(ni, v, i)
             except IPAMError as e:
-                raise IPAMError(f"{_pod_label(cluster, i)}: failed to request IPv{v} addresses: {e}") from None
+                msg = f"{_pod_label(cluster, i)}: failed to request IPv{v} addresses: {e}"
+                if failures is None:
+                    raise IPAMError(msg) from None
+                failures.append(msg)        # the pod stays without an address, as in Calico
+                continue
             if v == 4:
                 pods.ipv4[i] = value
             else:
@@ -708,59 +721,11 @@ def _allocate_fast(cluster):
 
 
 def release_pods(cluster, pods):
-    """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
-
-    Released ordinals go to the tail of their block's free list; an emptied block
-    without affinity is deleted, an emptied affine block stays with its node (see
-    :meth:`IPAMState.gc_empty_blocks` for kube-controllers' later clean-up).
-
-    Parameters
-    ----------
-    cluster : Cluster
-    pods : iterable of (namespace, name)
-
-    Returns
-    -------
-    Cluster
-
-    Raises
-    ------
-    UnknownPodError
-        A pod that the cluster does not have (a KeyError).
-    """
-    st = IPAMState(cluster)
-    where = {(ns, name): i for i, (ns, name) in enumerate(zip(cluster.pods.namespace, cluster.pods.name))}
-    gone = set()
-    for ns, name in pods:
-        if (ns, name) not in where:
-            raise UnknownPodError(f"no pod {ns}/{name} in the cluster")
-        gone.add(where[(ns, name)])
-    gone = sorted(gone)
-    for i in gone:
-        if st.pods.ipv4[i] >= 0:
-            st.release(4, int(st.pods.ipv4[i]))
-        if st.pods.ipv6[i] is not None:
-            st.release(6, st.pods.ipv6[i])
-    return _drop_pods(st, gone)
+    """Delete pods, releasing their addresses (see :func:`fastroute.model.release.release_pods`)."""
+    return _release_pods(IPAMState(cluster), pods)
 
 
-def _drop_pods(st, gone):
-    gone_set = set(gone)
-    keep = [i for i in range(len(st.pods)) if i not in gone_set]
-    remap = {old: new for new, old in enumerate(keep)}
-    p = st.pods
-    pods = Pods(
-        [p.namespace[i] for i in keep], [p.name[i] for i in keep], p.node_idx[keep], st.node_names,
-        p.ipv4[keep], [p.ipv6[i] for i in keep], [p.iface[i] for i in keep], p.prefix,
-    )
-    for b in st.blocks.values():
-        b.owner = [remap.get(o, o) if o >= 0 else o for o in b.owner]
-        b.attr_owners = [remap.get(o, o) if o >= 0 else o for o in b.attr_owners]
-    st.pods = pods
-    return st.to_cluster()
-
-
-def allocate(cluster, method="auto"):
+def allocate(cluster, method="auto", failures=None):
     """Run Calico's IPAM over a cluster and return the allocated cluster.
 
     Order of events: addresses the input already has (tunnel addresses, pod
@@ -777,6 +742,9 @@ def allocate(cluster, method="auto"):
         ``"reference"`` runs request by request; ``"fast"`` requires a plan the
         vectorised path handles (else raises InvalidValueError); ``"auto"`` uses the
         fast path when it applies.  Both give identical results.
+    failures : list, optional
+        When given, a pod whose allocation fails keeps no address and the error message
+        is appended here (the others go on); otherwise the first failure raises.
 
     Returns
     -------
@@ -796,4 +764,4 @@ def allocate(cluster, method="auto"):
         except _Fallback as e:
             if method == "fast":
                 raise InvalidValueError(f"the fast IPAM path does not apply: {e}") from None
-    return _allocate_reference(cluster)
+    return _allocate_reference(cluster, failures)
