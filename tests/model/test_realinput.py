@@ -2,6 +2,7 @@
 BlockAffinities and IPReservations (projectcalico/calico api/pkg/apis/projectcalico/v3,
 libcalico-go lib/validator/v3/validator.go, lib/ipam/ipam_block.go)."""
 
+import json
 import os
 
 import pytest
@@ -197,3 +198,36 @@ def test_verify_reports_pool_exhaustion_as_a_finding(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "checked 2 nodes, 4 pods" in out
     assert out.count("error: ipam-failure: no address: ") == 2 and "document 9 (Pod 'p6')" in out
+
+
+def test_ipreservation_docs_sample_loads():
+    # docs.tigera.io/calico/latest/reference/resources/ipreservation, "Sample YAML"
+    text = ("apiVersion: projectcalico.org/v3\nkind: IPReservation\nmetadata:\n  name: my-ipreservation-1\nspec:\n"
+            "  reservedCIDRs:\n    - 192.168.2.3\n    - 10.0.2.3/32\n    - cafe:f00d::/123\n")
+    res = resources.loads(text)
+    assert [str(c) for c in res.reservations[0].cidrs] == ["192.168.2.3/32", "10.0.2.3/32", "cafe:f00d::/123"]
+
+
+AFFINITY = os.path.join(os.path.dirname(__file__), "data", "affinity_dump.yaml")
+
+
+def test_blocks_given_as_affinities_are_the_same_in_bird_config_ipam_and_export(capsys):
+    assert main(["bird-config", "--node", "a", "--file", "aggr", AFFINITY]) == 0
+    aggr = capsys.readouterr().out
+    assert "route 10.244.7.0/26 blackhole;" in aggr and "# Block 10.244.7.0/26 is confirmed" in aggr
+    assert main(["ipam", "--show-blocks", AFFINITY]) == 0
+    shown = capsys.readouterr().out
+    assert "| Block    | 10.244.7.0/26  |" in shown and "| Block    | 10.244.9.64/26 |" in shown
+    assert shown.count("| Block ") == 2
+    assert main(["export", "-o", "json", AFFINITY]) == 0
+    blocks = [d["spec"]["cidr"] for d in json.loads(capsys.readouterr().out)["items"] if d["kind"] == "IPAMBlock"]
+    assert blocks == ["10.244.7.0/26", "10.244.9.64/26"]
+
+
+def test_peer_without_as_number_takes_the_peer_nodes_as(capsys):
+    # BGPPeer 'x' peers b with node a (AS 65001) by IP and names no asNumber
+    data = os.path.join(os.path.dirname(__file__), "data", "peer_without_as.yaml")
+    assert main(["bird-config", "--node", "b", data]) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("protocol bgp Global_10_1_0_1"):]
+    assert "neighbor 10.1.0.1 as 65001;" in block[:block.index("}")]
