@@ -231,3 +231,9 @@ def test_peer_without_as_number_takes_the_peer_nodes_as(capsys):
     out = capsys.readouterr().out
     block = out[out.index("protocol bgp Global_10_1_0_1"):]
     assert "neighbor 10.1.0.1 as 65001;" in block[:block.index("}")]
+
+
+def test_listen_port_beyond_uint16_names_file_and_document():
+    with pytest.raises(ResourceError, match=r"b\.yaml: document 1 \(BGPConfiguration 'default'\): spec.listenPort: "
+                                            r"invalid port 70000: must be 1\.\.65535"):
+        resources.loads(_doc("BGPConfiguration", "{listenPort: 70000}", name="default"), filename="b.yaml")

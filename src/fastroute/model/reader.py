@@ -258,6 +258,9 @@ def _parse_bgpconfig(doc, src):
     )
     if cfg.listen_port is not None and cfg.listen_port <= 0:
         fail(src, "spec.listenPort", f"invalid port {cfg.listen_port!r}: must be greater than 0")
+    if cfg.listen_port is not None and cfg.listen_port > 65535:
+        # ListenPort is a uint16 (api/pkg/apis/projectcalico/v3/bgpconfig.go)
+        fail(src, "spec.listenPort", f"invalid port {cfg.listen_port!r}: must be 1..65535")
     if cfg.name != "default":
         for key, val in [
             ("nodeToNodeMeshEnabled", cfg.node_to_node_mesh),
