@@ -50,7 +50,7 @@ def ext(name):
     )
 
 
-KERNELS = ["_addr", "_lpm", "bgp._propagate", "sim._engine"]
+KERNELS = ["_addr", "_lpm", "bgp._propagate", "sim._engine", "model._yamlblock"]
 
 setup(
     ext_modules=cythonize(

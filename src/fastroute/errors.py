@@ -29,6 +29,7 @@ __all__ = [
     "PackageDataError",
     "MissingDependencyError",
     "OutputFileError",
+    "InputLimitError",
     "choice",
     "shown",
 ]
@@ -153,3 +154,8 @@ def shown(value, limit=120):
 
 class OutputFileError(FastrouteError, OSError):
     """An output file that cannot be written (no space, no permission); the old file, if any, is left as it was."""
+
+
+class InputLimitError(ResourceError):
+    """Input refused for its shape rather than its values: YAML aliases that expand past the
+    budget ("billion laughs"), a document that refers to itself, nesting past the depth bound."""

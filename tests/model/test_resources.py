@@ -309,8 +309,11 @@ def test_bgpconfiguration_defaults_and_node_specific_rules():
 def test_ipam_configuration_rules():
     res = resources.loads("apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: default}\nspec: {strictAffinity: true, maxBlocksPerHost: 4}\n")
     assert res.ipam_config.effective_max_blocks == 4
-    with pytest.raises(ResourceError, match="MaxBlocksPerHost requires StrictAffinity to be enabled"):
-        resources.loads("apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: default}\nspec: {maxBlocksPerHost: 4}\n")
+    # Calico's validator has no rule across the fields: the documented sample (strictAffinity
+    # false, maxBlocksPerHost 4) is valid
+    res = resources.loads("apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: default}\n"
+                          "spec: {strictAffinity: false, maxBlocksPerHost: 4}\n")
+    assert (res.ipam_config.strict_affinity, res.ipam_config.effective_max_blocks) == (False, 4)
     with pytest.raises(ResourceError, match=r"spec.maxBlocksPerHost: invalid value -1"):
         resources.loads("apiVersion: projectcalico.org/v3\nkind: IPAMConfiguration\nmetadata: {name: default}\nspec: {strictAffinity: true, maxBlocksPerHost: -1}\n")
 

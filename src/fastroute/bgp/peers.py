@@ -313,14 +313,19 @@ class _Expander:
                       for f in self.node_as_peers(j)]
         elif peer.peer_ip:
             ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
-            if peer.as_number is None:
-                raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
-                                    f"{peer.peer_ip!r} has no asNumber: the peer's AS is required")
+            asn = peer.as_number
+            if asn is None:
+                # no asNumber on a peer that is a Calico node: that node's own AS (the AS
+                # confd's nodesWithIPPortAndAS matches a zero ASNumber against)
+                if ip not in self.node_ips:
+                    raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
+                                        f"{peer.peer_ip!r} has no asNumber: the peer's AS is required")
+                asn = self.node_as(self.index[self.node_ips[ip]])
             if port == 0:
                 nodes = self.nodes_with_ip_port_as(ip, peer.as_number, 0)
                 if nodes:
                     port = self.node_port(nodes[0])
-            fields = [dict(ip=ip, as_number=peer.as_number, port=port, calico_node=ip in self.node_ips,
+            fields = [dict(ip=ip, as_number=asn, port=port, calico_node=ip in self.node_ips,
                            keep_next_hop=bool(peer.keep_original_next_hop),
                            num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
                            reachable_by=peer.reachable_by or None)]

@@ -142,7 +142,7 @@ def write_resources(args, cluster):
 # ---------------------------------------------------------------------------- loading
 
 
-def load_cluster(path, *, allocate="always", need_pools=False):
+def load_cluster(path, *, allocate="always", need_pools=False, failures=None):
     """The CLUSTER argument as a cluster after IPAM.
 
     A file without nodes (empty, or only other kinds) is bad input, as is one
@@ -156,6 +156,8 @@ def load_cluster(path, *, allocate="always", need_pools=False):
     allocate : {"always", "if_needed"}
         ``"always"`` runs IPAM (addresses already written are kept, missing ones
         added); ``"if_needed"`` only when some pod has no address yet.
+    failures : list, optional
+        Collect pod allocations that fail here (the pod keeps no address) instead of raising.
 
     Raises
     ------
@@ -172,10 +174,20 @@ def load_cluster(path, *, allocate="always", need_pools=False):
             raise ResourceError(f"{path}: no nodes in it (a Calico or Kubernetes Node resource): nothing to compute")
         if need_pools and not cluster.pools:
             raise ResourceError(f"{path}: no IP pools in it (an IPPool resource): no pod addresses to check")
+        _report_not_modelled(cluster)
         if allocate == "if_needed" and cluster.is_allocated:
             return cluster
         step(f"allocating {cluster.n_nodes:,} nodes x {cluster.n_pods:,} pods (Calico's IPAM)")
-        return cluster.allocate()
+        return cluster.allocate() if failures is None else cluster.allocate(failures=failures)
+
+
+def _report_not_modelled(cluster):
+    """One stderr line listing the kinds read but not modelled (they cannot change routing)."""
+    from ..model.resources import not_modelled_text
+
+    text = not_modelled_text(cluster.not_modelled)
+    if text:
+        print(f"fastroute: {text}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- output

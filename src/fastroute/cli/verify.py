@@ -27,8 +27,10 @@ def add_parser(sub):
 
 
 def run(args):
-    cluster = load_cluster(args.cluster, need_pools=True)
-    report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args), calico_version=args.calico_version)
+    failures = []
+    cluster = load_cluster(args.cluster, need_pools=True, failures=failures)
+    report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args), calico_version=args.calico_version,
+                            ipam_failures=failures)
     # build the whole text first: nothing is printed if anything above raised
     text = json.dumps(report.to_json(), indent=2) + "\n" if args.json else report.text()
     print(text, end="")

@@ -34,6 +34,7 @@ from .forwarding import Outcome, terminal
 from ..errors import choice
 from ..bgp.chains import reflector_chains
 from ..bgp.propagate import KIND_BLOCK, KIND_POD
+from ..model.ipam import release_pods
 
 __all__ = ["Finding", "Report", "verify", "reach_matrix", "unreachable_pairs", "format_report"]
 
@@ -454,7 +455,16 @@ def _pool_findings(cluster):
     return out
 
 
-def verify(cluster, version=4, down=(), calico_version=None, tables=None):
+def _without_unaddressed_pods(cluster):
+    """The cluster less the pods IPAM could not address (they have no route to check)."""
+    versions = {p.version for p in cluster.pools if not p.disabled}
+    p = cluster.pods
+    missing = [(p.namespace[i], p.name[i]) for i in range(len(p))
+               if (4 in versions and p.ipv4[i] < 0) or (6 in versions and p.ipv6[i] is None)]
+    return release_pods(cluster, missing) if missing else cluster
+
+
+def verify(cluster, version=4, down=(), calico_version=None, tables=None, ipam_failures=None):
     """Check a cluster: every finding, and the pod-pair counts.
 
     Parameters
@@ -467,6 +477,9 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None):
     calico_version : str, optional
     tables : RouteTables, optional
         Already computed for this cluster, version and down set.
+    ipam_failures : list of str, optional
+        Pod allocations that failed (:func:`fastroute.model.ipam.allocate` ``failures``): each
+        is an ``ipam-failure`` finding (an exhausted pool leaves pods without addresses).
 
     Returns
     -------
@@ -476,8 +489,11 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None):
     if isinstance(down, str):
         down = [d for d in down.split(",") if d]
     down = tuple(down)
-    if not cluster.is_allocated:
-        cluster = cluster.allocate()
+    failures = list(ipam_failures or ())
+    if not cluster.is_allocated and not failures:
+        cluster = cluster.allocate(failures=failures)
+    if failures:
+        cluster = _without_unaddressed_pods(cluster)
     if tables is None:
         tables = _routes.compute(cluster, version, down=down, calico_version=calico_version)
     c = tables.cluster
@@ -493,6 +509,7 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None):
     findings += _host_blackholes(tables)
     findings += design
     findings += _pool_findings(c)
+    findings += [Finding("ipam-failure", f"no address: {m}", "error", {"message": m}) for m in failures]
     n_addr = int(units.n_pods.sum())
     return Report(findings, c.n_nodes, n_addr, len(units.node), n_addr * (n_addr - 1), n_bad, n_loop, version,
                   down)

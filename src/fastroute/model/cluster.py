@@ -27,6 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import ipam, names as _names
+from .yamltext import paused_gc
 from .blocks import Block, BlockArrays, NodeArrays, Pod, PodArrays, Pods
 from ..errors import ResourceError, UnknownNodeError
 from .resources import (
@@ -71,6 +72,9 @@ class Cluster:
         pods=None,
         extra_owners=None,
         interface_prefix="cali",
+        reservations=(),
+        not_modelled=None,
+        pod_sources=None,
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -87,6 +91,12 @@ class Cluster:
         self.interface_prefix = interface_prefix
         self.pods = pods if pods is not None else Pods([], [], [], self.node_names, prefix=interface_prefix)
         self.extra_owners = list(extra_owners or [])
+        #: IPReservations (addresses IPAM never hands out)
+        self.reservations = tuple(reservations)
+        #: kinds read but not modelled, with their document counts (see Resources.not_modelled)
+        self.not_modelled = dict(not_modelled or {})
+        #: (namespace, name) -> Source of the document a pod came from (for error messages)
+        self.pod_sources = pod_sources or {}
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -285,18 +295,19 @@ class Cluster:
             owner = [-1 if a is None else attr_owner[a] for a in br.allocations]
             used_attrs = sorted({a for a in br.allocations if a is not None})
             blocks.append(Block(br.cidr, aff, owner, list(br.unallocated), [attr_owner[a] for a in used_attrs]))
-        _check_disjoint(blocks, res.blocks)
-        for ar in res.affinities:
-            need_node(ar.node, ar.source, "spec.node")
+        records = list(res.blocks)
+        blocks += _affinity_blocks(res.affinities, {b.cidr for b in blocks}, need_node, records)
+        _check_disjoint(blocks, records)
         return cls(
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
-            interface_prefix,
+            interface_prefix, res.reservations, res.not_modelled, {k: merged[k].source for k in order},
         )
 
     @classmethod
     def load(cls, path, interface_prefix="cali"):
         """Read a cluster from a YAML file or folder (see :mod:`fastroute.model.resources`)."""
-        return cls.from_resources(_load_resources(path), interface_prefix)
+        with paused_gc():
+            return cls.from_resources(_load_resources(path), interface_prefix)
 
     def replace(self, **changes):
         """A copy with some constructor arguments replaced."""
@@ -304,16 +315,18 @@ class Cluster:
             nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
             bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
+            reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
         )
         args.update(changes)
         return Cluster(**args)
 
-    def allocate(self, method="auto"):
+    def allocate(self, method="auto", failures=None):
         """Run IPAM: a new cluster where every pod and tunnel has its addresses.
 
-        See :func:`fastroute.model.ipam.allocate`.
+        See :func:`fastroute.model.ipam.allocate` (``failures``: collect failed pod
+        allocations there instead of raising).
         """
-        return ipam.allocate(self, method=method)
+        return ipam.allocate(self, method=method, failures=failures)
 
     # ------------------------------------------------------------------ output
     def owner_attributes(self, owner, block_cidr=None):
@@ -333,6 +346,7 @@ class Cluster:
         docs = [p.to_doc() for p in self.pools]
         if not self.ipam_config.is_default():
             docs.append(self.ipam_config.to_doc())
+        docs += [r.to_doc() for r in self.reservations]
         docs += [n.to_doc() for n in self.nodes]
         docs += [c.to_doc() for c in self.bgp_configurations]
         docs += [p.to_doc() for p in self.bgp_peers]
@@ -445,6 +459,25 @@ def _merge_nodes(nodes):
         )
         apis[n.name].add(api)
     return list(out.values())
+
+
+def _affinity_blocks(affinities, known, need_node, records):
+    """Blocks that BlockAffinities claim but no IPAMBlock document gives: empty blocks affine to
+    their node, so that bird-config, ipam and export see the same blocks.
+
+    A ``pending`` affinity does not count: confd ignores it until it is confirmed
+    (projectcalico/calico ``confd/pkg/backends/calico/client.go`` updateCache, "Block
+    affinity is pending, skip"); ``confirmed`` and ``pendingDeletion`` ones do.
+    """
+    out = []
+    for ar in affinities:
+        need_node(ar.node, ar.source, "spec.node")
+        if ar.state == "pending" or ar.cidr in known:
+            continue
+        known.add(ar.cidr)
+        out.append(Block(ar.cidr, ar.node))
+        records.append(ar)
+    return out
 
 
 def _check_disjoint(blocks, records):

@@ -41,6 +41,8 @@ from .blocks import Block, Pods
 from .calico import version_tuple
 from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
+from .release import release_pods as _release_pods
+from .usage import utilization  # noqa: F401  (public here since before the split)
 
 __all__ = ["IPAMState", "allocate", "release_pods", "start_block", "utilization", "TUNNEL_KINDS"]
 
@@ -108,6 +110,10 @@ class IPAMState:
         self._extra_index = {(h, tuple(sorted(a.items()))): -2 - k for k, (h, a) in enumerate(self.extra)}
         self.nodes = list(cluster.nodes)
         self._selects = {}
+        # IPReservation reservedCIDRs: IPAM skips these addresses, leaving them in the free list
+        # (libcalico-go lib/ipam/ipam_block.go autoAssign, "Skipping reserved IP")
+        self.reserved = [(int(n.network_address), int(n.broadcast_address), n.version)
+                         for r in cluster.reservations for n in r.cidrs]
 
     # ----------------------------------------------------------------- owners
     def extra_owner(self, handle, attrs):
@@ -204,7 +210,7 @@ class IPAMState:
             pool = self.pools[pi]
             for key in self._walk(node, version, pool):
                 b = self.blocks.get(key)
-                if b is None or (b.affinity == node and b.unallocated):
+                if b is None or (b.affinity == node and self._has_free(b)):
                     return key, pool
         raise _NoFreeBlocks()
 
@@ -215,8 +221,28 @@ class IPAMState:
             block.attr_owners.append(owner)
         return block.net + ordinal
 
+    def _is_reserved(self, version, value):
+        return any(v == version and lo <= value <= hi for lo, hi, v in self.reserved)
+
+    def _free_index(self, block):
+        """Index in ``block.unallocated`` of the first ordinal IPAM may hand out, or -1."""
+        if not self.reserved:
+            return 0 if block.unallocated else -1
+        for k, ordinal in enumerate(block.unallocated):
+            if not self._is_reserved(block.version, block.net + ordinal):
+                return k
+        return -1
+
+    def _has_free(self, block):
+        return self._free_index(block) >= 0
+
     def _take(self, block, owner):
-        return self._give(block, block.unallocated.popleft(), owner)
+        k = self._free_index(block)
+        if k == 0:
+            return self._give(block, block.unallocated.popleft(), owner)
+        ordinal = block.unallocated[k]
+        del block.unallocated[k]
+        return self._give(block, ordinal, owner)
 
     def auto_assign(self, node_idx, version, owner, use="Workload", requested=None):
         """Assign one address to ``owner`` on node ``node_idx``, as ``AutoAssign(Num=1)`` does.
@@ -249,7 +275,7 @@ class IPAMState:
         max_blocks = self.cfg.effective_max_blocks
         for key in remaining:
             b = self.blocks[key]
-            if b.unallocated:
+            if self._has_free(b):
                 return self._take(b, owner)
         if owned >= max_blocks:
             raise IPAMError(
@@ -272,7 +298,7 @@ class IPAMState:
                 pool = self.pools[pi]
                 for key in self._walk(node, version, pool):
                     b = self.blocks.get(key)
-                    if b is not None and b.unallocated:
+                    if b is not None and self._has_free(b):
                         return self._take(b, owner)
                 exhausted.append(str(pool.cidr))
             if exhausted:
@@ -284,6 +310,10 @@ class IPAMState:
         """Assign a specific address (``AssignIP``): claims its block for the node if missing."""
         node = self.node_names[node_idx]
         pi = self._pool_of(version, value, [i for i, p in enumerate(self.pools) if not p.disabled])
+        if pi is None and self._block_holding(version, value) is None:
+            # an address of a disabled pool (pods not yet moved off it, the documented pool
+            # migration): its block exists from when the pool was enabled
+            pi = self._pool_of(version, value)
         if pi is None:
             # Not in an enabled pool: only an existing (orphaned) block can hold it.
             b = self._block_holding(version, value)
@@ -387,21 +417,32 @@ def _tunnel_pools(st, node_idx, kind):
 
 
 def _pod_label(cluster, i):
-    return f"pod {cluster.pods.namespace[i]}/{cluster.pods.name[i]} on node {cluster.node_names[int(cluster.pods.node_idx[i])]!r}"
+    ns, name = cluster.pods.namespace[i], cluster.pods.name[i]
+    src = cluster.pod_sources.get((ns, name))
+    at = f"{src.where()}: " if src is not None and src.kind else ""
+    return f"{at}pod {ns}/{name} on node {cluster.node_names[int(cluster.pods.node_idx[i])]!r}"
 
 
-def _allocate_reference(cluster):
+def _node_label(node):
+    at = f"{node.source.where()}: " if node.source.kind else ""
+    return f"{at}node {node.name!r}"
+
+
+def _allocate_reference(cluster, failures=None):
     st = IPAMState(cluster)
     versions = _enabled_versions(st.pools)
     # 1. Addresses that already exist: tunnel addresses, then pod addresses.
     for ni, node in enumerate(st.nodes):
         for kind in TUNNEL_KINDS:
             addr = getattr(node, kind[0])
+            if addr is not None and st._pool_of(kind[1], int(addr)) is None \
+                    and st._block_holding(kind[1], int(addr)) is None:
+                continue        # set by hand outside every pool: the node keeps it, IPAM holds no record of it
             if addr is not None:
                 try:
                     st.assign_ip(ni, kind[1], int(addr), st.tunnel_owner(ni, kind))
                 except IPAMError as e:
-                    raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
+                    raise IPAMError(f"{_node_label(node)}: {kind[0]}: {e}") from None
     pods = st.pods
     for i in range(len(pods)):
         ni = int(pods.node_idx[i])
@@ -426,7 +467,7 @@ def _allocate_reference(cluster):
                     ni, kind[1], st.tunnel_owner(ni, kind), "Tunnel", [st.pools[i].cidr for i in eligible]
                 )
             except IPAMError as e:
-                raise IPAMError(f"node {node.name!r}: {kind[0]}: {e}") from None
+                raise IPAMError(f"{_node_label(node)}: {kind[0]}: {e}") from None
             changes[kind[0]] = _addr(kind[1], value)
         if changes:
             st.nodes[ni] = replace(node, **changes)
@@ -439,7 +480,11 @@ def _allocate_reference(cluster):
             try:
                 value = st.auto_assign(ni, v, i)
             except IPAMError as e:
-                raise IPAMError(f"{_pod_label(cluster, i)}: failed to request IPv{v} addresses: {e}") from None
+                msg = f"{_pod_label(cluster, i)}: failed to request IPv{v} addresses: {e}"
+                if failures is None:
+                    raise IPAMError(msg) from None
+                failures.append(msg)        # the pod stays without an address, as in Calico
+                continue
             if v == 4:
                 pods.ipv4[i] = value
             else:
@@ -457,6 +502,8 @@ def _require_plan(cluster):
         raise _Fallback("existing allocations")
     if any(getattr(n, k[0]) is not None for n in cluster.nodes for k in TUNNEL_KINDS):
         raise _Fallback("existing tunnel addresses")
+    if cluster.reservations:
+        raise _Fallback("reserved addresses")
     if not cluster.ipam_config.auto_allocate_blocks:
         raise _Fallback("autoAllocateBlocks off")
 
@@ -674,59 +721,11 @@ def _allocate_fast(cluster):
 
 
 def release_pods(cluster, pods):
-    """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
-
-    Released ordinals go to the tail of their block's free list; an emptied block
-    without affinity is deleted, an emptied affine block stays with its node (see
-    :meth:`IPAMState.gc_empty_blocks` for kube-controllers' later clean-up).
-
-    Parameters
-    ----------
-    cluster : Cluster
-    pods : iterable of (namespace, name)
-
-    Returns
-    -------
-    Cluster
-
-    Raises
-    ------
-    UnknownPodError
-        A pod that the cluster does not have (a KeyError).
-    """
-    st = IPAMState(cluster)
-    where = {(ns, name): i for i, (ns, name) in enumerate(zip(cluster.pods.namespace, cluster.pods.name))}
-    gone = set()
-    for ns, name in pods:
-        if (ns, name) not in where:
-            raise UnknownPodError(f"no pod {ns}/{name} in the cluster")
-        gone.add(where[(ns, name)])
-    gone = sorted(gone)
-    for i in gone:
-        if st.pods.ipv4[i] >= 0:
-            st.release(4, int(st.pods.ipv4[i]))
-        if st.pods.ipv6[i] is not None:
-            st.release(6, st.pods.ipv6[i])
-    return _drop_pods(st, gone)
+    """Delete pods, releasing their addresses (see :func:`fastroute.model.release.release_pods`)."""
+    return _release_pods(IPAMState(cluster), pods)
 
 
-def _drop_pods(st, gone):
-    gone_set = set(gone)
-    keep = [i for i in range(len(st.pods)) if i not in gone_set]
-    remap = {old: new for new, old in enumerate(keep)}
-    p = st.pods
-    pods = Pods(
-        [p.namespace[i] for i in keep], [p.name[i] for i in keep], p.node_idx[keep], st.node_names,
-        p.ipv4[keep], [p.ipv6[i] for i in keep], [p.iface[i] for i in keep], p.prefix,
-    )
-    for b in st.blocks.values():
-        b.owner = [remap.get(o, o) if o >= 0 else o for o in b.owner]
-        b.attr_owners = [remap.get(o, o) if o >= 0 else o for o in b.attr_owners]
-    st.pods = pods
-    return st.to_cluster()
-
-
-def allocate(cluster, method="auto"):
+def allocate(cluster, method="auto", failures=None):
     """Run Calico's IPAM over a cluster and return the allocated cluster.
 
     Order of events: addresses the input already has (tunnel addresses, pod
@@ -743,6 +742,9 @@ def allocate(cluster, method="auto"):
         ``"reference"`` runs request by request; ``"fast"`` requires a plan the
         vectorised path handles (else raises InvalidValueError); ``"auto"`` uses the
         fast path when it applies.  Both give identical results.
+    failures : list, optional
+        When given, a pod whose allocation fails keeps no address and the error message
+        is appended here (the others go on); otherwise the first failure raises.
 
     Returns
     -------
@@ -762,34 +764,4 @@ def allocate(cluster, method="auto"):
         except _Fallback as e:
             if method == "fast":
                 raise InvalidValueError(f"the fast IPAM path does not apply: {e}") from None
-    return _allocate_reference(cluster)
-
-
-# ------------------------------------------------------------------------------------
-# calicoctl ipam show
-
-
-def utilization(cluster):
-    """Rows of ``calicoctl ipam show``: per pool (List order) its blocks.
-
-    Returns
-    -------
-    list of (pool cidr or None, capacity, in_use, [(block cidr, capacity, in_use), ...])
-        ``None`` for the pseudo-pool of blocks that match no pool.
-    """
-    groups = [(p.cidr, p.cidr.num_addresses, []) for p in cluster.pools]
-    orphans = []
-    for b in cluster.blocks:
-        for cidr, _, lst in groups:
-            if cidr.version == b.version and cidr.overlaps(b.cidr):
-                lst.append(b)
-                break
-        else:
-            orphans.append(b)
-    out = []
-    for cidr, cap, lst in groups:
-        used = sum(b.n_used for b in lst)
-        out.append((cidr, cap, used, [(b.cidr, b.size, b.n_used) for b in lst]))
-    if orphans:
-        out.append((None, 0, sum(b.n_used for b in orphans), [(b.cidr, b.size, b.n_used) for b in orphans]))
-    return out
+    return _allocate_reference(cluster, failures)

@@ -16,7 +16,7 @@ from ..errors import ResourceError
 
 __all__ = [
     "Source", "IPPool", "Node", "BGPConfiguration", "BGPPeer", "IPAMConfig", "BlockRecord",
-    "AffinityRecord", "PodRecord", "Resources", "ENCAPSULATIONS", "encapsulation_modes", "HOST_ROUTES",
+    "AffinityRecord", "PodRecord", "IPReservation", "Resources", "not_modelled_text", "ENCAPSULATIONS", "encapsulation_modes", "HOST_ROUTES",
     "CALICO_VERSION",
 ]
 
@@ -327,6 +327,18 @@ class IPAMConfig:
 
 
 @dataclass(frozen=True)
+class IPReservation:
+    """projectcalico.org/v3 IPReservation: ``reservedCIDRs`` IPAM never hands out."""
+
+    name: str
+    cidrs: tuple = ()
+    source: Source = field(default=Source(), compare=False, repr=False)
+
+    def to_doc(self):
+        return _v3_doc("IPReservation", {"name": self.name}, {"reservedCIDRs": [str(c) for c in self.cidrs]})
+
+
+@dataclass(frozen=True)
 class BlockRecord:
     """An IPAMBlock as stored (crd.projectcalico.org/v1): the raw allocation state."""
 
@@ -378,9 +390,26 @@ class Resources:
     blocks: list = field(default_factory=list)
     affinities: list = field(default_factory=list)
     pods: list = field(default_factory=list)
+    reservations: list = field(default_factory=list)
+    #: kinds read but not modelled (they cannot change routing), with their document counts
+    not_modelled: dict = field(default_factory=dict)
 
     def extend(self, other):
-        for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods"):
+        for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods",
+                     "reservations"):
             getattr(self, name).extend(getattr(other, name))
         if other.ipam_config is not None:
             self.ipam_config = other.ipam_config
+        for kind, n in other.not_modelled.items():
+            self.not_modelled[kind] = self.not_modelled.get(kind, 0) + n
+
+    def not_modelled_text(self):
+        """``"not modelled: Tier (1), NetworkPolicy (3)"``, or "" when every kind read is modelled."""
+        return not_modelled_text(self.not_modelled)
+
+
+def not_modelled_text(counts):
+    """The one line that lists kinds read but not modelled, with their counts; "" if none."""
+    if not counts:
+        return ""
+    return "not modelled: " + ", ".join(f"{k} ({n})" for k, n in counts.items())

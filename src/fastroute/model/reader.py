@@ -6,20 +6,19 @@ dispatches each document (and each item of a ``List``) to its parser.
 """
 
 import ipaddress
-import json
 import os
 from dataclasses import replace
 
-import yaml
-
+from . import yamltext
 from .calico import CALICO_VERSIONS
 from .kinds import (
-    CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig, Node,
-    PodRecord, Resources, Source, encapsulation_modes,
+    CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig,
+    IPReservation, Node, PodRecord, Resources, Source, encapsulation_modes,
 )
 from .selector import Selector
 from .validation import (
-    address_field, asn_field, bool_field, fail, get_field, interface_field, network_field, validate_pools,
+    address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
+    strict_bool_field, validate_pools,
 )
 from ..errors import FastrouteError, ResourceError
 
@@ -29,7 +28,6 @@ __all__ = ["parse_documents", "loads", "load"]
 # --------------------------------------------------------------------------------------
 # Per-kind parsers.  Each returns a record (or a list of records for Installation).
 
-_CALICO_GROUPS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
 
 
 def _parse_ippool_raw(doc, src):
@@ -112,7 +110,7 @@ def _installation_pools(doc, src):
 def _parse_calico_node(doc, src):
     meta = get_field(doc, src, "metadata", dict, default={})
     spec = get_field(doc, src, "spec", dict, default={})
-    ann = meta.get("annotations") or {}
+    ann = label_map(meta.get("annotations"), src, "metadata.annotations")
     bgp = spec.get("bgp") or {}
     if not isinstance(bgp, dict):
         fail(src, "spec.bgp", f"expected a mapping, got {bgp!r}")
@@ -174,7 +172,7 @@ def _rr_id(value, src, path):
 
 def _parse_k8s_node(doc, src):
     meta = get_field(doc, src, "metadata", dict, default={})
-    ann = meta.get("annotations") or {}
+    ann = label_map(meta.get("annotations"), src, "metadata.annotations")
     ipv4 = ann.get("projectcalico.org/IPv4Address")
     ipv6 = ann.get("projectcalico.org/IPv6Address")
     where = "metadata.annotations"
@@ -260,6 +258,9 @@ def _parse_bgpconfig(doc, src):
     )
     if cfg.listen_port is not None and cfg.listen_port <= 0:
         fail(src, "spec.listenPort", f"invalid port {cfg.listen_port!r}: must be greater than 0")
+    if cfg.listen_port is not None and cfg.listen_port > 65535:
+        # ListenPort is a uint16 (api/pkg/apis/projectcalico/v3/bgpconfig.go)
+        fail(src, "spec.listenPort", f"invalid port {cfg.listen_port!r}: must be 1..65535")
     if cfg.name != "default":
         for key, val in [
             ("nodeToNodeMeshEnabled", cfg.node_to_node_mesh),
@@ -287,18 +288,25 @@ def _parse_bgpconfig(doc, src):
 
 def _parse_bgppeer(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
+    asn = spec.get("asNumber")
+    knh = spec.get("keepOriginalNextHop")
     peer = BGPPeer(
         name=src.name,
-        node=spec.get("node") or None,
-        node_selector=spec.get("nodeSelector") or None,
-        peer_ip=spec.get("peerIP") or None,
-        as_number=asn_field(spec["asNumber"], src, "spec.asNumber") if spec.get("asNumber") is not None else None,
-        peer_selector=spec.get("peerSelector") or None,
-        keep_original_next_hop=bool(spec.get("keepOriginalNextHop", False)),
+        node=_text(spec, "node", src, "spec.node"),
+        node_selector=_text(spec, "nodeSelector", src, "spec.nodeSelector"),
+        peer_ip=_text(spec, "peerIP", src, "spec.peerIP"),
+        # asNumber 0 is Go's zero value, omitted: the peer's own AS is used (peerSelector / a node's IP)
+        as_number=asn_field(asn, src, "spec.asNumber") or None if asn is not None else None,
+        peer_selector=_text(spec, "peerSelector", src, "spec.peerSelector"),
+        # a Go bool (api/pkg/apis/projectcalico/v3/bgppeer.go): a quoted "false" is an unmarshal error
+        keep_original_next_hop=False if knh is None else strict_bool_field(knh, src, "spec.keepOriginalNextHop"),
         source_address=spec.get("sourceAddress"),
         max_restart_time=spec.get("maxRestartTime"),
-        num_allowed_local_as_numbers=spec.get("numAllowedLocalASNumbers"),
-        ttl_security=spec.get("ttlSecurity"),
+        # NumAllowedLocalASNumbers is a *int32 and BIRD's `allow local as` takes a count: 0..2^31-1
+        num_allowed_local_as_numbers=_int_field(spec, "numAllowedLocalASNumbers", src,
+                                                "spec.numAllowedLocalASNumbers", 0, 2**31 - 1, "int32"),
+        # TTLSecurity is a *uint8
+        ttl_security=_int_field(spec, "ttlSecurity", src, "spec.ttlSecurity", 0, 255, "uint8"),
         reachable_by=spec.get("reachableBy") or None,
         filters=tuple(spec.get("filters") or ()),
         password=spec.get("password"),
@@ -342,23 +350,48 @@ def _peer_ip_address(text, src):
 
 def _parse_ipam_config(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
-    mbph = spec.get("maxBlocksPerHost", 0) or 0
-    if not isinstance(mbph, int) or isinstance(mbph, bool) or mbph < 0:
-        fail(src, "spec.maxBlocksPerHost", f"invalid value {mbph!r}: must be a non-negative integer")
+    # api/pkg/apis/projectcalico/v3/ipamconfig.go: MaxBlocksPerHost int32 (0 = the default 20),
+    # StrictAffinity and AutoAllocateBlocks bools; the validator adds no rule across them
+    # (the documented sample sets maxBlocksPerHost: 4 with strictAffinity: false)
+    mbph = _int_field(spec, "maxBlocksPerHost", src, "spec.maxBlocksPerHost", 0, 2**31 - 1, "int32") or 0
     strict = bool_field(spec.get("strictAffinity", False), src, "spec.strictAffinity")
     auto = bool_field(spec.get("autoAllocateBlocks", True), src, "spec.autoAllocateBlocks")
-    if mbph > 0 and not strict:
-        fail(src, "spec.maxBlocksPerHost", "MaxBlocksPerHost requires StrictAffinity to be enabled")
-    if not strict and not auto:
-        fail(src, "spec.autoAllocateBlocks", "Cannot disable both StrictAffinity and AutoAllocateBlocks")
     return IPAMConfig(strict_affinity=strict, auto_allocate_blocks=auto, max_blocks_per_host=mbph, source=src)
 
 
+def _parse_reservation(doc, src):
+    """IPReservation ``spec.reservedCIDRs``: CIDRs or bare addresses (validator ``cidrs``)."""
+    cidrs = get_field(doc, src, "spec.reservedCIDRs", list, default=[])
+    return IPReservation(name=src.name, cidrs=tuple(
+        network_field(c, src, f"spec.reservedCIDRs[{i}]", strict=False) for i, c in enumerate(cidrs)), source=src)
+
+
 def _labels(meta, src):
-    labels = meta.get("labels") or {}
-    if not isinstance(labels, dict):
-        fail(src, "metadata.labels", f"expected a mapping of label names to values, got {labels!r}")
-    return {str(k): "" if v is None else str(v) for k, v in labels.items()}
+    return label_map(meta.get("labels"), src, "metadata.labels")
+
+
+def _text(spec, key, src, path):
+    """A Go ``string`` field: a YAML boolean or number in it reads as its string form
+    (:func:`~fastroute.model.validation.label_text`); None when absent or empty."""
+    value = spec.get(key)
+    if value is None or value == "":
+        return None
+    text = label_text(value)
+    if text is None:
+        fail(src, path, f"expected a string, got {type(value).__name__} {value!r}")
+    return text
+
+
+def _int_field(spec, key, src, path, lo, hi, go_type):
+    """An integer field of Go type ``go_type`` (range lo..hi); None when absent."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail(src, path, f"expected an integer ({go_type}), got {type(value).__name__} {value!r}")
+    if not lo <= value <= hi:
+        fail(src, path, f"invalid value {value!r}: must be {lo}..{hi}")
+    return value
 
 
 def _parse_ipamblock(doc, src):
@@ -404,24 +437,59 @@ def _parse_ipamblock(doc, src):
     )
 
 
+#: BlockAffinity states (api/pkg/apis/projectcalico/v3/blockaffinity.go).
+AFFINITY_STATES = ("confirmed", "pending", "pendingDeletion")
+
+
 def _parse_affinity(doc, src):
     spec = get_field(doc, src, "spec", dict, required=True)
     node = get_field(doc, src, "spec.node", str, required=True)
     cidr = network_field(get_field(doc, src, "spec.cidr", str, required=True), src, "spec.cidr")
-    deleted = str(spec.get("deleted", "false")).lower() == "true"
-    state = spec.get("state", "confirmed")
-    if deleted:
+    deleted = label_text(spec.get("deleted", False))   # "true"/"false" in the v1 CRD, a bool in v3
+    if deleted not in ("true", "false"):
+        fail(src, "spec.deleted", f"expected true or false, got {spec.get('deleted')!r}")
+    state = spec.get("state") or "confirmed"
+    if state not in AFFINITY_STATES:
+        fail(src, "spec.state", f"invalid state {state!r}: expected one of {', '.join(AFFINITY_STATES)}")
+    if deleted == "true":
         state = "pendingDeletion"
     return AffinityRecord(node=node, cidr=cidr, state=state, source=src)
 
 
+def _wep_address(text, src, path):
+    """One ``ipNetworks`` entry: an address or a full-length network (/32, /128), as
+    libcalico-go ``validator/v3/validator.go`` ``validateWorkloadEndpointSpec`` requires
+    ("IP network contains multiple addresses")."""
+    if isinstance(text, str):
+        addr, slash, plen = text.partition("/")
+        value = _quad(addr)
+        if value is not None and plen in ("32", ""):
+            return ipaddress.IPv4Address(value)      # the common case, without ipaddress's parser
+    if isinstance(text, str) and "/" in text:
+        net = network_field(text, src, path, strict=False)
+        if net.prefixlen != net.max_prefixlen:
+            fail(src, path, f"invalid ipNetwork {text!r}: IP network contains multiple addresses "
+                            f"(a workload address is a /{net.max_prefixlen})")
+        return net.network_address
+    return address_field(text, src, path)
+
+
 def _parse_wep(doc, src):
-    meta = get_field(doc, src, "metadata", dict, default={})
-    spec = get_field(doc, src, "spec", dict, required=True)
-    node = get_field(doc, src, "spec.node", str, required=True)
-    pod = get_field(doc, src, "spec.pod", str, required=True)
-    nets = get_field(doc, src, "spec.ipNetworks", list, default=[])
-    ips = tuple(address_field(n, src, f"spec.ipNetworks[{i}]") for i, n in enumerate(nets))
+    meta = doc.get("metadata") or {}
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        spec = get_field(doc, src, "spec", dict, required=True)
+    node = spec.get("node")
+    if not isinstance(node, str):
+        node = get_field(doc, src, "spec.node", str, required=True)
+    # a Kubernetes endpoint names its pod; other orchestrators (OpenStack, libvirt, ...) a workload
+    pod = spec.get("pod") or spec.get("workload") or src.name
+    if not isinstance(pod, str):
+        fail(src, "spec.pod", f"expected a string, got {type(pod).__name__} {pod!r}")
+    nets = spec.get("ipNetworks")
+    if not isinstance(nets, list):
+        nets = get_field(doc, src, "spec.ipNetworks", list, default=[])
+    ips = tuple([_wep_address(n, src, f"spec.ipNetworks[{i}]") for i, n in enumerate(nets)])
     return PodRecord(
         namespace=meta.get("namespace") or "default",
         name=pod,
@@ -439,8 +507,12 @@ def _parse_pod(doc, src):
     if spec.get("hostNetwork"):
         return None  # host-networked pods use the node's address; Calico IPAM is not involved
     node = get_field(doc, src, "spec.nodeName", str, required=True)
-    status = doc.get("status") or {}
-    texts = [p.get("ip") for p in (status.get("podIPs") or []) if isinstance(p, dict)]
+    status = get_field(doc, src, "status", dict, default={})
+    pod_ips = get_field(doc, src, "status.podIPs", list, default=[])
+    for i, p in enumerate(pod_ips):
+        if not isinstance(p, dict):
+            fail(src, f"status.podIPs[{i}]", f"expected a mapping {{ip: ADDRESS}}, got {p!r}")
+    texts = [p.get("ip") for p in pod_ips]
     if not texts and status.get("podIP"):
         texts = [status["podIP"]]
     ips = tuple(address_field(t, src, "status.podIPs") for t in texts if t)
@@ -464,6 +536,10 @@ _KINDS = {
     ("crd.projectcalico.org/v1", "BGPPeer"): _parse_bgppeer,
     ("projectcalico.org/v3", "IPAMConfiguration"): _parse_ipam_config,
     ("crd.projectcalico.org/v1", "IPAMConfig"): _parse_ipam_config,
+    ("crd.projectcalico.org/v1", "IPAMConfiguration"): _parse_ipam_config,
+    ("projectcalico.org/v3", "IPReservation"): _parse_reservation,
+    ("crd.projectcalico.org/v1", "IPReservation"): _parse_reservation,
+    ("projectcalico.org/v3", "BlockAffinity"): _parse_affinity,
     ("crd.projectcalico.org/v1", "IPAMBlock"): _parse_ipamblock,
     ("crd.projectcalico.org/v1", "BlockAffinity"): _parse_affinity,
     ("projectcalico.org/v3", "WorkloadEndpoint"): _parse_wep,
@@ -472,9 +548,37 @@ _KINDS = {
     ("operator.tigera.io/v1", "Installation"): _installation_pools,
 }
 
-#: Kinds fastroute reads but has no use for (they do not change IPAM or routing).
-_IGNORED = {"Namespace", "Service", "Endpoints", "ConfigMap", "Profile", "FelixConfiguration", "KubeControllersConfiguration",
-            "IPAMHandle", "ClusterInformation", "Deployment", "DaemonSet", "ReplicaSet"}
+#: Calico kinds (api/pkg/apis/projectcalico/v3, libcalico-go/lib/apis/v3 and their
+#: crd.projectcalico.org/v1 forms) that are read and counted but not modelled: they do not
+#: change IPAM or routing (policy, sets, status, Felix and controller settings, handles).
+NOT_MODELLED_CALICO = frozenset({
+    "GlobalNetworkPolicy", "NetworkPolicy", "StagedGlobalNetworkPolicy", "StagedNetworkPolicy",
+    "StagedKubernetesNetworkPolicy", "Tier", "HostEndpoint", "GlobalNetworkSet", "NetworkSet", "Profile",
+    "CalicoNodeStatus", "FelixConfiguration", "KubeControllersConfiguration", "ClusterInformation", "IPAMHandle",
+    "BGPFilter", "LiveMigration", "KubeControllersConfig",
+})
+
+#: Kubernetes core (``v1``) kinds: any other kind under ``v1`` is a mistake, not a resource.
+_CORE_V1 = frozenset({
+    "Namespace", "Service", "Endpoints", "ConfigMap", "Secret", "ServiceAccount", "PersistentVolume",
+    "PersistentVolumeClaim", "Event", "LimitRange", "ResourceQuota", "ReplicationController", "PodTemplate",
+    "ComponentStatus", "Binding",
+})
+
+def _calico_group(api):
+    return api.split("/")[0] in ("projectcalico.org", "crd.projectcalico.org")
+
+
+def _not_modelled(api, kind):
+    """Whether a kind without a parser is accepted (and counted) rather than refused: a known
+    Calico kind that cannot change routing, a Kubernetes core kind, or any kind of another API
+    group (apps/v1 Deployment, networking.k8s.io NetworkPolicy, operator.tigera.io APIServer, a
+    CRD of another project).  An unknown kind in Calico's or the core group is refused (a typo)."""
+    if _calico_group(api):
+        return kind in NOT_MODELLED_CALICO
+    if api == "v1":
+        return kind in _CORE_V1
+    return True
 
 
 def _known_kinds():
@@ -482,10 +586,10 @@ def _known_kinds():
 
 
 #: The Resources list each record type goes to.
-_LISTS = (
-    (Node, "nodes"), (BGPConfiguration, "bgp_configurations"), (BGPPeer, "bgp_peers"),
-    (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"),
-)
+_LIST_OF = {
+    Node: "nodes", BGPConfiguration: "bgp_configurations", BGPPeer: "bgp_peers", BlockRecord: "blocks",
+    AffinityRecord: "affinities", PodRecord: "pods", IPReservation: "reservations",
+}
 
 
 def _dispatch(doc, src, out, raw_pools):
@@ -514,10 +618,14 @@ def _dispatch(doc, src, out, raw_pools):
     meta = doc.get("metadata") or {}
     if not isinstance(meta, dict):
         fail(replace(src, kind=kind), "metadata", f"expected a mapping, got {meta!r}")
-    src = replace(src, kind=kind, name=str(meta.get("name") or ""), api=str(api))
+    src = Source(src.file, src.document, kind, str(meta.get("name") or ""), src.item, api)
     parser = _KINDS.get((api, kind))
     if parser is None:
-        if kind in _IGNORED:
+        if any(k == kind for _, k in _KINDS) and (_calico_group(api) or api == "v1"):
+            allowed = ", ".join(g for g, k in _KINDS if k == kind)
+            fail(src, "apiVersion", f"unsupported apiVersion {api!r} for {kind}: expected {allowed}")
+        if _not_modelled(api, kind):
+            out.not_modelled[kind] = out.not_modelled.get(kind, 0) + 1
             return
         if any(k == kind for _, k in _KINDS):
             allowed = ", ".join(g for g, k in _KINDS if k == kind)
@@ -542,39 +650,15 @@ def _dispatch(doc, src, out, raw_pools):
     elif isinstance(rec, IPAMConfig):
         out.ipam_config = rec
     else:
-        for cls, name in _LISTS:
-            if isinstance(rec, cls):
-                getattr(out, name).append(rec)
-                break
+        getattr(out, _LIST_OF[type(rec)]).append(rec)
 
 
 # --------------------------------------------------------------------------------------
 # Reading files
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _documents_of(text, filename):
-    head = text.lstrip()[:1]
-    if head in ("{", "["):
-        # JSON (`kubectl get -o json`, `fastroute export -o x.json`) is YAML too, but
-        # the json module reads it ten times faster than PyYAML builds it
-        try:
-            data = json.loads(text)
-        except ValueError:
-            pass                    # YAML flow style, not JSON: the YAML reader decides
-        else:
-            return data if isinstance(data, list) else [data]
-    try:
-        # libyaml's loader when PyYAML has it: a thousand-node dump loads in a
-        # second instead of half a minute
-        return [d for d in yaml.load_all(text, Loader=_Loader)]
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ResourceError(f"{filename}: malformed YAML{at}: {problem}") from None
+    return yamltext.documents(text, filename)
 
 
 def parse_documents(docs, filename="<input>"):
@@ -597,7 +681,8 @@ def _finish(res):
 
 def loads(text, filename="<string>"):
     """Read resources from YAML text (one or more documents)."""
-    return _finish(parse_documents(_documents_of(text, filename), filename))
+    with yamltext.paused_gc():
+        return _finish(parse_documents(_documents_of(text, filename), filename))
 
 
 def _files_in(path):
@@ -623,10 +708,10 @@ def load(path):
     """
     res = Resources()
     res._raw_pools = []
-    for f in _files_in(os.fspath(path)):
-        with open(f, encoding="utf-8") as fh:
-            text = fh.read()
-        part = parse_documents(_documents_of(text, f), f)
-        res._raw_pools.extend(part._raw_pools)
-        res.extend(part)
-    return _finish(res)
+    with yamltext.paused_gc():
+        for f in _files_in(os.fspath(path)):
+            text = yamltext.read_text(f)
+            part = parse_documents(_documents_of(text, f), f)
+            res._raw_pools.extend(part._raw_pools)
+            res.extend(part)
+        return _finish(res)

@@ -24,8 +24,8 @@ import json
 import yaml
 
 from .kinds import (
-    ENCAPSULATIONS, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig, IPPool, Node, PodRecord,
-    Resources, Source, encapsulation_modes,
+    ENCAPSULATIONS, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig, IPPool, IPReservation,
+    Node, PodRecord, Resources, Source, encapsulation_modes, not_modelled_text,
 )
 from .reader import load, loads, parse_documents
 from .selector import Selector
@@ -42,7 +42,9 @@ __all__ = [
     "BlockRecord",
     "AffinityRecord",
     "PodRecord",
+    "IPReservation",
     "Resources",
+    "not_modelled_text",
     "ENCAPSULATIONS",
     "encapsulation_modes",
     "load",

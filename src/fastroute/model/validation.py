@@ -16,7 +16,7 @@ from ..errors import FastrouteError, InvalidValueError, ResourceError
 
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
-    "validate_pools",
+    "strict_bool_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
 ]
 
 
@@ -52,8 +52,29 @@ def interface_field(value, src, path, version=None):
 
 
 def address_field(value, src, path, version=None):
+    if isinstance(value, str) and version != 6:
+        quad = ipv4_quad(value.split("/")[0])
+        if quad is not None:
+            return ipaddress.IPv4Address(quad)       # the common case, without ipaddress's parser
     return _ip_field(value, src, path, version, lambda text: ipaddress.ip_address(text.split("/")[0]),
                      "an IP address")
+
+
+def ipv4_quad(text):
+    """A dotted-quad IPv4 address as an int, or None when ``text`` is anything else."""
+    parts = text.split(".")
+    if len(parts) != 4:
+        return None
+    value = 0
+    for p in parts:
+        if not (p.isdigit() and p.isascii()) or len(p) > 3 or (p[0] == "0" and len(p) > 1):
+            return None
+        n = int(p)
+        if n > 255:
+            return None
+        value = value * 256 + n
+    return value
+
 
 
 def _ip_field(value, src, path, version, parse, expected):
@@ -77,7 +98,90 @@ def asn_field(value, src, path):
     try:
         return as_number(value)
     except InvalidValueError as e:
-        fail(src, path, str(e))
+        hint = ""
+        if isinstance(value, float):
+            hint = " (YAML reads an unquoted asdot number as a float: quote it, e.g. '1.10')"
+        fail(src, path, f"{e}{hint}")
+
+
+def strict_bool_field(value, src, path):
+    """A Go ``bool`` field: a YAML boolean only.
+
+    Calico reads a resource with Go's ``encoding/json`` (after sigs.k8s.io/yaml turns the
+    YAML into JSON), and ``json.Unmarshal`` of a string into a ``bool`` fails ("cannot
+    unmarshal string into Go struct field ... of type bool"): ``keepOriginalNextHop: "false"``
+    is an error in calicoctl, never true.
+    """
+    if isinstance(value, bool):
+        return value
+    fail(src, path, f"expected a boolean (true or false, unquoted), got {type(value).__name__} {value!r}: "
+                    "Calico's Go unmarshal refuses it")
+
+
+def _go_float(value):
+    """``strconv.FormatFloat(v, 'g', -1, 32)``, as sigs.k8s.io/yaml formats a YAML float
+    aimed at a string field: the shortest float32 digits, exponent form ("1e+06") when the
+    decimal exponent is < -4 or >= 6, else plain ("1.1", "100")."""
+    import numpy as np
+
+    if value != value:
+        return "NaN"
+    f32 = np.float32(value)
+    if np.isinf(f32):
+        return "+Inf" if value > 0 else "-Inf"
+    if f32 == 0:
+        return "-0" if str(value).startswith("-") else "0"
+    sci = np.format_float_scientific(f32, unique=True, trim="-")
+    mant, _, exp = sci.partition("e")
+    sign = "-" if mant.startswith("-") else ""
+    digits = mant.lstrip("-").replace(".", "").rstrip("0") or "0"
+    x = int(exp)
+    if x < -4 or x >= 6:
+        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{body}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    point = x + 1
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
+def label_text(value):
+    """A label, annotation or selector value as Calico reads it.
+
+    Labels and annotations are Go ``map[string]string``; sigs.k8s.io/yaml (which calicoctl
+    and kubectl read YAML with) converts a YAML boolean or number aimed at a string field to
+    its Go string form: ``true`` -> "true" (``strconv.FormatBool``), ``0x10`` -> "16"
+    (``strconv.FormatInt``), ``1.10`` -> "1.1" (``strconv.FormatFloat(v, 'g', -1, 64)``),
+    and a null to "".  PyYAML reads the same YAML 1.1 scalars (``yes``, ``on`` are booleans).
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _go_float(value)
+    return None
+
+
+def label_map(value, src, path):
+    """A ``map[string]string`` field (labels, annotations) read with :func:`label_text`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        fail(src, path, f"expected a mapping of names to values, got {type(value).__name__} {value!r}")
+    out = {}
+    for k, v in value.items():
+        text = label_text(v)
+        if text is None:
+            fail(src, f"{path}[{k!r}]", f"expected a string, got {type(v).__name__} {v!r}")
+        out[label_text(k) if not isinstance(k, str) else k] = text
+    return out
 
 
 def bool_field(value, src, path):

@@ -1,0 +1,165 @@
+"""YAML and JSON text in, Python documents out: fast for dumps, bounded for hostile input.
+
+Three readers, tried in order:
+
+* JSON text (``kubectl get -o json``) goes to the json module;
+* block-style YAML as ``kubectl``/``calicoctl get -o yaml`` and ``fastroute export`` print
+  it goes to the :mod:`fastroute.model._yamlblock` kernel, which builds exactly what PyYAML's
+  SafeLoader builds (plain scalars through PyYAML's own resolver) an order of magnitude
+  faster, and refuses anything outside that subset;
+* everything else goes to PyYAML (libyaml's CSafeLoader where PyYAML has it), node graph
+  first: a document whose aliases would expand past :data:`ALIAS_BUDGET` extra nodes
+  ("billion laughs"), that refers to itself, or that nests deeper than :data:`MAX_DEPTH`
+  is refused before any object is built.
+"""
+
+import contextlib
+import gc
+import json
+
+import yaml
+
+from ._yamlblock import Unsupported, load_block_yaml
+from ..errors import InputLimitError, ResourceError
+
+__all__ = ["documents", "MAX_DEPTH", "ALIAS_BUDGET", "python_documents", "paused_gc", "read_text"]
+
+#: Deepest nesting of mappings and sequences read (a Calico resource nests about 8 deep).
+MAX_DEPTH = 100
+
+#: Nodes that alias expansion may add to one document beyond the nodes written in it.
+ALIAS_BUDGET = 100_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+_SPECIAL_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """Pause the cyclic garbage collector while a dump is read: building millions of
+    acyclic dicts and lists otherwise triggers a full collection again and again (a
+    third of the load time of a thousand-node dump).  Nests; restores the previous state."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def read_text(path):
+    """The text of the file at ``path`` (UTF-8); bytes that are not UTF-8 are a ResourceError."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ResourceError(f"{path}: byte {e.start} ({data[e.start:e.start + 1]!r}) is not UTF-8: "
+                            "expected a UTF-8 YAML or JSON file") from None
+
+
+def _resolve_plain(text):
+    """A plain scalar as PyYAML's SafeLoader reads it (YAML 1.1 implicit resolvers)."""
+    tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
+    if tag in _SPECIAL_TAGS:
+        raise Unsupported(tag)
+    node = yaml.ScalarNode(tag, text)
+    return _constructor.yaml_constructors[tag](_constructor, node)
+
+
+def _malformed(e, filename):
+    mark = getattr(e, "problem_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    problem = getattr(e, "problem", None) or str(e)
+    return ResourceError(f"{filename}: malformed YAML{at}: {problem}")
+
+
+def _check_bounds(root, filename, index):
+    """Refuse a node graph that expands past the alias budget, refers to itself or nests too deep."""
+    where = f"{filename}: document {index}"
+    size = {}                   # id(node) -> (expanded size, depth); None while being visited
+    distinct = 0
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            children = _children(node)
+            total = 1 + sum(size[id(c)][0] for c in children)
+            depth = 1 + max((size[id(c)][1] for c in children), default=0)
+            size[key] = (total, depth)
+            if depth > MAX_DEPTH:
+                raise InputLimitError(f"{where}: nesting deeper than {MAX_DEPTH} levels: refused")
+            continue
+        if key in size:
+            if size[key] is None:
+                raise InputLimitError(f"{where}: an alias refers to the collection that holds it: refused")
+            continue
+        size[key] = None
+        distinct += 1
+        stack.append((node, True))
+        for c in _children(node):
+            if id(c) not in size or size[id(c)] is None:
+                stack.append((c, False))
+    total = size[id(root)][0]
+    if total - distinct > ALIAS_BUDGET:
+        raise InputLimitError(
+            f"{where}: aliases expand {distinct:,} YAML nodes to {total:,}, more than {ALIAS_BUDGET:,} extra: "
+            "refused (an alias bomb?)")
+
+
+def _children(node):
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [x for pair in node.value for x in pair]
+    return ()
+
+
+def python_documents(text, filename):
+    """The documents of YAML ``text`` through PyYAML, node graphs checked before building."""
+    loader = _Loader(text)
+    try:
+        docs = []
+        while loader.check_node():
+            node = loader.get_node()
+            _check_bounds(node, filename, len(docs) + 1)
+            docs.append(loader.construct_document(node))
+        return docs
+    except yaml.YAMLError as e:
+        raise _malformed(e, filename) from None
+    except RecursionError:
+        raise InputLimitError(f"{filename}: nesting deeper than Python can build: refused") from None
+    finally:
+        loader.dispose()
+
+
+def documents(text, filename):
+    """The documents of YAML or JSON ``text`` (a list; None for an empty document).
+
+    Raises
+    ------
+    ResourceError
+        Malformed YAML (with line and column).
+    InputLimitError
+        Alias expansion, self-reference or nesting beyond the bounds.
+    """
+    head = text.lstrip()[:1]
+    if head in ("{", "["):
+        # JSON (`kubectl get -o json`, `fastroute export -o x.json`) is YAML too, but
+        # the json module reads it ten times faster than PyYAML builds it
+        try:
+            data = json.loads(text)
+        except ValueError:
+            pass                    # YAML flow style, not JSON: the YAML reader decides
+        except RecursionError:
+            raise InputLimitError(f"{filename}: JSON nesting deeper than Python can read: refused") from None
+        else:
+            return data if isinstance(data, list) else [data]
+    try:
+        return load_block_yaml(text.encode("utf-8", "surrogatepass"), _resolve_plain, MAX_DEPTH)
+    except (Unsupported, UnicodeError):
+        return python_documents(text, filename)
