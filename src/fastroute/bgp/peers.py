@@ -142,6 +142,34 @@ def _where(peer, fieldpath):
 
 _LOG = {"debug": "debug", "info": "info"}
 
+_COMMUNITY = re.compile(r"[0-9]+:[0-9]+(:[0-9]+)?")
+
+
+def _prefix_advertisements(cfg):
+    """``((cidr, communities), ...)`` of a BGPConfiguration's ``prefixAdvertisements``.
+
+    confd (``getPrefixAdvertisementsKVPair`` in ``confd/pkg/backends/calico/client.go``):
+    a community that is not a value is a name looked up in the same resource's
+    ``communities`` (an unknown name is dropped); each prefix's values are a set,
+    written in sorted order.
+    """
+    named = {}
+    for c in cfg.communities or ():
+        if isinstance(c, dict) and c.get("name") is not None:
+            named.setdefault(str(c["name"]), str(c.get("value", "")).strip())
+    out = []
+    for adv in cfg.prefix_advertisements or ():
+        if not isinstance(adv, dict) or not adv.get("cidr"):
+            continue
+        values = set()
+        for c in adv.get("communities") or ():
+            text = str(c).strip()
+            value = text if _COMMUNITY.fullmatch(text) else named.get(text)
+            if value:
+                values.add(value)
+        out.append((str(adv["cidr"]), tuple(sorted(values))))
+    return tuple(out)
+
 
 # --------------------------------------------------------------------------- confd inputs
 
@@ -175,19 +203,22 @@ def bgp_globals(cluster, node=None):
 
     The ``default`` BGPConfiguration, with ``logSeverityScreen``, ``bindMode`` and
     ``ignoredInterfaces`` of the node's ``node.<name>`` configuration taking
-    precedence.  BIRD keeps only ``debug`` and ``info``; any other severity renders
+    precedence, and its ``prefixAdvertisements`` replacing the default's.  BIRD keeps only ``debug`` and ``info``; any other severity renders
     no debug line.
     """
     d = cluster.bgp_config
     sev = d.log_severity_screen
     bind = d.bind_mode
     ignored = tuple(d.ignored_interfaces)
+    adverts = _prefix_advertisements(d)
     if node is not None:
         cfg = node_configs(cluster).get(node)
         if cfg is not None:
             sev = cfg.log_severity_screen if cfg.log_severity_screen is not None else sev
             bind = cfg.bind_mode if cfg.bind_mode is not None else bind
             ignored = tuple(cfg.ignored_interfaces) or ignored
+            if cfg.prefix_advertisements:
+                adverts = _prefix_advertisements(cfg)
     level = "info" if sev is None else _LOG.get(str(sev).lower(), "none")
     restart = d.node_mesh_max_restart_time
     return BgpGlobals(
@@ -200,6 +231,8 @@ def bgp_globals(cluster, node=None):
         log_level=level,
         bind_mode=bind,
         ignored_interfaces=ignored,
+        prefix_advertisements=adverts,
+        load_balancer_ips=tuple(d.service_load_balancer_ips),
     )
 
 

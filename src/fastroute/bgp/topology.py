@@ -71,7 +71,7 @@ from .peers import (
 )
 from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
 from ..errors import choice
-from ..model.calico import CALICO_VERSIONS
+from ..model.calico import CALICO_VERSIONS, template_release
 
 __all__ = [
     "SessionKind",
@@ -241,7 +241,7 @@ class Topology:
         if local_ip:
             local_as = self.globals.as_number if info.as_number is None else info.as_number
             cid = info.rr_cluster_id
-            v328 = self.calico_version == "3.28"
+            rel = template_release(self.calico_version)
             for kind, group in (("Global", self._global_sorted),
                                 ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
                 for d in group:
@@ -249,9 +249,9 @@ class Topology:
                         continue
                     out.append(_Entry(
                         kind, d.ip, d.as_number, d.port,
-                        v328 and kind == "Global" and d.calico_node and d.ip > local_ip,
+                        rel.has("global_passive") and kind == "Global" and d.calico_node and d.ip > local_ip,
                         cid if (d.as_number == local_as and cid and d.rr_cluster_id != cid) else None,
-                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if v328 else 0,
+                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if rel.has("allow_local_as") else 0,
                         d.password,
                     ))
         self._entries_cache[key] = out

@@ -8,6 +8,7 @@ dispatches each document (and each item of a ``List``) to its parser.
 import ipaddress
 import json
 import os
+import re
 from dataclasses import replace
 
 import yaml
@@ -553,6 +554,22 @@ def _dispatch(doc, src, out, raw_pools):
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Loader):
+    """YAML 1.1 without base-60 numbers: Calico's reader (go-yaml) keeps ``5663:12``
+    (a BGP community) as text, where PyYAML would read the integer 339792."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers
+            if not (tag.endswith((":int", ":float")) and ":[0-5]?[0-9]" in regexp.pattern)]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+for _tag, _pattern in (("int", r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+                       ("float", r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+                                 r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")):
+    _Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list("-+0123456789."))
 
 
 def _documents_of(text, filename):
