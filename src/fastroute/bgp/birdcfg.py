@@ -136,8 +136,7 @@ def mesh_peers(local, nodes, globals=None, family=4, calico_version="3.28"):
     mesh_extras = template_release(calico_version).has("mesh_restart_password")
     if not globals.mesh_enabled:
         return ()
-    if local.rr_cluster_id and (rr_leave_mesh or family == 6):
-        # before v3.22 only bird6.cfg's template ignores the mesh on a reflector
+    if rr_leave_mesh and local.rr_cluster_id:
         return ()
     local_ip = local.ip(family)
     if not local_ip:
