@@ -73,6 +73,7 @@ The seed cluster: 3 nodes, pool 10.244.0.0/16 with /26 blocks, full mesh.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 
 from .birdview import (
@@ -89,6 +90,7 @@ from .birdview import (
 )
 from .templates import family_files, render_aggr_cfg, render_bird_cfg, render_ipam_cfg
 from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh, template_release
+from ..model.filters import filter_function_name, filter_functions
 from ..errors import InvalidValueError, choice
 
 __all__ = [
@@ -227,6 +229,7 @@ def node_view(
     reject_cidrs=(),
     router_id=None,
     calico_version="3.28",
+    bgp_filters=(),
 ):
     """Assemble the :class:`BirdNodeView` for ``local`` the way confd does.
 
@@ -250,6 +253,8 @@ def node_view(
         default is the node's IPv4 address.
     calico_version : str
         One of :data:`~fastroute.model.calico.CALICO_VERSIONS`.
+    bgp_filters : sequence of fastroute.model.filters.BGPFilter
+        The cluster's BGPFilters: their functions, and the calls of those a peer names (v3.28).
     """
     globals = globals or BgpGlobals()
     choice(calico_version, CALICO_VERSIONS, "calico_version")
@@ -260,12 +265,13 @@ def node_view(
     peers = {4: list(mesh_peers(local, nodes, globals, 4, calico_version)),
              6: list(mesh_peers(local, nodes, globals, 6, calico_version))}
     self_peers = []
+    by_name = {f.name: f for f in bgp_filters}
     for kind, group in (("Global", global_peers), ("Node", node_peers)):
         for data in sorted(group, key=key):
             fam = ipaddress.ip_address(data.ip).version
             p = explicit_peer(local, data, kind, globals, fam, calico_version)
             if p is not None:
-                peers[fam].append(p)
+                peers[fam].append(_with_filters(p, data.filters, by_name, fam, calico_version))
             else:
                 self_peers.append((kind, data.ip, data.port))
     return BirdNodeView(
@@ -281,7 +287,20 @@ def node_view(
         calico_version=calico_version,
         mesh_nodes=tuple(nodes),
         self_peers=tuple(self_peers),
+        filter_functions_v4=filter_functions(bgp_filters, 4),
+        filter_functions_v6=filter_functions(bgp_filters, 6),
     )
+
+
+def _with_filters(peer, names, by_name, family, calico_version):
+    """``peer`` calling the functions of the BGPFilters ``names`` it has (v3.28's
+    ``import filter { ... }`` / ``export filter { ... }``; an unknown name is skipped)."""
+    if not names or not template_release(calico_version).has("bgp_filters"):
+        return peer
+    calls = {d: tuple(filter_function_name(n, d, family) for n in names
+                      if n in by_name and by_name[n].rules_of(d, family))
+             for d in ("import", "export")}
+    return dataclasses.replace(peer, import_filters=calls["import"], export_filters=calls["export"])
 
 
 # --------------------------------------------------------------------------- rendering

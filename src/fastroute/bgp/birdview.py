@@ -242,6 +242,9 @@ class PeerData:
         ``ttlSecurity`` hop count, 0 = off (v3.28).
     reachable_by : str or None
         ``reachableBy`` gateway (v3.28): a static ``/32 via`` route to the peer.
+    filters : tuple of str
+        BGPPeer ``filters``: names of BGPFilters whose functions the peer's import and
+        export filters call, in this order (v3.28).
     """
 
     ip: str
@@ -256,6 +259,7 @@ class PeerData:
     num_allow_local_as: int = 0
     ttl_security: int = 0
     reachable_by: str | None = None
+    filters: tuple = ()
 
     def __post_init__(self):
         parse_address(self.ip, "peer ip")

@@ -38,6 +38,7 @@ import re
 
 from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 from ..errors import InvalidValueError, ResourceError
+from ..model.filters import secret_value
 from ..model.selector import Selector
 
 __all__ = [
@@ -121,15 +122,18 @@ def split_peer_ip(text, where):
     return str(addr), port
 
 
-def _password(value):
-    # Calico reads BGP passwords from Kubernetes secrets, which a cluster file does not
-    # hold; a plain string (fastroute's shorthand) is used as the password itself.
+def _password(value, secrets=()):
+    # Calico reads BGP passwords from Kubernetes secrets (``secretKeyRef``; a missing
+    # secret or key renders no password, as confd does); a plain string (fastroute's
+    # shorthand) is used as the password itself.
     if value is None:
         return None
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and isinstance(value.get("value"), str):
         return value["value"]
+    if isinstance(value, dict) and "secretKeyRef" in value:
+        return secret_value(secrets, value["secretKeyRef"])
     return None
 
 
@@ -225,7 +229,7 @@ def bgp_globals(cluster, node=None):
         as_number=d.effective_as_number,
         mesh_enabled=d.mesh_enabled,
         listen_port=d.listen_port,
-        mesh_password=_password(d.node_mesh_password),
+        mesh_password=_password(d.node_mesh_password, getattr(cluster, "secrets", ())),
         mesh_restart_time=None if restart is None else parse_duration(
             restart, "BGPConfiguration 'default' spec.nodeMeshMaxRestartTime"),
         log_level=level,
@@ -316,8 +320,9 @@ class _Expander:
         if src not in ("UseNodeIP", "None"):
             raise ResourceError(f"{_where(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
                                 "expected 'UseNodeIP' or 'None'")
-        return dict(password=_password(peer.password), source_address=src, restart_time=restart,
-                    ttl_security=int(peer.ttl_security or 0))
+        return dict(password=_password(peer.password, getattr(self.cluster, "secrets", ())), source_address=src,
+                    restart_time=restart, ttl_security=int(peer.ttl_security or 0),
+                    filters=tuple(str(f) for f in peer.filters or ()))
 
     def emit(self, key, data):
         if key in self.entries:

@@ -159,6 +159,7 @@ class Topology:
                 info, self.infos, self.node_globals(i), pools=self._pools, blocks=self._blocks[info.name],
                 global_peers=self.global_peers, node_peers=self.node_peers[info.name],
                 static_routes=self._services, reject_cidrs=self._services, calico_version=self.calico_version,
+                bgp_filters=getattr(self.cluster, "bgp_filters", ()),
             )
         return self._views[i]
 

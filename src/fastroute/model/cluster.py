@@ -71,6 +71,8 @@ class Cluster:
         pods=None,
         extra_owners=None,
         interface_prefix="cali",
+        bgp_filters=(),
+        secrets=(),
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -87,6 +89,8 @@ class Cluster:
         self.interface_prefix = interface_prefix
         self.pods = pods if pods is not None else Pods([], [], [], self.node_names, prefix=interface_prefix)
         self.extra_owners = list(extra_owners or [])
+        self.bgp_filters = tuple(bgp_filters)   # fastroute.model.filters.BGPFilter
+        self.secrets = tuple(secrets)           # fastroute.model.filters.Secret (BGP passwords)
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -290,7 +294,7 @@ class Cluster:
             need_node(ar.node, ar.source, "spec.node")
         return cls(
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
-            interface_prefix,
+            interface_prefix, res.bgp_filters, res.secrets,
         )
 
     @classmethod
@@ -304,6 +308,7 @@ class Cluster:
             nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
             bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
+            bgp_filters=self.bgp_filters, secrets=self.secrets,
         )
         args.update(changes)
         return Cluster(**args)

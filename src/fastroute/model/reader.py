@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import yaml
 
+from . import filters
 from .calico import CALICO_VERSIONS
 from .kinds import (
     CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig, Node,
@@ -359,7 +360,8 @@ def _labels(meta, src):
     labels = meta.get("labels") or {}
     if not isinstance(labels, dict):
         fail(src, "metadata.labels", f"expected a mapping of label names to values, got {labels!r}")
-    return {str(k): "" if v is None else str(v) for k, v in labels.items()}
+    # a YAML boolean (`route-reflector: yes`) is the string "true"/"false", as Calico reads it
+    return {str(k): "" if v is None else str(v).lower() if isinstance(v, bool) else str(v) for k, v in labels.items()}
 
 
 def _parse_ipamblock(doc, src):
@@ -471,6 +473,9 @@ _KINDS = {
     ("v1", "Pod"): _parse_pod,
     ("v1", "Node"): _parse_k8s_node,
     ("operator.tigera.io/v1", "Installation"): _installation_pools,
+    ("projectcalico.org/v3", "BGPFilter"): filters.parse_bgp_filter,
+    ("crd.projectcalico.org/v1", "BGPFilter"): filters.parse_bgp_filter,
+    ("v1", "Secret"): filters.parse_secret,
 }
 
 #: Kinds fastroute reads but has no use for (they do not change IPAM or routing).
@@ -486,6 +491,7 @@ def _known_kinds():
 _LISTS = (
     (Node, "nodes"), (BGPConfiguration, "bgp_configurations"), (BGPPeer, "bgp_peers"),
     (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"),
+    (filters.BGPFilter, "bgp_filters"), (filters.Secret, "secrets"),
 )
 
 
