@@ -33,25 +33,11 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "data", "confd")
 #: fixture folder -> the --calico-version that renders it
 RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": None}
 
-_SERVICES = ("per-service /32 routes of Services with externalTrafficPolicy: Local (Service + Endpoints/"
-             "EndpointSlice) are not modelled")
-_NO_AS = "a BGPPeer without asNumber (peerSelector peering takes the peer node's AS) does not load yet"
 _V332 = ("the v3.30+ templates (krt_metric/local_pref handling, `BGP Protocol Configurations`, new "
          "ipam functions) are not rendered yet")
 
 #: (case, file) -> why it does not pass yet; "*" matches every file of the case
 KNOWN = {
-    ("mesh/static-routes", "bird_aggr.cfg"): _SERVICES,
-    ("mesh/static-routes", "bird_ipam.cfg"): _SERVICES,
-    ("mesh/static-routes", "bird6_aggr.cfg"): _SERVICES,
-    ("mesh/static-routes", "bird6_ipam.cfg"): _SERVICES,
-    ("mesh/static-routes-exclude-node", "bird_aggr.cfg"): _SERVICES,
-    ("mesh/static-routes-exclude-node", "bird_ipam.cfg"): _SERVICES,
-    ("mesh/static-routes-exclude-node", "bird6_aggr.cfg"): _SERVICES,
-    ("mesh/static-routes-exclude-node", "bird6_ipam.cfg"): _SERVICES,
-    ("mesh/static-routes-no-ipv4-address", "bird_aggr.cfg"): _SERVICES,
-    ("mesh/static-routes-no-ipv4-address", "bird_ipam.cfg"): _SERVICES,
-    ("explicit_peering/route_reflector_v6_by_ip", "*"): _NO_AS,
 }
 
 _SLICES = "the EndpointSlice kind does not load yet (kubectl-input.yaml of the v3.32 suite)"
@@ -59,9 +45,6 @@ _SLICES = "the EndpointSlice kind does not load yet (kubectl-input.yaml of the v
 #: (fixture folder, case, file) -> why it does not pass yet, for one release only
 KNOWN_IN = {
     ("v3.32.1", "mesh/static-routes", "*"): _SLICES,
-    ("v3.32.1", "mesh/static-routes/step2", "*"): _SLICES,
-    ("v3.32.1", "mesh/static-routes-exclude-node", "*"): _SLICES,
-    ("v3.32.1", "mesh/static-routes-exclude-node/step2", "*"): _SLICES,
 }
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "parse_duration",
     "pools",
     "service_cidrs",
+    "service_routes",
     "split_peer_ip",
 ]
 
@@ -246,15 +247,84 @@ def pools(cluster):
                  disable_bgp_export=p.disable_bgp_export, disabled=p.disabled) for p in cluster.pools]
 
 
+def _single_address(cidr):
+    net = ipaddress.ip_network(cidr, strict=False)
+    return net.prefixlen == net.max_prefixlen
+
+
 def service_cidrs(cluster):
-    """Service CIDRs to advertise (cluster, external, load-balancer IPs), first occurrence kept."""
+    """Service CIDRs every node advertises and keeps out of its kernel (cluster, external and
+    load-balancer IP ranges, first occurrence kept).
+
+    A single-address ``serviceLoadBalancerIPs`` entry is left to the Services that use it
+    (confd's ``onLoadBalancerIPsUpdate``).
+    """
     d = cluster.bgp_config
     seen, out = set(), []
-    for c in (*d.service_cluster_ips, *d.service_external_ips, *d.service_load_balancer_ips):
+    lb = [c for c in d.service_load_balancer_ips if not _single_address(c)]
+    for c in (*d.service_cluster_ips, *d.service_external_ips, *lb):
         if c not in seen:
             seen.add(c)
             out.append(c)
     return out
+
+
+_EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+
+def _inside(ip, cidrs):
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr.version == n.version and addr in n for n in cidrs)
+
+
+def service_routes(cluster, node):
+    """``(static_routes, reject_cidrs)`` confd writes for node ``node`` (a name).
+
+    confd (``confd/pkg/backends/calico/client.go`` ``updateGlobalRoutes``, ``routes.go``
+    ``advertiseThisService`` / ``getAllRoutesForService``): a node labelled
+    ``node.kubernetes.io/exclude-from-external-load-balancers: "true"`` advertises nothing (and
+    still keeps the ranges out of its kernel).
+    Otherwise the :func:`service_cidrs` ranges are advertised and rejected from the kernel,
+    and each Service of type ClusterIP, NodePort or LoadBalancer with a cluster IP adds
+    /32 (/128) routes when its ``externalTrafficPolicy`` is Local and one of its endpoints of
+    the cluster IP's family runs on the node (or when it is a LoadBalancer with policy
+    Cluster whose ``loadBalancerIP`` is a single-address ``serviceLoadBalancerIPs`` entry):
+    its cluster IP when ``serviceClusterIPs`` is set, its ``externalIPs`` inside
+    ``serviceExternalIPs`` and its load-balancer ingress IPs inside ``serviceLoadBalancerIPs``.
+    """
+    d = cluster.bgp_config
+    base = service_cidrs(cluster)
+    if cluster.node(node).labels.get(_EXCLUDE_LABEL) == "true":
+        return [], base                 # still rejected from the kernel
+    external = [ipaddress.ip_network(c, strict=False) for c in d.service_external_ips]
+    balancers = [ipaddress.ip_network(c, strict=False) for c in d.service_load_balancer_ips]
+    singles = [n for n in balancers if n.prefixlen == n.max_prefixlen]
+    local = {}
+    for e in getattr(cluster, "endpoints", ()):
+        for ip, host in e.addresses:
+            if host == node:
+                local.setdefault((e.namespace, e.service), set()).add(":" in ip)
+    extra = []
+    for s in getattr(cluster, "services", ()):
+        if s.type not in ("ClusterIP", "NodePort", "LoadBalancer") or s.cluster_ip in ("", "None"):
+            continue
+        pinned = (s.type == "LoadBalancer" and s.external_traffic_policy == "Cluster"
+                  and _inside(s.load_balancer_ip, singles))
+        if not pinned and (s.external_traffic_policy != "Local"
+                           or (":" in s.cluster_ip) not in local.get((s.namespace, s.name), ())):
+            continue
+        ips = [s.cluster_ip] if d.service_cluster_ips else []
+        ips += [ip for ip in s.external_ips if _inside(ip, external)]
+        ips += [ip for ip in s.ingress_ips if _inside(ip, balancers)]
+        extra += [f"{ip}/128" if ":" in ip else f"{ip}/32" for ip in ips]
+    statics = list(base)
+    for c in extra:
+        if c not in statics:
+            statics.append(c)
+    return statics, base
 
 
 class _Expander:
@@ -351,14 +421,21 @@ class _Expander:
                       for f in self.node_as_peers(j)]
         elif peer.peer_ip:
             ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
-            if peer.as_number is None:
-                raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
-                                    f"{peer.peer_ip!r} has no asNumber: the peer's AS is required")
+            asn = peer.as_number
+            if asn is None:
+                # confd writes `as 0` (BIRD refuses it: "Remote AS number must be set"); the
+                # Calico node with that address peers with its own AS, which is taken here
+                owners = [i for i, info in enumerate(self.infos) if ip in (info.ip4, info.ip6)]
+                if not owners:
+                    raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
+                                        f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
+                                        "Calico node is required")
+                asn = self.node_as(owners[0])
             if port == 0:
                 nodes = self.nodes_with_ip_port_as(ip, peer.as_number, 0)
                 if nodes:
                     port = self.node_port(nodes[0])
-            fields = [dict(ip=ip, as_number=peer.as_number, port=port, calico_node=ip in self.node_ips,
+            fields = [dict(ip=ip, as_number=asn, port=port, calico_node=ip in self.node_ips,
                            keep_next_hop=bool(peer.keep_original_next_hop),
                            num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
                            reachable_by=peer.reachable_by or None)]

@@ -67,6 +67,7 @@ from .peers import (
     parse_duration,
     pools,
     service_cidrs,
+    service_routes,
     split_peer_ip,
 )
 from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
@@ -155,10 +156,11 @@ class Topology:
         i = int(i)
         if i not in self._views:
             info = self.infos[i]
+            statics, rejects = service_routes(self.cluster, info.name)
             self._views[i] = node_view(
                 info, self.infos, self.node_globals(i), pools=self._pools, blocks=self._blocks[info.name],
                 global_peers=self.global_peers, node_peers=self.node_peers[info.name],
-                static_routes=self._services, reject_cidrs=self._services, calico_version=self.calico_version,
+                static_routes=statics, reject_cidrs=rejects, calico_version=self.calico_version,
                 bgp_filters=getattr(self.cluster, "bgp_filters", ()),
             )
         return self._views[i]

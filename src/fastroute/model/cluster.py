@@ -73,6 +73,8 @@ class Cluster:
         interface_prefix="cali",
         bgp_filters=(),
         secrets=(),
+        services=(),
+        endpoints=(),
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -91,6 +93,8 @@ class Cluster:
         self.extra_owners = list(extra_owners or [])
         self.bgp_filters = tuple(bgp_filters)   # fastroute.model.filters.BGPFilter
         self.secrets = tuple(secrets)           # fastroute.model.filters.Secret (BGP passwords)
+        self.services = tuple(services)         # fastroute.model.services.Service
+        self.endpoints = tuple(endpoints)       # fastroute.model.services.ServiceEndpoints
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -294,7 +298,7 @@ class Cluster:
             need_node(ar.node, ar.source, "spec.node")
         return cls(
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
-            interface_prefix, res.bgp_filters, res.secrets,
+            interface_prefix, res.bgp_filters, res.secrets, res.services, res.endpoints,
         )
 
     @classmethod
@@ -308,7 +312,7 @@ class Cluster:
             nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
             bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
-            bgp_filters=self.bgp_filters, secrets=self.secrets,
+            bgp_filters=self.bgp_filters, secrets=self.secrets, services=self.services, endpoints=self.endpoints,
         )
         args.update(changes)
         return Cluster(**args)

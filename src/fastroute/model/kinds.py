@@ -380,10 +380,12 @@ class Resources:
     pods: list = field(default_factory=list)
     bgp_filters: list = field(default_factory=list)
     secrets: list = field(default_factory=list)
+    services: list = field(default_factory=list)
+    endpoints: list = field(default_factory=list)
 
     def extend(self, other):
         for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods",
-                     "bgp_filters", "secrets"):
+                     "bgp_filters", "secrets", "services", "endpoints"):
             getattr(self, name).extend(getattr(other, name))
         if other.ipam_config is not None:
             self.ipam_config = other.ipam_config

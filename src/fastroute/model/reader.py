@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import yaml
 
-from . import filters
+from . import filters, services
 from .calico import CALICO_VERSIONS
 from .kinds import (
     CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig, Node,
@@ -476,6 +476,9 @@ _KINDS = {
     ("projectcalico.org/v3", "BGPFilter"): filters.parse_bgp_filter,
     ("crd.projectcalico.org/v1", "BGPFilter"): filters.parse_bgp_filter,
     ("v1", "Secret"): filters.parse_secret,
+    ("v1", "Service"): services.parse_service,
+    ("v1", "Endpoints"): services.parse_endpoints,
+    ("discovery.k8s.io/v1", "EndpointSlice"): services.parse_endpoint_slice,
 }
 
 #: Kinds fastroute reads but has no use for (they do not change IPAM or routing).
@@ -492,6 +495,7 @@ _LISTS = (
     (Node, "nodes"), (BGPConfiguration, "bgp_configurations"), (BGPPeer, "bgp_peers"),
     (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"),
     (filters.BGPFilter, "bgp_filters"), (filters.Secret, "secrets"),
+    (services.Service, "services"), (services.ServiceEndpoints, "endpoints"),
 )
 
 
