@@ -36,15 +36,10 @@ RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": 
 _V332 = ("the v3.30+ templates (krt_metric/local_pref handling, `BGP Protocol Configurations`, new "
          "ipam functions) are not rendered yet")
 
-#: (case, file) -> why it does not pass yet; "*" matches every file of the case
+#: (fixture folder, case, file) -> why it does not pass yet; "*" matches every file of the case
 KNOWN = {
-}
-
-_SLICES = "the EndpointSlice kind does not load yet (kubectl-input.yaml of the v3.32 suite)"
-
-#: (fixture folder, case, file) -> why it does not pass yet, for one release only
-KNOWN_IN = {
-    ("v3.32.1", "mesh/static-routes", "*"): _SLICES,
+    ("v3.32.1", "mesh/static-routes", "*"): "an empty serviceClusterIPs/serviceLoadBalancerIPs entry (`- {}`) "
+                                            "is refused by the loader",
 }
 
 
@@ -82,8 +77,7 @@ def _cases():
                                if f.endswith(".cfg"))
             for f in names:
                 case = check.case
-                reason = (KNOWN_IN.get((folder, case, f)) or KNOWN_IN.get((folder, case, "*"))
-                          or KNOWN.get((case, f)) or KNOWN.get((case, "*")))
+                reason = KNOWN.get((folder, case, f)) or KNOWN.get((folder, case, "*"))
                 if version is None and not reason and not _v332_as_v328(check, f):
                     reason = _V332
                 marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
