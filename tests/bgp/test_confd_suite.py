@@ -31,7 +31,7 @@ from confd_replay import affine_blocks, mock_checks, scripted_checks
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "confd")
 
 #: fixture folder -> the --calico-version that renders it
-RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": None}
+RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": "3.32"}
 
 _V332 = ("the v3.30+ templates (krt_metric/local_pref handling, `BGP Protocol Configurations`, new "
          "ipam functions) are not rendered yet")
@@ -41,14 +41,6 @@ KNOWN = {
     ("v3.32.1", "mesh/static-routes", "*"): "an empty serviceClusterIPs/serviceLoadBalancerIPs entry (`- {}`) "
                                             "is refused by the loader",
 }
-
-
-def _v332_as_v328(check, name):
-    """Whether the v3.32 templates render ``name`` of ``check`` as v3.28's do (then it is checked
-    with the v3.28 layout): bird6_aggr.cfg, the session count, bird_aggr.cfg without blocks (v3.32
-    adds a krt_metric accept per block) and a bird.cfg without IPv4."""
-    return (name in ("bird6_aggr.cfg", "peerings") or (name == "bird_aggr.cfg" and check.node != "kube-master")
-            or f"{check.case}/{name}" == "mesh/static-routes-no-ipv4-address/bird.cfg")
 
 
 def _checks(folder):
@@ -78,8 +70,6 @@ def _cases():
             for f in names:
                 case = check.case
                 reason = KNOWN.get((folder, case, f)) or KNOWN.get((folder, case, "*"))
-                if version is None and not reason and not _v332_as_v328(check, f):
-                    reason = _V332
                 marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
                 out.append(pytest.param(folder, cid, f, marks=marks, id=f"{folder}:{cid}:{f}"))
     return out

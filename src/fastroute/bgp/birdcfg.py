@@ -24,35 +24,13 @@ apply (who is in the mesh, which end is passive, when a peer is an ``rr
 client``, ...); :func:`node_view` puts a view together and
 :func:`render_files` renders it.
 
-Behaviour follows Calico v3.28 (``calico_version="3.28"``, the default).
-``calico_version="3.20"`` renders the layout of the v3.20 templates, which
-differs in these ways (read from ``projectcalico/confd`` at release-v3.20):
-
-* route reflectors are *not* excluded from the node-to-node mesh, and a node
-  with a cluster id still renders its mesh section;
-* ``multihop``, ``import all`` and ``export filter calico_export_to_bgp_peers``
-  live in ``bgp_template``; peers carry no filter blocks, no ``ttl security``,
-  no ``passive on`` for Global peers, no ``graceful restart time`` and no
-  ``allow local as``;
-* ``calico_export_to_bgp_peers`` is a filter ending in ``reject`` (there is no
-  ``reject_disabled_pools`` and no ``reject_tunnel_routes``), and an identical,
-  unused ``calico_export_to_bgp_mesh`` filter follows it;
-* the direct protocol also ignores ``tap*``, ``qvo*`` and ``qvb*``;
-* ``listen bgp`` knows only a port (no bind address), there are no ignored
-  interfaces and no ``reachableBy`` static routes.
-
-Sources and fidelity
---------------------
-The v3.20 layout follows ``projectcalico/confd`` ``etc/calico/confd/templates``; the
-v3.28 layout follows the stored ``projectcalico/calico``
-``confd/etc/calico/confd/templates`` version that carries the v3.27-v3.28 feature set
-(``calico_export_to_bgp_peers(bool)``, per-peer ``ttl security``/``multihop``, bind
-mode, ignored interfaces, ``reachableBy`` statics), cross-checked with confd's own
-template tests (``confd/tests/compiled_templates`` in projectcalico/calico).  Directives, their values and their order are the
-templates'; comments and blank lines are not (confd's own template tests ignore
-them too).  Not rendered: BGPFilter functions (an empty filter section is), LoadBalancer
-allow-lists on reflectors, and the per-node log level override.  Every variant is
-accepted by real ``bird -p``/``bird6 -p`` (tests/interop/test_config_parses.py).
+The rendering itself is :mod:`fastroute.bgp.templates`, one function per confd
+template, for the release named by ``calico_version`` (one of
+:data:`fastroute.model.calico.CALICO_VERSIONS`; the template differences between
+releases are the table :data:`fastroute.model.calico.TEMPLATE_RELEASES`, not
+conditions spread here).  Calico's own confd template test suite passes for every
+supported release (tests/bgp/test_confd_suite.py, docs/confd.md), and every variant
+is accepted by real ``bird -p``/``bird6 -p`` (tests/interop).
 
 Examples
 --------
