@@ -34,6 +34,8 @@ _RULE_LISTS = ("exportV4", "importV4", "exportV6", "importV6")
 _OPERATORS = {"Equal": "=", "NotEqual": "!=", "In": "~", "NotIn": "!~"}
 _SOURCES = {"RemotePeers": "((defined(source))&&(source ~ [ RTS_BGP ]))"}
 _ACTIONS = ("Accept", "Reject")
+#: the rule fields of the v3.28 BGPFilter API, the ones rendered
+_RULE_FIELDS = ("action", "cidr", "matchOperator", "source", "interface")
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,11 @@ def parse_bgp_filter(doc, src):
                          f"expected one of {', '.join(map(repr, _OPERATORS))} with a cidr")
             if rule.get("source") and rule["source"] not in _SOURCES:
                 fail(src, f"{where}.source", f"invalid source {rule['source']!r}: expected 'RemotePeers'")
-            out.append({k: str(rule[k]) for k in ("action", "cidr", "matchOperator", "source", "interface")
-                        if rule.get(k)})
+            kept = {k: str(rule[k]) for k in _RULE_FIELDS if rule.get(k)}
+            later = sorted(k for k in rule if k not in _RULE_FIELDS and rule[k] not in (None, "", [], {}))
+            if later:
+                kept["unrendered"] = ", ".join(later)
+            out.append(kept)
         rules[key] = tuple(out)
     return BGPFilter(name=src.name, rules=rules, source=src)
 
@@ -134,7 +139,12 @@ def filter_function_name(filter_name, direction, family):
     return f"'bgp_{_truncate_and_hash(filter_name, 64 - len(fixed))}_{direction}FilterV{family}'"
 
 
-def _statement(rule):
+def _statement(rule, where):
+    if "unrendered" in rule:
+        # v3.30+ rule fields (peerType, communities, asPathPrefix, priority, operations,
+        # prefixLength...): better no configuration than one that filters differently
+        raise InvalidValueError(f"unsupported BGPFilter rule at {where}: {rule['unrendered']} are not "
+                                "rendered yet (the v3.28 rule fields are: " + ", ".join(_RULE_FIELDS) + ")")
     action = f"{rule['action'].lower()};"
     conditions = []
     if rule.get("cidr"):
@@ -158,6 +168,7 @@ def filter_functions(filters, family):
             lines.append(f"# v{family} BGPFilter {f.name}")
         for d in directions:
             lines.append(f"function {filter_function_name(f.name, d, family)}() {{")
-            lines += [f"  {_statement(r)}" for r in f.rules_of(d, family)]
+            lines += [f"  {_statement(r, f'BGPFilter {f.name!r} spec.{d}V{family}[{i}]')}"
+                      for i, r in enumerate(f.rules_of(d, family))]
             lines.append("}")
     return tuple(lines) or (f"# No v{family} BGPFilters configured",)
