@@ -563,10 +563,10 @@ def _dispatch(doc, src, out, raw_pools):
 # Reading files
 
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Loader):
+class _Loader(_YamlLoader):
     """YAML 1.1 without base-60 numbers: Calico's reader (go-yaml) keeps ``5663:12``
     (a BGP community) as text, where PyYAML would read the integer 339792."""
 
