@@ -10,7 +10,9 @@ has):
 * :func:`render_ipam_cfg` -- ``bird_ipam.cfg.template`` / ``bird6_ipam.cfg.template``
 
 (projectcalico/calico ``confd/etc/calico/confd/templates``; projectcalico/confd
-``etc/calico/confd/templates`` on release-v3.20).  Lines are the templates' own;
+``etc/calico/confd/templates`` on release-v3.20).  The v3.32 layout, which confd
+computes in Go, is :mod:`fastroute.bgp.templates_v332`; each function here hands over to
+it for the releases with the ``bgp_processor`` feature, passing the pieces both share.  Lines are the templates' own;
 blank lines follow them where it is cheap, since confd's template tests compare
 with ``diff --ignore-blank-lines`` (tests/bgp/test_confd_suite.py replays them).
 """
