@@ -234,19 +234,8 @@ def _explicit_peer(p, view, family, rel):
                 f"    calico_export_to_bgp_peers({'true' if p.internal else 'false'});",
                 "    reject;",
                 "  };  # Only want to export routes for workloads."]
-    if p.passive:
-        out.append("  passive on; # Peering is unidirectional, peer will connect to us.")
-    if p.restart_time is not None:
-        out.append(f"  graceful restart time {p.restart_time};")
-    if p.rr_cluster_id:
-        out += ["  rr client;", f"  rr cluster id {p.rr_cluster_id};"]
-    if p.password:
-        out.append(_password(p))
-    if p.next_hop_keep:
-        out.append("  next hop keep;")
-    if p.allow_local_as:
-        out.append(f"  allow local as {p.allow_local_as};")
-    return out + ["}"]
+    passive = "  passive on; # Peering is unidirectional, peer will connect to us."
+    return out + templates_v332.peer_options(p, passive, _password) + ["}"]
 
 
 def _explicit(view, family, rel, peers, kind):

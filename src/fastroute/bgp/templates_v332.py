@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..errors import choice
 
-__all__ = ["render_bird_cfg", "render_aggr_cfg", "render_ipam_cfg"]
+__all__ = ["render_bird_cfg", "render_aggr_cfg", "render_ipam_cfg", "peer_options"]
 
 #: BIRD's largest int (``template.BirdIntMaxValue``): local preference and kernel metric add up to it
 BIRD_INT_MAX = 2147483647
@@ -59,8 +59,13 @@ def _peer(p, password):
     out += ["  import filter {", *(f"    {ln}" for ln in _import_filter(p)), "  };",
             "  export filter {", *(f"    {ln}" for ln in _export_filter(p)),
             "  };  # Only want to export routes for workloads."]
-    if p.passive:
-        out.append("  passive on;")
+    return out + peer_options(p, "  passive on;", password) + ["}"]
+
+
+def peer_options(p, passive_line, password):
+    """The lines after a peer's filters, in the templates' order: passive, graceful restart time,
+    route-reflector client, password (``password(p)`` writes it), next hop keep, allow local as."""
+    out = [passive_line] if p.passive else []
     if p.restart_time is not None:
         out.append(f"  graceful restart time {p.restart_time};")
     if p.rr_cluster_id:
@@ -71,7 +76,7 @@ def _peer(p, password):
         out.append("  next hop keep;")
     if p.allow_local_as:
         out.append(f"  allow local as {p.allow_local_as};")
-    return out + ["}"]
+    return out
 
 
 def render_bird_cfg(view, family, parts):
