@@ -148,7 +148,7 @@ def test_unknown_down_node():
 
 
 def test_bad_calico_version():
-    with pytest.raises(InvalidValueError, match=r"invalid calico_version '3.99': expected one of '3.28', '3.20'"):
+    with pytest.raises(InvalidValueError, match=r"invalid calico_version '3.99': expected one of '3.28', '3.32', '3.28.1', '3.20'"):
         compute(examples.seed(), "3.99")
 
 

@@ -8,6 +8,7 @@ with the address, prefix and AS-number parsers that check it.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
@@ -23,6 +24,7 @@ __all__ = [
     "BirdPeer",
     "BirdNodeView",
     "protocol_name",
+    "hash_router_id",
     "parse_address",
     "parse_as_number",
     "parse_interface",
@@ -170,6 +172,9 @@ class BgpGlobals:
         ``(cidr, ("65000:100", "65000:1:2", ...))``.  ``apply_communities()`` adds each
         ``a:b`` to ``bgp_community`` and each ``a:b:c`` to ``bgp_large_community`` for
         routes inside ``cidr``.
+    load_balancer_ips : tuple of str
+        ``serviceLoadBalancerIPs``: a route reflector's export function accepts routes in
+        these ranges (v3.28).
     """
 
     as_number: int = DEFAULT_AS
@@ -181,9 +186,12 @@ class BgpGlobals:
     bind_mode: str | None = None
     ignored_interfaces: tuple = ()
     prefix_advertisements: tuple = ()
+    load_balancer_ips: tuple = ()
 
     def __post_init__(self):
         parse_as_number(self.as_number, "globals.as_number")
+        for i, c in enumerate(self.load_balancer_ips):
+            parse_network(c, f"globals.load_balancer_ips[{i}]")
         for i, adv in enumerate(self.prefix_advertisements):
             try:
                 cidr, communities = adv
@@ -234,6 +242,9 @@ class PeerData:
         ``ttlSecurity`` hop count, 0 = off (v3.28).
     reachable_by : str or None
         ``reachableBy`` gateway (v3.28): a static ``/32 via`` route to the peer.
+    filters : tuple of str
+        BGPPeer ``filters``: names of BGPFilters whose functions the peer's import and
+        export filters call, in this order (v3.28).
     """
 
     ip: str
@@ -248,6 +259,7 @@ class PeerData:
     num_allow_local_as: int = 0
     ttl_security: int = 0
     reachable_by: str | None = None
+    filters: tuple = ()
 
     def __post_init__(self):
         parse_address(self.ip, "peer ip")
@@ -318,6 +330,21 @@ class AffineBlock:
         return self.cidr.replace("/", "-")
 
 
+def hash_router_id(node_name):
+    """confd's ``hashToIPv4``: the first 4 bytes of sha256(node name) as an IPv4 address.
+
+    A first octet above 223 (multicast and reserved space, which BGP router ids may not
+    use) is lowered by 32 (projectcalico/calico
+    ``confd/pkg/resource/template/template_funcs.go`` ``hashToIPv4``).
+
+    >>> hash_router_id("kube-master")  # confd's compiled test template mesh/hash
+    '25.79.212.8'
+    """
+    b = hashlib.sha256(node_name.encode()).digest()[:4]
+    first = b[0] - 32 if b[0] > 223 else b[0]
+    return f"{first}.{b[1]}.{b[2]}.{b[3]}"
+
+
 def protocol_name(kind, ip, port=None):
     """BIRD protocol name confd gives a peer: ``Mesh_``/``Global_``/``Node_`` + the IP.
 
@@ -365,6 +392,9 @@ class BirdPeer:
     reachable_by : str or None
     name_port : int or None
         The port that goes into the protocol name (explicit peer ports only).
+    import_filters, export_filters : tuple of str
+        BIRD functions (BGPFilter rules) called first in the peer's import and export
+        filters, in BGPPeer ``filters`` order (v3.28).
     """
 
     kind: str
@@ -382,6 +412,8 @@ class BirdPeer:
     allow_local_as: int = 0
     reachable_by: str | None = None
     name_port: int | None = None
+    import_filters: tuple = ()
+    export_filters: tuple = ()
 
     def __post_init__(self):
         choice(self.kind, ("Mesh", "Global", "Node"), "peer kind")
@@ -403,6 +435,13 @@ class BirdNodeView:
 
     Build it with :func:`node_view`, which applies confd's session rules, or fill
     it directly when the peers come from elsewhere.
+
+    ``router_id`` is ``CALICO_ROUTER_ID``: an IPv4 address, ``"hash"`` (confd's
+    ``hashToIPv4`` of the node name) or None (the node's IPv4 address).
+    ``mesh_nodes`` are all nodes of the cluster, for the mesh section's per-host
+    comments; ``self_peers`` the ``(kind, ip, port)`` peer entries that are this node
+    (confd writes "Skipping ourselves" for them); ``filter_functions_v4``/``_v6`` the
+    lines of the ``BGP Filters`` section.
     """
 
     node: NodeInfo
@@ -415,10 +454,14 @@ class BirdNodeView:
     reject_cidrs: tuple = ()
     router_id: str | None = None
     calico_version: str = "3.28"
+    mesh_nodes: tuple = ()
+    self_peers: tuple = ()
+    filter_functions_v4: tuple = ()
+    filter_functions_v6: tuple = ()
 
     def __post_init__(self):
         choice(self.calico_version, CALICO_VERSIONS, "calico_version")
-        if self.router_id is not None:
+        if self.router_id is not None and self.router_id != "hash":
             parse_address(self.router_id, f"node {self.node.name!r} router_id", 4)
         for i, p in enumerate(self.peers_v4):
             if not isinstance(p, BirdPeer) or p.version != 4:
@@ -437,9 +480,10 @@ class BirdNodeView:
 
     @property
     def effective_router_id(self):
-        # Router ids are 4 octets even for bird6; a node without IPv4 renders an empty one,
-        # as confd does (BIRD then refuses the file, as it does on a real node).
+        # Router ids are 4 octets even for bird6; a node without IPv4 and without
+        # CALICO_ROUTER_ID renders an empty one, as confd does (BIRD then refuses the
+        # file, as it does on a real node).
+        if self.router_id == "hash":
+            return hash_router_id(self.node.name)
         return self.router_id or self.node.ip4
 
-
-# --------------------------------------------------------------------------- session rules

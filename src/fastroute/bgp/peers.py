@@ -38,6 +38,7 @@ import re
 
 from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 from ..errors import InvalidValueError, ResourceError
+from ..model.filters import secret_value
 from ..model.selector import Selector
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "parse_duration",
     "pools",
     "service_cidrs",
+    "service_routes",
     "split_peer_ip",
 ]
 
@@ -121,15 +123,18 @@ def split_peer_ip(text, where):
     return str(addr), port
 
 
-def _password(value):
-    # Calico reads BGP passwords from Kubernetes secrets, which a cluster file does not
-    # hold; a plain string (fastroute's shorthand) is used as the password itself.
+def _password(value, secrets=()):
+    # Calico reads BGP passwords from Kubernetes secrets (``secretKeyRef``; a missing
+    # secret or key renders no password, as confd does); a plain string (fastroute's
+    # shorthand) is used as the password itself.
     if value is None:
         return None
     if isinstance(value, str):
         return value
     if isinstance(value, dict) and isinstance(value.get("value"), str):
         return value["value"]
+    if isinstance(value, dict) and "secretKeyRef" in value:
+        return secret_value(secrets, value["secretKeyRef"])
     return None
 
 
@@ -141,6 +146,34 @@ def _where(peer, fieldpath):
 
 
 _LOG = {"debug": "debug", "info": "info"}
+
+_COMMUNITY = re.compile(r"[0-9]+:[0-9]+(:[0-9]+)?")
+
+
+def _prefix_advertisements(cfg):
+    """``((cidr, communities), ...)`` of a BGPConfiguration's ``prefixAdvertisements``.
+
+    confd (``getPrefixAdvertisementsKVPair`` in ``confd/pkg/backends/calico/client.go``):
+    a community that is not a value is a name looked up in the same resource's
+    ``communities`` (an unknown name is dropped); each prefix's values are a set,
+    written in sorted order.
+    """
+    named = {}
+    for c in cfg.communities or ():
+        if isinstance(c, dict) and c.get("name") is not None:
+            named.setdefault(str(c["name"]), str(c.get("value", "")).strip())
+    out = []
+    for adv in cfg.prefix_advertisements or ():
+        if not isinstance(adv, dict) or not adv.get("cidr"):
+            continue
+        values = set()
+        for c in adv.get("communities") or ():
+            text = str(c).strip()
+            value = text if _COMMUNITY.fullmatch(text) else named.get(text)
+            if value:
+                values.add(value)
+        out.append((str(adv["cidr"]), tuple(sorted(values))))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- confd inputs
@@ -175,31 +208,36 @@ def bgp_globals(cluster, node=None):
 
     The ``default`` BGPConfiguration, with ``logSeverityScreen``, ``bindMode`` and
     ``ignoredInterfaces`` of the node's ``node.<name>`` configuration taking
-    precedence.  BIRD keeps only ``debug`` and ``info``; any other severity renders
+    precedence, and its ``prefixAdvertisements`` replacing the default's.  BIRD keeps only ``debug`` and ``info``; any other severity renders
     no debug line.
     """
     d = cluster.bgp_config
     sev = d.log_severity_screen
     bind = d.bind_mode
     ignored = tuple(d.ignored_interfaces)
+    adverts = _prefix_advertisements(d)
     if node is not None:
         cfg = node_configs(cluster).get(node)
         if cfg is not None:
             sev = cfg.log_severity_screen if cfg.log_severity_screen is not None else sev
             bind = cfg.bind_mode if cfg.bind_mode is not None else bind
             ignored = tuple(cfg.ignored_interfaces) or ignored
+            if cfg.prefix_advertisements:
+                adverts = _prefix_advertisements(cfg)
     level = "info" if sev is None else _LOG.get(str(sev).lower(), "none")
     restart = d.node_mesh_max_restart_time
     return BgpGlobals(
         as_number=d.effective_as_number,
         mesh_enabled=d.mesh_enabled,
         listen_port=d.listen_port,
-        mesh_password=_password(d.node_mesh_password),
+        mesh_password=_password(d.node_mesh_password, getattr(cluster, "secrets", ())),
         mesh_restart_time=None if restart is None else parse_duration(
             restart, "BGPConfiguration 'default' spec.nodeMeshMaxRestartTime"),
         log_level=level,
         bind_mode=bind,
         ignored_interfaces=ignored,
+        prefix_advertisements=adverts,
+        load_balancer_ips=tuple(d.service_load_balancer_ips),
     )
 
 
@@ -209,15 +247,84 @@ def pools(cluster):
                  disable_bgp_export=p.disable_bgp_export, disabled=p.disabled) for p in cluster.pools]
 
 
+def _single_address(cidr):
+    net = ipaddress.ip_network(cidr, strict=False)
+    return net.prefixlen == net.max_prefixlen
+
+
 def service_cidrs(cluster):
-    """Service CIDRs to advertise (cluster, external, load-balancer IPs), first occurrence kept."""
+    """Service CIDRs every node advertises and keeps out of its kernel (cluster, external and
+    load-balancer IP ranges, first occurrence kept).
+
+    A single-address ``serviceLoadBalancerIPs`` entry is left to the Services that use it
+    (confd's ``onLoadBalancerIPsUpdate``).
+    """
     d = cluster.bgp_config
     seen, out = set(), []
-    for c in (*d.service_cluster_ips, *d.service_external_ips, *d.service_load_balancer_ips):
+    lb = [c for c in d.service_load_balancer_ips if not _single_address(c)]
+    for c in (*d.service_cluster_ips, *d.service_external_ips, *lb):
         if c not in seen:
             seen.add(c)
             out.append(c)
     return out
+
+
+_EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
+
+
+def _inside(ip, cidrs):
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return any(addr.version == n.version and addr in n for n in cidrs)
+
+
+def service_routes(cluster, node):
+    """``(static_routes, reject_cidrs)`` confd writes for node ``node`` (a name).
+
+    confd (``confd/pkg/backends/calico/client.go`` ``updateGlobalRoutes``, ``routes.go``
+    ``advertiseThisService`` / ``getAllRoutesForService``): a node labelled
+    ``node.kubernetes.io/exclude-from-external-load-balancers: "true"`` advertises nothing (and
+    still keeps the ranges out of its kernel).
+    Otherwise the :func:`service_cidrs` ranges are advertised and rejected from the kernel,
+    and each Service of type ClusterIP, NodePort or LoadBalancer with a cluster IP adds
+    /32 (/128) routes when its ``externalTrafficPolicy`` is Local and one of its endpoints of
+    the cluster IP's family runs on the node (or when it is a LoadBalancer with policy
+    Cluster whose ``loadBalancerIP`` is a single-address ``serviceLoadBalancerIPs`` entry):
+    its cluster IP when ``serviceClusterIPs`` is set, its ``externalIPs`` inside
+    ``serviceExternalIPs`` and its load-balancer ingress IPs inside ``serviceLoadBalancerIPs``.
+    """
+    d = cluster.bgp_config
+    base = service_cidrs(cluster)
+    if cluster.node(node).labels.get(_EXCLUDE_LABEL) == "true":
+        return [], base                 # still rejected from the kernel
+    external = [ipaddress.ip_network(c, strict=False) for c in d.service_external_ips]
+    balancers = [ipaddress.ip_network(c, strict=False) for c in d.service_load_balancer_ips]
+    singles = [n for n in balancers if n.prefixlen == n.max_prefixlen]
+    local = {}
+    for e in getattr(cluster, "endpoints", ()):
+        for ip, host in e.addresses:
+            if host == node:
+                local.setdefault((e.namespace, e.service), set()).add(":" in ip)
+    extra = []
+    for s in getattr(cluster, "services", ()):
+        if s.type not in ("ClusterIP", "NodePort", "LoadBalancer") or s.cluster_ip in ("", "None"):
+            continue
+        pinned = (s.type == "LoadBalancer" and s.external_traffic_policy == "Cluster"
+                  and _inside(s.load_balancer_ip, singles))
+        if not pinned and (s.external_traffic_policy != "Local"
+                           or (":" in s.cluster_ip) not in local.get((s.namespace, s.name), ())):
+            continue
+        ips = [s.cluster_ip] if d.service_cluster_ips else []
+        ips += [ip for ip in s.external_ips if _inside(ip, external)]
+        ips += [ip for ip in s.ingress_ips if _inside(ip, balancers)]
+        extra += [f"{ip}/128" if ":" in ip else f"{ip}/32" for ip in ips]
+    statics = list(base)
+    for c in extra:
+        if c not in statics:
+            statics.append(c)
+    return statics, base
 
 
 class _Expander:
@@ -283,8 +390,9 @@ class _Expander:
         if src not in ("UseNodeIP", "None"):
             raise ResourceError(f"{_where(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
                                 "expected 'UseNodeIP' or 'None'")
-        return dict(password=_password(peer.password), source_address=src, restart_time=restart,
-                    ttl_security=int(peer.ttl_security or 0))
+        return dict(password=_password(peer.password, getattr(self.cluster, "secrets", ())), source_address=src,
+                    restart_time=restart, ttl_security=int(peer.ttl_security or 0),
+                    filters=tuple(str(f) for f in peer.filters or ()))
 
     def emit(self, key, data):
         if key in self.entries:
@@ -315,12 +423,14 @@ class _Expander:
             ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
             asn = peer.as_number
             if asn is None:
-                # no asNumber on a peer that is a Calico node: that node's own AS (the AS
-                # confd's nodesWithIPPortAndAS matches a zero ASNumber against)
-                if ip not in self.node_ips:
+                # confd writes `as 0` (BIRD refuses it: "Remote AS number must be set"); the
+                # Calico node with that address peers with its own AS, which is taken here
+                owners = [i for i, info in enumerate(self.infos) if ip in (info.ip4, info.ip6)]
+                if not owners:
                     raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
-                                        f"{peer.peer_ip!r} has no asNumber: the peer's AS is required")
-                asn = self.node_as(self.index[self.node_ips[ip]])
+                                        f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
+                                        "Calico node is required")
+                asn = self.node_as(owners[0])
             if port == 0:
                 nodes = self.nodes_with_ip_port_as(ip, peer.as_number, 0)
                 if nodes:

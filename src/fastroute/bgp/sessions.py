@@ -25,7 +25,7 @@ import numpy as np
 from .birdview import protocol_name
 from .peers import DEFAULT_BGP_PORT
 from .propagate import session_index
-from ..model.calico import reflectors_leave_mesh
+from ..model.calico import reflectors_leave_mesh, template_release
 
 __all__ = ["SessionKind", "ExternalRouter", "Sessions", "build_sessions", "text_rank"]
 
@@ -458,7 +458,7 @@ def _pair_explicit(topo, sp, out, mesh, mesh_pos, rows, exp_pos, peer_row, estab
         return dict(local=int(out["local"][pos_row]), local_as=int(out["local_as"][pos_row]),
                     remote_as=int(out["remote_as"][pos_row]), passive=bool(out["passive"][pos_row]),
                     remote_port=int(out["remote_port"][pos_row]), password=topo.globals.mesh_password
-                    if topo.calico_version == "3.28" else None)
+                    if template_release(topo.calico_version).has("mesh_restart_password") else None)
 
     def compatible(r, s):
         a, b = r["local"], s["local"]

@@ -67,11 +67,12 @@ from .peers import (
     parse_duration,
     pools,
     service_cidrs,
+    service_routes,
     split_peer_ip,
 )
 from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
 from ..errors import choice
-from ..model.calico import CALICO_VERSIONS
+from ..model.calico import CALICO_VERSIONS, template_release
 
 __all__ = [
     "SessionKind",
@@ -155,10 +156,12 @@ class Topology:
         i = int(i)
         if i not in self._views:
             info = self.infos[i]
+            statics, rejects = service_routes(self.cluster, info.name)
             self._views[i] = node_view(
                 info, self.infos, self.node_globals(i), pools=self._pools, blocks=self._blocks[info.name],
                 global_peers=self.global_peers, node_peers=self.node_peers[info.name],
-                static_routes=self._services, reject_cidrs=self._services, calico_version=self.calico_version,
+                static_routes=statics, reject_cidrs=rejects, calico_version=self.calico_version,
+                bgp_filters=getattr(self.cluster, "bgp_filters", ()),
             )
         return self._views[i]
 
@@ -241,7 +244,7 @@ class Topology:
         if local_ip:
             local_as = self.globals.as_number if info.as_number is None else info.as_number
             cid = info.rr_cluster_id
-            v328 = self.calico_version == "3.28"
+            rel = template_release(self.calico_version)
             for kind, group in (("Global", self._global_sorted),
                                 ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
                 for d in group:
@@ -249,9 +252,9 @@ class Topology:
                         continue
                     out.append(_Entry(
                         kind, d.ip, d.as_number, d.port,
-                        v328 and kind == "Global" and d.calico_node and d.ip > local_ip,
+                        rel.has("global_passive") and kind == "Global" and d.calico_node and d.ip > local_ip,
                         cid if (d.as_number == local_as and cid and d.rr_cluster_id != cid) else None,
-                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if v328 else 0,
+                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if rel.has("allow_local_as") else 0,
                         d.password,
                     ))
         self._entries_cache[key] = out

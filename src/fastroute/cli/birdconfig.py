@@ -1,12 +1,16 @@
 """``fastroute bird-config``: the BIRD configuration confd renders on a node."""
 
+import dataclasses
 import os
+import sys
 
 from ..bgp import birdcfg, topology
 from ..errors import InvalidValueError
 from ..outfiles import write_atomically
-from ..model.calico import DEFAULT_CALICO_VERSION
+from ..model.calico import DEFAULT_CALICO_VERSION, TEMPLATE_RELEASES
 from ._common import add_calico_version, add_cluster, add_node, load_cluster
+
+_RELEASES = "; ".join(f"{r.name} = Calico {r.releases} ({r.source})" for r in TEMPLATE_RELEASES.values())
 
 
 def add_parser(sub):
@@ -14,14 +18,19 @@ def add_parser(sub):
         "bird-config",
         help="the bird.cfg (or bird6.cfg) confd renders on a node",
         description="Print the BIRD configuration calico-node's confd renders on NODE: bird.cfg, or "
-        f"bird6.cfg with --ipv6 (v{DEFAULT_CALICO_VERSION} templates by default). CLUSTER is a YAML file or folder of Calico "
-        "and Kubernetes resources; without it, the bundled seed cluster. A cluster without pod "
-        "addresses is allocated with Calico's IPAM first.",
+        "bird6.cfg with --ipv6, as confd writes it, comments included. CLUSTER is a YAML file or folder of "
+        "Calico and Kubernetes resources; without it, the bundled seed cluster. A cluster without pod "
+        f"addresses is allocated with Calico's IPAM first. Templates rendered: {_RELEASES}; "
+        f"the default is {DEFAULT_CALICO_VERSION}. Calico's own confd template tests pass for each "
+        "(docs/confd.md).",
     )
     add_cluster(p)
     add_node(p, "the node whose configuration to print")
     p.add_argument("--ipv6", action="store_true", help="bird6.cfg instead of bird.cfg")
-    add_calico_version(p, help=f"template layout (default: {DEFAULT_CALICO_VERSION})")
+    add_calico_version(p, help=f"which release's templates (default: {DEFAULT_CALICO_VERSION}; see above)")
+    p.add_argument("--router-id", metavar="IP|hash",
+                   help="calico-node's CALICO_ROUTER_ID: an IPv4 address, or 'hash' for one made from the "
+                   "node name (needed by a node without IPv4); default: the node's IPv4 address")
     p.add_argument("--file", choices=("main", "aggr", "ipam"), default="main",
                    help="which file: bird.cfg (main, default), bird_aggr.cfg or bird_ipam.cfg")
     p.add_argument("--inline", action="store_true",
@@ -36,6 +45,11 @@ def run(args):
     cluster.node_index(args.node)
     topo = topology.compute(cluster, args.calico_version)
     view = topo.view(args.node)
+    if args.router_id is not None:
+        view = dataclasses.replace(view, router_id=args.router_id)
+    if not view.effective_router_id:
+        print(f"warning: node {args.node!r} has no IPv4 address: confd writes `router id ;`, which BIRD "
+              "refuses; calico-node needs CALICO_ROUTER_ID (--router-id hash)", file=sys.stderr)
     family = 6 if args.ipv6 else 4
     if args.output_dir:
         if args.inline or args.file != "main":

@@ -1,21 +1,103 @@
 """Facts about Calico releases that more than one stage needs, each written once.
 
 The template rules themselves live with the code that renders them
-(:mod:`fastroute.bgp.birdcfg`, :mod:`fastroute.bgp.topology`); what is here is
-what decides between releases and the defaults confd falls back on.
+(:mod:`fastroute.bgp.templates`, :mod:`fastroute.bgp.birdcfg`,
+:mod:`fastroute.bgp.topology`); what is here is what decides between releases
+(:data:`TEMPLATE_RELEASES`, the one table of template differences) and the
+defaults confd falls back on.
 """
 
 import re
+from dataclasses import dataclass
 
 from ..errors import InvalidValueError
 
 __all__ = [
-    "CALICO_VERSIONS", "DEFAULT_CALICO_VERSION", "DEFAULT_AS", "AS_NUMBER_MAX",
-    "version_tuple", "reflectors_leave_mesh", "as_number",
+    "CALICO_VERSIONS", "DEFAULT_CALICO_VERSION", "DEFAULT_AS", "AS_NUMBER_MAX", "TEMPLATE_RELEASES",
+    "TemplateRelease", "template_release", "version_tuple", "reflectors_leave_mesh", "as_number",
 ]
 
+
+@dataclass(frozen=True)
+class TemplateRelease:
+    """One release line of confd's BIRD templates: where they come from and what they render.
+
+    Attributes
+    ----------
+    name : str
+        What ``--calico-version`` takes (``"3.28"``).
+    releases : str
+        The Calico releases whose templates render the same files.
+    source : str
+        The upstream repository, tag and folder of the templates.
+    features : frozenset of str
+        The template differences this release has (see :data:`TEMPLATE_FEATURES`).
+    key_prefix : str
+        What confd's keys start with in the templates' comments (``/bgp/v1`` from v3.21;
+        v3.20's templates read ``/global/...`` and ``/host/<node>/...``).
+    """
+
+    name: str
+    releases: str
+    source: str
+    features: frozenset
+    key_prefix: str = "/bgp/v1"
+
+    def has(self, feature):
+        """Whether this release's templates have ``feature`` (a name of :data:`TEMPLATE_FEATURES`)."""
+        if feature not in TEMPLATE_FEATURES:
+            raise InvalidValueError(f"unknown template feature {feature!r}: expected one of "
+                                    f"{', '.join(sorted(TEMPLATE_FEATURES))}")
+        return feature in self.features
+
+
+#: Every template difference between the supported releases, by name.
+TEMPLATE_FEATURES = {
+    "reflectors_leave_mesh": "route reflectors take no part in the node-to-node mesh (v3.22+); before, only "
+                             "bird6.cfg of a reflector ignores the mesh",
+    "peer_filter_blocks": "per-peer import/export filter blocks calling calico_export_to_bgp_peers(internal), "
+                          "reject_disabled_pools() and reject_tunnel_routes(); bgp_template without "
+                          "multihop/import/export",
+    "ttl_security": "per-peer `ttl security on|off` and `multihop [N]` (BGPPeer ttlSecurity)",
+    "global_passive": "`passive on` toward a Global peer that is a Calico node with the greater address",
+    "mesh_restart_password": "mesh peers carry nodeMeshMaxRestartTime and nodeMeshPassword",
+    "allow_local_as": "`allow local as N` (BGPPeer numAllowedLocalASNumbers)",
+    "bind_mode": "`listen bgp address <node IP>` (BGPConfiguration bindMode NodeIP)",
+    "ignored_interfaces": "BGPConfiguration ignoredInterfaces excluded from `protocol direct`",
+    "reachable_by": "static `via` routes to BGPPeers with reachableBy",
+    "bgp_filters": "the `BGP Filters` section of bird.cfg (BGPFilter functions)",
+    "static_always": "bird_aggr.cfg always has a `protocol static` block, empty or not",
+    "pending_affinities": "pending block affinities are listed (a blackhole and a comment, no accept)",
+    "v6_pool_kernel_rejects": "bird6_ipam.cfg's kernel filter rejects VXLAN IPv6 pools",
+    "reflector_lb_accepts": "a route reflector's export function accepts serviceLoadBalancerIPs ranges",
+    "reject_local_routes": "bird_ipam.cfg's reject_local_routes() keeps BPF-learned local routes on the node "
+                           "(v3.28.2+)",
+    "bgp_processor": "the v3.32 layout confd computes in Go (confd/pkg/backends/calico/bgp_processor.go): one "
+                     "section of peers sorted by name, route priority carried between local preference and "
+                     "kernel metric, one-line IP pool statements",
+}
+
+_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes", "bgp_processor"}
+
+#: The supported release lines: the default first, then the others newest first.
+TEMPLATE_RELEASES = {
+    "3.28": TemplateRelease(
+        "3.28", "v3.28.2 - v3.29.x",
+        "projectcalico/calico v3.28.2 confd/etc/calico/confd/templates", _V328_1 | {"reject_local_routes"}),
+    "3.32": TemplateRelease(
+        "3.32", "v3.32.x",
+        "projectcalico/calico v3.32.1 confd/etc/calico/confd/templates and confd/pkg/backends/calico/"
+        "bgp_processor.go", _V328_1 | {"reject_local_routes", "bgp_processor"}),
+    "3.28.1": TemplateRelease(
+        "3.28.1", "v3.28.0 - v3.28.1",
+        "projectcalico/calico v3.28.1 confd/etc/calico/confd/templates", _V328_1),
+    "3.20": TemplateRelease(
+        "3.20", "v3.20.x (confd release-v3.20)",
+        "projectcalico/confd release-v3.20 etc/calico/confd/templates", frozenset({"pending_affinities"}), ""),
+}
+
 #: Calico releases whose confd template layout fastroute renders, newest first.
-CALICO_VERSIONS = ("3.28", "3.20")
+CALICO_VERSIONS = tuple(TEMPLATE_RELEASES)
 
 #: The release rendered when a cluster or a command names none.
 DEFAULT_CALICO_VERSION = CALICO_VERSIONS[0]
@@ -31,6 +113,21 @@ def version_tuple(version):
     return int(major), int(minor)
 
 
+def template_release(calico_version):
+    """The :class:`TemplateRelease` named ``calico_version`` (``"3.28"``, ``"3.28.1"``, ``"3.20"``).
+
+    Raises
+    ------
+    InvalidValueError
+        Not a supported release.
+    """
+    release = TEMPLATE_RELEASES.get(str(calico_version))
+    if release is None:
+        raise InvalidValueError(f"invalid calico_version {calico_version!r}: expected one of "
+                                f"{', '.join(map(repr, CALICO_VERSIONS))}")
+    return release
+
+
 def reflectors_leave_mesh(calico_version):
     """Whether a route reflector (a node with ``routeReflectorClusterID``) takes no
     part in the node-to-node mesh.
@@ -39,7 +136,7 @@ def reflectors_leave_mesh(calico_version):
     reflector and leaves reflectors out of every other node's mesh; v3.20 keeps
     them in the mesh in both roles.
     """
-    return version_tuple(calico_version) >= (3, 22)
+    return template_release(calico_version).has("reflectors_leave_mesh")
 
 
 #: The largest AS number: Calico's ``numorstring.ASNumber`` is a uint32.

@@ -75,6 +75,10 @@ class Cluster:
         reservations=(),
         not_modelled=None,
         pod_sources=None,
+        bgp_filters=(),
+        secrets=(),
+        services=(),
+        endpoints=(),
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -97,6 +101,10 @@ class Cluster:
         self.not_modelled = dict(not_modelled or {})
         #: (namespace, name) -> Source of the document a pod came from (for error messages)
         self.pod_sources = pod_sources or {}
+        self.bgp_filters = tuple(bgp_filters)   # fastroute.model.filters.BGPFilter
+        self.secrets = tuple(secrets)           # fastroute.model.filters.Secret (BGP passwords)
+        self.services = tuple(services)         # fastroute.model.services.Service
+        self.endpoints = tuple(endpoints)       # fastroute.model.services.ServiceEndpoints
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -301,6 +309,7 @@ class Cluster:
         return cls(
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
             interface_prefix, res.reservations, res.not_modelled, {k: merged[k].source for k in order},
+            bgp_filters=res.bgp_filters, secrets=res.secrets, services=res.services, endpoints=res.endpoints,
         )
 
     @classmethod
@@ -316,6 +325,7 @@ class Cluster:
             bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
             reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
+            bgp_filters=self.bgp_filters, secrets=self.secrets, services=self.services, endpoints=self.endpoints,
         )
         args.update(changes)
         return Cluster(**args)

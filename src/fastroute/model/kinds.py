@@ -393,10 +393,14 @@ class Resources:
     reservations: list = field(default_factory=list)
     #: kinds read but not modelled (they cannot change routing), with their document counts
     not_modelled: dict = field(default_factory=dict)
+    bgp_filters: list = field(default_factory=list)
+    secrets: list = field(default_factory=list)
+    services: list = field(default_factory=list)
+    endpoints: list = field(default_factory=list)
 
     def extend(self, other):
         for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods",
-                     "reservations"):
+                     "reservations", "bgp_filters", "secrets", "services", "endpoints"):
             getattr(self, name).extend(getattr(other, name))
         if other.ipam_config is not None:
             self.ipam_config = other.ipam_config

@@ -9,7 +9,7 @@ import ipaddress
 import os
 from dataclasses import replace
 
-from . import yamltext
+from . import filters, services, yamltext
 from .calico import CALICO_VERSIONS
 from .kinds import (
     CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig,
@@ -546,6 +546,12 @@ _KINDS = {
     ("v1", "Pod"): _parse_pod,
     ("v1", "Node"): _parse_k8s_node,
     ("operator.tigera.io/v1", "Installation"): _installation_pools,
+    ("projectcalico.org/v3", "BGPFilter"): filters.parse_bgp_filter,
+    ("crd.projectcalico.org/v1", "BGPFilter"): filters.parse_bgp_filter,
+    ("v1", "Secret"): filters.parse_secret,
+    ("v1", "Service"): services.parse_service,
+    ("v1", "Endpoints"): services.parse_endpoints,
+    ("discovery.k8s.io/v1", "EndpointSlice"): services.parse_endpoint_slice,
 }
 
 #: Calico kinds (api/pkg/apis/projectcalico/v3, libcalico-go/lib/apis/v3 and their
@@ -555,7 +561,7 @@ NOT_MODELLED_CALICO = frozenset({
     "GlobalNetworkPolicy", "NetworkPolicy", "StagedGlobalNetworkPolicy", "StagedNetworkPolicy",
     "StagedKubernetesNetworkPolicy", "Tier", "HostEndpoint", "GlobalNetworkSet", "NetworkSet", "Profile",
     "CalicoNodeStatus", "FelixConfiguration", "KubeControllersConfiguration", "ClusterInformation", "IPAMHandle",
-    "BGPFilter", "LiveMigration", "KubeControllersConfig",
+    "LiveMigration", "KubeControllersConfig",
 })
 
 #: Kubernetes core (``v1``) kinds: any other kind under ``v1`` is a mistake, not a resource.
@@ -589,6 +595,8 @@ def _known_kinds():
 _LIST_OF = {
     Node: "nodes", BGPConfiguration: "bgp_configurations", BGPPeer: "bgp_peers", BlockRecord: "blocks",
     AffinityRecord: "affinities", PodRecord: "pods", IPReservation: "reservations",
+    filters.BGPFilter: "bgp_filters", filters.Secret: "secrets", services.Service: "services",
+    services.ServiceEndpoints: "endpoints",
 }
 
 

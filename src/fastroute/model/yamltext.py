@@ -17,6 +17,8 @@ import contextlib
 import gc
 import json
 
+import re
+
 import yaml
 
 from ._yamlblock import Unsupported, load_block_yaml
@@ -30,8 +32,37 @@ MAX_DEPTH = 100
 #: Nodes that alias expansion may add to one document beyond the nodes written in it.
 ALIAS_BUDGET = 100_000
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_resolver = yaml.resolver.Resolver()
+def _without_base60(resolvers):
+    """YAML 1.1's implicit resolvers without base-60 numbers: Calico's reader (go-yaml) keeps
+    ``5663:12`` (a BGP community) as text, where PyYAML would read the integer 339792."""
+    return {first: [(tag, regexp) for tag, regexp in rs
+                    if not (tag.endswith((":int", ":float")) and ":[0-5]?[0-9]" in regexp.pattern)]
+            for first, rs in resolvers.items()}
+
+
+_INT = r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+_FLOAT = (r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+          r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
+
+
+def _calico_resolvers(cls):
+    cls.yaml_implicit_resolvers = _without_base60(cls.yaml_implicit_resolvers)
+    for tag, pattern in (("int", _INT), ("float", _FLOAT)):
+        cls.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list("-+0123456789."))
+    return cls
+
+
+@_calico_resolvers
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's safe loader (when PyYAML has it) reading plain scalars as Calico does."""
+
+
+@_calico_resolvers
+class _Resolver(yaml.resolver.Resolver):
+    """The same resolution for the scalars the block kernel hands over."""
+
+
+_resolver = _Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 _SPECIAL_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 

@@ -1,0 +1,167 @@
+"""Calico's own confd template tests, replayed against ``bird-config``.
+
+tests/data/confd/<release>/ holds, unchanged, the suite of each release: its script
+(``test_suite_common.sh``), the mock datastores (``mock_data/``) and the files confd renders
+(``compiled_templates/<case>/*.cfg``), from projectcalico/calico ``confd/tests`` and
+projectcalico/confd ``tests`` (see tests/data/confd/README.md).  tests/bgp/confd_replay.py
+reads which datastore, node and ``CALICO_ROUTER_ID`` each check of the script runs with;
+each is rendered with fastroute and compared the way the script does: every file of
+``compiled_templates/<case>`` with ``diff --ignore-blank-lines``, and for ``expect_peerings N``
+the number of ``protocol bgp`` lines in bird.cfg.
+
+A case fastroute cannot pass yet is an expected failure with its reason (strict: it fails
+the suite once it passes).
+"""
+
+import dataclasses
+import functools
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from fastroute.bgp import birdcfg, topology
+from fastroute.bgp.birdview import AffineBlock
+from fastroute.model import reader
+from fastroute.model.cluster import Cluster
+
+from confd_replay import affine_blocks, mock_checks, scripted_checks
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "data", "confd")
+
+#: fixture folder -> the --calico-version that renders it
+RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": "3.32"}
+
+_FILTER_RULES = ("v3.30+ BGPFilter rule fields (peerType, communities, asPathPrefix, priority, operations) are not "
+                 "rendered: bird-config refuses the filter")
+_LOCAL_AS = "BGPPeer localASNumber (v3.30+) is not modelled"
+_NEXT_HOP = "BGPPeer nextHopMode (v3.30+) is not modelled"
+
+#: (fixture folder, case, file) -> why it does not pass yet; "*" matches every file of the case
+KNOWN = {
+    **{("v3.32.1", f"bgpfilter/{c}", "*"): _FILTER_RULES for c in (
+        "peer_type", "large_community", "kubevirt_live_migration", "communities_and_operations",
+        "as_path_and_priority")},
+    **{("v3.32.1", f"explicit_peering/{c}", f): _LOCAL_AS for c, f in (
+        ("local-as", "bird.cfg"), ("local-as-global", "bird.cfg"), ("local-as-ipv6", "bird6.cfg"),
+        ("local-as-global-ipv6", "bird6.cfg"))},
+    **{("v3.32.1", f"next_hop_mode/{c}", f): _NEXT_HOP for c in ("global_peers", "route_reflectors")
+       for f in ("bird.cfg", "bird6.cfg")},
+    **{("v3.32.1", "explicit_peering/local_bgp_peer", f): "BGPPeer localWorkloadSelector (Local_Workload "
+       "peers, v3.30+) is not modelled" for f in ("bird.cfg", "bird6.cfg")},
+    **{("v3.32.1", "reverse_peering/manual", f): "BGPPeer reversePeering: Manual (v3.30+) is not modelled"
+       for f in ("bird.cfg", "bird6.cfg")},
+    **{("v3.32.1", "felix_cluster_routing", f): "BGPConfiguration programClusterRoutes (v3.30+) is not modelled"
+       for f in ("bird_ipam.cfg", "bird6_ipam.cfg")},
+    ("v3.32.1", "mesh/static-routes", "*"): "an empty serviceClusterIPs/serviceLoadBalancerIPs entry (`- {}`) "
+                                            "is refused by the loader",
+}
+
+
+def _checks(folder):
+    root = os.path.join(DATA, folder)
+    checks = mock_checks(root) + scripted_checks(os.path.join(root, "test_suite_common.sh"))
+    seen, out = {}, []
+    for c in checks:
+        seen[c.case] = seen.get(c.case, 0) + 1
+        out.append((c.case if seen[c.case] == 1 else f"{c.case}#{seen[c.case]}", c))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _check_table():
+    return {folder: dict(_checks(folder)) for folder in RELEASES}
+
+
+def _cases():
+    out = []
+    for folder, version in RELEASES.items():
+        for cid, check in _check_table()[folder].items():
+            if check.peerings is not None:
+                names = ["peerings"]
+            else:
+                names = sorted(f for f in os.listdir(os.path.join(DATA, folder, "compiled_templates", check.case))
+                               if f.endswith(".cfg"))
+            for f in names:
+                case = check.case
+                reason = KNOWN.get((folder, case, f)) or KNOWN.get((folder, case, "*"))
+                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+                out.append(pytest.param(folder, cid, f, marks=marks, id=f"{folder}:{cid}:{f}"))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _rendered(folder, cid):
+    check = _check_table()[folder][cid]
+    version = RELEASES[folder]
+    res = reader.parse_documents(list(check.documents), f"{folder}/{check.case}")
+    cluster = Cluster.from_resources(reader._finish(res))
+    view = topology.compute(cluster, version).view(check.node)
+    blocks = tuple(AffineBlock(c, st) for c, st in affine_blocks(os.path.join(DATA, folder), check.node))
+    return birdcfg.render_files(dataclasses.replace(view, blocks=blocks, router_id=check.router_id))
+
+
+def _confd_check(expected_path, text, tmp_path):
+    """confd's comparison: ``diff --ignore-blank-lines``; the diff itself when they differ."""
+    actual = tmp_path / os.path.basename(expected_path)
+    actual.write_text(text)
+    r = subprocess.run(["diff", "--ignore-blank-lines", expected_path, str(actual)], capture_output=True, text=True)
+    return r.returncode == 0, r.stdout
+
+
+def _passes(folder, cid, name, tmp_path):
+    check = _check_table()[folder][cid]
+    files = _rendered(folder, cid)
+    if name == "peerings":
+        # expect_peerings: the number of "protocol bgp" lines in bird.cfg
+        got = sum(1 for ln in files["bird.cfg"].splitlines() if "protocol bgp" in ln)
+        return got == check.peerings, f"{got} BGP protocols, confd has {check.peerings}"
+    return _confd_check(os.path.join(DATA, folder, "compiled_templates", check.case, name), files[name], tmp_path)
+
+
+pytestmark = pytest.mark.skipif(shutil.which("diff") is None, reason="confd's check needs GNU diff")
+
+
+@pytest.mark.parametrize("folder, cid, name", _cases())
+def test_confd_template_case(folder, cid, name, tmp_path):
+    same, diff = _passes(folder, cid, name, tmp_path)
+    assert same, f"{folder} {cid}/{name} differs from confd's:\n{diff}"
+
+
+def test_every_release_is_replayed():
+    # the fixture holds every release line bird-config claims, and its cases are many
+    from fastroute.model.calico import CALICO_VERSIONS
+    assert set(CALICO_VERSIONS) == set(RELEASES.values())
+    counts = {}
+    for p in _cases():
+        counts[p.values[0]] = counts.get(p.values[0], 0) + 1
+    assert all(counts[f] >= 100 for f in RELEASES), counts
+
+
+def pass_table(tmp_path):
+    """``{fixture folder: (passing checks, checks)}`` (one check per rendered file)."""
+    table = {}
+    for p in _cases():
+        folder, cid, name = p.values
+        try:
+            ok = _passes(folder, cid, name, tmp_path)[0]
+        except Exception:               # a case that does not load counts as failing
+            ok = False
+        done, total = table.get(folder, (0, 0))
+        table[folder] = (done + ok, total + 1)
+    return table
+
+
+def test_pass_table(tmp_path, capsys):
+    table = pass_table(tmp_path)
+    expected_failures = {}
+    for p in _cases():
+        if p.marks:
+            expected_failures[p.values[0]] = expected_failures.get(p.values[0], 0) + 1
+    with capsys.disabled():
+        print("\nconfd template suite (files passing diff --ignore-blank-lines):")
+        for folder, (done, total) in table.items():
+            print(f"  {folder:8} {RELEASES[folder]:7} {done:4}/{total}")
+    # the table and the expected failures above tell the same story
+    assert {f: t - d for f, (d, t) in table.items()} == {f: expected_failures.get(f, 0) for f in table}
