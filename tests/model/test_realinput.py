@@ -45,11 +45,18 @@ DOC_SAMPLES = [
          name="default"),
     _doc("Profile", "{ingress: [{action: Allow}], egress: [{action: Allow}]}", name="dev-profile"),
     _doc("IPAMHandle", "{handleID: k8s-pod-network.abc, block: {10.0.0.0/26: 1}}", api="crd.projectcalico.org/v1"),
-    _doc("Namespace", "{}", api="v1"), _doc("ConfigMap", "{}", api="v1"), _doc("Secret", "{}", api="v1"),
+    _doc("Namespace", "{}", api="v1"), _doc("ConfigMap", "{}", api="v1"),
     _doc("Deployment", "{replicas: 1}", api="apps/v1"),
     _doc("NetworkPolicy", "{podSelector: {}}", api="networking.k8s.io/v1"),
     _doc("APIServer", "{}", api="operator.tigera.io/v1"),
 ]
+
+
+def test_secrets_and_services_are_modelled_not_just_counted():
+    # Secrets hold BGP passwords (BGPPeer password.secretKeyRef); Services are advertised
+    res = resources.loads("apiVersion: v1\nkind: Secret\nmetadata: {name: bgp, namespace: kube-system}\n"
+                          "data: {pw: c2VjcmV0}\n")
+    assert res.not_modelled == {} and len(res.secrets) == 1
 
 
 @pytest.mark.parametrize("text", DOC_SAMPLES, ids=lambda t: t.split("kind: ")[1].split("\n")[0])

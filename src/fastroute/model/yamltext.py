@@ -24,7 +24,7 @@ import yaml
 from ._yamlblock import Unsupported, load_block_yaml
 from ..errors import InputLimitError, ResourceError
 
-__all__ = ["documents", "MAX_DEPTH", "ALIAS_BUDGET", "python_documents", "paused_gc", "read_text"]
+__all__ = ["documents", "calico_resolvers", "MAX_DEPTH", "ALIAS_BUDGET", "python_documents", "paused_gc", "read_text"]
 
 #: Deepest nesting of mappings and sequences read (a Calico resource nests about 8 deep).
 MAX_DEPTH = 100
@@ -45,19 +45,19 @@ _FLOAT = (r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[e
           r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 
 
-def _calico_resolvers(cls):
+def calico_resolvers(cls):
     cls.yaml_implicit_resolvers = _without_base60(cls.yaml_implicit_resolvers)
     for tag, pattern in (("int", _INT), ("float", _FLOAT)):
         cls.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list("-+0123456789."))
     return cls
 
 
-@_calico_resolvers
+@calico_resolvers
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """libyaml's safe loader (when PyYAML has it) reading plain scalars as Calico does."""
 
 
-@_calico_resolvers
+@calico_resolvers
 class _Resolver(yaml.resolver.Resolver):
     """The same resolution for the scalars the block kernel hands over."""
 
