@@ -38,10 +38,11 @@ import numpy as np
 
 from ..errors import ConvergenceError, InvalidValueError, choice
 # BIRD's constants and the best-path steps (Reason) are defined once, in the kernel's _propagate.pxd
-from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason
+from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason, Role
 
 __all__ = [
     "Reason",
+    "Role",
     "Speakers",
     "SessionGraph",
     "Originations",
@@ -74,6 +75,12 @@ class Speakers:
     announces : ndarray of bool, optional
         Whether the speaker passes routes on at all (default: every node, no
         external router).  One that announces passes on its best path per class.
+    role : ndarray of uint8, optional
+        :class:`Role` per speaker (default: ``ROLE_NODE`` for nodes,
+        ``ROLE_ROUTER`` for external routers).  A Calico node passes on no
+        Router's announcements (its export filter accepts only its pools'
+        prefixes); a ``ROLE_ROUTER_OWN`` Router sends Calico nodes only the
+        routes it originates.
     """
 
     ip: list
@@ -82,10 +89,14 @@ class Speakers:
     subnet: list
     external: np.ndarray
     announces: np.ndarray = None
+    role: np.ndarray = None
 
     def __post_init__(self):
         if self.announces is None:
             object.__setattr__(self, "announces", ~np.asarray(self.external, bool))
+        if self.role is None:
+            object.__setattr__(self, "role", np.where(np.asarray(self.external, bool), Role.ROLE_ROUTER,
+                                                      Role.ROLE_NODE).astype(np.uint8))
 
     @property
     def n(self):
@@ -179,6 +190,7 @@ class Originations:
 
 KIND_BLOCK = 0
 KIND_POD = 1
+KIND_ROUTE = 2      # a prefix a Router announces (owner and origin: the Router's speaker index)
 
 
 def missing_reverse(local, remote, found):
@@ -283,6 +295,28 @@ def originations(cluster, version=4):
         np.concatenate([b_pool, p_pool]).astype(np.int32),
         np.concatenate([np.full(nb, -1), p_idx]).astype(np.int32),
         np.concatenate([b_node, holder]).astype(np.int32),
+    )
+
+
+def with_router_announcements(origins, externals):
+    """``origins`` followed by the prefixes the modelled Routers among ``externals``
+    announce in its IP version, each originated by its Router's speaker
+    (:data:`KIND_ROUTE`); ``origins`` itself when there are none."""
+    rows = [(int(net.network_address), net.prefixlen, e.index) for e in externals
+            if e.router is not None and e.version == origins.version
+            for net in map(ipaddress.ip_network, e.router.announce)]
+    if not rows:
+        return origins
+    k = len(rows)
+    spk = np.array([r[2] for r in rows], np.int32)
+    none = np.full(k, -1, np.int32)
+    block_owner = None if origins.block_owner is None else np.concatenate([origins.block_owner, none])
+    return Originations(
+        origins.version, list(origins.net) + [r[0] for r in rows],
+        np.concatenate([origins.plen, np.array([r[1] for r in rows], np.uint8)]),
+        np.concatenate([origins.origin, spk]), np.concatenate([origins.owner, spk]),
+        np.concatenate([origins.kind, np.full(k, KIND_ROUTE, np.uint8)]),
+        np.concatenate([origins.pool, none]), np.concatenate([origins.pod, none]), block_owner,
     )
 
 
@@ -459,11 +493,14 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
     sent = {}          # (session row) -> {path id: Path as sent}
     work = [origin]
     events = 0
+    role = speakers.role
+    foreign = role[origin] != Role.ROLE_NODE
     while work:
         h = work.pop()
         if not speakers.announces[h]:
             continue
-        held = list(rib.get(h, {}).values())
+        # a Calico node's export filter passes none of a Router's announcements
+        held = [] if foreign and role[h] == Role.ROLE_NODE else list(rib.get(h, {}).values())
         best = None
         if held:
             keys = [path_key(speakers, graph, h, p, ip_rank) for p in held]
@@ -471,8 +508,11 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
         for s in rows_of[h]:
             # with ADD-PATH every path is offered; without it only the best one,
             # and nothing when the best one is refused (BIRD 1.6 has no fallback)
+            own_only = role[h] == Role.ROLE_ROUTER_OWN and role[int(graph.remote[s])] == Role.ROLE_NODE
             offer = {}
             for p in (held if graph.add_paths[s] else ([best] if best is not None else [])):
+                if own_only and p.session >= 0:
+                    continue
                 out = _export(speakers, graph, h, p, s)
                 if out is None:
                     continue
@@ -639,7 +679,8 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
         np.ascontiguousarray(graph.allow_local_as, np.int32), _bytes(graph.add_paths),
         start.astype(np.int32), order, np.ascontiguousarray(speakers.asn, np.uint32),
         np.ascontiguousarray(speakers.router_id, np.uint32), np.ascontiguousarray(speakers.ip_rank(), np.int64),
-        *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8), classes, *out,
+        *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8),
+        np.ascontiguousarray(speakers.role, np.uint8), classes, *out,
         int(n_threads), int(max_events))
     _raise_for(status, int(classes[bad]) if bad >= 0 else -1, max_events)
     best_nh, best_sess, reason, n_paths, ecmp_cnt = out

@@ -9,8 +9,10 @@ it as ``ip route`` text, :mod:`~fastroute.dataplane.trace` walks it hop by hop,
 
 Its columns are the prefixes some node routes other than its own pods' ``/32``
 workload routes: every IPAM block, every exported pod ``/32`` (an address
-borrowed from another node's block) and, in VXLAN pools, every address used on
-a node other than its block's node.  Per speaker (nodes, then external routers)
+borrowed from another node's block), in VXLAN pools every address used on
+a node other than its block's node, and every prefix a modelled Router
+announces (:mod:`fastroute.model.routers`; a blackhole in the Router's own
+table, a BGP route elsewhere).  Per speaker (nodes, then external routers)
 and column, :attr:`ForwardingPlane.entry` holds the speaker's own route to the
 prefix as one int32 *state*: a next-hop speaker (``>= 0``) or ``-1 - outcome``
 (:class:`Outcome`: ``DELIVERED`` for a node's own pod, ``BLACKHOLE``,
@@ -43,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..fib import Fib
-from ..bgp.propagate import KIND_BLOCK, KIND_POD, propagate_reference
+from ..bgp.propagate import KIND_BLOCK, KIND_POD, KIND_ROUTE, propagate_reference
 
 __all__ = ["Outcome", "Encap", "ForwardingPlane", "build", "terminal", "outcome_of", "node_addresses"]
 
@@ -294,7 +296,7 @@ def _columns(o, cluster):
     pods = np.flatnonzero(kind == KIND_POD)
     pod_holder = _holders(o, pods)
     block_owner = np.asarray(o.block_owner) if o.block_owner is not None else None
-    pick = kind == KIND_BLOCK
+    pick = (kind == KIND_BLOCK) | (kind == KIND_ROUTE)
     pick |= (kind == KIND_POD) & (np.asarray(o.origin) >= 0)
     if block_owner is not None:
         pick |= (kind == KIND_POD) & vx & (owner >= 0) & (owner != block_owner)
@@ -364,6 +366,8 @@ def _local_entries(plane, o, entry, width):
     k = np.arange(len(cols))
     hole = (kind == KIND_BLOCK) & (owner >= 0) & (np.asarray(o.plen)[cols] < width)
     entry[owner[hole], k[hole]] = _BLACKHOLE
+    own = kind == KIND_ROUTE             # a Router's own announcements: blackholes in its table
+    entry[owner[own], k[own]] = _BLACKHOLE
     pod = (kind == KIND_POD) & (owner >= 0)
     entry[owner[pod], k[pod]] = _DELIVERED
 

@@ -71,6 +71,7 @@ class Cluster:
         pods=None,
         extra_owners=None,
         interface_prefix="cali",
+        routers=(),
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -87,6 +88,7 @@ class Cluster:
         self.interface_prefix = interface_prefix
         self.pods = pods if pods is not None else Pods([], [], [], self.node_names, prefix=interface_prefix)
         self.extra_owners = list(extra_owners or [])
+        self.routers = tuple(routers)      # fastroute.model.routers.Router (fabric speakers)
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -290,7 +292,7 @@ class Cluster:
             need_node(ar.node, ar.source, "spec.node")
         return cls(
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
-            interface_prefix,
+            interface_prefix, routers=getattr(res, "routers", ()),
         )
 
     @classmethod
@@ -303,7 +305,7 @@ class Cluster:
         args = dict(
             nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
             bgp_peers=self.bgp_peers, ipam_config=self.ipam_config, blocks=self.blocks, pods=self.pods,
-            extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
+            extra_owners=self.extra_owners, interface_prefix=self.interface_prefix, routers=self.routers,
         )
         args.update(changes)
         return Cluster(**args)
@@ -336,6 +338,7 @@ class Cluster:
         docs += [n.to_doc() for n in self.nodes]
         docs += [c.to_doc() for c in self.bgp_configurations]
         docs += [p.to_doc() for p in self.bgp_peers]
+        docs += [r.to_doc() for r in self.routers]
         for b in self.blocks:
             docs.append(self._block_doc(b))
         for b in self.blocks:

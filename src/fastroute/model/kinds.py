@@ -378,9 +378,10 @@ class Resources:
     blocks: list = field(default_factory=list)
     affinities: list = field(default_factory=list)
     pods: list = field(default_factory=list)
+    routers: list = field(default_factory=list)     # fastroute.model.routers.Router
 
     def extend(self, other):
-        for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods"):
+        for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods", "routers"):
             getattr(self, name).extend(getattr(other, name))
         if other.ipam_config is not None:
             self.ipam_config = other.ipam_config

@@ -17,6 +17,7 @@ from .kinds import (
     CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig, Node,
     PodRecord, Resources, Source, encapsulation_modes,
 )
+from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, interface_field, network_field, validate_pools,
@@ -470,6 +471,7 @@ _KINDS = {
     ("v1", "Pod"): _parse_pod,
     ("v1", "Node"): _parse_k8s_node,
     ("operator.tigera.io/v1", "Installation"): _installation_pools,
+    ("fastroute.io/v1", "Router"): parse_router,
 }
 
 #: Kinds fastroute reads but has no use for (they do not change IPAM or routing).
@@ -484,7 +486,7 @@ def _known_kinds():
 #: The Resources list each record type goes to.
 _LISTS = (
     (Node, "nodes"), (BGPConfiguration, "bgp_configurations"), (BGPPeer, "bgp_peers"),
-    (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"),
+    (BlockRecord, "blocks"), (AffinityRecord, "affinities"), (PodRecord, "pods"), (Router, "routers"),
 )
 
 
