@@ -9,7 +9,9 @@ assumption :mod:`fastroute.bgp.topology` makes about routers it knows nothing of
 
 The router configuration is plain BIRD 1.6: a ``static`` protocol with a
 blackhole per announced prefix, a kernel protocol exporting the best routes into
-the router's namespace (so its ``ip route`` is its table), and per neighbour a
+the router's namespace (so its ``ip route`` is its table), a ``direct`` protocol
+for its connected subnet (which resolves iBGP next hops and is never
+announced), and per neighbour a
 ``protocol bgp`` with ``next hop self`` on eBGP sessions, ``rr client`` (and
 ``rr cluster id``) toward the iBGP clients of a reflecting router, and an export
 filter that sends Calico nodes only its own announcements under ``export:
@@ -80,7 +82,9 @@ def router_config(external, peers, fast_retry=True):
     out = [f"# Router {r.name} {r.address} (AS {r.as_number}), export {r.export}.",
            f"router id {external.ip if external.version == 4 else '0.0.0.1'};",
            "protocol device { scan time 2; }",
-           "protocol kernel { scan time 2; import none; export all; }"]
+           "protocol kernel { scan time 2; import none; export all; }",
+           # the connected subnet resolves iBGP next hops (gateway recursive); it is not announced
+           f'protocol direct {{ interface "{r.interface}"; }}']
     if r.announce:
         out.append("protocol static announce {")
         out += [f"  route {p} blackhole;" for p in r.announce]
@@ -91,7 +95,7 @@ def router_config(external, peers, fast_retry=True):
                 f"  local as {r.as_number};",
                 f"  neighbor {ip} as {asn};",
                 "  import all;",
-                own if is_node and r.export != "all" else "  export all;"]
+                own if is_node and r.export != "all" else "  export where source != RTS_DEVICE;"]
         if asn != r.as_number:
             out.append("  next hop self;")
         if client:
