@@ -324,14 +324,20 @@ def _bird_entries(plane, o, prop, n_sp, up_rows):
         # BIRD's kernel protocol persists: a stopped node forwards with the routes it had
         nh = nh.copy()
         nh[up_rows[0]] = up_rows[1].best_next_hop[up_rows[0]]
-    nh = np.concatenate([nh, np.full((nh.shape[0], 1), -2, nh.dtype)], axis=1)
-    hop = nh[:, np.where(cc >= 0, cc, nh.shape[1] - 1)].astype(np.int32)          # (n_sp, k)
-    entry = np.where(hop >= 0, hop, _NO_ROUTE).astype(np.int32)
-    entry[:, plane.vxlan] = _NO_ROUTE
+    if nh.shape[1]:
+        entry = np.take(np.asarray(nh, np.int32), np.maximum(cc, 0), axis=1)         # (n_sp, k)
+    else:
+        entry = np.full((n_sp, k), _NO_ROUTE, np.int32)
+    np.copyto(entry, _NO_ROUTE, where=entry < 0)            # -1 (the origin) and -2 (none)
+    entry[:, (cc < 0) | plane.vxlan] = _NO_ROUTE
     encap = np.zeros((n_sp, k), np.int8)
-    fwd = np.nonzero(entry >= 0)
-    if len(fwd[0]):
-        encap[fwd] = plane._bird_encap(fwd[0], entry[fwd], fwd[1])
+    # only IPIP pools encapsulate a BIRD route: the other columns stay 0
+    enc_cols = np.flatnonzero(plane._ipip != 0) if plane.version == 4 else np.zeros(0, np.int64)
+    if len(enc_cols):
+        sub = entry[:, enc_cols]
+        v, j = np.nonzero(sub >= 0)
+        if len(v):
+            encap[v, enc_cols[j]] = plane._bird_encap(v, sub[v, j], enc_cols[j])
     return entry, encap
 
 
