@@ -68,15 +68,20 @@ def graphs(draw):
              keep_next_hop=(draw(st.booleans()), False), allow_local_as=(draw(st.sampled_from([0, 0, 1])), 0),
              add_paths=not (sp.external[a] or sp.external[b]))
     classes = sorted(draw(st.sets(st.integers(0, (n if routers else n_nodes) - 1), min_size=1)))
-    return sp, SessionGraph.build(rows), classes
+    origins = None
+    if routers and n_ext > 1 and draw(st.booleans()):
+        # one prefix every router announces: a class with several origins
+        origins = {n: tuple(range(n_nodes, n))}
+        classes.append(n)
+    return sp, SessionGraph.build(rows), classes, origins
 
 
 @settings(max_examples=150)
 @given(graphs())
 def test_fast_equals_reference_on_random_graphs(g):
-    sp, graph, classes = g
-    ref = propagate(sp, graph, classes, method="reference")
-    fast = propagate(sp, graph, classes, method="fast")
+    sp, graph, classes, origins = g
+    ref = propagate(sp, graph, classes, method="reference", origins=origins)
+    fast = propagate(sp, graph, classes, method="fast", origins=origins)
     same(ref, fast)
 
 

@@ -258,7 +258,8 @@ class ForwardingPlane:
             return None
         if c not in self._ecmp:
             net = self._network
-            self._ecmp[c] = propagate_reference(net.speakers, net.graph, [int(prop.classes[c])])
+            self._ecmp[c] = propagate_reference(net.speakers, net.graph, [int(prop.classes[c])],
+                                                origins=net.origins.route_origins)
         ref = self._ecmp[c]
         return ref.ecmp.get((v, 0), [int(ref.best_next_hop[v, 0])])
 
@@ -306,7 +307,25 @@ def _columns(o, cluster):
     holder_of = np.full(o.n, -1, np.int64)
     holder_of[pods] = pod_holder
     parent = np.where(holder_of[columns] >= 0, col_of[np.maximum(holder_of[columns], 0)], -1)
+    _route_parents(o, columns, parent, kind[columns] == KIND_ROUTE)
     return columns, parent, vx[columns], pod_holder, col_of
+
+
+def _route_parents(o, columns, parent, is_route):
+    """Where a column has no parent (a pod's block) yet, the longest Router
+    announcement strictly covering it (a default route covers every block): into
+    ``parent``."""
+    routes = np.flatnonzero(is_route)
+    if not len(routes):
+        return
+    width = 32 if o.version == 4 else 128
+    nets = np.array([int(o.net[i]) for i in columns], dtype=np.int64 if o.version == 4 else object)
+    plens = np.asarray(o.plen)[columns].astype(np.int64)
+    fixed = parent >= 0
+    for r in sorted(routes, key=lambda r: int(plens[r])):        # shorter first: longer ones overwrite
+        shift = width - int(plens[r])
+        cover = np.array(nets >> shift == nets[r] >> shift, bool) & (plens > plens[r]) & ~fixed
+        parent[cover] = r
 
 
 def _bird_entries(plane, o, prop, n_sp, up_rows):
@@ -372,8 +391,11 @@ def _local_entries(plane, o, entry, width):
     k = np.arange(len(cols))
     hole = (kind == KIND_BLOCK) & (owner >= 0) & (np.asarray(o.plen)[cols] < width)
     entry[owner[hole], k[hole]] = _BLACKHOLE
-    own = kind == KIND_ROUTE             # a Router's own announcements: blackholes in its table
-    entry[owner[own], k[own]] = _BLACKHOLE
+    # a Router's own announcements: blackholes in its table (in every Router that announces one)
+    origin = np.asarray(o.origin, np.int64)[cols]
+    for j in np.flatnonzero(kind == KIND_ROUTE):
+        for sp in (o.route_origins or {}).get(int(origin[j]), (int(owner[j]),)):
+            entry[sp, j] = _BLACKHOLE
     pod = (kind == KIND_POD) & (owner >= 0)
     entry[owner[pod], k[pod]] = _DELIVERED
 

@@ -479,7 +479,7 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     net = _network.build(cluster, version, down=down, calico_version=calico_version)
     classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
     try:
-        prop = propagate(net.speakers, net.graph, classes, method=method)
+        prop = propagate(net.speakers, net.graph, classes, method=method, origins=net.origins.route_origins)
     except ConvergenceError as e:
         raise ConvergenceError(_with_chain_cause(str(e), cluster, net.graph)) from None
     up = None
