@@ -388,8 +388,14 @@ def _outer(cluster, node, nxt, enc, version):
 def _walkable_routers(tables):
     """{speaker index: Router} of the modelled Routers that are up: a packet is
     routed on through them (each decrements the TTL)."""
-    return {e.index: e.router for e in tables.network.externals
-            if e.router is not None and e.router.name not in tables.network.down}
+    net = getattr(tables, "network", None)
+    if net is None:
+        return {}
+    return {e.index: e.router for e in net.externals if e.router is not None and e.router.name not in net.down}
+
+
+def _speaker(cluster, routers, v):
+    return cluster.node_names[v] if v < cluster.n_nodes else routers[v].name
 
 
 def _interface(cluster, routers, v, version):
@@ -433,7 +439,7 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
     final = None
     routers = _walkable_routers(tables)
     for _ in range(max_hops):
-        name = tables.network.speaker_name(node)
+        name = _speaker(cluster, routers, node)
         where = "host" if node < cluster.n_nodes else "router"
         if node in seen:
             # a node decides on the destination alone, so coming back means going round forever
@@ -491,7 +497,7 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
             final = "left cluster"
             break
         nxt = int(state)
-        nxt_name = tables.network.speaker_name(nxt)
+        nxt_name = _speaker(cluster, routers, nxt)
         if encap != Encap.NONE:
             enc = "ipip" if encap == Encap.IPIP else ("vxlan" if version == 4 else "vxlan6")
             hops.append(Hop("host", name, name, dev_in, r.text(), "encapsulate", dev_out=dev, next_hop=str(gw),
@@ -513,7 +519,7 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
         final = "loop"
         notes.append(f"gave up after {max_hops} host hops")
     if final == "loop" and hops[-1].action != "loop":
-        name = tables.network.speaker_name(node)
+        name = _speaker(cluster, routers, node)
         hops.append(Hop("host" if node < cluster.n_nodes else "router", name, name, dev_in, None, "loop", ttl=ttl))
     path_mtu = min(mtus) if mtus else None
     return Trace(s, d, hops, final, ttl if final == "delivered" else None, routed, path_mtu, host_mtu, notes)
