@@ -193,11 +193,8 @@ class RouteTables:
     def node_index(self, node):
         """Speaker index of a node (name or index) or of a Router (its name)."""
         if isinstance(node, str):
-            if node not in self.cluster._node_index:
-                hit = self._router_index(node)
-                if hit is not None:
-                    return hit
-            return self.cluster.node_index(node)
+            hit = None if node in self.cluster.node_names else self._router_index(node)
+            return self.cluster.node_index(node) if hit is None else hit
         return int(node)
 
     def _router_index(self, name):
