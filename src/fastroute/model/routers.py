@@ -101,12 +101,16 @@ class Router:
         return {"apiVersion": API_VERSION, "kind": "Router", "metadata": {"name": self.name}, "spec": spec}
 
 
-def _announce(values, src, version):
+def _items(values, src, field, what):
+    """``(path, item)`` of a list field (``spec.peers[0]``...)."""
     if not isinstance(values, list):
-        fail(src, "spec.announce", f"expected a list of prefixes, got {values!r}")
+        fail(src, field, f"expected a list of {what}, got {values!r}")
+    return [(f"{field}[{i}]", v) for i, v in enumerate(values)]
+
+
+def _announce(values, src, version):
     out = []
-    for i, v in enumerate(values):
-        path = f"spec.announce[{i}]"
+    for path, v in _items(values, src, "spec.announce", "prefixes"):
         try:
             net = ipaddress.ip_network(str(v).strip())
         except ValueError:
@@ -120,11 +124,8 @@ def _announce(values, src, version):
 
 
 def _peers(values, src, version):
-    if not isinstance(values, list):
-        fail(src, "spec.peers", f"expected a list of {{peerIP, asNumber}}, got {values!r}")
     out = []
-    for i, p in enumerate(values):
-        path = f"spec.peers[{i}]"
+    for path, p in _items(values, src, "spec.peers", "{peerIP, asNumber}"):
         if not isinstance(p, dict):
             fail(src, path, f"expected a mapping with peerIP and asNumber, got {p!r}")
         for key in p:
