@@ -6,11 +6,13 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from fastroute import examples
 from fastroute.dataplane import routes, trace, traffic, verify
 from fastroute.model import resources, synth
 from fastroute.model.cluster import Cluster
+from fastroute.testing import strategies
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "fabric")
 
@@ -88,3 +90,19 @@ def test_traffic_per_router():
     assert m.outcome_flows["delivered"] == 2
     per = dict(zip(m.routers, m.router_in.tolist()))
     assert per == {"tor-0": 1500, "tor-1": 1500, "spine-0": 1500}
+
+
+@settings(max_examples=25, deadline=None)
+@given(strategies.clusters(max_nodes=6, max_racks=3, topologies=("fabric",), encapsulations=("None", "IPIP"),
+                           dual_stack=False))
+def test_drawn_fabrics_reach_everything_and_both_kernels_agree(c):
+    t = routes.compute(c)
+    ref = routes.compute(c, method="reference")
+    assert np.array_equal(t.propagation.best_next_hop, ref.propagation.best_next_hop)
+    bad = [f for f in verify.verify(c, tables=t).findings if f.severity == "error"]
+    if c.fastroute_design["fabric"] == "downward-default" and c.borrowed():
+        # a block's node blackholes the addresses other nodes borrowed from it: it hears
+        # no /32 (only the ToR's default), as BIRD would
+        assert bad and all(f.kind == "unreachable" and "blackhole" in f.message for f in bad), bad
+    else:
+        assert bad == [], bad

@@ -299,7 +299,7 @@ def fabric(n_nodes, pods_per_node=110, *, racks=1, spines=1, design="as-per-rack
     if len(spine_ips) < spines:
         raise InvalidValueError(f"{spines} spines do not fit {spine_subnet}")
     tors, peers = [], []
-    for r in range(racks):
+    for r in sorted(set(rack_of)):          # racks of ceil(n / racks) nodes: the last ones may stay empty
         members = [n for n, k in zip(plan.nodes, rack_of) if k == r]
         net = members[0].ipv4.network
         ip = str(net.broadcast_address - 1)
