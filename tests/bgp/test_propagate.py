@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, reject, settings, strategies as st
 
 from fastroute.bgp.propagate import (
-    IGP_METRIC_UNKNOWN, Reason, SessionGraph, Speakers, originations, propagate,
+    IGP_METRIC_UNKNOWN, Reason, Role, SessionGraph, Speakers, originations, propagate,
 )
 
 
@@ -46,9 +46,13 @@ def graphs(draw):
                for _ in range(n)]
     rids = [draw(st.integers(1, 6)) for _ in range(n)] if draw(st.booleans()) else None
     sp = speakers(n_nodes, n_ext, asn, subnets, rids)
-    if n_ext and draw(st.booleans()):
-        # external routers that pass routes on
-        sp = Speakers(sp.ip, sp.asn, sp.router_id, sp.subnet, sp.external, np.ones(n, bool))
+    routers = n_ext and draw(st.booleans())
+    if routers:
+        # external routers that pass routes on (modelled Routers), some sending nodes only their own
+        role = np.array([Role.ROLE_NODE] * n_nodes
+                        + [draw(st.sampled_from([Role.ROLE_ROUTER, Role.ROLE_ROUTER_OWN])) for _ in range(n_ext)],
+                        np.uint8)
+        sp = Speakers(sp.ip, sp.asn, sp.router_id, sp.subnet, sp.external, np.ones(n, bool), role)
     rows = []
     pairs = [(a, b) for a in range(n) for b in range(a + 1, n)]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
@@ -63,16 +67,21 @@ def graphs(draw):
         both(rows, a, b, rr_client=(rr_a, rr_b), cluster_id=(cid(a, rr_a), cid(b, rr_b)), ebgp=e,
              keep_next_hop=(draw(st.booleans()), False), allow_local_as=(draw(st.sampled_from([0, 0, 1])), 0),
              add_paths=not (sp.external[a] or sp.external[b]))
-    classes = sorted(draw(st.sets(st.integers(0, n_nodes - 1), min_size=1)))
-    return sp, SessionGraph.build(rows), classes
+    classes = sorted(draw(st.sets(st.integers(0, (n if routers else n_nodes) - 1), min_size=1)))
+    origins = None
+    if routers and n_ext > 1 and draw(st.booleans()):
+        # one prefix every router announces: a class with several origins
+        origins = {n: tuple(range(n_nodes, n))}
+        classes.append(n)
+    return sp, SessionGraph.build(rows), classes, origins
 
 
 @settings(max_examples=150)
 @given(graphs())
 def test_fast_equals_reference_on_random_graphs(g):
-    sp, graph, classes = g
-    ref = propagate(sp, graph, classes, method="reference")
-    fast = propagate(sp, graph, classes, method="fast")
+    sp, graph, classes, origins = g
+    ref = propagate(sp, graph, classes, method="reference", origins=origins)
+    fast = propagate(sp, graph, classes, method="fast", origins=origins)
     same(ref, fast)
 
 
@@ -297,3 +306,36 @@ def test_kernel_status_codes_become_exceptions_in_one_place():
         _raise_for(_propagate.Status.PATH_TOO_LONG, 4, 10)
     with pytest.raises(MemoryError):
         _raise_for(_propagate.Status.NO_MEMORY, 4, 10)
+
+
+def test_router_announcements_reach_nodes_but_nodes_do_not_pass_them_on():
+    """Router 3 (eBGP to node 0 only) originates a class: node 0 learns it, and its
+    mesh peers do not (a Calico node's export filter passes only its pools' prefixes)."""
+    sp = speakers(3, 1, asn=[64512, 64512, 64512, 65001])
+    sp = Speakers(sp.ip, sp.asn, sp.router_id, sp.subnet, sp.external, np.ones(4, bool))
+    rows = []
+    for a in range(3):
+        for b in range(a + 1, 3):
+            both(rows, a, b)
+    both(rows, 0, 3, ebgp=True, add_paths=False)
+    for method in ("reference", "fast"):
+        res = propagate(sp, SessionGraph.build(rows), [0, 3], method=method)
+        assert res.best_next_hop[0, 1] == 3 and res.best_next_hop[3, 1] == -1
+        assert res.best_next_hop[1, 1] == -2 and res.best_next_hop[2, 1] == -2
+        assert res.best_next_hop[3, 0] == 0
+
+
+def test_router_exporting_only_its_own_routes_to_nodes_still_passes_all_to_routers():
+    """Router 2 (ROLE_ROUTER_OWN) hears node 0's class; it sends it to router 3 but
+    not to node 1, which still gets router 2's own class."""
+    sp = speakers(2, 2, asn=[65001, 65002, 65100, 65200])
+    role = np.array([Role.ROLE_NODE, Role.ROLE_NODE, Role.ROLE_ROUTER_OWN, Role.ROLE_ROUTER], np.uint8)
+    sp = Speakers(sp.ip, sp.asn, sp.router_id, sp.subnet, sp.external, np.ones(4, bool), role)
+    rows = []
+    both(rows, 0, 2, ebgp=True, add_paths=False)
+    both(rows, 1, 2, ebgp=True, add_paths=False)
+    both(rows, 2, 3, ebgp=True, add_paths=False)
+    for method in ("reference", "fast"):
+        res = propagate(sp, SessionGraph.build(rows), [0, 2], method=method)
+        assert res.best_next_hop[3, 0] == 2 and res.best_next_hop[1, 0] == -2
+        assert res.best_next_hop[1, 1] == 2

@@ -8,6 +8,8 @@ node ``kube-master``): the inputs are restated here as YAML, the expected protoc
 the facts those files show (name, neighbour, AS, rr client).
 """
 
+import dataclasses
+import ipaddress
 import re
 
 import numpy as np
@@ -692,3 +694,45 @@ def test_mesh_with_a_shared_address_pairs_each_row_with_its_reverse():
     assert s.peer_row.tolist() == [4, 7, 5, 8, 0, 2, 9, 1, 3, 6]
     assert all(s.local[s.peer_row[r]] == s.remote[r] and s.remote[s.peer_row[r]] == s.local[r]
                for r in range(s.n_sessions))
+
+
+# ---------------------------------------------------------------------------- Routers
+
+
+def test_routers_peer_back_with_their_nodes_and_with_each_other():
+    from fastroute.model import synth
+    from fastroute.bgp import network
+
+    c = synth.fabric(6, 1, racks=2, spines=1, design="as-per-rack").allocate()
+    topo = compute(c)
+    assert [e.name for e in topo.externals] == ["tor-0", "tor-1", "spine-0"]
+    s = topo.sessions(4)
+    assert s.established.all()
+    tor0, tor1, spine = 6, 7, 8
+    rows = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(s.local, s.remote))}
+    # the ToR reflects to its rack's nodes (same AS), with its address as cluster id
+    k = rows[(tor0, 0)]
+    assert s.rr_client[k] and not s.ebgp[k] and s.session_cluster_id[k] == int(ipaddress.ip_address("172.16.0.254"))
+    assert (tor0, 3) not in rows
+    # router-to-router sessions come from both Routers' peers
+    assert s.ebgp[rows[(tor0, spine)]] and s.ebgp[rows[(spine, tor1)]]
+    assert not s.rr_client[rows[(tor0, spine)]]
+    a = network.build(c, method="topology")
+    b = network.build(c, method="arrays")
+    assert sorted(zip(a.graph.local.tolist(), a.graph.remote.tolist())) == \
+        sorted(zip(b.graph.local.tolist(), b.graph.remote.tolist()))
+    assert list(a.speakers.role) == [0] * 6 + [1, 1, 1]
+
+
+def test_a_router_peer_with_the_wrong_as_never_comes_up_and_a_stopped_router_takes_its_sessions_down():
+    from fastroute.model import synth
+
+    c = synth.fabric(4, 1, racks=2, spines=1).allocate()
+    spine = c.routers[-1]
+    bad = dataclasses.replace(spine, peers=(dataclasses.replace(spine.peers[0], as_number=1),) + spine.peers[1:])
+    s = compute(c.replace(routers=c.routers[:-1] + (bad,))).sessions(4)
+    spine_rows = np.flatnonzero(s.local == 6)
+    assert list(s.established[spine_rows]) == [False, True]
+    s = compute(c, down=["tor-1"]).sessions(4)
+    assert not s.established[(s.local == 5) | (s.remote == 5)].any()
+    assert s.established[(s.local == 4) | (s.remote == 4)].all()

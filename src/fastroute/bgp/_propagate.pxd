@@ -15,6 +15,13 @@ cpdef enum:
     PREF_BGP = 100
     DEFAULT_LOCAL_PREF = 100
 
+cpdef enum Role:
+    # What a speaker is, for the export rules that depend on it.
+    ROLE_NODE = 0          # a Calico node: its export filter passes only its pools' prefixes,
+                           # so it passes on no Router's announcements
+    ROLE_ROUTER = 1        # a Router (or an external sink): sends every best path
+    ROLE_ROUTER_OWN = 2    # a Router with export originated/default: sends Calico nodes only its own
+
 cpdef enum Reason:
     # The step of BIRD 1.6's bgp_rte_better (proto/bgp/attrs.c), after the generic
     # route preference, that separated the best path from the runner-up.

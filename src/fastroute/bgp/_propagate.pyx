@@ -75,6 +75,7 @@ ctypedef struct graph_t:
     const uint8_t* has_net
     const uint8_t* has_ip
     const uint8_t* exporter
+    const uint8_t* role          # ROLE_NODE, ROLE_ROUTER, ROLE_ROUTER_OWN (see _propagate.pxd)
 
 
 ctypedef struct ws_t:               # per-thread workspace
@@ -331,30 +332,37 @@ cdef int best_of(const graph_t* g, ws_t* w, int32_t h, int64_t n) noexcept nogil
     return b
 
 
-cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexcept nogil:
-    """Re-offer holder h's paths on each of its sessions and apply the differences."""
+cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events, bint foreign) noexcept nogil:
+    """Re-offer holder h's paths on each of its sessions and apply the differences.
+    ``foreign``: the class is a Router's (a Calico node's export filter passes none of it)."""
     cdef int64_t n_held = 0, n_off, i, j
     cdef int32_t r, t, s, e, prev, nxt, idx, row_i
     cdef int best = -1, rc, found
+    cdef bint own_only
     cdef rec_t tmp
     n_held = gather_held(w, h)
     if n_held < 0:
         return NO_MEMORY
+    if foreign and g.role[h] == ROLE_NODE:
+        n_held = 0
     if n_held:
         best = best_of(g, w, h, n_held)
     for row_i in range(g.row_start[h], g.row_start[h + 1]):
         s = g.row_order[row_i]
+        own_only = g.role[h] == ROLE_ROUTER_OWN and g.role[g.remote[s]] == ROLE_NODE
         # the offer: record ids of h that pass export on s
         n_off = 0
         if g.add_paths[s]:
             for i in range(n_held):
+                if own_only and w.recs[w.held[i]].session >= 0:
+                    continue
                 rc = export_path(g, h, &w.recs[w.held[i]], s, &tmp)
                 if rc < 0:
                     return PATH_TOO_LONG
                 if rc:
                     w.offer[n_off] = w.held[i]
                     n_off += 1
-        elif best >= 0:
+        elif best >= 0 and not (own_only and w.recs[w.held[best]].session >= 0):
             rc = export_path(g, h, &w.recs[w.held[best]], s, &tmp)
             if rc < 0:
                 return PATH_TOO_LONG
@@ -422,12 +430,13 @@ cdef int process(const graph_t* g, ws_t* w, int32_t h, int64_t max_events) noexc
     return OK
 
 
-cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t n_classes,
-                   int32_t* best_nh, int32_t* best_sess, uint8_t* reason, int32_t* n_paths,
+cdef int run_class(const graph_t* g, ws_t* w, const int32_t* origins, int64_t n_origins, int32_t c,
+                   int64_t n_classes, int32_t* best_nh, int32_t* best_sess, uint8_t* reason, int32_t* n_paths,
                    int32_t* ecmp_cnt, int64_t max_events) noexcept nogil:
+    """One class from its origin speakers (several Routers may announce one prefix)."""
     cdef int idx, rc = OK, step, b, cmp, dup
     cdef int64_t i, i2, n_held, k, pos
-    cdef int32_t h, cur, bi
+    cdef int32_t h, cur, bi, origin
     cdef rec_t* lp
     w.n_recs = 0
     w.n_sent = 0
@@ -435,27 +444,30 @@ cdef int run_class(const graph_t* g, ws_t* w, int32_t origin, int32_t c, int64_t
     w.n_touched = 0
     w.n_touched_rows = 0
     w.events = 0
-    idx = new_rec(w)
-    if idx < 0:
-        return NO_MEMORY
-    lp = &w.recs[idx]
-    memset(lp, 0, sizeof(rec_t))
-    lp.holder = origin
-    lp.session = -1
-    lp.up = -1
-    lp.next_hop = -1
-    lp.next = -1
-    lp.local_pref = -1
-    lp.alive = 1
-    lp.pref = PREF_STATIC
-    w.head[origin] = idx
-    touch(w, origin)
-    enqueue(w, origin)
+    for i in range(n_origins):
+        origin = origins[i]
+        idx = new_rec(w)
+        if idx < 0:
+            return NO_MEMORY
+        lp = &w.recs[idx]
+        memset(lp, 0, sizeof(rec_t))
+        lp.holder = origin
+        lp.session = -1
+        lp.up = -1
+        lp.next_hop = -1
+        lp.next = w.head[origin]
+        lp.local_pref = -1
+        lp.alive = 1
+        lp.pref = PREF_STATIC
+        w.head[origin] = idx
+        touch(w, origin)
+        enqueue(w, origin)
+    origin = origins[0]
     while w.q_len > 0:
         w.q_len -= 1
         h = w.queue[w.q_len]
         w.queued[h] = 0
-        rc = process(g, w, h, max_events)
+        rc = process(g, w, h, max_events, g.role[origin] != ROLE_NODE)
         if rc != OK:
             break
     # results, and the workspace reset for the next class
@@ -660,7 +672,7 @@ def propagate_classes(
         const uint64_t[::1] ip_hi, const uint64_t[::1] ip_lo, const uint8_t[::1] has_ip,
         const uint64_t[::1] net_hi, const uint64_t[::1] net_lo, const uint64_t[::1] mask_hi,
         const uint64_t[::1] mask_lo, const uint8_t[::1] has_net, const uint8_t[::1] exporter,
-        const int32_t[::1] classes,
+        const uint8_t[::1] role, const int64_t[::1] origin_start, const int32_t[::1] origin_list,
         int32_t[:, ::1] best_nh, int32_t[:, ::1] best_sess, uint8_t[:, ::1] reason,
         int32_t[:, ::1] n_paths, int32_t[:, ::1] ecmp_cnt,
         int n_threads, int64_t max_events):
@@ -670,12 +682,15 @@ def propagate_classes(
     Rows: ``row_order[row_start[h]:row_start[h + 1]]`` are speaker h's
     (:func:`session_index`), ``rev`` the reverse of each.  Speakers: addresses
     as two 64-bit words (IPv4 in the high 32 bits of ``ip_hi``), subnets masked
-    likewise; ``exporter`` marks those that may pass a learned route on.
+    likewise; class ``c`` starts at the speakers
+    ``origin_list[origin_start[c]:origin_start[c + 1]]``; ``exporter`` marks those that may pass a learned route on, ``role``
+    says what each speaker is (a Calico node, a Router, a Router sending nodes
+    only what it originates).
 
     Returns ``(status, class)``: a :class:`Status` and the class it stopped at.
     """
     cdef int32_t n_sp = asn.shape[0], n_rows = local.shape[0]
-    cdef int64_t n_cls = classes.shape[0]
+    cdef int64_t n_cls = origin_start.shape[0] - 1
     cdef graph_t g
     g.n_sp = n_sp
     g.n_rows = n_rows
@@ -702,6 +717,7 @@ def propagate_classes(
     g.has_net = &has_net[0] if n_sp else NULL
     g.has_ip = &has_ip[0] if n_sp else NULL
     g.exporter = &exporter[0] if n_sp else NULL
+    g.role = &role[0] if n_sp else NULL
 
     cdef int rc
     cdef int64_t c
@@ -732,8 +748,8 @@ def propagate_classes(
                 st[0] = NO_MEMORY
             for c in prange(n_cls, schedule="dynamic", chunksize=16):
                 if w != NULL and w.ok and st[0] == OK:
-                    rc = run_class(&g, w, classes[c], <int32_t>c, n_cls, p_nh, p_sess, p_reason,
-                                   p_np, p_ecmp, max_events)
+                    rc = run_class(&g, w, &origin_list[origin_start[c]], origin_start[c + 1] - origin_start[c],
+                                   <int32_t>c, n_cls, p_nh, p_sess, p_reason, p_np, p_ecmp, max_events)
                     if rc != OK:
                         st[0] = rc
                         st[1] = <int>c

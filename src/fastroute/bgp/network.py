@@ -30,7 +30,8 @@ import numpy as np
 from . import topology as _topology
 from ..errors import InvalidValueError, choice
 from ..model.calico import reflectors_leave_mesh
-from .propagate import Originations, SessionGraph, Speakers, missing_reverse, originations
+from .propagate import (Originations, Role, SessionGraph, Speakers, missing_reverse, originations,
+                        with_router_announcements)
 from .sessions import SessionKind, text_rank
 
 __all__ = ["Network", "SessionRows", "build", "concat_graphs", "concat_rows", "configured_rows", "mesh_rows", "reflector_rows",
@@ -92,15 +93,22 @@ def speakers(cluster, version, externals=(), router_id=None):
     speaker (default: the nodes' :func:`node_router_ids`)."""
     ips, nets = _node_addresses(cluster, version)
     asn = list(cluster.node_arrays().asn)
+    # a modelled Router (fastroute.model.routers) runs BGP fully; any other
+    # external router learns and announces nothing
+    announces = [True] * len(ips)
+    role = [Role.ROLE_NODE] * len(ips)
     for e in externals:
         ips.append(ipaddress.ip_address(e.ip))
-        nets.append(None)
+        nets.append(e.router.network if e.router is not None and e.version == version else None)
         asn.append(e.as_number)
+        announces.append(e.router is not None)
+        role.append(Role.ROLE_ROUTER_OWN if e.router is not None and e.router.export != "all" else Role.ROLE_ROUTER)
     ext = np.zeros(len(ips), bool)
     ext[cluster.n_nodes:] = True
     if router_id is None:
         router_id = node_router_ids(cluster)
-    return Speakers(ips, np.array(asn, np.uint32), np.asarray(router_id, np.uint32), nets, ext)
+    return Speakers(ips, np.array(asn, np.uint32), np.asarray(router_id, np.uint32), nets, ext,
+                    np.array(announces, bool), np.array(role, np.uint8))
 
 
 # ---------------------------------------------------------------------------- session rows
@@ -334,5 +342,5 @@ def build(cluster, version=4, down=(), calico_version=None, method="auto", topol
 def _finish(cluster, version, used, full, s, graph, down):
     externals = tuple(used.externals)
     sp = speakers(cluster, version, externals, s.router_id)
-    return Network(cluster, version, sp, graph, originations(cluster, version), externals, frozenset(down),
-                   used, full)
+    origins = with_router_announcements(originations(cluster, version), externals)
+    return Network(cluster, version, sp, graph, origins, externals, frozenset(down), used, full)

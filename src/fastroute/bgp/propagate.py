@@ -38,10 +38,11 @@ import numpy as np
 
 from ..errors import ConvergenceError, InvalidValueError, choice
 # BIRD's constants and the best-path steps (Reason) are defined once, in the kernel's _propagate.pxd
-from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason
+from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason, Role
 
 __all__ = [
     "Reason",
+    "Role",
     "Speakers",
     "SessionGraph",
     "Originations",
@@ -74,6 +75,12 @@ class Speakers:
     announces : ndarray of bool, optional
         Whether the speaker passes routes on at all (default: every node, no
         external router).  One that announces passes on its best path per class.
+    role : ndarray of uint8, optional
+        :class:`Role` per speaker (default: ``ROLE_NODE`` for nodes,
+        ``ROLE_ROUTER`` for external routers).  A Calico node passes on no
+        Router's announcements (its export filter accepts only its pools'
+        prefixes); a ``ROLE_ROUTER_OWN`` Router sends Calico nodes only the
+        routes it originates.
     """
 
     ip: list
@@ -82,10 +89,14 @@ class Speakers:
     subnet: list
     external: np.ndarray
     announces: np.ndarray = None
+    role: np.ndarray = None
 
     def __post_init__(self):
         if self.announces is None:
             object.__setattr__(self, "announces", ~np.asarray(self.external, bool))
+        if self.role is None:
+            object.__setattr__(self, "role", np.where(np.asarray(self.external, bool), Role.ROLE_ROUTER,
+                                                      Role.ROLE_NODE).astype(np.uint8))
 
     @property
     def n(self):
@@ -167,6 +178,7 @@ class Originations:
     pool: np.ndarray            # int32 index into cluster.pools, -1 if outside every pool
     pod: np.ndarray             # int32 pod index for KIND_POD, -1 otherwise
     block_owner: np.ndarray = None  # int32 affinity node of the block holding the prefix (-1: none)
+    route_origins: dict = None      # class key -> Router speakers, for prefixes several Routers announce
 
     @property
     def n(self):
@@ -179,6 +191,7 @@ class Originations:
 
 KIND_BLOCK = 0
 KIND_POD = 1
+KIND_ROUTE = 2      # a prefix a Router announces (owner and origin: the Router's speaker index)
 
 
 def missing_reverse(local, remote, found):
@@ -283,6 +296,48 @@ def originations(cluster, version=4):
         np.concatenate([b_pool, p_pool]).astype(np.int32),
         np.concatenate([np.full(nb, -1), p_idx]).astype(np.int32),
         np.concatenate([b_node, holder]).astype(np.int32),
+    )
+
+
+def with_router_announcements(origins, externals):
+    """``origins`` followed by the prefixes the modelled Routers among ``externals``
+    announce in its IP version (:data:`KIND_ROUTE`); ``origins`` itself when there
+    are none.
+
+    Prefixes announced by the same set of Routers form one route class: a single
+    Router's class key is its speaker index, a class several Routers originate (a
+    default route from every ToR) gets a key past the speaker indices, listed in
+    ``route_origins``.  ``owner`` is the first Router of the set."""
+    by_prefix = {}
+    for e in externals:
+        if e.router is None or e.version != origins.version:
+            continue
+        for net in map(ipaddress.ip_network, e.router.announce):
+            by_prefix.setdefault((int(net.network_address), net.prefixlen), []).append(e.index)
+    if not by_prefix:
+        return origins
+    base = max(e.index for e in externals) + 1
+    keys, route_origins = {}, {}
+    rows = []
+    for (net, plen), who in by_prefix.items():
+        who = tuple(sorted(who))
+        if who not in keys:
+            keys[who] = who[0] if len(who) == 1 else base + len(route_origins)
+            if len(who) > 1:
+                route_origins[keys[who]] = who
+        rows.append((net, plen, keys[who], who[0]))
+    k = len(rows)
+    spk = np.array([r[2] for r in rows], np.int32)
+    owner = np.array([r[3] for r in rows], np.int32)
+    none = np.full(k, -1, np.int32)
+    block_owner = None if origins.block_owner is None else np.concatenate([origins.block_owner, none])
+    return Originations(
+        origins.version, list(origins.net) + [r[0] for r in rows],
+        np.concatenate([origins.plen, np.array([r[1] for r in rows], np.uint8)]),
+        np.concatenate([origins.origin, spk]), np.concatenate([origins.owner, owner]),
+        np.concatenate([origins.kind, np.full(k, KIND_ROUTE, np.uint8)]),
+        np.concatenate([origins.pool, none]), np.concatenate([origins.pod, none]), block_owner,
+        route_origins or None,
     )
 
 
@@ -452,18 +507,23 @@ def _receive(speakers, graph, r, p):
     return Path(p.next_hop, p.as_path, p.originator, p.cluster_list, lp, p.med, p.origin, r, p.chain, PREF_BGP)
 
 
-def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events):
-    """Adj-RIB-In of every speaker for the class of `origin` at steady state."""
+def _propagate_class(speakers, graph, rev, rows_of, origins, ip_rank, max_events):
+    """Adj-RIB-In of every speaker for the class originated by ``origins`` (one
+    speaker, or several Routers announcing the same prefixes) at steady state."""
     # rib[speaker] = {key: Path}; key = (session row, path id on that session)
-    rib = {origin: {("local",): Path(-1, chain=(origin,), pref=PREF_STATIC)}}
+    rib = {o: {("local",): Path(-1, chain=(o,), pref=PREF_STATIC)} for o in origins}
     sent = {}          # (session row) -> {path id: Path as sent}
-    work = [origin]
+    work = list(origins)[::-1]
+    origin = origins[0]
     events = 0
+    role = speakers.role
+    foreign = role[origin] != Role.ROLE_NODE
     while work:
         h = work.pop()
         if not speakers.announces[h]:
             continue
-        held = list(rib.get(h, {}).values())
+        # a Calico node's export filter passes none of a Router's announcements
+        held = [] if foreign and role[h] == Role.ROLE_NODE else list(rib.get(h, {}).values())
         best = None
         if held:
             keys = [path_key(speakers, graph, h, p, ip_rank) for p in held]
@@ -471,8 +531,11 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
         for s in rows_of[h]:
             # with ADD-PATH every path is offered; without it only the best one,
             # and nothing when the best one is refused (BIRD 1.6 has no fallback)
+            own_only = role[h] == Role.ROLE_ROUTER_OWN and role[int(graph.remote[s])] == Role.ROLE_NODE
             offer = {}
             for p in (held if graph.add_paths[s] else ([best] if best is not None else [])):
+                if own_only and p.session >= 0:
+                    continue
                 out = _export(speakers, graph, h, p, s)
                 if out is None:
                     continue
@@ -499,7 +562,14 @@ def _propagate_class(speakers, graph, rev, rows_of, origin, ip_rank, max_events)
     return rib
 
 
-def propagate_reference(speakers, graph, classes, max_events=10_000_000):
+def class_origins(classes, origins=None):
+    """The origin speakers of each class: ``origins[key]`` for a class key that
+    names several (Routers announcing one prefix), else the key itself."""
+    origins = origins or {}
+    return [tuple(origins.get(int(k), (int(k),))) for k in classes]
+
+
+def propagate_reference(speakers, graph, classes, max_events=10_000_000, origins=None):
     """Pure-Python propagation: the specification :func:`propagate` is tested against."""
     rev = graph.reverse()
     rows_of = [[] for _ in range(speakers.n)]
@@ -515,8 +585,8 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000):
         n_paths=np.zeros((n, k), np.int32),
         ecmp_count=np.zeros((n, k), np.int32),
     )
-    for c, o in enumerate(classes):
-        rib = _propagate_class(speakers, graph, rev, rows_of, int(o), ip_rank, max_events)
+    for c, o in enumerate(class_origins(classes, origins)):
+        rib = _propagate_class(speakers, graph, rev, rows_of, o, ip_rank, max_events)
         for h, box in rib.items():
             held = list(box.values())
             if not held:
@@ -535,7 +605,7 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000):
     return res
 
 
-def propagate(speakers, graph, classes, method="fast"):
+def propagate(speakers, graph, classes, method="fast", origins=None):
     """Steady-state best paths of every class at every speaker.
 
     Parameters
@@ -544,8 +614,11 @@ def propagate(speakers, graph, classes, method="fast"):
     graph : SessionGraph
         Established sessions only.
     classes : array of int
-        Origin node of each route class.
+        Origin speaker of each route class (a node, or a Router), or a key of ``origins``.
     method : {"fast", "reference"}
+    origins : dict, optional
+        ``{class key: origin speakers}`` for classes several Routers originate
+        (keys beyond the speaker indices; :attr:`Originations.route_origins`).
 
     Raises
     ------
@@ -555,8 +628,8 @@ def propagate(speakers, graph, classes, method="fast"):
     """
     choice(method, ("fast", "reference"), "propagation method")
     if method == "reference":
-        return propagate_reference(speakers, graph, classes)
-    return propagate_fast(speakers, graph, classes)
+        return propagate_reference(speakers, graph, classes, origins=origins)
+    return propagate_fast(speakers, graph, classes, origins=origins)
 
 
 # ---------------------------------------------------------------------------- the kernel
@@ -609,13 +682,23 @@ def _address_words(ips, subnets):
     return ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net
 
 
+def _origin_csr(classes, origins):
+    """(start, list) of every class's origin speakers, for the kernel."""
+    if not origins:
+        return np.arange(len(classes) + 1, dtype=np.int64), np.ascontiguousarray(classes, np.int32)
+    each = class_origins(classes, origins)
+    start = np.zeros(len(each) + 1, np.int64)
+    start[1:] = np.cumsum([len(e) for e in each])
+    return start, np.array([s for e in each for s in e], np.int32)
+
+
 def _bytes(a):
     """``a`` (bool or uint8) as a contiguous uint8 array, without a copy when it is one already."""
     a = np.ascontiguousarray(a)
     return a.view(np.uint8) if a.dtype == np.bool_ else np.ascontiguousarray(a, np.uint8)
 
 
-def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000):
+def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000, origins=None):
     """:func:`propagate` with the Cython kernel, over ``n_threads`` threads."""
     from ._propagate import propagate_classes
 
@@ -639,7 +722,8 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
         np.ascontiguousarray(graph.allow_local_as, np.int32), _bytes(graph.add_paths),
         start.astype(np.int32), order, np.ascontiguousarray(speakers.asn, np.uint32),
         np.ascontiguousarray(speakers.router_id, np.uint32), np.ascontiguousarray(speakers.ip_rank(), np.int64),
-        *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8), classes, *out,
+        *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8),
+        np.ascontiguousarray(speakers.role, np.uint8), *_origin_csr(classes, origins), *out,
         int(n_threads), int(max_events))
     _raise_for(status, int(classes[bad]) if bad >= 0 else -1, max_events)
     best_nh, best_sess, reason, n_paths, ecmp_cnt = out

@@ -54,10 +54,16 @@ class ExternalRouter:
     ip: str
     as_number: int
     version: int
+    router: object = None       # the fastroute.model.routers.Router modelling it, None: a sink
 
     @property
     def name(self):
-        return f"external {self.ip}"
+        return self.router.name if self.router is not None else f"external {self.ip}"
+
+    @property
+    def announces(self):
+        """It runs BGP fully (a modelled Router); otherwise it learns and announces nothing."""
+        return self.router is not None
 
 
 @dataclass(frozen=True)
@@ -310,6 +316,8 @@ class _Speakers:
     router_id: np.ndarray
     as_of: np.ndarray
     cluster_id: np.ndarray
+    ext_of: dict = None             # speaker index -> ExternalRouter
+    down_speaker: np.ndarray = None  # nodes and Routers that are down
 
 
 def _speakers(topo, version):
@@ -324,10 +332,16 @@ def _speakers(topo, version):
     ext = [e for e in topo.externals if e.version == version]
     for e in ext:
         addr_of[e.ip] = e.index
+    ext_of = {e.index: e for e in topo.externals}
+    down_speaker = np.zeros(n + len(topo.externals), dtype=bool)
+    for e in topo.externals:
+        down_speaker[e.index] = e.router is not None and e.router.name in topo.down
     n_speakers = n + len(topo.externals)
     down = np.zeros(n, dtype=bool)
     for name in topo.down:
-        down[topo.cluster.node_index(name)] = True
+        if name not in {e.router.name for e in topo.externals if e.router is not None}:
+            down[topo.cluster.node_index(name)] = True
+    down_speaker[:n] = down
     router_id = np.zeros(n_speakers, dtype=np.uint32)
     for i, t in enumerate(ip4_text):
         router_id[i] = _ip_int(t) if t else 0
@@ -336,7 +350,7 @@ def _speakers(topo, version):
     g = topo.globals
     return _Speakers(
         n=n, n_speakers=n_speakers, ip_text=ip_text, ip_int=[(_ip_int(t) if t else 0) for t in ip_text],
-        addr_of=addr_of, externals=ext, down=down, router_id=router_id,
+        addr_of=addr_of, externals=ext, down=down, router_id=router_id, ext_of=ext_of, down_speaker=down_speaker,
         as_of=np.array([g.as_number if info.as_number is None else info.as_number for info in infos],
                        dtype=np.uint32),
         cluster_id=np.array([_ip_int(info.rr_cluster_id) if info.rr_cluster_id else 0 for info in infos],
@@ -388,14 +402,47 @@ def _explicit_rows(topo, version, sp):
             if r["remote"] == e.index and r["local"] not in done:
                 done.add(r["local"])
                 j = r["local"]
-                rows.append(dict(
-                    local=e.index, remote=j, kind=SessionKind.EXTERNAL, rr_client=False, local_cluster_id=0,
-                    session_cluster_id=int(sp.router_id[e.index]), ebgp=e.as_number != r["local_as"],
-                    keep_next_hop=False, allow_local_as=0, passive=False, local_ip=_ip_int(e.ip),
-                    remote_ip=r["local_ip"], local_as=e.as_number, remote_as=r["local_as"],
-                    remote_port=topo.listen_port(j), name_port=0, password=r["password"], locked_out=False,
-                ))
+                rows.append(_router_row(sp, e, j, r["local_ip"], r["local_as"], False, topo.listen_port(j),
+                                        r["password"]))
+        rows += _router_peer_rows(sp, e)
     return rows, n_node_rows
+
+
+def _router_row(sp, e, j, remote_ip, remote_as, remote_reflects, port, password=None):
+    """Router ``e``'s row toward speaker ``j``.  A reflecting Router treats its iBGP
+    neighbours as clients, except reflectors of its own cluster (RFC 4456; the
+    same rule Calico's reflectors follow among themselves)."""
+    r = e.router
+    ebgp = e.as_number != remote_as
+    cid = int(sp.router_id[e.index])
+    client = False
+    if r is not None and r.route_reflector and not ebgp:
+        mine = _ip_int(r.reflector_cluster_id)
+        client = remote_reflects is False or int(remote_reflects) != mine
+        if client:
+            cid = mine
+    return dict(
+        local=e.index, remote=j, kind=SessionKind.EXTERNAL, rr_client=client,
+        local_cluster_id=_ip_int(r.reflector_cluster_id) if r is not None and r.route_reflector else 0,
+        session_cluster_id=cid, ebgp=ebgp, keep_next_hop=False, allow_local_as=0, passive=False,
+        local_ip=_ip_int(e.ip), remote_ip=remote_ip, local_as=e.as_number, remote_as=remote_as,
+        remote_port=port, name_port=0, password=password, locked_out=False,
+    )
+
+
+def _router_peer_rows(sp, e):
+    """Router ``e``'s router-to-router rows (its ``peers`` that are Routers too)."""
+    if e.router is None:
+        return []
+    out = []
+    for p in e.router.peers:
+        j = sp.addr_of.get(p.ip)
+        if j is None or j < sp.n:
+            continue
+        other = sp.ext_of[j].router
+        reflects = _ip_int(other.reflector_cluster_id) if other is not None and other.route_reflector else False
+        out.append(_router_row(sp, e, j, _ip_int(p.ip), p.as_number, reflects, DEFAULT_BGP_PORT))
+    return out
 
 
 def _layout(sp, version, mesh, mesh_counts, rows, n_node_rows):
@@ -462,7 +509,7 @@ def _pair_explicit(topo, sp, out, mesh, mesh_pos, rows, exp_pos, peer_row, estab
 
     def compatible(r, s):
         a, b = r["local"], s["local"]
-        if (a < n and down[a]) or (b < n and down[b]):
+        if sp.down_speaker[a] or sp.down_speaker[b]:
             return False
         if r["remote_as"] != s["local_as"] or s["remote_as"] != r["local_as"]:
             return False

@@ -71,8 +71,9 @@ from .peers import (
     split_peer_ip,
 )
 from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
-from ..errors import choice
+from ..errors import ResourceError, choice
 from ..model.calico import CALICO_VERSIONS, template_release
+from ..model.routers import routers_of
 
 __all__ = [
     "SessionKind",
@@ -270,6 +271,48 @@ _Entry = collections.namedtuple(
     "_Entry", "kind ip as_number port passive rr_cluster_id next_hop_keep allow_local_as password")
 
 
+def check_routers(cluster):
+    """The cluster's Routers, checked against each other and the nodes.
+
+    Raises
+    ------
+    ResourceError
+        Two Routers with one name or address, or a Router on a node's address.
+    """
+    routers = routers_of(cluster)
+    names, addrs = {}, {}
+    node_ips = {}
+    for node in cluster.nodes:
+        for iface in (node.ipv4, node.ipv6):
+            if iface is not None:
+                node_ips.setdefault(str(iface.ip), node.name)
+    for r in routers:
+        where = r.source.where if r.source is not None else (lambda f=None: f"Router {r.name!r}: {f}")
+        if r.name in names:
+            raise ResourceError(f"{where('metadata.name')}: Router {r.name!r} is defined twice")
+        if r.ip in addrs:
+            raise ResourceError(f"{where('spec.address')}: address {r.ip!r} is also Router {addrs[r.ip]!r}'s")
+        if r.ip in node_ips:
+            raise ResourceError(f"{where('spec.address')}: address {r.ip!r} is node {node_ips[r.ip]!r}'s")
+        names[r.name] = r
+        addrs[r.ip] = r.name
+    return routers
+
+
+def _with_routers(externals, routers, n_nodes):
+    """The external routers with the Routers that model them, then the Routers no
+    BGPPeer names (IPv4 first, in the order given), at the next speaker indices."""
+    by_ip = {r.ip: r for r in routers}
+    out = [dataclasses.replace(e, router=by_ip[e.ip], as_number=by_ip[e.ip].as_number) if e.ip in by_ip else e
+           for e in externals]
+    named = {e.ip for e in externals}
+    for version in (4, 6):
+        for r in routers:
+            if r.version == version and r.ip not in named:
+                out.append(ExternalRouter(n_nodes + len(out), r.ip, r.as_number, version, r))
+    return out
+
+
 def template_version(cluster, calico_version=None):
     """The confd template behaviour to reproduce: ``calico_version`` if given,
     else the cluster's ``calico_version`` attribute, else ``"3.28"``.
@@ -315,8 +358,11 @@ def compute(cluster, calico_version=None, down=()):
     if isinstance(down, str):
         down = [d for d in down.split(",") if d]
     down = list(down)
+    routers = check_routers(cluster)
+    router_names = {r.name for r in routers}
     for name in down:
-        cluster.node_index(name)
+        if name not in router_names:
+            cluster.node_index(name)
     infos = node_infos(cluster)
     glob = bgp_globals(cluster)
     node_globals = {cluster.node_index(name): bgp_globals(cluster, name)
@@ -333,6 +379,6 @@ def compute(cluster, calico_version=None, down=()):
                 if p.ip not in node_ips and p.ip not in seen:
                     seen[p.ip] = len(infos) + len(externals)
                     externals.append(ExternalRouter(seen[p.ip], p.ip, p.as_number, version))
-    topo.externals = tuple(externals)
+    topo.externals = tuple(_with_routers(externals, routers, len(infos)))
     return topo
 

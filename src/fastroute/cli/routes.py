@@ -3,6 +3,7 @@
 import json
 
 from ..dataplane import routes as _routes
+from ..model.routers import routers_of
 from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
 
 
@@ -12,7 +13,8 @@ def add_parser(sub):
         help="a node's routing table as `ip route` shows it",
         description="Print NODE's main routing table as Calico's BIRD and Felix program it, in the "
         "kernel's order: workload routes, block blackholes, BGP-learned blocks and borrowed /32s "
-        "per pool mode. CLUSTER is a YAML file or folder; without it, the bundled seed.",
+        "per pool mode. NODE may also name a Router (fastroute.io/v1): its table of best paths, "
+        "blackholes for what it announces. CLUSTER is a YAML file or folder; without it, the bundled seed.",
     )
     add_table_args(p)
     p.add_argument("--all", action="store_true", help="add the host's own routes (default route, subnets)")
@@ -34,7 +36,8 @@ def add_table_args(p):
 def tables(args, version):
     """The routing tables :func:`add_table_args` describe."""
     cluster = load_cluster(args.cluster)
-    cluster.node_index(args.node)
+    if args.node not in {r.name for r in routers_of(cluster)}:     # a Router's table is printed too
+        cluster.node_index(args.node)
     return _routes.compute(cluster, version, down=down_nodes(args), calico_version=args.calico_version)
 
 

@@ -64,3 +64,8 @@ def _print(t, top, elapsed):
     for r in nodes:
         tab.add_row(r["node"], fmt(r["out"]), fmt(r["in"]), fmt(r["local"]))
     out.print(tab)
+    if d["routers"]:
+        tab = table("routers", [("router", "left"), "out", "in"])
+        for r in sorted(d["routers"], key=lambda r: -(r["out"] + r["in"]))[: top or len(d["routers"])]:
+            tab.add_row(r["router"], fmt(r["out"]), fmt(r["in"]))
+        out.print(tab)

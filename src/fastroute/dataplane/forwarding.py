@@ -9,8 +9,10 @@ it as ``ip route`` text, :mod:`~fastroute.dataplane.trace` walks it hop by hop,
 
 Its columns are the prefixes some node routes other than its own pods' ``/32``
 workload routes: every IPAM block, every exported pod ``/32`` (an address
-borrowed from another node's block) and, in VXLAN pools, every address used on
-a node other than its block's node.  Per speaker (nodes, then external routers)
+borrowed from another node's block), in VXLAN pools every address used on
+a node other than its block's node, and every prefix a modelled Router
+announces (:mod:`fastroute.model.routers`; a blackhole in the Router's own
+table, a BGP route elsewhere).  Per speaker (nodes, then external routers)
 and column, :attr:`ForwardingPlane.entry` holds the speaker's own route to the
 prefix as one int32 *state*: a next-hop speaker (``>= 0``) or ``-1 - outcome``
 (:class:`Outcome`: ``DELIVERED`` for a node's own pod, ``BLACKHOLE``,
@@ -43,7 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..fib import Fib
-from ..bgp.propagate import KIND_BLOCK, KIND_POD, propagate_reference
+from ..bgp.propagate import KIND_BLOCK, KIND_POD, KIND_ROUTE, propagate_reference
 
 __all__ = ["Outcome", "Encap", "ForwardingPlane", "build", "terminal", "outcome_of", "node_addresses"]
 
@@ -256,7 +258,8 @@ class ForwardingPlane:
             return None
         if c not in self._ecmp:
             net = self._network
-            self._ecmp[c] = propagate_reference(net.speakers, net.graph, [int(prop.classes[c])])
+            self._ecmp[c] = propagate_reference(net.speakers, net.graph, [int(prop.classes[c])],
+                                                origins=net.origins.route_origins)
         ref = self._ecmp[c]
         return ref.ecmp.get((v, 0), [int(ref.best_next_hop[v, 0])])
 
@@ -294,7 +297,7 @@ def _columns(o, cluster):
     pods = np.flatnonzero(kind == KIND_POD)
     pod_holder = _holders(o, pods)
     block_owner = np.asarray(o.block_owner) if o.block_owner is not None else None
-    pick = kind == KIND_BLOCK
+    pick = (kind == KIND_BLOCK) | (kind == KIND_ROUTE)
     pick |= (kind == KIND_POD) & (np.asarray(o.origin) >= 0)
     if block_owner is not None:
         pick |= (kind == KIND_POD) & vx & (owner >= 0) & (owner != block_owner)
@@ -304,7 +307,25 @@ def _columns(o, cluster):
     holder_of = np.full(o.n, -1, np.int64)
     holder_of[pods] = pod_holder
     parent = np.where(holder_of[columns] >= 0, col_of[np.maximum(holder_of[columns], 0)], -1)
+    _route_parents(o, columns, parent, kind[columns] == KIND_ROUTE)
     return columns, parent, vx[columns], pod_holder, col_of
+
+
+def _route_parents(o, columns, parent, is_route):
+    """Where a column has no parent (a pod's block) yet, the longest Router
+    announcement strictly covering it (a default route covers every block): into
+    ``parent``."""
+    routes = np.flatnonzero(is_route)
+    if not len(routes):
+        return
+    width = 32 if o.version == 4 else 128
+    nets = np.array([int(o.net[i]) for i in columns], dtype=np.int64 if o.version == 4 else object)
+    plens = np.asarray(o.plen)[columns].astype(np.int64)
+    fixed = parent >= 0
+    for r in sorted(routes, key=lambda r: int(plens[r])):        # shorter first: longer ones overwrite
+        shift = width - int(plens[r])
+        cover = np.array(nets >> shift == nets[r] >> shift, bool) & (plens > plens[r]) & ~fixed
+        parent[cover] = r
 
 
 def _bird_entries(plane, o, prop, n_sp, up_rows):
@@ -322,14 +343,20 @@ def _bird_entries(plane, o, prop, n_sp, up_rows):
         # BIRD's kernel protocol persists: a stopped node forwards with the routes it had
         nh = nh.copy()
         nh[up_rows[0]] = up_rows[1].best_next_hop[up_rows[0]]
-    nh = np.concatenate([nh, np.full((nh.shape[0], 1), -2, nh.dtype)], axis=1)
-    hop = nh[:, np.where(cc >= 0, cc, nh.shape[1] - 1)].astype(np.int32)          # (n_sp, k)
-    entry = np.where(hop >= 0, hop, _NO_ROUTE).astype(np.int32)
-    entry[:, plane.vxlan] = _NO_ROUTE
+    if nh.shape[1]:
+        entry = np.take(np.asarray(nh, np.int32), np.maximum(cc, 0), axis=1)         # (n_sp, k)
+    else:
+        entry = np.full((n_sp, k), _NO_ROUTE, np.int32)
+    np.copyto(entry, _NO_ROUTE, where=entry < 0)            # -1 (the origin) and -2 (none)
+    entry[:, (cc < 0) | plane.vxlan] = _NO_ROUTE
     encap = np.zeros((n_sp, k), np.int8)
-    fwd = np.nonzero(entry >= 0)
-    if len(fwd[0]):
-        encap[fwd] = plane._bird_encap(fwd[0], entry[fwd], fwd[1])
+    # only IPIP pools encapsulate a BIRD route: the other columns stay 0
+    enc_cols = np.flatnonzero(plane._ipip != 0) if plane.version == 4 else np.zeros(0, np.int64)
+    if len(enc_cols):
+        sub = entry[:, enc_cols]
+        v, j = np.nonzero(sub >= 0)
+        if len(v):
+            encap[v, enc_cols[j]] = plane._bird_encap(v, sub[v, j], enc_cols[j])
     return entry, encap
 
 
@@ -364,6 +391,11 @@ def _local_entries(plane, o, entry, width):
     k = np.arange(len(cols))
     hole = (kind == KIND_BLOCK) & (owner >= 0) & (np.asarray(o.plen)[cols] < width)
     entry[owner[hole], k[hole]] = _BLACKHOLE
+    # a Router's own announcements: blackholes in its table (in every Router that announces one)
+    origin = np.asarray(o.origin, np.int64)[cols]
+    for j in np.flatnonzero(kind == KIND_ROUTE):
+        for sp in (o.route_origins or {}).get(int(origin[j]), (int(owner[j]),)):
+            entry[sp, j] = _BLACKHOLE
     pod = (kind == KIND_POD) & (owner >= 0)
     entry[owner[pod], k[pod]] = _DELIVERED
 

@@ -191,7 +191,24 @@ class RouteTables:
     # ------------------------------------------------------------------ per node
 
     def node_index(self, node):
-        return self.cluster.node_index(node) if isinstance(node, str) else int(node)
+        """Speaker index of a node (name or index) or of a Router (its name)."""
+        if isinstance(node, str):
+            hit = None if node in self.cluster.node_names else self._router_index(node)
+            return self.cluster.node_index(node) if hit is None else hit
+        return int(node)
+
+    def _router_index(self, name):
+        for e in self.network.externals:
+            if e.router is not None and e.router.name == name:
+                return e.index
+        return None
+
+    def _uplink(self, v):
+        """The interface speaker v's routes leave by (a node's uplink, a Router's interface)."""
+        if v < self.cluster.n_nodes:
+            return self.cluster.nodes[v].uplink
+        e = self.network.externals[v - self.cluster.n_nodes]
+        return e.router.interface if e.router is not None else "eth0"
 
     def routes(self, node, include_host=False):
         """The node's kernel routes, in ``ip route`` order.
@@ -209,7 +226,16 @@ class RouteTables:
         return [r for r, _, _ in self._rows(self.node_index(node), include_host)]
 
     def _rows(self, v, include_host):
-        """(route, state, encap) of every route of node v, in ``ip route`` order."""
+        """(route, state, encap) of every route of node v (or Router v), in ``ip route`` order."""
+        if v >= self.cluster.n_nodes:
+            out = self._plane_routes(v)
+            if include_host:
+                r = self.network.externals[v - self.cluster.n_nodes].router
+                if r is not None and r.network.prefixlen < r.network.max_prefixlen:
+                    out.append((KernelRoute(str(r.network), dev=r.interface, proto="kernel", scope="link",
+                                            src=r.ip, origin="host"), None, Encap.NONE))
+            out.sort(key=lambda x: _sort_key(x[0], self.version))
+            return out
         if self.cluster.node_names[v] in self.network.down and self.up_tables is not None:
             # BIRD's kernel protocol runs with `persist`: a stopped node keeps its routes
             return self.up_tables._rows(v, include_host)
@@ -329,11 +355,12 @@ class RouteTables:
         p = self.plane
         sp = self.network.speakers
         v6 = _V6 if self.version == 6 else {}
-        hops = p.multipath(v, k)
+        # a Router's kernel protocol installs its best path only (no `merge paths`)
+        hops = p.multipath(v, k) if v < self.cluster.n_nodes else None
         if hops is None or len(hops) == 1:
             hop = hop if hops is None else hops[0]
             encap = encap if hops is None else p.hop_encap(v, k, hop)
-            dev, onlink = ("tunl0", True) if encap == Encap.IPIP else (self.cluster.nodes[v].uplink, False)
+            dev, onlink = ("tunl0", True) if encap == Encap.IPIP else (self._uplink(v), False)
             return (KernelRoute(dst, via=str(sp.ip[hop]), dev=dev, proto="bird", onlink=onlink, origin="bird", **v6),
                     hop, Encap(encap))
         encs = [p.hop_encap(v, k, h) for h in hops]
@@ -449,7 +476,7 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     net = _network.build(cluster, version, down=down, calico_version=calico_version)
     classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
     try:
-        prop = propagate(net.speakers, net.graph, classes, method=method)
+        prop = propagate(net.speakers, net.graph, classes, method=method, origins=net.origins.route_origins)
     except ConvergenceError as e:
         raise ConvergenceError(_with_chain_cause(str(e), cluster, net.graph)) from None
     up = None

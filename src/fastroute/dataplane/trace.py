@@ -385,6 +385,27 @@ def _outer(cluster, node, nxt, enc, version):
     return outer
 
 
+def _walkable_routers(tables):
+    """{speaker index: Router} of the modelled Routers that are up: a packet is
+    routed on through them (each decrements the TTL)."""
+    net = getattr(tables, "network", None)
+    if net is None:
+        return {}
+    return {e.index: e.router for e in net.externals if e.router is not None and e.router.name not in net.down}
+
+
+def _speaker(cluster, routers, v):
+    return cluster.node_names[v] if v < cluster.n_nodes else routers[v].name
+
+
+def _interface(cluster, routers, v, version):
+    """Speaker v's address with its subnet (a node's, a Router's)."""
+    if v < cluster.n_nodes:
+        return cluster.nodes[v].ipv4 if version == 4 else cluster.nodes[v].ipv6
+    r = routers[v]
+    return r.interface_address if r.version == version else None
+
+
 def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
     podmtu = pod_mtu(cluster, host_mtu)
     by_addr = node_addresses(cluster, version)
@@ -416,36 +437,38 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
         forwarding = False          # the host itself originates the packet
     seen = set()
     final = None
+    routers = _walkable_routers(tables)
     for _ in range(max_hops):
-        name = cluster.node_names[node]
+        name = _speaker(cluster, routers, node)
+        where = "host" if node < cluster.n_nodes else "router"
         if node in seen:
             # a node decides on the destination alone, so coming back means going round forever
-            hops.append(Hop("host", name, name, dev_in, None, "loop", ttl=ttl))
+            hops.append(Hop(where, name, name, dev_in, None, "loop", ttl=ttl))
             final = "loop"
             break
         seen.add(node)
         if by_addr.get(daddr) == node:
-            hops.append(Hop("host", name, name, dev_in, None, "receive", ttl=ttl,
+            hops.append(Hop(where, name, name, dev_in, None, "receive", ttl=ttl,
                             note="the destination is this node's own address"))
             final = "delivered"
             break
         r, state, encap = tables.step(node, d.address)
         if r is None:
-            hops.append(Hop("host", name, name, dev_in, None, "no route", ttl=ttl))
-            if not getattr(cluster.nodes[node], "host_routes", None):
+            hops.append(Hop(where, name, name, dev_in, None, "no route", ttl=ttl))
+            if where == "host" and not getattr(cluster.nodes[node], "host_routes", None):
                 notes.append(f"{name}'s own routes (default route, ...) are not in the cluster data: fastroute "
                              f"knows only its connected subnet (annotation fastroute.io/host-routes)")
             final = "no route"
             break
         if state == _BLACKHOLE:
-            hops.append(Hop("host", name, name, dev_in, r.text(), "blackhole", ttl=ttl))
+            hops.append(Hop(where, name, name, dev_in, r.text(), "blackhole", ttl=ttl))
             final = "blackholed"
             break
         if forwarding:
             ttl -= 1
             routed += 1
             if ttl <= 0:
-                hops.append(Hop("host", name, name, dev_in, r.text(), "ttl exceeded", ttl=0))
+                hops.append(Hop(where, name, name, dev_in, r.text(), "ttl exceeded", ttl=0))
                 final = "ttl exceeded"
                 break
         forwarding = True
@@ -467,14 +490,14 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
             final = "delivered"
             break
         gw = ipaddress.ip_address(via) if via is not None else daddr
-        if state < 0 or state >= cluster.n_nodes:         # a gateway that is no cluster node
-            hops.append(Hop("host", name, name, dev_in, r.text(), "exit", dev_out=dev, next_hop=str(gw), ttl=ttl,
+        if state < 0 or (state >= cluster.n_nodes and state not in routers):   # no cluster node, no Router
+            hops.append(Hop(where, name, name, dev_in, r.text(), "exit", dev_out=dev, next_hop=str(gw), ttl=ttl,
                             mtu=mtu, note=note))
             mtus.append(mtu)
             final = "left cluster"
             break
         nxt = int(state)
-        nxt_name = cluster.node_names[nxt]
+        nxt_name = _speaker(cluster, routers, nxt)
         if encap != Encap.NONE:
             enc = "ipip" if encap == Encap.IPIP else ("vxlan" if version == 4 else "vxlan6")
             hops.append(Hop("host", name, name, dev_in, r.text(), "encapsulate", dev_out=dev, next_hop=str(gw),
@@ -482,20 +505,21 @@ def _walk(cluster, tables, s, d, version, host_mtu, max_hops):
                                                                                           version), note=note))
             dev_in = dev                    # decapsulated on the peer's tunnel device
         else:
-            my = cluster.nodes[node].ipv4 if version == 4 else cluster.nodes[node].ipv6
+            my = _interface(cluster, routers, node, version)
             if not r.onlink and my is not None and gw not in my.network:
                 extra = (f"{gw} is not on {name}'s subnet {my.network}: the underlay routes it "
                          f"(its routers' TTL decrements are not counted)")
                 note = f"{note}; {extra}" if note else extra
-            hops.append(Hop("host", name, name, dev_in, r.text(), "forward", dev_out=dev, next_hop=str(gw),
+            hops.append(Hop(where, name, name, dev_in, r.text(), "forward", dev_out=dev, next_hop=str(gw),
                             next_node=nxt_name, ttl=ttl, mtu=mtu, note=note))
-            dev_in = cluster.nodes[nxt].uplink
+            dev_in = cluster.nodes[nxt].uplink if nxt < cluster.n_nodes else routers[nxt].interface
         mtus.append(mtu)
         node = nxt
     else:
         final = "loop"
         notes.append(f"gave up after {max_hops} host hops")
     if final == "loop" and hops[-1].action != "loop":
-        hops.append(Hop("host", cluster.node_names[node], cluster.node_names[node], dev_in, None, "loop", ttl=ttl))
+        name = _speaker(cluster, routers, node)
+        hops.append(Hop("host" if node < cluster.n_nodes else "router", name, name, dev_in, None, "loop", ttl=ttl))
     path_mtu = min(mtus) if mtus else None
     return Trace(s, d, hops, final, ttl if final == "delivered" else None, routed, path_mtu, host_mtu, notes)

@@ -118,6 +118,9 @@ class Traffic:
         self.node_out = None
         self.node_in = None
         self.encap_bytes = None
+        self.routers = ()               # modelled Routers that route flows (fastroute.model.routers)
+        self.router_out = None          # per router: bytes it forwards on / receives, every leg
+        self.router_in = None
 
     # ------------------------------------------------------------------ views
 
@@ -162,6 +165,8 @@ class Traffic:
                        "bytes": _num(self.pairs["bytes"][i]), "flows": int(self.pairs["flows"][i])} for i in order],
             "nodes": [{"node": self.nodes[i], "out": _num(self.node_out[i]), "in": _num(self.node_in[i]),
                        "local": _num(self.node_local[i])} for i in range(self.n_nodes)],
+            "routers": [{"router": r, "out": _num(self.router_out[i]), "in": _num(self.router_in[i])}
+                        for i, r in enumerate(self.routers)],
         }
 
 
@@ -357,7 +362,14 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
     nbytes = _checked_bytes(nbytes, "bytes", "index")
     n = cluster.n_nodes
     m = src.shape[0]
-    max_legs = n if max_legs is None else int(max_legs)
+    # modelled Routers that are up route flows on (a ToR, a spine); any other gateway ends them
+    routers = {e.index: e.router.name for e in tables.network.externals
+               if e.router is not None and e.version == 4}
+    n_sp = n + len(tables.network.externals)
+    walk = np.zeros(n_sp + 1, bool)
+    walk[:n] = True
+    walk[list(routers)] = True
+    max_legs = n + len(routers) if max_legs is None else int(max_legs)
 
     nodefib = _node_fib(cluster)
     s_hit = nodefib.lookup_batch(src)
@@ -368,8 +380,8 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
     plane = tables.plane
     col = plane.fib.lookup_batch(dst) if len(plane.columns) else np.full(m, -1, np.int32)
     # column -1: no cluster route (the plane's extra column of "no route" states)
-    state = np.concatenate([plane.state[:n], np.full((n, 1), -1 - Outcome.NO_ROUTE, np.int32)], axis=1)
-    state_encap = np.concatenate([plane.state_encap[:n], np.zeros((n, 1), np.int8)], axis=1)
+    state = np.concatenate([plane.state, np.full((n_sp, 1), -1 - Outcome.NO_ROUTE, np.int32)], axis=1)
+    state_encap = np.concatenate([plane.state_encap, np.zeros((n_sp, 1), np.int8)], axis=1)
     col = np.where(col >= 0, col, state.shape[1] - 1)
 
     outcome = np.full(m, _ACTIVE, np.int8)
@@ -377,8 +389,8 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
     dst_node = np.full(m, -1, np.int32)
     legs = np.zeros(m, np.int32)
     first_encap = np.full(m, -1, np.int8)
-    node_out = np.zeros(n, np.float64)
-    node_in = np.zeros(n, np.float64)
+    node_out = np.zeros(n_sp, np.float64)
+    node_in = np.zeros(n_sp, np.float64)
     enc_bytes = np.zeros(len(ENCAPS), np.float64)
     wbytes = nbytes.astype(np.float64)
 
@@ -395,13 +407,16 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
         # another node's own address: its connected-subnet route, unencapsulated; beyond the
         # subnet the host's own routes (the underlay) take it, which fastroute does not model
         h = d_host[idx]
+        at_router = h & (cur >= n)              # a node's address from a Router: the underlay's
+        outcome[idx[at_router]] = _UNROUTED
+        idx, cur, h = idx[~at_router], cur[~at_router], h[~at_router]
         if h.any():
             hi, hc = idx[h], cur[h]
             hn = d_node[hi].astype(np.int64)
             near = plane.subnets.same(hc, hn)
             outcome[hi[~near]] = _UNROUTED
             _leg(hi[near], hc[near], hn[near], np.zeros(int(near.sum()), np.int8), wbytes, node_out, node_in,
-                 enc_bytes, legs, first_encap, n)
+                 enc_bytes, legs, first_encap, n_sp)
             hop_idx, hop_cur = hi[near], hn[near]
             idx, cur = idx[~h], cur[~h]
         else:
@@ -413,17 +428,21 @@ def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs
         outcome[idx[end]] = outcome_of(nxt[end])
         mine = nxt == -1 - _DELIVERED
         dst_node[idx[mine]] = cur[mine]
-        ext = nxt >= n                          # toward an external router: out of the cluster
+        ext = (nxt >= 0) & ~walk[np.clip(nxt, 0, n_sp)]    # toward an external router: out of the cluster
         outcome[idx[ext]] = _UNROUTED
         go = ~(end | ext)
         idx, cur, nxt, enc = idx[go], cur[go], nxt[go], enc[go]
-        _leg(idx, cur, nxt, enc, wbytes, node_out, node_in, enc_bytes, legs, first_encap, n)
+        _leg(idx, cur, nxt, enc, wbytes, node_out, node_in, enc_bytes, legs, first_encap, n_sp)
         idx = np.concatenate([idx, hop_idx])
         cur = np.concatenate([nxt, hop_cur])
     outcome[idx] = _LOOP
     flow = {"src_idx": s_node, "dst_idx": dst_node, "outcome": outcome, "legs": legs, "encap": first_encap}
     t = Traffic(cluster.node_names, flow, nbytes)
-    t.node_out = t._cast(node_out)
-    t.node_in = t._cast(node_in)
+    t.node_out = t._cast(node_out[:n])
+    t.node_in = t._cast(node_in[:n])
+    rows = sorted(routers)
+    t.routers = tuple(routers[r] for r in rows)
+    t.router_out = t._cast(node_out[rows]) if rows else t._cast(np.zeros(0))
+    t.router_in = t._cast(node_in[rows]) if rows else t._cast(np.zeros(0))
     t.encap_bytes = {k: _num(t._cast(np.array(enc_bytes[i]))) for i, k in enumerate(ENCAPS)}
     return t

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import routes as _routes
+from .fabric_checks import fabric_findings
 from .forwarding import Outcome, terminal
 from ..errors import choice
 from ..bgp.chains import reflector_chains
@@ -50,7 +51,9 @@ class Finding:
 
     ``kind`` is one of ``unreachable``, ``loop``, ``blackhole``,
     ``shared-cluster-id``, ``reflector-chains``, ``rr-without-clients``, ``client-without-reflector``, ``no-sessions``,
-    ``mesh-disabled-without-peers``, ``pool-exhaustion``.
+    ``mesh-disabled-without-peers``, ``pool-exhaustion``, and for clusters with Routers
+    ``inbound-hot-spot``, ``rack-without-path``, ``mesh-and-fabric``
+    (:mod:`fastroute.dataplane.fabric_checks`).
     """
 
     kind: str
@@ -252,6 +255,8 @@ def _cause(tables, units, u, code, where, src_is_where):
     if units.vxlan[u]:
         return f"Felix programs no VXLAN route here (the target node has no VXLAN tunnel address)"
     wname = net.speaker_name(where)
+    if code == BLACKHOLE and where >= c.n_nodes:
+        return f"router {wname} has no route to the block: a blackhole it announces covers it"
     if code == BLACKHOLE:
         return (f"{wname} holds the block's blackhole and did not learn the /32 of the address "
                 f"borrowed by {dst_node}")
@@ -510,6 +515,7 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None, ipam_f
     findings += design
     findings += _pool_findings(c)
     findings += [Finding("ipam-failure", f"no address: {m}", "error", {"message": m}) for m in failures]
+    findings += fabric_findings(tables, units, outcome, Finding)
     n_addr = int(units.n_pods.sum())
     return Report(findings, c.n_nodes, n_addr, len(units.node), n_addr * (n_addr - 1), n_bad, n_loop, version,
                   down)

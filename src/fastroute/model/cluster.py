@@ -79,6 +79,7 @@ class Cluster:
         secrets=(),
         services=(),
         endpoints=(),
+        routers=(),
     ):
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
@@ -105,6 +106,7 @@ class Cluster:
         self.secrets = tuple(secrets)           # fastroute.model.filters.Secret (BGP passwords)
         self.services = tuple(services)         # fastroute.model.services.Service
         self.endpoints = tuple(endpoints)       # fastroute.model.services.ServiceEndpoints
+        self.routers = tuple(routers)      # fastroute.model.routers.Router (fabric speakers)
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -310,6 +312,7 @@ class Cluster:
             nodes, res.pools, res.bgp_configurations, res.bgp_peers, res.ipam_config, blocks, pods, extra,
             interface_prefix, res.reservations, res.not_modelled, {k: merged[k].source for k in order},
             bgp_filters=res.bgp_filters, secrets=res.secrets, services=res.services, endpoints=res.endpoints,
+            routers=getattr(res, "routers", ()),
         )
 
     @classmethod
@@ -326,6 +329,7 @@ class Cluster:
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
             reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
             bgp_filters=self.bgp_filters, secrets=self.secrets, services=self.services, endpoints=self.endpoints,
+            extra_owners=self.extra_owners, interface_prefix=self.interface_prefix, routers=self.routers,
         )
         args.update(changes)
         return Cluster(**args)
@@ -360,6 +364,7 @@ class Cluster:
         docs += [n.to_doc() for n in self.nodes]
         docs += [c.to_doc() for c in self.bgp_configurations]
         docs += [p.to_doc() for p in self.bgp_peers]
+        docs += [r.to_doc() for r in self.routers]
         for b in self.blocks:
             docs.append(self._block_doc(b))
         for b in self.blocks:

@@ -397,10 +397,11 @@ class Resources:
     secrets: list = field(default_factory=list)
     services: list = field(default_factory=list)
     endpoints: list = field(default_factory=list)
+    routers: list = field(default_factory=list)     # fastroute.model.routers.Router
 
     def extend(self, other):
         for name in ("pools", "nodes", "bgp_configurations", "bgp_peers", "blocks", "affinities", "pods",
-                     "reservations", "bgp_filters", "secrets", "services", "endpoints"):
+                     "reservations", "bgp_filters", "secrets", "services", "endpoints", "routers"):
             getattr(self, name).extend(getattr(other, name))
         if other.ipam_config is not None:
             self.ipam_config = other.ipam_config

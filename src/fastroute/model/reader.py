@@ -15,6 +15,7 @@ from .kinds import (
     CALICO_VERSION, HOST_ROUTES, AffinityRecord, BGPConfiguration, BGPPeer, BlockRecord, IPAMConfig,
     IPReservation, Node, PodRecord, Resources, Source, encapsulation_modes,
 )
+from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
@@ -552,6 +553,7 @@ _KINDS = {
     ("v1", "Service"): services.parse_service,
     ("v1", "Endpoints"): services.parse_endpoints,
     ("discovery.k8s.io/v1", "EndpointSlice"): services.parse_endpoint_slice,
+    ("fastroute.io/v1", "Router"): parse_router,
 }
 
 #: Calico kinds (api/pkg/apis/projectcalico/v3, libcalico-go/lib/apis/v3 and their
@@ -596,7 +598,7 @@ _LIST_OF = {
     Node: "nodes", BGPConfiguration: "bgp_configurations", BGPPeer: "bgp_peers", BlockRecord: "blocks",
     AffinityRecord: "affinities", PodRecord: "pods", IPReservation: "reservations",
     filters.BGPFilter: "bgp_filters", filters.Secret: "secrets", services.Service: "services",
-    services.ServiceEndpoints: "endpoints",
+    services.ServiceEndpoints: "endpoints", Router: "routers",
 }
 
 

@@ -16,6 +16,7 @@ Examples
 (12, 4)
 """
 
+import dataclasses
 import ipaddress
 
 import numpy as np
@@ -24,8 +25,9 @@ from .calico import DEFAULT_AS
 from .cluster import Cluster, Pods
 from ..errors import InvalidValueError, choice
 from .resources import BGPConfiguration, BGPPeer, IPAMConfig, Node, Source, encapsulation_modes, validate_pools
+from .routers import Router, RouterPeer
 
-__all__ = ["cluster", "pod_counts"]
+__all__ = ["cluster", "fabric", "pod_counts"]
 
 
 def pod_counts(n_nodes, pods_per_node, rng):
@@ -256,3 +258,70 @@ def _pod_order(counts, pod_order):
         order = np.lexsort((node_idx, k_idx))
         node_idx, k_idx = node_idx[order], k_idx[order]
     return node_idx, k_idx
+
+
+FABRIC_DESIGNS = ("as-per-rack", "as-per-node", "downward-default")
+
+
+def fabric(n_nodes, pods_per_node=110, *, racks=1, spines=1, design="as-per-rack", rack_as=65101,
+           spine_as=65000, node_as=4200000000, spine_subnet="192.0.2.0/24", **kwargs):
+    """A synthetic cluster on an L3 fabric (Calico's "Calico over IP fabrics"
+    designs; docs/fabric.md): the node-to-node mesh off, one top-of-rack Router
+    per rack (the last address of the rack's subnet) and ``spines`` spine Routers
+    in ``spine_subnet``; every ToR peers with every spine over eBGP.
+
+    ``design``:
+
+    * ``"as-per-rack"``: a rack's nodes and its ToR share AS ``rack_as + rack``; the
+      ToR reflects between its nodes (iBGP, ``routeReflector``);
+    * ``"as-per-node"``: node ``i`` has AS ``node_as + i``, eBGP with its ToR;
+    * ``"downward-default"``: AS per node, and each ToR sends its nodes only a
+      default route it originates (``export: default``).
+
+    Other keyword arguments go to :func:`cluster` (``reflectors`` excepted).
+
+    Raises
+    ------
+    InvalidValueError
+        An unknown design, ``spines < 1``, or ``reflectors`` given.
+    """
+    choice(design, FABRIC_DESIGNS, "fabric design")
+    if spines < 1 or spines > 250:
+        raise InvalidValueError(f"invalid spines {spines!r}: must be 1..250")
+    if kwargs.get("reflectors"):
+        raise InvalidValueError("a fabric has no route reflector nodes: its ToRs reflect")
+    if not 1 <= racks <= n_nodes:
+        raise InvalidValueError(f"invalid racks {racks!r}: must be 1..n_nodes")
+    per_rack = -(-n_nodes // racks)
+    # room in each rack's subnet for its nodes and its ToR
+    kwargs.setdefault("rack_prefix_len", min(24, 32 - int(per_rack + 2).bit_length()))
+    plan = cluster(n_nodes, pods_per_node, racks=racks, **kwargs)
+    rack_of = [int(n.labels["rack"].split("-")[1]) for n in plan.nodes]
+    per_node = design != "as-per-rack"
+    nodes = [dataclasses.replace(n, asn=node_as + i if per_node else rack_as + rack_of[i])
+             for i, n in enumerate(plan.nodes)]
+    spine_ips = [str(ip) for ip, _ in zip(ipaddress.ip_network(spine_subnet).hosts(), range(spines))]
+    if len(spine_ips) < spines:
+        raise InvalidValueError(f"{spines} spines do not fit {spine_subnet}")
+    tors, peers = [], []
+    for r in sorted(set(rack_of)):          # racks of ceil(n / racks) nodes: the last ones may stay empty
+        members = [n for n, k in zip(plan.nodes, rack_of) if k == r]
+        net = members[0].ipv4.network
+        ip = str(net.broadcast_address - 1)
+        asn = rack_as + r
+        tors.append(Router(f"tor-{r}", asn, f"{ip}/{net.prefixlen}", "eth0",
+                           ("0.0.0.0/0",) if design == "downward-default" else (),
+                           "default" if design == "downward-default" else "all",
+                           tuple(RouterPeer(s, spine_as) for s in spine_ips), not per_node, None,
+                           Source("<synth>", 0, "Router", f"tor-{r}", api="fastroute.io/v1")))
+        peers.append(BGPPeer(name=f"rack-{r}", node_selector=f"rack == 'rack-{r}'", peer_ip=ip, as_number=asn,
+                             source=Source("<synth>", 0, "BGPPeer", f"rack-{r}", api="projectcalico.org/v3")))
+    plen = ipaddress.ip_network(spine_subnet).prefixlen
+    spine_routers = [Router(f"spine-{s}", spine_as, f"{ip}/{plen}", "eth0", (), "all",
+                            tuple(RouterPeer(t.ip, t.as_number) for t in tors), False, None,
+                            Source("<synth>", 0, "Router", f"spine-{s}", api="fastroute.io/v1"))
+                     for s, ip in enumerate(spine_ips)]
+    cfg = [BGPConfiguration(name="default", as_number=kwargs.get("asn", DEFAULT_AS), node_to_node_mesh=False)]
+    c = plan.replace(nodes=nodes, bgp_configurations=cfg, bgp_peers=peers, routers=tuple(tors + spine_routers))
+    c.pods = Pods(plan.pods.namespace, plan.pods.name, plan.pods.node_idx, c.node_names)
+    return c

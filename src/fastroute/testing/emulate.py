@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from ..bgp.birdcfg import render_files
 from ..bgp.topology import compute as compute_topology
 from ..errors import EmulationError, InvalidValueError, choice
+from .emulate_routers import external_router_config, router_config, router_peers
 
 __all__ = [
     "Pod",
@@ -690,38 +691,17 @@ class Emulation:
 # --------------------------------------------------------------------------- a whole cluster
 
 
-def external_router_config(router, peers):
-    """BIRD 1.6 configuration of an external router.
-
-    Parameters
-    ----------
-    router : fastroute.bgp.topology.ExternalRouter
-    peers : sequence of (node ip, node AS)
-        The nodes configured to peer with it.
-    """
-    out = [f"# External router {router.ip} (AS {router.as_number}): learns everything, announces nothing.",
-           f"router id {router.ip};",
-           "protocol device { scan time 2; }",
-           "protocol kernel { scan time 2; import none; export all; }"]
-    for k, (ip, asn) in enumerate(peers):
-        out += [f"protocol bgp peer{k} {{",
-                f"  local as {router.as_number};",
-                f"  neighbor {ip} as {asn};",
-                "  import all;",
-                "  export none;",
-                "}"]
-    return "\n".join(out) + "\n"
-
-
 def cluster_emulation(cluster, calico_version=None, ipv6=False):
     """An :class:`Emulation` of an allocated ``cluster``.
 
     Every node gets its uplink (annotation ``fastroute.io/uplink``), its pods'
     interfaces and routes and a BIRD fed the configuration confd would render (the
-    views of :func:`fastroute.bgp.topology.compute`).  External routers the BGPPeers
-    point at (a ToR...) get a plain BIRD on the same segment that peers back with
-    every node configured to peer with it, learns everything and announces nothing
-    -- the assumption :mod:`fastroute.bgp.topology` makes.
+    views of :func:`fastroute.bgp.topology.compute`).  Routers
+    (:mod:`fastroute.model.routers`) run the BIRD their resource describes
+    (:mod:`fastroute.testing.emulate_routers`); other external routers the BGPPeers
+    point at get a plain BIRD on the same segment that peers back with every node
+    configured to peer with it, learns everything and announces nothing -- the
+    assumption :mod:`fastroute.bgp.topology` makes.
 
     Returns
     -------
@@ -746,6 +726,11 @@ def cluster_emulation(cluster, calico_version=None, ipv6=False):
         emus.append(emu_node(view, uplink=node.uplink, pods=pods[node.name]))
     nets = [ipaddress.ip_interface(v.node.ipv4_address).network for v in topo.views]
     for router in topo.externals:
+        if router.router is not None and router.version == 4:
+            emus.append(EmuNode(router.name, router.router.address,
+                                {"bird.cfg": router_config(router, router_peers(topo.sessions(4), router))},
+                                router.router.interface))
+            continue
         if router.version != 4:
             if ipv6:
                 raise EmulationError(f"cannot emulate IPv6 external router {router.ip!r} yet")

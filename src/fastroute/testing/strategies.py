@@ -33,6 +33,7 @@ __all__ = [
     "route_tables",
     "Scenario",
     "TOPOLOGIES",
+    "EXTRA_TOPOLOGIES",
     "ENCAPSULATIONS",
     "TOR_IP",
     "TOR_AS",
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 TOPOLOGIES = ("mesh", "reflectors", "tor")
+#: Topologies clusters() draws only when asked: "fabric" (ToR and spine Routers, docs/fabric.md)
+EXTRA_TOPOLOGIES = ("fabric",)
 ENCAPSULATIONS = ("None", "IPIP", "IPIPCrossSubnet", "VXLAN", "VXLANCrossSubnet")
 # misconfigurations clusters() can inject (faults=...)
 FAULTS = (
@@ -185,13 +188,15 @@ def clusters(
     min_nodes, max_nodes : int
     max_pods : int
         Pods per node are drawn in ``0..max_pods``.
-    topologies : sequence of {"mesh", "reflectors", "tor"}
+    topologies : sequence of {"mesh", "reflectors", "tor", "fabric"}
         ``"mesh"``: the node-to-node mesh.  ``"reflectors"``: 1 or 2 route
         reflectors (the first nodes, one shared cluster id, a valid design),
         mesh off.  ``"tor"``: the mesh, and every node also peers over eBGP
         with one top-of-rack router (:data:`TOR_IP`, AS :data:`TOR_AS`).  As
         in :mod:`fastroute.bgp.propagate`, an external router learns every route and
-        announces nothing, so pod traffic stays on the mesh.
+        announces nothing, so pod traffic stays on the mesh.  ``"fabric"`` (not
+        drawn by default): a rack per ToR Router, 1 or 2 spines, one of
+        :data:`fastroute.model.synth.FABRIC_DESIGNS` (:func:`fastroute.model.synth.fabric`).
     encapsulations : sequence of str
         Operator encapsulations (see :func:`fastroute.model.synth.cluster`).
     max_racks : int
@@ -215,7 +220,7 @@ def clusters(
     """
     st = _st()
     for t in topologies:
-        choice(t, TOPOLOGIES, "topology")
+        choice(t, TOPOLOGIES + EXTRA_TOPOLOGIES, "topology")
     for e in encapsulations:
         choice(e, ENCAPSULATIONS, "encapsulation")
     if not 1 <= min_nodes <= max_nodes:
@@ -242,6 +247,9 @@ def clusters(
         racks_drawn = draw(st.integers(1, max(1, max_racks)))
         rr_drawn = draw(st.integers(1, 2))
         racks = 1 if topo == "tor" else min(racks_drawn, n)
+        fabric = None
+        if "fabric" in topologies:
+            fabric = (draw(st.sampled_from(synth.FABRIC_DESIGNS)), draw(st.integers(1, 2)))
         n_rr = 0
         if topo == "reflectors" and n == 1:
             topo = "mesh"               # a lone node has nobody to reflect to
@@ -252,10 +260,17 @@ def clusters(
         tunnels = n if enc != "None" else 0
         # keep IPAM satisfiable: every pod and tunnel address fits the pool
         assume(sum(pods) + tunnels <= capacity)
-        c = synth.cluster(n, pods, pools=(cidr,), block_size=block, encapsulation=enc, racks=racks,
-                          reflectors=n_rr, seed=0)
+        if topo == "fabric" and not fault:
+            c = synth.fabric(n, pods, pools=(cidr,), block_size=block, encapsulation=enc, racks=racks,
+                             design=fabric[0], spines=fabric[1], seed=0)
+        else:
+            topo = "mesh" if topo == "fabric" else topo
+            c = synth.cluster(n, pods, pools=(cidr,), block_size=block, encapsulation=enc, racks=racks,
+                              reflectors=n_rr, seed=0)
         design = dict(topology=topo, encapsulation=enc, pool=cidr, block_size=block, racks=racks,
                       reflectors=n_rr, pods_per_node=list(pods))
+        if topo == "fabric":
+            design.update(fabric=fabric[0], spines=fabric[1])
         if topo == "tor":
             c = _with_tor(c, mesh=False if fault == "tor-only" else None)
         c = _with_fault(c, fault)
