@@ -102,7 +102,8 @@ def test_drawn_fabrics_reach_everything_and_both_kernels_agree(c):
     bad = [f for f in verify.verify(c, tables=t).findings if f.severity == "error"]
     if c.fastroute_design["fabric"] == "downward-default" and c.borrowed():
         # a block's node blackholes the addresses other nodes borrowed from it: it hears
-        # no /32 (only the ToR's default), as BIRD would
-        assert bad and all(f.kind == "unreachable" and "blackhole" in f.message for f in bad), bad
+        # no /32 (only the ToR's default), as BIRD would (when only tunnel addresses were
+        # borrowed, no pod is cut off and there may be no finding)
+        assert all(f.kind == "unreachable" and "blackhole" in f.message for f in bad), bad
     else:
         assert bad == [], bad

@@ -329,7 +329,7 @@ class Cluster:
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
             reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
             bgp_filters=self.bgp_filters, secrets=self.secrets, services=self.services, endpoints=self.endpoints,
-            extra_owners=self.extra_owners, interface_prefix=self.interface_prefix, routers=self.routers,
+            routers=self.routers,
         )
         args.update(changes)
         return Cluster(**args)
