@@ -86,8 +86,25 @@ class Params:
         Graceful-restart time BIRD advertises by default (``gr_time``), the time
         a peer keeps a restarting node's routes stale.
     gr_wait = 240
-        BIRD's kernel ``graceful restart`` wait: a restarted BIRD prunes kernel
-        routes after End-of-RIB from every peer or after this long.
+        BIRD's ``graceful restart wait`` (``DEFAULT_GR_WAIT``, nest/protocol.h):
+        how long a BIRD started with -R waits for End-of-RIB from every
+        configured peer before it exports anything (nest/proto.c,
+        ``graceful_restart_init``/``graceful_restart_done``).
+    recovery = True
+        calico-node starts BIRD with ``-R`` (graceful-restart recovery,
+        sysdep/unix/main.c): every configured BGP protocol locks the recovery
+        until its peer's End-of-RIB (``bgp_start``, ``bgp_rx_end_mark``) or the
+        session comes up with a peer that is restarting too
+        (``bgp_conn_enter_established_state``); meanwhile the kernel keeps its
+        routes and exports toward peers wait.  A peer whose BIRD is down holds
+        the lock until ``gr_wait`` ends.  False: BIRD without -R (the kernel
+        protocol's first scan removes the routes BIRD does not have yet).
+    down, down_before = (), 0
+        Nodes whose calico-node is down when the scenario's event happens: killed
+        ``down_before`` seconds before it (the kernel closes their TCP sessions;
+        peers keep their routes stale for ``restart_time``), never restarted; in
+        a cold start they never start.  Their pods are not counted as
+        unreachable (the outage measured is the event's).
     mrai = 0
         BIRD 1.6 implements no MRAI (``proto/bgp/config.Y`` has no such
         option; ``proto/bgp/packets.c`` sends an UPDATE as soon as the route
@@ -144,6 +161,7 @@ class Params:
     keepalive_time: float = 80.0
     restart_time: float = 120.0
     gr_wait: float = 240.0
+    recovery: bool = True
     mrai: float = 0.0
     rx_route_cost: float = 4e-6
     tx_route_cost: float = 4e-6
@@ -169,6 +187,8 @@ class Params:
     max_outage_records: int = 10_000
     node: object = None            # the node a single-node scenario acts on (name or index)
     start_times: object = None     # cold start: explicit BIRD start time per node (overrides start_spread)
+    down: tuple = ()               # nodes (names or indices) whose calico-node is down at the event
+    down_before: float = 0.0
     churn_events: int = 100
     churn_window: float = 10.0
     enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
@@ -204,6 +224,7 @@ def _structure(d, u, agg=None):
     rows = u.row
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
     nr_start, nr_list = rows_csr(g.local, n)
+    hg_start, hg_list = csr(np.ascontiguousarray(g_holder, np.int32), n)
     extra = {}
     if agg is not None:
         extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
@@ -222,7 +243,7 @@ def _structure(d, u, agg=None):
         cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
         cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
-        cls_groups_start=cls_groups_start,
+        cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
     )
 
 
@@ -363,17 +384,20 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         if not len(d.reflectors):
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
         target = _node_index(d, p.node, int(d.reflectors[0]))
+    down = _down_indices(d, p.down, target)
     # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
     # paths at the very least; refuse (or aggregate) before allocating gigabytes
     floor_paths = len(d.classes) * int(is_node.sum())
     agg = None
     if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
-        agg = _aggregate(d, scenario, p, keep_state, target, starts, floor_paths)
+        agg = _aggregate(d, scenario, p, keep_state, ([] if target is None else [target]) + down, starts,
+                         floor_paths)
         if agg is not None:
             d = agg.design
             n = d.n_speakers
             starts = np.array([np.median(starts[agg.members[agg.start[i]:agg.start[i + 1]]]) for i in range(n)])
             target = int(agg.speaker_of[target]) if target is not None else None
+            down = [int(agg.speaker_of[i]) for i in down]
             is_node = ~d.speakers.external
             floor_paths = len(d.classes) * int(is_node.sum())
     if floor_paths > p.max_paths:
@@ -398,6 +422,8 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         pair_cfg[joined] = 0
     s["alive"] = alive
     s["pair_cfg"] = pair_cfg
+    s["quiet"] = np.zeros(n, np.uint8)
+    s["quiet"][down] = 1
     eng = K.Engine(s, _engine_params(p), dict(t=np.zeros(0), kind=np.zeros(0, np.int32), a=np.zeros(0, np.int32),
                                             b=np.zeros(0, np.int32), c=np.zeros(0, np.int32)))
     # the engine holds its own copies now; keep only what the result needs
@@ -410,9 +436,10 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         u_n = u.n
     t_built = _time.perf_counter()
     A = K.Action
+    never = set(down) if scenario == "cold_start" else set()
     for i in range(n):
-        if alive[i]:
-            eng.schedule(float(starts[i]), A.BIRD_START, i, 0, 0)
+        if alive[i] and i not in never:
+            eng.schedule(float(starts[i]), A.BIRD_START, i, int(p.recovery), 0)
     wall0 = _time.perf_counter()
     eng.run()
     _check(eng)
@@ -422,6 +449,9 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         # every BIRD idle again (work that books no event, like offering a route to
         # every protocol, can outlast the last event), then the settle time
         t0 = max(eng.last_event, t_cold, float(np.max(eng.a_busy, initial=0.0))) + p.settle
+        for i in down:
+            eng.schedule(t0, A.BIRD_STOP, i, 1, 0)      # killed: the kernel closes the sessions
+        t0 += p.down_before if down else 0.0
         event_time = t0
         eng.last_fib_change = 0.0
         eng.last_rib_change = 0.0
@@ -429,6 +459,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
         eng.run()
         _check(eng)
+    eng.end_refusals(eng.now)
     wall = _time.perf_counter() - wall0
     return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
 
@@ -454,7 +485,23 @@ def _paths_estimate(d):
     return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
-def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
+def _down_indices(d, down, target):
+    """Speaker indices of ``Params.down`` (names or indices), checked."""
+    if down is None or isinstance(down, (str, int, np.integer)):
+        down = () if down is None else (down,)
+    out = []
+    for x in down:
+        i = _node_index(d, x, None)
+        if i == target:
+            raise InvalidValueError(f"invalid down {x!r}: it is the node the scenario acts on")
+        if d.speakers.external[i]:
+            raise InvalidValueError(f"invalid down {x!r}: an external router, not a node")
+        if i not in out:
+            out.append(i)
+    return out
+
+
+def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
     """The cohorts of an aggregate-mode run (None: auto mode, nothing to merge,
     and the per-path model fits)."""
     from . import cohorts
@@ -470,7 +517,7 @@ def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
         # about m^2 paths: leave room under the limits
         m = min(p.cohorts, max(1, int(math.sqrt(min(p.aggregate_above, p.max_paths) / 4))))
         if cohorts.candidates(d).any():
-            return cohorts.aggregate(d, m, keep=[] if target is None else [target], order=starts)
+            return cohorts.aggregate(d, m, keep=keep, order=starts)
         why = "no nodes are interchangeable (a mesh, or every node peers differently)"
     if p.aggregate == "on":
         raise InvalidValueError(f"aggregate mode is not possible here: {why}")
@@ -489,18 +536,19 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
     n_pairs = len(pair_kind)
     if scenario == "node_join":
         eng.schedule(t0, A.NODE_ALIVE, target, 0, 0)
-        eng.schedule(t0, A.BIRD_START, target, 0, 0)
         pr, loc = s["pair_row"], s["row_local"]
+        # confd has rendered the new node's peers before its BIRD starts
         for k in range(n_pairs):
             if loc[pr[2 * k]] == target or loc[pr[2 * k + 1]] == target:
                 eng.schedule(t0, A.PAIR_ADD, k, 0, 0)
+        eng.schedule(t0, A.BIRD_START, target, int(p.recovery), 0)
     elif scenario == "node_drain":
         eng.schedule(t0, A.DELETE, target, 0, 0)
     elif scenario in ("node_crash", "reflector_crash"):
         eng.schedule(t0, A.CRASH, target, 0, 0)
     elif scenario == "calico_node_restart":
         eng.schedule(t0, A.BIRD_STOP, target, 1, 0)
-        eng.schedule(t0 + p.restart_downtime, A.BIRD_START, target, 0, 0)
+        eng.schedule(t0 + p.restart_downtime, A.BIRD_START, target, int(p.recovery), 0)
     elif scenario in ("migration_safe", "migration_unsafe"):
         rr = set(d.reflectors.tolist())
         pr, loc = s["pair_row"], s["row_local"]
