@@ -3,7 +3,7 @@
 from ..planning.plots import plot_convergence
 from ..sim import converge
 from ..sim.settings import parse_params
-from ._common import add_cluster, add_node, console, finish, fmt, load_cluster, progress_bar, table
+from ._common import add_cluster, add_down, add_node, console, down_nodes, finish, fmt, load_cluster, progress_bar, table
 
 
 def add_parser(sub):
@@ -19,6 +19,8 @@ def add_parser(sub):
     add_cluster(p, help="YAML/JSON file or folder (default: the seed cluster)")
     p.add_argument("--scenario", "-s", choices=converge.SCENARIOS, default="cold_start")
     add_node(p, "the node a node_* or reflector_crash scenario acts on", required=False)
+    add_down(p, help="nodes whose calico-node is down when the event happens (killed then, never restarted; "
+             "in a cold start they never start); their pods are not counted as unreachable (repeatable)")
     p.add_argument("--set", metavar="NAME=VALUE", action="append", default=[], dest="params",
                    help="a model parameter, e.g. hold_time=90 or aggregate=off (repeatable; see "
                    "fastroute.sim.converge.Params)")
@@ -33,6 +35,9 @@ def run(args):
     if args.node is not None:
         cluster.node_index(args.node)
         params["node"] = args.node
+    down = down_nodes(args, cluster)
+    if down:
+        params["down"] = tuple(down)
     with progress_bar() as (step, _):
         step(f"simulating {args.scenario.replace('_', ' ')}")
         r = converge.simulate(cluster, args.scenario, **params)
@@ -68,8 +73,9 @@ def print_result(r):
     u = r.unreachable
     if r.scenario != "cold_start":
         t.add_row("unreachable pod pairs x seconds", "", "", f"{u['pod_pair_seconds']:,.0f}")
-        t.add_row("longest outage", "", "", fmt(u["max_outage_seconds"], "s"))
-        t.add_row("pod pairs still unreachable", "", "", f"{u['pod_pairs_unreachable_at_end']:,.0f}")
+        t.add_row("longest outage", "", "", "permanent" if u["permanent"] else fmt(u["max_outage_seconds"], "s"))
+        t.add_row("pod pairs still unreachable" + (" (permanent)" if u["permanent"] else ""), "", "",
+                  f"{u['pod_pairs_unreachable_at_end']:,.0f}")
     out.print(t)
     c = r.cost
     agg = c["cohorts"]

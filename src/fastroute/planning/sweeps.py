@@ -104,13 +104,14 @@ FIGURES = {
         "sessions_total", "sessions_per_node", "sessions_per_reflector", "prefixes", "routes_per_node",
         "routes_per_node_mean", "routes_method", "memory_per_node_bytes", "memory_per_reflector_bytes",
         "convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s", "reflector_crash_reconverge_s",
+        "reflector_crash_permanent", "reflector_crash_pod_pairs_lost", "single_point_of_failure",
         "typha_replicas", "blocks_used", "borrowed_ips", "pool_fits", "n_warnings", "warnings",
     ),
     "converge": (
         "converged", "time_to_converge_s", "time_to_rib_converge_s", "sessions_total", "updates",
         "update_bytes", "prefix_advertisements", "prefix_withdrawals", "fib_max", "adj_rib_in_max",
         "memory_per_node_max_bytes", "memory_per_reflector_max_bytes", "busy_max_s", "pod_pair_seconds",
-        "max_outage_s", "n_outages", "n_unreachable_at_end", "pod_pairs_unreachable_at_end",
+        "max_outage_s", "n_outages", "n_unreachable_at_end", "pod_pairs_unreachable_at_end", "permanent_outage",
         "refused_connects", "events",
     ),
     "failure": (
@@ -562,6 +563,7 @@ def _run_converge(p):
         "max_outage_s": r.unreachable["max_outage_seconds"], "n_outages": r.unreachable["n_outages"],
         "n_unreachable_at_end": r.unreachable["n_unreachable_at_end"],
         "pod_pairs_unreachable_at_end": r.unreachable["pod_pairs_unreachable_at_end"],
+        "permanent_outage": r.unreachable["permanent"],
         "refused_connects": r.sessions["refused_connects"], "events": r.cost["events"],
     }
 

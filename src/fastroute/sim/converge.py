@@ -670,6 +670,10 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
             "unreachable_at_end": still[:1000],
             "n_unreachable_at_end": len(still),
             "pod_pairs_unreachable_at_end": pairs_end,
+            # nothing is left to happen: what is unreachable now stays so (a lost
+            # single reflector, a node that never comes back)
+            "permanent": bool(still) and bool(eng.heap_size() == 0),
+            "down": [nm(i) for i in np.flatnonzero(np.asarray(eng.a_quiet))],
         },
         series={"t": ser_t.tolist(), "routes_installed": np.rint(cum).astype(np.int64).tolist(), "bin": p.series_bin},
         cost={
