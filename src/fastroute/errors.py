@@ -148,3 +148,7 @@ def shown(value, limit=120):
     r.maxstring, r.maxother, r.maxlong = limit, limit, 40
     text = r.repr(value)
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class TimelineError(FastrouteError, ValueError):
+    """A convergence timeline that is malformed: the message names the file, the entry, the field and the value."""

@@ -45,6 +45,7 @@ import numpy as np
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, InvalidValueError, choice
 from .design import Design, design, from_graph
+from . import timeline as _timeline
 from .engine import raise_for
 from .universe import Universe, ibgp_only, rows_csr, universe
 
@@ -61,6 +62,7 @@ SCENARIOS = (
     "migration_unsafe",
     "block_churn",
     "ip_churn",
+    "timeline",
 )
 
 
@@ -188,6 +190,7 @@ class Params:
     node: object = None            # the node a single-node scenario acts on (name or index)
     start_times: object = None     # cold start: explicit BIRD start time per node (overrides start_spread)
     down: tuple = ()               # nodes (names or indices) whose calico-node is down at the event
+    timeline: object = None        # scenario "timeline": its events (fastroute.sim.timeline)
     down_before: float = 0.0
     churn_events: int = 100
     churn_window: float = 10.0
@@ -359,13 +362,19 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     p = (params or Params()).replace(**overrides) if overrides else (params or Params())
     choice(p.aggregate, ("auto", "on", "off"), "aggregate")
     t_build = _time.perf_counter()
+    tl = None
+    if scenario == "timeline":
+        if p.timeline is None:
+            raise InvalidValueError("scenario 'timeline' needs a timeline (Params.timeline: a list of events)")
+        tl = _timeline.parse(p.timeline)
     if isinstance(cluster_or_design, Design):
         d = cluster_or_design
-        if scenario.startswith("migration"):
-            raise InvalidValueError("migration scenarios need a cluster (mesh and reflector sessions), not a Design")
+        if scenario.startswith("migration") or (tl is not None and tl.needs_both):
+            raise InvalidValueError("migration scenarios (and timelines with mesh_off or peerings_add) need a "
+                                    "cluster (mesh and reflector sessions), not a Design")
     else:
-        topo = "both" if scenario.startswith("migration") else "auto"
-        d = design(cluster_or_design, topo)
+        both = scenario.startswith("migration") or (tl is not None and tl.needs_both)
+        d = design(cluster_or_design, "both" if both else "auto")
     n = d.n_speakers
     rng = np.random.default_rng(p.seed)
     starts = rng.uniform(0.0, p.start_spread, n) if p.start_spread > 0 else np.zeros(n)
@@ -385,19 +394,22 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
         target = _node_index(d, p.node, int(d.reflectors[0]))
     down = _down_indices(d, p.down, target)
+    acts = _timeline.actions(tl, d, p) if tl is not None else []
+    acted = sorted({int(a) for _, what, a, _, _ in acts if not isinstance(a, str)})
     # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
     # paths at the very least; refuse (or aggregate) before allocating gigabytes
     floor_paths = len(d.classes) * int(is_node.sum())
     agg = None
     if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
-        agg = _aggregate(d, scenario, p, keep_state, ([] if target is None else [target]) + down, starts,
-                         floor_paths)
+        agg = _aggregate(d, scenario, p, keep_state, ([] if target is None else [target]) + down + acted,
+                         starts, floor_paths)
         if agg is not None:
             d = agg.design
             n = d.n_speakers
             starts = np.array([np.median(starts[agg.members[agg.start[i]:agg.start[i + 1]]]) for i in range(n)])
             target = int(agg.speaker_of[target]) if target is not None else None
             down = [int(agg.speaker_of[i]) for i in down]
+            acts = [(t, w, a if isinstance(a, str) else int(agg.speaker_of[a]), b, c) for t, w, a, b, c in acts]
             is_node = ~d.speakers.external
             floor_paths = len(d.classes) * int(is_node.sum())
     if floor_paths > p.max_paths:
@@ -412,8 +424,12 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     pair_kind = d.kind[s["pair_row"][0::2]]
     alive = np.ones(n, np.uint8)
     pair_cfg = np.ones(n_pairs, np.uint8)
-    if scenario.startswith("migration"):
+    if scenario.startswith("migration") or (tl is not None and tl.events("peerings_add")):
         pair_cfg[:] = pair_kind == 0                        # before: the mesh only
+    if tl is not None:
+        gone, gone_pairs = _timeline.absent(acts, s)
+        alive[gone] = 0
+        pair_cfg[gone_pairs] = 0
     if scenario == "node_join":
         alive[target] = 0
         pr = s["pair_row"]
@@ -456,7 +472,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         eng.last_fib_change = 0.0
         eng.last_rib_change = 0.0
         eng.schedule(t0, A.MEASURE, 0, 0, 0)
-        _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
+        _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts)
         eng.run()
         _check(eng)
     eng.end_refusals(eng.now)
@@ -507,7 +523,8 @@ def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
     from . import cohorts
 
     why = None
-    if scenario in ("block_churn", "ip_churn", "migration_safe", "migration_unsafe"):
+    if scenario in ("block_churn", "ip_churn", "migration_safe", "migration_unsafe") or (
+            scenario == "timeline" and p.timeline is not None and _timeline.parse(p.timeline).needs_both):
         why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
     elif keep_state:
         why = "keep_state needs one state per node"
@@ -532,7 +549,7 @@ def _check(eng):
     raise_for(eng.rc, n_events=eng.n_events)
 
 
-def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
+def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts=()):
     n_pairs = len(pair_kind)
     if scenario == "node_join":
         eng.schedule(t0, A.NODE_ALIVE, target, 0, 0)
@@ -575,6 +592,8 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
             eng.schedule(t0 + p.migration_gap, A.PAIR_REMOVE, int(k), 0, 0)
         for k in second_add:
             eng.schedule(t0 + p.migration_gap, A.PAIR_ADD, int(k), 0, 0)
+    elif scenario == "timeline":
+        _timeline.schedule(eng, A, acts, s, pair_kind, t0)
     elif scenario in ("block_churn", "ip_churn"):
         k = len(d.classes)
         times = np.sort(rng.uniform(0.0, p.churn_window, p.churn_events)) + t0
