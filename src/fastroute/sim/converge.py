@@ -692,6 +692,7 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
             # nothing is left to happen: what is unreachable now stays so (a lost
             # single reflector, a node that never comes back)
             "permanent": bool(still) and bool(eng.heap_size() == 0),
+            "worst_pair": _worst_pair(records, still),
             "down": [nm(i) for i in np.flatnonzero(np.asarray(eng.a_quiet))],
         },
         series={"t": ser_t.tolist(), "routes_installed": np.rint(cum).astype(np.int64).tolist(), "bin": p.series_bin},
@@ -722,6 +723,22 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
         result.final = {"best_next_hop": best_nh, "best_session": best_row, "n_paths": n_paths,
                         "fib_next_hop": _fib_matrix(gfib, s, n, k)}
     return result
+
+
+def _worst_pair(records, still):
+    """The (node, prefixes of) pair out longest in all (its outages summed; one
+    still open at the end wins, as ``seconds`` None), or None."""
+    if still:
+        o = min(still, key=lambda o: o["since"])
+        return {"node": o["node"], "prefixes_of": o["prefixes_of"], "seconds": None, "since": o["since"]}
+    total = {}
+    for o in records:
+        key = (o["node"], o["prefixes_of"])
+        total[key] = total.get(key, 0.0) + o["seconds"]
+    if not total:
+        return None
+    (node, of), sec = max(total.items(), key=lambda kv: kv[1])
+    return {"node": node, "prefixes_of": of, "seconds": sec}
 
 
 def _fib_matrix(gfib, s, n, k):
