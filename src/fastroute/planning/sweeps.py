@@ -35,7 +35,8 @@ Parameters every run takes: ``nodes``, ``pods_per_node`` (default 110),
 in ``reflectors`` run once), ``block_size`` (default 26), ``pool`` (default
 Calico's ``192.168.0.0/16``), ``encapsulation``, ``seed`` (default 0).  Only
 ``plan``: ``simulate`` (true/false/auto), ``simulate_limit``, ``compute_limit``.
-Only ``converge``: ``scenario`` and the :class:`~fastroute.sim.converge.Params` fields.
+Only ``converge``: ``scenario``, ``timeline`` (a timeline file, :mod:`fastroute.sim.timeline`: runs
+scenario ``timeline``) and the :class:`~fastroute.sim.converge.Params` fields.
 Only ``failure``: ``failure``.  Every value is checked before anything runs; a
 bad one raises :class:`~fastroute.errors.GridError` naming the file, the key and
 the index (``grid.yaml: invalid value 'ring' at params.topology[1]: expected one
@@ -190,6 +191,7 @@ def _converge_param_checks():
                          else "expected a number >= 0")
         elif isinstance(d, str):
             out[name] = _str
+    out["timeline"] = _str          # a timeline file (fastroute.sim.timeline) for scenario 'timeline'
     return out
 
 
@@ -420,8 +422,14 @@ def _run_converge(p):
     from ..sim.converge import Params
 
     fields = {f.name for f in dataclasses.fields(Params)}
-    overrides = {k: v for k, v in p.items() if k in fields and k != "seed"}
-    r = converge.simulate(_cluster(p), p.get("scenario", "cold_start"), Params(seed=p.get("seed", 0), **overrides))
+    overrides = {k: v for k, v in p.items() if k in fields and k not in ("seed", "timeline")}
+    scenario = p.get("scenario", "cold_start")
+    if p.get("timeline"):
+        from ..sim import timeline
+
+        overrides["timeline"] = timeline.load(p["timeline"])
+        scenario = "timeline"
+    r = converge.simulate(_cluster(p), scenario, Params(seed=p.get("seed", 0), **overrides))
     rr_mem = r.memory["per_reflector_bytes"]
     return {
         "converged": r.converged, "time_to_converge_s": r.time_to_converge,

@@ -86,6 +86,7 @@ cdef enum:
     EV_GR_DONE = 8
     EV_REFRESH_TX = 9
     EV_NODE_CONNECT = 10
+    EV_KERNEL_SYNC = 11
     EV_ACTION = 100         # + the action kind
 
 cdef enum:
@@ -314,7 +315,7 @@ cdef class Engine:
     cdef const int64_t[::1] pair_real       # the session of the real design a pair's timers draw for
     # ---- parameters
     cdef double latency, connect_delay, connect_retry, err_wait_min, err_wait_max
-    cdef double hold, keepalive, gr_time, gr_wait, mrai
+    cdef double hold, keepalive, gr_time, gr_wait, mrai, kernel_scan
     cdef double c_rx_msg, c_rx_route, c_tx_msg, c_tx_route, c_kernel, c_open, c_announce
     cdef double series_bin, horizon
     cdef bint graceful_restart
@@ -416,7 +417,7 @@ cdef class Engine:
         self.latency = p["latency"]; self.connect_delay = p["connect_delay"]; self.connect_retry = p["connect_retry"]
         self.err_wait_min = p["error_wait_min"]; self.err_wait_max = p["error_wait_max"]
         self.hold = p["hold_time"]; self.keepalive = p["keepalive_time"]; self.gr_time = p["restart_time"]
-        self.gr_wait = p["gr_wait"]; self.mrai = p["mrai"]
+        self.gr_wait = p["gr_wait"]; self.mrai = p["mrai"]; self.kernel_scan = p["kernel_scan"]
         self.c_rx_msg = p["rx_message_cost"]; self.c_rx_route = p["rx_route_cost"]
         self.c_tx_msg = p["tx_message_cost"]; self.c_tx_route = p["tx_route_cost"]
         self.c_kernel = p["kernel_route_cost"]; self.c_open = p["open_cost"]; self.c_announce = p["announce_cost"]
@@ -1039,7 +1040,11 @@ cdef class Engine:
             self.R[r].grf = f & GR_STALE
             if (f & GR_WAIT) and self.S[self.R[r].pair].state == S_UP:
                 self.feed(r, t)
-        self.kernel_sync(h, t)
+        # the kernel protocol's export starts now; kernel routes BIRD does not
+        # have go at its next scan (krt_prune after the periodic scan)
+        self.kernel_sync(h, t, False)
+        self.push(t + self.kernel_scan * unit(self.seed, <uint64_t>h, 11 + <uint64_t>self.node_epoch[h]),
+                  EV_KERNEL_SYNC, h, self.node_epoch[h], 0)
 
     cdef void session_down(self, int32_t pair, double t, int32_t mode_a, int32_t mode_b, double detect_a, double detect_b) noexcept nogil:
         """Both ends lose the session; end k learns it at detect_k (<0: not at all,
@@ -1057,7 +1062,9 @@ cdef class Engine:
             d = detect_a if k == 0 else detect_b
             mode = mode_a if k == 0 else mode_b
             if d >= 0:
-                self.push(d, EV_DOWN, r, self.S[pair].epoch, mode)
+                # the receiver's process (node epoch) rides along: a BIRD started
+                # since has new protocols and never hears of the old session's end
+                self.push(d, EV_DOWN, r, self.S[pair].epoch, mode | (self.node_epoch[self.R[r].local] << 2))
 
     cdef void row_flush(self, int32_t r, double t, bint stale_only) noexcept nogil:
         """Receiver of row r drops what it learned on r (all, or only stale paths)."""
@@ -1166,7 +1173,7 @@ cdef class Engine:
         elif self.frozen[h]:
             # without -R the kernel protocol's first scan removes what BIRD does not have
             self.frozen[h] = 0
-            self.kernel_sync(h, t)
+            self.kernel_sync(h, t, True)
         # originate: the local path of every class whose origin is h
         for c in range(self.n_classes):
             if self.cl_origin[c] != h:
@@ -1244,6 +1251,12 @@ cdef class Engine:
             self.frozen[h] = 0
             self.alive[h] = 0
             self.node_clear_fib(h, t)
+            # outages toward its pods end with them
+            for i in range(self.n_classes):
+                if self.cl_origin[i] == h:
+                    for k in range(self.cls_groups_start[i], self.cls_groups_start[i + 1]):
+                        if self.G[k].out >= 0:
+                            self.outage_end(<int32_t>k, t)
 
     cdef void local_paths_set(self, int32_t c, int32_t h, bint present, double t) noexcept nogil:
         cdef int32_t g
@@ -1263,9 +1276,10 @@ cdef class Engine:
                 self.set_fib(g, -2, t)
             self.G[g].out = -1.0
 
-    cdef void kernel_sync(self, int32_t h, double t) noexcept nogil:
+    cdef void kernel_sync(self, int32_t h, double t, bint prune) noexcept nogil:
         """BIRD h's kernel protocol exports its table again: every kernel route
-        becomes what BIRD's best path says (kept routes it no longer has go)."""
+        becomes what BIRD's best path says; kept routes it no longer has go
+        only with ``prune``."""
         cdef int32_t g, nh
         cdef int64_t i
         cdef double tk
@@ -1273,7 +1287,7 @@ cdef class Engine:
         for i in range(self.hg_start[h], self.hg_start[h + 1]):
             g = self.hg_list[i]
             nh = self.P[self.G[g].best].nh if self.G[g].best >= 0 else -2
-            if nh != self.G[g].fib:
+            if nh != self.G[g].fib and (prune or nh != -2):
                 tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.G[g].cls] * self.acc_of(g))
                 self.set_fib(g, nh, tk)
 
@@ -1432,8 +1446,9 @@ cdef class Engine:
                 r = e.a
                 pair = self.R[r].pair
                 h = self.R[r].local
-                if not self.bird[h]:
+                if not self.bird[h] or (e.c >> 2) != self.node_epoch[h]:
                     continue
+                e.c = e.c & 3
                 t = self.work(h, t, self.c_rx_msg * self.row_mult(r))
                 if e.c == 1:
                     # graceful restart: keep what r brought, marked stale, for the restart time
@@ -1487,6 +1502,10 @@ cdef class Engine:
                 self.row_flush(r, t, True)
                 if self.recovering[h]:
                     self.gr_unlock(h, r, t)
+            elif e.kind == EV_KERNEL_SYNC:
+                h = e.a
+                if self.node_epoch[h] == e.b and self.bird[h]:
+                    self.kernel_sync(h, t, True)
             elif e.kind == EV_GR_DONE:
                 h = e.a
                 if self.node_epoch[h] == e.b and self.recovering[h]:

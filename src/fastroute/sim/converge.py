@@ -101,6 +101,10 @@ class Params:
         routes and exports toward peers wait.  A peer whose BIRD is down holds
         the lock until ``gr_wait`` ends.  False: BIRD without -R (the kernel
         protocol's first scan removes the routes BIRD does not have yet).
+    kernel_scan = 2
+        Calico's kernel protocol ``scan time 2``: when a recovery ends, the
+        routes BIRD no longer has leave the kernel at the next scan (a
+        deterministic draw in [0, kernel_scan) per node).
     down, down_before = (), 0
         Nodes whose calico-node is down when the scenario's event happens: killed
         ``down_before`` seconds before it (the kernel closes their TCP sessions;
@@ -164,6 +168,7 @@ class Params:
     restart_time: float = 120.0
     gr_wait: float = 240.0
     recovery: bool = True
+    kernel_scan: float = 2.0
     mrai: float = 0.0
     rx_route_cost: float = 4e-6
     tx_route_cost: float = 4e-6
@@ -255,6 +260,7 @@ def _engine_params(p):
         latency=p.latency, connect_delay=max(1.0, p.connect_delay), connect_retry=p.connect_retry,
         error_wait_min=p.error_wait_min, error_wait_max=p.error_wait_max, hold_time=p.hold_time,
         keepalive_time=p.keepalive_time, restart_time=p.restart_time, gr_wait=p.gr_wait, mrai=p.mrai,
+        kernel_scan=p.kernel_scan,
         rx_message_cost=p.rx_message_cost, rx_route_cost=p.rx_route_cost, tx_message_cost=p.tx_message_cost,
         tx_route_cost=p.tx_route_cost, kernel_route_cost=p.kernel_route_cost, open_cost=p.open_cost,
         announce_cost=p.announce_cost, series_bin=p.series_bin, horizon=p.horizon,
