@@ -75,3 +75,31 @@ def test_sweep_text_says_permanent(tmp_path, capsys):
     out = capsys.readouterr().out
     rows = [x for x in out.splitlines() if x.strip().startswith(("0 ", "1 "))]
     assert len(rows) == 2 and "permanent" in rows[0] and "permanent" not in rows[1]
+
+
+def test_crash_plots_show_the_disruption(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fastroute.planning import plots
+    from fastroute.sim import converge
+
+    captured = {}
+    real_save = plots._save
+
+    def keep(plt, fig, path):
+        captured["fig"] = fig
+        return real_save(plt, fig, path)
+
+    c = fastroute.synth.cluster(12, 4, pools=[POOL], reflectors=1, seed=1).allocate()
+    plots._save, saved = keep, plots._save
+    try:
+        plots.plot_convergence(converge.simulate(c, "reflector_crash"), str(tmp_path / "rc.png"))
+    finally:
+        plots._save = saved
+    fig = captured["fig"]
+    assert (tmp_path / "rc.png").stat().st_size > 0 and len(fig.axes) == 2
+    line = fig.axes[1].lines[0]
+    # the cut pairs rise to every client pair and stay there: 11 clients x 10 other clients
+    assert max(line.get_ydata()) == 110 and line.get_ydata()[-1] == 110
+    assert any(t.get_text() == "permanent" for t in fig.axes[1].texts)
