@@ -97,3 +97,22 @@ def test_an_outage_cut_short_by_the_horizon_is_not_permanent():
     one, _ = single_and_double()
     r = converge.simulate(one, "reflector_crash", horizon=60.0)
     assert not r.converged and not r.unreachable["permanent"]
+
+
+def test_timer_defaults_are_what_calicos_template_renders(seed):
+    # the simulator's BIRD timers are the rendered bgp_template's (and BIRD's defaults where Calico sets none)
+    import re
+
+    from fastroute.bgp.birdcfg import render_files
+    from fastroute.bgp.topology import compute
+
+    cfg = render_files(compute(seed).views[0])["bird.cfg"]
+    tpl = cfg[cfg.index("template bgp bgp_template {"):]
+    tpl = tpl[:tpl.index("\n}")]
+    p = converge.Params()
+    assert f"connect delay time {p.connect_delay:g};" in tpl and f"connect retry time {p.connect_retry:g};" in tpl
+    assert f"error wait time {p.error_wait_min:g},{p.error_wait_max:g};" in tpl
+    assert "  graceful restart;" in tpl and "graceful restart time" not in tpl     # BIRD's gr_time: 120
+    assert "graceful restart wait" not in cfg and p.gr_wait == 240 and p.restart_time == 120
+    kernel = cfg[cfg.index("protocol kernel {"):]
+    assert re.search(rf"scan time {p.kernel_scan:g};", kernel[:kernel.index("}")])
