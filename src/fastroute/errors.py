@@ -30,6 +30,7 @@ __all__ = [
     "MissingDependencyError",
     "OutputFileError",
     "InputLimitError",
+    "TimelineError",
     "choice",
     "shown",
 ]
@@ -159,3 +160,7 @@ class OutputFileError(FastrouteError, OSError):
 class InputLimitError(ResourceError):
     """Input refused for its shape rather than its values: YAML aliases that expand past the
     budget ("billion laughs"), a document that refers to itself, nesting past the depth bound."""
+
+
+class TimelineError(FastrouteError, ValueError):
+    """A convergence timeline that is malformed: the message names the file, the entry, the field and the value."""

@@ -18,7 +18,7 @@ def test_values_take_the_type_of_the_default():
 
 def test_settable_is_every_field_but_the_per_run_inputs():
     names = [f.name for f in dataclasses.fields(Params)]
-    assert list(settable()) == [n for n in names if n not in ("node", "start_times")]
+    assert list(settable()) == [n for n in names if n not in ("node", "start_times", "down", "timeline")]
     assert settable()["hold_time"] == Params().hold_time
 
 

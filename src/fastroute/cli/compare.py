@@ -4,7 +4,7 @@ from ..errors import InvalidValueError
 from ..planning import plan as _plan
 from ..planning.plots import plot_compare
 from ._common import console, finish, fmt, print_fitted, progress_bar
-from .plan import add_design_args, design_kwargs
+from .plan import add_design_args, design_kwargs, reflector_crash_text
 
 
 def add_parser(sub):
@@ -53,11 +53,12 @@ def _print(res):
             rows.append(None)
         last = p["nodes"]
         rr = bool(p["reflectors"])
-        rows.append([fmt(p["nodes"]), "mesh" if not rr else f"{p['reflectors']} RR", fmt(p["sessions_total"]),
+        design = "mesh" if not rr else f"{p['reflectors']} RR" + (" (SPOF)" if p.get("single_point_of_failure") else "")
+        rows.append([fmt(p["nodes"]), design, fmt(p["sessions_total"]),
                      fmt(p["sessions_per_node"]), fmt(p["sessions_per_reflector"]) if rr else "",
                      fmt(p["prefixes"]), fmt(p["routes_per_node"]), fmt(p["memory_per_node_bytes"], "bytes"),
                      fmt(p["memory_per_reflector_bytes"], "bytes") if rr else "", fmt(p["convergence_s"], "s"),
-                     fmt(p["blackhole_node_crash_s"], "s"), fmt(p["blackhole_reflector_crash_s"], "s") if rr else ""])
+                     fmt(p["blackhole_node_crash_s"], "s"), reflector_crash_text(p, short=True) if rr else ""])
     out = console()
     print_fitted(out, "full mesh vs route reflectors", columns, rows, keep=2)
     cross = res["crossover"]

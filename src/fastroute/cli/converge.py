@@ -1,9 +1,14 @@
 """``fastroute converge``: how long BGP takes to converge, and what is lost meanwhile."""
 
+import json
+
+from ..errors import InvalidValueError
 from ..planning.plots import plot_convergence
 from ..sim import converge
+from ..sim import timeline as _timeline
+from ..sim.seeds import CAVEAT, over_seeds, spread
 from ..sim.settings import parse_params
-from ._common import add_cluster, add_node, console, finish, fmt, load_cluster, progress_bar, table
+from ._common import add_cluster, add_down, add_node, console, down_nodes, finish, fmt, load_cluster, progress_bar, table
 
 
 def add_parser(sub):
@@ -19,9 +24,17 @@ def add_parser(sub):
     add_cluster(p, help="YAML/JSON file or folder (default: the seed cluster)")
     p.add_argument("--scenario", "-s", choices=converge.SCENARIOS, default="cold_start")
     add_node(p, "the node a node_* or reflector_crash scenario acts on", required=False)
+    add_down(p, help="nodes whose calico-node is down when the event happens (killed then, never restarted; "
+             "in a cold start they never start); their pods are not counted as unreachable (repeatable)")
     p.add_argument("--set", metavar="NAME=VALUE", action="append", default=[], dest="params",
                    help="a model parameter, e.g. hold_time=90 or aggregate=off (repeatable; see "
                    "fastroute.sim.converge.Params)")
+    p.add_argument("--timeline", metavar="FILE",
+                   help="a YAML/JSON list of timed events (crash, restart, stop, start, join, drain, reflector_crash, "
+                   "mesh_off, peerings_add, block_add, rolling_restart; fastroute.sim.timeline): runs the "
+                   "'timeline' scenario")
+    p.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="run N seeds (timer jitter and start draws) and report the median and p95 (default 1)")
     p.add_argument("--json", action="store_true", help="the full result as JSON")
     p.add_argument("--plot", metavar="FILE", help="write a PNG of routes installed over time (needs matplotlib)")
     return p
@@ -33,10 +46,28 @@ def run(args):
     if args.node is not None:
         cluster.node_index(args.node)
         params["node"] = args.node
+    down = down_nodes(args, cluster)
+    if down:
+        params["down"] = tuple(down)
+    scenario = args.scenario
+    if args.timeline:
+        if scenario not in ("cold_start", "timeline"):
+            raise InvalidValueError(f"--timeline runs the 'timeline' scenario, not {scenario!r}: drop --scenario")
+        params["timeline"] = _timeline.load(args.timeline)
+        scenario = "timeline"
     with progress_bar() as (step, _):
-        step(f"simulating {args.scenario.replace('_', ' ')}")
-        r = converge.simulate(cluster, args.scenario, **params)
-    return finish(args, r, print_result, to_json=lambda r: r.to_json(indent=2), plot=plot_convergence)
+        step(f"simulating {scenario.replace('_', ' ')}" + (f" over {args.seeds} seeds" if args.seeds > 1 else ""))
+        runs = over_seeds(cluster, scenario, args.seeds, **params)
+    r = runs[0]
+    r.spread = spread(runs) if len(runs) > 1 else None
+
+    def to_json(r):
+        d = r.to_dict()
+        d["spread"] = r.spread
+        d["caveat"] = CAVEAT
+        return json.dumps(d, indent=2)
+
+    return finish(args, r, print_result, to_json=to_json, plot=plot_convergence)
 
 
 def print_result(r):
@@ -68,13 +99,30 @@ def print_result(r):
     u = r.unreachable
     if r.scenario != "cold_start":
         t.add_row("unreachable pod pairs x seconds", "", "", f"{u['pod_pair_seconds']:,.0f}")
-        t.add_row("longest outage", "", "", fmt(u["max_outage_seconds"], "s"))
-        t.add_row("pod pairs still unreachable", "", "", f"{u['pod_pairs_unreachable_at_end']:,.0f}")
+        t.add_row("longest outage", "", "", "permanent" if u["permanent"] else fmt(u["max_outage_seconds"], "s"))
+        w = u.get("worst_pair")
+        if w:
+            t.add_row("worst pod pair", "", "", f"{w['node']} -> pods of {w['prefixes_of']}: "
+                      + ("permanent" if w["seconds"] is None else fmt(w["seconds"], "s")))
+        t.add_row("last route moved (RIB) after the event", "", "", fmt(r.time_to_rib_converge, "s"))
+        t.add_row("pod pairs still unreachable" + (" (permanent)" if u["permanent"] else ""), "", "",
+                  f"{u['pod_pairs_unreachable_at_end']:,.0f}")
     out.print(t)
     c = r.cost
     agg = c["cohorts"]
     mode = (f"aggregate mode, {agg['cohorts']:,} cohorts of ~{agg['nodes_per_cohort']['mean']:.0f} nodes"
             if agg else "per-path model")
+    sp = getattr(r, "spread", None)
+    if sp:
+        n = len(sp["seeds"])
+        for key, what in (("time_to_converge", "time to converge"), ("time_to_rib_converge", "last route moved"),
+                          ("max_outage_seconds", "longest outage")):
+            f = sp[key]
+            out.print(f"over {n} seeds, {what}: median {fmt(f['median'], 's')}, p95 {fmt(f['p95'], 's')} "
+                      f"(min {fmt(f['min'], 's')}, max {fmt(f['max'], 's')})", markup=False)
+        if sp["permanent"]:
+            out.print(f"{sp['permanent']} of {n} seeds end with a permanent outage", markup=False)
+    out.print(f"times: {CAVEAT}", markup=False, soft_wrap=True)
     out.print(f"simulator: {c['events']:,} events on {c['paths']:,} paths ({mode}), "
               f"{c['build_seconds']:.2f} s build + {c['run_seconds']:.2f} s run", markup=False)
     if u["outages"]:

@@ -53,6 +53,15 @@ def run(args):
     return finish(args, p, print_plan, plot=plot_plan)
 
 
+def reflector_crash_text(p, short=False):
+    """The outage after a reflector crash: seconds, or "permanent" (with the pod pairs
+    lost) when it never ends, never 0.0 s."""
+    if p.get("reflector_crash_permanent"):
+        lost = p.get("reflector_crash_pod_pairs_lost") or 0
+        return "permanent" if short else f"permanent: {lost:,.0f} pod pairs cut (single point of failure)"
+    return fmt(p["blackhole_reflector_crash_s"], "s")
+
+
 def print_plan(p):
     design = "full mesh" if p["topology"] == "mesh" else f"{p['reflectors']} route reflectors"
     pool = p["pool"]
@@ -76,8 +85,10 @@ def print_plan(p):
     t.add_row("cold-start convergence", "", "", fmt(p["convergence_s"], "s"))
     t.add_row("blackhole after a node crash", "", "", fmt(p["blackhole_node_crash_s"], "s"))
     if rr:
-        t.add_row("outage after a reflector crash", "", "", fmt(p["blackhole_reflector_crash_s"], "s"))
-        t.add_row("reconverged after a reflector crash", "", "", fmt(p["reflector_crash_reconverge_s"], "s"))
+        t.add_row("outage after a reflector crash", "", "", reflector_crash_text(p))
+        t.add_row("reconverged after a reflector crash", "", "",
+                  "never (until the reflector returns)" if p.get("reflector_crash_permanent")
+                  else fmt(p["reflector_crash_reconverge_s"], "s"))
     t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
     out = console()
     out.print(t)

@@ -10,11 +10,14 @@ from ._common import console, finish, fmt, print_fitted, progress_bar
 # the figures the terminal table shows (every figure is in --out and --json)
 _SHOWN = {
     "plan": ("sessions_per_node", "prefixes", "routes_per_node", "memory_per_node_bytes",
-             "memory_per_reflector_bytes", "convergence_s", "blackhole_node_crash_s"),
+             "memory_per_reflector_bytes", "convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s"),
     "converge": ("converged", "time_to_converge_s", "updates", "busy_max_s", "max_outage_s", "pod_pair_seconds",
                  "n_unreachable_at_end"),
     "failure": ("down", "missing_routes", "nodes_missing_routes", "node_pairs_missing_routes"),
 }
+
+# outage columns and the figure that says the outage never ended
+_PERMANENT = {"max_outage_s": "permanent_outage", "blackhole_reflector_crash_s": "reflector_crash_permanent"}
 
 
 def add_parser(sub):
@@ -78,6 +81,9 @@ def _print(result):
         for c in shown:
             unit = "bytes" if c.endswith("_bytes") else ("s" if c.endswith("_s") else "")
             v = r[c]
+            if c in _PERMANENT and r.get(_PERMANENT[c]):
+                cells.append("permanent")       # an outage that never ends is no number of seconds
+                continue
             cells.append(str(v) if isinstance(v, (bool, str)) else fmt(v, unit))
         rows.append(cells)
     print_fitted(out, title, columns, rows, keep=1 + len(vary))

@@ -2,8 +2,10 @@
 route-reflector misconfigurations and pool exhaustion; exit 1 when anything is wrong."""
 
 import json
+import sys
 
 from ..dataplane import verify as _verify
+from ..planning.plan import GR_TRAP_WARNING
 from ._common import add_calico_version, add_cluster, add_down, down_nodes, load_cluster
 
 
@@ -34,4 +36,6 @@ def run(args):
     # build the whole text first: nothing is printed if anything above raised
     text = json.dumps(report.to_json(), indent=2) + "\n" if args.json else report.text()
     print(text, end="")
+    if args.down and not args.json:
+        print(f"warning: {GR_TRAP_WARNING}", file=sys.stderr)
     return 0 if report.ok else 1

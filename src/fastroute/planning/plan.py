@@ -38,8 +38,16 @@ Where each number comes from:
   routing a crashed node's blocks to it (until the hold timer, or graceful
   restart, lets them withdraw); ``blackhole_reflector_crash_s`` the longest
   time a live node lacked a route to a live node's pods after a reflector
-  crash (0 when the other reflectors cover it), ``reflector_crash_reconverge_s``
-  until the last FIB change after it.
+  crash (0 when the other reflectors cover it; None with
+  ``reflector_crash_permanent`` True when the loss never ends: with one
+  reflector every client pair stays cut until it returns, counted in
+  ``reflector_crash_pod_pairs_lost``), ``reflector_crash_reconverge_s``
+  until the last FIB change after it.  ``single_point_of_failure`` marks a
+  design whose one reflector's crash cuts pod pairs for good.
+* **The graceful-restart trap**: calico-node starts BIRD with ``-R``; a
+  restart while any peer is down holds every route change on that node for
+  up to BIRD's ``graceful restart wait`` (240 s) -- a warning says so
+  (docs/convergence.md, "Graceful-restart recovery").
 * **Typha**: the Tigera operator's autoscaling formula (tigera/operator
   ``pkg/common/autoscale.go``, ``GetExpectedTyphaScale``): nodes // 200 + 2,
   at least 3 (1 for <= 2 nodes, 2 for <= 4).
@@ -183,7 +191,8 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         ``prefixes``, ``routes_per_node``, ``memory_per_node_bytes``,
         ``memory_per_reflector_bytes``, ``convergence_s``,
         ``blackhole_node_crash_s``, ``blackhole_reflector_crash_s``,
-        ``typha_replicas``, ``pool`` (use), ``warnings``, ``sources``.
+        ``reflector_crash_permanent``, ``reflector_crash_pod_pairs_lost``,
+        ``single_point_of_failure``, ``typha_replicas``, ``pool`` (use), ``warnings``, ``sources``.
 
     Raises
     ------
@@ -228,6 +237,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     out["blackhole_node_crash_s"] = None
     out["blackhole_reflector_crash_s"] = None
     out["reflector_crash_reconverge_s"] = None
+    out["reflector_crash_permanent"] = None
+    out["reflector_crash_pod_pairs_lost"] = None
+    out["single_point_of_failure"] = topology == "rr" and k == 1
     if cluster is not None:
         run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:
@@ -360,6 +372,13 @@ def _bird_memory(out, prefixes, remote, own_exported, sources):
                          f"(fastroute.sim.converge.Params, from BIRD 2 benchmarks: docs/convergence.md)")
 
 
+#: The trap of calico-node restarting while a peer is down (docs/convergence.md).
+GR_TRAP_WARNING = ("a calico-node restart while any BGP peer is down waits up to the graceful-restart wait time "
+                   "(BIRD's 'graceful restart wait', 240 s) before that node's routes move: calico-node starts "
+                   "BIRD with -R, which holds exports and the kernel table until every configured peer has "
+                   "sent End-of-RIB (fastroute converge -s calico_node_restart --down NODE shows it)")
+
+
 def _guidance(out):
     """Warnings from Calico's and Kubernetes' published limits."""
     n, k, ppn = out["nodes"], out["reflectors"], out["pods_per_node"]
@@ -369,7 +388,12 @@ def _guidance(out):
                         f"{out['sessions_per_node']:,} per node): Calico's docs "
                         f"recommend route reflectors above about 100 nodes")
     if out["topology"] == "rr" and k == 1:
-        warnings.append("a single route reflector is a single point of failure: the docs use two per client")
+        lost = out.get("reflector_crash_pod_pairs_lost")
+        warnings.append("a single route reflector is a single point of failure: the docs use two per client"
+                        + (f"; its crash cuts {lost:,.0f} pod pairs until it returns (permanent in the simulation)"
+                           if lost else ""))
+    if n > 2:
+        warnings.append(GR_TRAP_WARNING)
     if ppn > K8S_MAX_PODS_PER_NODE:
         warnings.append(f"{ppn} pods per node is above Kubernetes' tested limit of 110")
     if n > K8S_MAX_NODES:
@@ -439,7 +463,18 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None):
         if isinstance(r, Exception):
             warnings.append(f"{key} not simulated: {type(r).__name__}: {r}")
             continue
-        v = r.time_to_converge if field == "time_to_converge" else r.unreachable["max_outage_seconds"]
+        u = r.unreachable
+        if field == "max_outage_seconds" and u["permanent"]:
+            # outages that never end are no duration: counted as lost pod pairs
+            out[key] = None
+            out["reflector_crash_permanent"] = True
+            out["reflector_crash_pod_pairs_lost"] = float(u["pod_pairs_unreachable_at_end"])
+            out["single_point_of_failure"] = True
+            continue
+        if field == "max_outage_seconds":
+            out["reflector_crash_permanent"] = False
+            out["reflector_crash_pod_pairs_lost"] = 0.0
+        v = r.time_to_converge if field == "time_to_converge" else u["max_outage_seconds"]
         out[key] = round(float(v), 6)
 
 
@@ -524,23 +559,26 @@ def _recommend(n, mesh, rrs):
     best = min(rrs, key=lambda p: (p["memory_per_node_bytes"] or 0, p["reflectors"]))
     two = [p for p in rrs if p["reflectors"] >= 2]
     pick = min(two, key=lambda p: p["reflectors"]) if two else best
+    spof = (" (one reflector: a single point of failure)" if pick.get("single_point_of_failure") else "")
     if n <= 100 and not _rr_better(mesh, pick):
         return (f"{n:,} nodes: full mesh ({mesh['sessions_per_node']:,} sessions per node; reflectors do not "
                 f"reduce per-node cost here)")
     if n <= 100:
         return (f"{n:,} nodes: full mesh is fine ({mesh['sessions_per_node']:,} sessions per node, within the "
                 f"docs' ~100-node guidance); {pick['reflectors']} reflectors would cut it to "
-                f"{pick['sessions_per_node']}")
+                f"{pick['sessions_per_node']}{spof}")
     mm, pm = mesh["memory_per_node_bytes"], pick["memory_per_node_bytes"]
     mem = f", {_mb(mm)} -> {_mb(pm)} per node" if mm and pm else ""
     cold = ""
     if mesh["convergence_s"] is not None and pick["convergence_s"] is not None:
         word = "slower" if pick["convergence_s"] > mesh["convergence_s"] else "faster"
         cold = f"; cold start {word}: {mesh['convergence_s']:,.1f} s -> {pick['convergence_s']:,.1f} s"
+    spof = ("; a single reflector is a single point of failure: its crash cuts every client pair until it "
+            "returns" if pick.get("single_point_of_failure") else "")
     return (f"{n:,} nodes: {pick['reflectors']} route reflectors ({mesh['sessions_total']:,} -> "
             f"{pick['sessions_total']:,} sessions{mem}; each reflector holds {pick['sessions_per_reflector']:,} "
             f"sessions{', ' + _mb(pick['memory_per_reflector_bytes']) if pick['memory_per_reflector_bytes'] else ''}"
-            f"{cold})")
+            f"{cold}{spof})")
 
 
 def _mb(b):

@@ -117,17 +117,41 @@ def plot_plan(p, path):
 
 
 def plot_convergence(r, path):
-    """A :func:`fastroute.sim.converge.simulate` result: BGP routes in the kernels over time."""
+    """A :func:`fastroute.sim.converge.simulate` result: BGP routes in the kernels over
+    time and, when anything was cut, the unreachable (node, prefix owner) pairs over
+    time (outages still open at the end run to the right edge), the event marked."""
+    import numpy as np
+
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    u = r.unreachable
+    cut = bool(u["outages"] or u["unreachable_at_end"])
+    fig, axes = plt.subplots(2 if cut else 1, 1, figsize=(8, 6.5 if cut else 4.5), sharex=True, squeeze=False)
+    ax = axes[0][0]
     ax.step(r.series["t"], r.series["routes_installed"], where="post")
-    if r.event_time:
-        ax.axvline(r.event_time, color="tab:red", linestyle="--", label=f"{r.scenario.replace('_', ' ')}")
-        ax.legend()
-    ax.set_xlabel("seconds")
     ax.set_ylabel("BGP routes in the kernels (all nodes)")
-    ax.set_title(f"{r.scenario.replace('_', ' ')}: {r.n_nodes:,} nodes")
-    ax.grid(alpha=0.3)
+    ax.set_title(f"{r.scenario.replace('_', ' ')}: {r.n_nodes:,} nodes"
+                 + (f", down: {', '.join(u['down'])}" if u.get("down") else ""))
+    if cut:
+        end = max([r.series["t"][-1] if r.series["t"] else 0.0, r.event_time + r.time_to_rib_converge]
+                  + [o["end"] for o in u["outages"]]) + 1.0
+        edges = sorted([(o["start"], 1) for o in u["outages"]] + [(o["end"], -1) for o in u["outages"]]
+                       + [(o["since"], 1) for o in u["unreachable_at_end"]])
+        t = np.array([0.0] + [e[0] for e in edges] + [end])
+        c = np.cumsum([e[1] for e in edges]) if edges else np.zeros(0)
+        n = np.concatenate([[0], c, [c[-1] if len(c) else 0]])       # open at the end: stays up
+        bx = axes[1][0]
+        bx.step(t, n, where="post", color="tab:red")
+        bx.set_ylabel("unreachable (node, prefix owner) pairs")
+        if u.get("permanent"):
+            bx.annotate("permanent", (end, n[-1]), ha="right", va="bottom", color="tab:red")
+    for row in axes:
+        a = row[0]
+        if r.event_time:
+            a.axvline(r.event_time, color="tab:red", linestyle="--", label=r.scenario.replace("_", " "))
+        a.grid(alpha=0.3)
+    if r.event_time:
+        axes[0][0].legend()
+    axes[-1][0].set_xlabel("seconds")
     return _save(plt, fig, path)
 
 

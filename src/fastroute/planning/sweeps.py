@@ -35,7 +35,8 @@ Parameters every run takes: ``nodes``, ``pods_per_node`` (default 110),
 in ``reflectors`` run once), ``block_size`` (default 26), ``pool`` (default
 Calico's ``192.168.0.0/16``), ``encapsulation``, ``seed`` (default 0).  Only
 ``plan``: ``simulate`` (true/false/auto), ``simulate_limit``, ``compute_limit``.
-Only ``converge``: ``scenario`` and the :class:`~fastroute.sim.converge.Params` fields.
+Only ``converge``: ``scenario``, ``timeline`` (a timeline file, :mod:`fastroute.sim.timeline`: runs
+scenario ``timeline``) and the :class:`~fastroute.sim.converge.Params` fields.
 Only ``failure``: ``failure``.  Every value is checked before anything runs; a
 bad one raises :class:`~fastroute.errors.GridError` naming the file, the key and
 the index (``grid.yaml: invalid value 'ring' at params.topology[1]: expected one
@@ -105,13 +106,14 @@ FIGURES = {
         "sessions_total", "sessions_per_node", "sessions_per_reflector", "prefixes", "routes_per_node",
         "routes_per_node_mean", "routes_method", "memory_per_node_bytes", "memory_per_reflector_bytes",
         "convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s", "reflector_crash_reconverge_s",
+        "reflector_crash_permanent", "reflector_crash_pod_pairs_lost", "single_point_of_failure",
         "typha_replicas", "blocks_used", "borrowed_ips", "pool_fits", "n_warnings", "warnings",
     ),
     "converge": (
         "converged", "time_to_converge_s", "time_to_rib_converge_s", "sessions_total", "updates",
         "update_bytes", "prefix_advertisements", "prefix_withdrawals", "fib_max", "adj_rib_in_max",
         "memory_per_node_max_bytes", "memory_per_reflector_max_bytes", "busy_max_s", "pod_pair_seconds",
-        "max_outage_s", "n_outages", "n_unreachable_at_end", "pod_pairs_unreachable_at_end",
+        "max_outage_s", "n_outages", "n_unreachable_at_end", "pod_pairs_unreachable_at_end", "permanent_outage",
         "refused_connects", "events",
     ),
     "failure": (
@@ -190,6 +192,7 @@ def _converge_param_checks():
                          else "expected a number >= 0")
         elif isinstance(d, str):
             out[name] = _str
+    out["timeline"] = _str          # a timeline file (fastroute.sim.timeline) for scenario 'timeline'
     return out
 
 
@@ -422,8 +425,14 @@ def _run_converge(p):
     from ..sim.converge import Params
 
     fields = {f.name for f in dataclasses.fields(Params)}
-    overrides = {k: v for k, v in p.items() if k in fields and k != "seed"}
-    r = converge.simulate(_cluster(p), p.get("scenario", "cold_start"), Params(seed=p.get("seed", 0), **overrides))
+    overrides = {k: v for k, v in p.items() if k in fields and k not in ("seed", "timeline")}
+    scenario = p.get("scenario", "cold_start")
+    if p.get("timeline"):
+        from ..sim import timeline
+
+        overrides["timeline"] = timeline.load(p["timeline"])
+        scenario = "timeline"
+    r = converge.simulate(_cluster(p), scenario, Params(seed=p.get("seed", 0), **overrides))
     rr_mem = r.memory["per_reflector_bytes"]
     return {
         "converged": r.converged, "time_to_converge_s": r.time_to_converge,
@@ -438,6 +447,7 @@ def _run_converge(p):
         "max_outage_s": r.unreachable["max_outage_seconds"], "n_outages": r.unreachable["n_outages"],
         "n_unreachable_at_end": r.unreachable["n_unreachable_at_end"],
         "pod_pairs_unreachable_at_end": r.unreachable["pod_pairs_unreachable_at_end"],
+        "permanent_outage": r.unreachable["permanent"],
         "refused_connects": r.sessions["refused_connects"], "events": r.cost["events"],
     }
 

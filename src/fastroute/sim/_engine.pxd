@@ -11,7 +11,7 @@ cpdef enum Status:
 
 cpdef enum Action:
     # scripted scenario actions (Engine.schedule's kind; a, b, c its arguments)
-    BIRD_START = 0      # a: node
+    BIRD_START = 0      # a: node, b: 1 = started with -R (graceful-restart recovery)
     BIRD_STOP = 1       # a: node, b: 1 = graceful (TCP closed, peers keep stale routes)
     CRASH = 2           # a: node (silent: peers wait for the hold timer)
     DELETE = 3          # a: node (confd removes the peers' protocols: immediate withdraw)

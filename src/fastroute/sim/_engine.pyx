@@ -28,7 +28,8 @@ Event kinds (``a``/``b``/``c`` arguments):
 * EOR(row, epoch): End-of-RIB reached the receiver of row: unrefreshed stale
   routes go; a restarting node's kernel sync may finish.
 * ACTION(i): the i-th scripted scenario action.
-* PRUNE(node, epoch): kernel graceful-restart wait ran out.
+* GR_DONE(node, epoch): the graceful-restart wait timer of a BIRD started
+  with -R ran out (nest/proto.c ``graceful_restart_done``).
 """
 
 cimport cython
@@ -82,9 +83,10 @@ cdef enum:
     EV_DOWN = 4
     EV_GR_TIMEOUT = 5
     EV_EOR = 6
-    EV_PRUNE = 8
+    EV_GR_DONE = 8
     EV_REFRESH_TX = 9
     EV_NODE_CONNECT = 10
+    EV_KERNEL_SYNC = 11
     EV_ACTION = 100         # + the action kind
 
 cdef enum:
@@ -99,6 +101,15 @@ cdef enum:
     # cohort again (F_SELF), straight back from the speaker it was sent to (F_BACK)
     F_SELF = 1
     F_BACK = 2
+
+cdef enum:
+    # graceful-restart recovery of a BIRD started with -R, per row at its local
+    # speaker (nest/proto.c, proto/bgp/bgp.c), and the receiving side of a
+    # neighbour's graceful restart
+    GR_RECOVERY = 1         # the protocol started during recovery (gr_recovery)
+    GR_LOCK = 2             # it holds a recovery lock until End-of-RIB (proto_graceful_restart_lock)
+    GR_WAIT = 4             # export to it is deferred until recovery ends (gr_wait)
+    GR_STALE = 8            # the peer restarted: its routes are kept stale until End-of-RIB or the restart timer
 
 cdef enum:
     S_IDLE = 0
@@ -243,16 +254,18 @@ cdef struct RowS:
     int32_t rp_first        # paths received on the row: rp_list[rp_first : rp_first + rp_n]
     int32_t rp_n
     uint8_t active
+    uint8_t grf             # GR_* bits
 
 
 cdef struct PairS:
     double est              # established at
     double last             # last UPDATE either way
     double err              # current error wait
+    double refused          # first refused connect of the current retry cycle (-1: none)
     int32_t epoch           # bumped when the session goes down or is reconfigured
     uint8_t state
     uint8_t cfg
-    uint8_t gr              # graceful restart in progress: End-of-RIB wanted
+    uint8_t refused_side    # the side whose connects are refused
 
 
 ctypedef fused field_t:
@@ -290,6 +303,8 @@ cdef class Engine:
     cdef const int64_t[::1] node_rows_start
     cdef const int32_t[::1] node_rows
     cdef const int64_t[::1] cls_groups_start      # groups of class c: contiguous
+    cdef const int64_t[::1] hg_start              # groups of holder h: hg_list[hg_start[h]:hg_start[h + 1]]
+    cdef const int32_t[::1] hg_list
     # aggregate mode (converge.aggregate): a speaker stands for node_w[h] nodes
     # with node_proto[h] protocols each, a class for cl_cc[c] classes of the
     # same size; without it every multiplicity is 1
@@ -300,7 +315,7 @@ cdef class Engine:
     cdef const int64_t[::1] pair_real       # the session of the real design a pair's timers draw for
     # ---- parameters
     cdef double latency, connect_delay, connect_retry, err_wait_min, err_wait_max
-    cdef double hold, keepalive, gr_time, gr_wait, mrai
+    cdef double hold, keepalive, gr_time, gr_wait, mrai, kernel_scan
     cdef double c_rx_msg, c_rx_route, c_tx_msg, c_tx_route, c_kernel, c_open, c_announce
     cdef double series_bin, horizon
     cdef bint graceful_restart
@@ -309,7 +324,7 @@ cdef class Engine:
     cdef int32_t max_log
     # ---- dynamic state (numpy owned, exposed to Python)
     cdef public object a_bird, a_alive, a_frozen, a_busy
-    cdef public object a_n_prefix, a_node_epoch, a_eor_wait, a_last_tx
+    cdef public object a_n_prefix, a_node_epoch, a_gr_locks, a_recovering, a_quiet, a_last_tx, a_recovered_at
     cdef public object a_busy_time, a_msgs_tx, a_bytes_tx, a_pfx_tx, a_msgs_rx, a_adj, a_loc, a_fib
     cdef public object a_adj_max, a_loc_max, a_fib_max, a_unreach_node, a_unreach_class, a_churn_t, a_churn_pods
     cdef public object a_sessions_up, a_sessions_max, a_churn_delta
@@ -319,7 +334,10 @@ cdef class Engine:
     cdef double[::1] busy
     cdef int64_t[::1] n_prefix
     cdef int32_t[::1] node_epoch
-    cdef int32_t[::1] eor_wait
+    cdef int32_t[::1] gr_locks
+    cdef uint8_t[::1] recovering
+    cdef uint8_t[::1] quiet
+    cdef double[::1] recovered_at
     cdef double[::1] last_tx
     cdef double[::1] busy_time
     cdef double[::1] msgs_tx
@@ -388,6 +406,7 @@ cdef class Engine:
         self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
         self.node_pods = s["node_pods"]; self.node_rows_start = s["node_rows_start"]; self.node_rows = s["node_rows"]
         self.cls_groups_start = s["cls_groups_start"]
+        self.hg_start = s["hg_start"]; self.hg_list = s["hg_list"]
         self.agg = "node_w" in s
         if self.agg:
             self.node_w = s["node_w"]; self.cl_cc = s["cl_cc"]; self.node_proto = s["node_proto"]
@@ -398,7 +417,7 @@ cdef class Engine:
         self.latency = p["latency"]; self.connect_delay = p["connect_delay"]; self.connect_retry = p["connect_retry"]
         self.err_wait_min = p["error_wait_min"]; self.err_wait_max = p["error_wait_max"]
         self.hold = p["hold_time"]; self.keepalive = p["keepalive_time"]; self.gr_time = p["restart_time"]
-        self.gr_wait = p["gr_wait"]; self.mrai = p["mrai"]
+        self.gr_wait = p["gr_wait"]; self.mrai = p["mrai"]; self.kernel_scan = p["kernel_scan"]
         self.c_rx_msg = p["rx_message_cost"]; self.c_rx_route = p["rx_route_cost"]
         self.c_tx_msg = p["tx_message_cost"]; self.c_tx_route = p["tx_route_cost"]
         self.c_kernel = p["kernel_route_cost"]; self.c_open = p["open_cost"]; self.c_announce = p["announce_cost"]
@@ -414,7 +433,10 @@ cdef class Engine:
         self.a_busy = np.zeros(n); self.busy = self.a_busy
         self.a_n_prefix = np.asarray(s["cl_nprefix"], np.int64).copy(); self.n_prefix = self.a_n_prefix
         self.a_node_epoch = np.zeros(n, np.int32); self.node_epoch = self.a_node_epoch
-        self.a_eor_wait = np.zeros(n, np.int32); self.eor_wait = self.a_eor_wait
+        self.a_gr_locks = np.zeros(n, np.int32); self.gr_locks = self.a_gr_locks
+        self.a_recovering = np.zeros(n, np.uint8); self.recovering = self.a_recovering
+        self.a_quiet = np.asarray(s.get("quiet", np.zeros(n, np.uint8)), np.uint8).copy(); self.quiet = self.a_quiet
+        self.a_recovered_at = np.full(n, -1.0); self.recovered_at = self.a_recovered_at
         self.a_last_tx = np.full(P if self.mrai > 0 else 1, -1e300); self.last_tx = self.a_last_tx
         self.a_busy_time = np.zeros(n); self.busy_time = self.a_busy_time
         self.a_msgs_tx = np.zeros(n); self.msgs_tx = self.a_msgs_tx
@@ -494,10 +516,10 @@ cdef class Engine:
             for i in prange(self.n_rows, num_threads=2, schedule="static"):
                 R[i].local = row_local[i]; R[i].rev = row_rev[i]; R[i].pair = row_pair[i]
                 R[i].rp_first = <int32_t>rp_start[i]; R[i].rp_n = <int32_t>(rp_start[i + 1] - rp_start[i])
-                R[i].active = row_active[i]
+                R[i].active = row_active[i]; R[i].grf = 0
             for i in prange(self.n_pairs, num_threads=2, schedule="static"):
                 S[i].est = 0; S[i].last = 0; S[i].err = 0; S[i].epoch = 0
-                S[i].state = S_IDLE; S[i].cfg = pair_cfg[i]; S[i].gr = 0
+                S[i].state = S_IDLE; S[i].cfg = pair_cfg[i]; S[i].refused = -1.0; S[i].refused_side = 0
 
     def n_paths_total(self):
         return self.n_paths
@@ -772,7 +794,8 @@ cdef class Engine:
 
     cdef inline bint counts(self, int32_t h, int32_t c) noexcept nogil:
         # an outage of class c at node h matters while both nodes exist
-        return self.measuring and self.alive[h] and self.alive[self.cl_origin[c]] and self.n_prefix[c] > 0
+        return (self.measuring and self.alive[h] and self.alive[self.cl_origin[c]] and self.n_prefix[c] > 0
+                and not self.quiet[h] and not self.quiet[self.cl_origin[c]])
 
     cdef void outage_end(self, int32_t g, double t) noexcept nogil:
         cdef double d = t - self.G[g].out
@@ -842,7 +865,7 @@ cdef class Engine:
         elif best < 0:
             self.loc[h] -= k
         nh = self.P[best].nh if best >= 0 else -2
-        if nh != self.G[g].fib and not (nh == -2 and self.frozen[h]):
+        if nh != self.G[g].fib and not self.frozen[h]:
             tk = self.work(h, t, self.c_kernel * k)
             self.set_fib(g, nh, tk)
         if self.best_only[h]:
@@ -867,6 +890,8 @@ cdef class Engine:
         h = self.G[gp].holder
         if not self.bird[h]:
             return
+        if self.recovering[h] and (self.R[self.R[self.P[q].row].rev].grf & GR_WAIT):
+            return                  # export deferred until the graceful-restart recovery ends
         # q's class is its parent's: read it from the parent's group, already in cache
         dep = self.c_tx_msg + self.c_tx_route * <double>self.n_prefix[self.G[gp].cls]
         if self.agg:
@@ -910,8 +935,6 @@ cdef class Engine:
 
     cdef void session_up(self, int32_t pair, double t) noexcept nogil:
         cdef int32_t k, r, s, h, b
-        cdef int64_t i
-        cdef double te
         self.S[pair].state = S_UP
         self.S[pair].est = t
         self.S[pair].last = t
@@ -921,18 +944,107 @@ cdef class Engine:
             self.sessions_up[h] += self.row_mult(r)
             if self.sessions_up[h] > self.sessions_max[h]:
                 self.sessions_max[h] = self.sessions_up[h]
+        # a BIRD in graceful-restart recovery (bgp_conn_enter_established_state):
+        # a peer that is restarting too (its OPEN has the R flag) is not "gr
+        # ready" and releases the lock at once; toward any other peer export
+        # waits for the end of the recovery.  Both ends decide on the OPENs
+        # exchanged, before either recovery may end.
+        cdef bint unlock[2]
         for k in range(2):
-            # feed: the sender of row s announces everything it may over s
             s = self.pair_row[2 * pair + k]
-            r = self.R[s].rev
             h = self.R[s].local
-            for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
-                self.P[self.rp_list[i]].state &= ~P_SENT
-                if self.exportable(self.rp_list[i]):
-                    self.schedule_tx(self.rp_list[i], t)
-            if self.S[pair].gr or self.eor_wait[self.R[r].local] > 0:
-                te = self.work(h, t, self.c_tx_msg * self.row_mult(s))
-                self.book(h, te, EV_EOR, r, self.S[pair].epoch, 0)
+            unlock[k] = False
+            if self.recovering[h] and (self.R[s].grf & GR_RECOVERY):
+                b = self.R[self.R[s].rev].local
+                if self.recovering[b] or not self.graceful_restart:
+                    unlock[k] = True
+                else:
+                    self.R[s].grf |= GR_WAIT
+        for k in range(2):
+            if unlock[k]:
+                s = self.pair_row[2 * pair + k]
+                self.gr_unlock(self.R[s].local, s, t)
+        for k in range(2):
+            s = self.pair_row[2 * pair + k]
+            if not (self.recovering[self.R[s].local] and (self.R[s].grf & GR_WAIT)):
+                self.feed(s, t)
+
+    cdef void feed(self, int32_t s, double t) noexcept nogil:
+        """The initial feed over an established row s: its local BIRD announces
+        everything it may, then End-of-RIB where the receiver waits for one
+        (stale routes of a restart to drop, or a recovery lock to release)."""
+        cdef int32_t r = self.R[s].rev, h = self.R[s].local, rcv = self.R[r].local
+        cdef int64_t i
+        cdef double te
+        for i in range(self.R[r].rp_first, self.R[r].rp_first + self.R[r].rp_n):
+            self.P[self.rp_list[i]].state &= ~P_SENT
+            if self.exportable(self.rp_list[i]):
+                self.schedule_tx(self.rp_list[i], t)
+        if (self.R[r].grf & GR_STALE) or (self.recovering[rcv] and (self.R[r].grf & GR_LOCK)):
+            te = self.work(h, t, self.c_tx_msg * self.row_mult(s))
+            self.book(h, te, EV_EOR, r, self.S[self.R[s].pair].epoch, 0)
+
+    cdef void gr_unlock(self, int32_t h, int32_t r, double t) noexcept nogil:
+        """Row r's protocol at BIRD h releases its recovery lock
+        (proto_graceful_restart_unlock); the last one ends the recovery."""
+        if not (self.R[r].grf & GR_LOCK):
+            return
+        self.R[r].grf &= ~GR_LOCK
+        self.gr_locks[h] -= 1
+        if self.gr_locks[h] <= 0 and self.recovering[h]:
+            self.recovery_done(h, t)
+
+    cdef void pair_unlock(self, int32_t pair, double t) noexcept nogil:
+        """Both ends' protocols of a removed session release their recovery
+        locks (proto_falling_down)."""
+        cdef int32_t k, r
+        for k in range(2):
+            r = self.pair_row[2 * pair + k]
+            if self.recovering[self.R[r].local]:
+                self.gr_unlock(self.R[r].local, r, t)
+
+    cdef void recovery_start(self, int32_t h, double t) noexcept nogil:
+        """BIRD h starts with -R (sysdep/unix/main.c -> graceful_restart_recovery):
+        every configured BGP protocol locks the recovery (bgp_start), the kernel
+        protocol's export waits (krt_start: ``graceful restart``), and the wait
+        timer starts (graceful_restart_init)."""
+        cdef int64_t i
+        cdef int32_t r
+        self.recovering[h] = 1
+        self.frozen[h] = 1
+        self.gr_locks[h] = 0
+        for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
+            r = self.node_rows[i]
+            self.R[r].grf &= GR_STALE
+            if self.S[self.R[r].pair].cfg and self.graceful_restart:
+                # without ``graceful restart`` (gr_mode 0) BGP takes no part in the recovery
+                self.R[r].grf |= GR_RECOVERY | GR_LOCK
+                self.gr_locks[h] += 1
+        if self.gr_locks[h] == 0:
+            self.recovery_done(h, t)
+        else:
+            self.push(t + self.gr_wait, EV_GR_DONE, h, self.node_epoch[h], 0)
+
+    cdef void recovery_done(self, int32_t h, double t) noexcept nogil:
+        """graceful_restart_done: deferred exports start (each row's feed), and
+        the kernel protocol syncs the kernel with BIRD's table."""
+        cdef int64_t i
+        cdef int32_t r
+        cdef uint8_t f
+        self.recovering[h] = 0
+        self.gr_locks[h] = 0
+        self.recovered_at[h] = t
+        for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
+            r = self.node_rows[i]
+            f = self.R[r].grf
+            self.R[r].grf = f & GR_STALE
+            if (f & GR_WAIT) and self.S[self.R[r].pair].state == S_UP:
+                self.feed(r, t)
+        # the kernel protocol's export starts now; kernel routes BIRD does not
+        # have go at its next scan (krt_prune after the periodic scan)
+        self.kernel_sync(h, t, False)
+        self.push(t + self.kernel_scan * unit(self.seed, <uint64_t>h, 11 + <uint64_t>self.node_epoch[h]),
+                  EV_KERNEL_SYNC, h, self.node_epoch[h], 0)
 
     cdef void session_down(self, int32_t pair, double t, int32_t mode_a, int32_t mode_b, double detect_a, double detect_b) noexcept nogil:
         """Both ends lose the session; end k learns it at detect_k (<0: not at all,
@@ -950,7 +1062,9 @@ cdef class Engine:
             d = detect_a if k == 0 else detect_b
             mode = mode_a if k == 0 else mode_b
             if d >= 0:
-                self.push(d, EV_DOWN, r, self.S[pair].epoch, mode)
+                # the receiver's process (node epoch) rides along: a BIRD started
+                # since has new protocols and never hears of the old session's end
+                self.push(d, EV_DOWN, r, self.S[pair].epoch, mode | (self.node_epoch[self.R[r].local] << 2))
 
     cdef void row_flush(self, int32_t r, double t, bint stale_only) noexcept nogil:
         """Receiver of row r drops what it learned on r (all, or only stale paths)."""
@@ -991,9 +1105,14 @@ cdef class Engine:
             fin = self.work(peer, fin + self.latency, self.c_open * self.row_mult(self.R[r].rev))
             self.book(peer, fin, EV_ESTAB, pair, self.S[pair].epoch, 0)
         elif self.alive[peer]:
-            # the peer's kernel refuses (RST): idle, then the connect delay again
+            # the peer's kernel refuses (RST): bgp_sock_err -> idle -> bgp_decision ->
+            # bgp_active, the connect delay again (no error wait: not a BGP error).
+            # The cycle repeats until the peer's BIRD starts; it is not simulated
+            # connect by connect but resolved then (refusals_end)
             self.n_refused_connects += <int64_t>(self.nodes_of(h) * self.row_mult(r) + 0.5)
-            self.push(t + 2 * self.latency + self.connect_delay, EV_CONNECT, pair, self.S[pair].epoch, side)
+            if self.S[pair].refused < 0:
+                self.S[pair].refused = t
+                self.S[pair].refused_side = <uint8_t>side
         # a dead peer: no answer; retries resume when it comes back (bird_start)
 
     cdef void node_rows_connect(self, int32_t h, double t, bint include_passive) noexcept nogil:
@@ -1009,6 +1128,10 @@ cdef class Engine:
                 continue
             side = 0 if self.pair_row[2 * pair] == r else 1
             peer = self.R[self.R[r].rev].local
+            if self.S[pair].refused >= 0 and self.S[pair].refused_side != side:
+                # the peer's connects were refused every cycle: its next one succeeds
+                self.try_connect(pair, 1 - side, self.refusals_end(pair, t))
+                continue
             if include_passive and self.R[self.R[r].rev].active and self.bird[peer]:
                 # the peer has been sending SYNs into the void: its connect retry
                 # timer (bgp_connect_timeout) reconnects within one retry period
@@ -1016,15 +1139,41 @@ cdef class Engine:
                 self.try_connect(pair, 1 - side, t + u * bird_timer(self.connect_retry, u))
         self.push(t + self.connect_delay, EV_NODE_CONNECT, h, self.node_epoch[h], 0)
 
+    cdef double refusals_end(self, int32_t pair, double t) noexcept nogil:
+        """The refused-connect cycle of ``pair`` ends at t: count the connects
+        refused since the first one; returns when the next one is due."""
+        cdef double period = 2 * self.latency + self.connect_delay
+        cdef double k = ceil((t - self.S[pair].refused) / period)
+        cdef int32_t r = self.pair_row[2 * pair + self.S[pair].refused_side]
+        if k < 1:
+            k = 1
+        self.n_refused_connects += <int64_t>((k - 1) * self.nodes_of(self.R[r].local) * self.row_mult(r) + 0.5)
+        t = self.S[pair].refused + k * period
+        self.S[pair].refused = -1.0
+        return t
+
+    def end_refusals(self, double t):
+        """Count the connects still being refused at the end of the run (time t)."""
+        cdef int32_t pair
+        for pair in range(self.n_pairs):
+            if self.S[pair].refused >= 0:
+                self.refusals_end(pair, t + 1e-9)
+
     # ------------------------------------------------------------------ actions
 
-    cdef void bird_start(self, int32_t h, double t) noexcept nogil:
+    cdef void bird_start(self, int32_t h, double t, bint recover) noexcept nogil:
         cdef int32_t c, g
         cdef int64_t i
         cdef bint was_alive = self.alive[h]
         self.bird[h] = 1
         self.alive[h] = 1
         self.node_epoch[h] += 1
+        if recover:
+            self.recovery_start(h, t)
+        elif self.frozen[h]:
+            # without -R the kernel protocol's first scan removes what BIRD does not have
+            self.frozen[h] = 0
+            self.kernel_sync(h, t, True)
         # originate: the local path of every class whose origin is h
         for c in range(self.n_classes):
             if self.cl_origin[c] != h:
@@ -1049,12 +1198,17 @@ cdef class Engine:
         # the node's own RIB is gone; its kernel keeps routes on restart (persist)
         self.bird[h] = 0
         self.node_epoch[h] += 1
+        self.recovering[h] = 0
+        self.gr_locks[h] = 0
         if how == 1:
             self.frozen[h] = 1
         for i in range(self.node_rows_start[h], self.node_rows_start[h + 1]):
             r = self.node_rows[i]
             pair = self.R[r].pair
             peer = self.R[self.R[r].rev].local
+            self.R[r].grf = 0
+            if self.S[pair].refused >= 0:
+                self.refusals_end(pair, t)
             if self.S[pair].state == S_UP:
                 if how == 2:
                     # last message the peer heard: the later of the last UPDATE and
@@ -1097,6 +1251,12 @@ cdef class Engine:
             self.frozen[h] = 0
             self.alive[h] = 0
             self.node_clear_fib(h, t)
+            # outages toward its pods end with them
+            for i in range(self.n_classes):
+                if self.cl_origin[i] == h:
+                    for k in range(self.cls_groups_start[i], self.cls_groups_start[i + 1]):
+                        if self.G[k].out >= 0:
+                            self.outage_end(<int32_t>k, t)
 
     cdef void local_paths_set(self, int32_t c, int32_t h, bint present, double t) noexcept nogil:
         cdef int32_t g
@@ -1109,22 +1269,27 @@ cdef class Engine:
 
     cdef void node_clear_fib(self, int32_t h, double t) noexcept nogil:
         cdef int32_t g
-        for g in range(self.n_groups):
-            if self.G[g].holder == h and self.G[g].fib != -2:
+        cdef int64_t i
+        for i in range(self.hg_start[h], self.hg_start[h + 1]):
+            g = self.hg_list[i]
+            if self.G[g].fib != -2:
                 self.set_fib(g, -2, t)
-            if self.G[g].holder == h:
-                self.G[g].out = -1.0
+            self.G[g].out = -1.0
 
-    cdef void prune(self, int32_t h, double t) noexcept nogil:
-        """A restarted BIRD's kernel protocol syncs: routes it no longer has go."""
-        cdef int32_t g
+    cdef void kernel_sync(self, int32_t h, double t, bint prune) noexcept nogil:
+        """BIRD h's kernel protocol exports its table again: every kernel route
+        becomes what BIRD's best path says; kept routes it no longer has go
+        only with ``prune``."""
+        cdef int32_t g, nh
+        cdef int64_t i
         cdef double tk
         self.frozen[h] = 0
-        self.eor_wait[h] = 0
-        for g in range(self.n_groups):
-            if self.G[g].holder == h and self.G[g].best < 0 and self.G[g].fib != -2:
+        for i in range(self.hg_start[h], self.hg_start[h + 1]):
+            g = self.hg_list[i]
+            nh = self.P[self.G[g].best].nh if self.G[g].best >= 0 else -2
+            if nh != self.G[g].fib and (prune or nh != -2):
                 tk = self.work(h, t, self.c_kernel * <double>self.n_prefix[self.G[g].cls] * self.acc_of(g))
-                self.set_fib(g, -2, tk)
+                self.set_fib(g, nh, tk)
 
     cdef void measure_start(self, double t) noexcept nogil:
         cdef int32_t g, h, c
@@ -1210,7 +1375,7 @@ cdef class Engine:
     cdef void _run(self) noexcept nogil:
         cdef Event e
         cdef int32_t q, g, h, r, pair, peer, k, side, s, c
-        cdef double t, fin, u, wait
+        cdef double t, fin, u, wait, last
         cdef int64_t i, npfx, nbytes, nmsg
         while self.rc == OK:
             if self.peek_time() > self.horizon:
@@ -1219,6 +1384,7 @@ cdef class Engine:
                 break
             t = e.t
             self.now = t
+            last = self.last_event
             self.last_event = t
             self.n_events += 1
             if self.n_events > self.max_events:
@@ -1280,8 +1446,9 @@ cdef class Engine:
                 r = e.a
                 pair = self.R[r].pair
                 h = self.R[r].local
-                if not self.bird[h]:
+                if not self.bird[h] or (e.c >> 2) != self.node_epoch[h]:
                     continue
+                e.c = e.c & 3
                 t = self.work(h, t, self.c_rx_msg * self.row_mult(r))
                 if e.c == 1:
                     # graceful restart: keep what r brought, marked stale, for the restart time
@@ -1289,10 +1456,13 @@ cdef class Engine:
                         q = self.rp_list[i]
                         if self.P[q].state & P_PRESENT:
                             self.P[q].state |= P_STALE
-                    self.S[pair].gr = 1
+                    self.R[r].grf |= GR_STALE
                     self.push(t + self.gr_time, EV_GR_TIMEOUT, r, self.S[pair].epoch, self.node_epoch[h])
                 else:
+                    self.R[r].grf &= ~GR_STALE
                     self.row_flush(r, t, False)
+                    if self.recovering[h]:
+                        self.gr_unlock(h, r, t)     # the protocol went down (proto_falling_down)
                 # sessions still configured come back: error wait after a hold expiry
                 if self.S[pair].cfg:
                     side = 0 if self.pair_row[2 * pair] == r else 1
@@ -1311,11 +1481,11 @@ cdef class Engine:
                 r = e.a
                 pair = self.R[r].pair
                 h = self.R[r].local
-                if self.node_epoch[h] != e.c or not self.S[pair].gr:
+                if self.node_epoch[h] != e.c or not (self.R[r].grf & GR_STALE) or self.S[pair].epoch != e.b:
                     continue
-                if self.S[pair].state == S_UP and self.S[pair].epoch != e.b:
-                    continue                 # re-established: End-of-RIB decides
-                self.S[pair].gr = 0
+                if self.S[pair].state == S_UP:
+                    continue                 # re-established: the restart timer stopped, End-of-RIB decides
+                self.R[r].grf &= ~GR_STALE
                 self.row_flush(r, t, True)
             elif e.kind == EV_EOR:
                 r = e.a
@@ -1327,16 +1497,21 @@ cdef class Engine:
                     # arrives behind the feed's UPDATEs and is processed after them
                     self.book(h, self.work(h, t + self.latency, self.c_rx_msg * self.row_mult(r)), EV_EOR, r, e.b, 1)
                     continue
-                self.S[pair].gr = 0
+                # bgp_rx_end_mark: the restart's stale routes go, a recovery lock is released
+                self.R[r].grf &= ~GR_STALE
                 self.row_flush(r, t, True)
-                if self.eor_wait[h] > 0:
-                    self.eor_wait[h] -= 1
-                    if self.eor_wait[h] == 0:
-                        self.prune(h, t)
-            elif e.kind == EV_PRUNE:
+                if self.recovering[h]:
+                    self.gr_unlock(h, r, t)
+            elif e.kind == EV_KERNEL_SYNC:
                 h = e.a
-                if self.node_epoch[h] == e.b and self.frozen[h]:
-                    self.prune(h, t)
+                if self.node_epoch[h] == e.b and self.bird[h]:
+                    self.kernel_sync(h, t, True)
+            elif e.kind == EV_GR_DONE:
+                h = e.a
+                if self.node_epoch[h] == e.b and self.recovering[h]:
+                    self.recovery_done(h, t)
+                else:
+                    self.last_event = last      # a timer the recovery outlived: not an event of the run
             elif e.kind >= EV_ACTION:
                 self.action(e.kind - EV_ACTION, e.a, e.b, e.c, t)
 
@@ -1418,18 +1593,7 @@ cdef class Engine:
         cdef int32_t k, r, h
         cdef int64_t j
         if kind == BIRD_START:
-            self.bird_start(a, t)
-            if self.frozen[a]:
-                # restarted with graceful restart: kernel sync waits for End-of-RIB
-                # from every peer, at most the graceful-restart wait time
-                self.eor_wait[a] = 0
-                for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
-                    r = self.node_rows[j]
-                    if self.S[self.R[r].pair].cfg and self.bird[self.R[self.R[r].rev].local]:
-                        self.eor_wait[a] += 1
-                self.push(t + self.gr_wait, EV_PRUNE, a, self.node_epoch[a], 0)
-                if self.eor_wait[a] == 0:
-                    self.prune(a, t)
+            self.bird_start(a, t, b != 0)
         elif kind == BIRD_STOP:
             self.bird_stop(a, t, 1 if b else 0)
         elif kind == CRASH:
@@ -1439,7 +1603,11 @@ cdef class Engine:
             for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
                 self.S[self.R[self.node_rows[j]].pair].cfg = 0
             self.bird_stop(a, t, 0)
+            for j in range(self.node_rows_start[a], self.node_rows_start[a + 1]):
+                self.pair_unlock(self.R[self.node_rows[j]].pair, t)
         elif kind == PAIR_ADD:
+            if self.S[a].refused >= 0:
+                self.refusals_end(a, t)
             self.S[a].cfg = 1
             self.S[a].epoch += 1
             for k in range(2):
@@ -1448,12 +1616,15 @@ cdef class Engine:
                 if self.R[r].active and self.bird[h]:
                     self.try_connect(a, k, t + self.connect_delay)
         elif kind == PAIR_REMOVE:
+            if self.S[a].refused >= 0:
+                self.refusals_end(a, t)
             self.S[a].cfg = 0
             if self.S[a].state == S_UP:
                 self.session_down(a, t, 0, 0, t + self.latency, t + self.latency)
             else:
                 self.S[a].state = S_IDLE
                 self.S[a].epoch += 1
+            self.pair_unlock(a, t)
         elif kind == CHURN:
             self.churn(a, b, c, t)
         elif kind == MEASURE:

@@ -45,6 +45,7 @@ import numpy as np
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, InvalidValueError, choice
 from .design import Design, design, from_graph
+from . import timeline as _timeline
 from .engine import raise_for
 from .universe import Universe, ibgp_only, rows_csr, universe
 
@@ -61,6 +62,7 @@ SCENARIOS = (
     "migration_unsafe",
     "block_churn",
     "ip_churn",
+    "timeline",
 )
 
 
@@ -86,8 +88,29 @@ class Params:
         Graceful-restart time BIRD advertises by default (``gr_time``), the time
         a peer keeps a restarting node's routes stale.
     gr_wait = 240
-        BIRD's kernel ``graceful restart`` wait: a restarted BIRD prunes kernel
-        routes after End-of-RIB from every peer or after this long.
+        BIRD's ``graceful restart wait`` (``DEFAULT_GR_WAIT``, nest/protocol.h):
+        how long a BIRD started with -R waits for End-of-RIB from every
+        configured peer before it exports anything (nest/proto.c,
+        ``graceful_restart_init``/``graceful_restart_done``).
+    recovery = True
+        calico-node starts BIRD with ``-R`` (graceful-restart recovery,
+        sysdep/unix/main.c): every configured BGP protocol locks the recovery
+        until its peer's End-of-RIB (``bgp_start``, ``bgp_rx_end_mark``) or the
+        session comes up with a peer that is restarting too
+        (``bgp_conn_enter_established_state``); meanwhile the kernel keeps its
+        routes and exports toward peers wait.  A peer whose BIRD is down holds
+        the lock until ``gr_wait`` ends.  False: BIRD without -R (the kernel
+        protocol's first scan removes the routes BIRD does not have yet).
+    kernel_scan = 2
+        Calico's kernel protocol ``scan time 2``: when a recovery ends, the
+        routes BIRD no longer has leave the kernel at the next scan (a
+        deterministic draw in [0, kernel_scan) per node).
+    down, down_before = (), 0
+        Nodes whose calico-node is down when the scenario's event happens: killed
+        ``down_before`` seconds before it (the kernel closes their TCP sessions;
+        peers keep their routes stale for ``restart_time``), never restarted; in
+        a cold start they never start.  Their pods are not counted as
+        unreachable (the outage measured is the event's).
     mrai = 0
         BIRD 1.6 implements no MRAI (``proto/bgp/config.Y`` has no such
         option; ``proto/bgp/packets.c`` sends an UPDATE as soon as the route
@@ -144,6 +167,8 @@ class Params:
     keepalive_time: float = 80.0
     restart_time: float = 120.0
     gr_wait: float = 240.0
+    recovery: bool = True
+    kernel_scan: float = 2.0
     mrai: float = 0.0
     rx_route_cost: float = 4e-6
     tx_route_cost: float = 4e-6
@@ -169,6 +194,9 @@ class Params:
     max_outage_records: int = 10_000
     node: object = None            # the node a single-node scenario acts on (name or index)
     start_times: object = None     # cold start: explicit BIRD start time per node (overrides start_spread)
+    down: tuple = ()               # nodes (names or indices) whose calico-node is down at the event
+    timeline: object = None        # scenario "timeline": its events (fastroute.sim.timeline)
+    down_before: float = 0.0
     churn_events: int = 100
     churn_window: float = 10.0
     enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
@@ -204,6 +232,7 @@ def _structure(d, u, agg=None):
     rows = u.row
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
     nr_start, nr_list = rows_csr(g.local, n)
+    hg_start, hg_list = csr(np.ascontiguousarray(g_holder, np.int32), n)
     extra = {}
     if agg is not None:
         extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
@@ -222,7 +251,7 @@ def _structure(d, u, agg=None):
         cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
         cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
-        cls_groups_start=cls_groups_start,
+        cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
     )
 
 
@@ -231,6 +260,7 @@ def _engine_params(p):
         latency=p.latency, connect_delay=max(1.0, p.connect_delay), connect_retry=p.connect_retry,
         error_wait_min=p.error_wait_min, error_wait_max=p.error_wait_max, hold_time=p.hold_time,
         keepalive_time=p.keepalive_time, restart_time=p.restart_time, gr_wait=p.gr_wait, mrai=p.mrai,
+        kernel_scan=p.kernel_scan,
         rx_message_cost=p.rx_message_cost, rx_route_cost=p.rx_route_cost, tx_message_cost=p.tx_message_cost,
         tx_route_cost=p.tx_route_cost, kernel_route_cost=p.kernel_route_cost, open_cost=p.open_cost,
         announce_cost=p.announce_cost, series_bin=p.series_bin, horizon=p.horizon,
@@ -338,13 +368,19 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     p = (params or Params()).replace(**overrides) if overrides else (params or Params())
     choice(p.aggregate, ("auto", "on", "off"), "aggregate")
     t_build = _time.perf_counter()
+    tl = None
+    if scenario == "timeline":
+        if p.timeline is None:
+            raise InvalidValueError("scenario 'timeline' needs a timeline (Params.timeline: a list of events)")
+        tl = _timeline.parse(p.timeline)
     if isinstance(cluster_or_design, Design):
         d = cluster_or_design
-        if scenario.startswith("migration"):
-            raise InvalidValueError("migration scenarios need a cluster (mesh and reflector sessions), not a Design")
+        if scenario.startswith("migration") or (tl is not None and tl.needs_both):
+            raise InvalidValueError("migration scenarios (and timelines with mesh_off or peerings_add) need a "
+                                    "cluster (mesh and reflector sessions), not a Design")
     else:
-        topo = "both" if scenario.startswith("migration") else "auto"
-        d = design(cluster_or_design, topo)
+        both = scenario.startswith("migration") or (tl is not None and tl.needs_both)
+        d = design(cluster_or_design, "both" if both else "auto")
     n = d.n_speakers
     rng = np.random.default_rng(p.seed)
     starts = rng.uniform(0.0, p.start_spread, n) if p.start_spread > 0 else np.zeros(n)
@@ -363,17 +399,23 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         if not len(d.reflectors):
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
         target = _node_index(d, p.node, int(d.reflectors[0]))
+    down = _down_indices(d, p.down, target)
+    acts = _timeline.actions(tl, d, p) if tl is not None else []
+    acted = sorted({int(a) for _, what, a, _, _ in acts if not isinstance(a, str)})
     # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
     # paths at the very least; refuse (or aggregate) before allocating gigabytes
     floor_paths = len(d.classes) * int(is_node.sum())
     agg = None
     if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
-        agg = _aggregate(d, scenario, p, keep_state, target, starts, floor_paths)
+        agg = _aggregate(d, scenario, p, keep_state, ([] if target is None else [target]) + down + acted,
+                         starts, floor_paths)
         if agg is not None:
             d = agg.design
             n = d.n_speakers
             starts = np.array([np.median(starts[agg.members[agg.start[i]:agg.start[i + 1]]]) for i in range(n)])
             target = int(agg.speaker_of[target]) if target is not None else None
+            down = [int(agg.speaker_of[i]) for i in down]
+            acts = [(t, w, a if isinstance(a, str) else int(agg.speaker_of[a]), b, c) for t, w, a, b, c in acts]
             is_node = ~d.speakers.external
             floor_paths = len(d.classes) * int(is_node.sum())
     if floor_paths > p.max_paths:
@@ -388,8 +430,12 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     pair_kind = d.kind[s["pair_row"][0::2]]
     alive = np.ones(n, np.uint8)
     pair_cfg = np.ones(n_pairs, np.uint8)
-    if scenario.startswith("migration"):
+    if scenario.startswith("migration") or (tl is not None and tl.events("peerings_add")):
         pair_cfg[:] = pair_kind == 0                        # before: the mesh only
+    if tl is not None:
+        gone, gone_pairs = _timeline.absent(acts, s)
+        alive[gone] = 0
+        pair_cfg[gone_pairs] = 0
     if scenario == "node_join":
         alive[target] = 0
         pr = s["pair_row"]
@@ -398,6 +444,8 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         pair_cfg[joined] = 0
     s["alive"] = alive
     s["pair_cfg"] = pair_cfg
+    s["quiet"] = np.zeros(n, np.uint8)
+    s["quiet"][down] = 1
     eng = K.Engine(s, _engine_params(p), dict(t=np.zeros(0), kind=np.zeros(0, np.int32), a=np.zeros(0, np.int32),
                                             b=np.zeros(0, np.int32), c=np.zeros(0, np.int32)))
     # the engine holds its own copies now; keep only what the result needs
@@ -410,9 +458,10 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         u_n = u.n
     t_built = _time.perf_counter()
     A = K.Action
+    never = set(down) if scenario == "cold_start" else set()
     for i in range(n):
-        if alive[i]:
-            eng.schedule(float(starts[i]), A.BIRD_START, i, 0, 0)
+        if alive[i] and i not in never:
+            eng.schedule(float(starts[i]), A.BIRD_START, i, int(p.recovery), 0)
     wall0 = _time.perf_counter()
     eng.run()
     _check(eng)
@@ -422,13 +471,17 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         # every BIRD idle again (work that books no event, like offering a route to
         # every protocol, can outlast the last event), then the settle time
         t0 = max(eng.last_event, t_cold, float(np.max(eng.a_busy, initial=0.0))) + p.settle
+        for i in down:
+            eng.schedule(t0, A.BIRD_STOP, i, 1, 0)      # killed: the kernel closes the sessions
+        t0 += p.down_before if down else 0.0
         event_time = t0
         eng.last_fib_change = 0.0
         eng.last_rib_change = 0.0
         eng.schedule(t0, A.MEASURE, 0, 0, 0)
-        _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng)
+        _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts)
         eng.run()
         _check(eng)
+    eng.end_refusals(eng.now)
     wall = _time.perf_counter() - wall0
     return _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, t_built - t_build, keep_state, target, agg)
 
@@ -454,13 +507,30 @@ def _paths_estimate(d):
     return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
-def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
+def _down_indices(d, down, target):
+    """Speaker indices of ``Params.down`` (names or indices), checked."""
+    if down is None or isinstance(down, (str, int, np.integer)):
+        down = () if down is None else (down,)
+    out = []
+    for x in down:
+        i = _node_index(d, x, None)
+        if i == target:
+            raise InvalidValueError(f"invalid down {x!r}: it is the node the scenario acts on")
+        if d.speakers.external[i]:
+            raise InvalidValueError(f"invalid down {x!r}: an external router, not a node")
+        if i not in out:
+            out.append(i)
+    return out
+
+
+def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
     """The cohorts of an aggregate-mode run (None: auto mode, nothing to merge,
     and the per-path model fits)."""
     from . import cohorts
 
     why = None
-    if scenario in ("block_churn", "ip_churn", "migration_safe", "migration_unsafe"):
+    if scenario in ("block_churn", "ip_churn", "migration_safe", "migration_unsafe") or (
+            scenario == "timeline" and p.timeline is not None and _timeline.parse(p.timeline).needs_both):
         why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
     elif keep_state:
         why = "keep_state needs one state per node"
@@ -470,7 +540,7 @@ def _aggregate(d, scenario, p, keep_state, target, starts, floor_paths):
         # about m^2 paths: leave room under the limits
         m = min(p.cohorts, max(1, int(math.sqrt(min(p.aggregate_above, p.max_paths) / 4))))
         if cohorts.candidates(d).any():
-            return cohorts.aggregate(d, m, keep=[] if target is None else [target], order=starts)
+            return cohorts.aggregate(d, m, keep=keep, order=starts)
         why = "no nodes are interchangeable (a mesh, or every node peers differently)"
     if p.aggregate == "on":
         raise InvalidValueError(f"aggregate mode is not possible here: {why}")
@@ -485,22 +555,23 @@ def _check(eng):
     raise_for(eng.rc, n_events=eng.n_events)
 
 
-def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
+def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts=()):
     n_pairs = len(pair_kind)
     if scenario == "node_join":
         eng.schedule(t0, A.NODE_ALIVE, target, 0, 0)
-        eng.schedule(t0, A.BIRD_START, target, 0, 0)
         pr, loc = s["pair_row"], s["row_local"]
+        # confd has rendered the new node's peers before its BIRD starts
         for k in range(n_pairs):
             if loc[pr[2 * k]] == target or loc[pr[2 * k + 1]] == target:
                 eng.schedule(t0, A.PAIR_ADD, k, 0, 0)
+        eng.schedule(t0, A.BIRD_START, target, int(p.recovery), 0)
     elif scenario == "node_drain":
         eng.schedule(t0, A.DELETE, target, 0, 0)
     elif scenario in ("node_crash", "reflector_crash"):
         eng.schedule(t0, A.CRASH, target, 0, 0)
     elif scenario == "calico_node_restart":
         eng.schedule(t0, A.BIRD_STOP, target, 1, 0)
-        eng.schedule(t0 + p.restart_downtime, A.BIRD_START, target, 0, 0)
+        eng.schedule(t0 + p.restart_downtime, A.BIRD_START, target, int(p.recovery), 0)
     elif scenario in ("migration_safe", "migration_unsafe"):
         rr = set(d.reflectors.tolist())
         pr, loc = s["pair_row"], s["row_local"]
@@ -527,6 +598,8 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng):
             eng.schedule(t0 + p.migration_gap, A.PAIR_REMOVE, int(k), 0, 0)
         for k in second_add:
             eng.schedule(t0 + p.migration_gap, A.PAIR_ADD, int(k), 0, 0)
+    elif scenario == "timeline":
+        _timeline.schedule(eng, A, acts, s, pair_kind, t0)
     elif scenario in ("block_churn", "ip_churn"):
         k = len(d.classes)
         times = np.sort(rng.uniform(0.0, p.churn_window, p.churn_events)) + t0
@@ -622,6 +695,11 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
             "unreachable_at_end": still[:1000],
             "n_unreachable_at_end": len(still),
             "pod_pairs_unreachable_at_end": pairs_end,
+            # nothing is left to happen: what is unreachable now stays so (a lost
+            # single reflector, a node that never comes back)
+            "permanent": bool(still) and bool(eng.heap_size() == 0),
+            "worst_pair": _worst_pair(records, still),
+            "down": [nm(i) for i in np.flatnonzero(np.asarray(eng.a_quiet))],
         },
         series={"t": ser_t.tolist(), "routes_installed": np.rint(cum).astype(np.int64).tolist(), "bin": p.series_bin},
         cost={
@@ -651,6 +729,22 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
         result.final = {"best_next_hop": best_nh, "best_session": best_row, "n_paths": n_paths,
                         "fib_next_hop": _fib_matrix(gfib, s, n, k)}
     return result
+
+
+def _worst_pair(records, still):
+    """The (node, prefixes of) pair out longest in all (its outages summed; one
+    still open at the end wins, as ``seconds`` None), or None."""
+    if still:
+        o = min(still, key=lambda o: o["since"])
+        return {"node": o["node"], "prefixes_of": o["prefixes_of"], "seconds": None, "since": o["since"]}
+    total = {}
+    for o in records:
+        key = (o["node"], o["prefixes_of"])
+        total[key] = total.get(key, 0.0) + o["seconds"]
+    if not total:
+        return None
+    (node, of), sec = max(total.items(), key=lambda kv: kv[1])
+    return {"node": node, "prefixes_of": of, "seconds": sec}
 
 
 def _fib_matrix(gfib, s, n, k):

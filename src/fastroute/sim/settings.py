@@ -15,7 +15,7 @@ from .converge import Params
 __all__ = ["parse_params", "settable"]
 
 # Params fields that are per-run inputs, not model parameters
-_NOT_SETTABLE = ("node", "start_times")
+_NOT_SETTABLE = ("node", "start_times", "down", "timeline")
 
 
 def settable():

@@ -473,8 +473,8 @@ class Emulation:
         return ("bird", "bird.cfg", "bird.ctl", self.bird_exe, self.birdc_exe) if family == 4 else (
             "bird6", "bird6.cfg", "bird6.ctl", self.bird_exe + "6", self.birdc_exe + "6")
 
-    def start_bird(self, name, family=4):
-        """Start (or restart) BIRD (family 4) or bird6 (family 6) on node ``name``."""
+    def start_bird(self, name, family=4, recover=False):
+        """Start (or restart) BIRD (family 4) or bird6 (family 6) on node ``name`` (``recover``: with -R, as calico-node)."""
         live = self._node(name)
         label, cfg_name, _, exe, _ = self._daemon(family)
         if live.running(family):
@@ -489,7 +489,7 @@ class Emulation:
             log = live.logs[family] = open(os.path.join(live.dir, f"{label}.log"), "ab")
         # -f keeps BIRD in the foreground, so the pid we hold is BIRD's own (ip netns exec execs it).
         proc = live.procs[family] = subprocess.Popen(
-            ["ip", "netns", "exec", live.ns, exe, "-f", "-c", cfg, "-s", sock, "-P", pid],
+            ["ip", "netns", "exec", live.ns, exe, "-f", "-c", cfg, "-s", sock, "-P", pid] + (["-R"] if recover else []),
             cwd=live.dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
