@@ -37,3 +37,23 @@ def test_bad_items_name_the_problem(item, message):
 def test_messages_name_the_option():
     with pytest.raises(InvalidValueError, match=r"^invalid params\['x'\] 'x': expected NAME=VALUE$"):
         parse_params(["x"], option="params['x']")
+
+
+@pytest.mark.parametrize("item, match", [
+    ("hold_time=-1", r"hold_time=-1\.0: expected a finite number >= 0"),
+    ("start_spread=inf", r"start_spread=inf: expected a finite number >= 0"),
+    ("hold_time=nan", r"hold_time=nan"),
+    ("seed=-1", r"seed=-1: expected an integer >= 0"),
+    ("series_bin=0", r"series_bin=0\.0: must be > 0"),
+    ("error_wait_min=40", r"error_wait_min=40\.0 > error_wait_max=30\.0"),
+])
+def test_params_refuse_values_that_would_simulate_nonsense(item, match, capsys):
+    from fastroute.cli import main
+    from fastroute.errors import InvalidValueError
+    from fastroute.sim.converge import Params
+    from fastroute.sim.settings import parse_params
+
+    with pytest.raises(InvalidValueError, match=match):
+        Params(**parse_params([item]))
+    assert main(["converge", "--set", item]) == 2
+    assert capsys.readouterr().err.startswith("fastroute: error: invalid convergence parameter")

@@ -7,9 +7,9 @@ a flag reads and parses the same way in every command.
 """
 
 import contextlib
-import json
 import sys
 
+from ..jsonout import dumps as json_dumps
 from ..errors import InvalidValueError, ResourceError
 from ..model import examples
 from ..model.calico import CALICO_VERSIONS, DEFAULT_CALICO_VERSION
@@ -327,7 +327,7 @@ def print_fitted(out, title, columns, rows, keep=1):
             out.print(t)
 
 
-def finish(args, result, show, to_json=lambda r: json.dumps(r, indent=2), plot=None, written=()):
+def finish(args, result, show, to_json=lambda r: json_dumps(r, indent=2), plot=None, written=()):
     """The end of a command with ``--json`` (and ``--plot``): draw the plot, then print
     the JSON or the text (``show(result)``) and where each file went.
 

@@ -1,7 +1,7 @@
 """``fastroute converge``: how long BGP takes to converge, and what is lost meanwhile."""
 
-import json
 
+from ..jsonout import dumps as json_dumps
 from ..errors import InvalidValueError
 from ..planning.plots import plot_convergence
 from ..sim import converge
@@ -65,7 +65,7 @@ def run(args):
         d = r.to_dict()
         d["spread"] = r.spread
         d["caveat"] = CAVEAT
-        return json.dumps(d, indent=2)
+        return json_dumps(d, indent=2)
 
     return finish(args, r, print_result, to_json=to_json, plot=plot_convergence)
 

@@ -1,7 +1,7 @@
 """``fastroute ipam``: what ``calicoctl ipam show`` prints for a cluster after IPAM."""
 
-import json
 
+from ..jsonout import dumps as json_dumps
 from ..calicoctl import ipam
 from ._common import add_cluster, load_cluster
 
@@ -27,7 +27,7 @@ def add_parser(sub):
 def run(args):
     cluster = load_cluster(args.cluster)
     if args.json:
-        print(json.dumps(ipam.show_dict(cluster), indent=2))
+        print(json_dumps(ipam.show_dict(cluster), indent=2))
         return 0
     if args.show_borrowed:
         text = ipam.format_borrowed(cluster)

@@ -1,8 +1,8 @@
 """``fastroute lookup``: longest-prefix match of addresses in an ``ip route`` dump."""
 
-import json
 import sys
 
+from ..jsonout import dumps as json_dumps
 from ..fib import Fib
 from ..iproute import load_ip_route
 
@@ -31,7 +31,7 @@ def run(args):
     if args.json:
         out = [{"addr": a, "route": (r.raw if r else None), "dst": (r.dst if r else None)}
                for a, r in zip(args.addrs, results)]
-        print(json.dumps(out, indent=2))
+        print(json_dumps(out, indent=2))
     else:
         width = max(len(a) for a in args.addrs)
         for a, r in zip(args.addrs, results):

@@ -1,7 +1,7 @@
 """``fastroute routes``: a node's routing table exactly as ``ip route`` shows it there."""
 
-import json
 
+from ..jsonout import dumps as json_dumps
 from ..dataplane import routes as _routes
 from ..model.routers import routers_of
 from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
@@ -71,7 +71,7 @@ def run(args):
     t = tables(args, 6 if args.ipv6 else 4)
     rows = t.routes(args.node, include_host=args.all)
     if args.json:
-        print(json.dumps([ip_json(r) for r in rows], indent=2))
+        print(json_dumps([ip_json(r) for r in rows], indent=2))
     else:
         print(_routes.format_routes(rows), end="")
     return 0

@@ -1,9 +1,9 @@
 """``fastroute status``: what ``calicoctl node status`` prints on a node."""
 
-import json
 import re
 import sys
 
+from ..jsonout import dumps as json_dumps
 from ..calicoctl import status
 from ..errors import InvalidValueError, NodeDownError
 from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
@@ -64,7 +64,7 @@ def run(args):
             print(status.show_protocols(cluster, args.node, 6 if args.ipv6 else 4, down, since, args.calico_version),
                   end="")
         elif args.json:
-            print(json.dumps(status.status_dict(cluster, args.node, down, since, args.calico_version), indent=2))
+            print(json_dumps(status.status_dict(cluster, args.node, down, since, args.calico_version), indent=2))
         else:
             print(status.node_status(cluster, args.node, down, since, args.calico_version), end="")
     except NodeDownError as e:

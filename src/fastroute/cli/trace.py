@@ -1,7 +1,7 @@
 """``fastroute trace``: a packet's walk from one pod (or node) to another, hop by hop."""
 
-import json
 
+from ..jsonout import dumps as json_dumps
 from ..dataplane import trace as _trace
 from ._common import add_calico_version, add_cluster_then, add_down, down_nodes, load_cluster, split_cluster
 
@@ -34,7 +34,7 @@ def run(args):
     down = down_nodes(args, cluster)
     t = _trace.trace(cluster, src, dst, down=down, host_mtu=args.host_mtu, calico_version=args.calico_version)
     if args.json:
-        print(json.dumps(t.to_json(), indent=2))
+        print(json_dumps(t.to_json(), indent=2))
     else:
         print(t.text(), end="")
     return 0 if t.delivered else 1

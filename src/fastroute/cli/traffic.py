@@ -1,8 +1,8 @@
 """``fastroute traffic``: a flows CSV mapped onto node pairs, node in/out and encapsulation."""
 
-import json
 import time
 
+from ..jsonout import dumps as json_dumps
 from ..dataplane import traffic as _traffic
 from ._common import add_calico_version, add_cluster_then, console, fmt, load_cluster, progress_bar, split_cluster, table
 
@@ -38,7 +38,7 @@ def run(args):
     elapsed = time.perf_counter() - t0
     top = args.top if args.top is not None else (None if args.json else 20)
     if args.json:
-        print(json.dumps(t.to_dict(top=top), indent=2))
+        print(json_dumps(t.to_dict(top=top), indent=2))
         return 0
     _print(t, top, elapsed)
     return 0

@@ -1,7 +1,7 @@
 """``fastroute why``: the candidate paths a node holds for a prefix and the step that chose."""
 
-import json
 
+from ..jsonout import dumps as json_dumps
 from ..bgp import explain
 from .routes import add_table_args, tables
 
@@ -25,7 +25,7 @@ def run(args):
     t = tables(args, version)
     e = explain.why(t, args.node, args.prefix)
     if args.json:
-        print(json.dumps(e.to_json(), indent=2))
+        print(json_dumps(e.to_json(), indent=2))
     else:
         print(e.text(), end="")
     return 0

@@ -80,12 +80,12 @@ import csv
 import dataclasses
 import io
 import itertools
-import json
 import math
 import os
 import time
 import uuid
 
+from ..jsonout import dumps as json_dumps
 from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError, shown
 from ..model import resources as _resources
 from ..outfiles import replace_atomically, write_atomically
@@ -556,7 +556,7 @@ class Table:
 
     def to_json(self, **kw):
         """``{"columns": [...], "rows": [{...}, ...], "meta": {...}}``."""
-        return json.dumps({"columns": self.columns, "rows": self.rows, "meta": self.meta}, **kw)
+        return json_dumps({"columns": self.columns, "rows": self.rows, "meta": self.meta}, **kw)
 
     def to_csv(self):
         buf = io.StringIO()

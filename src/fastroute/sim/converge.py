@@ -35,13 +35,13 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time as _time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..jsonout import dumps as json_dumps
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, InvalidValueError, choice
 from .design import Design, design, from_graph
@@ -204,6 +204,30 @@ class Params:
     cohorts: int = 1000            # aggregate mode: about this many cohorts of interchangeable nodes
     aggregate_above: int = 10_000_000
 
+    def __post_init__(self):
+        # every time, cost and size is a finite number >= 0, every count an integer >= 0: a negative
+        # hold time or an infinite start spread would be simulated as nonsense, not refused
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(f.default, bool):
+                if not isinstance(value, (bool, np.bool_)):
+                    raise InvalidValueError(f"invalid convergence parameter {f.name}={value!r}: expected true or false")
+            elif isinstance(f.default, int):
+                if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                    raise InvalidValueError(f"invalid convergence parameter {f.name}={value!r}: expected an "
+                                            "integer >= 0")
+            elif isinstance(f.default, float):
+                if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                        or not math.isfinite(value) or value < 0:
+                    raise InvalidValueError(f"invalid convergence parameter {f.name}={value!r}: expected a finite "
+                                            "number >= 0 (seconds, bytes or seconds per item)")
+        for name in ("series_bin", "horizon"):
+            if getattr(self, name) <= 0:
+                raise InvalidValueError(f"invalid convergence parameter {name}={getattr(self, name)!r}: must be > 0")
+        if self.error_wait_min > self.error_wait_max:
+            raise InvalidValueError(f"invalid convergence parameters error_wait_min={self.error_wait_min!r} > "
+                                    f"error_wait_max={self.error_wait_max!r}")
+
     def replace(self, **changes):
         """A copy with some parameters changed (unknown names raise InvalidValueError)."""
         names = [f.name for f in dataclasses.fields(self)]
@@ -301,7 +325,7 @@ class Result:
         return d
 
     def to_json(self, **kw):
-        return json.dumps(self.to_dict(), **kw)
+        return json_dumps(self.to_dict(), **kw)
 
 
 def _stats(a, weights=None):
