@@ -181,3 +181,10 @@ def test_base60_text_stays_text_as_calico_reads_it():
     # go-yaml keeps `5663:12` (a BGP community) as a string; YAML 1.1 would read 339792
     for text in ("a: 5663:12\n", "{a: 5663:12}\n"):
         assert yamltext.documents(text, "x") == [{"a": "5663:12"}]
+
+
+@pytest.mark.parametrize("text", ["a: " + "9" * 5000 + "\n", '{"a": ' + "9" * 5000 + "}", "a: 2001-13-45\n",
+                                  "a:\n  - " + "9" * 5000 + "\n"])
+def test_values_python_cannot_build_are_resource_errors_naming_the_file(text):
+    with pytest.raises(ResourceError, match=r"^f\.yaml: a value that cannot be read"):
+        yamltext.documents(text, "f.yaml")

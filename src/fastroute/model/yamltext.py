@@ -191,6 +191,13 @@ def documents(text, filename):
         else:
             return data if isinstance(data, list) else [data]
     try:
-        return load_block_yaml(text.encode("utf-8", "surrogatepass"), _resolve_plain, MAX_DEPTH)
-    except (Unsupported, UnicodeError):
-        return python_documents(text, filename)
+        try:
+            return load_block_yaml(text.encode("utf-8", "surrogatepass"), _resolve_plain, MAX_DEPTH)
+        except (Unsupported, UnicodeError):
+            return python_documents(text, filename)
+    except ValueError as e:
+        if isinstance(e, (ResourceError, UnicodeError)):
+            raise
+        # a scalar YAML resolves but Python cannot build: an integer of over 4,300 digits
+        # (int()'s limit against quadratic-time conversion), a date out of range
+        raise ResourceError(f"{filename}: a value that cannot be read: {str(e)[:200]}") from None
