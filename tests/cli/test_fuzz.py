@@ -49,7 +49,56 @@ def _base_documents():
                  "spec": {"peerIP": "172.16.0.254", "asNumber": 65001, "nodeSelector": "all()"}})
     docs.append({"apiVersion": "projectcalico.org/v3", "kind": "BGPConfiguration", "metadata": {"name": "default"},
                  "spec": {"asNumber": 64512, "nodeToNodeMeshEnabled": False, "serviceClusterIPs": [{"cidr": "10.96.0.0/12"}]}})
+    docs += list(yaml.safe_load_all(_MODELLED_KINDS))
     return [d for d in docs if isinstance(d, dict)]
+
+
+# one valid document of each kind modelled beyond the seed's (filters, secrets, services, reservations,
+# IPAM settings, fabric routers), so the mutations reach their readers too
+_MODELLED_KINDS = """\
+apiVersion: projectcalico.org/v3
+kind: BGPFilter
+metadata: {name: f}
+spec:
+  exportV4: [{action: Accept, matchOperator: In, cidr: 77.0.0.0/16}, {action: Reject}]
+  importV4: [{action: Accept, matchOperator: In, cidr: 44.0.0.0/16}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bgp-secrets, namespace: kube-system}
+data: {pw: c2VjcmV0}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: with-password}
+spec: {peerIP: 172.16.0.253, asNumber: 65002, filters: [f],
+       password: {secretKeyRef: {name: bgp-secrets, key: pw}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec: {type: LoadBalancer, clusterIP: 10.96.0.10, externalTrafficPolicy: Local, externalIPs: [172.20.0.5]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+endpoints: [{addresses: [10.244.0.5], nodeName: master}]
+---
+apiVersion: projectcalico.org/v3
+kind: IPReservation
+metadata: {name: r}
+spec: {reservedCIDRs: [10.244.0.0/31, 10.244.0.9]}
+---
+apiVersion: projectcalico.org/v3
+kind: IPAMConfiguration
+metadata: {name: default}
+spec: {strictAffinity: false, maxBlocksPerHost: 4}
+---
+apiVersion: fastroute.io/v1
+kind: Router
+metadata: {name: tor}
+spec: {asNumber: 65001, address: 192.168.31.1/24, announce: [0.0.0.0/0, 172.20.0.0/16], export: all}
+"""
 
 
 WEIRD = [None, "", " ", 0, -1, 1 << 40, 3.5, float("nan"), True, [], {}, [1, 2], {"a": 1}, "\x00", "ü" * 3,
@@ -123,7 +172,9 @@ def _mutate(rng, base):
         label += f":{'.'.join(map(str, p))}={v!r}"[:120]
     elif op == "kind":
         doc["kind"] = rng.choice(["IPPool", "Node", "BGPPeer", "BGPConfiguration", "IPAMBlock", "BlockAffinity",
-                                  "WorkloadEndpoint", "Pod", "IPAMConfiguration", "Installation", "Widget", 7, None])
+                                  "WorkloadEndpoint", "Pod", "IPAMConfiguration", "Installation", "Widget", 7, None,
+                                  "BGPFilter", "Secret", "Service", "EndpointSlice", "IPReservation", "Router",
+                                  "GlobalNetworkPolicy"])
         label += f"={doc['kind']!r}"
     elif op == "api":
         doc["apiVersion"] = rng.choice(["v1", "projectcalico.org/v2", "crd.projectcalico.org/v1", "", 3, None])
@@ -464,7 +515,11 @@ def _run_cli(argv, tmp_path, k):
     if rc == 2:
         if out.getvalue():
             problems.append(f"output on error: {out.getvalue()[:80]!r}")
-        if not err.getvalue().startswith("fastroute: error: "):
+        lines = err.getvalue().splitlines()
+        # informational lines (`fastroute: not modelled: ...`) may come before the error
+        first = next((i for i, ln in enumerate(lines) if ln.startswith("fastroute: error: ")), None)
+        if first is None or not all(ln.startswith("fastroute: ") for ln in lines[:first]) \
+                or "Traceback" in err.getvalue():
             problems.append(f"stderr {err.getvalue()[:80]!r}")
         if out_file.exists():
             problems.append("half-written -o file")

@@ -423,7 +423,14 @@ def _parse_ipamblock(doc, src):
         secondary = a.get("secondary") or {}
         if not isinstance(secondary, dict):
             fail(src, f"spec.attributes[{i}].secondary", f"expected a mapping, got {secondary!r}")
-        norm_attrs.append({"handle_id": a.get("handle_id"), "secondary": dict(secondary)})
+        # libcalico-go AllocationAttribute: handle_id *string, secondary map[string]string
+        for k, v in secondary.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                fail(src, f"spec.attributes[{i}].secondary.{k}", f"expected a string, got {type(v).__name__} {v!r}")
+        handle = a.get("handle_id")
+        if handle is not None and not isinstance(handle, str):
+            fail(src, f"spec.attributes[{i}].handle_id", f"expected a string, got {type(handle).__name__} {handle!r}")
+        norm_attrs.append({"handle_id": handle, "secondary": dict(secondary)})
     aff = spec.get("affinity")
     if aff is not None and not str(aff).startswith("host:"):
         fail(src, "spec.affinity", f"unsupported affinity {aff!r}: expected 'host:<node>'")
