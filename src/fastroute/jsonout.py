@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-__all__ = ["dumps", "finite"]
+__all__ = ["dumps", "finite", "pandas", "Record"]
 
 
 def finite(value):
@@ -31,3 +31,33 @@ def finite(value):
 def dumps(value, **kw):
     """``json.dumps`` of `value` that never writes NaN or Infinity (they become null)."""
     return json.dumps(finite(value), allow_nan=False, **kw)
+
+
+def pandas():
+    """The pandas module; MissingDependencyError naming the extra when it is not installed."""
+    try:
+        import pandas as pd
+    except ImportError:
+        from .errors import MissingDependencyError
+
+        raise MissingDependencyError("to_pandas() needs pandas: pip install 'fastroute[pandas]'") from None
+    return pd
+
+
+class Record:
+    """The three views every fastroute result offers: ``to_dict()`` (plain Python data),
+    ``to_json(**json_kw)`` (that data as JSON text, never NaN/Infinity) and ``to_pandas()`` (a
+    DataFrame of :meth:`table_rows`, one row per item: hops, findings, paths, designs...)."""
+
+    def to_dict(self):
+        raise NotImplementedError
+
+    def to_json(self, **kw):
+        return dumps(self.to_dict(), **kw)
+
+    def table_rows(self):
+        """The rows :meth:`to_pandas` makes a DataFrame of (by default the one row of :meth:`to_dict`)."""
+        return [self.to_dict()]
+
+    def to_pandas(self):
+        return pandas().DataFrame(self.table_rows())

@@ -3,6 +3,7 @@
 import ipaddress
 from dataclasses import dataclass, field
 
+from ..jsonout import Record
 from ..errors import InvalidPrefixError
 from .propagate import KIND_BLOCK, Reason, igp_metric, propagate_reference
 
@@ -29,7 +30,7 @@ def _ip(n):
 
 
 @dataclass
-class Explanation:
+class Explanation(Record):
     node: str
     query: str
     prefix: str | None
@@ -58,8 +59,12 @@ class Explanation:
         lines.append(f"  kernel: {self.kernel or 'no route'}")
         return "\n".join(lines) + "\n"
 
-    def to_json(self):
+    def to_dict(self):
         return dict(self.__dict__)
+
+    def table_rows(self):
+        """One row per candidate path the node holds."""
+        return list(self.candidates)
 
 
 def why(tables, node, query):

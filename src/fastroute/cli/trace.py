@@ -34,7 +34,7 @@ def run(args):
     down = down_nodes(args, cluster)
     t = _trace.trace(cluster, src, dst, down=down, host_mtu=args.host_mtu, calico_version=args.calico_version)
     if args.json:
-        print(json_dumps(t.to_json(), indent=2))
+        print(json_dumps(t.to_dict(), indent=2))
     else:
         print(t.text(), end="")
     return 0 if t.delivered else 1

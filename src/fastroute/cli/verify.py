@@ -34,7 +34,7 @@ def run(args):
     report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args), calico_version=args.calico_version,
                             ipam_failures=failures)
     # build the whole text first: nothing is printed if anything above raised
-    text = json_dumps(report.to_json(), indent=2) + "\n" if args.json else report.text()
+    text = json_dumps(report.to_dict(), indent=2) + "\n" if args.json else report.text()
     print(text, end="")
     if args.down and not args.json:
         print(f"warning: {GR_TRAP_WARNING}", file=sys.stderr)

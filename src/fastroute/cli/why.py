@@ -25,7 +25,7 @@ def run(args):
     t = tables(args, version)
     e = explain.why(t, args.node, args.prefix)
     if args.json:
-        print(json_dumps(e.to_json(), indent=2))
+        print(json_dumps(e.to_dict(), indent=2))
     else:
         print(e.text(), end="")
     return 0

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import forwarding as _forwarding
 from .forwarding import Encap, Outcome
+from ..jsonout import Record
 from ..bgp import network as _network
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, choice
@@ -42,7 +43,7 @@ __all__ = ["KernelRoute", "RouteTables", "RouteMatrix", "compute", "format_route
 
 
 @dataclass(frozen=True)
-class KernelRoute:
+class KernelRoute(Record):
     """One route of a node's main table.
 
     ``via`` is a gateway address (str) or None; ``nexthops`` holds
@@ -87,7 +88,7 @@ class KernelRoute:
             line += f"\n\tnexthop via {via} dev {dev} weight 1"
         return line
 
-    def to_json(self):
+    def to_dict(self):
         return {
             "dst": self.dst, "type": self.type, "dev": self.dev, "via": self.via,
             "proto": self.proto or "boot", "scope": self.scope or "global",

@@ -42,6 +42,7 @@ import numpy as np
 
 from . import routes as _routes
 from .forwarding import Encap, Outcome, node_addresses, terminal
+from ..jsonout import Record
 from ..errors import InvalidAddressError, InvalidValueError, UnknownPodError
 
 __all__ = ["Endpoint", "Hop", "Trace", "trace", "resolve_endpoint", "OUTCOMES",
@@ -117,12 +118,12 @@ class Hop:
     outer: dict | None = None       # outer header of an encapsulated leg
     note: str | None = None
 
-    def to_json(self):
+    def to_dict(self):
         return asdict(self)
 
 
 @dataclass
-class Trace:
+class Trace(Record):
     """The walk of one packet: endpoints, hops, outcome, arrival TTL, path MTU."""
 
     src: Endpoint
@@ -139,11 +140,15 @@ class Trace:
     def delivered(self):
         return self.outcome == "delivered"
 
-    def to_json(self):
+    def table_rows(self):
+        """One row per hop."""
+        return [h.to_dict() for h in self.hops]
+
+    def to_dict(self):
         return {
             "src": asdict(self.src), "dst": asdict(self.dst), "outcome": self.outcome, "ttl": self.ttl,
             "routed_hops": self.routed_hops, "path_mtu": self.path_mtu, "host_mtu": self.host_mtu,
-            "hops": [h.to_json() for h in self.hops], "notes": list(self.notes),
+            "hops": [h.to_dict() for h in self.hops], "notes": list(self.notes),
         }
 
     def text(self):

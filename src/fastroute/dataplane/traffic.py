@@ -50,6 +50,7 @@ import numpy as np
 
 from . import routes as _routes
 from .forwarding import Outcome, outcome_of
+from ..jsonout import Record
 from ..addr import as_addr_array, parse_addresses
 from ..errors import FastrouteError, InvalidArrayError, InvalidValueError
 from ..fib import Fib
@@ -65,7 +66,7 @@ _DELIVERED, _BLACKHOLED, _UNROUTED, _LOOP, _UNKNOWN_SRC = (Outcome.DELIVERED, Ou
 _ACTIVE = -1
 
 
-class Traffic:
+class Traffic(Record):
     """A traffic matrix over a cluster's nodes.
 
     Attributes

@@ -32,6 +32,7 @@ import numpy as np
 from . import routes as _routes
 from .fabric_checks import fabric_findings
 from .forwarding import Outcome, terminal
+from ..jsonout import Record
 from ..errors import choice
 from ..bgp.chains import reflector_chains
 from ..bgp.propagate import KIND_BLOCK, KIND_POD
@@ -46,7 +47,7 @@ _MAX_GROUPS = 200
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     """One problem: its kind, a one-line message and details for ``--json``.
 
     ``kind`` is one of ``unreachable``, ``loop``, ``blackhole``,
@@ -61,12 +62,12 @@ class Finding:
     severity: str = "error"           # error | warning
     details: dict = field(default_factory=dict)
 
-    def to_json(self):
+    def to_dict(self):
         return {"kind": self.kind, "severity": self.severity, "message": self.message, **self.details}
 
 
 @dataclass
-class Report:
+class Report(Record):
     """What :func:`verify` found.
 
     Attributes
@@ -93,12 +94,16 @@ class Report:
     def ok(self):
         return not self.findings
 
-    def to_json(self):
+    def table_rows(self):
+        """One row per finding (kind, severity, message and its details)."""
+        return [f.to_dict() for f in self.findings]
+
+    def to_dict(self):
         return {
             "ok": self.ok, "version": self.version, "down": list(self.down), "n_nodes": self.n_nodes,
             "n_pods": self.n_pods, "n_units": self.n_units, "n_pod_pairs": self.n_pod_pairs,
             "n_unreachable_pairs": self.n_unreachable_pairs, "n_loop_pairs": self.n_loop_pairs,
-            "findings": [f.to_json() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
         }
 
     def text(self):

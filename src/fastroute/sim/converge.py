@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..jsonout import dumps as json_dumps
+from ..jsonout import Record
 from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, InvalidValueError, choice
 from .design import Design, design, from_graph
@@ -297,7 +297,7 @@ def _engine_params(p):
 
 
 @dataclass
-class Result:
+class Result(Record):
     """Outcome of one simulated scenario; every field is JSON-serialisable
     except ``final`` (numpy arrays of the final state, for tests)."""
 
@@ -324,8 +324,9 @@ class Result:
         d.pop("final")
         return d
 
-    def to_json(self, **kw):
-        return json_dumps(self.to_dict(), **kw)
+    def table_rows(self):
+        """One row per time bin: ``t`` (seconds) and ``routes_installed`` (cumulative route installs)."""
+        return [{"t": t, "routes_installed": n} for t, n in zip(self.series["t"], self.series["routes_installed"])]
 
 
 def _stats(a, weights=None):

@@ -1,0 +1,40 @@
+"""Every result offers to_dict() (a dict), to_json() (a string) and to_pandas() (a DataFrame)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from fastroute.bgp import explain
+from fastroute.dataplane import routes, trace, traffic, verify
+from fastroute.jsonout import finite
+from fastroute.model import examples
+from fastroute.sim import converge
+
+
+def _results():
+    c = examples.seed()
+    tables = routes.compute(c)
+    t = traffic.matrix(c, ["10.244.219.66"], ["10.244.166.129"], np.array([1000]))
+    return {
+        "verify": (verify.verify(c.allocate() if not c.is_allocated else c, down=["node1"]), "kind"),
+        "trace": (trace.trace(c, "10.244.219.66", "10.244.166.129"), "action"),
+        "why": (explain.why(tables, "master", "10.244.166.128/26"), None),
+        "converge": (converge.simulate(c, "node_crash", node="node1"), "routes_installed"),
+        "traffic": (t, "bytes"),
+        "route": (tables.lookup("master", "10.244.166.129"), "dst"),
+    }
+
+
+@pytest.mark.parametrize("name", ["verify", "trace", "why", "converge", "traffic", "route"])
+def test_three_views(name):
+    pd = pytest.importorskip("pandas")
+    result, column = _results()[name]
+    d = result.to_dict()
+    assert isinstance(d, dict)
+    text = result.to_json()
+    assert isinstance(text, str) and json.loads(text) == json.loads(json.dumps(finite(d)))
+    frame = result.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and len(frame) >= 1
+    if column:
+        assert column in frame.columns
