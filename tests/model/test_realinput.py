@@ -244,3 +244,22 @@ def test_listen_port_beyond_uint16_names_file_and_document():
     with pytest.raises(ResourceError, match=r"b\.yaml: document 1 \(BGPConfiguration 'default'\): spec.listenPort: "
                                             r"invalid port 70000: must be 1\.\.65535"):
         resources.loads(_doc("BGPConfiguration", "{listenPort: 70000}", name="default"), filename="b.yaml")
+
+
+def test_cluster_dump_to_a_path_yaml_or_json(tmp_path):
+    import io
+    import json as _json
+
+    from fastroute.model import examples
+    from fastroute.model.cluster import Cluster
+
+    c = examples.seed()
+    c.dump(tmp_path / "c.yaml")
+    c.dump(str(tmp_path / "c.json"))
+    again = Cluster.from_resources(resources.load(str(tmp_path / "c.yaml")))
+    assert again.node_names == c.node_names and again.n_pods == c.n_pods
+    assert _json.loads((tmp_path / "c.json").read_text())["kind"] == "List"
+    assert c.dump() == (tmp_path / "c.yaml").read_text()
+    buf = io.StringIO()
+    c.dump(buf, format="json")
+    assert _json.loads(buf.getvalue()) == _json.loads((tmp_path / "c.json").read_text())

@@ -29,7 +29,7 @@ import numpy as np
 from . import ipam, names as _names
 from .yamltext import paused_gc
 from .blocks import Block, BlockArrays, NodeArrays, Pod, PodArrays, Pods
-from ..errors import ResourceError, UnknownNodeError
+from ..errors import ResourceError, UnknownNodeError, choice
 from .resources import (
     BGPConfiguration,
     IPAMConfig,
@@ -432,9 +432,31 @@ class Cluster:
             },
         }
 
-    def dump(self, stream=None):
-        """Write :meth:`to_documents` as multi-document YAML; returns the text if ``stream`` is None."""
-        return dump_documents(self.to_documents(), stream)
+    def dump(self, stream=None, format=None):
+        """Write :meth:`to_documents` as multi-document YAML (or a JSON ``List`` with ``format="json"``).
+
+        ``stream``: None (return the text), a file object, or a path (``str``/``os.PathLike``) written
+        whole or not at all; a path ending in ``.json`` writes JSON unless ``format`` says otherwise.
+        """
+        import os
+
+        from ..outfiles import write_atomically
+        from .resources import dump_json
+
+        path = os.fspath(stream) if isinstance(stream, (str, os.PathLike)) else None
+        fmt = format or ("json" if path and path.endswith(".json") else "yaml")
+        choice(fmt, ("yaml", "json"), "dump format")
+        docs = self.to_documents()
+        if path is not None:
+            write_atomically(path, dump_json(docs) if fmt == "json" else dump_documents(docs))
+            return None
+        if fmt == "json":
+            text = dump_json(docs)
+            if stream is None:
+                return text
+            stream.write(text)
+            return None
+        return dump_documents(docs, stream)
 
     def __repr__(self):
         return (
