@@ -129,8 +129,10 @@ def write_resources(args, cluster):
     from ..outfiles import write_atomically
 
     fmt, path = resource_output(args)
-    docs = cluster.to_documents()
-    text = dump_json(docs) if fmt == "json" else dump_documents(docs)
+    with progress_bar() as (step, _):
+        step(f"writing {cluster.n_nodes:,} nodes and {cluster.n_pods:,} pods as {fmt.upper()}")
+        docs = cluster.to_documents()
+        text = dump_json(docs) if fmt == "json" else dump_documents(docs)
     if path:
         write_atomically(path, text)
         print(f"wrote {len(docs)} resources ({cluster.n_nodes} nodes, {cluster.n_pods} pods) "
