@@ -263,3 +263,21 @@ def test_cluster_dump_to_a_path_yaml_or_json(tmp_path):
     buf = io.StringIO()
     c.dump(buf, format="json")
     assert _json.loads(buf.getvalue()) == _json.loads((tmp_path / "c.json").read_text())
+
+
+@pytest.mark.parametrize("spec, match", [
+    ("{prefixAdvertisements: [{cidr: 10.244.0.0/16, communities: [bogus]}]}",
+     r"spec\.prefixAdvertisements\[0\]\.communities\[0\]: invalid community 'bogus'"),
+    ("{prefixAdvertisements: [{cidr: 10.244.0.0/16, communities: ['99999999:1']}]}",
+     r"spec\.prefixAdvertisements\[0\]\.communities\[0\]: .*standard community must be 0\.\.65535"),
+    ("{prefixAdvertisements: [{cidr: 10.0.0.0/99}]}", r"spec\.prefixAdvertisements\[0\]\.cidr"),
+    ("{communities: [{name: x, value: 'a:b'}]}", r"spec\.communities\[0\]\.value: invalid community 'a:b'"),
+    ("{asNumber: 0}", r"spec\.asNumber: invalid AS number 0"),
+])
+def test_bgp_configuration_values_calico_or_bird_refuse_name_the_document(spec, match):
+    text = _doc("BGPConfiguration", spec, name="default")
+    with pytest.raises(ResourceError, match=r"document 1 \(BGPConfiguration 'default'\): " + match):
+        resources.loads(text, "c.yaml")
+    ok = _doc("BGPConfiguration", "{communities: [{name: x, value: '65000:100'}], prefixAdvertisements: "
+              "[{cidr: 10.244.0.0/16, communities: [x, '1:2:3']}]}", name="default")
+    assert len(resources.loads(ok).bgp_configurations) == 1

@@ -242,15 +242,15 @@ def _parse_bgpconfig(doc, src):
     cfg = BGPConfiguration(
         name=src.name or "default",
         node_to_node_mesh=bool_field(mesh, src, "spec.nodeToNodeMeshEnabled") if mesh is not None else None,
-        as_number=asn_field(spec["asNumber"], src, "spec.asNumber") if spec.get("asNumber") is not None else None,
+        as_number=_bgp_as(spec, src),
         listen_port=get_field(doc, src, "spec.listenPort", int),
         log_severity_screen=spec.get("logSeverityScreen"),
         bind_mode=spec.get("bindMode"),
         service_cluster_ips=_cidr_list(spec.get("serviceClusterIPs"), src, "spec.serviceClusterIPs"),
         service_external_ips=_cidr_list(spec.get("serviceExternalIPs"), src, "spec.serviceExternalIPs"),
         service_load_balancer_ips=_cidr_list(spec.get("serviceLoadBalancerIPs"), src, "spec.serviceLoadBalancerIPs"),
-        communities=tuple(spec.get("communities") or ()),
-        prefix_advertisements=tuple(spec.get("prefixAdvertisements") or ()),
+        communities=_communities(spec, src),
+        prefix_advertisements=_prefix_advertisements(spec, src),
         ignored_interfaces=tuple(spec.get("ignoredInterfaces") or ()),
         node_mesh_password=spec.get("nodeMeshPassword"),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
@@ -358,6 +358,62 @@ def _parse_ipam_config(doc, src):
     strict = bool_field(spec.get("strictAffinity", False), src, "spec.strictAffinity")
     auto = bool_field(spec.get("autoAllocateBlocks", True), src, "spec.autoAllocateBlocks")
     return IPAMConfig(strict_affinity=strict, auto_allocate_blocks=auto, max_blocks_per_host=mbph, source=src)
+
+
+def _community_value_error(text):
+    """Why `text` is not a BGP community value, or None: standard ``aa:nn`` (each 0..65535) or
+    large ``aa:nn:mm`` (each 0..4294967295), as libcalico-go's validator
+    (``lib/validator/v3/validator.go``, ``validateCommunityValue``) checks them."""
+    parts = text.split(":") if isinstance(text, str) else []
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
+        return "expected 'aa:nn' (standard) or 'aa:nn:mm' (large community)"
+    top = 0xFFFF if len(parts) == 2 else 0xFFFFFFFF
+    if any(int(p) > top for p in parts):
+        return f"each part of a {'standard' if len(parts) == 2 else 'large'} community must be 0..{top}"
+    return None
+
+
+def _bgp_as(spec, src):
+    """``spec.asNumber``; 0 is a valid Calico ASNumber but not an AS BIRD can run as ("Local AS number
+    must be set"), so it is refused here, where the document can be named."""
+    if spec.get("asNumber") is None:
+        return None
+    asn = asn_field(spec["asNumber"], src, "spec.asNumber")
+    if asn == 0:
+        fail(src, "spec.asNumber", "invalid AS number 0: BIRD refuses 'local as 0' (give 1..4294967295)")
+    return asn
+
+
+def _communities(spec, src):
+    """BGPConfiguration ``spec.communities``: ``{name, value}`` pairs with valid values."""
+    items = get_field({"spec": spec}, src, "spec.communities", list, default=[])
+    for i, c in enumerate(items):
+        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or not c["name"]:
+            fail(src, f"spec.communities[{i}]", f"expected {{name: ..., value: ...}}, got {c!r}")
+        why = _community_value_error(c.get("value"))
+        if why:
+            fail(src, f"spec.communities[{i}].value", f"invalid community {c.get('value')!r}: {why}")
+    return tuple(items)
+
+
+def _prefix_advertisements(spec, src):
+    """BGPConfiguration ``spec.prefixAdvertisements``: a valid ``cidr`` each, and communities that are
+    values or names defined in ``spec.communities`` (libcalico-go's validator refuses others)."""
+    items = get_field({"spec": spec}, src, "spec.prefixAdvertisements", list, default=[])
+    names = {c.get("name") for c in spec.get("communities") or () if isinstance(c, dict)}
+    for i, adv in enumerate(items):
+        at = f"spec.prefixAdvertisements[{i}]"
+        if not isinstance(adv, dict):
+            fail(src, at, f"expected {{cidr: ..., communities: [...]}}, got {adv!r}")
+        network_field(adv.get("cidr"), src, f"{at}.cidr")
+        communities = adv.get("communities") or []
+        if not isinstance(communities, list):
+            fail(src, f"{at}.communities", f"expected a list, got {communities!r}")
+        for j, c in enumerate(communities):
+            if c not in names and _community_value_error(c):
+                fail(src, f"{at}.communities[{j}]", f"invalid community {c!r}: neither a name in "
+                     f"spec.communities nor a value ({_community_value_error(c)})")
+    return tuple(items)
 
 
 def _parse_reservation(doc, src):
