@@ -144,3 +144,18 @@ def test_reflector_chains_are_refused_with_their_reason():
     c = synth.cluster(16, 3, pools=("10.10.0.0/16",), reflectors=1, racks=8, reflector_placement="per-rack").allocate()
     with pytest.raises(ConvergenceError, match="13,699 copies of each route"):
         converge.simulate(c, max_paths=100_000)
+
+
+def test_a_mesh_too_large_is_refused_before_its_paths_are_allocated():
+    import tracemalloc
+
+    from fastroute.model import synth
+    from fastroute.sim import converge as conv
+
+    c = synth.cluster(300, 1, pools=["10.0.0.0/16"]).allocate()       # 89,700 session rows
+    tracemalloc.start()
+    with pytest.raises(ConvergenceError, match=r"89,700 session rows > max_paths=50,000 .*no interchangeable"):
+        conv.simulate(c, max_paths=50_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200 * 2**20          # the design only, not per-path state

@@ -407,6 +407,15 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         both = scenario.startswith("migration") or (tl is not None and tl.needs_both)
         d = design(cluster_or_design, "both" if both else "auto")
     n = d.n_speakers
+    rows = len(d.graph.local)
+    if rows > p.max_paths and not len(d.reflectors):
+        # every session carries at least one path, and a design without reflectors (a full mesh of
+        # some 8,000 nodes and more) has no interchangeable leaves to aggregate: refuse it now, before
+        # the per-path arrays are allocated
+        raise ConvergenceError(
+            f"design too large for the per-path model: {rows:,} session rows > max_paths={p.max_paths:,} "
+            f"({n:,} speakers, no reflectors: no interchangeable nodes to aggregate); simulate a design "
+            "with route reflectors, or fewer nodes")
     rng = np.random.default_rng(p.seed)
     starts = rng.uniform(0.0, p.start_spread, n) if p.start_spread > 0 else np.zeros(n)
     if p.start_times is not None:
@@ -526,9 +535,11 @@ def _paths_estimate(d):
     """Paths of the universe, roughly: every class at every node, once per
     reflector the node peers with (ADD-PATH), at least once."""
     g = d.graph
-    local = np.asarray(g.local, np.int64)
+    # the session arrays as they are (int32): a 20,000-node mesh has 400 M rows, and an int64
+    # copy of them alone would be 3 GB before the size check below could refuse the design
+    local = np.asarray(g.local)
     is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
-    to_rr = np.bincount(local[is_rr[np.asarray(g.remote, np.int64)]], minlength=d.n_speakers)
+    to_rr = np.bincount(local[is_rr[np.asarray(g.remote)]], minlength=d.n_speakers)
     return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
