@@ -28,7 +28,7 @@ import numpy as np
 from ..dataplane.forwarding import Outcome, terminal
 from ..sim.converge import Params
 
-__all__ = ["count_tables", "NOT_SIMULATED", "DEFAULT_RACK_NODES"]
+__all__ = ["count_tables", "speaker_figures", "summary", "NOT_SIMULATED", "DEFAULT_RACK_NODES"]
 
 #: Why a fabric design has no convergence figures.
 NOT_SIMULATED = "not simulated: routers are not in the convergence model"
@@ -92,3 +92,18 @@ def speaker_figures(tables):
     entries = held @ weight + (held > 0).astype(np.int64) @ weight
     mem = Params.base_bytes + Params.route_bytes * entries + Params.session_bytes * sess
     return per.astype(np.int64), sess.astype(np.int64), mem.astype(np.int64)
+
+
+def summary(p):
+    """One recommendation line for a fabric plan."""
+    mib = (lambda b: f"{b / 2**20:,.0f} MiB" if b is not None else "-")
+    return (f"{p['nodes']:,} nodes: fabric {p['fabric']} ({_count(p['racks'], 'rack')}, "
+            f"{_count(p['spines'], 'spine')}, {_count(p['routers'], 'router')}): "
+            f"{_count(p['sessions_per_node'], 'session')} and {_count(p['routes_per_node'], 'route')} per node, "
+            f"{mib(p['memory_per_node_bytes'])}; each router up to {_count(p['sessions_per_router'], 'session')}, "
+            f"{_count(p['routes_per_router'], 'route')}, {mib(p['memory_per_router_bytes'])}; "
+            f"convergence {NOT_SIMULATED}")
+
+
+def _count(v, word):
+    return f"- {word}s" if v is None else f"{v:,} {word}{'' if v == 1 else 's'}"

@@ -531,8 +531,12 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None):
 
 def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, *, pool=None, block_size=26,
             encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
-            on_plan=None):
-    """Mesh vs route reflectors over node counts (``on_plan()`` is called after each plan).
+            on_plan=None, topologies=("mesh", "rr"), racks=None, spines=2, fabric="as-per-rack"):
+    """Mesh vs route reflectors (vs a fabric design) over node counts (``on_plan()`` is called after each plan).
+
+    ``topologies`` picks the designs (``"mesh"``, ``"rr"`` for each reflector count,
+    ``"fabric"`` with ``racks`` (default one per 40 nodes), ``spines`` and ``fabric``
+    as in :func:`plan`).
 
     Returns
     -------
@@ -558,25 +562,33 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
     for k in reflectors:
         if k < 1:
             raise InvalidValueError(f"invalid reflectors {k!r}: must be >= 1")
+    topologies = list(topologies)
+    if not topologies:
+        raise InvalidValueError("compare needs at least one topology")
+    for t in topologies:
+        choice(t, TOPOLOGIES, "topology")
     plans = []
     on_plan = on_plan or _progress_noop
     for n in nodes:
-        for k in [0] + [k for k in reflectors if k < n]:
-            label = f"{n:,} nodes, {'full mesh' if not k else f'{k} reflectors'}: "
+        for topo, k in compare_designs(n, reflectors, topologies):
+            label = f"{n:,} nodes, {_design_label(topo, k)}: "
             step = (lambda text, _l=label: progress(_l + text)) if progress else None
-            plans.append(plan(n, pods_per_node, pool=pool, block_size=block_size, topology="rr" if k else "mesh",
+            plans.append(plan(n, pods_per_node, pool=pool, block_size=block_size, topology=topo,
                               reflectors=k or None, encapsulation=encapsulation, simulate=simulate,
-                              compute_limit=compute_limit, simulate_limit=simulate_limit, progress=step))
+                              compute_limit=compute_limit, simulate_limit=simulate_limit, progress=step,
+                              racks=None if racks is None else min(int(racks), n), spines=spines, fabric=fabric))
             on_plan()
     crossover = None
     recs = []
     for n in nodes:
-        mesh = next(p for p in plans if p["nodes"] == n and p["topology"] == "mesh")
+        mesh = next((p for p in plans if p["nodes"] == n and p["topology"] == "mesh"), None)
         rrs = [p for p in plans if p["nodes"] == n and p["topology"] == "rr"]
-        better = [p for p in rrs if _rr_better(mesh, p)]
+        better = [p for p in rrs if mesh is not None and _rr_better(mesh, p)]
         if rrs and len(better) == len(rrs) and crossover is None and n > MESH_GUIDANCE_NODES:
             crossover = n
-        recs.append(_recommend(n, mesh, rrs))
+        if mesh is not None:
+            recs.append(_recommend(n, mesh, rrs))
+        recs += [_fabric.summary(p) for p in plans if p["nodes"] == n and p["topology"] == "fabric"]
     seen = []
     typha = {}
     for p in plans:
@@ -592,6 +604,18 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
             f"every reflector design has fewer BGP sessions and less BIRD memory per node than the full mesh")
     return {"plans": plans, "crossover": crossover, "crossover_criterion": crit, "recommendation": recs,
             "warnings": seen}
+
+
+def compare_designs(n, reflectors, topologies=("mesh", "rr")):
+    """The ``(topology, reflectors)`` pairs :func:`compare` plans at ``n`` nodes, in order."""
+    out = [("mesh", 0)] if "mesh" in topologies else []
+    if "rr" in topologies:
+        out += [("rr", int(k)) for k in reflectors if k < n]
+    return out + ([("fabric", 0)] if "fabric" in topologies else [])
+
+
+def _design_label(topology, k):
+    return {"mesh": "full mesh", "fabric": "fabric"}.get(topology) or f"{k} reflectors"
 
 
 def _rr_better(mesh, rr):
