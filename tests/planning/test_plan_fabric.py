@@ -5,7 +5,7 @@ import pytest
 
 from fastroute.bgp import topology
 from fastroute.dataplane import routes
-from fastroute.errors import InvalidValueError
+from fastroute.errors import GridError, InvalidValueError
 from fastroute.model import synth
 from fastroute.planning import fabric, plan
 from fastroute.sim.converge import Params
@@ -103,3 +103,18 @@ def test_compare_with_fabric():
     assert [p["topology"] for p in plan.compare([12], [2], 3, pool=POOL, simulate=False)["plans"]] == ["mesh", "rr"]
     with pytest.raises(InvalidValueError, match="topology"):
         plan.compare([12], [2], 3, topologies=("ring",))
+
+
+def test_sweep_plan_grid_with_fabric():
+    from fastroute.planning import sweeps
+    run, points = sweeps.expand({"run": "plan", "params": {"nodes": [8], "pods_per_node": 2, "pool": POOL,
+                                                          "topology": ["mesh", "fabric"], "racks": [1, 2]}})
+    # the mesh point does not take racks: it runs once
+    assert [(p["topology"], p["racks"]) for p in points] == [("mesh", None), ("fabric", 1), ("fabric", 2)]
+    rows = [sweeps.run_point(run, p) for p in points]
+    assert all(r["error"] is None for r in rows)
+    fab = plan.plan(8, 2, pool=POOL, topology="fabric", racks=2)
+    assert rows[2]["sessions_per_router"] == fab["sessions_per_router"] and rows[2]["routers"] == 2 + 2
+    assert rows[0]["routers"] is None
+    with pytest.raises(GridError, match="topology"):
+        sweeps.expand({"run": "converge", "params": {"nodes": [8], "topology": "fabric"}})
