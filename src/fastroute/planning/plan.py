@@ -247,19 +247,17 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                    sessions_per_router=None, routes_per_router=None, memory_per_router_bytes=None)
     cluster = _size_pool(out, net, block_size, encapsulation, warnings, sources, progress, layout)
     prefixes = routes_node = routes_mean = network = None
-    if cluster is not None and layout is not None:
-        _pool_figures(out, cluster, net, warnings)
-        prefixes, per_node = _fabric.count_tables(out, cluster, sources, progress)
-        routes_node = int(per_node.max())
-        routes_mean = float(per_node.mean())
-    elif cluster is not None:
-        prefixes, per_node, network = _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
+    if cluster is not None:
+        if layout is not None:
+            _pool_figures(out, cluster, net, warnings)
+            prefixes, per_node = _fabric.count_tables(out, cluster, sources, progress)
+        else:
+            prefixes, per_node, network = _count_routes(out, cluster, net, compute_limit, warnings, sources,
+                                                        progress)
         routes_node = int(per_node.max())
         routes_mean = float(per_node.mean())
     else:
-        out["routes_method"] = None
-        out["memory_per_node_bytes"] = None
-        out["memory_per_reflector_bytes"] = None
+        out.update(dict.fromkeys(("routes_method", "memory_per_node_bytes", "memory_per_reflector_bytes")))
     out["prefixes"] = prefixes
     out["routes_per_node"] = routes_node
     out["routes_per_node_mean"] = routes_mean
@@ -267,12 +265,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     sources["typha"] = ("Tigera operator GetExpectedTyphaScale (tigera/operator pkg/common/autoscale.go): "
                         "nodes // 200 + 2, at least 3")
 
-    out["convergence_s"] = None
-    out["blackhole_node_crash_s"] = None
-    out["blackhole_reflector_crash_s"] = None
-    out["reflector_crash_reconverge_s"] = None
-    out["reflector_crash_permanent"] = None
-    out["reflector_crash_pod_pairs_lost"] = None
+    out.update(dict.fromkeys(("convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s",
+                              "reflector_crash_reconverge_s", "reflector_crash_permanent",
+                              "reflector_crash_pod_pairs_lost")))
     out["single_point_of_failure"] = topology == "rr" and k == 1
     if cluster is not None and layout is not None:
         warnings.append(f"convergence_s and blackhole windows {_fabric.NOT_SIMULATED}")
