@@ -3,7 +3,11 @@
 from ..planning import plan as _plan
 from ..planning.plots import plot_plan
 from ..planning.sweeps import ENCAPSULATIONS
+from ..model.synth import FABRIC_DESIGNS
 from ._common import console, finish, fmt, progress_bar, table
+
+#: What the CLI's topology names mean to the planner.
+TOPOLOGY_NAMES = {"reflectors": "rr"}
 
 
 def add_parser(sub):
@@ -18,10 +22,12 @@ def add_parser(sub):
     )
     add_design_args(p)
     p.add_argument("--nodes", type=int, required=True, metavar="N")
-    p.add_argument("--topology", choices=("mesh", "rr"), default="mesh",
-                   help="BGP full mesh or route reflectors (default mesh)")
+    p.add_argument("--topology", choices=("mesh", "rr", "reflectors", "fabric"), default="mesh",
+                   help="BGP full mesh, route reflectors (rr) or nodes peering with top-of-rack routers "
+                   "(fabric, docs/fabric.md) (default mesh)")
     p.add_argument("--reflectors", type=int, default=None, metavar="K",
-                   help="route reflectors with --topology rr (default 2)")
+                   help="route reflectors with --topology reflectors (default 2)")
+    add_fabric_args(p)
     p.add_argument("--plot", metavar="FILE", help="write a PNG (needs matplotlib: fastroute[plot])")
     return p
 
@@ -39,6 +45,20 @@ def add_design_args(p):
     p.add_argument("--json", action="store_true")
 
 
+def add_fabric_args(p):
+    """The fabric design's flags (``--topology fabric``)."""
+    p.add_argument("--racks", type=int, default=None, metavar="R",
+                   help="racks of a fabric design, one top-of-rack router each (default one per 40 nodes)")
+    p.add_argument("--spines", type=int, default=2, metavar="S", help="spine routers of a fabric design (default 2)")
+    p.add_argument("--fabric", choices=FABRIC_DESIGNS, default="as-per-rack",
+                   help="fabric design: AS per rack (default), AS per node, or downward default")
+
+
+def fabric_kwargs(args):
+    """The keyword arguments of :func:`add_fabric_args`' flags."""
+    return dict(racks=args.racks, spines=args.spines, fabric=args.fabric)
+
+
 def design_kwargs(args):
     """The keyword arguments of :func:`fastroute.planning.plan.plan` and ``compare`` that
     :func:`add_design_args` declares."""
@@ -48,8 +68,8 @@ def design_kwargs(args):
 
 def run(args):
     with progress_bar() as (step, _):
-        p = _plan.plan(args.nodes, args.pods_per_node, topology=args.topology, reflectors=args.reflectors,
-                       progress=step, **design_kwargs(args))
+        p = _plan.plan(args.nodes, args.pods_per_node, topology=TOPOLOGY_NAMES.get(args.topology, args.topology),
+                       reflectors=args.reflectors, progress=step, **design_kwargs(args), **fabric_kwargs(args))
     return finish(args, p, print_plan, plot=plot_plan)
 
 
@@ -63,13 +83,12 @@ def reflector_crash_text(p, short=False):
 
 
 def print_plan(p):
+    if p["topology"] == "fabric":
+        return print_fabric_plan(p)
     design = "full mesh" if p["topology"] == "mesh" else f"{p['reflectors']} route reflectors"
     pool = p["pool"]
     swapped = not pool.get("fits", True)
-    pool_text = f"pool {pool['cidr']} (/{pool['block_size']} blocks" + (
-        "" if not swapped else f"; too small, sized as {pool['sized_with']}" if pool["sized_with"]
-        else "; too small, and no IPv4 pool holds the design") + ")"
-    t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, {pool_text}",
+    t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, {design}, {_pool_text(p)}",
               [("", "left"), "per node", "per reflector", "cluster"])
     rr = bool(p["reflectors"])
     t.add_row("BGP sessions", fmt(p["sessions_per_node"]), fmt(p["sessions_per_reflector"]) if rr else "",
@@ -89,6 +108,34 @@ def print_plan(p):
         t.add_row("reconverged after a reflector crash", "", "",
                   "never (until the reflector returns)" if p.get("reflector_crash_permanent")
                   else fmt(p["reflector_crash_reconverge_s"], "s"))
+    t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
+    out = console()
+    out.print(t)
+    for w in p["warnings"]:
+        out.print(f"warning: {w}", markup=False, soft_wrap=True)
+
+
+def _pool_text(p):
+    pool = p["pool"]
+    return f"pool {pool['cidr']} (/{pool['block_size']} blocks" + (
+        "" if pool.get("fits", True) else f"; too small, sized as {pool['sized_with']}" if pool["sized_with"]
+        else "; too small, and no IPv4 pool holds the design") + ")"
+
+
+def print_fabric_plan(p):
+    """A fabric design's plan: per node and per router (ToR or spine)."""
+    pool = p["pool"]
+    t = table(f"{p['nodes']:,} nodes x {p['pods_per_node']} pods, fabric {p['fabric']} ({p['racks']:,} racks, "
+              f"{p['spines']} spines), {_pool_text(p)}", [("", "left"), "per node", "per router", "cluster"])
+    t.add_row("BGP sessions", fmt(p["sessions_per_node"]), fmt(p["sessions_per_router"]), fmt(p["sessions_total"]))
+    t.add_row("routers", "", "", fmt(p["routers"]))
+    t.add_row("prefixes", "", "", fmt(p["prefixes"]))
+    t.add_row(f"routes ({p['routes_method'] or '-'})", fmt(p["routes_per_node"]), fmt(p["routes_per_router"]), "")
+    t.add_row("BIRD memory (estimate)", fmt(p["memory_per_node_bytes"], "bytes"),
+              fmt(p["memory_per_router_bytes"], "bytes"), "")
+    t.add_row("blocks", fmt(pool["blocks_per_node"]), "", fmt(pool["blocks_used"]))
+    t.add_row("borrowed IPs (/32 routes)", "", "", fmt(pool["borrowed_ips"]))
+    t.add_row("cold-start convergence", "", "", "not simulated")
     t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
     out = console()
     out.print(t)

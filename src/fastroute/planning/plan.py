@@ -78,9 +78,14 @@ from ..errors import FastrouteError, IPAMError, InvalidPrefixError, InvalidValue
 from ..model import synth
 from ..sim import converge
 from ..sim.converge import Params
+from . import fabric as _fabric
 from .plots import plot_compare, plot_plan
 
-__all__ = ["plan", "compare", "typha_replicas", "sessions", "DEFAULT_POOL", "plot_compare", "plot_plan"]
+__all__ = ["plan", "compare", "typha_replicas", "sessions", "DEFAULT_POOL", "TOPOLOGIES", "plot_compare",
+           "plot_plan"]
+
+#: The designs :func:`plan` sizes: full mesh, route reflectors, nodes peering with ToR Routers (docs/fabric.md).
+TOPOLOGIES = ("mesh", "rr", "fabric")
 
 #: Calico's default IPv4 pool (CALICO_IPV4POOL_CIDR / the operator's default).
 DEFAULT_POOL = "192.168.0.0/16"
@@ -132,7 +137,7 @@ def _progress_noop(*a, **k):
 MAX_PODS_PER_NODE = 65_536
 
 
-def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors):
+def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors, racks=None, spines=None, fabric=None):
     if isinstance(nodes, bool) or not isinstance(nodes, (int, np.integer)) or not 1 <= nodes <= synth.MAX_NODES:
         raise InvalidValueError(f"invalid nodes {nodes!r}: must be an integer 1..{synth.MAX_NODES:,}")
     if isinstance(pods_per_node, bool) or not isinstance(pods_per_node, (int, np.integer)) \
@@ -149,7 +154,15 @@ def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors):
         raise InvalidValueError(f"invalid block_size {block_size!r}: must be 20..32 (IPv4)")
     if block_size < net.prefixlen:
         raise InvalidValueError(f"invalid block_size {block_size!r}: larger than the pool {pool} itself")
-    choice(topology, ("mesh", "rr"), "topology")
+    choice(topology, TOPOLOGIES, "topology")
+    if topology == "fabric":
+        if reflectors:
+            raise InvalidValueError(f"invalid reflectors {reflectors!r} with topology 'fabric': its ToRs reflect")
+        choice(fabric, synth.FABRIC_DESIGNS, "fabric design")
+        if isinstance(racks, bool) or not isinstance(racks, (int, np.integer)) or not 1 <= racks <= nodes:
+            raise InvalidValueError(f"invalid racks {racks!r}: must be an integer 1..nodes ({nodes})")
+        if isinstance(spines, bool) or not isinstance(spines, (int, np.integer)) or not 1 <= spines <= 250:
+            raise InvalidValueError(f"invalid spines {spines!r}: must be an integer 1..250")
     if topology == "mesh" and reflectors:
         raise InvalidValueError(f"invalid reflectors {reflectors!r} with topology 'mesh': use topology 'rr'")
     if topology == "rr" and not (1 <= reflectors < nodes):
@@ -159,7 +172,8 @@ def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors):
 
 
 def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh", reflectors=None,
-         encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None):
+         encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
+         racks=None, spines=2, fabric="as-per-rack"):
     """Size one Calico design.
 
     Parameters
@@ -169,9 +183,17 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     pool : str, optional
         IPv4 pool CIDR; Calico's default ``192.168.0.0/16`` when None.
     block_size : int, default 26
-    topology : {"mesh", "rr"}
+    topology : {"mesh", "rr", "fabric"}
     reflectors : int, optional
         Route reflectors for ``"rr"`` (default 2, the docs' usual redundancy).
+    racks, spines, fabric : optional
+        For ``"fabric"`` (:func:`fastroute.model.synth.fabric`, docs/fabric.md): racks of
+        one ToR Router each (default one per 40 nodes), spine Routers (default 2) and the
+        design (``"as-per-rack"``, ``"as-per-node"`` or ``"downward-default"``).  A fabric
+        plan adds ``routers``, ``racks``, ``spines``, ``fabric``, ``sessions_per_router``,
+        ``routes_per_router`` and ``memory_per_router_bytes``, all counted from every
+        node's and router's computed table; its convergence fields stay None (the
+        simulator has no Routers) and ``warnings`` says so.
     encapsulation : str, default "None"
         As the operator's (``"IPIP"``, ``"VXLAN"``, ...); a tunnel address takes one
         IP per node.
@@ -203,7 +225,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     if topology == "rr" and reflectors is None:
         reflectors = 2
     reflectors = int(reflectors or 0)
-    net = _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors)
+    if topology == "fabric" and racks is None and isinstance(nodes, (int, np.integer)):
+        racks = max(1, -(-int(nodes) // _fabric.DEFAULT_RACK_NODES))
+    net = _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors, racks, spines, fabric)
     progress = progress or _progress_noop
     n, k, ppn = int(nodes), reflectors, int(pods_per_node)
     warnings = []
@@ -216,16 +240,24 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         "topology": topology, "reflectors": k, "encapsulation": encapsulation,
         "sessions_total": s_total, "sessions_per_node": s_node, "sessions_per_reflector": s_rr,
     }
-    cluster = _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
+    layout = None
+    if topology == "fabric":
+        layout = dict(racks=int(racks), spines=int(spines), design=fabric)
+        out.update(racks=layout["racks"], spines=layout["spines"], fabric=fabric, routers=None,
+                   sessions_per_router=None, routes_per_router=None, memory_per_router_bytes=None)
+    cluster = _size_pool(out, net, block_size, encapsulation, warnings, sources, progress, layout)
     prefixes = routes_node = routes_mean = network = None
     if cluster is not None:
-        prefixes, per_node, network = _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
+        if layout is not None:
+            _pool_figures(out, cluster, net, warnings)
+            prefixes, per_node = _fabric.count_tables(out, cluster, sources, progress)
+        else:
+            prefixes, per_node, network = _count_routes(out, cluster, net, compute_limit, warnings, sources,
+                                                        progress)
         routes_node = int(per_node.max())
         routes_mean = float(per_node.mean())
     else:
-        out["routes_method"] = None
-        out["memory_per_node_bytes"] = None
-        out["memory_per_reflector_bytes"] = None
+        out.update(dict.fromkeys(("routes_method", "memory_per_node_bytes", "memory_per_reflector_bytes")))
     out["prefixes"] = prefixes
     out["routes_per_node"] = routes_node
     out["routes_per_node_mean"] = routes_mean
@@ -233,14 +265,13 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     sources["typha"] = ("Tigera operator GetExpectedTyphaScale (tigera/operator pkg/common/autoscale.go): "
                         "nodes // 200 + 2, at least 3")
 
-    out["convergence_s"] = None
-    out["blackhole_node_crash_s"] = None
-    out["blackhole_reflector_crash_s"] = None
-    out["reflector_crash_reconverge_s"] = None
-    out["reflector_crash_permanent"] = None
-    out["reflector_crash_pod_pairs_lost"] = None
+    out.update(dict.fromkeys(("convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s",
+                              "reflector_crash_reconverge_s", "reflector_crash_permanent",
+                              "reflector_crash_pod_pairs_lost")))
     out["single_point_of_failure"] = topology == "rr" and k == 1
-    if cluster is not None:
+    if cluster is not None and layout is not None:
+        warnings.append(f"convergence_s and blackhole windows {_fabric.NOT_SIMULATED}")
+    elif cluster is not None:
         run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:
             why = (f"a {n:,}-node mesh is above simulate_limit={simulate_limit:,}" if simulate == "auto"
@@ -257,11 +288,11 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     return out
 
 
-def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress):
+def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress, layout=None):
     """Pool use (``out["pool"]``) and the synthetic cluster after IPAM (None when it cannot be allocated).
 
     A pool too small for the design is sized as if it were just big enough, and a
-    warning says so.
+    warning says so.  ``layout`` (racks, spines, design) builds a fabric cluster.
     """
     n, k, ppn = out["nodes"], out["reflectors"], out["pods_per_node"]
     block_addrs = 1 << (32 - block_size)
@@ -292,8 +323,12 @@ def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
         progress(f"allocating {n:,} nodes x {ppn} pods")
         t0 = time.perf_counter()
         try:
-            cluster = synth.cluster(n, ppn, pools=[str(alloc_net)], block_size=block_size,
-                                    reflectors=k, encapsulation=encapsulation).allocate()
+            if layout is not None:
+                cluster = synth.fabric(n, ppn, pools=[str(alloc_net)], block_size=block_size,
+                                       encapsulation=encapsulation, **layout).allocate()
+            else:
+                cluster = synth.cluster(n, ppn, pools=[str(alloc_net)], block_size=block_size,
+                                        reflectors=k, encapsulation=encapsulation).allocate()
         except IPAMError as e:
             warnings.append(f"IPAM could not allocate: {e}")
         sources["ipam"] = (f"fastroute IPAM on a synthetic cluster in {alloc_net} "
@@ -301,15 +336,12 @@ def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress)
     return cluster
 
 
-def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress):
-    """Prefixes, routes per node and BIRD memory of an allocated design.
-
-    Returns ``(prefixes, routes per node, the computed tables' network or None)``; fills ``routes_method``, the
-    ``memory_*`` figures and the pool's ``blocks_used``/``borrowed_ips``.
-    """
+def _pool_figures(out, cluster, net, warnings):
+    """The pool's ``blocks_used`` and ``borrowed_ips`` of an allocated design, with a warning once the
+    blocks run out; returns ``(origins, exported mask, exported prefixes)``."""
     from ..bgp.propagate import originations
 
-    n, k = out["nodes"], out["reflectors"]
+    n = out["nodes"]
     pool_use = out["pool"]
     blocks_per_node, block_size, pool_blocks = (pool_use["blocks_per_node"], pool_use["block_size"],
                                                 pool_use["blocks_total"])
@@ -326,6 +358,17 @@ def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
             f"from other nodes' blocks and every borrowed IP is a /32 route "
             f"(here {borrowed:,} borrowed /32s: {prefixes:,} prefixes instead of "
             f"{n * blocks_per_node:,}). {_pool_advice(n, blocks_per_node, block_size)}")
+    return o, exported, prefixes
+
+
+def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress):
+    """Prefixes, routes per node and BIRD memory of an allocated design.
+
+    Returns ``(prefixes, routes per node, the computed tables' network or None)``; fills ``routes_method``, the
+    ``memory_*`` figures and the pool's ``blocks_used``/``borrowed_ips``.
+    """
+    n = out["nodes"]
+    o, exported, prefixes = _pool_figures(out, cluster, net, warnings)
     # per node: own pods' /32s + own blackholes + every other node's exported prefixes
     own_exported = np.bincount(o.origin[exported], minlength=n)[:n]
     if n <= compute_limit:
@@ -483,8 +526,12 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None):
 
 def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, *, pool=None, block_size=26,
             encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
-            on_plan=None):
-    """Mesh vs route reflectors over node counts (``on_plan()`` is called after each plan).
+            on_plan=None, topologies=("mesh", "rr"), racks=None, spines=2, fabric="as-per-rack"):
+    """Mesh vs route reflectors (vs a fabric design) over node counts (``on_plan()`` is called after each plan).
+
+    ``topologies`` picks the designs (``"mesh"``, ``"rr"`` for each reflector count,
+    ``"fabric"`` with ``racks`` (default one per 40 nodes), ``spines`` and ``fabric``
+    as in :func:`plan`).
 
     Returns
     -------
@@ -510,25 +557,33 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
     for k in reflectors:
         if k < 1:
             raise InvalidValueError(f"invalid reflectors {k!r}: must be >= 1")
+    topologies = list(topologies)
+    if not topologies:
+        raise InvalidValueError("compare needs at least one topology")
+    for t in topologies:
+        choice(t, TOPOLOGIES, "topology")
     plans = []
     on_plan = on_plan or _progress_noop
     for n in nodes:
-        for k in [0] + [k for k in reflectors if k < n]:
-            label = f"{n:,} nodes, {'full mesh' if not k else f'{k} reflectors'}: "
+        for topo, k in compare_designs(n, reflectors, topologies):
+            label = f"{n:,} nodes, {_design_label(topo, k)}: "
             step = (lambda text, _l=label: progress(_l + text)) if progress else None
-            plans.append(plan(n, pods_per_node, pool=pool, block_size=block_size, topology="rr" if k else "mesh",
+            plans.append(plan(n, pods_per_node, pool=pool, block_size=block_size, topology=topo,
                               reflectors=k or None, encapsulation=encapsulation, simulate=simulate,
-                              compute_limit=compute_limit, simulate_limit=simulate_limit, progress=step))
+                              compute_limit=compute_limit, simulate_limit=simulate_limit, progress=step,
+                              racks=None if racks is None else min(int(racks), n), spines=spines, fabric=fabric))
             on_plan()
     crossover = None
     recs = []
     for n in nodes:
-        mesh = next(p for p in plans if p["nodes"] == n and p["topology"] == "mesh")
+        mesh = next((p for p in plans if p["nodes"] == n and p["topology"] == "mesh"), None)
         rrs = [p for p in plans if p["nodes"] == n and p["topology"] == "rr"]
-        better = [p for p in rrs if _rr_better(mesh, p)]
+        better = [p for p in rrs if mesh is not None and _rr_better(mesh, p)]
         if rrs and len(better) == len(rrs) and crossover is None and n > MESH_GUIDANCE_NODES:
             crossover = n
-        recs.append(_recommend(n, mesh, rrs))
+        if mesh is not None:
+            recs.append(_recommend(n, mesh, rrs))
+        recs += [_fabric.summary(p) for p in plans if p["nodes"] == n and p["topology"] == "fabric"]
     seen = []
     typha = {}
     for p in plans:
@@ -544,6 +599,18 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
             f"every reflector design has fewer BGP sessions and less BIRD memory per node than the full mesh")
     return {"plans": plans, "crossover": crossover, "crossover_criterion": crit, "recommendation": recs,
             "warnings": seen}
+
+
+def compare_designs(n, reflectors, topologies=("mesh", "rr")):
+    """The ``(topology, reflectors)`` pairs :func:`compare` plans at ``n`` nodes, in order."""
+    out = [("mesh", 0)] if "mesh" in topologies else []
+    if "rr" in topologies:
+        out += [("rr", int(k)) for k in reflectors if k < n]
+    return out + ([("fabric", 0)] if "fabric" in topologies else [])
+
+
+def _design_label(topology, k):
+    return {"mesh": "full mesh", "fabric": "fabric"}.get(topology) or f"{k} reflectors"
 
 
 def _rr_better(mesh, rr):

@@ -34,7 +34,9 @@ Parameters every run takes: ``nodes``, ``pods_per_node`` (default 110),
 ``reflectors`` (``rr`` default 2; 0 for a mesh, so mesh points that differ only
 in ``reflectors`` run once), ``block_size`` (default 26), ``pool`` (default
 Calico's ``192.168.0.0/16``), ``encapsulation``, ``seed`` (default 0).  Only
-``plan``: ``simulate`` (true/false/auto), ``simulate_limit``, ``compute_limit``.
+``plan``: ``simulate`` (true/false/auto), ``simulate_limit``, ``compute_limit``, and
+``topology: fabric`` (nodes peering with top-of-rack Routers, docs/fabric.md) with
+``racks``, ``spines`` and ``fabric`` (the design; these three are dropped at other points).
 Only ``converge``: ``scenario``, ``timeline`` (a timeline file, :mod:`fastroute.sim.timeline`: runs
 scenario ``timeline``) and the :class:`~fastroute.sim.converge.Params` fields.
 Only ``failure``: ``failure``.  Every value is checked before anything runs; a
@@ -88,6 +90,7 @@ import uuid
 from ..jsonout import dumps as json_dumps
 from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError, shown
 from ..model import resources as _resources
+from ..model.synth import FABRIC_DESIGNS
 from ..outfiles import replace_atomically, write_atomically
 from .where import compile_where, holds
 from .plots import plot_sweep as plot
@@ -108,6 +111,7 @@ FIGURES = {
         "convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s", "reflector_crash_reconverge_s",
         "reflector_crash_permanent", "reflector_crash_pod_pairs_lost", "single_point_of_failure",
         "typha_replicas", "blocks_used", "borrowed_ips", "pool_fits", "n_warnings", "warnings",
+        "routers", "sessions_per_router", "routes_per_router", "memory_per_router_bytes",
     ),
     "converge": (
         "converged", "time_to_converge_s", "time_to_rib_converge_s", "sessions_total", "updates",
@@ -160,7 +164,12 @@ _COMMON = {
     "encapsulation": _one_of(ENCAPSULATIONS),
     "seed": _int(0),
 }
-_PLAN_ONLY = {"simulate": _simulate, "simulate_limit": _int(0), "compute_limit": _int(0)}
+_PLAN_ONLY = {"simulate": _simulate, "simulate_limit": _int(0), "compute_limit": _int(0),
+              # fabric designs (docs/fabric.md): plan runs only, the simulator has no Routers
+              "topology": _one_of(("mesh", "rr", "fabric")), "racks": _int(1), "spines": _int(1, 250),
+              "fabric": _one_of(FABRIC_DESIGNS)}
+#: What only a fabric point uses: None at the other points, so they run once.
+_FABRIC_KEYS = ("racks", "spines", "fabric")
 
 
 def _params_checks(run):
@@ -354,11 +363,13 @@ def _normalise(raw):
     topo = p.get("topology")
     if topo is None:
         topo = "rr" if k else "mesh"
-    if topo == "mesh":
+    if topo in ("mesh", "fabric"):
         k = 0
     elif k is None:
         k = 2
     p["topology"], p["reflectors"] = topo, k
+    if topo != "fabric":
+        p.update((key, None) for key in _FABRIC_KEYS if key in p)
     return p
 
 
@@ -397,7 +408,8 @@ def _run_plan(p):
     r = _plan.plan(p["nodes"], p.get("pods_per_node", 110), pool=p.get("pool"), block_size=p.get("block_size", 26),
                    topology=p["topology"], reflectors=p["reflectors"],
                    encapsulation=p.get("encapsulation", "None"), simulate=p.get("simulate", "auto"),
-                   compute_limit=p.get("compute_limit", 1000), simulate_limit=p.get("simulate_limit", 1000))
+                   compute_limit=p.get("compute_limit", 1000), simulate_limit=p.get("simulate_limit", 1000),
+                   **{k: p[k] for k in _FABRIC_KEYS if p.get(k) is not None})
     out = {k: r.get(k) for k in FIGURES["plan"]}
     pool = r["pool"]
     out.update(blocks_used=pool.get("blocks_used"), borrowed_ips=pool.get("borrowed_ips"), pool_fits=pool["fits"],
