@@ -89,3 +89,12 @@ def test_o_wide_lays_tables_out_unsplit():
     with wide_tables():
         assert console().width == WIDE
     assert console().width < WIDE
+
+
+def test_plan_and_compare_say_what_their_figures_are_and_their_band(capsys):
+    for argv in (["plan", "--nodes", "5", "--no-simulate"], ["compare", "--nodes", "5", "--no-simulate"],
+                 ["plan", "--nodes", "40", "--topology", "fabric", "--racks", "2"]):
+        assert main(argv) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert "figures: sessions, prefixes, routes and pool use computed from the design (exact)" in out
+        assert "about +-2x (docs/planning.md)" in out and "BGP processing only" in out

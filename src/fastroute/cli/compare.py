@@ -4,6 +4,7 @@ from ..errors import InvalidValueError
 from ..planning import plan as _plan
 from ..planning.plots import plot_compare
 from ._common import console, finish, fmt, print_fitted, progress_bar
+from .plan import ESTIMATES
 from .plan import TOPOLOGY_NAMES, add_design_args, add_fabric_args, design_kwargs, fabric_kwargs, reflector_crash_text
 
 
@@ -94,5 +95,6 @@ def _print(res):
               f"({res['crossover_criterion']})", markup=False, soft_wrap=True)
     for r in res["recommendation"]:
         out.print(f"recommendation: {r}", markup=False, soft_wrap=True)
+    out.print(ESTIMATES, markup=False, soft_wrap=True)
     for w in res["warnings"]:
         out.print(f"warning: {w}", markup=False, soft_wrap=True)

@@ -4,7 +4,12 @@ from ..planning import plan as _plan
 from ..planning.plots import plot_plan
 from ..planning.sweeps import ENCAPSULATIONS
 from ..model.synth import FABRIC_DESIGNS
+from ..sim.seeds import CAVEAT
 from ._common import console, finish, fmt, progress_bar, table
+
+#: What the figures of a plan are and how far to trust them, printed under its table.
+ESTIMATES = ("figures: sessions, prefixes, routes and pool use computed from the design (exact); BIRD memory "
+             "estimated from BIRD 2 benchmarks, about +-2x (docs/planning.md); times simulated: " + CAVEAT)
 
 #: What the CLI's topology names mean to the planner.
 TOPOLOGY_NAMES = {"reflectors": "rr"}
@@ -111,6 +116,7 @@ def print_plan(p):
     t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
     out = console()
     out.print(t)
+    out.print(ESTIMATES, markup=False, soft_wrap=True)
     for w in p["warnings"]:
         out.print(f"warning: {w}", markup=False, soft_wrap=True)
 
@@ -139,5 +145,6 @@ def print_fabric_plan(p):
     t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
     out = console()
     out.print(t)
+    out.print(ESTIMATES, markup=False, soft_wrap=True)
     for w in p["warnings"]:
         out.print(f"warning: {w}", markup=False, soft_wrap=True)
