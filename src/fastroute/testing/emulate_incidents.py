@@ -26,9 +26,9 @@ import dataclasses
 import re
 
 from ..errors import EmulationError, InvalidValueError
-from .emulate import Emulation, cluster_emulation
+from .emulate import Emulation, cluster_emulation, parse_protocols
 
-__all__ = ["RecoveringEmulation", "recovering_emulation", "with_timers"]
+__all__ = ["RecoveringEmulation", "not_established", "recovering_emulation", "with_timers"]
 
 
 @dataclasses.dataclass
@@ -89,3 +89,14 @@ def recovering_emulation(cluster, gr_wait=None, restart_time=None, calico_versio
     fields = {f.name: getattr(emu, f.name) for f in dataclasses.fields(Emulation) if f.init}
     fields.update(nodes=nodes)
     return RecoveringEmulation(**fields), topo
+
+
+def not_established(emu, names):
+    """``node/protocol`` of every ``protocol bgp`` of the nodes ``names`` (IPv4) that is
+    not ``up``/``Established`` now.  A BIRD still in graceful-restart recovery shows its
+    sessions in state ``wait``, so an empty list also means every recovery has ended."""
+    out = []
+    for n in names:
+        rows = {r.name: r for r in parse_protocols(emu.show_protocols(n))}
+        out += [f"{n}/{p}" for p in emu.bgp_protocols(n) if p not in rows or not rows[p].established]
+    return out
