@@ -125,6 +125,19 @@ def test_pool_exhaustion():
     assert r.n_unreachable_pairs == 0          # borrowed /32s are routed
 
 
+def test_only_disabled_pools_is_an_error_not_ok(tmp_path, capsys):
+    # two nodes and a disabled pool: nothing is checked, and no new pod can get an address
+    c = synth.cluster(2, 0, pools=("10.10.0.0/16",))
+    c = c.replace(pools=[dataclasses.replace(p, disabled=True) for p in c.pools]).allocate()
+    (f,) = [f for f in verify.verify(c).findings if f.severity == "error"]
+    assert f.kind == "no-enabled-pool" and "pool-0 (10.10.0.0/16)" in f.message
+    f = tmp_path / "c.yaml"
+    c.dump(f)
+    assert main(["verify", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "ok:" not in out and "every IP pool is disabled" in out
+
+
 def test_host_route_blackholing_a_pool():
     c = examples.seed()
     nodes = [dataclasses.replace(n, host_routes="blackhole 10.244.0.0/16\n") if n.name == "node2" else n

@@ -52,7 +52,8 @@ class Finding(Record):
 
     ``kind`` is one of ``unreachable``, ``loop``, ``blackhole``,
     ``shared-cluster-id``, ``reflector-chains``, ``rr-without-clients``, ``client-without-reflector``, ``no-sessions``,
-    ``mesh-disabled-without-peers``, ``pool-exhaustion``, and for clusters with Routers
+    ``mesh-disabled-without-peers``, ``pool-exhaustion``, ``no-enabled-pool``, ``ipam-failure``, and for clusters
+    with Routers
     ``inbound-hot-spot``, ``rack-without-path``, ``mesh-and-fabric``
     (:mod:`fastroute.dataplane.fabric_checks`).
     """
@@ -437,6 +438,12 @@ def _reflector_findings(tables):
 def _pool_findings(cluster):
     from ..model.resources import Selector
     out = []
+    if cluster.pools and all(p.disabled for p in cluster.pools):
+        # Calico's IPAM allocates only from enabled pools: every new pod fails to get an address
+        # (pods already holding addresses of a disabled pool keep them and are checked as usual)
+        names = ", ".join(f"{p.name} ({p.cidr})" for p in cluster.pools)
+        out.append(Finding("no-enabled-pool", f"every IP pool is disabled: {names}; no new pod can get an address",
+                           "error", {"pools": [p.name for p in cluster.pools]}))
     for p in cluster.pools:
         if p.disabled:
             continue
