@@ -132,6 +132,9 @@ def test_workload_endpoint_network_must_be_one_address():
     wep = "{node: n, pod: p, ipNetworks: [10.0.0.0/24]}"
     with pytest.raises(ResourceError, match=r"spec.ipNetworks\[0\]: .*IP network contains multiple addresses"):
         resources.loads(_doc("WorkloadEndpoint", wep))
+    wep = "{node: n, pod: p, ipNetworks: [10.0.0.5/40]}"        # a prefix length IPv4 does not have
+    with pytest.raises(ResourceError, match=r"spec.ipNetworks\[0\]: invalid CIDR '10.0.0.5/40'"):
+        resources.loads(_doc("WorkloadEndpoint", wep))
     res = resources.loads(_doc("WorkloadEndpoint", "{node: n, workload: vm1, orchestrator: openstack,"
                                                    " ipNetworks: [10.0.0.5/32, 'fd00::5/128']}"))
     assert res.pods[0].name == "vm1" and [str(i) for i in res.pods[0].ips] == ["10.0.0.5", "fd00::5"]
