@@ -485,8 +485,11 @@ def test_mesh_uses_per_node_listen_port():
 
 
 def test_peer_settings_reach_every_entry():
-    c = cluster_of(MESH3 + peer("p", nodeSelector="all()", peerIP="10.0.0.254", asNumber=65001,
-                                maxRestartTime="2m", sourceAddress="None", password="s3cret"))
+    secret = "\n---\nkind: Secret\napiVersion: v1\nmetadata: {name: bgp, namespace: calico-system}\n" \
+             "stringData: {pw: s3cret}\n"
+    c = cluster_of(MESH3 + secret + peer("p", nodeSelector="all()", peerIP="10.0.0.254", asNumber=65001,
+                                         maxRestartTime="2m", sourceAddress="None",
+                                         password={"secretKeyRef": {"name": "bgp", "key": "pw"}}))
     p = by_name(compute(c), "n1")["Node_10_0_0_254"]
     assert p.restart_time == 120 and p.source_address is None and p.password == "s3cret"
 
