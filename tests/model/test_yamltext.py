@@ -128,7 +128,7 @@ def _bomb(levels=9):
     return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n  labels: *a%d\n" % (levels - 1) + "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("place", ["labels", "list", "cidr"])
+@pytest.mark.parametrize("place", ["labels", "list", "cidr", "kind"])
 def test_alias_bomb_is_refused_naming_file_and_document(place):
     defs = 'x0: &x0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
         f"x{i}: &x{i} [" + ",".join([f"*x{i - 1}"] * 10) + "]\n" for i in range(1, 9))
@@ -136,6 +136,8 @@ def test_alias_bomb_is_refused_naming_file_and_document(place):
         text = "apiVersion: projectcalico.org/v3\nkind: Node\n" + defs + "metadata:\n  name: n\n  labels: {a: *x8}\n"
     elif place == "list":
         text = "apiVersion: v1\nkind: List\n" + defs + "items: *x8\n"
+    elif place == "kind":
+        text = "apiVersion: projectcalico.org/v3\n" + defs + "kind: *x8\nmetadata: {name: p}\n"
     else:
         text = "apiVersion: projectcalico.org/v3\nkind: IPPool\n" + defs + "metadata: {name: p}\nspec: {cidr: *x8}\n"
     text = "---\nkind: Namespace\napiVersion: v1\nmetadata: {name: ok}\n---\n" + text

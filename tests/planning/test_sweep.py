@@ -362,6 +362,26 @@ def test_alias_bomb_grid_is_refused_with_a_short_message(tmp_path):
     assert time.perf_counter() - t0 < 5 and len(str(e.value)) < 400
 
 
+_BOMB = "[" + ", ".join(["&b0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"] + [
+    f"&b{i} [" + ", ".join([f"*b{i - 1}"] * 9) + "]" for i in range(1, 10)]) + "]"
+
+
+@pytest.mark.parametrize("place, text, match", [
+    ("params", f"params: {{nodes: {_BOMB}}}", r"params.nodes\[0\]: expected an integer"),
+    ("exclude", f"params: {{nodes: [10, 20]}}\nexclude: {_BOMB}", r"exclude: expected a list of mappings"),
+    ("where", f"params: {{nodes: [10, 20]}}\nwhere: {_BOMB}", r"where: expected an expression"),
+    ("name", f"params: {{nodes: [10, 20]}}\nname: {_BOMB}", r"name: expected a text of at most 200"),
+])
+def test_alias_bomb_anywhere_in_a_grid_is_refused_short_and_fast(tmp_path, place, text, match):
+    # the bomb's 9**10 leaves are never walked: the value is refused by its shape
+    f = tmp_path / "g.yaml"
+    f.write_text("run: plan\n" + text + "\n")
+    t0 = time.perf_counter()
+    with pytest.raises(GridError, match=match) as e:
+        sweeps.expand(sweeps.load_grid(f))
+    assert time.perf_counter() - t0 < 5 and len(str(e.value)) < 400
+
+
 def test_local_cluster_dashboard_listens_on_loopback_only(cluster):
     assert "127.0.0.1" in cluster.dashboard_link
 

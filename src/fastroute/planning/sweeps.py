@@ -283,6 +283,9 @@ def expand(grid):
     for k in grid:
         if k != "_source" and k not in _TOP_KEYS:
             raise GridError(f"{at}unknown key {shown(k)}: expected " + ", ".join(repr(x) for x in _TOP_KEYS))
+    name = grid.get("name")
+    if name is not None and not (isinstance(name, str) and len(name) <= 200):
+        raise GridError(f"{at}name: expected a text of at most 200 characters, got {shown(name)}")
     run = grid.get("run", "plan")
     if run not in RUNS:
         raise GridError(f"{at}invalid run {shown(run)}: expected one of " + ", ".join(repr(r) for r in RUNS))
