@@ -33,16 +33,11 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "data", "confd")
 #: fixture folder -> the --calico-version that renders it
 RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": "3.32"}
 
-_FILTER_RULES = ("v3.30+ BGPFilter rule fields (peerType, communities, asPathPrefix, priority, operations) are not "
-                 "rendered: bird-config refuses the filter")
 _LOCAL_AS = "BGPPeer localASNumber (v3.30+) is not modelled"
 _NEXT_HOP = "BGPPeer nextHopMode (v3.30+) is not modelled"
 
 #: (fixture folder, case, file) -> why it does not pass yet; "*" matches every file of the case
 KNOWN = {
-    **{("v3.32.1", f"bgpfilter/{c}", "*"): _FILTER_RULES for c in (
-        "peer_type", "large_community", "kubevirt_live_migration", "communities_and_operations",
-        "as_path_and_priority")},
     **{("v3.32.1", f"explicit_peering/{c}", f): _LOCAL_AS for c, f in (
         ("local-as", "bird.cfg"), ("local-as-global", "bird.cfg"), ("local-as-ipv6", "bird6.cfg"),
         ("local-as-global-ipv6", "bird6.cfg"))},

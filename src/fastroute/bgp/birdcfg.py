@@ -68,7 +68,7 @@ from .birdview import (
 )
 from .templates import family_files, render_aggr_cfg, render_bird_cfg, render_ipam_cfg
 from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh, template_release
-from ..model.filters import filter_function_name, filter_functions
+from ..model.filters import filter_call, filter_functions
 from ..errors import InvalidValueError, choice
 
 __all__ = [
@@ -244,6 +244,7 @@ def node_view(
              6: list(mesh_peers(local, nodes, globals, 6, calico_version))}
     self_peers = []
     by_name = {f.name: f for f in bgp_filters}
+    v332_rules = template_release(calico_version).has("bgp_filter_v332_rules")
     for kind, group in (("Global", global_peers), ("Node", node_peers)):
         for data in sorted(group, key=key):
             fam = ipaddress.ip_address(data.ip).version
@@ -265,17 +266,17 @@ def node_view(
         calico_version=calico_version,
         mesh_nodes=tuple(nodes),
         self_peers=tuple(self_peers),
-        filter_functions_v4=filter_functions(bgp_filters, 4),
-        filter_functions_v6=filter_functions(bgp_filters, 6),
+        filter_functions_v4=filter_functions(bgp_filters, 4, v332_rules),
+        filter_functions_v6=filter_functions(bgp_filters, 6, v332_rules),
     )
 
 
 def _with_filters(peer, names, by_name, family, calico_version):
-    """``peer`` calling the functions of the BGPFilters ``names`` it has (v3.28's
+    """``peer`` calling the functions of the BGPFilters ``names`` it has, as call expressions (v3.28's
     ``import filter { ... }`` / ``export filter { ... }``; an unknown name is skipped)."""
     if not names or not template_release(calico_version).has("bgp_filters"):
         return peer
-    calls = {d: tuple(filter_function_name(n, d, family) for n in names
+    calls = {d: tuple(filter_call(by_name[n], d, family, peer.internal) for n in names
                       if n in by_name and by_name[n].rules_of(d, family))
              for d in ("import", "export")}
     return dataclasses.replace(peer, import_filters=calls["import"], export_filters=calls["export"])

@@ -31,7 +31,7 @@ def _debug(view):
 
 
 def _import_filter(p):
-    lines = [f"{f}();" for f in p.import_filters]
+    lines = [f"{f};" for f in p.import_filters]
     lines += [f"if (defined(bgp_local_pref)&&(bgp_local_pref > {BIRD_INT_MAX - NORMAL_ROUTE_PRIORITY})) then",
               f"  preference = {OVERRIDE_PREFERENCE};", "accept;"]
     return lines
@@ -44,7 +44,7 @@ def _export_filter(p):
              f"  if (!defined(krt_metric)) then {{ krt_metric = {NORMAL_ROUTE_PRIORITY}; }}",
              f"  bgp_local_pref = {BIRD_INT_MAX} - krt_metric;",
              "}"]
-    lines += [f"{f}();" for f in p.export_filters]
+    lines += [f"{f};" for f in p.export_filters]
     return lines + [f"calico_export_to_bgp_peers({'true' if p.internal else 'false'});", "reject;"]
 
 

@@ -72,12 +72,15 @@ TEMPLATE_FEATURES = {
     "reflector_lb_accepts": "a route reflector's export function accepts serviceLoadBalancerIPs ranges",
     "reject_local_routes": "bird_ipam.cfg's reject_local_routes() keeps BPF-learned local routes on the node "
                            "(v3.28.2+)",
+    "bgp_filter_v332_rules": "BGPFilter rules with prefixLength, peerType, communities, asPathPrefix, priority "
+                             "and operations; a direction with peerType rules takes `bool is_same_as`",
     "bgp_processor": "the v3.32 layout confd computes in Go (confd/pkg/backends/calico/bgp_processor.go): one "
                      "section of peers sorted by name, route priority carried between local preference and "
                      "kernel metric, one-line IP pool statements",
 }
 
-_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes", "bgp_processor"}
+_V332_ONLY = {"bgp_processor", "bgp_filter_v332_rules"}
+_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332_ONLY
 
 #: The supported release lines: the default first, then the others newest first.
 TEMPLATE_RELEASES = {
@@ -87,7 +90,7 @@ TEMPLATE_RELEASES = {
     "3.32": TemplateRelease(
         "3.32", "v3.32.x",
         "projectcalico/calico v3.32.1 confd/etc/calico/confd/templates and confd/pkg/backends/calico/"
-        "bgp_processor.go", _V328_1 | {"reject_local_routes", "bgp_processor"}),
+        "bgp_processor.go", _V328_1 | {"reject_local_routes"} | _V332_ONLY),
     "3.28.1": TemplateRelease(
         "3.28.1", "v3.28.0 - v3.28.1",
         "projectcalico/calico v3.28.1 confd/etc/calico/confd/templates", _V328_1),

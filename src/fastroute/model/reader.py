@@ -19,7 +19,7 @@ from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
-    strict_bool_field, validate_pools,
+    strict_bool_field, validate_pools, community_value_error,
 )
 from ..errors import FastrouteError, ResourceError, shown
 
@@ -377,19 +377,6 @@ def _parse_ipam_config(doc, src):
     return IPAMConfig(strict_affinity=strict, auto_allocate_blocks=auto, max_blocks_per_host=mbph, source=src)
 
 
-def _community_value_error(text):
-    """Why `text` is not a BGP community value, or None: standard ``aa:nn`` (each 0..65535) or
-    large ``aa:nn:mm`` (each 0..4294967295), as libcalico-go's validator
-    (``lib/validator/v3/validator.go``, ``validateCommunityValue``) checks them."""
-    parts = text.split(":") if isinstance(text, str) else []
-    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
-        return "expected 'aa:nn' (standard) or 'aa:nn:mm' (large community)"
-    top = 0xFFFF if len(parts) == 2 else 0xFFFFFFFF
-    if any(int(p) > top for p in parts):
-        return f"each part of a {'standard' if len(parts) == 2 else 'large'} community must be 0..{top}"
-    return None
-
-
 def _bgp_as(spec, src):
     """``spec.asNumber``; 0 is a valid Calico ASNumber but not an AS BIRD can run as ("Local AS number
     must be set"), so it is refused here, where the document can be named."""
@@ -407,7 +394,7 @@ def _communities(spec, src):
     for i, c in enumerate(items):
         if not isinstance(c, dict) or not isinstance(c.get("name"), str) or not c["name"]:
             fail(src, f"spec.communities[{i}]", f"expected {{name: ..., value: ...}}, got {c!r}")
-        why = _community_value_error(c.get("value"))
+        why = community_value_error(c.get("value"))
         if why:
             fail(src, f"spec.communities[{i}].value", f"invalid community {c.get('value')!r}: {why}")
     return tuple(items)
@@ -427,9 +414,9 @@ def _prefix_advertisements(spec, src):
         if not isinstance(communities, list):
             fail(src, f"{at}.communities", f"expected a list, got {communities!r}")
         for j, c in enumerate(communities):
-            if c not in names and _community_value_error(c):
+            if c not in names and community_value_error(c):
                 fail(src, f"{at}.communities[{j}]", f"invalid community {c!r}: neither a name in "
-                     f"spec.communities nor a value ({_community_value_error(c)})")
+                     f"spec.communities nor a value ({community_value_error(c)})")
     return tuple(items)
 
 

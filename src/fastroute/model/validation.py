@@ -16,7 +16,7 @@ from ..errors import FastrouteError, InvalidValueError, ResourceError
 
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
-    "strict_bool_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
+    "strict_bool_field", "label_text", "label_map", "ipv4_quad", "validate_pools", "community_value_error",
 ]
 
 
@@ -102,6 +102,19 @@ def asn_field(value, src, path):
         if isinstance(value, float):
             hint = " (YAML reads an unquoted asdot number as a float: quote it, e.g. '1.10')"
         fail(src, path, f"{e}{hint}")
+
+
+def community_value_error(text):
+    """Why `text` is not a BGP community value, or None: standard ``aa:nn`` (each 0..65535) or
+    large ``aa:nn:mm`` (each 0..4294967295), as libcalico-go's validator
+    (``lib/validator/v3/validator.go``, ``validateCommunityValue``) checks them."""
+    parts = text.split(":") if isinstance(text, str) else []
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
+        return "expected 'aa:nn' (standard) or 'aa:nn:mm' (large community)"
+    top = 0xFFFF if len(parts) == 2 else 0xFFFFFFFF
+    if any(int(p) > top for p in parts):
+        return f"each part of a {'standard' if len(parts) == 2 else 'large'} community must be 0..{top}"
+    return None
 
 
 def strict_bool_field(value, src, path):
