@@ -49,8 +49,6 @@ KNOWN = {
        for f in ("bird.cfg", "bird6.cfg")},
     **{("v3.32.1", "felix_cluster_routing", f): "BGPConfiguration programClusterRoutes (v3.30+) is not modelled"
        for f in ("bird_ipam.cfg", "bird6_ipam.cfg")},
-    ("v3.32.1", "mesh/static-routes", "*"): "an empty serviceClusterIPs/serviceLoadBalancerIPs entry (`- {}`) "
-                                            "is refused by the loader",
 }
 
 

@@ -218,9 +218,14 @@ def _parse_k8s_node(doc, src):
 
 
 def _cidr_list(values, src, path):
+    """``serviceClusterIPs``-style ``[{cidr: ...}]`` lists; an entry without a CIDR (``- {}``, which
+    the CRD allows) is skipped, as confd does from v3.29 (``getServiceClusterIPsKVPair`` in
+    projectcalico/calico ``confd/pkg/backends/calico/client.go``: "ignore empty CIDRs")."""
     out = []
     for i, v in enumerate(values or []):
         c = v.get("cidr") if isinstance(v, dict) else v
+        if isinstance(v, dict) and c in (None, ""):
+            continue
         out.append(str(network_field(c, src, f"{path}[{i}].cidr")))
     return tuple(out)
 
