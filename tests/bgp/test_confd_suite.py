@@ -47,8 +47,6 @@ KNOWN = {
        "peers, v3.30+) is not modelled" for f in ("bird.cfg", "bird6.cfg")},
     **{("v3.32.1", "reverse_peering/manual", f): "BGPPeer reversePeering: Manual (v3.30+) is not modelled"
        for f in ("bird.cfg", "bird6.cfg")},
-    **{("v3.32.1", "felix_cluster_routing", f): "BGPConfiguration programClusterRoutes (v3.30+) is not modelled"
-       for f in ("bird_ipam.cfg", "bird6_ipam.cfg")},
 }
 
 

@@ -175,6 +175,9 @@ class BgpGlobals:
     load_balancer_ips : tuple of str
         ``serviceLoadBalancerIPs``: a route reflector's export function accepts routes in
         these ranges (v3.28).
+    program_cluster_routes : bool
+        ``programClusterRoutes`` (v3.30+): False (``Disabled``) leaves routes to other nodes'
+        workloads of non-VXLAN pools to Felix, so BIRD's kernel filter rejects those pools.
     """
 
     as_number: int = DEFAULT_AS
@@ -187,6 +190,7 @@ class BgpGlobals:
     ignored_interfaces: tuple = ()
     prefix_advertisements: tuple = ()
     load_balancer_ips: tuple = ()
+    program_cluster_routes: bool = True
 
     def __post_init__(self):
         parse_as_number(self.as_number, "globals.as_number")

@@ -238,6 +238,7 @@ def bgp_globals(cluster, node=None):
         ignored_interfaces=ignored,
         prefix_advertisements=adverts,
         load_balancer_ips=tuple(d.service_load_balancer_ips),
+        program_cluster_routes=d.program_cluster_routes != "Disabled",
     )
 
 

@@ -226,6 +226,7 @@ class BGPConfiguration:
     ignored_interfaces: tuple = ()
     node_mesh_password: object = None
     node_mesh_max_restart_time: object = None
+    program_cluster_routes: object = None  # "Enabled" | "Disabled"; None = unset = Enabled (v3.30+)
     calico_version: object = None  # annotation fastroute.io/calico-version: which confd/BIRD behaviour
     source: Source = field(default=Source(), compare=False, repr=False)
 
@@ -249,6 +250,7 @@ class BGPConfiguration:
             ("nodeMeshMaxRestartTime", self.node_mesh_max_restart_time),
             ("nodeMeshPassword", self.node_mesh_password),
             ("nodeToNodeMeshEnabled", self.node_to_node_mesh),
+            ("programClusterRoutes", self.program_cluster_routes),
             ("communities", _nonempty(self.communities)),
             ("ignoredInterfaces", _nonempty(self.ignored_interfaces)),
             ("prefixAdvertisements", _nonempty(self.prefix_advertisements)),

@@ -230,6 +230,14 @@ def _cidr_list(values, src, path):
     return tuple(out)
 
 
+def _enum(spec, key, allowed, src):
+    """``spec.<key>``, one of ``allowed`` (a CRD ``Enum``), or None when unset."""
+    value = spec.get(key)
+    if value is not None and value not in allowed:
+        fail(src, f"spec.{key}", f"invalid {key} {value!r}: expected one of {', '.join(map(repr, allowed))}")
+    return value
+
+
 def _calico_version(doc, src):
     ann = (doc.get("metadata") or {}).get("annotations") or {}
     value = ann.get(CALICO_VERSION)
@@ -259,6 +267,7 @@ def _parse_bgpconfig(doc, src):
         ignored_interfaces=tuple(spec.get("ignoredInterfaces") or ()),
         node_mesh_password=_password_field(spec, "nodeMeshPassword", src),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
+        program_cluster_routes=_enum(spec, "programClusterRoutes", ("Enabled", "Disabled"), src),
         calico_version=_calico_version(doc, src),
         source=src,
     )
