@@ -33,16 +33,8 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "data", "confd")
 #: fixture folder -> the --calico-version that renders it
 RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": "3.32"}
 
-_LOCAL_AS = "BGPPeer localASNumber (v3.30+) is not modelled"
-_NEXT_HOP = "BGPPeer nextHopMode (v3.30+) is not modelled"
-
 #: (fixture folder, case, file) -> why it does not pass yet; "*" matches every file of the case
 KNOWN = {
-    **{("v3.32.1", f"explicit_peering/{c}", f): _LOCAL_AS for c, f in (
-        ("local-as", "bird.cfg"), ("local-as-global", "bird.cfg"), ("local-as-ipv6", "bird6.cfg"),
-        ("local-as-global-ipv6", "bird6.cfg"))},
-    **{("v3.32.1", f"next_hop_mode/{c}", f): _NEXT_HOP for c in ("global_peers", "route_reflectors")
-       for f in ("bird.cfg", "bird6.cfg")},
     **{("v3.32.1", "explicit_peering/local_bgp_peer", f): "BGPPeer localWorkloadSelector (Local_Workload "
        "peers, v3.30+) is not modelled" for f in ("bird.cfg", "bird6.cfg")},
     **{("v3.32.1", "reverse_peering/manual", f): "BGPPeer reversePeering: Manual (v3.30+) is not modelled"

@@ -161,7 +161,9 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
       greater than ours as a string (v3.23+, so v3.28 here);
     * ``rr client; rr cluster id <ours>`` when the peer AS equals ours, we have a cluster
       id, and the peer's cluster id differs from ours;
-    * ``next hop keep`` only toward a different AS with ``keep_next_hop``;
+    * ``next hop keep`` only toward a different AS with ``keep_next_hop``, or with
+      ``nextHopMode: Keep``; ``next hop self`` with ``nextHopMode: Self`` (v3.30+);
+    * a ``localASNumber`` (v3.30+) renders ``local as N`` and is "ours" in every rule here;
     * the export function's argument is "peer AS equals ours".
     """
     globals = globals or BgpGlobals()
@@ -174,6 +176,12 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         return None
     local_as = local.as_number if local.as_number is not None else globals.as_number
     rel = template_release(calico_version)
+    own_as = None
+    if rel.has("peer_local_as") and data.local_as_number is not None:
+        # bgp_processor.go buildPeerFromData: the peer's localASNumber stands for the node's AS
+        # in every rule below (iBGP or eBGP, route-reflector client, next hop keep)
+        local_as = own_as = data.local_as_number
+    mode = data.next_hop_mode if rel.has("next_hop_mode") else None
     cid = local.rr_cluster_id
     rr = cid if (data.as_number == local_as and cid and data.rr_cluster_id != cid) else None
     return BirdPeer(
@@ -189,7 +197,9 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         ttl_security=data.ttl_security if rel.has("ttl_security") else 0,
         restart_time=data.restart_time,
         password=data.password,
-        next_hop_keep=data.keep_next_hop and data.as_number != local_as,
+        next_hop_keep=mode == "Keep" or data.keep_next_hop and data.as_number != local_as,
+        next_hop_self=mode == "Self",
+        local_as=own_as,
         allow_local_as=data.num_allow_local_as if rel.has("allow_local_as") else 0,
         reachable_by=data.reachable_by if rel.has("reachable_by") else None,
     )

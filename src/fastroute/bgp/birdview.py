@@ -249,6 +249,10 @@ class PeerData:
     filters : tuple of str
         BGPPeer ``filters``: names of BGPFilters whose functions the peer's import and
         export filters call, in this order (v3.28).
+    local_as_number : int or None
+        BGPPeer ``localASNumber`` (v3.30+): the AS the node uses toward this peer.
+    next_hop_mode : str or None
+        BGPPeer ``nextHopMode`` (v3.30+): ``Auto``, ``Self`` or ``Keep``.
     """
 
     ip: str
@@ -264,6 +268,8 @@ class PeerData:
     ttl_security: int = 0
     reachable_by: str | None = None
     filters: tuple = ()
+    local_as_number: int | None = None
+    next_hop_mode: str | None = None
 
     def __post_init__(self):
         parse_address(self.ip, "peer ip")
@@ -392,6 +398,10 @@ class BirdPeer:
         ``graceful restart time``.
     password : str or None
     next_hop_keep : bool
+    next_hop_self : bool
+        ``next hop self`` (BGPPeer ``nextHopMode: Self``, v3.30+).
+    local_as : int or None
+        ``local as N`` inside the protocol (BGPPeer ``localASNumber``, v3.30+).
     allow_local_as : int
     reachable_by : str or None
     name_port : int or None
@@ -413,6 +423,8 @@ class BirdPeer:
     restart_time: int | None = None
     password: str | None = None
     next_hop_keep: bool = False
+    next_hop_self: bool = False
+    local_as: int | None = None
     allow_local_as: int = 0
     reachable_by: str | None = None
     name_port: int | None = None

@@ -393,7 +393,8 @@ class _Expander:
                                 "expected 'UseNodeIP' or 'None'")
         return dict(password=_password(peer.password, getattr(self.cluster, "secrets", ())), source_address=src,
                     restart_time=restart, ttl_security=int(peer.ttl_security or 0),
-                    filters=tuple(str(f) for f in peer.filters or ()))
+                    filters=tuple(str(f) for f in peer.filters or ()),
+                    local_as_number=peer.local_as_number, next_hop_mode=peer.next_hop_mode)
 
     def emit(self, key, data):
         if key in self.entries:

@@ -53,6 +53,8 @@ def _peer(p, password):
     if p.kind != "Mesh":
         out += ["  ttl security on;", f"  multihop {p.ttl_security};"] if p.ttl_security else \
             ["  ttl security off;", "  multihop;"]
+    if p.local_as is not None:
+        out.append(f"  local as {p.local_as};")
     out.append(f"  neighbor {p.ip}{f' port {p.port}' if p.port else ''} as {p.as_number};")
     if p.source_address:
         out.append(f"  source address {p.source_address};  # The local address we use for the TCP connection")
@@ -64,7 +66,7 @@ def _peer(p, password):
 
 def peer_options(p, passive_line, password):
     """The lines after a peer's filters, in the templates' order: passive, graceful restart time,
-    route-reflector client, password (``password(p)`` writes it), next hop keep, allow local as."""
+    route-reflector client, password (``password(p)`` writes it), next hop keep|self, allow local as."""
     out = [passive_line] if p.passive else []
     if p.restart_time is not None:
         out.append(f"  graceful restart time {p.restart_time};")
@@ -74,6 +76,8 @@ def peer_options(p, passive_line, password):
         out.append(password(p))
     if p.next_hop_keep:
         out.append("  next hop keep;")
+    if p.next_hop_self:
+        out.append("  next hop self;")
     if p.allow_local_as:
         out.append(f"  allow local as {p.allow_local_as};")
     return out

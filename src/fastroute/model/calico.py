@@ -74,12 +74,15 @@ TEMPLATE_FEATURES = {
                            "(v3.28.2+)",
     "bgp_filter_v332_rules": "BGPFilter rules with prefixLength, peerType, communities, asPathPrefix, priority "
                              "and operations; a direction with peerType rules takes `bool is_same_as`",
+    "peer_local_as": "`local as N` per protocol from BGPPeer localASNumber, which stands for the node's AS in "
+                     "the peer's rules",
+    "next_hop_mode": "BGPPeer nextHopMode Self|Keep renders `next hop self`|`next hop keep`",
     "bgp_processor": "the v3.32 layout confd computes in Go (confd/pkg/backends/calico/bgp_processor.go): one "
                      "section of peers sorted by name, route priority carried between local preference and "
                      "kernel metric, one-line IP pool statements",
 }
 
-_V332_ONLY = {"bgp_processor", "bgp_filter_v332_rules"}
+_V332_ONLY = {"bgp_processor", "bgp_filter_v332_rules", "peer_local_as", "next_hop_mode"}
 _V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332_ONLY
 
 #: The supported release lines: the default first, then the others newest first.

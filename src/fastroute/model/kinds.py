@@ -282,11 +282,19 @@ class BGPPeer:
     reachable_by: object = None
     filters: tuple = ()
     password: object = None
+    local_as_number: object = None       # v3.30+: the AS this node uses toward the peer
+    next_hop_mode: object = None         # v3.30+: "Auto" | "Self" | "Keep"
+    reverse_peering: object = None       # v3.30+: "Auto" | "Manual"
+    local_workload_selector: object = None  # v3.30+: peer with local workloads (Local_Workload_ protocols)
     source: Source = field(default=Source(), compare=False, repr=False)
 
     def to_doc(self):
         spec = _set_fields([
             ("asNumber", self.as_number),
+            ("localASNumber", self.local_as_number),
+            ("localWorkloadSelector", self.local_workload_selector),
+            ("nextHopMode", self.next_hop_mode),
+            ("reversePeering", self.reverse_peering),
             ("keepOriginalNextHop", self.keep_original_next_hop or None),
             ("maxRestartTime", self.max_restart_time),
             ("node", self.node),

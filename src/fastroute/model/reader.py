@@ -318,6 +318,23 @@ def _password_field(spec, key, src):
     return value
 
 
+def _check_v330_peer_fields(peer, src):
+    """libcalico-go's ``validateBGPPeerSpec`` rules for the v3.30+ BGPPeer fields
+    (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    if peer.keep_original_next_hop and peer.next_hop_mode is not None:
+        fail(src, "spec.keepOriginalNextHop", "The KeepOriginalNextHop field is deprecated. It must not be set "
+                                              "to true when NextHopMode is configured.")
+    if peer.local_as_number == 0:
+        fail(src, "spec.localASNumber", "invalid AS number 0: BIRD refuses `local as 0`")
+    if peer.local_workload_selector:
+        if peer.as_number is None:
+            fail(src, "spec.asNumber", "ASNumber field must NOT be empty when LocalWorkloadSelector is specified")
+        if peer.peer_ip:
+            fail(src, "spec.peerIP", "PeerIP field must be empty when LocalWorkloadSelector is specified")
+        if peer.peer_selector:
+            fail(src, "spec.peerSelector", "PeerSelector field must be empty when LocalWorkloadSelector is specified")
+
+
 def _parse_bgppeer(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
     asn = spec.get("asNumber")
@@ -342,8 +359,14 @@ def _parse_bgppeer(doc, src):
         reachable_by=spec.get("reachableBy") or None,
         filters=tuple(spec.get("filters") or ()),
         password=_password_field(spec, "password", src),
+        local_as_number=None if spec.get("localASNumber") is None else asn_field(
+            spec["localASNumber"], src, "spec.localASNumber"),
+        next_hop_mode=_enum(spec, "nextHopMode", ("Auto", "Self", "Keep"), src),
+        reverse_peering=_enum(spec, "reversePeering", ("Auto", "Manual"), src),
+        local_workload_selector=_text(spec, "localWorkloadSelector", src, "spec.localWorkloadSelector"),
         source=src,
     )
+    _check_v330_peer_fields(peer, src)
     if peer.node and peer.node_selector:
         fail(src, "spec.nodeSelector", "Node field must be empty when NodeSelector is specified")
     if peer.peer_ip and peer.peer_selector:
