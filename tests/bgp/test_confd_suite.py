@@ -37,8 +37,6 @@ RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.32.1": 
 KNOWN = {
     **{("v3.32.1", "explicit_peering/local_bgp_peer", f): "BGPPeer localWorkloadSelector (Local_Workload "
        "peers, v3.30+) is not modelled" for f in ("bird.cfg", "bird6.cfg")},
-    **{("v3.32.1", "reverse_peering/manual", f): "BGPPeer reversePeering: Manual (v3.30+) is not modelled"
-       for f in ("bird.cfg", "bird6.cfg")},
 }
 
 

@@ -394,7 +394,7 @@ class _Expander:
         return dict(password=_password(peer.password, getattr(self.cluster, "secrets", ())), source_address=src,
                     restart_time=restart, ttl_security=int(peer.ttl_security or 0),
                     filters=tuple(str(f) for f in peer.filters or ()),
-                    local_as_number=peer.local_as_number, next_hop_mode=peer.next_hop_mode)
+                    next_hop_mode=peer.next_hop_mode)
 
     def emit(self, key, data):
         if key in self.entries:
@@ -440,7 +440,7 @@ class _Expander:
             fields = [dict(ip=ip, as_number=asn, port=port, calico_node=ip in self.node_ips,
                            keep_next_hop=bool(peer.keep_original_next_hop),
                            num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
-                           reachable_by=peer.reachable_by or None)]
+                           reachable_by=peer.reachable_by or None, local_as_number=peer.local_as_number)]
         else:
             return
         for f in fields:
@@ -452,6 +452,8 @@ class _Expander:
                     self.emit(("n", name, data.ip, data.port or 0), data)
 
     def reverse(self, peer):
+        if peer.reverse_peering == "Manual" or peer.local_workload_selector:
+            return                  # confd's automaticReversePeering; workloads peer back themselves
         if peer.peer_selector:
             local = self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
             v4 = v6 = True
