@@ -47,12 +47,15 @@ __all__ = [
     "bgp_globals",
     "expand_peers",
     "node_configs",
+    "missing_as_error",
     "node_infos",
     "parse_duration",
+    "peer_common_fields",
     "pools",
     "service_cidrs",
     "service_routes",
     "split_peer_ip",
+    "where_in",
 ]
 
 DEFAULT_BGP_PORT = 179
@@ -138,7 +141,8 @@ def _password(value, secrets=()):
     return None
 
 
-def _where(peer, fieldpath):
+def where_in(peer, fieldpath):
+    """Where a BGPPeer field came from, for error messages."""
     src = getattr(peer, "source", None)
     if src is not None and getattr(src, "kind", ""):
         return src.where(fieldpath)
@@ -327,6 +331,34 @@ def service_routes(cluster, node):
     return statics, base
 
 
+def peer_common_fields(peer, secrets=()):
+    """The fields every entry of BGPPeer ``peer`` gets (confd's
+    ``setPeerConfigFieldsFromV3Resource``): password, source address, restart time,
+    TTL security, filters.
+
+    Raises
+    ------
+    InvalidValueError, ResourceError
+    """
+    restart = None
+    if peer.max_restart_time is not None:
+        restart = parse_duration(peer.max_restart_time, where_in(peer, "spec.maxRestartTime"))
+    src = peer.source_address or "UseNodeIP"
+    if src not in ("UseNodeIP", "None"):
+        raise ResourceError(f"{where_in(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
+                            "expected 'UseNodeIP' or 'None'")
+    return dict(password=_password(peer.password, secrets), source_address=src,
+                restart_time=restart, ttl_security=int(peer.ttl_security or 0),
+                filters=tuple(str(f) for f in peer.filters or ()))
+
+
+def missing_as_error(peer):
+    """The error for a ``peerIP`` BGPPeer without ``asNumber`` whose address is no Calico node's."""
+    return ResourceError(f"{where_in(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
+                         f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
+                         "Calico node is required")
+
+
 class _Expander:
     """confd's ``updatePeersV1`` over the cluster (see the module docstring)."""
 
@@ -383,16 +415,7 @@ class _Expander:
         return out
 
     def peer_fields(self, peer):
-        restart = None
-        if peer.max_restart_time is not None:
-            restart = parse_duration(peer.max_restart_time, _where(peer, "spec.maxRestartTime"))
-        src = peer.source_address or "UseNodeIP"
-        if src not in ("UseNodeIP", "None"):
-            raise ResourceError(f"{_where(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
-                                "expected 'UseNodeIP' or 'None'")
-        return dict(password=_password(peer.password, getattr(self.cluster, "secrets", ())), source_address=src,
-                    restart_time=restart, ttl_security=int(peer.ttl_security or 0),
-                    filters=tuple(str(f) for f in peer.filters or ()))
+        return peer_common_fields(peer, getattr(self.cluster, "secrets", ()))
 
     def emit(self, key, data):
         if key in self.entries:
@@ -409,7 +432,7 @@ class _Expander:
 
     def forward(self, peer, global_pass):
         if peer.node_selector:
-            local = self.matching(peer.node_selector, _where(peer, "spec.nodeSelector"))
+            local = self.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
             local_names = [self.infos[i].name for i in local]
         elif peer.node:
             local_names = [peer.node]
@@ -417,19 +440,17 @@ class _Expander:
             local_names = []
         common = self.peer_fields(peer)
         if peer.peer_selector:
-            fields = [f for j in self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
+            fields = [f for j in self.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
                       for f in self.node_as_peers(j)]
         elif peer.peer_ip:
-            ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
+            ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
             asn = peer.as_number
             if asn is None:
                 # confd writes `as 0` (BIRD refuses it: "Remote AS number must be set"); the
                 # Calico node with that address peers with its own AS, which is taken here
                 owners = [i for i, info in enumerate(self.infos) if ip in (info.ip4, info.ip6)]
                 if not owners:
-                    raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
-                                        f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
-                                        "Calico node is required")
+                    raise missing_as_error(peer)
                 asn = self.node_as(owners[0])
             if port == 0:
                 nodes = self.nodes_with_ip_port_as(ip, peer.as_number, 0)
@@ -451,10 +472,10 @@ class _Expander:
 
     def reverse(self, peer):
         if peer.peer_selector:
-            local = self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
+            local = self.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
             v4 = v6 = True
         elif peer.peer_ip:
-            ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
+            ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
             local = self.nodes_with_ip_port_as(ip, peer.as_number, port)
             v4, v6 = ":" not in ip, ":" in ip
         else:
@@ -462,7 +483,7 @@ class _Expander:
         if not local:
             return
         if peer.node_selector:
-            remote = self.matching(peer.node_selector, _where(peer, "spec.nodeSelector"))
+            remote = self.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
         elif peer.node:
             # confd takes the name as given; a node that does not exist contributes nothing.
             remote = [self.index[peer.node]] if peer.node in self.index else []
