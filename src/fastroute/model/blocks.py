@@ -36,7 +36,7 @@ class Block:
     def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None):
         self.cidr = cidr
         self.net = int(cidr.network_address)
-        self.size = cidr.num_addresses
+        self.size = 1 << (cidr.max_prefixlen - cidr.prefixlen)    # num_addresses, without making addresses
         self.affinity = affinity
         self.owner = owner if owner is not None else [-1] * self.size
         self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
