@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_BGP_PORT",
     "affine_blocks",
     "bgp_globals",
+    "confd_passes",
     "expand_peers",
     "node_configs",
     "missing_as_error",
@@ -52,6 +53,7 @@ __all__ = [
     "parse_duration",
     "peer_common_fields",
     "pools",
+    "reverse_sides",
     "service_cidrs",
     "service_routes",
     "split_peer_ip",
@@ -352,6 +354,46 @@ def peer_common_fields(peer, secrets=()):
                 filters=tuple(str(f) for f in peer.filters or ()))
 
 
+def confd_passes(cluster, forward, reverse):
+    """confd's passes over the BGPPeers (name order): ``forward(peer, True)`` for the global
+    ones, ``forward(peer, False)`` for those with ``node``/``nodeSelector``, then ``reverse(peer)``
+    for every one."""
+    peers = sorted(cluster.bgp_peers, key=lambda p: p.name)
+    for global_pass in (True, False):
+        for p in peers:
+            if global_pass == (not p.node and not p.node_selector):
+                forward(p, global_pass)
+    for p in peers:
+        reverse(p)
+
+
+def reverse_sides(peer, nodes):
+    """The reverse pass of ``peer``: ``(local, remote, v4, v6)``: the nodes on its remote side
+    (``peerSelector``, or the Calico nodes with the ``peerIP`` address, AS and port), which get
+    entries toward the nodes on its local side (``nodeSelector``, ``node``, or all), in the
+    families given; None when there is nothing to reverse.  ``nodes`` reads the cluster
+    (``matching``, ``nodes_with_ip_port_as``, ``index``, ``n_nodes``)."""
+    if peer.peer_selector:
+        local = nodes.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
+        v4 = v6 = True
+    elif peer.peer_ip:
+        ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
+        local = nodes.nodes_with_ip_port_as(ip, peer.as_number, port)
+        v4, v6 = ":" not in ip, ":" in ip
+    else:
+        return None
+    if not len(local):
+        return None
+    if peer.node_selector:
+        remote = nodes.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
+    elif peer.node:
+        # confd takes the name as given; a node that does not exist contributes nothing.
+        remote = [nodes.index[peer.node]] if peer.node in nodes.index else []
+    else:
+        remote = list(range(nodes.n_nodes))
+    return local, remote, v4, v6
+
+
 def missing_as_error(peer):
     """The error for a ``peerIP`` BGPPeer without ``asNumber`` whose address is no Calico node's."""
     return ResourceError(f"{where_in(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
@@ -471,24 +513,10 @@ class _Expander:
                     self.emit(("n", name, data.ip, data.port or 0), data)
 
     def reverse(self, peer):
-        if peer.peer_selector:
-            local = self.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
-            v4 = v6 = True
-        elif peer.peer_ip:
-            ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
-            local = self.nodes_with_ip_port_as(ip, peer.as_number, port)
-            v4, v6 = ":" not in ip, ":" in ip
-        else:
+        sides = reverse_sides(peer, self)
+        if sides is None:
             return
-        if not local:
-            return
-        if peer.node_selector:
-            remote = self.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
-        elif peer.node:
-            # confd takes the name as given; a node that does not exist contributes nothing.
-            remote = [self.index[peer.node]] if peer.node in self.index else []
-        else:
-            remote = list(range(len(self.infos)))
+        local, remote, v4, v6 = sides
         common = self.peer_fields(peer)
         fields = [f for j in remote for f in self.node_as_peers(j, v4, v6)]
         for f in fields:
@@ -496,14 +524,12 @@ class _Expander:
             for i in local:
                 self.emit(("n", self.infos[i].name, data.ip, data.port or 0), data)
 
+    @property
+    def n_nodes(self):
+        return len(self.infos)
+
     def run(self):
-        peers = sorted(self.cluster.bgp_peers, key=lambda p: p.name)
-        for global_pass in (True, False):
-            for p in peers:
-                if global_pass == (not p.node and not p.node_selector):
-                    self.forward(p, global_pass)
-        for p in peers:
-            self.reverse(p)
+        confd_passes(self.cluster, self.forward, self.reverse)
         global_peers = [d for k, d in self.entries.items() if k[0] == "g"]
         node_peers = {info.name: [] for info in self.infos}
         for k, d in self.entries.items():

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .birdview import NodeInfo, PeerData
-from .peers import missing_as_error, peer_common_fields, split_peer_ip, where_in
+from .peers import confd_passes, missing_as_error, peer_common_fields, reverse_sides, split_peer_ip, where_in
 from ..addr import format_addresses
 from ..model.selector import Selector
 
@@ -261,34 +261,19 @@ class _Emitter:
         self.emit(fields, None if global_pass else local)
 
     def reverse(self, peer):
-        if peer.peer_selector:
-            local = self.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
-            v4 = v6 = True
-        elif peer.peer_ip:
-            ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
-            local = self.nodes_with_ip_port_as(ip, peer.as_number, port)
-            v4, v6 = ":" not in ip, ":" in ip
-        else:
+        sides = reverse_sides(peer, self)
+        if sides is None:
             return
-        if not len(local):
-            return
-        if peer.node_selector:
-            remote = self.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
-        elif peer.node:
-            remote = [self.index[peer.node]] if peer.node in self.index else []
-        else:
-            remote = np.arange(self.cols.n)
+        local, remote, v4, v6 = sides
         common = peer_common_fields(peer, self.secrets)
         self.emit(self.node_fields(remote, common, v4, v6), local)
 
+    @property
+    def n_nodes(self):
+        return self.cols.n
+
     def run(self):
-        peers = sorted(self.cluster.bgp_peers, key=lambda p: p.name)
-        for global_pass in (True, False):
-            for p in peers:
-                if global_pass == (not p.node and not p.node_selector):
-                    self.forward(p, global_pass)
-        for p in peers:
-            self.reverse(p)
+        confd_passes(self.cluster, self.forward, self.reverse)
         return PeerTable.build(self)
 
 

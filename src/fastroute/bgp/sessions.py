@@ -28,7 +28,7 @@ from .peers import DEFAULT_BGP_PORT
 from .propagate import session_index
 from ..model.calico import reflectors_leave_mesh, template_release
 
-__all__ = ["SessionKind", "ExternalRouter", "Sessions", "SpeakerColumns", "build_sessions", "mesh_part", "speakers",
+__all__ = ["SessionKind", "ExternalRouter", "Sessions", "SpeakerColumns", "build_sessions", "mesh_only", "mesh_part", "speakers",
            "text_rank", "router_row", "router_peer_rows", "addresses_of", "ip_int", "SESSION_COLUMNS"]
 
 
@@ -640,6 +640,19 @@ def _pair(topo, sp, out, pw, mesh_lookup, exp_pos, peer_row, established):
     established[exp_pos[ok_r]] = ~locked[ok_r]
 
 
+def mesh_only(common, mesh, mesh_reverse):
+    """The :class:`Sessions` of a cluster with mesh rows only (the common small-cluster
+    case): the mesh rows are the layout."""
+    down = common["down"]
+    ip_dtype = np.uint32 if common["version"] == 4 else object
+    out = {}
+    for name, dtype in SESSION_COLUMNS.items():
+        dt = ip_dtype if dtype is None else dtype
+        out[name] = mesh[name] if dt is object else mesh[name].astype(dt, copy=False)
+    return Sessions(**common, **out, established=~down[mesh["local"]] & ~down[mesh["remote"]],
+                    peer_row=mesh_reverse.astype(np.int32))
+
+
 def build_sessions(topo, version):
     """The :class:`Sessions` of IP family ``version`` of a
     :class:`~fastroute.bgp.topology.Topology` (what :meth:`Topology.sessions` caches)."""
@@ -650,14 +663,7 @@ def build_sessions(topo, version):
     n_mesh = 0 if mesh is None else mesh["local"].shape[0]
     common = dict(version=version, n_nodes=n, n_speakers=sp.n_speakers, router_id=sp.router_id, down=down)
     if not len(nodes["local"]) and not any(e.router is not None for e in sp.externals) and n_mesh:
-        # mesh only (the common small-cluster case): the mesh rows are the layout
-        ip_dtype = np.uint32 if version == 4 else object
-        out = {}
-        for name, dtype in SESSION_COLUMNS.items():
-            dt = ip_dtype if dtype is None else dtype
-            out[name] = mesh[name] if dt is object else mesh[name].astype(dt, copy=False)
-        return Sessions(**common, **out, established=~down[mesh["local"]] & ~down[mesh["remote"]],
-                        peer_row=mesh_reverse.astype(np.int32))
+        return mesh_only(common, mesh, mesh_reverse)
     sp.addr_of = addresses_of(topo, version, sp)
     passwords = list(topo.peer_table.passwords)
     exts, pw_ext = _external_rows(sp, nodes, pw_nodes)

@@ -21,6 +21,7 @@ from .sessions import (
     SessionKind,
     Sessions,
     ip_int as _ip_int,
+    mesh_only,
     mesh_part,
     router_peer_rows,
     router_row,
@@ -309,14 +310,7 @@ def reference_sessions(topo, version):
     n_mesh = 0 if mesh is None else mesh["local"].shape[0]
     common = dict(version=version, n_nodes=n, n_speakers=sp.n_speakers, router_id=sp.router_id, down=down)
     if not rows and n_mesh:
-        # mesh only (the common small-cluster case): the mesh rows are the layout
-        ip_dtype = np.uint32 if version == 4 else object
-        out = {}
-        for name, dtype in _COLUMNS.items():
-            dt = ip_dtype if dtype is None else dtype
-            out[name] = mesh[name] if dt is object else mesh[name].astype(dt, copy=False)
-        return Sessions(**common, **out, established=~down[mesh["local"]] & ~down[mesh["remote"]],
-                        peer_row=mesh_reverse.astype(np.int32))
+        return mesh_only(common, mesh, mesh_reverse)
     out, mesh_pos, exp_pos = _layout(sp, version, mesh, mesh_counts, rows, n_node_rows)
     n_rows = out["local"].shape[0]
     peer_row = np.full(n_rows, -1, dtype=np.int32)

@@ -24,9 +24,11 @@ Its router id is its address for IPv4, 0 for IPv6.  When BGPPeers give one
 address different AS numbers, the first in BGPPeer name order is the router's;
 the nodes configured with another AS get a session that never comes up.
 
-:mod:`fastroute.bgp.peers` reproduces confd's peer expansion and
-:mod:`fastroute.bgp.sessions` BIRD's session pairing; this module ties them
-together per cluster.
+:mod:`fastroute.bgp.peers` reproduces confd's peer expansion (per entry, the
+reference), :mod:`fastroute.bgp.peertable` the same over the whole cluster as
+integer arrays (what :func:`compute` uses: no per-node address parsing, no
+per-entry objects until a view asks for them) and :mod:`fastroute.bgp.sessions`
+BIRD's session pairing; this module ties them together per cluster.
 
 The mesh (``nodeToNodeMeshEnabled``; route reflectors leave it from v3.22; the
 higher address, compared as text, is passive) and every per-protocol directive
