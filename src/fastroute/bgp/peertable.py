@@ -389,10 +389,15 @@ class PeerTable:
         """The :class:`PeerData` of row ``r``."""
         if self.src[r] < 0:
             return self.datas[self.data[r]]
-        c = self.commons[self.common[r]]
-        j, v = int(self.src[r]), int(self.fam[r])
-        return PeerData(ip=self.cols.text[v][j], as_number=int(self.as_number[r]),
-                        rr_cluster_id=self.cols.cluster_id_text[j], port=int(self.port[r]) or None, **c)
+        key = (int(self.src[r]), int(self.fam[r]), int(self.common[r]))
+        cache = self.__dict__.setdefault("_made", {})
+        data = cache.get(key)
+        if data is None:       # one object per field, shared by every node that has the entry
+            j, v, c = key
+            data = cache[key] = PeerData(ip=self.cols.text[v][j], as_number=int(self.as_number[r]),
+                                         rr_cluster_id=self.cols.cluster_id_text[j], port=int(self.port[r]) or None,
+                                         **self.commons[c])
+        return data
 
     def global_peers(self):
         """The ``/global/peer_v*`` entries (as :func:`~fastroute.bgp.peers.expand_peers` lists them)."""
@@ -400,7 +405,13 @@ class PeerTable:
 
     def node_peers(self, i):
         """Node ``i``'s ``/host/<node>/peer_v*`` entries, in confd's order."""
-        return [self.peer_data(r) for r in np.flatnonzero(self.node == i).tolist()]
+        by = self.__dict__.get("_by_node")
+        if by is None:
+            order = np.argsort(self.node, kind="stable")
+            starts = np.searchsorted(self.node[order], np.arange(self.cols.n + 1))
+            by = self._by_node = (order, starts)
+        order, starts = by
+        return [self.peer_data(r) for r in order[starts[i]:starts[i + 1]].tolist()]
 
     def key_order(self, rows):
         """``rows`` sorted by confd's peer key (the address, then ``-<port>``, as text;
