@@ -19,7 +19,7 @@ from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
-    strict_bool_field, validate_pools, community_value_error,
+    password_field, strict_bool_field, validate_pools, community_value_error, enum_field, bgppeer_v330_rules,
 )
 from ..errors import FastrouteError, ResourceError, shown
 
@@ -230,14 +230,6 @@ def _cidr_list(values, src, path):
     return tuple(out)
 
 
-def _enum(spec, key, allowed, src):
-    """``spec.<key>``, one of ``allowed`` (a CRD ``Enum``), or None when unset."""
-    value = spec.get(key)
-    if value is not None and value not in allowed:
-        fail(src, f"spec.{key}", f"invalid {key} {value!r}: expected one of {', '.join(map(repr, allowed))}")
-    return value
-
-
 def _calico_version(doc, src):
     ann = (doc.get("metadata") or {}).get("annotations") or {}
     value = ann.get(CALICO_VERSION)
@@ -265,9 +257,9 @@ def _parse_bgpconfig(doc, src):
         communities=_communities(spec, src),
         prefix_advertisements=_prefix_advertisements(spec, src),
         ignored_interfaces=tuple(spec.get("ignoredInterfaces") or ()),
-        node_mesh_password=_password_field(spec, "nodeMeshPassword", src),
+        node_mesh_password=password_field(spec, "nodeMeshPassword", src),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
-        program_cluster_routes=_enum(spec, "programClusterRoutes", ("Enabled", "Disabled"), src),
+        program_cluster_routes=enum_field(spec, "programClusterRoutes", ("Enabled", "Disabled"), src),
         calico_version=_calico_version(doc, src),
         source=src,
     )
@@ -301,40 +293,6 @@ def _parse_bgpconfig(doc, src):
     return cfg
 
 
-def _password_field(spec, key, src):
-    """A BGPPassword as Calico reads it: only ``{secretKeyRef: {name, key}}``.
-
-    api/pkg/apis/projectcalico/v3/bgppeer.go: ``BGPPassword`` has the one field
-    ``SecretKeyRef``; a plain string does not unmarshal into it.
-    """
-    value = spec.get(key)
-    if value is None:
-        return None
-    ref = value.get("secretKeyRef") if isinstance(value, dict) else None
-    if not (isinstance(value, dict) and set(value) == {"secretKeyRef"} and isinstance(ref, dict)
-            and isinstance(ref.get("name"), str) and isinstance(ref.get("key"), str)):
-        fail(src, f"spec.{key}", "expected {secretKeyRef: {name: SECRET, key: KEY}} (Calico reads BGP passwords "
-             f"only from a Secret), got {shown(value)}")
-    return value
-
-
-def _check_v330_peer_fields(peer, src):
-    """libcalico-go's ``validateBGPPeerSpec`` rules for the v3.30+ BGPPeer fields
-    (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
-    if peer.keep_original_next_hop and peer.next_hop_mode is not None:
-        fail(src, "spec.keepOriginalNextHop", "The KeepOriginalNextHop field is deprecated. It must not be set "
-                                              "to true when NextHopMode is configured.")
-    if peer.local_as_number == 0:
-        fail(src, "spec.localASNumber", "invalid AS number 0: BIRD refuses `local as 0`")
-    if peer.local_workload_selector:
-        if peer.as_number is None:
-            fail(src, "spec.asNumber", "ASNumber field must NOT be empty when LocalWorkloadSelector is specified")
-        if peer.peer_ip:
-            fail(src, "spec.peerIP", "PeerIP field must be empty when LocalWorkloadSelector is specified")
-        if peer.peer_selector:
-            fail(src, "spec.peerSelector", "PeerSelector field must be empty when LocalWorkloadSelector is specified")
-
-
 def _parse_bgppeer(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
     asn = spec.get("asNumber")
@@ -358,15 +316,15 @@ def _parse_bgppeer(doc, src):
         ttl_security=_int_field(spec, "ttlSecurity", src, "spec.ttlSecurity", 0, 255, "uint8"),
         reachable_by=spec.get("reachableBy") or None,
         filters=tuple(spec.get("filters") or ()),
-        password=_password_field(spec, "password", src),
+        password=password_field(spec, "password", src),
         local_as_number=None if spec.get("localASNumber") is None else asn_field(
             spec["localASNumber"], src, "spec.localASNumber"),
-        next_hop_mode=_enum(spec, "nextHopMode", ("Auto", "Self", "Keep"), src),
-        reverse_peering=_enum(spec, "reversePeering", ("Auto", "Manual"), src),
+        next_hop_mode=enum_field(spec, "nextHopMode", ("Auto", "Self", "Keep"), src),
+        reverse_peering=enum_field(spec, "reversePeering", ("Auto", "Manual"), src),
         local_workload_selector=_text(spec, "localWorkloadSelector", src, "spec.localWorkloadSelector"),
         source=src,
     )
-    _check_v330_peer_fields(peer, src)
+    bgppeer_v330_rules(peer, src)
     if peer.node and peer.node_selector:
         fail(src, "spec.nodeSelector", "Node field must be empty when NodeSelector is specified")
     if peer.peer_ip and peer.peer_selector:

@@ -12,11 +12,12 @@ import ipaddress
 from .calico import as_number
 from .kinds import IPPool
 from .selector import Selector
-from ..errors import FastrouteError, InvalidValueError, ResourceError
+from ..errors import FastrouteError, InvalidValueError, ResourceError, shown
 
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
-    "strict_bool_field", "label_text", "label_map", "ipv4_quad", "validate_pools", "community_value_error",
+    "strict_bool_field", "password_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
+    "community_value_error", "enum_field", "bgppeer_v330_rules",
 ]
 
 
@@ -360,3 +361,48 @@ def validate_pools(raw_pools):
             raise ResourceError(f"{src.where()}: malformed IPPool: {e}") from None
         seen[name] = src.where()
     return pools
+
+
+def password_field(spec, key, src):
+    """A BGPPassword as Calico reads it: only ``{secretKeyRef: {name, key}}``.
+
+    api/pkg/apis/projectcalico/v3/bgppeer.go: ``BGPPassword`` has the one field
+    ``SecretKeyRef``; a plain string does not unmarshal into it.
+    """
+    value = spec.get(key)
+    if value is None:
+        return None
+    ref = value.get("secretKeyRef") if isinstance(value, dict) else None
+    if not (isinstance(value, dict) and set(value) == {"secretKeyRef"} and isinstance(ref, dict)
+            and isinstance(ref.get("name"), str) and isinstance(ref.get("key"), str)):
+        fail(src, f"spec.{key}", "expected {secretKeyRef: {name: SECRET, key: KEY}} (Calico reads BGP passwords "
+             f"only from a Secret), got {shown(value)}")
+    return value
+
+
+def enum_field(spec, key, allowed, src):
+    """``spec.<key>``, one of ``allowed`` (a CRD ``Enum``), or None when unset."""
+    value = spec.get(key)
+    if value is not None and value not in allowed:
+        fail(src, f"spec.{key}", f"invalid {key} {shown(value)}: expected one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def bgppeer_v330_rules(peer, src):
+    """libcalico-go's ``validateBGPPeerSpec`` rules for the v3.30+ BGPPeer fields
+    (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    if peer.keep_original_next_hop and peer.next_hop_mode is not None:
+        fail(src, "spec.keepOriginalNextHop", "The KeepOriginalNextHop field is deprecated. It must not be set "
+                                              f"to true when NextHopMode is configured (nextHopMode {peer.next_hop_mode!r}).")
+    if peer.local_as_number == 0:
+        fail(src, "spec.localASNumber", "invalid AS number 0: BIRD refuses `local as 0`")
+    if peer.local_workload_selector:
+        if peer.as_number is None:
+            fail(src, "spec.asNumber", "ASNumber field must NOT be empty when LocalWorkloadSelector is specified "
+                                       f"(localWorkloadSelector {peer.local_workload_selector!r})")
+        if peer.peer_ip:
+            fail(src, "spec.peerIP", f"PeerIP field must be empty when LocalWorkloadSelector is specified, "
+                                     f"got {peer.peer_ip!r}")
+        if peer.peer_selector:
+            fail(src, "spec.peerSelector", "PeerSelector field must be empty when LocalWorkloadSelector is "
+                                           f"specified, got {peer.peer_selector!r}")
