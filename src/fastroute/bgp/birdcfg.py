@@ -254,7 +254,8 @@ def node_view(
              6: list(mesh_peers(local, nodes, globals, 6, calico_version))}
     self_peers = []
     by_name = {f.name: f for f in bgp_filters}
-    v332_rules = template_release(calico_version).has("bgp_filter_v332_rules")
+    rel = template_release(calico_version)
+    v332_rules, prefix_length = rel.has("bgp_filter_v332_rules"), rel.has("bgp_filter_prefix_length")
     for kind, group in (("Global", global_peers), ("Node", node_peers)):
         for data in sorted(group, key=key):
             fam = ipaddress.ip_address(data.ip).version
@@ -276,8 +277,8 @@ def node_view(
         calico_version=calico_version,
         mesh_nodes=tuple(nodes),
         self_peers=tuple(self_peers),
-        filter_functions_v4=filter_functions(bgp_filters, 4, v332_rules),
-        filter_functions_v6=filter_functions(bgp_filters, 6, v332_rules),
+        filter_functions_v4=filter_functions(bgp_filters, 4, v332_rules, prefix_length),
+        filter_functions_v6=filter_functions(bgp_filters, 6, v332_rules, prefix_length),
     )
 
 

@@ -219,6 +219,8 @@ def _explicit_peer(p, view, family, rel):
             out += ["  ttl security on;", f"  multihop {p.ttl_security};"]
         else:
             out += ["  ttl security off;", "  multihop;"]
+    if p.local_as is not None:
+        out.append(f"  local as {p.local_as};")
     port = f"port {p.port} " if p.port else ""
     out.append(f"  neighbor {p.ip} {port}as {p.as_number};")
     if p.source_address:

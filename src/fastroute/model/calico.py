@@ -74,6 +74,7 @@ TEMPLATE_FEATURES = {
                            "(v3.28.2+)",
     "bgp_filter_v332_rules": "BGPFilter rules with prefixLength, peerType, communities, asPathPrefix, priority "
                              "and operations; a direction with peerType rules takes `bool is_same_as`",
+    "bgp_filter_prefix_length": "BGPFilter rules with prefixLength (v3.30+)",
     "peer_local_as": "`local as N` per protocol from BGPPeer localASNumber, which stands for the node's AS in "
                      "the peer's rules",
     "next_hop_mode": "BGPPeer nextHopMode Self|Keep renders `next hop self`|`next hop keep`",
@@ -82,8 +83,10 @@ TEMPLATE_FEATURES = {
                      "kernel metric, one-line IP pool statements",
 }
 
-_V332_ONLY = {"bgp_processor", "bgp_filter_v332_rules", "peer_local_as", "next_hop_mode"}
-_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332_ONLY
+_V330 = {"bgp_filter_prefix_length", "next_hop_mode"}
+_V331 = _V330 | {"peer_local_as"}
+_V332 = _V331 | {"bgp_processor", "bgp_filter_v332_rules"}
+_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332
 
 #: The supported release lines: the default first, then the others newest first.
 TEMPLATE_RELEASES = {
@@ -93,7 +96,13 @@ TEMPLATE_RELEASES = {
     "3.32": TemplateRelease(
         "3.32", "v3.32.x",
         "projectcalico/calico v3.32.1 confd/etc/calico/confd/templates and confd/pkg/backends/calico/"
-        "bgp_processor.go", _V328_1 | {"reject_local_routes"} | _V332_ONLY),
+        "bgp_processor.go", _V328_1 | {"reject_local_routes"} | _V332),
+    "3.31": TemplateRelease(
+        "3.31", "v3.31.x",
+        "projectcalico/calico v3.31.7 confd/etc/calico/confd/templates", _V328_1 | {"reject_local_routes"} | _V331),
+    "3.30": TemplateRelease(
+        "3.30", "v3.30.2 - v3.30.x",
+        "projectcalico/calico v3.30.7 confd/etc/calico/confd/templates", _V328_1 | {"reject_local_routes"} | _V330),
     "3.28.1": TemplateRelease(
         "3.28.1", "v3.28.0 - v3.28.1",
         "projectcalico/calico v3.28.1 confd/etc/calico/confd/templates", _V328_1),

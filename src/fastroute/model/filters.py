@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .kinds import Source
 from .validation import asn_field, community_value_error, fail, get_field, network_field
-from ..errors import InvalidValueError
+from ..errors import InvalidValueError, shown
 
 __all__ = [
     "BGPFilter", "Secret", "SECRET_NAMESPACES",
@@ -266,16 +266,18 @@ def _operation_statements(operations):
     return out
 
 
-def _statement(rule, where, src, v332_rules):
+def _statement(rule, where, src, rendered):
     """One rule as confd's ``filterStatement`` writes it (projectcalico/calico v3.32.1
-    ``confd/pkg/resource/template/template_funcs.go``)."""
+    ``confd/pkg/resource/template/template_funcs.go``); ``rendered``: the newer rule fields
+    the release renders."""
     if "unrendered" in rule:
         fail(src, where, f"unsupported BGPFilter rule: {rule['unrendered']} are not BGPFilter rule fields "
                          f"(the rule fields are: {', '.join(_RULE_FIELDS + _V332_FIELDS)})")
-    newer = [k for k in _V332_FIELDS if k in rule]
-    if newer and not v332_rules:
-        fail(src, f"{where}.{newer[0]}", f"BGPFilter rule field {newer[0]} is rendered by Calico v3.32 only "
-                                         "(use --calico-version 3.32)")
+    newer = [k for k in _V332_FIELDS if k in rule and k not in rendered]
+    if newer:
+        since = "v3.30+" if newer[0] == "prefixLength" else "v3.32"
+        fail(src, f"{where}.{newer[0]}", f"BGPFilter rule field {newer[0]} ({shown(rule[newer[0]])}) is rendered "
+                                         f"by Calico {since} only (use a newer --calico-version)")
     conditions = []
     if rule.get("cidr"):
         conditions.append(_cidr_condition(rule))
@@ -298,11 +300,14 @@ def _statement(rule, where, src, v332_rules):
     return text
 
 
-def filter_functions(filters, family, v332_rules=False):
+def filter_functions(filters, family, v332_rules=False, prefix_length=False):
     """The lines of bird.cfg's ``BGP Filters`` section for IP family ``family``: per BGPFilter
     (in name order) with rules of the family, a comment and its import then export function
     (``BGPFilterBIRDFuncs``).  A direction with ``peerType`` rules takes ``bool is_same_as``.
-    ``v332_rules``: the release renders v3.32's rule fields (else a rule with one is refused)."""
+    ``v332_rules``: the release renders v3.32's rule fields, ``prefix_length``: only
+    ``prefixLength`` of them (v3.30, v3.31); a rule with a field its release does not render
+    is refused."""
+    rendered = _V332_FIELDS if v332_rules else ("prefixLength",) if prefix_length else ()
     lines = []
     for f in sorted(filters, key=lambda f: f.name):
         directions = [d for d in ("import", "export") if f.rules_of(d, family)]
@@ -311,7 +316,7 @@ def filter_functions(filters, family, v332_rules=False):
         for d in directions:
             args = "bool is_same_as" if f.has_peer_type(d, family) else ""
             lines.append(f"function {filter_function_name(f.name, d, family)}({args}) {{")
-            lines += [f"  {_statement(r, f'spec.{d}V{family}[{i}]', f.source, v332_rules)}"
+            lines += [f"  {_statement(r, f'spec.{d}V{family}[{i}]', f.source, rendered)}"
                       for i, r in enumerate(f.rules_of(d, family))]
             lines.append("}")
     return tuple(lines) or (f"# No v{family} BGPFilters configured",)

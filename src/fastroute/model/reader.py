@@ -333,13 +333,13 @@ def _parse_bgppeer(doc, src):
         fail(src, "spec.peerSelector", "ASNumber field must be empty when PeerSelector is specified")
     if peer.reachable_by and not peer.peer_ip:
         fail(src, "spec.reachableBy", "ReachablyBy field must be empty when PeerIP is empty")
-    for key in ("node_selector", "peer_selector"):
+    for key, camel in (("node_selector", "nodeSelector"), ("peer_selector", "peerSelector"),
+                       ("local_workload_selector", "localWorkloadSelector")):
         text = getattr(peer, key)
         if text:
             try:
                 Selector(text)
             except ValueError as e:
-                camel = "nodeSelector" if key == "node_selector" else "peerSelector"
                 fail(src, f"spec.{camel}", str(e))
     if peer.peer_ip:
         _peer_ip_address(peer.peer_ip, src)

@@ -1,0 +1,59 @@
+"""The Calico v3.30+ BGPPeer and BGPConfiguration fields: read as libcalico-go reads them,
+refused (naming file, document, field and value) where Calico's validator refuses them
+(projectcalico/calico ``api/pkg/apis/projectcalico/v3/bgppeer.go``, ``bgpconfig.go``,
+``libcalico-go/lib/validator/v3/validator.go``)."""
+
+import pytest
+
+from fastroute.errors import ResourceError
+from fastroute.model import reader
+
+PEER = """apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: p1}
+spec:
+"""
+CONFIG = """apiVersion: projectcalico.org/v3
+kind: BGPConfiguration
+metadata: {name: default}
+spec:
+"""
+
+
+def _peer(extra):
+    return reader.loads(PEER + extra, "peers.yaml").bgp_peers[0]
+
+
+def test_the_fields_are_read():
+    p = _peer("  peerIP: 10.0.0.1\n  asNumber: 65001\n  localASNumber: '1.10'\n  nextHopMode: Self\n"
+              "  reversePeering: Manual\n")
+    assert (p.local_as_number, p.next_hop_mode, p.reverse_peering) == (65546, "Self", "Manual")
+    w = _peer("  asNumber: 65001\n  localWorkloadSelector: app == 'bird'\n")
+    assert w.local_workload_selector == "app == 'bird'"
+    cfg = reader.loads(CONFIG + "  programClusterRoutes: Disabled\n", "bgp.yaml").bgp_configurations[0]
+    assert cfg.program_cluster_routes == "Disabled"
+
+
+@pytest.mark.parametrize("extra, field, value", [
+    ("  peerIP: 10.0.0.1\n  asNumber: 1\n  nextHopMode: Sometimes\n", "spec.nextHopMode", "'Sometimes'"),
+    ("  peerIP: 10.0.0.1\n  asNumber: 1\n  reversePeering: Never\n", "spec.reversePeering", "'Never'"),
+    ("  peerIP: 10.0.0.1\n  asNumber: 1\n  localASNumber: abc\n", "spec.localASNumber", "'abc'"),
+    ("  peerIP: 10.0.0.1\n  asNumber: 1\n  localASNumber: 0\n", "spec.localASNumber", "0"),
+    ("  peerIP: 10.0.0.1\n  asNumber: 1\n  keepOriginalNextHop: true\n  nextHopMode: Keep\n",
+     "spec.keepOriginalNextHop", "'Keep'"),
+    ("  asNumber: 1\n  localWorkloadSelector: \"app == \"\n", "spec.localWorkloadSelector", "'app == '"),
+    ("  localWorkloadSelector: app == 'x'\n", "spec.asNumber", "app == 'x'"),
+    ("  asNumber: 1\n  peerIP: 10.0.0.1\n  localWorkloadSelector: app == 'x'\n", "spec.peerIP", "'10.0.0.1'"),
+    ("  asNumber: 1\n  peerSelector: all()\n  localWorkloadSelector: app == 'x'\n", "spec.peerSelector",
+     "'all()'"),
+])
+def test_bad_peer_fields_are_refused(extra, field, value):
+    with pytest.raises(ResourceError) as e:
+        _peer(extra)
+    msg = str(e.value)
+    assert msg.startswith("peers.yaml: document 1 (BGPPeer 'p1'): ") and field in msg and value in msg, msg
+
+
+def test_bad_program_cluster_routes_is_refused():
+    with pytest.raises(ResourceError, match=r"bgp.yaml: document 1 .*spec.programClusterRoutes.*'Sometimes'"):
+        reader.loads(CONFIG + "  programClusterRoutes: Sometimes\n", "bgp.yaml")
