@@ -31,8 +31,8 @@ from confd_replay import affine_blocks, mock_checks, scripted_checks
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "confd")
 
 #: fixture folder -> the --calico-version that renders it
-RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.30.7": "3.30", "v3.31.7": "3.31",
-            "v3.32.1": "3.32"}
+RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.30.1": "3.30.1", "v3.30.7": "3.30",
+            "v3.31.7": "3.31", "v3.32.1": "3.32"}
 
 #: (fixture folder, case, file) -> why it does not pass yet; "*" matches every file of the case
 KNOWN = {
@@ -65,8 +65,10 @@ def _cases():
             if check.peerings is not None:
                 names = ["peerings"]
             else:
-                names = sorted(f for f in os.listdir(os.path.join(DATA, folder, "compiled_templates", check.case))
-                               if f.endswith(".cfg"))
+                # compare_templates diffs every file of the folder: none when the folder is missing
+                # (v3.30.1's local_bgp_peer test names a folder "local_bgp_peer/global" it lacks)
+                expected = os.path.join(DATA, folder, "compiled_templates", check.case)
+                names = sorted(f for f in os.listdir(expected) if f.endswith(".cfg")) if os.path.isdir(expected) else []
             for f in names:
                 case = check.case
                 reason = KNOWN.get((folder, case, f)) or KNOWN.get((folder, case, "*"))

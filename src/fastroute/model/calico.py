@@ -103,6 +103,10 @@ TEMPLATE_RELEASES = {
     "3.30": TemplateRelease(
         "3.30", "v3.30.2 - v3.30.x",
         "projectcalico/calico v3.30.7 confd/etc/calico/confd/templates", _V328_1 | {"reject_local_routes"} | _V330),
+    "3.30.1": TemplateRelease(
+        "3.30.1", "v3.30.0 - v3.30.1",
+        "projectcalico/calico v3.30.1 confd/etc/calico/confd/templates",
+        _V328_1 | {"reject_local_routes", "bgp_filter_prefix_length"}),
     "3.28.1": TemplateRelease(
         "3.28.1", "v3.28.0 - v3.28.1",
         "projectcalico/calico v3.28.1 confd/etc/calico/confd/templates", _V328_1),
