@@ -105,7 +105,7 @@ def parse_bgp_filter(doc, src):
             unknown = sorted(k for k in rule if k not in _RULE_FIELDS + _V332_FIELDS
                              and rule[k] not in (None, "", [], {}))
             if unknown:
-                kept["unrendered"] = ", ".join(unknown)
+                kept["unrendered"] = {k: rule[k] for k in unknown}
             out.append(kept)
         rules[key] = tuple(out)
     return BGPFilter(name=src.name, rules=rules, source=src)
@@ -271,7 +271,7 @@ def _statement(rule, where, src, rendered):
     ``confd/pkg/resource/template/template_funcs.go``); ``rendered``: the newer rule fields
     the release renders."""
     if "unrendered" in rule:
-        fail(src, where, f"unsupported BGPFilter rule: {rule['unrendered']} are not BGPFilter rule fields "
+        fail(src, where, f"unsupported BGPFilter rule: {', '.join(rule['unrendered'])} are not BGPFilter rule fields "
                          f"(the rule fields are: {', '.join(_RULE_FIELDS + _V332_FIELDS)})")
     newer = [k for k in _V332_FIELDS if k in rule and k not in rendered]
     if newer:

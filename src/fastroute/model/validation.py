@@ -392,8 +392,8 @@ def bgppeer_v330_rules(peer, src):
     """libcalico-go's ``validateBGPPeerSpec`` rules for the v3.30+ BGPPeer fields
     (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
     if peer.keep_original_next_hop and peer.next_hop_mode is not None:
-        fail(src, "spec.keepOriginalNextHop", "The KeepOriginalNextHop field is deprecated. It must not be set "
-                                              f"to true when NextHopMode is configured (nextHopMode {peer.next_hop_mode!r}).")
+        fail(src, "spec.keepOriginalNextHop", "The KeepOriginalNextHop field is deprecated. It must not be set to "
+             f"true when NextHopMode is configured (nextHopMode {peer.next_hop_mode!r}).")
     if peer.local_as_number == 0:
         fail(src, "spec.localASNumber", "invalid AS number 0: BIRD refuses `local as 0`")
     if peer.local_workload_selector:
