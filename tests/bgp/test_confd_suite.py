@@ -23,6 +23,7 @@ import pytest
 
 from fastroute.bgp import birdcfg, topology
 from fastroute.bgp.birdview import AffineBlock
+from fastroute.errors import ResourceError
 from fastroute.model import reader
 from fastroute.model.cluster import Cluster
 
@@ -166,3 +167,32 @@ def test_pass_table(tmp_path, capsys):
             print(f"  {folder:8} {RELEASES[folder]:7} {done:4}/{total}")
     # the table and the expected failures above tell the same story
     assert {f: t - d for f, (d, t) in table.items()} == {f: expected_failures.get(f, 0) for f in table}
+
+
+def test_normal_route_priority_sets_every_default_metric():
+    # BGPConfiguration ipv4NormalRoutePriority (v3.32, bgp_processor.go NormalRoutePriority): the
+    # metric without a BGP priority and the thresholds derived from it, in the IPv4 files only
+    cid = "mesh/ipip-always"
+    docs = [dict(d) for d in _check_table()["v3.32.1"][cid].documents]
+    for i, d in enumerate(docs):
+        if d.get("kind") == "BGPConfiguration" and d["metadata"]["name"] == "default":
+            docs[i] = {**d, "spec": {**(d.get("spec") or {}), "ipv4NormalRoutePriority": 500}}
+            break
+    else:
+        docs.append({"apiVersion": "projectcalico.org/v3", "kind": "BGPConfiguration",
+                     "metadata": {"name": "default"}, "spec": {"ipv4NormalRoutePriority": 500}})
+    cluster = Cluster.from_resources(reader._finish(reader.parse_documents(docs, "priority.yaml")))
+    got = _rendered.__wrapped__("v3.32.1", cid, cluster)
+    want = dict(_rendered("v3.32.1", cid))
+    for name in ("bird.cfg", "bird_aggr.cfg", "bird_ipam.cfg"):
+        want[name] = (want[name].replace("bgp_local_pref > 2147482623", "bgp_local_pref > 2147483147")
+                      .replace("krt_metric = 1024;", "krt_metric = 500;").replace("krt_metric < 1024", "krt_metric < 500"))
+        assert "500" in want[name], name
+    assert got == want
+
+
+def test_a_bad_normal_route_priority_is_refused():
+    with pytest.raises(ResourceError, match=r"cfg.yaml: document 1 \(BGPConfiguration 'default'\): "
+                                        r"spec.ipv6NormalRoutePriority: invalid value 0: must be 1..2147483646"):
+        reader.loads("apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\n"
+                     "spec: {ipv6NormalRoutePriority: 0}\n", "cfg.yaml")

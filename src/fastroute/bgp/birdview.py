@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
-from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, as_number
+from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, NORMAL_ROUTE_PRIORITY, as_number
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
 
 __all__ = [
@@ -178,6 +178,9 @@ class BgpGlobals:
     program_cluster_routes : bool
         ``programClusterRoutes`` (v3.30+): False (``Disabled``) leaves routes to other nodes'
         workloads of non-VXLAN pools to Felix, so BIRD's kernel filter rejects those pools.
+    normal_route_priority : tuple of (int, int)
+        ``ipv4NormalRoutePriority``, ``ipv6NormalRoutePriority`` (v3.32): the kernel metric
+        of a route without a BGP priority, per family.
     """
 
     as_number: int = DEFAULT_AS
@@ -191,6 +194,7 @@ class BgpGlobals:
     prefix_advertisements: tuple = ()
     load_balancer_ips: tuple = ()
     program_cluster_routes: bool = True
+    normal_route_priority: tuple = (NORMAL_ROUTE_PRIORITY, NORMAL_ROUTE_PRIORITY)
 
     def __post_init__(self):
         parse_as_number(self.as_number, "globals.as_number")

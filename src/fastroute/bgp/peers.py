@@ -38,6 +38,7 @@ import re
 
 from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 from ..errors import InvalidValueError, ResourceError
+from ..model.calico import NORMAL_ROUTE_PRIORITY
 from ..model.filters import secret_value
 from ..model.selector import Selector
 
@@ -245,6 +246,8 @@ def bgp_globals(cluster, node=None):
         prefix_advertisements=adverts,
         load_balancer_ips=tuple(d.service_load_balancer_ips),
         program_cluster_routes=d.program_cluster_routes != "Disabled",
+        normal_route_priority=tuple(NORMAL_ROUTE_PRIORITY if v is None else v
+                                    for v in (d.ipv4_normal_route_priority, d.ipv6_normal_route_priority)),
     )
 
 

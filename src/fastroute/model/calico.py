@@ -15,6 +15,7 @@ from ..errors import InvalidValueError
 __all__ = [
     "CALICO_VERSIONS", "DEFAULT_CALICO_VERSION", "DEFAULT_AS", "AS_NUMBER_MAX", "TEMPLATE_RELEASES",
     "TemplateRelease", "template_release", "version_tuple", "reflectors_leave_mesh", "as_number",
+    "NORMAL_ROUTE_PRIORITY",
 ]
 
 
@@ -124,6 +125,11 @@ DEFAULT_CALICO_VERSION = CALICO_VERSIONS[0]
 #: The AS of every node when neither BGPConfiguration ``asNumber`` nor the Node's
 #: ``bgp.asNumber`` sets one (Calico's documented BGPConfiguration default).
 DEFAULT_AS = 64512
+
+#: The kernel metric of a route without a BGP priority when BGPConfiguration
+#: ``ipv4NormalRoutePriority``/``ipv6NormalRoutePriority`` (v3.32) are unset
+#: (projectcalico/calico ``confd/pkg/backends/calico/bgp_processor.go``: ``NormalRoutePriority``).
+NORMAL_ROUTE_PRIORITY = 1024
 
 
 def version_tuple(version):

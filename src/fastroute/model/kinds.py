@@ -227,6 +227,8 @@ class BGPConfiguration:
     node_mesh_password: object = None
     node_mesh_max_restart_time: object = None
     program_cluster_routes: object = None  # "Enabled" | "Disabled"; None = unset = Enabled (v3.30+)
+    ipv4_normal_route_priority: object = None  # 1..2147483646; None = unset = 1024 (v3.32)
+    ipv6_normal_route_priority: object = None
     calico_version: object = None  # annotation fastroute.io/calico-version: which confd/BIRD behaviour
     source: Source = field(default=Source(), compare=False, repr=False)
 
@@ -251,6 +253,8 @@ class BGPConfiguration:
             ("nodeMeshPassword", self.node_mesh_password),
             ("nodeToNodeMeshEnabled", self.node_to_node_mesh),
             ("programClusterRoutes", self.program_cluster_routes),
+            ("ipv4NormalRoutePriority", self.ipv4_normal_route_priority),
+            ("ipv6NormalRoutePriority", self.ipv6_normal_route_priority),
             ("communities", _nonempty(self.communities)),
             ("ignoredInterfaces", _nonempty(self.ignored_interfaces)),
             ("prefixAdvertisements", _nonempty(self.prefix_advertisements)),

@@ -260,6 +260,10 @@ def _parse_bgpconfig(doc, src):
         node_mesh_password=password_field(spec, "nodeMeshPassword", src),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
         program_cluster_routes=enum_field(spec, "programClusterRoutes", ("Enabled", "Disabled"), src),
+        ipv4_normal_route_priority=_int_field(spec, "ipv4NormalRoutePriority", src, "spec.ipv4NormalRoutePriority",
+                                              1, 2147483646, "int"),
+        ipv6_normal_route_priority=_int_field(spec, "ipv6NormalRoutePriority", src, "spec.ipv6NormalRoutePriority",
+                                              1, 2147483646, "int"),
         calico_version=_calico_version(doc, src),
         source=src,
     )
