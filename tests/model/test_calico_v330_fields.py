@@ -57,3 +57,28 @@ def test_bad_peer_fields_are_refused(extra, field, value):
 def test_bad_program_cluster_routes_is_refused():
     with pytest.raises(ResourceError, match=r"bgp.yaml: document 1 .*spec.programClusterRoutes.*'Sometimes'"):
         reader.loads(CONFIG + "  programClusterRoutes: Sometimes\n", "bgp.yaml")
+
+
+@pytest.mark.parametrize("extra, field, value", [
+    ("  logSeverityScreen: debug\n", "spec.logSeverityScreen", "'debug'"),
+    ("  bindMode: Anywhere\n", "spec.bindMode", "'Anywhere'"),
+    ("  ignoredInterfaces: [eth0, '*']\n", "spec.ignoredInterfaces[1]", "'*'"),
+    ("  ignoredInterfaces: [averyveryverylongname]\n", "spec.ignoredInterfaces[0]", "'averyveryverylongname'"),
+    ("  localWorkloadPeeringIPV4: fd00::1\n", "spec.localWorkloadPeeringIPV4", "'fd00::1'"),
+    ("  localWorkloadPeeringIPV6: 10.0.0.1\n", "spec.localWorkloadPeeringIPV6", "'10.0.0.1'"),
+    ("  localWorkloadPeeringIPV4: 10.0.0.1/32\n", "spec.localWorkloadPeeringIPV4", "'10.0.0.1/32'"),
+])
+def test_bad_bgpconfiguration_fields_are_refused(extra, field, value):
+    with pytest.raises(ResourceError) as e:
+        reader.loads(CONFIG + extra, "bgp.yaml")
+    msg = str(e.value)
+    assert msg.startswith("bgp.yaml: document 1 (BGPConfiguration 'default'): ") and field in msg and value in msg, msg
+
+
+def test_good_bgpconfiguration_fields_load_and_export():
+    text = CONFIG + ("  logSeverityScreen: Warning\n  bindMode: NodeIP\n  ignoredInterfaces: [eth*, ens-1.2_x]\n"
+                     "  localWorkloadPeeringIPV4: 169.254.0.1\n  localWorkloadPeeringIPV6: fe80::1\n"
+                     "  ipv4NormalRoutePriority: 300\n")
+    (cfg,) = reader.loads(text, "bgp.yaml").bgp_configurations
+    assert (cfg.bind_mode, cfg.local_workload_peering_ipv6, cfg.ipv4_normal_route_priority) == ("NodeIP", "fe80::1", 300)
+    assert cfg.to_doc()["spec"]["localWorkloadPeeringIPV4"] == "169.254.0.1"

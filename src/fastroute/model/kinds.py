@@ -227,6 +227,8 @@ class BGPConfiguration:
     node_mesh_password: object = None
     node_mesh_max_restart_time: object = None
     program_cluster_routes: object = None  # "Enabled" | "Disabled"; None = unset = Enabled (v3.30+)
+    local_workload_peering_ipv4: object = None  # v3.30+: the node's address toward Local_Workload peers
+    local_workload_peering_ipv6: object = None
     ipv4_normal_route_priority: object = None  # 1..2147483646; None = unset = 1024 (v3.32)
     ipv6_normal_route_priority: object = None
     calico_version: object = None  # annotation fastroute.io/calico-version: which confd/BIRD behaviour
@@ -253,6 +255,8 @@ class BGPConfiguration:
             ("nodeMeshPassword", self.node_mesh_password),
             ("nodeToNodeMeshEnabled", self.node_to_node_mesh),
             ("programClusterRoutes", self.program_cluster_routes),
+            ("localWorkloadPeeringIPV4", self.local_workload_peering_ipv4),
+            ("localWorkloadPeeringIPV6", self.local_workload_peering_ipv6),
             ("ipv4NormalRoutePriority", self.ipv4_normal_route_priority),
             ("ipv6NormalRoutePriority", self.ipv6_normal_route_priority),
             ("communities", _nonempty(self.communities)),

@@ -20,6 +20,7 @@ from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
     password_field, strict_bool_field, validate_pools, community_value_error, enum_field, bgppeer_v330_rules,
+    bgpconfig_field_rules,
 )
 from ..errors import FastrouteError, ResourceError, shown
 
@@ -243,6 +244,7 @@ def _calico_version(doc, src):
 
 def _parse_bgpconfig(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
+    bgpconfig_field_rules(spec, src)
     mesh = spec.get("nodeToNodeMeshEnabled")
     cfg = BGPConfiguration(
         name=src.name or "default",
@@ -250,7 +252,7 @@ def _parse_bgpconfig(doc, src):
         as_number=_bgp_as(spec, src),
         listen_port=get_field(doc, src, "spec.listenPort", int),
         log_severity_screen=spec.get("logSeverityScreen"),
-        bind_mode=spec.get("bindMode"),
+        bind_mode=enum_field(spec, "bindMode", ("None", "NodeIP"), src),
         service_cluster_ips=_cidr_list(spec.get("serviceClusterIPs"), src, "spec.serviceClusterIPs"),
         service_external_ips=_cidr_list(spec.get("serviceExternalIPs"), src, "spec.serviceExternalIPs"),
         service_load_balancer_ips=_cidr_list(spec.get("serviceLoadBalancerIPs"), src, "spec.serviceLoadBalancerIPs"),
@@ -260,6 +262,8 @@ def _parse_bgpconfig(doc, src):
         node_mesh_password=password_field(spec, "nodeMeshPassword", src),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
         program_cluster_routes=enum_field(spec, "programClusterRoutes", ("Enabled", "Disabled"), src),
+        local_workload_peering_ipv4=spec.get("localWorkloadPeeringIPV4") or None,
+        local_workload_peering_ipv6=spec.get("localWorkloadPeeringIPV6") or None,
         ipv4_normal_route_priority=_int_field(spec, "ipv4NormalRoutePriority", src, "spec.ipv4NormalRoutePriority",
                                               1, 2147483646, "int"),
         ipv6_normal_route_priority=_int_field(spec, "ipv6NormalRoutePriority", src, "spec.ipv6NormalRoutePriority",

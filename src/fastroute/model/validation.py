@@ -8,6 +8,7 @@ messages (projectcalico/calico ``libcalico-go/lib/clientv3/ippool.go``
 """
 
 import ipaddress
+import re
 
 from .calico import as_number
 from .kinds import IPPool
@@ -17,7 +18,7 @@ from ..errors import FastrouteError, InvalidValueError, ResourceError, shown
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
     "strict_bool_field", "password_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
-    "community_value_error", "enum_field", "bgppeer_v330_rules",
+    "community_value_error", "enum_field", "bgppeer_v330_rules", "bgpconfig_field_rules",
 ]
 
 
@@ -406,3 +407,34 @@ def bgppeer_v330_rules(peer, src):
         if peer.peer_selector:
             fail(src, "spec.peerSelector", "PeerSelector field must be empty when LocalWorkloadSelector is "
                                            f"specified, got {peer.peer_selector!r}")
+
+
+_LOG_LEVEL = re.compile(r"Trace|Debug|Info|Warning|Error|Fatal")
+_IGNORED_INTERFACE = re.compile(r"[a-zA-Z0-9_.*-]{1,15}")
+
+
+def bgpconfig_field_rules(spec, src):
+    """libcalico-go's field validators for BGPConfiguration ``logSeverityScreen`` (``logLevel``),
+    ``ignoredInterfaces`` (``ignoredInterface``) and ``localWorkloadPeeringIPV4``/``IPV6``
+    (``ipv4``/``ipv6``) (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    level = spec.get("logSeverityScreen")
+    if level is not None and not (isinstance(level, str) and _LOG_LEVEL.fullmatch(level)):
+        fail(src, "spec.logSeverityScreen", f"invalid logSeverityScreen {shown(level)}: expected one of Trace, "
+                                            "Debug, Info, Warning, Error, Fatal")
+    ignored = spec.get("ignoredInterfaces")
+    if ignored is not None and not isinstance(ignored, list):
+        fail(src, "spec.ignoredInterfaces", f"expected a list of interface names, got {shown(ignored)}")
+    for i, name in enumerate(ignored or ()):
+        if not (isinstance(name, str) and name != "*" and _IGNORED_INTERFACE.fullmatch(name)):
+            fail(src, f"spec.ignoredInterfaces[{i}]", f"invalid interface {shown(name)}: expected 1..15 of "
+                                                      "a-z A-Z 0-9 _ . * - (and not '*' alone)")
+    for key, version in (("localWorkloadPeeringIPV4", 4), ("localWorkloadPeeringIPV6", 6)):
+        value = spec.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            ok = isinstance(value, str) and ipaddress.ip_address(value).version == version
+        except ValueError:
+            ok = False
+        if not ok:
+            fail(src, f"spec.{key}", f"invalid {key} {shown(value)}: expected an IPv{version} address")
