@@ -16,6 +16,7 @@ the suite once it passes).
 import dataclasses
 import functools
 import os
+import re
 import shutil
 import subprocess
 
@@ -196,3 +197,20 @@ def test_a_bad_normal_route_priority_is_refused():
                                         r"spec.ipv6NormalRoutePriority: invalid value 0: must be 1..2147483646"):
         reader.loads("apiVersion: projectcalico.org/v3\nkind: BGPConfiguration\nmetadata: {name: default}\n"
                      "spec: {ipv6NormalRoutePriority: 0}\n", "cfg.yaml")
+
+
+@pytest.mark.parametrize("folder", ["v3.31.7", "v3.32.1"])
+def test_keepalive_time_renders_in_every_explicit_peer_from_v3_32(folder):
+    # BGPPeer keepaliveTime (v3.32: client.go setPeerConfigFieldsFromV3Resource, bird.cfg.template
+    # `keepalive time`): seconds, after the restart time; v3.31 has no such field
+    cid = "explicit_peering/global"
+    docs = [{**d, "spec": {**(d.get("spec") or {}), "keepaliveTime": "1m30s"}} if d.get("kind") == "BGPPeer" else d
+            for d in _check_table()[folder][cid].documents]
+    cluster = Cluster.from_resources(reader._finish(reader.parse_documents(docs, "keepalive.yaml")))
+    got = _rendered.__wrapped__(folder, cid, cluster)
+    want = dict(_rendered(folder, cid))
+    if folder == "v3.32.1":
+        want["bird.cfg"] = re.sub(r"(  \};  # Only want to export routes for workloads\.\n(  passive on;\n)?)",
+                                  r"\1  keepalive time 90;\n", want["bird.cfg"])
+        assert want["bird.cfg"].count("keepalive time 90;") == 3
+    assert got == want

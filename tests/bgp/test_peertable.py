@@ -77,6 +77,7 @@ def clusters(draw):
             spec["as_number"] = 65002
         spec["next_hop_mode"] = draw(st.sampled_from([None, "Auto", "Self", "Keep"]))
         spec["reverse_peering"] = draw(st.sampled_from([None, "Auto", "Manual"]))
+        spec["keepalive_time"] = draw(st.sampled_from([None, "30s"]))
         spec["password"] = draw(st.sampled_from([None, None, {"secretKeyRef": {"name": "bgp", "key": "a"}},
                                                  {"secretKeyRef": {"name": "bgp", "key": "b"}}]))
         peers.append(BGPPeer(name=f"p{draw(st.integers(0, 9))}{p}", **spec))

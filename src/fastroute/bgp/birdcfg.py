@@ -200,6 +200,7 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         next_hop_keep=mode == "Keep" or data.keep_next_hop and data.as_number != local_as,
         next_hop_self=mode == "Self",
         local_as=own_as,
+        keepalive_time=data.keepalive_time if rel.has("peer_keepalive") else None,
         allow_local_as=data.num_allow_local_as if rel.has("allow_local_as") else 0,
         reachable_by=data.reachable_by if rel.has("reachable_by") else None,
     )

@@ -257,6 +257,8 @@ class PeerData:
         BGPPeer ``localASNumber`` (v3.30+): the AS the node uses toward this peer.
     next_hop_mode : str or None
         BGPPeer ``nextHopMode`` (v3.30+): ``Auto``, ``Self`` or ``Keep``.
+    keepalive_time : int or None
+        BGPPeer ``keepaliveTime`` in seconds (v3.32).
     """
 
     ip: str
@@ -274,6 +276,7 @@ class PeerData:
     filters: tuple = ()
     local_as_number: int | None = None
     next_hop_mode: str | None = None
+    keepalive_time: int | None = None
 
     def __post_init__(self):
         parse_address(self.ip, "peer ip")
@@ -400,6 +403,8 @@ class BirdPeer:
         (v3.28, Global and Node peers).
     restart_time : int or None
         ``graceful restart time``.
+    keepalive_time : int or None
+        ``keepalive time`` (BGPPeer ``keepaliveTime``, v3.32).
     password : str or None
     next_hop_keep : bool
     next_hop_self : bool
@@ -429,6 +434,7 @@ class BirdPeer:
     next_hop_keep: bool = False
     next_hop_self: bool = False
     local_as: int | None = None
+    keepalive_time: int | None = None
     allow_local_as: int = 0
     reachable_by: str | None = None
     name_port: int | None = None

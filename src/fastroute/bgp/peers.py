@@ -340,7 +340,7 @@ def service_routes(cluster, node):
 def peer_common_fields(peer, secrets=()):
     """The fields every entry of BGPPeer ``peer`` gets (confd's
     ``setPeerConfigFieldsFromV3Resource``): password, source address, restart time,
-    TTL security, filters, next hop mode.
+    TTL security, filters, next hop mode, keepalive time.
 
     Raises
     ------
@@ -349,13 +349,17 @@ def peer_common_fields(peer, secrets=()):
     restart = None
     if peer.max_restart_time is not None:
         restart = parse_duration(peer.max_restart_time, where_in(peer, "spec.maxRestartTime"))
+    keepalive = None
+    if peer.keepalive_time is not None:
+        keepalive = parse_duration(peer.keepalive_time, where_in(peer, "spec.keepaliveTime"))
     src = peer.source_address or "UseNodeIP"
     if src not in ("UseNodeIP", "None"):
         raise ResourceError(f"{where_in(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
                             "expected 'UseNodeIP' or 'None'")
     return dict(password=_password(peer.password, secrets), source_address=src,
                 restart_time=restart, ttl_security=int(peer.ttl_security or 0),
-                filters=tuple(str(f) for f in peer.filters or ()), next_hop_mode=peer.next_hop_mode)
+                filters=tuple(str(f) for f in peer.filters or ()), next_hop_mode=peer.next_hop_mode,
+                keepalive_time=keepalive)
 
 
 def confd_passes(cluster, forward, reverse):

@@ -64,10 +64,13 @@ def _peer(p, password, normal):
 
 def peer_options(p, passive_line, password):
     """The lines after a peer's filters, in the templates' order: passive, graceful restart time,
-    route-reflector client, password (``password(p)`` writes it), next hop keep|self, allow local as."""
+    keepalive time, route-reflector client, password (``password(p)`` writes it), next hop keep|self,
+    allow local as."""
     out = [passive_line] if p.passive else []
     if p.restart_time is not None:
         out.append(f"  graceful restart time {p.restart_time};")
+    if p.keepalive_time is not None:
+        out.append(f"  keepalive time {p.keepalive_time};")
     if p.rr_cluster_id:
         out += ["  rr client;", f"  rr cluster id {p.rr_cluster_id};"]
     if p.password:

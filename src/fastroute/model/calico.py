@@ -78,6 +78,7 @@ TEMPLATE_FEATURES = {
     "bgp_filter_prefix_length": "BGPFilter rules with prefixLength (v3.30+)",
     "peer_local_as": "`local as N` per protocol from BGPPeer localASNumber, which stands for the node's AS in "
                      "the peer's rules",
+    "peer_keepalive": "BGPPeer keepaliveTime renders `keepalive time N`",
     "next_hop_mode": "BGPPeer nextHopMode Self|Keep renders `next hop self`|`next hop keep`",
     "bgp_processor": "the v3.32 layout confd computes in Go (confd/pkg/backends/calico/bgp_processor.go): one "
                      "section of peers sorted by name, route priority carried between local preference and "
@@ -86,7 +87,7 @@ TEMPLATE_FEATURES = {
 
 _V330 = {"bgp_filter_prefix_length", "next_hop_mode"}
 _V331 = _V330 | {"peer_local_as"}
-_V332 = _V331 | {"bgp_processor", "bgp_filter_v332_rules"}
+_V332 = _V331 | {"bgp_processor", "bgp_filter_v332_rules", "peer_keepalive"}
 _V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332
 
 #: The supported release lines: the default first, then the others newest first.

@@ -294,6 +294,7 @@ class BGPPeer:
     next_hop_mode: object = None         # v3.30+: "Auto" | "Self" | "Keep"
     reverse_peering: object = None       # v3.30+: "Auto" | "Manual"
     local_workload_selector: object = None  # v3.30+: peer with local workloads (Local_Workload_ protocols)
+    keepalive_time: object = None        # v3.32: a duration ("30s")
     source: Source = field(default=Source(), compare=False, repr=False)
 
     def to_doc(self):
@@ -305,6 +306,7 @@ class BGPPeer:
             ("reversePeering", self.reverse_peering),
             ("keepOriginalNextHop", self.keep_original_next_hop or None),
             ("maxRestartTime", self.max_restart_time),
+            ("keepaliveTime", self.keepalive_time),
             ("node", self.node),
             ("nodeSelector", self.node_selector),
             ("numAllowedLocalASNumbers", self.num_allowed_local_as_numbers),

@@ -317,6 +317,7 @@ def _parse_bgppeer(doc, src):
         keep_original_next_hop=False if knh is None else strict_bool_field(knh, src, "spec.keepOriginalNextHop"),
         source_address=spec.get("sourceAddress"),
         max_restart_time=spec.get("maxRestartTime"),
+        keepalive_time=spec.get("keepaliveTime"),
         # NumAllowedLocalASNumbers is a *int32 and BIRD's `allow local as` takes a count: 0..2^31-1
         num_allowed_local_as_numbers=_int_field(spec, "numAllowedLocalASNumbers", src,
                                                 "spec.numAllowedLocalASNumbers", 0, 2**31 - 1, "int32"),
