@@ -82,3 +82,38 @@ def test_good_bgpconfiguration_fields_load_and_export():
     (cfg,) = reader.loads(text, "bgp.yaml").bgp_configurations
     assert (cfg.bind_mode, cfg.local_workload_peering_ipv6, cfg.ipv4_normal_route_priority) == ("NodeIP", "fe80::1", 300)
     assert cfg.to_doc()["spec"]["localWorkloadPeeringIPV4"] == "169.254.0.1"
+
+
+POOL = """apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: lb}
+spec:
+  cidr: 10.50.0.0/24
+"""
+
+
+def test_v330_pool_fields_load_and_export():
+    (pool,) = reader.loads(POOL + "  allowedUses: [LoadBalancer]\n  assignmentMode: Manual\n", "pools.yaml").pools
+    assert (pool.allowed_uses, pool.assignment_mode) == (("LoadBalancer",), "Manual")
+    spec = pool.to_doc()["spec"]
+    assert (spec["allowedUses"], spec["assignmentMode"]) == (["LoadBalancer"], "Manual")
+    # Calico defaults allowedUses to [Workload, Tunnel] before validating: a namespaced pool names Workload
+    (ns,) = reader.loads(POOL + "  allowedUses: [Workload]\n  namespaceSelector: team == 'a'\n", "pools.yaml").pools
+    assert ns.to_doc()["spec"]["namespaceSelector"] == "team == 'a'"
+
+
+@pytest.mark.parametrize("extra, text", [
+    ("  assignmentMode: Sometimes\n", "spec.assignmentMode: invalid assignmentMode 'Sometimes'"),
+    ("  allowedUses: [Workload]\n  namespaceSelector: \"team ==\"\n", "spec.namespaceSelector: invalid selector"),
+    ("  namespaceSelector: all()\n", "IPPool.Spec.NamespaceSelector = 'all()'"),
+    ("  allowedUses: [LoadBalancer, Workload]\n", "LoadBalancer cannot be used at the same time as: Workload"),
+    ("  allowedUses: [LoadBalancer]\n  ipipMode: Always\n", "IPPool.Spec.IPIPMode = 'Always' (Neither IPIPMode"),
+    ("  allowedUses: [LoadBalancer]\n  disableBGPExport: true\n", "IPPool.Spec.DisableBGPExport = 'true'"),
+    ("  allowedUses: [LoadBalancer]\n  nodeSelector: a == 'b'\n", "IPPool.Spec.NodeSelector = 'a == 'b''"),
+    ("  allowedUses: [Tunnel]\n  namespaceSelector: all()\n", "IPPool.Spec.NamespaceSelector = 'all()'"),
+])
+def test_bad_v330_pool_fields_are_refused(extra, text):
+    with pytest.raises(ResourceError) as e:
+        reader.loads(POOL + extra, "pools.yaml")
+    msg = str(e.value)
+    assert msg.startswith("pools.yaml: document 1 (IPPool 'lb')") and text in msg, msg

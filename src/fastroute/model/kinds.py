@@ -120,6 +120,8 @@ class IPPool:
     disable_bgp_export: bool = False
     node_selector: str = "all()"
     allowed_uses: tuple = ("Workload", "Tunnel")
+    assignment_mode: object = None     # v3.30+: "Automatic" | "Manual" (None = unset = Automatic)
+    namespace_selector: object = None  # v3.30+: the namespaces whose pods the pool serves
     source: Source = field(default=Source(), compare=False, repr=False)
 
     @property
@@ -155,6 +157,10 @@ class IPPool:
         spec["natOutgoing"] = self.nat_outgoing
         spec["nodeSelector"] = self.node_selector
         spec["vxlanMode"] = self.vxlan_mode
+        if self.assignment_mode is not None:
+            spec["assignmentMode"] = self.assignment_mode
+        if self.namespace_selector is not None:
+            spec["namespaceSelector"] = self.namespace_selector
         return _v3_doc("IPPool", {"name": self.name}, spec)
 
 

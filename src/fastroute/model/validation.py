@@ -298,6 +298,7 @@ def _validate_pool(name, spec, existing, src):
         errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR overlaps with IPv4 Link Local range 169.254.0.0/16", cidr))
     if version == 6 and net.overlaps(_LINK_LOCAL6):
         errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR overlaps with IPv6 Link Local range fe80::/10", cidr))
+    errs += _v330_pool_errors(spec, uses, ipip, vxlan)
     if errs:
         raise ResourceError(f"{where}: {_render(errs)}")
     # Struct validator (runs only once the above passed).
@@ -307,13 +308,18 @@ def _validate_pool(name, spec, existing, src):
             reason = f"Reason: failed to validate Field: {fname} because of Tag: {tag} "
             raise ResourceError(f"{where}: {_render([_field(fname, reason, val)])}")
     for u in uses:
-        if u not in ("Workload", "Tunnel"):
+        if u not in ("Workload", "Tunnel", "LoadBalancer"):
             raise ResourceError(f"{where}: Failed to create 'IPPool' resource: [unknown use: {u}]")
     selector = spec.get("nodeSelector") or "all()"
-    try:
-        Selector(selector)
-    except ValueError as e:
-        raise ResourceError(f"{src.where('spec.nodeSelector')}: {e}") from None
+    for key, text in (("nodeSelector", selector), ("namespaceSelector", spec.get("namespaceSelector") or "all()")):
+        try:
+            Selector(text)
+        except ValueError as e:
+            raise ResourceError(f"{src.where('spec.' + key)}: {e}") from None
+    mode = spec.get("assignmentMode")
+    if mode is not None and mode not in ("Automatic", "Manual"):
+        raise ResourceError(f"{src.where('spec.assignmentMode')}: invalid assignmentMode {shown(mode)}: expected "
+                            "'Automatic' or 'Manual'")
     return IPPool(
         name=name,
         cidr=net,
@@ -325,8 +331,33 @@ def _validate_pool(name, spec, existing, src):
         disable_bgp_export=bool_field(spec.get("disableBGPExport", False), src, "spec.disableBGPExport"),
         node_selector=selector,
         allowed_uses=tuple(uses),
+        assignment_mode=mode,
+        namespace_selector=spec.get("namespaceSelector") or None,
         source=src,
     )
+
+
+def _v330_pool_errors(spec, uses, ipip, vxlan):
+    """libcalico-go's ``validateIPPool`` rules for the v3.30+ fields (``LoadBalancer`` pools,
+    ``namespaceSelector``; projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    errs = []
+    if "LoadBalancer" in uses:
+        if ipip != "Never" or vxlan != "Never":
+            mode = ipip if ipip != "Never" else vxlan
+            errs.append(_field("IPPool.Spec.IPIPMode", "Neither IPIPMode nor VXLANMode can be enabled on "
+                                                       "AllowedUses LoadBalancer IP pool", mode))
+        errs += [_field("IPPool.Spec.AllowedUses", f"LoadBalancer cannot be used at the same time as: {u}", u)
+                 for u in uses if u in ("Workload", "Tunnel")]
+        if spec.get("disableBGPExport") is True:
+            errs.append(_field("IPPool.Spec.DisableBGPExport", "IP Pool with AllowedUse LoadBalancer must not have "
+                                                              "DisableBGPExport set to true", True))
+        if (spec.get("nodeSelector") or "all()") != "all()":
+            errs.append(_field("IPPool.Spec.NodeSelector", "IP Pool with AllowedUse LoadBalancer must have node "
+                                                           "selector set to all()", spec.get("nodeSelector")))
+    if "Tunnel" in uses and spec.get("namespaceSelector"):
+        errs.append(_field("IPPool.Spec.NamespaceSelector", "IP Pool with AllowedUse Tunnel cannot have "
+                                                            "namespaceSelector specified", spec["namespaceSelector"]))
+    return errs
 
 
 def validate_pools(raw_pools):
