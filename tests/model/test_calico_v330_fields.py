@@ -117,3 +117,16 @@ def test_bad_v330_pool_fields_are_refused(extra, text):
         reader.loads(POOL + extra, "pools.yaml")
     msg = str(e.value)
     assert msg.startswith("pools.yaml: document 1 (IPPool 'lb')") and text in msg, msg
+
+
+@pytest.mark.parametrize("iface, ok", [("eth*", True), ("*", True), ("en.1_x-2", True), ('eth"0', False),
+                                       ("averyveryverylongname", False), ("eth 0", False)])
+def test_bgpfilter_interface_is_checked_as_calico_does(iface, ok):
+    text = ("apiVersion: projectcalico.org/v3\nkind: BGPFilter\nmetadata: {name: f}\n"
+            f"spec:\n  exportV4:\n    - {{action: Reject, interface: '{iface}'}}\n")
+    if ok:
+        assert reader.loads(text, "f.yaml").bgp_filters[0].rules["exportV4"][0]["interface"] == iface
+    else:
+        with pytest.raises(ResourceError, match=r"f.yaml: document 1 \(BGPFilter 'f'\): spec.exportV4\[0\]"
+                                                r".interface: invalid interface"):
+            reader.loads(text, "f.yaml")

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from .kinds import Source
@@ -35,6 +36,7 @@ _RULE_LISTS = ("exportV4", "importV4", "exportV6", "importV6")
 _OPERATORS = {"Equal": "=", "NotEqual": "!=", "In": "~", "NotIn": "!~"}
 _SOURCES = {"RemotePeers": "((defined(source))&&(source ~ [ RTS_BGP ]))"}
 _ACTIONS = ("Accept", "Reject")
+_INTERFACE = re.compile(r"[a-zA-Z0-9_.*-]{1,15}")
 _PEER_TYPES = {"iBGP": "is_same_as", "eBGP": "!is_same_as"}
 #: the rule fields of the v3.28 BGPFilter API
 _RULE_FIELDS = ("action", "cidr", "matchOperator", "source", "interface")
@@ -98,6 +100,11 @@ def parse_bgp_filter(doc, src):
                 if rule.get("matchOperator") not in _OPERATORS:
                     fail(src, f"{where}.matchOperator", f"invalid matchOperator {rule.get('matchOperator')!r}: "
                          f"expected one of {', '.join(map(repr, _OPERATORS))} with a cidr")
+            iface = rule.get("interface")
+            if iface and not (isinstance(iface, str) and (iface == "*" or _INTERFACE.fullmatch(iface))):
+                # libcalico-go validateBGPFilterInterface
+                fail(src, f"{where}.interface", f"invalid interface {shown(iface)}: expected '*' or 1..15 of "
+                                                "a-z A-Z 0-9 _ . * -")
             if rule.get("source") and rule["source"] not in _SOURCES:
                 fail(src, f"{where}.source", f"invalid source {rule['source']!r}: expected 'RemotePeers'")
             kept = {k: str(rule[k]) for k in _RULE_FIELDS if rule.get(k)}
