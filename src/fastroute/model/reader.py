@@ -757,8 +757,7 @@ def parse_documents(docs, filename="<input>"):
 def _finish(res):
     raw = getattr(res, "_raw_pools", [])
     res.pools = validate_pools(raw)
-    scoped = sum(p.namespace_selector is not None for p in res.pools)
-    if scoped:   # pods are not told apart by their Namespace's labels: say so, never silently
+    if scoped := sum(p.namespace_selector is not None for p in res.pools):   # pods' Namespace labels are not read
         res.not_modelled["IPPool spec.namespaceSelector"] = scoped
     return res
 
