@@ -31,24 +31,42 @@ class Block:
         Owners in Calico's attribute order (the ``attributes`` array of the IPAMBlock).
     """
 
-    __slots__ = ("cidr", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
+    __slots__ = ("_cidr", "_version", "_plen", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
 
     def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None, kname=None):
-        self.cidr = cidr
-        self.net = int(cidr.network_address)
-        self.size = 1 << (cidr.max_prefixlen - cidr.prefixlen)    # num_addresses, without making addresses
+        # cidr: an ipaddress network, or (version, network address as int, prefix length): the
+        # network object is then made only when asked for (100,000 of them cost seconds)
+        if isinstance(cidr, tuple):
+            self._cidr = None
+            self._version, self.net, self._plen = cidr
+        else:
+            self._cidr = cidr
+            self._version, self.net, self._plen = cidr.version, int(cidr.network_address), cidr.prefixlen
+        self.size = 1 << ((32 if self._version == 4 else 128) - self._plen)    # without making addresses
         self.affinity = affinity
         self.owner = owner if owner is not None else [-1] * self.size
         self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
         self.attr_owners = attr_owners if attr_owners is not None else []
-        self.kname = _names.cidr_name(cidr) if kname is None else kname    # given: the caller formatted it
+        self.kname = _names.cidr_name(self.cidr) if kname is None else kname    # given: the caller formatted it
+
+    @property
+    def cidr(self):
+        """The block as an ``ipaddress`` network (IPv4Network or IPv6Network)."""
+        if self._cidr is None:
+            kind = ipaddress.IPv4Network if self._version == 4 else ipaddress.IPv6Network
+            self._cidr = kind((self.net, self._plen))
+        return self._cidr
 
     def copy(self):
-        return Block(self.cidr, self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners))
+        return Block(self._key(), self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners),
+                     kname=self.kname)
+
+    def _key(self):
+        return self._version, self.net, self._plen
 
     @property
     def version(self):
-        return self.cidr.version
+        return self._version
 
     @property
     def n_free(self):
@@ -71,7 +89,7 @@ class Block:
     def __eq__(self, other):
         return (
             isinstance(other, Block)
-            and self.cidr == other.cidr
+            and self._key() == other._key()
             and self.affinity == other.affinity
             and list(self.owner) == list(other.owner)
             and list(self.unallocated) == list(other.unallocated)

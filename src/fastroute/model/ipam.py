@@ -707,7 +707,8 @@ class _FastAllocator:
             pool = st.pools[pi]
             size = pool.block_addresses
             k = len(owners)
-            blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners),
+            blocks.append(Block((pool.version, int(pool.cidr.network_address) + idx * size, pool.block_size), node,
+                                owners + [-1] * (size - k), range(k, size), list(owners),
                                 kname=kname))
         return self.cluster.replace(nodes=self.nodes, blocks=blocks, pods=st.pods, extra_owners=st.extra)
 
