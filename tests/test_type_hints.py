@@ -1,6 +1,7 @@
 """Every public callable (a function or class in a public module's ``__all__``) has type hints,
 they name real types, and the package says so to type checkers (``py.typed``)."""
 
+import ast
 import importlib
 import inspect
 import pkgutil
@@ -68,13 +69,24 @@ def test_public_callables_have_type_hints(mod):
     assert expected <= lacking, f"hinted now, take them off NOT_YET: {sorted(expected - lacking)}"
 
 
+def _checking_only(mod):
+    """The names ``mod`` imports under ``if TYPE_CHECKING:`` (for hints only), imported here."""
+    names = {}
+    for node in ast.parse(inspect.getsource(mod)).body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            code = compile(ast.Module(body=node.body, type_ignores=[]), mod.__file__, "exec")
+            exec(code, {"__name__": mod.__name__, "__package__": mod.__package__}, names)
+    return names
+
+
 @pytest.mark.parametrize("mod", MODULES, ids=lambda m: m.__name__)
 def test_type_hints_name_real_types(mod):
+    names = {**CLASSES, **_checking_only(mod), **vars(mod)}
     for name, fn in _callables(mod):
         if name in NOT_YET.get(mod.__name__, ()):
             continue
         try:
-            typing.get_type_hints(fn, globalns={**CLASSES, **vars(mod)})
+            typing.get_type_hints(fn, globalns=names)
         except Exception as e:                  # noqa: BLE001 -- the hint that does not resolve, named
             pytest.fail(f"{mod.__name__}.{name}: {type(e).__name__}: {e}")
 
