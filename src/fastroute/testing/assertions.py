@@ -27,9 +27,9 @@ Examples
 from __future__ import annotations
 
 import collections
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
-import ipaddress
 
 from ..dataplane import routes
 from ..errors import InvalidArgumentError, InvalidValueError, UnknownNodeError

@@ -18,10 +18,10 @@ Examples
 
 from __future__ import annotations
 
-from collections import namedtuple
-from collections.abc import Sequence
 import dataclasses
 import ipaddress
+from collections import namedtuple
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IPAMError, InvalidValueError, MissingDependencyError, choice
