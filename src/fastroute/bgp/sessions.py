@@ -18,7 +18,9 @@ import dataclasses
 import enum
 import functools
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +28,9 @@ from .birdview import protocol_name
 from .peers import DEFAULT_BGP_PORT
 from .propagate import session_index
 from ..model.calico import reflectors_leave_mesh, template_release
+
+if TYPE_CHECKING:
+    from .topology import Topology
 
 __all__ = ["SessionKind", "ExternalRouter", "Sessions", "build_sessions", "text_rank"]
 
@@ -198,7 +203,7 @@ class Sessions:
 
 
 
-def text_rank(addresses):
+def text_rank(addresses: Sequence[str | None]) -> np.ndarray:
     """Rank of each address compared as text (None or "" first), as confd's
     template compares them: the end with the greater address renders ``passive on``."""
     texts = ["" if a is None else str(a) for a in addresses]
@@ -537,7 +542,7 @@ def _pair_explicit(topo, sp, out, mesh, mesh_pos, rows, exp_pos, peer_row, estab
         established[exp_pos[k]] = bool(ok) and not r["locked_out"]
 
 
-def build_sessions(topo, version):
+def build_sessions(topo: Topology, version: int) -> Sessions:
     """The :class:`Sessions` of IP family ``version`` of a
     :class:`~fastroute.bgp.topology.Topology` (what :meth:`Topology.sessions` caches)."""
     sp = _speakers(topo, version)

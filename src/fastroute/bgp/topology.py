@@ -53,6 +53,8 @@ from __future__ import annotations
 import collections
 import copy
 import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -74,6 +76,10 @@ from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
 from ..errors import ResourceError, choice
 from ..model.calico import CALICO_VERSIONS, template_release
 from ..model.routers import routers_of
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
+    from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 
 __all__ = [
     "SessionKind",
@@ -117,8 +123,11 @@ class Topology:
         The confd peer entries (see :func:`expand_peers`).
     """
 
-    def __init__(self, cluster, infos, globals_, node_globals, externals, global_peers, node_peers, pools, blocks,
-                 services, calico_version, down):
+    def __init__(self, cluster: Cluster, infos: Iterable[NodeInfo], globals_: BgpGlobals,
+                 node_globals: dict[int, BgpGlobals], externals: Iterable[ExternalRouter],
+                 global_peers: list[PeerData], node_peers: dict[str, list[PeerData]], pools: list[Pool],
+                 blocks: dict[str, list[AffineBlock]], services: list[str], calico_version: str, down: Iterable[str]
+                ) -> None:
         self.cluster = cluster
         self.infos = tuple(infos)
         self.globals = globals_
@@ -313,7 +322,7 @@ def _with_routers(externals, routers, n_nodes):
     return out
 
 
-def template_version(cluster, calico_version=None):
+def template_version(cluster: Cluster, calico_version: str | None = None) -> str:
     """The confd template behaviour to reproduce: ``calico_version`` if given,
     else the cluster's ``calico_version`` attribute, else ``"3.28"``.
 
@@ -329,7 +338,7 @@ def template_version(cluster, calico_version=None):
     return calico_version
 
 
-def compute(cluster, calico_version=None, down=()):
+def compute(cluster: Cluster, calico_version: str | None = None, down: Iterable[str] | str = ()) -> Topology:
     """Compute the BGP topology of ``cluster`` as confd and BIRD set it up.
 
     Parameters
