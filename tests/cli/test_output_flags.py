@@ -142,9 +142,11 @@ def test_bird_config_o_dir_still_writes_with_a_deprecation_note(tmp_path, capsys
     (["-o", "json", "--out", "DIR"], "invalid options -o json with --out"),
     (["-o", "json", "--inline"], "invalid options for -o json: --file and --inline"),
     (["--out", "DIR", "--file", "aggr"], "invalid options for --out: --file and --inline"),
+    (["--out", "FILE"], "it is a file; --out names the directory"),
 ])
 def test_bird_config_conflicting_outputs_are_bad_input(argv, message, tmp_path, capsys):
-    argv = [str(tmp_path / a) if a == "DIR" else a for a in argv]
+    (tmp_path / "FILE").write_text("")
+    argv = [str(tmp_path / a) if a in ("DIR", "FILE") else a for a in argv]
     assert main(["bird-config", "--node", "node1"] + argv) == 2
     assert message in capsys.readouterr().err
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["FILE"] and (tmp_path / "FILE").read_text() == ""

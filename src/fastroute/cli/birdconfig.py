@@ -67,6 +67,9 @@ def output(args):
         fmt, directory = None, fmt
     if fmt == "json" and directory is not None:
         raise InvalidValueError("invalid options -o json with --out: -o json prints the files, --out DIR writes them")
+    if directory is not None and os.path.exists(directory) and not os.path.isdir(directory):
+        raise InvalidValueError(f"invalid --out {directory!r}: it is a file; --out names the directory the six "
+                                "files go to")
     return fmt or "text", directory
 
 
