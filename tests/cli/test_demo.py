@@ -124,3 +124,22 @@ def test_demo_runs_without_any_extra():
     probe = subprocess.run([sys.executable, "-c", code.replace('main(["demo"])', '__import__("pandas")')],
                            capture_output=True, text=True, env=env, timeout=300)
     assert probe.returncode != 0 and "pandas is not installed" in probe.stderr
+
+
+def test_the_commands_the_demo_suggests_run(capsys):
+    """Its "Next" lines: the ones on the example cluster run; the planning ones (minutes of work at the
+    sizes shown) parse, every option one the command takes."""
+    import re
+    import shlex
+
+    from fastroute.cli.main import build_parser, parse_args
+
+    assert main(["demo"]) == 0
+    lines = re.findall(r"^\s+(fastroute .*?)\s{2,}\S", capsys.readouterr().out, re.M)
+    assert len(lines) == 4
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        assert parse_args(build_parser(), argv).command == argv[0]
+        if argv[0] in ("routes", "trace"):
+            assert main(argv) == 0, capsys.readouterr().err
+            assert capsys.readouterr().out
