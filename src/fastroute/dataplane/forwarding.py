@@ -52,7 +52,6 @@ from ..bgp.propagate import KIND_BLOCK, KIND_POD, KIND_ROUTE, propagate_referenc
 
 if TYPE_CHECKING:
     from ..model.cluster import Cluster
-    from .routes import RouteTables
 
 __all__ = ["Outcome", "Encap", "ForwardingPlane", "build", "terminal", "outcome_of", "node_addresses"]
 
@@ -422,7 +421,7 @@ def _resolve(entry, encap, parent):
     return state, s_enc
 
 
-def build(tables: RouteTables) -> ForwardingPlane:
+def build(tables) -> ForwardingPlane:
     """The forwarding plane of a :class:`~fastroute.dataplane.routes.RouteTables`
     (use ``tables.plane``: it is built once and kept)."""
     net = tables.network

@@ -51,7 +51,6 @@ from .release import release_pods as _release_pods
 from .usage import utilization  # noqa: F401  (public here since before the split)
 
 if TYPE_CHECKING:
-    from .cluster import Cluster
     from .kinds import IPPool
 
 __all__ = ["IPAMState", "allocate", "release_pods", "start_block", "utilization", "TUNNEL_KINDS"]
@@ -101,7 +100,7 @@ class IPAMState:
         Its blocks are copied; the cluster itself is not changed.
     """
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster) -> None:
         self.cluster = cluster
         self.pools = cluster.pools
         self.cfg = cluster.ipam_config
@@ -751,12 +750,12 @@ def _allocate_fast(cluster):
     return fast.to_cluster()
 
 
-def release_pods(cluster: Cluster, pods: Iterable[tuple[str, str]]) -> Cluster:
+def release_pods(cluster, pods: Iterable[tuple[str, str]]):
     """Delete pods, releasing their addresses (see :func:`fastroute.model.release.release_pods`)."""
     return _release_pods(IPAMState(cluster), pods)
 
 
-def allocate(cluster: Cluster, method: str = "auto", failures: list[str] | None = None) -> Cluster:
+def allocate(cluster, method: str = "auto", failures: list[str] | None = None):
     """Run Calico's IPAM over a cluster and return the allocated cluster.
 
     Order of events: addresses the input already has (tunnel addresses, pod

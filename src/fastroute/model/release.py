@@ -4,19 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from .blocks import Pods
 from ..errors import UnknownPodError
 
-if TYPE_CHECKING:
-    from .cluster import Cluster
-    from .ipam import IPAMState
-
 __all__ = ["release_pods"]
 
 
-def release_pods(st: IPAMState, pods: Iterable[tuple[str, str]]) -> Cluster:
+def release_pods(st, pods: Iterable[tuple[str, str]]):
     """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
 
     Released ordinals go to the tail of their block's free list; an emptied block

@@ -4,17 +4,14 @@ prints (projectcalico/calico ``calicoctl/calicoctl/commands/ipam/show.go``)."""
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Union
-
-if TYPE_CHECKING:
-    from .cluster import Cluster
+from typing import Union
 
 __all__ = ["utilization"]
 
 _Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
-def utilization(cluster: Cluster) -> list[tuple[_Net | None, int, int, list[tuple[_Net, int, int]]]]:
+def utilization(cluster) -> list[tuple[_Net | None, int, int, list[tuple[_Net, int, int]]]]:
     """Rows of ``calicoctl ipam show``: per pool (List order) its blocks.
 
     Returns
