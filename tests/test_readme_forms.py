@@ -157,3 +157,43 @@ def test_a_form_with_an_unknown_option_fails(capsys):
     (argv,) = expand("fastroute why --node NAME --no-such-flag PREFIX")
     assert main(argv) == 2
     assert "unrecognized arguments: --no-such-flag" in capsys.readouterr().err
+
+
+def _inline_forms():
+    """``(file, text)`` of every inline ``fastroute CMD ...`` or ``CMD --option ...`` the README and docs quote."""
+    commands = set(build_parser().commands)
+    out = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        spans = [s for line in path.read_text().splitlines() for s in line.split("`")[1::2]]
+        for text in spans:
+            words = text.split()
+            if words and words[0] == "fastroute":
+                words = words[1:]
+            if len(words) >= 2 and words[0] in commands and any(w.lstrip("[").startswith("-") for w in words[1:]):
+                out.append((path.name, " ".join(words)))
+    return out
+
+
+INLINE = _inline_forms()
+
+
+def test_inline_forms_are_found():
+    assert ("README.md", "routes --all") in INLINE
+    assert ("convergence.md", "converge --timeline FILE") in INLINE
+
+
+def _unknown_options(text):
+    """The options an inline form names that its command does not take."""
+    command, *words = text.split()
+    options = {o for a in build_parser().commands[command]._actions for o in a.option_strings}
+    return {w.split("=")[0].strip("[]|") for w in words if w.lstrip("[").startswith("-")} - options
+
+
+def test_an_inline_form_with_an_option_its_command_lacks_is_caught():
+    assert _unknown_options("routes [--all] [--bogus N]") == {"--bogus"}
+    assert _unknown_options("routes [--all] --node NAME") == set()
+
+
+@pytest.mark.parametrize("where, text", INLINE, ids=[f"{w}:{t[:40]}" for w, t in INLINE])
+def test_inline_form_names_only_options_the_command_takes(where, text):
+    assert not _unknown_options(text), f"{where}: `{text}` names options {text.split()[0]} does not take"
