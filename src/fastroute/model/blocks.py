@@ -2,8 +2,11 @@
 (projectcalico/calico ``libcalico-go/lib/ipam/ipam_block.go``) and pods as columns,
 plus the arrays the routing layer reads (:meth:`Cluster.block_arrays` and friends)."""
 
+from __future__ import annotations
+
 import collections
 import ipaddress
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,7 +36,10 @@ class Block:
 
     __slots__ = ("_cidr", "_version", "_plen", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
 
-    def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None, kname=None):
+    def __init__(self, cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[int, int, int],
+                 affinity: str | None = None, owner: list[int] | None = None,
+                 unallocated: collections.deque[int] | None = None, attr_owners: list[int] | None = None,
+                 kname: str | None = None) -> None:
         # cidr: an ipaddress network, or (version, network address as int, prefix length): the
         # network object is then made only when asked for (100,000 of them cost seconds)
         if isinstance(cidr, tuple):
@@ -116,7 +122,10 @@ class Pods:
 
     __slots__ = ("namespace", "name", "node_idx", "ipv4", "ipv6", "iface", "_node_names", "prefix")
 
-    def __init__(self, namespace, name, node_idx, node_names, ipv4=None, ipv6=None, iface=None, prefix="cali"):
+    def __init__(self, namespace: Sequence[str], name: Sequence[str], node_idx: Sequence[int] | np.ndarray,
+                 node_names: Sequence[str], ipv4: Sequence[str | None] | None = None,
+                 ipv6: Sequence[str | None] | None = None, iface: Sequence[str] | None = None, prefix: str = "cali"
+                ) -> None:
         n = len(name)
         self.namespace = namespace if isinstance(namespace, list) else list(namespace)
         self.name = name if isinstance(name, list) else list(name)
