@@ -34,7 +34,8 @@ class Block:
         Owners in Calico's attribute order (the ``attributes`` array of the IPAMBlock).
     """
 
-    __slots__ = ("_cidr", "_version", "_plen", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
+    __slots__ = ("_cidr", "_version", "_plen", "affinity", "_owner", "_unallocated", "_attr_owners", "_fresh",
+                 "net", "size", "kname")
 
     def __init__(self, cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[int, int, int],
                  affinity: str | None = None, owner: list[int] | None = None,
@@ -50,10 +51,79 @@ class Block:
             self._version, self.net, self._plen = cidr.version, int(cidr.network_address), cidr.prefixlen
         self.size = 1 << ((32 if self._version == 4 else 128) - self._plen)    # without making addresses
         self.affinity = affinity
-        self.owner = owner if owner is not None else [-1] * self.size
-        self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
-        self.attr_owners = attr_owners if attr_owners is not None else []
+        self._fresh = None
+        self._owner = owner if owner is not None else [-1] * self.size
+        self._unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
+        self._attr_owners = attr_owners if attr_owners is not None else []
         self.kname = _names.cidr_name(self.cidr) if kname is None else kname    # given: the caller formatted it
+
+    @classmethod
+    def fresh(cls, key: tuple[int, int, int], affinity: str | None, owners: tuple[int, ...], kname: str | None = None
+              ) -> Block:
+        """A block as IPAM leaves a new one: ordinals ``0 .. len(owners) - 1`` given, in order, to ``owners``
+        (the rest free, in ordinal order), attribute order the same.
+
+        ``key`` is (version, network address as int, prefix length).  The per-ordinal lists
+        (:attr:`owner`, :attr:`unallocated`, :attr:`attr_owners`) are made together, the first
+        time one of them is read: a plan of 100,000 blocks seldom reads them.
+        """
+        b = cls.__new__(cls)
+        b._cidr = None
+        b._version, b.net, b._plen = key
+        b.size = 1 << ((32 if b._version == 4 else 128) - b._plen)
+        b.affinity = affinity
+        b._fresh = tuple(owners)
+        b._owner = b._unallocated = b._attr_owners = None
+        b.kname = _names.cidr_name(b.cidr) if kname is None else kname
+        return b
+
+    def _materialize(self):
+        owners, self._fresh = self._fresh, None
+        k = len(owners)
+        self._owner = list(owners) + [-1] * (self.size - k)
+        self._unallocated = collections.deque(range(k, self.size))
+        self._attr_owners = list(owners)
+
+    @property
+    def owner(self) -> list[int]:
+        if self._fresh is not None:
+            self._materialize()
+        return self._owner
+
+    @owner.setter
+    def owner(self, value):
+        if self._fresh is not None:
+            self._materialize()
+        self._owner = value
+
+    @property
+    def unallocated(self) -> collections.deque[int]:
+        if self._fresh is not None:
+            self._materialize()
+        return self._unallocated
+
+    @unallocated.setter
+    def unallocated(self, value):
+        if self._fresh is not None:
+            self._materialize()
+        self._unallocated = value
+
+    @property
+    def attr_owners(self) -> list[int]:
+        if self._fresh is not None:
+            self._materialize()
+        return self._attr_owners
+
+    @attr_owners.setter
+    def attr_owners(self, value):
+        if self._fresh is not None:
+            self._materialize()
+        self._attr_owners = value
+
+    def allocated_head(self) -> Sequence[int]:
+        """Owners of ordinals ``0 .. m - 1``, where every ordinal from ``m`` on is free (-1 entries
+        may lie inside): what a reader of the allocations needs, without making the per-ordinal lists."""
+        return self._fresh if self._fresh is not None else self._owner
 
     @property
     def cidr(self):
@@ -64,6 +134,8 @@ class Block:
         return self._cidr
 
     def copy(self):
+        if self._fresh is not None:
+            return Block.fresh(self._key(), self.affinity, self._fresh, self.kname)
         return Block(self._key(), self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners),
                      kname=self.kname)
 
@@ -80,14 +152,16 @@ class Block:
 
     @property
     def n_free(self):
-        return len(self.unallocated)
+        return self.size - self.n_used
 
     @property
     def n_used(self):
-        return self.size - len(self.unallocated)
+        if self._fresh is not None:
+            return len(self._fresh)
+        return self.size - len(self._unallocated)
 
     def is_empty(self):
-        return len(self.unallocated) == self.size
+        return self.n_used == 0
 
     def holds(self, version, value):
         """Whether the address ``value`` (an int of IP ``version``) lies in this block."""
@@ -97,11 +171,12 @@ class Block:
         return ipaddress.ip_address(self.net + ordinal) if self.version == 4 else ipaddress.IPv6Address(self.net + ordinal)
 
     def __eq__(self, other):
+        if not (isinstance(other, Block) and self._key() == other._key() and self.affinity == other.affinity):
+            return False
+        if self._fresh is not None and other._fresh is not None:
+            return self._fresh == other._fresh
         return (
-            isinstance(other, Block)
-            and self._key() == other._key()
-            and self.affinity == other.affinity
-            and list(self.owner) == list(other.owner)
+            list(self.owner) == list(other.owner)
             and list(self.unallocated) == list(other.unallocated)
             and self.attr_owners == other.attr_owners
         )

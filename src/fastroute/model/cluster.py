@@ -207,11 +207,12 @@ class Cluster:
         list of (address int, node_idx, block index in :attr:`blocks`)
         """
         blocks = [(bi, b) for bi, b in enumerate(self.blocks) if b.version == version]
-        lengths = np.fromiter((len(b.owner) for _, b in blocks), np.int64, len(blocks))
+        heads = [b.allocated_head() for _, b in blocks]     # ordinals past a head are free
+        lengths = np.fromiter(map(len, heads), np.int64, len(blocks))
         total = int(lengths.sum())
         if not total:
             return []
-        owners = np.fromiter(itertools.chain.from_iterable(b.owner for _, b in blocks), np.int64, total)
+        owners = np.fromiter(itertools.chain.from_iterable(heads), np.int64, total)
         block_of = np.repeat(np.arange(len(blocks)), lengths)
         ordinal = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         owner_node = np.array([self._node_index.get(b.affinity, -1) if b.affinity else -1 for _, b in blocks],

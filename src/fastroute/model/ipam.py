@@ -712,11 +712,8 @@ class _FastAllocator:
         knames = _block_names(st.pools, self.blocks)
         for (_, pi, idx, node, owners), kname in zip(self.blocks, knames):
             pool = st.pools[pi]
-            size = pool.block_addresses
-            k = len(owners)
-            blocks.append(Block((pool.version, int(pool.cidr.network_address) + idx * size, pool.block_size), node,
-                                owners + [-1] * (size - k), range(k, size), list(owners),
-                                kname=kname))
+            key = (pool.version, int(pool.cidr.network_address) + idx * pool.block_addresses, pool.block_size)
+            blocks.append(Block.fresh(key, node, owners, kname))
         return self.cluster.replace(nodes=self.nodes, blocks=blocks, pods=st.pods, extra_owners=st.extra)
 
 
