@@ -404,3 +404,67 @@ def test_a_pool_namespace_selector_is_listed_as_not_modelled():
     res = reader.loads(text, "pools.yaml")
     assert res.not_modelled == {"IPPool spec.namespaceSelector": 1}
     assert reader.loads(text.replace("  namespaceSelector: team == 'a'\n", ""), "p.yaml").not_modelled == {}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans())
+def test_block_walk_over_the_array_and_over_the_dict_agree(plan):
+    """The kernel's walk (pools of up to ``_ARRAY_WALK_MAX`` blocks) and the dict walk (bigger pools)
+    claim the same blocks in the same order."""
+    try:
+        kernel = ipam.allocate(plan, "fast")
+    except (ValueError, IPAMError) as e:
+        kernel = type(e)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ipam, "_ARRAY_WALK_MAX", 0)
+        try:
+            walked = ipam.allocate(plan, "fast")
+        except (ValueError, IPAMError) as e:
+            walked = type(e)
+    if isinstance(kernel, type):
+        assert walked is kernel
+        return
+    assert walked.blocks == kernel.blocks
+    assert np.array_equal(walked.pods.ipv4, kernel.pods.ipv4) and walked.nodes == kernel.nodes
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 40), st.lists(st.integers(0, 10**6), max_size=60))
+def test_claim_kernel_matches_the_dict_walk(n_blocks, starts):
+    """``_ipam.claim_one`` against ``_FastAllocator.find_free``: the first unclaimed block from a start
+    index, cyclic, -1/None when the pool is full."""
+    from fastroute.model import _ipam
+
+    fast = ipam._FastAllocator.__new__(ipam._FastAllocator)
+    fast.claimed, fast.n_blocks = {}, [n_blocks]
+    parent = np.full(n_blocks, -1, np.int32)
+    offset, sizes, count = np.zeros(1, np.int64), np.array([n_blocks], np.int64), np.zeros(1, np.int64)
+    claimed = set()
+    for s in starts:
+        s %= n_blocks
+        idx = _ipam.claim_one(parent, offset, sizes, count, 0, s)
+        want = None if len(fast.claimed.get(0, ())) >= n_blocks else fast.find_free(0, s)
+        if want is None:
+            assert idx == -1 and len(claimed) == n_blocks
+            continue
+        fast.claimed[0][want] = want + 1
+        assert idx == want == next(b % n_blocks for b in range(s, s + n_blocks) if b % n_blocks not in claimed)
+        claimed.add(idx)
+    assert int(count[0]) == len(claimed)
+
+
+def test_fresh_blocks_answer_without_their_lists_as_with_them():
+    """IPAM's new blocks keep their per-ordinal lists unmade until read: counts, the allocated head and
+    borrowed() agree before and after they are made."""
+    pools = [pool("10.0.0.0/26", 30, name="a", ipip_mode="Always")]
+    c = ipam.allocate(make(["a", "b", "c"], pools, pods_on("a", 5) + pods_on("b", 9) + pods_on("c", 2)), "fast")
+    before = [(b.n_used, b.n_free, b.is_empty(), list(b.allocated_head())) for b in c.blocks]
+    borrowed = c.borrowed()
+    copies = [b.copy() for b in c.blocks]
+    assert all(b._fresh is not None for b in c.blocks + copies)
+    for b in c.blocks:
+        b.owner   # makes the lists
+    after = [(b.n_used, b.n_free, b.is_empty(), list(b.allocated_head())[: b.n_used]) for b in c.blocks]
+    assert before == after and c.borrowed() == borrowed
+    assert copies == list(c.blocks)
+    assert all(list(b.owner[: b.n_used]) == list(b.attr_owners) for b in c.blocks)

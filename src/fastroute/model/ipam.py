@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import _ipam as _kernel
 from . import gorand
 from .names import cidr_name
 from .blocks import Block, Pods
@@ -544,6 +545,12 @@ def _pod_ranks(node_of_pod, n_nodes):
     return rank
 
 
+#: Pools of up to this many blocks are walked over an int array (all such pools together: up to
+#: ``_ARRAY_WALK_TOTAL`` blocks); bigger ones (IPv6) over a dict.
+_ARRAY_WALK_MAX = 1 << 24
+_ARRAY_WALK_TOTAL = 1 << 25
+
+
 class _FastAllocator:
     """The fast path over one plan: blocks claimed in the reference path's order, pods placed by rank.
 
@@ -564,6 +571,16 @@ class _FastAllocator:
         self.starts = {}  # pool index -> ndarray of start indices per node
         self.blocks = []
         self.n_blocks = [p.n_blocks for p in self.st.pools]
+        # pools small enough are walked in the kernel, over one int array (see fastroute.model._ipam)
+        offset, total = [], 0
+        for n in self.n_blocks:
+            fits = n <= _ARRAY_WALK_MAX and total + n <= _ARRAY_WALK_TOTAL
+            offset.append(total if fits else -1)
+            total += n if fits else 0
+        self.offset = np.array(offset, np.int64)
+        self.parent = None if not total else np.full(total, -1, np.int32)
+        self.count = np.zeros(len(offset), np.int64)
+        self.n_blocks_arr = np.array([min(n, _ARRAY_WALK_MAX) for n in self.n_blocks], np.int64)
 
     # ----------------------------------------------------------------- block walk
     def start_of(self, pi, ni):
@@ -594,15 +611,49 @@ class _FastAllocator:
         node = self.cluster.node_names[ni]
         for pi in pool_list:
             pool = self.st.pools[pi]
-            if len(self.claimed.get(pi, ())) >= self.n_blocks[pi]:
-                continue
-            idx = self.find_free(pi, self.start_of(pi, ni))
-            if idx is None:
-                continue
-            self.claimed[pi][idx] = idx + 1
+            if self.offset[pi] >= 0:
+                idx = _kernel.claim_one(self.parent, self.offset, self.n_blocks_arr, self.count, pi,
+                                        self.start_of(pi, ni))
+                if idx < 0:
+                    continue
+            else:
+                if len(self.claimed.get(pi, ())) >= self.n_blocks[pi]:
+                    continue
+                idx = self.find_free(pi, self.start_of(pi, ni))
+                if idx is None:
+                    continue
+                self.claimed[pi][idx] = idx + 1
             self.blocks.append([pool.version, pi, idx, node, []])
             return len(self.blocks) - 1
         raise _Fallback("pool exhausted")
+
+    def claim_in_order(self, event_node, pool_lists):
+        """:meth:`claim` for each node of ``event_node`` in turn, ``pool_lists[k]`` its pools; the
+        claims' indices in ``blocks`` (ndarray).  One kernel call when every pool is walked over the array."""
+        used = sorted({pi for lst in pool_lists for pi in lst})
+        if any(self.offset[pi] < 0 for pi in used) or not event_node.size:
+            return np.array([self.claim(ni, lst) for ni, lst in zip(event_node.tolist(), pool_lists)], np.int64)
+        lists = {}
+        event_list = np.array([lists.setdefault(tuple(lst), len(lists)) for lst in pool_lists], np.int64)
+        table = np.full((len(lists), max(map(len, lists))), -1, np.int64)
+        for lst, k in lists.items():
+            table[k, : len(lst)] = lst
+        starts = np.zeros((len(self.n_blocks), self.n_nodes), np.int64)
+        for pi in used:
+            self.start_of(pi, 0)
+            starts[pi] = self.starts[pi]
+        out_pool = np.empty(event_node.size, np.int64)
+        out_idx = np.empty(event_node.size, np.int64)
+        done = _kernel.claim_many(self.parent, self.offset, self.n_blocks_arr, self.count, starts, table,
+                                  np.ascontiguousarray(event_node, np.int64), event_list, out_pool, out_idx)
+        first = len(self.blocks)
+        names, pools = self.cluster.node_names, self.st.pools
+        self.blocks += [[pools[pi].version, pi, idx, names[ni], []]
+                        for ni, pi, idx in zip(event_node[:done].tolist(), out_pool[:done].tolist(),
+                                               out_idx[:done].tolist())]
+        if done < event_node.size:
+            raise _Fallback("pool exhausted")
+        return np.arange(first, len(self.blocks), dtype=np.int64)
 
     # ----------------------------------------------------------------- one IP version
     def workload_pools(self, version):
@@ -681,8 +732,9 @@ class _FastAllocator:
         if ((owned + n_new) > self.st.cfg.effective_max_blocks).any():
             raise _Fallback("block limit")
         table = np.full((n_nodes, int(n_new.max()) + 1 if events.size else 1), -1, dtype=np.int64)
-        for ni, jj in zip(node_of_pod[events].tolist(), j[events].tolist()):
-            table[ni, jj] = self.claim(ni, wl[self.group_of_node[ni]])
+        event_node = node_of_pod[events]
+        groups = self.group_of_node[event_node].tolist()
+        table[event_node, j[events]] = self.claim_in_order(event_node, [wl[g] for g in groups])
         pod_block = np.where(in_open, open_block[node_of_pod], table[node_of_pod, np.maximum(j, 0)])
         return pod_block, ordinal
 

@@ -1,0 +1,72 @@
+"""The block walk of libcalico-go's ``findUsableBlock`` (projectcalico/calico
+``libcalico-go/lib/ipam/ipam.go``) for a plan, over an int array per pool.
+
+From a host's hashed start index the walk goes up, with wrap-around, to the first
+block nobody has claimed yet.  Claimed blocks form a cyclic union-find: ``parent[i]``
+is -1 while block ``i`` is free, else the next candidate (``n`` meaning 0), compressed
+along each walk, so a walk over thousands of claimed blocks costs near-constant time.
+The pools' arrays lie end to end in one ``parent``, pool ``p`` from ``offset[p]``
+(-1: that pool is too big for an array and is walked in Python, see
+``fastroute.model.ipam._FastAllocator.find_free``, the same walk over a dict).
+"""
+
+cdef inline long long _find(int[::1] parent, long long off, long long n, long long idx) noexcept nogil:
+    """The first free block of the pool at ``off`` from ``idx`` on (the pool must have one)."""
+    cdef long long root = idx, nxt
+    while parent[off + root] != -1:
+        root = parent[off + root]
+        if root >= n:
+            root = 0
+    while idx != root:
+        nxt = parent[off + idx]
+        if nxt >= n:
+            nxt = 0
+        parent[off + idx] = <int>root
+        idx = nxt
+    return root
+
+
+cdef inline long long _claim(int[::1] parent, long long[::1] offset, long long[::1] n_blocks,
+                             long long[::1] count, long long pool, long long start) noexcept nogil:
+    cdef long long n = n_blocks[pool], off = offset[pool], idx
+    if count[pool] >= n:
+        return -1
+    idx = _find(parent, off, n, start)
+    parent[off + idx] = <int>(idx + 1)
+    count[pool] += 1
+    return idx
+
+
+def claim_one(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, long long[::1] count,
+              long long pool, long long start):
+    """Claim the first free block of ``pool`` from block index ``start`` on (cyclic): its index,
+    or -1 when the pool has none left."""
+    return _claim(parent, offset, n_blocks, count, pool, start)
+
+
+def claim_many(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, long long[::1] count,
+               long long[:, ::1] starts, long long[:, ::1] pool_lists, long long[::1] event_node,
+               long long[::1] event_list, long long[::1] out_pool, long long[::1] out_idx):
+    """Claims in order: event ``e`` is node ``event_node[e]`` claiming from the first pool of
+    ``pool_lists[event_list[e]]`` (pool indices, -1 padded) with a free block, starting at
+    ``starts[pool, node]``.  Fills ``out_pool``/``out_idx``; returns the number of events done
+    (fewer than all when one event's pools are all full: it and those after are not done)."""
+    cdef Py_ssize_t e, j, n_events = event_node.shape[0], width = pool_lists.shape[1], done = n_events
+    cdef long long pool, idx, node
+    with nogil:
+        for e in range(n_events):
+            node = event_node[e]
+            idx = -1
+            for j in range(width):
+                pool = pool_lists[event_list[e], j]
+                if pool < 0:
+                    break
+                idx = _claim(parent, offset, n_blocks, count, pool, starts[pool, node])
+                if idx >= 0:
+                    out_pool[e] = pool
+                    out_idx[e] = idx
+                    break
+            if idx < 0:
+                done = e
+                break
+    return done
