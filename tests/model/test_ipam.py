@@ -461,7 +461,7 @@ def test_fresh_blocks_answer_without_their_lists_as_with_them():
     before = [(b.n_used, b.n_free, b.is_empty(), list(b.allocated_head())) for b in c.blocks]
     borrowed = c.borrowed()
     copies = [b.copy() for b in c.blocks]
-    assert all(b._fresh is not None for b in c.blocks + copies)
+    assert all(b._fresh is not None for b in list(c.blocks) + copies)
     for b in c.blocks:
         b.owner   # makes the lists
     after = [(b.n_used, b.n_free, b.is_empty(), list(b.allocated_head())[: b.n_used]) for b in c.blocks]
