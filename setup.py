@@ -50,7 +50,7 @@ def ext(name):
     )
 
 
-KERNELS = ["_addr", "_lpm", "bgp._propagate", "sim._engine", "model._yamlblock", "model._ipam"]
+KERNELS = ["_addr", "_lpm", "bgp._propagate", "sim._engine", "model._yamlblock", "model._ipam", "model._gorand"]
 
 setup(
     ext_modules=cythonize(

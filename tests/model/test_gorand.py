@@ -225,3 +225,11 @@ def test_big_rand_in_range_and_deterministic(seed, n):
 def test_vectorised_agrees_with_scalar(hosts, bits):
     got = gorand.start_indices(hosts, 1 << bits)
     assert [int(g) for g in got] == [gorand.start_index(h, 1 << bits) for h in hosts]
+
+
+@settings(max_examples=30, deadline=None)
+@given(hosts=st.lists(st.text(min_size=0, max_size=30), min_size=1, max_size=20), n=st.integers(1, 2**62))
+def test_kernel_agrees_with_scalar_for_any_bound(hosts, n):
+    """The kernel's rejection loop (any bound, not only powers of two) against ``GoRand.big_rand``."""
+    got = gorand.start_indices(hosts, n)
+    assert [int(g) for g in got] == [gorand.start_index(h, n) for h in hosts]

@@ -14,9 +14,8 @@ therefore needs Go's generator exactly, not just "a" generator:
   each 64-bit word with two ``Uint32`` draws (low half first), masks the top
   word to the bit length of ``n`` and redraws until the value is below ``n``.
 
-:func:`start_indices` is the vectorised form used for thousands of hosts: it
-seeds all generators at once with numpy and only reads the slots the first
-draws touch.
+:func:`start_indices` is the form used for thousands of hosts: the same steps in
+a kernel (:mod:`fastroute.model._gorand`), held to this module by tests.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from importlib import resources
 
 import numpy as np
 
+from . import _gorand as _kernel
 from ..errors import InvalidValueError, PackageDataError
 
 __all__ = ["GoRand", "fnv1_32", "start_index", "start_indices", "cooked"]
@@ -165,37 +165,10 @@ def start_index(host: str, n_blocks: int) -> int:
     return GoRand(fnv1_32(host)).big_rand(int(n_blocks))
 
 
-def _seed_vec(seeds):
-    """Seed one Go source per entry of ``seeds``; returns uint64 state, shape (n, 607)."""
-    x = np.asarray(seeds, dtype=np.int64) % _M31
-    x[x == 0] = 89482311
-
-    def step(x):
-        hi = x // 44488
-        lo = x - hi * 44488
-        x = 48271 * lo - 3399 * hi
-        return np.where(x < 0, x + _M31, x)
-
-    for _ in range(20):
-        x = step(x)
-    n = x.shape[0]
-    vec = np.empty((n, _LEN), dtype=np.uint64)
-    table = cooked()
-    for i in range(_LEN):
-        x = step(x)
-        u = x.astype(np.uint64) << np.uint64(40)
-        x = step(x)
-        u ^= x.astype(np.uint64) << np.uint64(20)
-        x = step(x)
-        u ^= x.astype(np.uint64)
-        vec[:, i] = u ^ table[i]
-    return vec
-
-
 def start_indices(hosts: Sequence[str], n_blocks: int) -> np.ndarray:
     """:func:`start_index` for many hosts at once; ndarray of int64, shape (n_hosts,).
 
-    Vectorised over hosts with numpy.  Bounds above 2**62 blocks (IPv6 pools
+    One kernel pass (:mod:`fastroute.model._gorand`, the same steps in C).  Bounds above 2**62 blocks (IPv6 pools
     wider than /60 with /122 blocks, say) fall back to the scalar generator.
     """
     n_blocks = int(n_blocks)
@@ -206,25 +179,7 @@ def start_indices(hosts: Sequence[str], n_blocks: int) -> np.ndarray:
         return np.array([start_index(h, n_blocks) for h in hosts], dtype=object)
     if n_blocks == 1:
         return np.zeros(len(hosts), dtype=np.int64)
-    seeds = np.array([fnv1_32(h) for h in hosts], dtype=np.int64)
-    vec = _seed_vec(seeds)
-    bits = n_blocks.bit_length()
-    mask = np.uint64((1 << bits) - 1)
-    out = np.full(len(hosts), -1, dtype=np.int64)
-    pending = np.arange(len(hosts))
-    # Draw k (1-based) adds slots 334-k and 607-k; for k <= 273 neither slot has
-    # been written yet, so each draw is a sum of two seeded slots.
-    k = 0
-    while pending.size and k + 2 <= _TAP:
-        lo = vec[pending, _LEN - _TAP - (k + 1)] + vec[pending, _LEN - (k + 1)]
-        hi = vec[pending, _LEN - _TAP - (k + 2)] + vec[pending, _LEN - (k + 2)]
-        lo = (lo & np.uint64(_M63)) >> np.uint64(31)
-        hi = (hi & np.uint64(_M63)) >> np.uint64(31)
-        z = (lo | (hi << np.uint64(32))) & mask
-        ok = z < np.uint64(n_blocks)
-        out[pending[ok]] = z[ok].astype(np.int64)
-        pending = pending[~ok]
-        k += 2
-    for i in pending:  # astronomically unlikely: > 136 rejections in a row
-        out[i] = start_index(hosts[i], n_blocks)
+    seeds = np.array(_kernel.fnv1_32_many(hosts), dtype=np.int64)
+    out = np.empty(len(hosts), dtype=np.int64)
+    _kernel.start_indices(seeds, cooked(), n_blocks, out)
     return out
