@@ -422,14 +422,23 @@ def _enabled_versions(pools):
     return [v for v in (4, 6) if any(p.version == v and not p.disabled for p in pools)]
 
 
-def _tunnel_pools(st, node_idx, kind):
-    """Pools calico-node's ``allocateip`` may take a tunnel address of ``kind`` from, in List order."""
+def _tunnel_candidates(pools, kind):
+    """Pools that may give some node a tunnel address of ``kind`` (nodeSelector aside), in List order."""
     _, version, mode_attr, _, _ = kind
     return [
-        i for i, p in enumerate(st.pools)
-        if not p.disabled and p.version == version and getattr(p, mode_attr) != "Never"
-        and "Tunnel" in p.allowed_uses and st._pool_selects(i, node_idx)
+        i for i, p in enumerate(pools)
+        if not p.disabled and p.version == version and getattr(p, mode_attr) != "Never" and "Tunnel" in p.allowed_uses
     ]
+
+
+def _tunnel_pools(st, node_idx, kind):
+    """Pools calico-node's ``allocateip`` may take a tunnel address of ``kind`` from, in List order."""
+    return [i for i in _tunnel_candidates(st.pools, kind) if st._pool_selects(i, node_idx)]
+
+
+def _tunnel_kinds(pools, version=None):
+    """The tunnel kinds (of ``version``, or all) some pool may serve, in calico-node's order."""
+    return [k for k in TUNNEL_KINDS if version in (None, k[1]) and _tunnel_candidates(pools, k)]
 
 
 def _pod_label(cluster, i):
@@ -514,7 +523,7 @@ class _Fallback(Exception):
 
 def _require_plan(cluster):
     """Raise _Fallback unless ``cluster`` is a plan: no blocks, addresses or tunnel addresses yet."""
-    if cluster.blocks or (cluster.pods.ipv4 >= 0).any() or any(v is not None for v in cluster.pods.ipv6):
+    if cluster.blocks or (cluster.pods.ipv4 >= 0).any() or cluster.pods.ipv6.count(None) != len(cluster.pods.ipv6):
         raise _Fallback("existing allocations")
     if any(getattr(n, k[0]) is not None for n in cluster.nodes for k in TUNNEL_KINDS):
         raise _Fallback("existing tunnel addresses")
@@ -678,11 +687,10 @@ class _FastAllocator:
         open_block = np.full(self.n_nodes, -1, dtype=np.int64)
         open_used = np.zeros(self.n_nodes, dtype=np.int64)
         owned = np.zeros(self.n_nodes, dtype=np.int64)
-        for ni in range(self.n_nodes):
+        kinds = _tunnel_kinds(st.pools, version)
+        for ni in range(self.n_nodes if kinds else 0):
             changes = {}
-            for kind in TUNNEL_KINDS:
-                if kind[1] != version:
-                    continue
+            for kind in kinds:
                 eligible = _tunnel_pools(st, ni, kind)
                 if not eligible:
                     continue
@@ -711,7 +719,7 @@ class _FastAllocator:
         node_of_pod = self.node_of_pod
         n_nodes = self.n_nodes
         rank = _pod_ranks(node_of_pod, n_nodes)
-        if any(wl[self.group_of_node[ni]] is None for ni in np.unique(node_of_pod).tolist()):
+        if any(wl[self.group_of_node[ni]] is None for ni in np.flatnonzero(np.bincount(node_of_pod)).tolist()):
             raise _Fallback("a pod's node has no workload pool")
         # All pools of one version share a block size in this path (else capacities differ).
         sizes = {self.st.pools[pi].block_addresses for g in wl for pi in (wl[g] or [])}
@@ -789,8 +797,9 @@ def _allocate_fast(cluster):
     fast = _FastAllocator(cluster)
     st = fast.st
     # Tunnel owners exist in the reference path's order (node by node, kind by kind).
-    for ni in range(fast.n_nodes):
-        for kind in TUNNEL_KINDS:
+    kinds = _tunnel_kinds(st.pools)
+    for ni in range(fast.n_nodes if kinds else 0):
+        for kind in kinds:
             if _tunnel_pools(st, ni, kind):
                 st.tunnel_owner(ni, kind)
     for version in _enabled_versions(st.pools):
