@@ -70,3 +70,66 @@ def claim_many(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, 
                 done = e
                 break
     return done
+
+
+def place_pods(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, long long[::1] count,
+               long long[:, ::1] starts, long long[:, ::1] pool_lists, long long[::1] list_of_node,
+               long long[::1] node_of_pod, long long cap, long long[::1] current, long long[::1] used,
+               long long first, long long[::1] out_block, long long[::1] out_ordinal,
+               long long[::1] ev_node, long long[::1] ev_pool, long long[::1] ev_idx):
+    """Each pod in order takes the next ordinal of its node's current block (``current[node]``, -1 for
+    none, ``used[node]`` ordinals of ``cap`` taken), or claims a new block from the pools of
+    ``pool_lists[list_of_node[node]]`` (as :func:`claim_many`), numbered from ``first`` on.
+
+    Fills ``out_block``/``out_ordinal`` per pod and the claims ``ev_*``; returns the number of claims,
+    or -1 when a pod's pools are all full (nothing after it done)."""
+    cdef Py_ssize_t i, j, n_pods = node_of_pod.shape[0], width = pool_lists.shape[1]
+    cdef long long node, pool, idx, n_events = 0
+    with nogil:
+        for i in range(n_pods):
+            node = node_of_pod[i]
+            if current[node] >= 0 and used[node] < cap:
+                out_block[i] = current[node]
+                out_ordinal[i] = used[node]
+                used[node] += 1
+                continue
+            idx = -1
+            for j in range(width):
+                pool = pool_lists[list_of_node[node], j]
+                if pool < 0:
+                    break
+                idx = _claim(parent, offset, n_blocks, count, pool, starts[pool, node])
+                if idx >= 0:
+                    break
+            if idx < 0:
+                n_events = -1
+                break
+            ev_node[n_events] = node
+            ev_pool[n_events] = pool
+            ev_idx[n_events] = idx
+            current[node] = first + n_events
+            used[node] = 1
+            out_block[i] = current[node]
+            out_ordinal[i] = 0
+            n_events += 1
+    return n_events
+
+
+def group_by(long long[::1] key, long long n_keys, long long[::1] ptr, long long[::1] order):
+    """Counting sort: ``order`` lists the indices of ``key`` grouped by key value (``0 <= key < n_keys``),
+    in index order within a group; group ``k`` is ``order[ptr[k]:ptr[k + 1]]``."""
+    cdef Py_ssize_t i, n = key.shape[0]
+    cdef long long k
+    with nogil:
+        for k in range(n_keys + 1):
+            ptr[k] = 0
+        for i in range(n):
+            ptr[key[i] + 1] += 1
+        for k in range(n_keys):
+            ptr[k + 1] += ptr[k]
+        for i in range(n):
+            order[ptr[key[i]]] = i
+            ptr[key[i]] += 1
+        for k in range(n_keys, 0, -1):
+            ptr[k] = ptr[k - 1]
+        ptr[0] = 0

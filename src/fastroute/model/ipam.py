@@ -639,30 +639,41 @@ class _FastAllocator:
     def claim_in_order(self, event_node, pool_lists):
         """:meth:`claim` for each node of ``event_node`` in turn, ``pool_lists[k]`` its pools; the
         claims' indices in ``blocks`` (ndarray).  One kernel call when every pool is walked over the array."""
-        used = sorted({pi for lst in pool_lists for pi in lst})
-        if any(self.offset[pi] < 0 for pi in used) or not event_node.size:
+        if not self.in_kernel(pool_lists) or not event_node.size:
             return np.array([self.claim(ni, lst) for ni, lst in zip(event_node.tolist(), pool_lists)], np.int64)
-        lists = {}
-        event_list = np.array([lists.setdefault(tuple(lst), len(lists)) for lst in pool_lists], np.int64)
-        table = np.full((len(lists), max(map(len, lists))), -1, np.int64)
-        for lst, k in lists.items():
-            table[k, : len(lst)] = lst
-        starts = np.zeros((len(self.n_blocks), self.n_nodes), np.int64)
-        for pi in used:
-            self.start_of(pi, 0)
-            starts[pi] = self.starts[pi]
+        event_list, table, starts = self._kernel_tables(pool_lists)
         out_pool = np.empty(event_node.size, np.int64)
         out_idx = np.empty(event_node.size, np.int64)
         done = _kernel.claim_many(self.parent, self.offset, self.n_blocks_arr, self.count, starts, table,
                                   np.ascontiguousarray(event_node, np.int64), event_list, out_pool, out_idx)
         first = len(self.blocks)
-        names, pools = self.cluster.node_names, self.st.pools
-        self.blocks += [[pools[pi].version, pi, idx, names[ni], []]
-                        for ni, pi, idx in zip(event_node[:done].tolist(), out_pool[:done].tolist(),
-                                               out_idx[:done].tolist())]
+        self._add_claims(event_node[:done], out_pool[:done], out_idx[:done])
         if done < event_node.size:
             raise _Fallback("pool exhausted")
         return np.arange(first, len(self.blocks), dtype=np.int64)
+
+    def in_kernel(self, pool_lists):
+        """Whether every pool of ``pool_lists`` is walked over the int array."""
+        return all(self.offset[pi] >= 0 for lst in pool_lists for pi in lst)
+
+    def _kernel_tables(self, pool_lists):
+        """For the kernel: the row of each of ``pool_lists`` in ``table`` (pool indices, -1 padded) and
+        the start indices of every node in the pools used (rows by pool index)."""
+        lists = {}
+        rows = np.array([lists.setdefault(tuple(lst), len(lists)) for lst in pool_lists], np.int64)
+        table = np.full((max(len(lists), 1), max(map(len, lists), default=1)), -1, np.int64)
+        for lst, k in lists.items():
+            table[k, : len(lst)] = lst
+        starts = np.zeros((len(self.n_blocks), self.n_nodes), np.int64)
+        for pi in sorted({pi for lst in lists for pi in lst}):
+            self.start_of(pi, 0)
+            starts[pi] = self.starts[pi]
+        return rows, table, starts
+
+    def _add_claims(self, node, pool, idx):
+        names, pools = self.cluster.node_names, self.st.pools
+        self.blocks += [[pools[pi].version, pi, i, names[ni], []]
+                        for ni, pi, i in zip(node.tolist(), pool.tolist(), idx.tolist())]
 
     # ----------------------------------------------------------------- one IP version
     def workload_pools(self, version):
@@ -718,8 +729,8 @@ class _FastAllocator:
         """
         node_of_pod = self.node_of_pod
         n_nodes = self.n_nodes
-        rank = _pod_ranks(node_of_pod, n_nodes)
-        if any(wl[self.group_of_node[ni]] is None for ni in np.flatnonzero(np.bincount(node_of_pod)).tolist()):
+        pods_on = np.bincount(node_of_pod, minlength=n_nodes)
+        if any(wl[self.group_of_node[ni]] is None for ni in np.flatnonzero(pods_on).tolist()):
             raise _Fallback("a pod's node has no workload pool")
         # All pools of one version share a block size in this path (else capacities differ).
         sizes = {self.st.pools[pi].block_addresses for g in wl for pi in (wl[g] or [])}
@@ -727,6 +738,13 @@ class _FastAllocator:
             raise _Fallback("mixed block sizes")
         cap = sizes.pop()
         c0 = np.where(open_block >= 0, cap - open_used, 0)
+        n_new = -(-np.maximum(pods_on - c0, 0) // cap)     # blocks each node claims for its pods
+        if ((owned + n_new) > self.st.cfg.effective_max_blocks).any():
+            raise _Fallback("block limit")
+        groups = sorted(g for g in wl if wl[g] is not None)
+        if self.in_kernel([wl[g] for g in groups]):
+            return self._place_in_kernel(wl, groups, cap, open_block, open_used, int(n_new.sum()))
+        rank = _pod_ranks(node_of_pod, n_nodes)
         pod_c0 = c0[node_of_pod]
         in_open = rank < pod_c0
         r2 = rank - pod_c0
@@ -734,16 +752,27 @@ class _FastAllocator:
         ordinal = np.where(in_open, rank + open_used[node_of_pod], r2 % cap)
         # Claim events: pods with ordinal 0 in a new block, processed in pod order.
         events = np.nonzero((~in_open) & (r2 % cap == 0))[0]
-        n_new = np.zeros(n_nodes, dtype=np.int64)
-        if events.size:
-            n_new = np.bincount(node_of_pod[events], minlength=n_nodes)
-        if ((owned + n_new) > self.st.cfg.effective_max_blocks).any():
-            raise _Fallback("block limit")
         table = np.full((n_nodes, int(n_new.max()) + 1 if events.size else 1), -1, dtype=np.int64)
         event_node = node_of_pod[events]
         groups = self.group_of_node[event_node].tolist()
         table[event_node, j[events]] = self.claim_in_order(event_node, [wl[g] for g in groups])
         pod_block = np.where(in_open, open_block[node_of_pod], table[node_of_pod, np.maximum(j, 0)])
+        return pod_block, ordinal
+
+    def _place_in_kernel(self, wl, groups, cap, open_block, open_used, n_claims):
+        """:meth:`place_pods` in one kernel pass over the pods (every pool walked over the int array)."""
+        rows, table, starts = self._kernel_tables([wl[g] for g in groups])
+        row_of_group = np.full(int(self.group_of_node.max()) + 1, -1, np.int64)
+        row_of_group[groups] = rows
+        n = self.node_of_pod.size
+        pod_block, ordinal = np.empty(n, np.int64), np.empty(n, np.int64)
+        ev_node, ev_pool, ev_idx = (np.empty(n_claims, np.int64) for _ in range(3))
+        done = _kernel.place_pods(self.parent, self.offset, self.n_blocks_arr, self.count, starts, table,
+                                  row_of_group[self.group_of_node], self.node_of_pod, cap, open_block.copy(),
+                                  open_used.copy(), len(self.blocks), pod_block, ordinal, ev_node, ev_pool, ev_idx)
+        if done < 0:
+            raise _Fallback("pool exhausted")
+        self._add_claims(ev_node[:done], ev_pool[:done], ev_idx[:done])
         return pod_block, ordinal
 
     def write_pods(self, version, pod_block, ordinal):
@@ -758,8 +787,10 @@ class _FastAllocator:
             pods.ipv4[:] = base[pod_block] + ordinal
         else:
             pods.ipv6 = [int(x) + int(o) for x, o in zip(base[pod_block], ordinal)]
-        by_block = np.lexsort((ordinal, pod_block))
-        bounds = np.searchsorted(pod_block[by_block], np.arange(len(self.blocks) + 1))
+        # a block's pods took its ordinals in pod order: grouping by block keeps them in ordinal order
+        bounds = np.empty(len(self.blocks) + 1, np.int64)
+        by_block = np.empty(pod_block.size, np.int64)
+        _kernel.group_by(np.ascontiguousarray(pod_block, np.int64), len(self.blocks), bounds, by_block)
         idx_list = by_block.tolist()
         for bi, block in enumerate(self.blocks):
             if block[0] == version:
