@@ -106,3 +106,18 @@ def test_pod_names_are_the_pattern_formatted_per_pod(pattern):
     k_of = [node_of[:j].count(a) for j, a in enumerate(node_of)]
     assert list(c.pods.name) == [pattern.format(node=names[a], k=b, i=j)
                                  for j, (a, b) in enumerate(zip(node_of, k_of))]
+
+
+@pytest.mark.parametrize("counts", [[3, 3, 3, 3], [0, 0], [5], [2, 0, 4, 1]])
+@pytest.mark.parametrize("order", ["round-robin", "by-node"])
+def test_pod_order_and_lazy_names(counts, order):
+    """Creation order: the k-th pod of every node, then the (k+1)-th (or node by node); names read
+    one by one (before the list is made) equal the list."""
+    c = synth.cluster(len(counts), counts, pod_order=order)
+    want = sorted(((a, k) for a, n in enumerate(counts) for k in range(n)),
+                  key=(lambda t: (t[1], t[0])) if order == "round-robin" else None)
+    node_of = c.pods.node_idx.tolist()
+    assert node_of == [a for a, _ in want]
+    one_by_one = [c.pods.name[i] for i in range(len(c.pods))]
+    assert one_by_one == [f"pod-{c.node_names[a]}-{k}" for a, k in want]
+    assert list(c.pods.name) == one_by_one and c.pods.name == one_by_one and c.pods.copy().name == one_by_one

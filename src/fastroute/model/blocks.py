@@ -13,7 +13,7 @@ import numpy as np
 from . import names as _names
 from ..errors import InvalidValueError, UnknownPodError
 
-__all__ = ["Block", "Pods", "Pod", "BlockArrays", "NodeArrays", "PodArrays"]
+__all__ = ["Block", "Pods", "Pod", "PodNames", "BlockArrays", "NodeArrays", "PodArrays"]
 
 
 class Block:
@@ -193,6 +193,49 @@ NodeArrays = collections.namedtuple("NodeArrays", "ipv4 ipv4_plen asn rr_cluster
 PodArrays = collections.namedtuple("PodArrays", "node_idx ipv4 has_ipv4")
 
 
+class PodNames(Sequence):
+    """Pod names of a pattern, ``heads[node] + tails[k]`` for pod ``i`` (``node = node_of[i]``,
+    ``k = k_of[i]``), made one by one when indexed and all at once (as a list) only when iterated:
+    a synthetic plan of millions of pods seldom reads them.  Compares equal to the list of its names.
+    """
+
+    __slots__ = ("_heads", "_tails", "_node_of", "_k_of", "_list")
+
+    def __init__(self, heads: Sequence[str], tails: Sequence[str], node_of: np.ndarray, k_of: np.ndarray) -> None:
+        self._heads, self._tails = heads, tails
+        self._node_of, self._k_of = np.asarray(node_of), np.asarray(k_of)
+        if self._node_of.shape != self._k_of.shape:
+            raise InvalidValueError("pod name columns differ in length")
+        self._list = None
+
+    def _names(self):
+        if self._list is None:
+            heads, tails = self._heads, self._tails
+            self._list = [heads[a] + tails[b] for a, b in zip(self._node_of.tolist(), self._k_of.tolist())]
+        return self._list
+
+    def __len__(self):
+        return self._node_of.shape[0]
+
+    def __getitem__(self, i):
+        if self._list is not None or isinstance(i, slice):
+            return self._names()[i]
+        return self._heads[int(self._node_of[i])] + self._tails[int(self._k_of[i])]
+
+    def __iter__(self):
+        return iter(self._names())
+
+    def __eq__(self, other):
+        if isinstance(other, PodNames):
+            other = other._names()
+        return self._names() == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"PodNames({self._names()!r})"
+
+
 class Pods:
     """Pods as columns: names only at the edges, ``node_idx`` and addresses as arrays.
 
@@ -207,7 +250,7 @@ class Pods:
                 ) -> None:
         n = len(name)
         self.namespace = namespace if isinstance(namespace, list) else list(namespace)
-        self.name = name if isinstance(name, list) else list(name)
+        self.name = name if isinstance(name, (list, PodNames)) else list(name)     # PodNames: made when read
         self.node_idx = np.asarray(node_idx, dtype=np.int32)
         # IPv4 as int64 with -1 for "no address"; IPv6 as Python ints or None.
         self.ipv4 = np.full(n, -1, dtype=np.int64) if ipv4 is None else np.asarray(ipv4, dtype=np.int64)
@@ -250,6 +293,7 @@ class Pods:
 
     def copy(self):
         return Pods(
-            list(self.namespace), list(self.name), self.node_idx.copy(), self._node_names,
+            list(self.namespace), self.name if isinstance(self.name, PodNames) else list(self.name),
+            self.node_idx.copy(), self._node_names,
             self.ipv4.copy(), list(self.ipv6), list(self.iface), self.prefix,
         )

@@ -27,6 +27,7 @@ from typing import Any, Union
 import numpy as np
 
 from .calico import DEFAULT_AS
+from .blocks import PodNames
 from .cluster import Cluster, Pods
 from ..errors import InvalidValueError, choice
 from .resources import BGPConfiguration, BGPPeer, IPAMConfig, Node, Source, encapsulation_modes, validate_pools
@@ -171,8 +172,7 @@ def cluster(
     peers = _reflector_peers(reflector_placement, racks) if reflectors else []
     node_idx, k_idx = _pod_order(pod_counts(n_nodes, pods_per_node, rng), pod_order)
     names = [n.name for n in nodes]
-    ni_list = node_idx.tolist()
-    pod_names = _pod_names(pod_name, names, ni_list, k_idx.tolist())
+    pod_names = _pod_names(pod_name, names, node_idx, k_idx)
     c = Cluster(
         nodes,
         pool_objs,
@@ -189,16 +189,17 @@ def cluster(
 def _pod_names(pattern, names, node_of, k_of):
     """``pattern.format(node=..., k=..., i=...)`` for every pod.  A pattern of the form
     ``<text>{node}<text>{k}<text>`` (the default) is joined from per-node and per-number
-    pieces made once each, not formatted per pod."""
+    pieces made once each, not formatted per pod, and only when read (:class:`~fastroute.model.blocks.PodNames`).
+    ``node_of``, ``k_of``: ndarrays."""
     parts = list(string.Formatter().parse(pattern))
     shape = [(f, spec, conv) for _, f, spec, conv in parts]
     if shape not in ([("node", "", None), ("k", "", None)], [("node", "", None), ("k", "", None), (None, None, None)]):
-        return [pattern.format(node=names[a], k=b, i=j) for j, (a, b) in enumerate(zip(node_of, k_of))]
+        return [pattern.format(node=names[a], k=b, i=j) for j, (a, b) in enumerate(zip(node_of.tolist(), k_of.tolist()))]
     lead, mid = parts[0][0], parts[1][0]
     tail = parts[2][0] if len(parts) > 2 else ""
     head = [f"{lead}{name}{mid}" for name in names]
-    ks = [f"{k}{tail}" for k in range(max(k_of, default=-1) + 1)]
-    return [head[a] + ks[b] for a, b in zip(node_of, k_of)]
+    ks = [f"{k}{tail}" for k in range(int(k_of.max(initial=-1)) + 1)]
+    return PodNames(head, ks, node_of, k_of)
 
 
 def _pools(pools, block_size, ipip, vxlan):
@@ -275,6 +276,10 @@ def _reflector_peers(placement, racks):
 def _pod_order(counts, pod_order):
     """(node index, k) of every pod in creation order: the k-th pod of every node, then the
     (k+1)-th (``"round-robin"``), or node by node (``"by-node"``)."""
+    if pod_order == "round-robin" and counts.size and (counts == counts[0]).all():
+        # the same count everywhere: node 0..n-1 for k = 0, then for k = 1, ...
+        return (np.tile(np.arange(counts.shape[0], dtype=np.int64), int(counts[0])),
+                np.repeat(np.arange(int(counts[0]), dtype=np.int64), counts.shape[0]))
     node_idx = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
     k_idx = np.arange(node_idx.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
     if pod_order == "round-robin":
