@@ -9,9 +9,9 @@ nothing outside this folder is read by the tests: the files under ``examples/`` 
 Pages read (see README.md):
 
 - every code block of ``calico/reference/resources/*.mdx`` that holds YAML;
-- every code block elsewhere under ``calico/`` whose YAML holds a resource of a kind that
-  configures BGP or IPAM (ROUTING_KINDS), including YAML given to ``kubectl``/``calicoctl``
-  through a shell here-document;
+- every code block elsewhere under ``calico/`` whose YAML has ``apiVersion: projectcalico.org/v3``
+  or holds a resource of a kind that configures BGP or IPAM (ROUTING_KINDS), including YAML
+  given to ``kubectl``/``calicoctl`` through a shell here-document;
 - the same pages of ``calico_versioned_docs/version-3.32/`` where a block differs from ``calico/``.
 
 Each block becomes ``examples/<page>--<NN>.yaml`` (NN: the block's place among the page's
@@ -38,6 +38,7 @@ ROUTING_KINDS = (
     "BlockAffinity", "Node", "KubeControllersConfiguration", "FelixConfiguration", "WorkloadEndpoint",
 )
 _KIND_LINE = re.compile(r"^\s*(?:-\s+)?kind:\s*(%s)\s*$" % "|".join(ROUTING_KINDS), re.M)
+_CALICO_API = re.compile(r"^\s*(?:-\s+)?apiVersion:\s*['\"]?projectcalico\.org/v3", re.M)
 _FENCE = re.compile(r"^(\s*)```(\S*)(.*)$")
 _HEREDOC = re.compile(r"<<\s*-?\s*['\"]?(\w+)['\"]?")
 # a value left for the reader to fill in: <NODE_NAME>, $[prodname], {{ .Values.x }}, ${VAR}, x.x.x.x/16
@@ -99,6 +100,10 @@ def heredocs(body):
     return out
 
 
+def _wanted(text):
+    return bool(_KIND_LINE.search(text) or _CALICO_API.search(text))
+
+
 def candidates(page, blocks, every_yaml):
     """(name suffix, yaml text) of the blocks of one page worth recording."""
     out = []
@@ -106,13 +111,13 @@ def candidates(page, blocks, every_yaml):
         if lang in ("bash", "shell", "sh", "") and _HEREDOC.search(body):
             docs = heredocs(body)
             for j, doc in enumerate(docs):
-                if _KIND_LINE.search(doc) or (every_yaml and "kind:" in doc):
+                if _wanted(doc) or (every_yaml and "kind:" in doc):
                     out.append((f"{n:02d}" + (f"-{j + 1}" if len(docs) > 1 else ""), doc))
             continue
         is_yaml = lang in ("yaml", "yml") or (lang == "" and re.search(r"^\s*kind:\s*\S", body, re.M))
         if not is_yaml:
             continue
-        if (every_yaml and lang in ("yaml", "yml")) or _KIND_LINE.search(body):
+        if (every_yaml and lang in ("yaml", "yml")) or _wanted(body):
             out.append((f"{n:02d}", body))
     return out
 
@@ -140,6 +145,9 @@ def skip_reason(text):
         if "items" in d and "kind" not in d:
             return ("a list with its kind cut off (calicoctl refuses it: Object 'Kind' is missing; what"
                     " `calicoctl get -o yaml` prints ends with `kind: <Kind>List`)")
+        if d.get("kind") == "CalicoAPIConfig":
+            return ("calicoctl's own client configuration (calicoctl.cfg, kind CalicoAPIConfig), not a resource"
+                    " of the cluster: calicoctl apply does not take it")
         if "kind" not in d or "apiVersion" not in d:
             keys = ", ".join(list(d)[:4])
             return f"not a resource: no apiVersion/kind (top-level keys: {keys}) - a fragment or Helm values"
