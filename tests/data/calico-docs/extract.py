@@ -44,7 +44,7 @@ _HEREDOC = re.compile(r"<<\s*-?\s*['\"]?(\w+)['\"]?")
 # a value left for the reader to fill in: <NODE_NAME>, $[prodname], {{ .Values.x }}, ${VAR}, x.x.x.x/16
 _PLACEHOLDERS = [
     (re.compile(r"<[A-Za-z][^<>\n]*>"), "placeholder"),
-    (re.compile(r"\$\[[^\]]+\]"), "docs variable"),
+    (re.compile(r"\$\[[^\]]+\]"), "docs variable (filled in when the site is built)"),
     (re.compile(r"\{\{[^}]*\}\}"), "template expression"),
     (re.compile(r"\$\{?[A-Z_][A-Z0-9_]*\}?"), "shell variable"),
     (re.compile(r"\b[xyz](\.[xyz]){3}(/\d+)?"), "placeholder address (not a valid IP)"),
@@ -162,7 +162,7 @@ def kinds_of(text):
         return sorted(set(m.group(1) for m in re.finditer(r"^\s*(?:-\s+)?kind:\s*(\w+)", text, re.M)))
     kinds = []
     for d in docs:
-        items = d.get("items") if str(d.get("kind", "")).endswith("List") else None
+        items = d.get("items") if str(d.get("kind", "List")).endswith("List") else None
         for item in items if isinstance(items, list) else [d]:
             if isinstance(item, dict) and item.get("kind") not in kinds:
                 kinds.append(item.get("kind"))
