@@ -34,19 +34,12 @@ NOT_ROUTING = {
     "HostEndpoint", "GlobalNetworkSet", "NetworkSet", "Profile", "Role", "RoleBinding",
 }
 
-_ALLOWED_USES = ("spec.allowedUses: [LoadBalancer]: Calico v3.32.1 accepts it (api/pkg/apis/projectcalico/v3/"
-                 "ippool.go: IPPoolAllowedUse enum Workload;Tunnel;LoadBalancer; libcalico-go lib/validator/v3/"
-                 "validator.go validateIPPool allows LoadBalancer alone with ipipMode/vxlanMode Never), fastroute"
-                 " says 'unknown use: LoadBalancer' (model/validation.py)")
 _SEQUENCE = ("the file is a YAML sequence of resources: calicoctl reads it (calicoctl/calicoctl/resourcemgr/"
              "resourcemgr.go createResourcesFromBytes -> unmarshalSliceOfResources), fastroute says 'expected a"
              " mapping with apiVersion and kind, got list' (model/reader.py)")
 
 # Examples Calico accepts and fastroute refuses: fastroute bugs, to be fixed in the model wing
 FASTROUTE_REFUSES = {
-    "networking-configuring-advertise-service-ips--11.yaml": _ALLOWED_USES,
-    "networking-configuring-local-subnet-l2-reachability--04.yaml": _ALLOWED_USES,
-    "networking-ipam-service-loadbalancer--04.yaml": _ALLOWED_USES,
     "operations-decommissioning-a-node--02.yaml": _SEQUENCE,
     "reference-calicoctl-get--11.yaml": _SEQUENCE,
     "reference-host-endpoints-forwarded--01.yaml": _SEQUENCE,
