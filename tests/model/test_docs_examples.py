@@ -34,18 +34,8 @@ NOT_ROUTING = {
     "HostEndpoint", "GlobalNetworkSet", "NetworkSet", "Profile", "Role", "RoleBinding",
 }
 
-_SEQUENCE = ("the file is a YAML sequence of resources: calicoctl reads it (calicoctl/calicoctl/resourcemgr/"
-             "resourcemgr.go createResourcesFromBytes -> unmarshalSliceOfResources), fastroute says 'expected a"
-             " mapping with apiVersion and kind, got list' (model/reader.py)")
-
 # Examples Calico accepts and fastroute refuses: fastroute bugs, to be fixed in the model wing
-FASTROUTE_REFUSES = {
-    "operations-decommissioning-a-node--02.yaml": _SEQUENCE,
-    "reference-calicoctl-get--11.yaml": _SEQUENCE,
-    "reference-host-endpoints-forwarded--01.yaml": _SEQUENCE,
-    "reference-host-endpoints-selector--01.yaml": _SEQUENCE,
-    "reference-resources-overview--02.yaml": _SEQUENCE,
-}
+FASTROUTE_REFUSES = {}    # (a YAML sequence of resources loads, as calicoctl reads it: 5 examples)
 
 # Examples Calico (or Kubernetes) refuses too: fastroute must refuse them naming the field (and the value,
 # except a Secret's, which is never echoed). file -> (pattern of fastroute's error, why Calico refuses, xfail)
@@ -55,13 +45,10 @@ CALICO_REFUSES = {
         "the Secret's data holds the text 'base64-encoded Password for Peer A', not base64: the Kubernetes API"
         " refuses it (illegal base64 data)", None),
     "reference-resources-workloadendpoint--01.yaml": (
-        r"document 1 \(WorkloadEndpoint 'node1-k8s-my--nginx--b1337a-eth0'\): spec\.endpoint: .*'eth0'",
+        r"document 1 \(WorkloadEndpoint 'node1-k8s-my--nginx--b1337a-eth0'\): spec\.endpoint: the key is given twice"
+        r" \(lines 14 and 17\)",
         "spec.endpoint is given twice: calicoctl reads with yaml.UnmarshalStrict (sigs.k8s.io/yaml over"
-        " go-yaml v2), which refuses a duplicated mapping key",
-        "fastroute reads YAML with PyYAML, which keeps the last of two equal keys: no error for the duplicated"
-        " spec.endpoint (model/reader.py); loaded on its own the file fails instead on spec.node 'node1' (no"
-        " Node in the file), which Calico does not check (libcalico-go's validator has no cross-resource"
-        " rule) - the lead decides whether an endpoint on an absent node is an error"),
+        " go-yaml v2), which refuses a duplicated mapping key", None),
 }
 
 
