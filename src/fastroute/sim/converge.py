@@ -243,7 +243,7 @@ class Params:
 def _structure(d, u, agg=None):
     n = d.n_speakers
     g = d.graph
-    from ._engine import csr, structure
+    from ._engine import PathFlag, csr, structure
 
     # groups: runs of equal (class, holder) (the universe is in that order); pairs of rows
     rev = np.ascontiguousarray(d.rev, np.int32)
@@ -257,22 +257,38 @@ def _structure(d, u, agg=None):
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
     nr_start, nr_list = rows_csr(g.local, n)
     hg_start, hg_list = csr(np.ascontiguousarray(g_holder, np.int32), n)
+    local_paths = np.flatnonzero(np.asarray(rows) < 0)
+    lp_start = np.zeros(n + 1, np.int64)
+    lp_start[1:] = np.cumsum(np.bincount(np.asarray(u.holder)[local_paths], minlength=n))
+    lp_list = local_paths[np.argsort(np.asarray(u.holder)[local_paths], kind="stable")].astype(np.int32)
+    # sessions without ADD-PATH (a Router's, a node's toward one) carry the sender's best path only
+    best_row = ~np.asarray(g.add_paths, bool)
+    best_path = np.zeros(u.n, bool)
+    got = np.asarray(rows) >= 0
+    best_path[got] = best_row[rev[np.asarray(rows)[got]]]
+    p_flags = (np.zeros(u.n, np.uint8) if flags is None else flags.copy()) | (best_path.astype(np.uint8) * np.uint8(PathFlag.F_BEST))
+    sends = np.asarray(g.local)
+    best_only = np.bincount(sends[best_row], minlength=n) > 0
+    add_rows = np.bincount(sends[~best_row], minlength=n) > 0
+    origin = np.asarray(d.classes, np.int32).copy()
+    origin[origin >= n] = -1            # a class several Routers announce: no single origin
     extra = {}
     if agg is not None:
-        extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
+        extra = dict(node_w=np.ascontiguousarray(agg.weight, np.float64),
                      pair_real=np.ascontiguousarray(agg.real_pair_of_row[agg.row_real[pair_row[0::2]]], np.int64),
                      cl_cc=np.ascontiguousarray(agg.classes, np.float64),
                      node_proto=np.ascontiguousarray(agg.protocols, np.float64))
     return dict(**extra,
         row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
         row_pair=row_pair, row_active=np.ascontiguousarray(d.active, np.uint8),
-        pair_row=pair_row, best_only=np.ascontiguousarray(d.speakers.external, np.uint8),
+        pair_row=pair_row, best_only=best_only.astype(np.uint8), add_rows=add_rows.astype(np.uint8),
+        p_flags=np.ascontiguousarray(p_flags), lp_start=lp_start, lp_list=lp_list,
         p_parent=np.ascontiguousarray(par, np.int32), p_row=np.ascontiguousarray(rows, np.int32),
         p_grp=p_grp, p_nh=np.ascontiguousarray(u.next_hop, np.int32),
         p_attr=np.ascontiguousarray(u.attr_bytes, np.uint16),
         c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
-        cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
+        cl_origin=origin, cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
         cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
         cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
@@ -483,7 +499,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     eng = K.Engine(s, _engine_params(p), dict(t=np.zeros(0), kind=np.zeros(0, np.int32), a=np.zeros(0, np.int32),
                                             b=np.zeros(0, np.int32), c=np.zeros(0, np.int32)))
     # the engine holds its own copies now; keep only what the result needs
-    for key in ("p_parent", "p_row", "p_grp", "p_nh", "p_attr", "c_start", "rp_start", "g_start"):
+    for key in ("p_parent", "p_row", "p_grp", "p_nh", "p_attr", "p_flags", "c_start", "rp_start", "g_start"):
         s.pop(key, None)
     if not keep_state:
         u = Universe(*(np.zeros(0, a.dtype) for a in (u.holder, u.row, u.parent, u.cls, u.next_hop, u.attr_bytes)))

@@ -46,10 +46,19 @@ class Design:
     reflectors: np.ndarray       # speaker indices that are route reflectors
     cluster: object = None
     prefixes: list = None        # per class: its prefixes as strings
+    origins: dict = None         # class key -> origin speakers, for a class several Routers announce
 
     @property
     def n_speakers(self):
         return self.speakers.n
+
+    def class_origins(self):
+        """The origin speakers of each class (one, or the Routers announcing the same prefixes)."""
+        return routing.class_origins(self.classes, self.origins)
+
+    def class_name(self, c):
+        """What class ``c`` is called in results: its origin's name, or the Routers' names joined by ``+``."""
+        return "+".join(self.names[o] for o in self.class_origins()[c])
 
 
 def prefix_bytes(plen, add_paths=True):
@@ -57,26 +66,29 @@ def prefix_bytes(plen, add_paths=True):
     return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
 
 
-def _classes(cluster, n_speakers, version=4):
-    orig = routing.originations(cluster, version)
-    n_prefix = np.zeros(n_speakers, np.int64)
-    nlri = np.zeros(n_speakers, np.int64)
-    for i in range(orig.n):
-        o = int(orig.origin[i])
-        if o >= 0:
-            n_prefix[o] += 1
-            nlri[o] += prefix_bytes(orig.plen[i])
+def _classes(cluster, n_speakers, version=4, externals=()):
+    """The route classes: every node's exports and every Router's announcements
+    (:func:`fastroute.bgp.propagate.with_router_announcements`), keyed as
+    :func:`fastroute.dataplane.routes.compute` keys them (the origin speaker, or a
+    key past the speakers for a prefix several Routers announce)."""
+    orig = routing.with_router_announcements(routing.originations(cluster, version), externals)
+    exported = orig.origin >= 0
+    keys = np.asarray(orig.origin, np.int64)[exported]
+    size = max(n_speakers, int(keys.max(initial=-1)) + 1)
+    n_prefix = np.bincount(keys, minlength=size).astype(np.int64)
+    nlri = np.bincount(keys, weights=[prefix_bytes(x) for x in np.asarray(orig.plen)[exported]],
+                       minlength=size).astype(np.int64)
     node_pods = np.zeros(n_speakers, np.int64)
-    class_pods = np.zeros(n_speakers, np.int64)
+    class_pods = np.zeros(size, np.int64)
     pods = cluster.pods
     if pods is not None and len(pods):
         addr = np.asarray(pods.ipv4 if version == 4 else [(-1 if a is None else 1) for a in pods.ipv6])
         idx = np.asarray(pods.node_idx, np.int64)
         ok = addr >= 0
         np.add.at(node_pods, idx[ok], 1)
-        exported = set(int(orig.origin[i]) for i in range(orig.n) if orig.origin[i] >= 0)
-        for n in exported:
-            class_pods[n] = node_pods[n]
+        # the pods reached through a node's class are its own (a Router's prefixes hold no pod)
+        nodes = np.unique(keys[keys < cluster.n_nodes])
+        class_pods[nodes] = node_pods[nodes]
     classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
     return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
 
@@ -168,13 +180,13 @@ def design(cluster, topology="auto", version=4, network=None):
     if rev is None:
         rev = _network.reverse_rows(rows.graph.local, rows.graph.remote, rows.kind, n_sp)
     speakers = _network.speakers(cluster, version, externals, rid[:n_sp])
-    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
-    names = list(cluster.node_names) + [f"external {ipaddress.ip_address(e.ip)}" for e in externals]
+    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version, externals)
+    names = list(cluster.node_names) + [e.name for e in externals]
     return Design(
         speakers=speakers, graph=rows.graph, rev=rev, active=rows.active, kind=rows.kind,
         names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
         class_pods=class_pods, node_pods=node_pods, reflectors=np.array(reflectors, np.int32), cluster=cluster,
-        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
+        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None, origins=orig.route_origins,
     )
 
 
