@@ -43,6 +43,7 @@ import numpy as np
 
 from ..jsonout import Record
 from ..bgp.chains import reflector_chains
+from ..bgp.propagate import class_origins as routing_class_origins
 from ..errors import ConvergenceError, InvalidValueError, choice
 from .design import Design, design, from_graph
 from . import timeline as _timeline
@@ -58,6 +59,7 @@ SCENARIOS = (
     "node_crash",
     "calico_node_restart",
     "reflector_crash",
+    "router_crash",
     "migration_safe",
     "migration_unsafe",
     "block_churn",
@@ -364,7 +366,7 @@ def _node_index(d, node, default):
         return int(node)
     if node not in d.names:
         from ..errors import UnknownNodeError
-        raise UnknownNodeError(f"unknown node {node!r}: not a node of the cluster")
+        raise UnknownNodeError(f"unknown node {node!r}: not a node or router of the cluster")
     return d.names.index(node)
 
 
@@ -449,6 +451,8 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
         if not len(d.reflectors):
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
         target = _node_index(d, p.node, int(d.reflectors[0]))
+    elif scenario == "router_crash":
+        target = _router_index(d, p.node)
     down = _down_indices(d, p.down, target)
     acts = _timeline.actions(tl, d, p) if tl is not None else []
     acted = sorted({int(a) for _, what, a, _, _ in acts if not isinstance(a, str)})
@@ -559,6 +563,32 @@ def _paths_estimate(d):
     return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
+def first_tor(d):
+    """The first Router (external speaker) with a session to a Calico node (a
+    top-of-rack router), else the first Router, else None."""
+    ext = np.flatnonzero(d.speakers.external)
+    if not len(ext):
+        return None
+    local, remote = np.asarray(d.graph.local), np.asarray(d.graph.remote)
+    tors = np.unique(local[np.isin(local, ext) & ~d.speakers.external[remote]])
+    return int(tors[0]) if len(tors) else int(ext[0])
+
+
+def _router_index(d, node):
+    """The router a ``router_crash`` acts on: ``node`` (a Router's name), by default :func:`first_tor`."""
+    if node is None:
+        i = first_tor(d)
+        if i is None:
+            raise InvalidValueError("scenario 'router_crash' needs a design with routers (Router resources or "
+                                    "BGPPeers to external routers)")
+        return i
+    i = _node_index(d, node, None)
+    if not d.speakers.external[i]:
+        raise InvalidValueError(f"invalid node {node!r} for scenario 'router_crash': a Calico node, not a router "
+                                "(node_crash crashes a node)")
+    return i
+
+
 def _down_indices(d, down, target):
     """Speaker indices of ``Params.down`` (names or indices), checked."""
     if down is None or isinstance(down, (str, int, np.integer)):
@@ -568,8 +598,6 @@ def _down_indices(d, down, target):
         i = _node_index(d, x, None)
         if i == target:
             raise InvalidValueError(f"invalid down {x!r}: it is the node the scenario acts on")
-        if d.speakers.external[i]:
-            raise InvalidValueError(f"invalid down {x!r}: an external router, not a node")
         if i not in out:
             out.append(i)
     return out
@@ -619,7 +647,7 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts=()):
         eng.schedule(t0, A.BIRD_START, target, int(p.recovery), 0)
     elif scenario == "node_drain":
         eng.schedule(t0, A.DELETE, target, 0, 0)
-    elif scenario in ("node_crash", "reflector_crash"):
+    elif scenario in ("node_crash", "reflector_crash", "router_crash"):
         eng.schedule(t0, A.CRASH, target, 0, 0)
     elif scenario == "calico_node_restart":
         eng.schedule(t0, A.BIRD_STOP, target, 1, 0)
@@ -653,9 +681,11 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts=()):
     elif scenario == "timeline":
         _timeline.schedule(eng, A, acts, s, pair_kind, t0)
     elif scenario in ("block_churn", "ip_churn"):
-        k = len(d.classes)
         times = np.sort(rng.uniform(0.0, p.churn_window, p.churn_events)) + t0
-        who = rng.integers(0, k, p.churn_events)
+        # the nodes' classes churn (a Router's announcements stay)
+        cand = np.flatnonzero(np.asarray(d.classes) < int((~d.speakers.external).sum()))
+        who = cand[rng.integers(0, len(cand), p.churn_events)] if len(cand) else ()
+        times = times[:len(who)]
         for t, c in zip(times, who):
             # a block claim: the node's new pod needs the new /26 everywhere;
             # a borrowed IP: a /32 for the pod, withdrawn when the pod goes
@@ -687,14 +717,19 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
     def nm(i):
         return names[int(i)] if int(i) < len(names) else f"speaker-{int(i)}"
 
+    each = routing_class_origins(origin, d.origins)
+
+    def cn(c):
+        return "+".join(nm(o) for o in each[int(c)])
+
     open_out = eng.close_outages(eng.now)
     records = [
-        {"node": nm(h), "prefixes_of": nm(origin[int(c)]), "start": float(a), "end": float(b), "seconds": float(b - a)}
+        {"node": nm(h), "prefixes_of": cn(c), "start": float(a), "end": float(b), "seconds": float(b - a)}
         for h, c, a, b in log
     ]
-    still = [{"node": nm(h), "prefixes_of": nm(origin[int(c)]), "since": float(a)} for h, c, a, _ in open_out]
+    still = [{"node": nm(h), "prefixes_of": cn(c), "since": float(a)} for h, c, a, _ in open_out]
     shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _, _ in open_out[:1000]})
-    prefixes_of = {nm(origin[c]): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
+    prefixes_of = {cn(c): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
     pairs_end = float(sum(float(d.node_pods[int(h)]) * float(d.class_pods[int(c)]) * m for h, c, _, m in open_out))
     per_node_list = (lambda a: np.asarray(a).astype(np.int64).tolist()) if agg is None else None
     ttc = (eng.last_fib_change - event_time) if scenario != "cold_start" else t_cold
