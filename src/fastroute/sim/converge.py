@@ -478,7 +478,15 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
             + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
     _refuse_reflector_chains(d, p.max_paths)
-    u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
+    if agg is None and not ibgp_only(d):
+        # several scenarios on one Design (plan, compare) walk its paths once: the walk of a
+        # design with eBGP or Routers is the reference one (Python, ~10 us per path)
+        key = (p.enumeration, p.max_paths)
+        if d.universe_cache is None or d.universe_cache[0] != key:
+            d.universe_cache = (key, universe(d, p.enumeration, p.max_paths))
+        u = d.universe_cache[1]
+    else:
+        u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
     s = _structure(d, u, agg)
     n_pairs = len(s["pair_row"]) // 2
     pair_kind = d.kind[s["pair_row"][0::2]]

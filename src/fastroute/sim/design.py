@@ -10,7 +10,7 @@ the route reflectors, or both at once during a migration).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,7 @@ class Design:
     cluster: object = None
     prefixes: list = None        # per class: its prefixes as strings
     origins: dict = None         # class key -> origin speakers, for a class several Routers announce
+    universe_cache: tuple = field(default=None, repr=False, compare=False)   # ((method, max_paths), Universe)
 
     @property
     def n_speakers(self):
