@@ -48,9 +48,11 @@ from ..errors import ConvergenceError, InvalidValueError, choice
 from .design import Design, design, from_graph
 from . import timeline as _timeline
 from .engine import raise_for
+from .targets import down_indices, first_tor, node_index, router_index
 from .universe import Universe, ibgp_only, rows_csr, universe
 
-__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "from_graph", "simulate", "universe"]
+__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "simulate",
+           "universe"]
 
 SCENARIOS = (
     "cold_start",
@@ -357,19 +359,6 @@ def _stats(a, weights=None):
 # ---------------------------------------------------------------------------- scenarios
 
 
-def _node_index(d, node, default):
-    if node is None:
-        return default
-    if isinstance(node, (int, np.integer)):
-        if not 0 <= int(node) < len(d.names):
-            raise InvalidValueError(f"invalid node {node!r}: must be 0..{len(d.names) - 1}")
-        return int(node)
-    if node not in d.names:
-        from ..errors import UnknownNodeError
-        raise UnknownNodeError(f"unknown node {node!r}: not a node or router of the cluster")
-    return d.names.index(node)
-
-
 def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_state=False, **overrides):
     """Simulate one scenario and report what happened.
 
@@ -446,14 +435,14 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     if scenario in ("node_join", "node_drain", "node_crash", "calico_node_restart"):
         rrs = set(d.reflectors.tolist())
         clients = [i for i in range(n) if is_node[i] and i not in rrs]
-        target = _node_index(d, p.node, clients[-1] if clients else n - 1)
+        target = node_index(d, p.node, clients[-1] if clients else n - 1)
     elif scenario == "reflector_crash":
         if not len(d.reflectors):
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
-        target = _node_index(d, p.node, int(d.reflectors[0]))
+        target = node_index(d, p.node, int(d.reflectors[0]))
     elif scenario == "router_crash":
-        target = _router_index(d, p.node)
-    down = _down_indices(d, p.down, target)
+        target = router_index(d, p.node)
+    down = down_indices(d, p.down, target)
     acts = _timeline.actions(tl, d, p) if tl is not None else []
     acted = sorted({int(a) for _, what, a, _, _ in acts if not isinstance(a, str)})
     # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
@@ -569,46 +558,6 @@ def _paths_estimate(d):
     is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
     to_rr = np.bincount(local[is_rr[np.asarray(g.remote)]], minlength=d.n_speakers)
     return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
-
-
-def first_tor(d):
-    """The first Router (external speaker) with a session to a Calico node (a
-    top-of-rack router), else the first Router, else None."""
-    ext = np.flatnonzero(d.speakers.external)
-    if not len(ext):
-        return None
-    local, remote = np.asarray(d.graph.local), np.asarray(d.graph.remote)
-    tors = np.unique(local[np.isin(local, ext) & ~d.speakers.external[remote]])
-    return int(tors[0]) if len(tors) else int(ext[0])
-
-
-def _router_index(d, node):
-    """The router a ``router_crash`` acts on: ``node`` (a Router's name), by default :func:`first_tor`."""
-    if node is None:
-        i = first_tor(d)
-        if i is None:
-            raise InvalidValueError("scenario 'router_crash' needs a design with routers (Router resources or "
-                                    "BGPPeers to external routers)")
-        return i
-    i = _node_index(d, node, None)
-    if not d.speakers.external[i]:
-        raise InvalidValueError(f"invalid node {node!r} for scenario 'router_crash': a Calico node, not a router "
-                                "(node_crash crashes a node)")
-    return i
-
-
-def _down_indices(d, down, target):
-    """Speaker indices of ``Params.down`` (names or indices), checked."""
-    if down is None or isinstance(down, (str, int, np.integer)):
-        down = () if down is None else (down,)
-    out = []
-    for x in down:
-        i = _node_index(d, x, None)
-        if i == target:
-            raise InvalidValueError(f"invalid down {x!r}: it is the node the scenario acts on")
-        if i not in out:
-            out.append(i)
-    return out
 
 
 def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
