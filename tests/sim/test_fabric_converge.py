@@ -5,9 +5,12 @@ tables are computed from (fastroute.dataplane.routes.compute), speaker by
 speaker and class by class.
 """
 
+import dataclasses
+import ipaddress
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fastroute.bgp import propagate as routing
 from fastroute.dataplane import routes
@@ -144,3 +147,82 @@ def test_converge_cli_on_a_router(tmp_path, capsys):
     assert "node crash" in out and "tor-1" not in out.split("worst pod pair")[0].split("BGP sessions")[0]
     assert main(["converge", str(f), "-s", "router_crash", "--json"]) == 0
     assert '"target": "tor-0"' in capsys.readouterr().out
+
+
+def test_downward_default_tor_crash_counts_the_pods_behind_the_default():
+    c = fabric(8, racks=2, spines=1, design="downward-default")
+    d = converge.design(c)
+    r = converge.simulate(d, "router_crash", hold_time=90.0)
+    assert r.unreachable["target"] == "tor-0" and r.unreachable["permanent"]
+    # rack 0's 4 nodes (3 pods each) lose the default route that stood for the 7 other nodes' pods
+    assert r.unreachable["pod_pairs_unreachable_at_end"] == 4 * 3 * 7 * 3
+    lost = {(o["node"], o["prefixes_of"]) for o in r.unreachable["unreachable_at_end"]}
+    assert ("node-0", "tor-0+tor-1") in lost and ("node-4", "tor-0+tor-1") not in lost
+    # a node hears its own class only: the default stands for the others
+    gp = design_pods(d)
+    assert gp[("node-0", "tor-0+tor-1")] == 7 * 3 and gp[("node-0", "node-0")] == 3
+
+
+def groups(d):
+    u = converge.universe(d)
+    first = np.r_[True, (np.diff(u.cls) != 0) | (np.diff(u.holder) != 0)]
+    return u.holder[first], u.cls[first]
+
+
+def design_pods(d):
+    h, c = groups(d)
+    pods = converge.group_pods(d, h, c)
+    return {(d.names[a], d.class_name(b)): p for a, b, p in zip(h, c, pods)}
+
+
+def group_pods_reference(d, holder, cls):
+    """converge.group_pods one group and one prefix at a time (the executable spec)."""
+    n_nodes = int((~d.speakers.external).sum())
+    nets = {rc: [ipaddress.ip_network(x) for x in d.prefixes[rc]]
+            for rc in range(len(d.classes)) if d.classes[rc] >= n_nodes}
+    stands_for = {}
+    for c in range(len(d.classes)):
+        if c in nets or not d.class_pods[c]:
+            continue
+        best, best_len = None, -1
+        for rc, covers in nets.items():
+            # the longest of rc's prefixes covering each of c's; c is covered when all of them are
+            length = min(max((r.prefixlen for r in covers if r.version == o.version and o.subnet_of(r)), default=-1)
+                         for o in map(ipaddress.ip_network, d.prefixes[c]))
+            if length > best_len:
+                best, best_len = rc, length
+        if best is not None:
+            stands_for[c] = best
+    heard = set(zip(holder.tolist(), cls.tolist()))
+    return [float(d.class_pods[c]) if c not in nets else
+            float(sum(d.class_pods[x] for x, rc in stands_for.items() if rc == c and (h, x) not in heard))
+            for h, c in zip(holder.tolist(), cls.tolist())]
+
+
+@st.composite
+def fabrics_announcing(draw):
+    """Fabric clusters whose ToRs also announce supernets of some nodes' blocks."""
+    plan = draw(strategies.clusters(max_nodes=7, max_pods=3, topologies=("fabric",), dual_stack=False,
+                                    allocate=False))
+    c = plan.allocate()
+    blocks = sorted({str(b.cidr) for b in c.blocks if b.cidr.version == 4}) if c.blocks else []
+    if not blocks:
+        return c
+    routers = []
+    for r in plan.routers:
+        extra = draw(st.lists(st.tuples(st.sampled_from(blocks), st.integers(8, 26)), max_size=3))
+        more = tuple(str(ipaddress.ip_network(b).supernet(new_prefix=min(k, ipaddress.ip_network(b).prefixlen)))
+                     for b, k in extra)
+        routers.append(dataclasses.replace(r, announce=tuple(dict.fromkeys(r.announce + more))))
+    plan.routers = tuple(routers)
+    return plan.allocate()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(c=fabrics_announcing())
+def test_group_pods_is_the_reference(c):
+    d = converge.design(c)
+    if not len(d.classes):
+        return
+    h, k = groups(d)
+    np.testing.assert_array_equal(converge.group_pods(d, h, k), group_pods_reference(d, h, k))

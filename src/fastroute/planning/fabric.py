@@ -131,8 +131,8 @@ def convergence(out, cluster, warnings, sources, progress, run=True, why=None):
     if out["tor_crash_s"] is not None:
         sources["tor_crash"] = (f"router_crash of {out['tor_crash_router']} (silent, never back): tor_crash_s until "
                                 "every speaker dropped its routes (hold timer), tor_crash_pod_pairs_lost: pod pairs "
-                                "without a route to each other's own prefixes at the end (a default route standing "
-                                "in for them is not counted)")
+                                "without a route to each other at the end (a lost default route counts the pods "
+                                "it stood for)")
 
 
 def tor_crash_text(p):

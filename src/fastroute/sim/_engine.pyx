@@ -300,6 +300,7 @@ cdef class Engine:
     cdef const int32_t[::1] cl_origin
     cdef const int32_t[::1] cl_nlri
     cdef const double[::1] cl_pods
+    cdef const double[::1] g_pods                 # pods a group's holder reaches through it (outage weights)
     cdef const double[::1] node_pods
     cdef const int64_t[::1] node_rows_start
     cdef const int32_t[::1] node_rows
@@ -407,6 +408,7 @@ cdef class Engine:
         self.pair_row = s["pair_row"]; self.best_only = s["best_only"]; self.add_rows = s["add_rows"]
         self.c_list = s["c_list"]; self.rp_list = s["rp_list"]
         self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
+        self.g_pods = s["g_pods"]
         self.node_pods = s["node_pods"]; self.node_rows_start = s["node_rows_start"]; self.node_rows = s["node_rows"]
         self.cls_groups_start = s["cls_groups_start"]
         self.hg_start = s["hg_start"]; self.hg_list = s["hg_list"]
@@ -798,7 +800,8 @@ cdef class Engine:
 
     cdef inline bint counts(self, int32_t h, int32_t c) noexcept nogil:
         # an outage of class c at node h matters while both nodes exist
-        # (cl_origin < 0: a class several Routers announce, there while any of them is)
+        # (cl_origin < 0: a Router's class, counted whether its Routers run or not: the pods it
+        # stands for, g_pods, are elsewhere)
         cdef int32_t o = self.cl_origin[c]
         return (self.measuring and self.alive[h] and self.n_prefix[c] > 0 and not self.quiet[h]
                 and (o < 0 or (self.alive[o] and not self.quiet[o])))
@@ -807,7 +810,7 @@ cdef class Engine:
         cdef double d = t - self.G[g].out
         cdef int32_t h = self.G[g].holder, c = self.G[g].cls
         cdef double a = self.acc_of(g)
-        cdef double pairs = <double>self.node_pods[h] * <double>self.cl_pods[c] * a * self.nodes_of(h)
+        cdef double pairs = <double>self.node_pods[h] * self.g_pods[g] * a * self.nodes_of(h)
         if d < 0:
             d = 0
         self.pair_seconds += pairs * d
@@ -1651,13 +1654,13 @@ cdef class Engine:
         return out
 
     def close_outages(self, double t):
-        """Open outages at the end: (holder, class, start, node-class pairs) rows."""
+        """Open outages at the end: (holder, class, start, node-class pairs x the pods reached through the class) rows."""
         rows = []
         cdef int32_t g
         for g in range(self.n_groups):
             if self.G[g].out >= 0:
                 rows.append((self.G[g].holder, self.G[g].cls, self.G[g].out,
-                             self.acc_of(g) * self.nodes_of(self.G[g].holder)))
+                             self.acc_of(g) * self.nodes_of(self.G[g].holder) * self.g_pods[g]))
         return rows
 
     def heap_size(self):

@@ -45,14 +45,14 @@ from ..jsonout import Record
 from ..bgp.chains import reflector_chains
 from ..bgp.propagate import class_origins as routing_class_origins
 from ..errors import ConvergenceError, InvalidValueError, choice
-from .design import Design, design, from_graph
+from .design import Design, design, from_graph, group_pods
 from . import timeline as _timeline
 from .engine import raise_for
 from .targets import down_indices, first_tor, node_index, router_index
 from .universe import Universe, ibgp_only, rows_csr, universe
 
-__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "simulate",
-           "universe"]
+__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "group_pods",
+           "simulate", "universe"]
 
 SCENARIOS = (
     "cold_start",
@@ -275,7 +275,9 @@ def _structure(d, u, agg=None):
     best_only = np.bincount(sends[best_row], minlength=n) > 0
     add_rows = np.bincount(sends[~best_row], minlength=n) > 0
     origin = np.asarray(d.classes, np.int32).copy()
-    origin[origin >= n] = -1            # a class several Routers announce: no single origin
+    # a Router's class (or one several Routers announce) carries no pods of its origin: its
+    # outages count whether the Router runs or not
+    origin[origin >= int((~d.speakers.external).sum())] = -1
     extra = {}
     if agg is not None:
         extra = dict(node_w=np.ascontiguousarray(agg.weight, np.float64),
@@ -293,7 +295,8 @@ def _structure(d, u, agg=None):
         c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
         cl_origin=origin, cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
-        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
+        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), g_pods=group_pods(d, g_holder, g_class),
+        cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
         cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
     )
@@ -687,7 +690,7 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
     still = [{"node": nm(h), "prefixes_of": cn(c), "since": float(a)} for h, c, a, _ in open_out]
     shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _, _ in open_out[:1000]})
     prefixes_of = {cn(c): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
-    pairs_end = float(sum(float(d.node_pods[int(h)]) * float(d.class_pods[int(c)]) * m for h, c, _, m in open_out))
+    pairs_end = float(sum(float(d.node_pods[int(h)]) * m for h, c, _, m in open_out))
     per_node_list = (lambda a: np.asarray(a).astype(np.int64).tolist()) if agg is None else None
     ttc = (eng.last_fib_change - event_time) if scenario != "cold_start" else t_cold
     result = Result(

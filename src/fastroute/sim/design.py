@@ -19,7 +19,7 @@ from ..bgp import propagate as routing
 from ..bgp import topology as _topology
 from ..errors import InvalidValueError, choice
 
-__all__ = ["Design", "design", "from_graph", "prefix_bytes"]
+__all__ = ["Design", "design", "from_graph", "group_pods", "prefix_bytes"]
 
 
 @dataclass
@@ -220,3 +220,73 @@ def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, n
         reflectors=np.zeros(0, np.int32),
     )
 
+
+def group_pods(d, holder, cls):
+    """Pods each (holder, class) group reaches, for weighing its outages.
+
+    A node's class: the node's pods.  A Router's class (a default route sent
+    down, docs/fabric.md): the pods of every node class it stands for, that is
+    whose prefixes it covers, most specifically among the Routers' classes,
+    less those the holder hears a route of their own for (a holder that loses
+    the default route loses what it stood for).  ``holder``/``cls``: one entry
+    per group, no (holder, class) twice.
+    """
+    holder = np.asarray(holder, np.int64)
+    cls = np.asarray(cls, np.int64)
+    pods = np.asarray(d.class_pods, np.float64)[cls]
+    stands_for = _stands_for(d)
+    if stands_for is None:
+        return np.ascontiguousarray(pods)
+    k = len(d.classes)
+    class_pods = np.asarray(d.class_pods, np.float64)
+    total = np.bincount(stands_for[stands_for >= 0], weights=class_pods[stands_for >= 0], minlength=k)
+    # the pods each holder hears a route of their own for, per Router class standing for them
+    direct = stands_for[cls] >= 0
+    heard_key, inv = np.unique(holder[direct] * k + stands_for[cls[direct]], return_inverse=True)
+    heard = np.bincount(inv.ravel(), weights=class_pods[cls[direct]], minlength=len(heard_key))
+    router = np.flatnonzero(_router_classes(d)[cls])
+    key = holder[router] * k + cls[router]
+    at = np.searchsorted(heard_key, key)
+    at[np.r_[heard_key, -1][at] != key] = len(heard_key)      # a holder that hears none of them
+    pods[router] = total[cls[router]] - np.r_[heard, 0.0][at]
+    return np.ascontiguousarray(pods)
+
+
+def _router_classes(d):
+    """Which classes are Routers' announcements (their origin is past the nodes)."""
+    return np.asarray(d.classes, np.int64) >= int((~np.asarray(d.speakers.external, bool)).sum())
+
+
+def _stands_for(d):
+    """Per class: the Router class whose prefixes cover every prefix of this node
+    class with pods most specifically (-1: none); None without Router classes."""
+    routers = np.flatnonzero(_router_classes(d))
+    if not len(routers) or d.prefixes is None:
+        return None
+    # every IPv4 prefix of a class with pods as (class, network, length); the design is IPv4 only
+    with_pods = np.flatnonzero((np.asarray(d.class_pods) > 0) & ~_router_classes(d)).tolist()
+    owned = [(c, n) for c in with_pods for n in map(ipaddress.ip_network, d.prefixes[c]) if n.version == 4]
+    k = len(d.classes)
+    out = np.full(k, -1, np.int64)
+    if not owned:
+        return out
+    of = np.array([c for c, _ in owned], np.int64)
+    net = np.array([int(n.network_address) for _, n in owned], np.int64)
+    plen = np.array([n.prefixlen for _, n in owned], np.int64)
+    best_len = np.full(k, -1, np.int64)
+    for rc in routers.tolist():
+        covered = np.full(len(owned), -1, np.int64)      # per owned prefix: the longest of rc's covering it
+        for x in d.prefixes[rc]:
+            r = ipaddress.ip_network(x)
+            if r.version != 4:
+                continue
+            shift = 32 - r.prefixlen
+            hit = (plen >= r.prefixlen) & ((net >> shift) == (int(r.network_address) >> shift))
+            covered[hit] = np.maximum(covered[hit], r.prefixlen)
+        length = np.full(k, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(length, of, covered)               # a class is covered when all its prefixes are
+        length[length == np.iinfo(np.int64).max] = -1
+        better = length > best_len
+        out[better] = rc
+        best_len[better] = length[better]
+    return out
