@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..addr import format_prefixes
 from ..bgp import network as _network
 from ..bgp import propagate as routing
 from ..bgp import topology as _topology
@@ -77,7 +78,8 @@ def _classes(cluster, n_speakers, version=4, externals=()):
     keys = np.asarray(orig.origin, np.int64)[exported]
     size = max(n_speakers, int(keys.max(initial=-1)) + 1)
     n_prefix = np.bincount(keys, minlength=size).astype(np.int64)
-    nlri = np.bincount(keys, weights=[prefix_bytes(x) for x in np.asarray(orig.plen)[exported]],
+    nlri_of_plen = np.array([prefix_bytes(p) for p in range(129)], np.int64)
+    nlri = np.bincount(keys, weights=nlri_of_plen[np.asarray(orig.plen, np.int64)[exported]],
                        minlength=size).astype(np.int64)
     node_pods = np.zeros(n_speakers, np.int64)
     class_pods = np.zeros(size, np.int64)
@@ -95,15 +97,20 @@ def _classes(cluster, n_speakers, version=4, externals=()):
 
 
 def _class_prefixes(orig, classes):
-    pos = {int(o): k for k, o in enumerate(classes)}
+    pos = np.full(max(int(classes.max()) + 1 if len(classes) else 0, int(np.max(orig.origin, initial=-1)) + 1), -1,
+                  np.int64)
+    pos[classes] = np.arange(len(classes))
+    origin = np.asarray(orig.origin, np.int64)
+    sel = np.flatnonzero(origin >= 0)
+    sel = sel[pos[origin[sel]] >= 0]
+    if orig.version == 4:
+        texts = format_prefixes(np.array(orig.net, np.uint32)[sel], np.asarray(orig.plen, np.uint8)[sel])
+    else:
+        texts = [str(orig.prefix(i)) for i in sel.tolist()]
     out = [[] for _ in classes]
-    for i in range(orig.n):
-        o = int(orig.origin[i])
-        if o in pos:
-            out[pos[o]].append(str(orig.prefix(i)))
+    for k, t in zip(pos[origin[sel]].tolist(), texts):
+        out[k].append(t)
     return out
-
-
 
 
 def _node_addresses(cluster):
