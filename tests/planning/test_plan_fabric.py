@@ -118,7 +118,7 @@ def test_compare_with_fabric():
     f = r["plans"][2]
     assert f["racks"] == 3 and f["sessions_per_node"] == 1
     assert any(line.startswith("12 nodes: fabric as-per-rack") and "cold start not simulated" in line
-               for line in r["recommendation"])
+               and line.endswith("ToR crash not simulated") for line in r["recommendation"])
     sim = plan.compare([12], [2], 3, pool=POOL, topologies=("mesh", "rr", "fabric"), racks=3)
     f = sim["plans"][2]
     assert f["convergence_s"] > 2.0 and f["tor_crash_s"] > 100.0
@@ -160,3 +160,8 @@ def test_compare_cli_prints_fabric_convergence(capsys):
     assert "RR/ToR crash" in out and "not simulated" not in out
     assert f"ToR {f['tor_crash_s']:,.1f}" in out or f"ToR {f['tor_crash_s']:,.0f}" in out
     assert "BGP processing only" in out                   # the same caveat line as the other designs
+    # not simulated: a dash, as in the other convergence columns
+    assert main(["compare", "--topology", "fabric", "--nodes", "12", "--pods-per-node", "2", "--pool", POOL,
+                 "--racks", "2", "--no-simulate", "-o", "wide"]) == 0
+    row = [line for line in capsys.readouterr().out.splitlines() if "fabric as-per-rack" in line and "12" in line][0]
+    assert row.split()[-3:] == ["-", "-", "-"]

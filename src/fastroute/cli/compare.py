@@ -85,7 +85,8 @@ def _print(res):
                 fmt(p["memory_per_reflector_bytes"], "bytes") if rr else
                 fmt(p["memory_per_router_bytes"], "bytes") if fab else "",
                 fmt(p["convergence_s"], "s"), fmt(p["blackhole_node_crash_s"], "s"),
-                reflector_crash_text(p, short=True) if rr else f"ToR {fmt(p['tor_crash_s'], 's')}" if fab else ""]
+                reflector_crash_text(p, short=True) if rr else
+                (f"ToR {fmt(p['tor_crash_s'], 's')}" if p.get("tor_crash_s") is not None else "-") if fab else ""]
         rows.append(row)
     out = console()
     print_fitted(out, "full mesh vs route reflectors" + (" vs fabric" if fabric else ""), columns, rows, keep=2)

@@ -152,7 +152,7 @@ def summary(p):
             f"{mib(p['memory_per_node_bytes'])}; each router up to {_count(p['sessions_per_router'], 'session')}, "
             f"{_count(p['routes_per_router'], 'route')}, {mib(p['memory_per_router_bytes'])}; "
             f"cold start {_secs(p.get('convergence_s'))}, node crash {_secs(p.get('blackhole_node_crash_s'))}, "
-            f"ToR crash {tor_crash_text(p)}")
+            f"ToR crash {_secs(None) if p.get('tor_crash_s') is None else tor_crash_text(p)}")
 
 
 def _secs(v):
