@@ -226,3 +226,17 @@ def test_group_pods_is_the_reference(c):
         return
     h, k = groups(d)
     np.testing.assert_array_equal(converge.group_pods(d, h, k), group_pods_reference(d, h, k))
+
+
+def test_reference_walk_leaves_the_garbage_collector_as_it_was():
+    import gc
+
+    d = converge.design(fabric(4, racks=1))
+    assert gc.isenabled()
+    assert converge.universe(d).n > 0 and gc.isenabled()
+    gc.disable()
+    try:
+        converge.universe(d, method="reference")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
