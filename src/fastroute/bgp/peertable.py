@@ -255,7 +255,7 @@ class _Emitter:
                 ip=ip, as_number=asn, port=port or None, calico_node=ip in self.node_texts(),
                 keep_next_hop=bool(peer.keep_original_next_hop),
                 num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
-                reachable_by=peer.reachable_by or None, **common))
+                reachable_by=peer.reachable_by or None, local_as_number=peer.local_as_number, **common))
         else:
             return
         self.emit(fields, None if global_pass else local)

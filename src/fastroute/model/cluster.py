@@ -29,6 +29,7 @@ import numpy as np
 
 from . import ipam, names as _names
 from .yamltext import paused_gc
+from .writers import routing_input_docs
 from .blocks import Block, BlockArrays, NodeArrays, Pod, PodArrays, Pods
 from ..errors import ResourceError, UnknownNodeError, choice
 from .resources import (
@@ -361,8 +362,9 @@ class Cluster:
 
     def to_documents(self):
         """The cluster as Calico resources (list of mappings), in a fixed order:
-        IPPools, IPAMConfiguration (if not default), Nodes, BGPConfigurations, BGPPeers,
-        IPAMBlocks, BlockAffinities, WorkloadEndpoints."""
+        IPPools, IPAMConfiguration (if not default), IPReservations, Nodes, BGPConfigurations,
+        BGPPeers, Routers, BGPFilters, Secrets, Services, Endpoints/EndpointSlices, IPAMBlocks,
+        BlockAffinities, WorkloadEndpoints."""
         docs = [p.to_doc() for p in self.pools]
         if not self.ipam_config.is_default():
             docs.append(self.ipam_config.to_doc())
@@ -371,6 +373,7 @@ class Cluster:
         docs += [c.to_doc() for c in self.bgp_configurations]
         docs += [p.to_doc() for p in self.bgp_peers]
         docs += [r.to_doc() for r in self.routers]
+        docs += routing_input_docs(self)
         for b in self.blocks:
             docs.append(self._block_doc(b))
         for b in self.blocks:

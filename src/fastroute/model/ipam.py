@@ -165,7 +165,9 @@ class IPAMState:
                     raise IPAMError(f"the given pool ({cidr}) does not exist, or is not enabled")
                 selecting.append(match[0])
         else:
-            selecting = [i for i in enabled if self._pool_selects(i, node_idx)]
+            # a Manual pool serves only requests that name it (libcalico-go lib/ipam/ipam.go,
+            # getPoolsForHost: ``AssignmentMode != Automatic`` is skipped without requested pools)
+            selecting = [i for i in enabled if self.pools[i].assignment_mode != "Manual" and self._pool_selects(i, node_idx)]
         if not selecting:
             raise IPAMError(f"no configured Calico pools for node {self.node_names[node_idx]}")
         allowed = [i for i in selecting if use in self.pools[i].allowed_uses]
