@@ -27,11 +27,13 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
 from ..dataplane.forwarding import Outcome, terminal
 from ..errors import FastrouteError
+from ..model.cluster import Cluster
 from ..sim import converge
 from ..sim.converge import Params
 
@@ -103,7 +105,8 @@ def speaker_figures(tables):
     return per.astype(np.int64), sess.astype(np.int64), mem.astype(np.int64)
 
 
-def convergence(out, cluster, warnings, sources, progress, run=True, why=None):
+def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict, progress: Callable[[str], None],
+                run: bool = True, why: str | None = None) -> None:
     """The convergence figures of a fabric plan (:data:`SCENARIOS`) into ``out``;
     ``run`` False: none, and a warning says ``why``."""
     out.update(tor_crash_s=None, tor_crash_pod_pairs_lost=None, tor_crash_router=None)

@@ -228,7 +228,7 @@ def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, n
     )
 
 
-def group_pods(d, holder, cls):
+def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """Pods each (holder, class) group reaches, for weighing its outages.
 
     A node's class: the node's pods.  A Router's class (a default route sent

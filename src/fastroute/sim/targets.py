@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidValueError, UnknownNodeError
+from .design import Design
 
 __all__ = ["down_indices", "first_tor", "node_index", "router_index"]
 
 
-def node_index(d, node, default):
+def node_index(d: Design, node: str | int | None, default: int | None) -> int | None:
     """Speaker index of ``node`` (a name or an index) in design ``d``; ``default`` when None."""
     if node is None:
         return default
@@ -24,7 +25,7 @@ def node_index(d, node, default):
     return d.names.index(node)
 
 
-def first_tor(d):
+def first_tor(d: Design) -> int | None:
     """The first Router (external speaker) with a session to a Calico node (a
     top-of-rack router), else the first Router, else None."""
     ext = np.flatnonzero(d.speakers.external)
@@ -35,7 +36,7 @@ def first_tor(d):
     return int(tors[0]) if len(tors) else int(ext[0])
 
 
-def router_index(d, node):
+def router_index(d: Design, node: str | int | None) -> int:
     """The router a ``router_crash`` acts on: ``node`` (a Router's name), by default :func:`first_tor`."""
     if node is None:
         i = first_tor(d)
@@ -50,7 +51,7 @@ def router_index(d, node):
     return i
 
 
-def down_indices(d, down, target):
+def down_indices(d: Design, down: str | int | list | tuple | None, target: int | None) -> list[int]:
     """Speaker indices of ``Params.down`` (names or indices), checked."""
     if down is None or isinstance(down, (str, int, np.integer)):
         down = () if down is None else (down,)
