@@ -71,8 +71,12 @@ class Block:
         return self._version, self.net, self._plen
 
     @property
-    def version(self):
+    def version(self) -> int:
         return self._version
+
+    @property
+    def prefixlen(self) -> int:
+        return self._plen
 
     @property
     def n_free(self):

@@ -181,7 +181,7 @@ class Cluster:
         blocks = [b for b in self.blocks if b.version == version]
         dtype = np.uint32 if version == 4 else object
         net = np.array([b.net for b in blocks], dtype=dtype)
-        plen = np.array([b.cidr.prefixlen for b in blocks], dtype=np.uint8)
+        plen = np.array([b.prefixlen for b in blocks], dtype=np.uint8)
         node_idx = np.array(
             [self._node_index.get(b.affinity, -1) if b.affinity else -1 for b in blocks], dtype=np.int32
         )
