@@ -5,7 +5,7 @@ import json
 import pytest
 
 from fastroute.cli import main
-from fastroute.planning import fabric
+
 
 
 def test_plan_fabric_json(capsys):
@@ -14,7 +14,7 @@ def test_plan_fabric_json(capsys):
     p = json.loads(capsys.readouterr().out)
     assert (p["topology"], p["fabric"], p["racks"], p["spines"], p["routers"]) == ("fabric", "as-per-node", 3, 1, 4)
     assert p["sessions_per_node"] == 1 and p["sessions_per_router"] == 4      # a ToR: 3 nodes + the spine
-    assert p["convergence_s"] is None
+    assert p["convergence_s"] > 2.0 and p["tor_crash_s"] > 100.0 and p["tor_crash_router"] == "tor-0"
 
 
 def test_plan_fabric_table(capsys):
@@ -22,7 +22,8 @@ def test_plan_fabric_table(capsys):
                  "--racks", "2"]) == 0
     out = capsys.readouterr().out
     assert "fabric as-per-rack (2 racks, 2 spines)" in out and "per router" in out
-    assert "not simulated" in out and fabric.NOT_SIMULATED in out
+    assert "cold-start convergence" in out and "not simulated" not in out
+    assert "routes gone after a ToR crash (tor-0)" in out and "BGP processing only" in out
 
 
 def test_plan_reflectors_name(capsys):

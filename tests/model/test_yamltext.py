@@ -190,3 +190,33 @@ def test_base60_text_stays_text_as_calico_reads_it():
 def test_values_python_cannot_build_are_resource_errors_naming_the_file(text):
     with pytest.raises(ResourceError, match=r"^f\.yaml: a value that cannot be read"):
         yamltext.documents(text, "f.yaml")
+
+
+# calicoctl reads with sigs.k8s.io/yaml UnmarshalStrict: a mapping key given twice is an error
+@pytest.mark.parametrize("text, where", [
+    ("kind: Node\nmetadata:\n  name: a\n  name: b\n", r"document 1 \(Node 'a'\): metadata\.name: the key is given twice \(lines 3 and 4\)"),
+    ("kind: Node\nmetadata: {name: a}\nspec:\n  bgp:\n  - x: 1\n    x: 2\n", r"document 1 \(Node 'a'\): spec\.bgp\[0\]\.x: .*lines 5 and 6"),
+    ("a: 1\n---\nkind: IPPool\nkind: IPPool\n", r"document 2 \(IPPool\): kind: the key is given twice"),
+    ('{"kind": "Node", "metadata": {"name": "a", "name": "b"}}', r"document 1 \(Node 'a'\): metadata\.name: the key is given twice"),
+    ("kind: Node\nmetadata: {name: a, name: b}\n", r"document 1 \(Node 'a'\): metadata\.name: the key is given twice"),
+])
+def test_a_key_given_twice_is_refused_naming_its_path(text, where):
+    with pytest.raises(ResourceError, match="f.yaml: " + where):
+        yamltext.documents(text, "f.yaml")
+
+
+def test_merge_keys_and_equal_keys_in_different_mappings_are_not_repeats():
+    docs = yamltext.documents("base: &b {x: 1}\nm:\n  <<: *b\n  x: 2\nn: {x: 3}\n", "f.yaml")
+    assert docs == [{"base": {"x": 1}, "m": {"x": 2}, "n": {"x": 3}}]
+
+
+def test_a_file_holding_a_list_of_resources_loads_as_calicoctl_reads_it():
+    from fastroute.model import reader
+
+    text = ("- apiVersion: projectcalico.org/v3\n  kind: IPPool\n  metadata: {name: p}\n  spec: {cidr: 10.1.0.0/16}\n"
+            "- apiVersion: projectcalico.org/v3\n  kind: BGPPeer\n  metadata: {name: x}\n  spec: {peerIP: 10.0.0.1, "
+            "asNumber: 70000}\n")
+    res = reader.loads(text, "l.yaml")
+    assert [p.name for p in res.pools] == ["p"] and [p.name for p in res.bgp_peers] == ["x"]
+    with pytest.raises(ResourceError, match=r"l\.yaml: document 1, items\[1\] \(BGPPeer 'x'\): spec\.asNumber"):
+        reader.loads(text.replace("70000", "-1"), "l.yaml")

@@ -67,12 +67,34 @@ def test_downward_default_nodes_hold_only_their_own_and_the_default():
     assert p["routes_per_router"] >= 10
 
 
-def test_fabric_convergence_is_not_simulated_and_says_so():
-    p = plan.plan(6, 2, pool=POOL, topology="fabric", racks=2)
-    for key in ("convergence_s", "blackhole_node_crash_s", "blackhole_reflector_crash_s"):
-        assert p[key] is None
-    assert any(fabric.NOT_SIMULATED in w for w in p["warnings"])
+@pytest.mark.parametrize("design", ["as-per-rack", "as-per-node", "downward-default"])
+def test_fabric_convergence_is_simulated(design):
+    from fastroute.model import synth
+    from fastroute.sim import converge
+
+    p = plan.plan(8, 2, pool=POOL, topology="fabric", racks=2, spines=1, fabric=design)
+    assert p["blackhole_reflector_crash_s"] is None and p["reflector_crash_permanent"] is None
     assert p["sessions_per_reflector"] is None and p["reflectors"] == 0
+    assert not any("not simulated" in w for w in p["warnings"])
+    # the figures are the simulator's on the same cluster (the planner's synth.fabric)
+    c = synth.fabric(8, 2, racks=2, spines=1, design=design, pools=[POOL]).allocate()
+    d = converge.design(c)
+    assert p["convergence_s"] == round(converge.simulate(d, "cold_start").time_to_converge, 6)
+    assert 2.0 < p["convergence_s"] < 5.0                     # connect delay, then the UPDATEs
+    assert 150.0 < p["blackhole_node_crash_s"] <= 240.0       # the hold timer (240 s, jittered)
+    crash = converge.simulate(d, "router_crash")
+    assert p["tor_crash_router"] == "tor-0" == crash.unreachable["target"]
+    assert p["tor_crash_s"] == round(crash.time_to_converge, 6) and 150.0 < p["tor_crash_s"] <= 240.0
+    assert p["tor_crash_pod_pairs_lost"] == crash.unreachable["pod_pairs_unreachable_at_end"]
+    assert any(k == "router_crash" for k in p["sources"])
+
+
+def test_fabric_convergence_limit_and_off():
+    p = plan.plan(12, 1, pool=POOL, topology="fabric", racks=2, simulate_limit=10)
+    assert p["convergence_s"] is None and p["tor_crash_s"] is None
+    assert any("not simulated: a 12-node fabric is above simulate_limit=10" in w for w in p["warnings"])
+    q = plan.plan(6, 1, pool=POOL, topology="fabric", racks=2, simulate=False)
+    assert q["convergence_s"] is None and any("simulation turned off" in w for w in q["warnings"])
 
 
 def test_fabric_default_racks_one_per_40_nodes():
@@ -95,8 +117,13 @@ def test_compare_with_fabric():
     assert [(p["topology"], p["reflectors"]) for p in r["plans"]] == [("mesh", 0), ("rr", 2), ("fabric", 0)]
     f = r["plans"][2]
     assert f["racks"] == 3 and f["sessions_per_node"] == 1
-    assert any(line.startswith("12 nodes: fabric as-per-rack") and fabric.NOT_SIMULATED in line
-               for line in r["recommendation"])
+    assert any(line.startswith("12 nodes: fabric as-per-rack") and "cold start not simulated" in line
+               and line.endswith("ToR crash not simulated") for line in r["recommendation"])
+    sim = plan.compare([12], [2], 3, pool=POOL, topologies=("mesh", "rr", "fabric"), racks=3)
+    f = sim["plans"][2]
+    assert f["convergence_s"] > 2.0 and f["tor_crash_s"] > 100.0
+    assert any(line.startswith("12 nodes: fabric") and f"ToR crash {f['tor_crash_s']:,.1f} s" in line
+               for line in sim["recommendation"])
     only = plan.compare([12], [2], 3, pool=POOL, simulate=False, topologies=("fabric",))
     assert [p["topology"] for p in only["plans"]] == ["fabric"] and only["crossover"] is None
     # the default stays mesh vs reflectors
@@ -118,3 +145,23 @@ def test_sweep_plan_grid_with_fabric():
     assert rows[0]["routers"] is None
     with pytest.raises(GridError, match="topology"):
         sweeps.expand({"run": "converge", "params": {"nodes": [8], "topology": "fabric"}})
+
+
+def test_compare_cli_prints_fabric_convergence(capsys):
+    from fastroute.cli import main
+
+    assert main(["compare", "--topology", "mesh,reflectors,fabric", "--nodes", "12", "--pods-per-node", "2",
+                 "--pool", POOL, "--racks", "2", "--json"]) == 0
+    import json
+    f = [p for p in json.loads(capsys.readouterr().out)["plans"] if p["topology"] == "fabric"][0]
+    assert main(["compare", "--topology", "mesh,reflectors,fabric", "--nodes", "12", "--pods-per-node", "2",
+                 "--pool", POOL, "--racks", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "RR/ToR crash" in out and "not simulated" not in out
+    assert f"ToR {f['tor_crash_s']:,.1f}" in out or f"ToR {f['tor_crash_s']:,.0f}" in out
+    assert "BGP processing only" in out                   # the same caveat line as the other designs
+    # not simulated: a dash, as in the other convergence columns
+    assert main(["compare", "--topology", "fabric", "--nodes", "12", "--pods-per-node", "2", "--pool", POOL,
+                 "--racks", "2", "--no-simulate", "-o", "wide"]) == 0
+    row = [line for line in capsys.readouterr().out.splitlines() if "fabric as-per-rack" in line and "12" in line][0]
+    assert row.split()[-3:] == ["-", "-", "-"]

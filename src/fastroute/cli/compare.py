@@ -66,7 +66,7 @@ def _print(res):
     columns = [(c, "left" if c == "design" else "right") for c in (
         "nodes", "design", "sessions", "per node", per, "prefixes", "routes/node")
         + (("routes/router",) if fabric else ()) + ("mem/node", "mem/RR/router" if fabric else "mem/RR",
-                                                     "cold start", "node crash", "RR crash")]
+                                                     "cold start", "node crash", "RR/ToR crash" if fabric else "RR crash")]
     rows = []
     for p in res["plans"]:
         if rows and p["nodes"] != last:
@@ -84,9 +84,9 @@ def _print(res):
         row += [fmt(p["memory_per_node_bytes"], "bytes"),
                 fmt(p["memory_per_reflector_bytes"], "bytes") if rr else
                 fmt(p["memory_per_router_bytes"], "bytes") if fab else "",
-                "not simulated" if fab else fmt(p["convergence_s"], "s"),
-                "not simulated" if fab else fmt(p["blackhole_node_crash_s"], "s"),
-                reflector_crash_text(p, short=True) if rr else ""]
+                fmt(p["convergence_s"], "s"), fmt(p["blackhole_node_crash_s"], "s"),
+                reflector_crash_text(p, short=True) if rr else
+                (f"ToR {fmt(p['tor_crash_s'], 's')}" if p.get("tor_crash_s") is not None else "-") if fab else ""]
         rows.append(row)
     out = console()
     print_fitted(out, "full mesh vs route reflectors" + (" vs fabric" if fabric else ""), columns, rows, keep=2)

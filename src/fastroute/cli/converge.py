@@ -23,7 +23,7 @@ def add_parser(sub):
     )
     add_cluster(p, help="YAML/JSON file or folder (default: the seed cluster)")
     p.add_argument("--scenario", "-s", choices=converge.SCENARIOS, default="cold_start")
-    add_node(p, "the node a node_* or reflector_crash scenario acts on", required=False)
+    add_node(p, "the node (or Router) a node_*, reflector_crash or router_crash scenario acts on", required=False)
     add_down(p, help="nodes whose calico-node is down when the event happens (killed then, never restarted; "
              "in a cold start they never start); their pods are not counted as unreachable (repeatable)")
     p.add_argument("--set", metavar="NAME=VALUE", action="append", default=[], dest="params",
@@ -44,7 +44,8 @@ def run(args):
     cluster = load_cluster(args.cluster, allocate="if_needed")
     params = parse_params(args.params)
     if args.node is not None:
-        cluster.node_index(args.node)
+        if args.node not in {r.name for r in cluster.routers}:      # a Router (docs/fabric.md) or a node
+            cluster.node_index(args.node)
         params["node"] = args.node
     down = down_nodes(args, cluster)
     if down:

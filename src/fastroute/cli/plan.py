@@ -1,6 +1,7 @@
 """``fastroute plan``: what one Calico design costs at a given size."""
 
 from ..planning import plan as _plan
+from ..planning.fabric import tor_crash_text
 from ..planning.plots import plot_plan
 from ..planning.sweeps import ENCAPSULATIONS
 from ..model.synth import FABRIC_DESIGNS
@@ -143,7 +144,9 @@ def print_fabric_plan(p):
               fmt(p["memory_per_router_bytes"], "bytes"), "")
     t.add_row("blocks", fmt(pool["blocks_per_node"]), "", fmt(pool["blocks_used"]))
     t.add_row("borrowed IPs (/32 routes)", "", "", fmt(pool["borrowed_ips"]))
-    t.add_row("cold-start convergence", "", "", "not simulated")
+    t.add_row("cold-start convergence", "", "", fmt(p["convergence_s"], "s"))
+    t.add_row("blackhole after a node crash", "", "", fmt(p["blackhole_node_crash_s"], "s"))
+    t.add_row(f"routes gone after a ToR crash ({p.get('tor_crash_router') or '-'})", "", "", tor_crash_text(p))
     t.add_row("Typha replicas (operator)", "", "", fmt(p["typha_replicas"]))
     out = console()
     out.print(t)

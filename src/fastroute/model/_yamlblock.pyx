@@ -170,6 +170,8 @@ cdef class _Reader:
                 if key == "<<" or not isinstance(key, (str, int, bool, float)) and key is not None:
                     raise Unsupported("merge or odd key")
                 self.keys[ktext] = key
+            if key in out:
+                raise Unsupported("a key given twice")   # PyYAML's reader names it
             v = colon + 1
             while v < e and self.buf[v] == 32:
                 v += 1

@@ -674,14 +674,14 @@ _LIST_OF = {
 
 
 def _dispatch(doc, src, out, raw_pools):
+    if isinstance(doc, list) and src.item < 0:   # a file holding a list of resources, as calicoctl reads
+        return [_dispatch(item, replace(src, item=i), out, raw_pools) for i, item in enumerate(doc)]
     if not isinstance(doc, dict):
-        fail(src, None, f"expected a mapping with apiVersion and kind, got {type(doc).__name__} {doc!r}")
+        fail(src, None, f"expected a mapping with apiVersion and kind, got {type(doc).__name__} {shown(doc)}")
     kind = doc.get("kind")
     api = doc.get("apiVersion")
-    if not kind:
-        fail(src, "kind", "required field is missing")
-    if not isinstance(kind, str):
-        fail(src, "kind", f"expected a string, got {kind!r}")
+    if not kind or not isinstance(kind, str):
+        fail(src, "kind", "required field is missing" if not kind else f"expected a string, got {shown(kind)}")
     if not api:
         fail(replace(src, kind=kind), "apiVersion", "required field is missing")
     if not isinstance(api, str):
@@ -691,10 +691,9 @@ def _dispatch(doc, src, out, raw_pools):
         if not isinstance(items, list):
             fail(replace(src, kind=kind), "items", f"expected a list, got {items!r}")
         for i, item in enumerate(items):
-            isrc = replace(src, item=i, kind="", name="")
             if isinstance(item, dict) and "kind" not in item and kind != "List":
                 item = dict(item, kind=kind[: -len("List")], apiVersion=item.get("apiVersion", api))
-            _dispatch(item, isrc, out, raw_pools)
+            _dispatch(item, replace(src, item=i, kind="", name=""), out, raw_pools)
         return
     meta = doc.get("metadata") or {}
     if not isinstance(meta, dict):

@@ -146,6 +146,53 @@ def _check_bounds(root, filename, index):
             "refused (an alias bomb?)")
 
 
+def _check_unique_keys(root, filename, index):
+    """Refuse a mapping that gives a key twice, as calicoctl does (it reads with
+    sigs.k8s.io/yaml ``UnmarshalStrict``; PyYAML would keep the last value silently)."""
+    stack, seen = [(root, "")], set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines = {}
+            for k, v in node.value:
+                if not isinstance(k, yaml.ScalarNode) or k.tag in _SPECIAL_TAGS:
+                    continue
+                if k.value in lines:
+                    raise ResourceError(
+                        f"{_document_where(root, filename, index)}: {path}{k.value}: the key is given twice (lines "
+                        f"{lines[k.value]} and {k.start_mark.line + 1}); calicoctl refuses a repeated key")
+                lines[k.value] = k.start_mark.line + 1
+                stack.append((v, f"{path}{k.value}."))
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(c, f"{path[:-1]}[{i}].") for i, c in enumerate(node.value)]
+
+
+def _document_where(root, filename, index):
+    """``FILE: document N (Kind 'name')`` from a document's node graph, as errors name documents."""
+    def field(node, key):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == key:
+                    return v
+        return None
+
+    kind, name = field(root, "kind"), field(field(root, "metadata"), "name")
+    kind = kind.value if isinstance(kind, yaml.ScalarNode) else ""
+    name = name.value if isinstance(name, yaml.ScalarNode) else ""
+    ident = f"{kind} {name!r}" if name else kind
+    return f"{filename}: document {index}" + (f" ({ident})" if ident else "")
+
+
+def _unique_pairs(pairs):
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("a key given twice")     # the YAML reader then names it, with its lines
+    return out
+
+
 def _children(node):
     if isinstance(node, yaml.SequenceNode):
         return node.value
@@ -162,6 +209,7 @@ def python_documents(text: str, filename: str) -> list[Any]:
         while loader.check_node():
             node = loader.get_node()
             _check_bounds(node, filename, len(docs) + 1)
+            _check_unique_keys(node, filename, len(docs) + 1)
             docs.append(loader.construct_document(node))
         return docs
     except yaml.YAMLError as e:
@@ -187,7 +235,7 @@ def documents(text: str, filename: str) -> list[Any]:
         # JSON (`kubectl get -o json`, `fastroute export -o x.json`) is YAML too, but
         # the json module reads it ten times faster than PyYAML builds it
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
         except ValueError:
             pass                    # YAML flow style, not JSON: the YAML reader decides
         except RecursionError:

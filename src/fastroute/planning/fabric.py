@@ -16,22 +16,33 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
   :class:`fastroute.sim.converge.Params` (``base_bytes`` + ``route_bytes`` per
   entry + ``session_bytes`` per session), the entries being the paths each
   speaker holds (Adj-RIB-In, from the propagation) plus its Loc-RIB.
-* **Convergence**: the simulator has no Routers, so no number: a warning says so.
+* **Convergence**: :func:`convergence` runs the simulator
+  (:func:`fastroute.sim.converge.simulate`, Routers as speakers) for a cold start,
+  a node crash and a ToR crash (in place of the reflector crash of the other
+  designs): ``convergence_s``, ``blackhole_node_crash_s``, ``tor_crash_s`` (until
+  every speaker has dropped the crashed ToR's routes: the hold timer) and
+  ``tor_crash_pod_pairs_lost`` (cut until it returns).
 """
 
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import numpy as np
 
 from ..dataplane.forwarding import Outcome, terminal
+from ..errors import FastrouteError
+from ..model.cluster import Cluster
+from ..sim import converge
 from ..sim.converge import Params
 
-__all__ = ["count_tables", "speaker_figures", "summary", "NOT_SIMULATED", "DEFAULT_RACK_NODES"]
+__all__ = ["count_tables", "convergence", "speaker_figures", "summary", "DEFAULT_RACK_NODES", "SCENARIOS"]
 
-#: Why a fabric design has no convergence figures.
-NOT_SIMULATED = "not simulated: routers are not in the convergence model"
+#: The scenarios of a fabric plan: (scenario, plan field, what is read from the result).
+SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
+             ("node_crash", "blackhole_node_crash_s", "time_to_converge"),
+             ("router_crash", "tor_crash_s", "time_to_converge"))
 
 #: Nodes per rack when no rack count is given (a 42U rack of 1U servers, with room for its ToR).
 DEFAULT_RACK_NODES = 40
@@ -94,6 +105,47 @@ def speaker_figures(tables):
     return per.astype(np.int64), sess.astype(np.int64), mem.astype(np.int64)
 
 
+def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict, progress: Callable[[str], None],
+                run: bool = True, why: str | None = None) -> None:
+    """The convergence figures of a fabric plan (:data:`SCENARIOS`) into ``out``;
+    ``run`` False: none, and a warning says ``why``."""
+    out.update(tor_crash_s=None, tor_crash_pod_pairs_lost=None, tor_crash_router=None)
+    if not run:
+        warnings.append(f"convergence_s, blackhole_node_crash_s and tor_crash_s not simulated: {why}")
+        return
+    design = None
+    for scenario, key, _ in SCENARIOS:
+        progress(f"simulating {scenario.replace('_', ' ')}")
+        t0 = time.perf_counter()
+        try:
+            design = design or converge.design(cluster)
+            r = converge.simulate(design, scenario)
+        except (FastrouteError, MemoryError) as e:
+            warnings.append(f"{key} not simulated: {type(e).__name__}: {e}")
+            continue
+        sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
+                             f"{r.cost['paths']:,} paths, {time.perf_counter() - t0:.2f} s")
+        if not r.converged:
+            warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
+        out[key] = round(float(r.time_to_converge), 6)
+        if scenario == "router_crash":
+            out["tor_crash_router"] = r.unreachable["target"]
+            out["tor_crash_pod_pairs_lost"] = float(r.unreachable["pod_pairs_unreachable_at_end"])
+    if out["tor_crash_s"] is not None:
+        sources["tor_crash"] = (f"router_crash of {out['tor_crash_router']} (silent, never back): tor_crash_s until "
+                                "every speaker dropped its routes (hold timer), tor_crash_pod_pairs_lost: pod pairs "
+                                "without a route to each other at the end (a lost default route counts the pods "
+                                "it stood for)")
+
+
+def tor_crash_text(p):
+    """A fabric plan's ToR crash: when its routes are gone everywhere, and what it cuts."""
+    if p.get("tor_crash_s") is None:
+        return "-"
+    lost = p.get("tor_crash_pod_pairs_lost") or 0
+    return (f"{p['tor_crash_s']:,.1f} s" + (f", {lost:,.0f} pod pairs cut until it returns" if lost else ""))
+
+
 def summary(p):
     """One recommendation line for a fabric plan."""
     mib = (lambda b: f"{b / 2**20:,.0f} MiB" if b is not None else "-")
@@ -102,7 +154,12 @@ def summary(p):
             f"{_count(p['sessions_per_node'], 'session')} and {_count(p['routes_per_node'], 'route')} per node, "
             f"{mib(p['memory_per_node_bytes'])}; each router up to {_count(p['sessions_per_router'], 'session')}, "
             f"{_count(p['routes_per_router'], 'route')}, {mib(p['memory_per_router_bytes'])}; "
-            f"convergence {NOT_SIMULATED}")
+            f"cold start {_secs(p.get('convergence_s'))}, node crash {_secs(p.get('blackhole_node_crash_s'))}, "
+            f"ToR crash {_secs(None) if p.get('tor_crash_s') is None else tor_crash_text(p)}")
+
+
+def _secs(v):
+    return "not simulated" if v is None else f"{v:,.1f} s"
 
 
 def _count(v, word):

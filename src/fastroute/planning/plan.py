@@ -215,8 +215,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         design (``"as-per-rack"``, ``"as-per-node"`` or ``"downward-default"``).  A fabric
         plan adds ``routers``, ``racks``, ``spines``, ``fabric``, ``sessions_per_router``,
         ``routes_per_router`` and ``memory_per_router_bytes``, all counted from every
-        node's and router's computed table; its convergence fields stay None (the
-        simulator has no Routers) and ``warnings`` says so.
+        node's and router's computed table, and the convergence of a cold start, a
+        node crash and a ToR crash (``tor_crash_s``, ``tor_crash_pod_pairs_lost``,
+        ``tor_crash_router``; :func:`fastroute.planning.fabric.convergence`).
     encapsulation : str, default "None"
         As the operator's (``"IPIP"``, ``"VXLAN"``, ...); a tunnel address takes one
         IP per node.
@@ -294,7 +295,10 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                               "reflector_crash_pod_pairs_lost")))
     out["single_point_of_failure"] = topology == "rr" and k == 1
     if cluster is not None and layout is not None:
-        warnings.append(f"convergence_s and blackhole windows {_fabric.NOT_SIMULATED}")
+        run = n <= simulate_limit if simulate == "auto" else bool(simulate)
+        _fabric.convergence(out, cluster, warnings, sources, progress, run,
+                            f"a {n:,}-node fabric is above simulate_limit={simulate_limit:,}" if simulate == "auto"
+                            else "simulation turned off")
     elif cluster is not None:
         run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:

@@ -20,3 +20,10 @@ cpdef enum Action:
     CHURN = 6           # a: class, b: prefixes added (<0 removed), c: pods that become reachable
     MEASURE = 7         # start counting unreachability from now
     NODE_ALIVE = 8      # a: node: the node (and its pods) exists from now
+
+cpdef enum PathFlag:
+    # per path of the universe (Engine's p_flags)
+    F_SELF = 1          # aggregate mode: a path of a cohort's own class bundle that reaches the cohort again
+    F_BACK = 2          # aggregate mode: ... straight back from the speaker it was sent to
+    F_BEST = 4          # received on a session without ADD-PATH (a Router's, or a node's toward one):
+                        # its sender announces there only its best path

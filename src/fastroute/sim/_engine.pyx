@@ -97,10 +97,10 @@ cdef enum:
     P_REFRESH = 16
 
 cdef enum:
-    # aggregate mode: a path of a cohort's own class bundle that reaches the
-    # cohort again (F_SELF), straight back from the speaker it was sent to (F_BACK)
-    F_SELF = 1
-    F_BACK = 2
+    # which children of a path kick_children schedules
+    KICK_ALL = 0
+    KICK_ADD = 1            # those on ADD-PATH sessions
+    KICK_BEST = 2           # those on best-only sessions (F_BEST)
 
 cdef enum:
     # graceful-restart recovery of a BIRD started with -R, per row at its local
@@ -293,18 +293,22 @@ cdef class Engine:
     cdef RowS* R
     cdef PairS* S
     cdef const int32_t[::1] pair_row
-    cdef const uint8_t[::1] best_only
+    cdef const uint8_t[::1] best_only           # the speaker has best-only sessions (F_BEST children)
+    cdef const uint8_t[::1] add_rows            # the speaker has ADD-PATH sessions
     cdef const int32_t[::1] c_list
     cdef const int32_t[::1] rp_list
     cdef const int32_t[::1] cl_origin
     cdef const int32_t[::1] cl_nlri
     cdef const double[::1] cl_pods
+    cdef const double[::1] g_pods                 # pods a group's holder reaches through it (outage weights)
     cdef const double[::1] node_pods
     cdef const int64_t[::1] node_rows_start
     cdef const int32_t[::1] node_rows
     cdef const int64_t[::1] cls_groups_start      # groups of class c: contiguous
     cdef const int64_t[::1] hg_start              # groups of holder h: hg_list[hg_start[h]:hg_start[h + 1]]
     cdef const int32_t[::1] hg_list
+    cdef const int64_t[::1] lp_start              # local paths of speaker h: lp_list[lp_start[h]:lp_start[h + 1]]
+    cdef const int32_t[::1] lp_list
     # aggregate mode (converge.aggregate): a speaker stands for node_w[h] nodes
     # with node_proto[h] protocols each, a class for cl_cc[c] classes of the
     # same size; without it every multiplicity is 1
@@ -401,12 +405,14 @@ cdef class Engine:
         """``s``: dict of structure arrays, ``p``: dict of float/int parameters
         (converge.py validates and builds both); ``a`` is unused (actions are
         queued with :meth:`schedule`)."""
-        self.pair_row = s["pair_row"]; self.best_only = s["best_only"]
+        self.pair_row = s["pair_row"]; self.best_only = s["best_only"]; self.add_rows = s["add_rows"]
         self.c_list = s["c_list"]; self.rp_list = s["rp_list"]
         self.cl_origin = s["cl_origin"]; self.cl_nlri = s["cl_nlri"]; self.cl_pods = s["cl_pods"]
+        self.g_pods = s["g_pods"]
         self.node_pods = s["node_pods"]; self.node_rows_start = s["node_rows_start"]; self.node_rows = s["node_rows"]
         self.cls_groups_start = s["cls_groups_start"]
         self.hg_start = s["hg_start"]; self.hg_list = s["hg_list"]
+        self.lp_start = s["lp_start"]; self.lp_list = s["lp_list"]
         self.agg = "node_w" in s
         if self.agg:
             self.node_w = s["node_w"]; self.cl_cc = s["cl_cc"]; self.node_proto = s["node_proto"]
@@ -769,7 +775,7 @@ cdef class Engine:
         cdef int32_t h = self.G[self.P[par].grp].holder
         if not self.bird[h] or not (self.P[par].state & P_PRESENT):
             return False
-        if self.best_only[h]:
+        if self.P[q].flags & F_BEST:
             return self.G[self.P[par].grp].best == par
         return True
 
@@ -794,14 +800,17 @@ cdef class Engine:
 
     cdef inline bint counts(self, int32_t h, int32_t c) noexcept nogil:
         # an outage of class c at node h matters while both nodes exist
-        return (self.measuring and self.alive[h] and self.alive[self.cl_origin[c]] and self.n_prefix[c] > 0
-                and not self.quiet[h] and not self.quiet[self.cl_origin[c]])
+        # (cl_origin < 0: a Router's class, counted whether its Routers run or not: the pods it
+        # stands for, g_pods, are elsewhere)
+        cdef int32_t o = self.cl_origin[c]
+        return (self.measuring and self.alive[h] and self.n_prefix[c] > 0 and not self.quiet[h]
+                and (o < 0 or (self.alive[o] and not self.quiet[o])))
 
     cdef void outage_end(self, int32_t g, double t) noexcept nogil:
         cdef double d = t - self.G[g].out
         cdef int32_t h = self.G[g].holder, c = self.G[g].cls
         cdef double a = self.acc_of(g)
-        cdef double pairs = <double>self.node_pods[h] * <double>self.cl_pods[c] * a * self.nodes_of(h)
+        cdef double pairs = <double>self.node_pods[h] * self.g_pods[g] * a * self.nodes_of(h)
         if d < 0:
             d = 0
         self.pair_seconds += pairs * d
@@ -869,16 +878,19 @@ cdef class Engine:
             tk = self.work(h, t, self.c_kernel * k)
             self.set_fib(g, nh, tk)
         if self.best_only[h]:
-            # a best-only speaker re-announces on every session when its best changes
+            # on a best-only session the speaker re-announces when its best changes
             if old >= 0:
-                self.kick_children(old, t)
+                self.kick_children(old, t, KICK_BEST if self.add_rows[h] else KICK_ALL)
             if best >= 0:
-                self.kick_children(best, t)
+                self.kick_children(best, t, KICK_BEST if self.add_rows[h] else KICK_ALL)
 
-    cdef void kick_children(self, int32_t par, double t) noexcept nogil:
+    cdef void kick_children(self, int32_t par, double t, int mode) noexcept nogil:
         cdef int64_t i
+        cdef int32_t q
         for i in range(self.P[par].c_first, self.P[par].c_first + self.P[par].c_n):
-            self.schedule_tx(self.c_list[i], t)
+            q = self.c_list[i]
+            if mode == KICK_ALL or (mode == KICK_BEST) == ((self.P[q].flags & F_BEST) != 0):
+                self.schedule_tx(q, t)
 
     cdef void schedule_tx(self, int32_t q, double t) noexcept nogil:
         cdef int32_t pair = self.P[q].pair
@@ -928,8 +940,8 @@ cdef class Engine:
             if self.P[q].row >= 0:
                 self.adj[h] -= k
         self.group_changed(g, t)
-        if not self.best_only[h]:
-            self.kick_children(q, t)
+        if self.add_rows[h]:
+            self.kick_children(q, t, KICK_ADD if self.best_only[h] else KICK_ALL)
 
     # ------------------------------------------------------------------ sessions
 
@@ -1174,15 +1186,9 @@ cdef class Engine:
             # without -R the kernel protocol's first scan removes what BIRD does not have
             self.frozen[h] = 0
             self.kernel_sync(h, t, True)
-        # originate: the local path of every class whose origin is h
-        for c in range(self.n_classes):
-            if self.cl_origin[c] != h:
-                continue
-            for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
-                if self.G[g].holder == h:
-                    for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
-                        if self.P[i].row < 0:
-                            self.path_set(<int32_t>i, True, t)
+        # originate: the local path of every class h originates (alone, or with
+        # other Routers announcing the same prefixes)
+        self.local_paths_set(h, True, t)
         # peers that got a refusal keep retrying on their own (EV_CONNECT); a node
         # that was gone refused nothing, so they reach it within one connect delay
         self.node_rows_connect(h, t, not was_alive)
@@ -1244,9 +1250,7 @@ cdef class Engine:
                 if self.P[q].state & P_PRESENT:
                     self.path_set(q, False, t)
                 self.P[q].state &= ~(P_STALE | P_SENT)
-        for i in range(self.n_classes):
-            if self.cl_origin[i] == h:
-                self.local_paths_set(<int32_t>i, h, False, t)
+        self.local_paths_set(h, False, t)
         if how != 1:
             self.frozen[h] = 0
             self.alive[h] = 0
@@ -1258,14 +1262,11 @@ cdef class Engine:
                         if self.G[k].out >= 0:
                             self.outage_end(<int32_t>k, t)
 
-    cdef void local_paths_set(self, int32_t c, int32_t h, bint present, double t) noexcept nogil:
-        cdef int32_t g
+    cdef void local_paths_set(self, int32_t h, bint present, double t) noexcept nogil:
+        """The local paths (origin routes) of h appear or go."""
         cdef int64_t i
-        for g in range(<int32_t>self.cls_groups_start[c], <int32_t>self.cls_groups_start[c + 1]):
-            if self.G[g].holder == h:
-                for i in range(self.G[g].start, self.G[g].start + self.G[g].n):
-                    if self.P[i].row < 0:
-                        self.path_set(<int32_t>i, present, t)
+        for i in range(self.lp_start[h], self.lp_start[h + 1]):
+            self.path_set(self.lp_list[i], present, t)
 
     cdef void node_clear_fib(self, int32_t h, double t) noexcept nogil:
         cdef int32_t g
@@ -1359,7 +1360,7 @@ cdef class Engine:
             if self.S[pair].state != S_UP or not (self.P[q].state & P_SENT):
                 continue
             h = self.G[self.P[par].grp].holder
-            if self.best_only[h] and self.G[self.P[par].grp].best != par:
+            if (self.P[q].flags & F_BEST) and self.G[self.P[par].grp].best != par:
                 continue
             dep = self.work(h, t, self.c_tx_msg + self.c_tx_route * <double>(delta if delta > 0 else -delta))
             self.book(h, dep, EV_REFRESH_TX, q, self.S[pair].epoch, delta)
@@ -1581,7 +1582,7 @@ cdef class Engine:
             tk = self.work(h, t, self.c_kernel * <double>(-self.churn_delta[c]))
             if tk > self.last_fib_change:
                 self.last_fib_change = tk
-        if not self.best_only[h] or self.G[g].best == q:
+        if self.add_rows[h] or self.G[g].best == q:
             self.refresh_children(q, t, self.churn_delta[c])
 
     def schedule(self, double t, int kind, int a, int b, int c):
@@ -1653,13 +1654,13 @@ cdef class Engine:
         return out
 
     def close_outages(self, double t):
-        """Open outages at the end: (holder, class, start, node-class pairs) rows."""
+        """Open outages at the end: (holder, class, start, node-class pairs x the pods reached through the class) rows."""
         rows = []
         cdef int32_t g
         for g in range(self.n_groups):
             if self.G[g].out >= 0:
                 rows.append((self.G[g].holder, self.G[g].cls, self.G[g].out,
-                             self.acc_of(g) * self.nodes_of(self.G[g].holder)))
+                             self.acc_of(g) * self.nodes_of(self.G[g].holder) * self.g_pods[g]))
         return rows
 
     def heap_size(self):

@@ -43,13 +43,16 @@ import numpy as np
 
 from ..jsonout import Record
 from ..bgp.chains import reflector_chains
+from ..bgp.propagate import class_origins as routing_class_origins
 from ..errors import ConvergenceError, InvalidValueError, choice
-from .design import Design, design, from_graph
+from .design import Design, design, from_graph, group_pods
 from . import timeline as _timeline
 from .engine import raise_for
+from .targets import down_indices, first_tor, node_index, router_index
 from .universe import Universe, ibgp_only, rows_csr, universe
 
-__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "from_graph", "simulate", "universe"]
+__all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "group_pods",
+           "simulate", "universe"]
 
 SCENARIOS = (
     "cold_start",
@@ -58,6 +61,7 @@ SCENARIOS = (
     "node_crash",
     "calico_node_restart",
     "reflector_crash",
+    "router_crash",
     "migration_safe",
     "migration_unsafe",
     "block_churn",
@@ -243,7 +247,7 @@ class Params:
 def _structure(d, u, agg=None):
     n = d.n_speakers
     g = d.graph
-    from ._engine import csr, structure
+    from ._engine import PathFlag, csr, structure
 
     # groups: runs of equal (class, holder) (the universe is in that order); pairs of rows
     rev = np.ascontiguousarray(d.rev, np.int32)
@@ -257,23 +261,42 @@ def _structure(d, u, agg=None):
     rp_start, rorder = csr(np.ascontiguousarray(rows, np.int32), g.n)
     nr_start, nr_list = rows_csr(g.local, n)
     hg_start, hg_list = csr(np.ascontiguousarray(g_holder, np.int32), n)
+    local_paths = np.flatnonzero(np.asarray(rows) < 0)
+    lp_start = np.zeros(n + 1, np.int64)
+    lp_start[1:] = np.cumsum(np.bincount(np.asarray(u.holder)[local_paths], minlength=n))
+    lp_list = local_paths[np.argsort(np.asarray(u.holder)[local_paths], kind="stable")].astype(np.int32)
+    # sessions without ADD-PATH (a Router's, a node's toward one) carry the sender's best path only
+    best_row = ~np.asarray(g.add_paths, bool)
+    best_path = np.zeros(u.n, bool)
+    got = np.asarray(rows) >= 0
+    best_path[got] = best_row[rev[np.asarray(rows)[got]]]
+    p_flags = (np.zeros(u.n, np.uint8) if flags is None else flags.copy()) | (best_path.astype(np.uint8) * np.uint8(PathFlag.F_BEST))
+    sends = np.asarray(g.local)
+    best_only = np.bincount(sends[best_row], minlength=n) > 0
+    add_rows = np.bincount(sends[~best_row], minlength=n) > 0
+    origin = np.asarray(d.classes, np.int32).copy()
+    # a Router's class (or one several Routers announce) carries no pods of its origin: its
+    # outages count whether the Router runs or not
+    origin[origin >= int((~d.speakers.external).sum())] = -1
     extra = {}
     if agg is not None:
-        extra = dict(p_flags=flags, node_w=np.ascontiguousarray(agg.weight, np.float64),
+        extra = dict(node_w=np.ascontiguousarray(agg.weight, np.float64),
                      pair_real=np.ascontiguousarray(agg.real_pair_of_row[agg.row_real[pair_row[0::2]]], np.int64),
                      cl_cc=np.ascontiguousarray(agg.classes, np.float64),
                      node_proto=np.ascontiguousarray(agg.protocols, np.float64))
     return dict(**extra,
         row_local=np.ascontiguousarray(g.local, np.int32), row_rev=np.ascontiguousarray(rev, np.int32),
         row_pair=row_pair, row_active=np.ascontiguousarray(d.active, np.uint8),
-        pair_row=pair_row, best_only=np.ascontiguousarray(d.speakers.external, np.uint8),
+        pair_row=pair_row, best_only=best_only.astype(np.uint8), add_rows=add_rows.astype(np.uint8),
+        p_flags=np.ascontiguousarray(p_flags), lp_start=lp_start, lp_list=lp_list,
         p_parent=np.ascontiguousarray(par, np.int32), p_row=np.ascontiguousarray(rows, np.int32),
         p_grp=p_grp, p_nh=np.ascontiguousarray(u.next_hop, np.int32),
         p_attr=np.ascontiguousarray(u.attr_bytes, np.uint16),
         c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
-        cl_origin=np.ascontiguousarray(d.classes, np.int32), cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
-        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
+        cl_origin=origin, cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
+        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), g_pods=group_pods(d, g_holder, g_class),
+        cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
         cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
     )
@@ -337,19 +360,6 @@ def _stats(a, weights=None):
 
 
 # ---------------------------------------------------------------------------- scenarios
-
-
-def _node_index(d, node, default):
-    if node is None:
-        return default
-    if isinstance(node, (int, np.integer)):
-        if not 0 <= int(node) < len(d.names):
-            raise InvalidValueError(f"invalid node {node!r}: must be 0..{len(d.names) - 1}")
-        return int(node)
-    if node not in d.names:
-        from ..errors import UnknownNodeError
-        raise UnknownNodeError(f"unknown node {node!r}: not a node of the cluster")
-    return d.names.index(node)
 
 
 def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_state=False, **overrides):
@@ -428,12 +438,14 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     if scenario in ("node_join", "node_drain", "node_crash", "calico_node_restart"):
         rrs = set(d.reflectors.tolist())
         clients = [i for i in range(n) if is_node[i] and i not in rrs]
-        target = _node_index(d, p.node, clients[-1] if clients else n - 1)
+        target = node_index(d, p.node, clients[-1] if clients else n - 1)
     elif scenario == "reflector_crash":
         if not len(d.reflectors):
             raise InvalidValueError("scenario 'reflector_crash' needs a design with route reflectors")
-        target = _node_index(d, p.node, int(d.reflectors[0]))
-    down = _down_indices(d, p.down, target)
+        target = node_index(d, p.node, int(d.reflectors[0]))
+    elif scenario == "router_crash":
+        target = router_index(d, p.node)
+    down = down_indices(d, p.down, target)
     acts = _timeline.actions(tl, d, p) if tl is not None else []
     acted = sorted({int(a) for _, what, a, _, _ in acts if not isinstance(a, str)})
     # every class reaches (nearly) every speaker at least once: n_classes x n_speakers
@@ -458,7 +470,15 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
             + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
     _refuse_reflector_chains(d, p.max_paths)
-    u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
+    if agg is None and not ibgp_only(d):
+        # several scenarios on one Design (plan, compare) walk its paths once: the walk of a
+        # design with eBGP or Routers is the reference one (Python, ~10 us per path)
+        key = (p.enumeration, p.max_paths)
+        if d.universe_cache is None or d.universe_cache[0] != key:
+            d.universe_cache = (key, universe(d, p.enumeration, p.max_paths))
+        u = d.universe_cache[1]
+    else:
+        u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
     s = _structure(d, u, agg)
     n_pairs = len(s["pair_row"]) // 2
     pair_kind = d.kind[s["pair_row"][0::2]]
@@ -483,7 +503,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     eng = K.Engine(s, _engine_params(p), dict(t=np.zeros(0), kind=np.zeros(0, np.int32), a=np.zeros(0, np.int32),
                                             b=np.zeros(0, np.int32), c=np.zeros(0, np.int32)))
     # the engine holds its own copies now; keep only what the result needs
-    for key in ("p_parent", "p_row", "p_grp", "p_nh", "p_attr", "c_start", "rp_start", "g_start"):
+    for key in ("p_parent", "p_row", "p_grp", "p_nh", "p_attr", "p_flags", "c_start", "rp_start", "g_start"):
         s.pop(key, None)
     if not keep_state:
         u = Universe(*(np.zeros(0, a.dtype) for a in (u.holder, u.row, u.parent, u.cls, u.next_hop, u.attr_bytes)))
@@ -543,22 +563,6 @@ def _paths_estimate(d):
     return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
-def _down_indices(d, down, target):
-    """Speaker indices of ``Params.down`` (names or indices), checked."""
-    if down is None or isinstance(down, (str, int, np.integer)):
-        down = () if down is None else (down,)
-    out = []
-    for x in down:
-        i = _node_index(d, x, None)
-        if i == target:
-            raise InvalidValueError(f"invalid down {x!r}: it is the node the scenario acts on")
-        if d.speakers.external[i]:
-            raise InvalidValueError(f"invalid down {x!r}: an external router, not a node")
-        if i not in out:
-            out.append(i)
-    return out
-
-
 def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
     """The cohorts of an aggregate-mode run (None: auto mode, nothing to merge,
     and the per-path model fits)."""
@@ -603,7 +607,7 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts=()):
         eng.schedule(t0, A.BIRD_START, target, int(p.recovery), 0)
     elif scenario == "node_drain":
         eng.schedule(t0, A.DELETE, target, 0, 0)
-    elif scenario in ("node_crash", "reflector_crash"):
+    elif scenario in ("node_crash", "reflector_crash", "router_crash"):
         eng.schedule(t0, A.CRASH, target, 0, 0)
     elif scenario == "calico_node_restart":
         eng.schedule(t0, A.BIRD_STOP, target, 1, 0)
@@ -637,9 +641,11 @@ def _disrupt(eng, A, d, s, scenario, target, t0, p, pair_kind, rng, acts=()):
     elif scenario == "timeline":
         _timeline.schedule(eng, A, acts, s, pair_kind, t0)
     elif scenario in ("block_churn", "ip_churn"):
-        k = len(d.classes)
         times = np.sort(rng.uniform(0.0, p.churn_window, p.churn_events)) + t0
-        who = rng.integers(0, k, p.churn_events)
+        # the nodes' classes churn (a Router's announcements stay)
+        cand = np.flatnonzero(np.asarray(d.classes) < int((~d.speakers.external).sum()))
+        who = cand[rng.integers(0, len(cand), p.churn_events)] if len(cand) else ()
+        times = times[:len(who)]
         for t, c in zip(times, who):
             # a block claim: the node's new pod needs the new /26 everywhere;
             # a borrowed IP: a /32 for the pod, withdrawn when the pod goes
@@ -671,15 +677,20 @@ def _result(eng, d, u, u_n, s, scenario, p, event_time, t_cold, wall, build_s, k
     def nm(i):
         return names[int(i)] if int(i) < len(names) else f"speaker-{int(i)}"
 
+    each = routing_class_origins(origin, d.origins)
+
+    def cn(c):
+        return "+".join(nm(o) for o in each[int(c)])
+
     open_out = eng.close_outages(eng.now)
     records = [
-        {"node": nm(h), "prefixes_of": nm(origin[int(c)]), "start": float(a), "end": float(b), "seconds": float(b - a)}
+        {"node": nm(h), "prefixes_of": cn(c), "start": float(a), "end": float(b), "seconds": float(b - a)}
         for h, c, a, b in log
     ]
-    still = [{"node": nm(h), "prefixes_of": nm(origin[int(c)]), "since": float(a)} for h, c, a, _ in open_out]
+    still = [{"node": nm(h), "prefixes_of": cn(c), "since": float(a)} for h, c, a, _ in open_out]
     shown = sorted({int(c) for _, c, _, _ in log[:1000]} | {int(c) for _, c, _, _ in open_out[:1000]})
-    prefixes_of = {nm(origin[c]): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
-    pairs_end = float(sum(float(d.node_pods[int(h)]) * float(d.class_pods[int(c)]) * m for h, c, _, m in open_out))
+    prefixes_of = {cn(c): d.prefixes[c] for c in shown} if d.prefixes is not None else {}
+    pairs_end = float(sum(float(d.node_pods[int(h)]) * m for h, c, _, m in open_out))
     per_node_list = (lambda a: np.asarray(a).astype(np.int64).tolist()) if agg is None else None
     ttc = (eng.last_fib_change - event_time) if scenario != "cold_start" else t_cold
     result = Result(

@@ -10,7 +10,7 @@ the route reflectors, or both at once during a migration).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ..bgp import propagate as routing
 from ..bgp import topology as _topology
 from ..errors import InvalidValueError, choice
 
-__all__ = ["Design", "design", "from_graph", "prefix_bytes"]
+__all__ = ["Design", "design", "from_graph", "group_pods", "prefix_bytes"]
 
 
 @dataclass
@@ -47,10 +47,20 @@ class Design:
     reflectors: np.ndarray       # speaker indices that are route reflectors
     cluster: object = None
     prefixes: list = None        # per class: its prefixes as strings
+    origins: dict = None         # class key -> origin speakers, for a class several Routers announce
+    universe_cache: tuple = field(default=None, repr=False, compare=False)   # ((method, max_paths), Universe)
 
     @property
     def n_speakers(self):
         return self.speakers.n
+
+    def class_origins(self):
+        """The origin speakers of each class (one, or the Routers announcing the same prefixes)."""
+        return routing.class_origins(self.classes, self.origins)
+
+    def class_name(self, c):
+        """What class ``c`` is called in results: its origin's name, or the Routers' names joined by ``+``."""
+        return "+".join(self.names[o] for o in self.class_origins()[c])
 
 
 def prefix_bytes(plen, add_paths=True):
@@ -58,24 +68,30 @@ def prefix_bytes(plen, add_paths=True):
     return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
 
 
-def _classes(cluster, n_speakers, version=4):
-    orig = routing.originations(cluster, version)
-    origin = np.asarray(orig.origin, np.int64)
-    exported = origin[origin >= 0]
-    n_prefix = np.bincount(exported, minlength=n_speakers).astype(np.int64)
+def _classes(cluster, n_speakers, version=4, externals=()):
+    """The route classes: every node's exports and every Router's announcements
+    (:func:`fastroute.bgp.propagate.with_router_announcements`), keyed as
+    :func:`fastroute.dataplane.routes.compute` keys them (the origin speaker, or a
+    key past the speakers for a prefix several Routers announce)."""
+    orig = routing.with_router_announcements(routing.originations(cluster, version), externals)
+    exported = orig.origin >= 0
+    keys = np.asarray(orig.origin, np.int64)[exported]
+    size = max(n_speakers, int(keys.max(initial=-1)) + 1)
+    n_prefix = np.bincount(keys, minlength=size).astype(np.int64)
     nlri_of_plen = np.array([prefix_bytes(p) for p in range(129)], np.int64)
-    nlri = np.zeros(n_speakers, np.int64)
-    np.add.at(nlri, exported, nlri_of_plen[np.asarray(orig.plen, np.int64)[origin >= 0]])
+    nlri = np.bincount(keys, weights=nlri_of_plen[np.asarray(orig.plen, np.int64)[exported]],
+                       minlength=size).astype(np.int64)
     node_pods = np.zeros(n_speakers, np.int64)
-    class_pods = np.zeros(n_speakers, np.int64)
+    class_pods = np.zeros(size, np.int64)
     pods = cluster.pods
     if pods is not None and len(pods):
         addr = np.asarray(pods.ipv4 if version == 4 else [(-1 if a is None else 1) for a in pods.ipv6])
         idx = np.asarray(pods.node_idx, np.int64)
         ok = addr >= 0
         np.add.at(node_pods, idx[ok], 1)
-        ex = np.unique(exported)
-        class_pods[ex] = node_pods[ex]
+        # the pods reached through a node's class are its own (a Router's prefixes hold no pod)
+        nodes = np.unique(keys[keys < cluster.n_nodes])
+        class_pods[nodes] = node_pods[nodes]
     classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
     return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
 
@@ -95,8 +111,6 @@ def _class_prefixes(orig, classes):
     for k, t in zip(pos[origin[sel]].tolist(), texts):
         out[k].append(t)
     return out
-
-
 
 
 def _node_addresses(cluster):
@@ -174,13 +188,13 @@ def design(cluster, topology="auto", version=4, network=None):
     if rev is None:
         rev = _network.reverse_rows(rows.graph.local, rows.graph.remote, rows.kind, n_sp)
     speakers = _network.speakers(cluster, version, externals, rid[:n_sp])
-    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version)
-    names = list(cluster.node_names) + [f"external {ipaddress.ip_address(e.ip)}" for e in externals]
+    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version, externals)
+    names = list(cluster.node_names) + [e.name for e in externals]
     return Design(
         speakers=speakers, graph=rows.graph, rev=rev, active=rows.active, kind=rows.kind,
         names=names, classes=classes, n_prefix=n_prefix, nlri_bytes=nlri,
         class_pods=class_pods, node_pods=node_pods, reflectors=np.array(reflectors, np.int32), cluster=cluster,
-        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None,
+        prefixes=_class_prefixes(orig, classes) if orig.n <= 200_000 else None, origins=orig.route_origins,
     )
 
 
@@ -213,3 +227,73 @@ def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, n
         reflectors=np.zeros(0, np.int32),
     )
 
+
+def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
+    """Pods each (holder, class) group reaches, for weighing its outages.
+
+    A node's class: the node's pods.  A Router's class (a default route sent
+    down, docs/fabric.md): the pods of every node class it stands for, that is
+    whose prefixes it covers, most specifically among the Routers' classes,
+    less those the holder hears a route of their own for (a holder that loses
+    the default route loses what it stood for).  ``holder``/``cls``: one entry
+    per group, no (holder, class) twice.
+    """
+    holder = np.asarray(holder, np.int64)
+    cls = np.asarray(cls, np.int64)
+    pods = np.asarray(d.class_pods, np.float64)[cls]
+    stands_for = _stands_for(d)
+    if stands_for is None:
+        return np.ascontiguousarray(pods)
+    k = len(d.classes)
+    class_pods = np.asarray(d.class_pods, np.float64)
+    total = np.bincount(stands_for[stands_for >= 0], weights=class_pods[stands_for >= 0], minlength=k)
+    # the pods each holder hears a route of their own for, per Router class standing for them
+    direct = stands_for[cls] >= 0
+    heard_key, inv = np.unique(holder[direct] * k + stands_for[cls[direct]], return_inverse=True)
+    heard = np.bincount(inv.ravel(), weights=class_pods[cls[direct]], minlength=len(heard_key))
+    router = np.flatnonzero(_router_classes(d)[cls])
+    key = holder[router] * k + cls[router]
+    at = np.searchsorted(heard_key, key)
+    at[np.r_[heard_key, -1][at] != key] = len(heard_key)      # a holder that hears none of them
+    pods[router] = total[cls[router]] - np.r_[heard, 0.0][at]
+    return np.ascontiguousarray(pods)
+
+
+def _router_classes(d):
+    """Which classes are Routers' announcements (their origin is past the nodes)."""
+    return np.asarray(d.classes, np.int64) >= int((~np.asarray(d.speakers.external, bool)).sum())
+
+
+def _stands_for(d):
+    """Per class: the Router class whose prefixes cover every prefix of this node
+    class with pods most specifically (-1: none); None without Router classes."""
+    routers = np.flatnonzero(_router_classes(d))
+    if not len(routers) or d.prefixes is None:
+        return None
+    # every IPv4 prefix of a class with pods as (class, network, length); the design is IPv4 only
+    with_pods = np.flatnonzero((np.asarray(d.class_pods) > 0) & ~_router_classes(d)).tolist()
+    owned = [(c, n) for c in with_pods for n in map(ipaddress.ip_network, d.prefixes[c]) if n.version == 4]
+    k = len(d.classes)
+    out = np.full(k, -1, np.int64)
+    if not owned:
+        return out
+    of = np.array([c for c, _ in owned], np.int64)
+    net = np.array([int(n.network_address) for _, n in owned], np.int64)
+    plen = np.array([n.prefixlen for _, n in owned], np.int64)
+    best_len = np.full(k, -1, np.int64)
+    for rc in routers.tolist():
+        covered = np.full(len(owned), -1, np.int64)      # per owned prefix: the longest of rc's covering it
+        for x in d.prefixes[rc]:
+            r = ipaddress.ip_network(x)
+            if r.version != 4:
+                continue
+            shift = 32 - r.prefixlen
+            hit = (plen >= r.prefixlen) & ((net >> shift) == (int(r.network_address) >> shift))
+            covered[hit] = np.maximum(covered[hit], r.prefixlen)
+        length = np.full(k, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(length, of, covered)               # a class is covered when all its prefixes are
+        length[length == np.iinfo(np.int64).max] = -1
+        better = length > best_len
+        out[better] = rc
+        best_len[better] = length[better]
+    return out

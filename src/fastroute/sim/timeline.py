@@ -11,7 +11,8 @@ scenario of :func:`fastroute.sim.converge.simulate`)::
     - {at: 5, event: restart, node: node2}          # downtime: Params.restart_downtime
     - {at: 60, event: rolling_restart, batch: 1, pause: 30}
 
-Events (``node`` is a node name or index):
+Events (``node`` is a node name or index; ``crash``, ``restart``, ``stop`` and
+``start`` also take the name of a Router, docs/fabric.md):
 
 ==================  ==========================================================
 ``crash``           the node dies silently: each peer's hold timer decides
@@ -224,6 +225,8 @@ def actions(tl, d, p):
         elif kind == "drain":
             out.append((t, "DELETE", h, 0, 0))
         elif kind == "block_add":
+            if d.speakers.external[h]:
+                raise TimelineError(f"{tl.source}: entry {i}: invalid node {shown(node)}: a router claims no blocks")
             c = np.flatnonzero(np.asarray(d.classes) == h)
             if not len(c):
                 raise TimelineError(f"{tl.source}: entry {i}: node {shown(node)} exports no prefixes to add to")
@@ -241,7 +244,7 @@ def _index(d, node, source, i):
             raise TimelineError(f"{source}: entry {i}: invalid node {node!r}: not a node index of the cluster")
         return node
     if node not in d.names:
-        raise TimelineError(f"{source}: entry {i}: unknown node {shown(node)}: not a node of the cluster")
+        raise TimelineError(f"{source}: entry {i}: unknown node {shown(node)}: not a node or router of the cluster")
     return d.names.index(node)
 
 
