@@ -19,6 +19,7 @@ Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 """
 
 import ipaddress
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -32,12 +33,16 @@ from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, choice
 from ..addr import format_prefixes
 from ..fib import Fib
+from ..bgp.compact import propagate_mesh
 from ..bgp.propagate import KIND_POD, propagate
 
 _DELIVERED = _forwarding.terminal(Outcome.DELIVERED)
 _BLACKHOLE = _forwarding.terminal(Outcome.BLACKHOLE)
 _LEFT = _forwarding.terminal(Outcome.LEFT_CLUSTER)
 _TUNNEL_ENCAP = {"tunl0": Encap.IPIP, "vxlan.calico": Encap.VXLAN, "vxlan-v6.calico": Encap.VXLAN}
+
+# route_matrix() is filled, and route_matrix_chunks() yields, this many nodes at a time
+_CHUNK_ROWS = 512
 
 __all__ = ["KernelRoute", "RouteTables", "RouteMatrix", "compute", "format_routes", "host_routes"]
 
@@ -180,6 +185,7 @@ class RouteTables:
         self._plane = None
         self._fib_cache = {}
         self._decisions = {}            # (node, include_host) -> per route of fib(): (state, encap)
+        self.n_threads = 2              # threads filling route_matrix()
 
     @property
     def up_tables(self):
@@ -435,12 +441,34 @@ class RouteTables:
         prefixes : ndarray of int64, shape (n_exported,)
         next_hop : ndarray of int32, shape (n_nodes, n_exported)
         """
+        prefixes, cls = self._prefix_classes()
+        n = self.cluster.n_nodes
+        next_hop = np.empty((n, len(prefixes)), np.int32)
+        blocks = [slice(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS)]
+
+        def fill(rows):
+            next_hop[rows] = self.propagation.route_columns(cls, rows)
+        # numpy's copies run without the GIL: the row blocks fill in parallel
+        with ThreadPoolExecutor(max(1, min(self.n_threads, len(blocks)))) as pool:
+            list(pool.map(fill, blocks))
+        return prefixes, next_hop
+
+    def route_matrix_chunks(self, rows=_CHUNK_ROWS):
+        """:meth:`route_matrix_indices` a block of nodes at a time, for callers that
+        stream: yields ``(first_node, prefixes, next_hop)`` with ``next_hop`` of shape
+        ``(block_nodes, n_exported)``; ``prefixes`` is the same array every time."""
+        prefixes, cls = self._prefix_classes()
+        n = self.cluster.n_nodes
+        for a in range(0, n, max(1, int(rows))):
+            yield a, prefixes, self.propagation.route_columns(cls, slice(a, min(a + int(rows), n)))
+
+    def _prefix_classes(self):
+        """(exported prefixes as indices into ``network.origins``, the class column of each)."""
         o = self.network.origins
         prefixes = np.flatnonzero(o.origin >= 0)
         col = np.full(int(o.origin.max(initial=-1)) + 1, -1, np.int64)
         col[self.propagation.classes] = np.arange(len(self.propagation.classes))
-        cls = col[o.origin[prefixes]]
-        return prefixes, self.propagation.best_next_hop[: self.cluster.n_nodes][:, cls]
+        return prefixes, col[o.origin[prefixes]]
 
 
 class RouteMatrix(NamedTuple):
@@ -477,7 +505,12 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     net = _network.build(cluster, version, down=down, calico_version=calico_version)
     classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
     try:
-        prop = propagate(net.speakers, net.graph, classes, method=method, origins=net.origins.route_origins)
+        mesh = net.implied_mesh if method == "fast" else None
+        if mesh is not None:
+            prop = propagate_mesh(net.speakers.n, mesh, classes)
+        else:
+            prop = propagate(net.speakers, net.graph, classes, method=method,
+                             origins=net.origins.route_origins)
     except ConvergenceError as e:
         raise ConvergenceError(_with_chain_cause(str(e), cluster, net.graph)) from None
     up = None
