@@ -52,12 +52,14 @@ class MeshRoutes:
         origin = self.classes if cls is None else self.classes[cls]
         return np.where(self.position[origin] >= 0, origin, -2).astype(np.int32)
 
-    def route_columns(self, cls, rows):
-        """``best_next_hop[rows][:, cls]`` without the dense arrays (``rows``: a slice)."""
+    def route_columns(self, cls, rows, out=None):
+        """``best_next_hop[rows][:, cls]`` without the dense arrays (``rows``: a slice),
+        written into ``out`` when given."""
         start, stop, _ = rows.indices(self.n_speakers)
         stop = max(stop, start)
         cls = np.asarray(cls, np.int64)
-        out = np.empty((stop - start, len(cls)), np.int32)
+        if out is None:
+            out = np.empty((stop - start, len(cls)), np.int32)
         out[:] = self.default_next_hop(cls)[None, :]
         member = self.position[start:stop] >= 0
         out[~member] = -2

@@ -422,13 +422,13 @@ class Propagation:
         hit = np.flatnonzero(self.classes == node)
         return int(hit[0]) if len(hit) else -1
 
-    def route_columns(self, cls, rows):
+    def route_columns(self, cls, rows, out=None):
         """Next hop (int32, ``len(rows) x len(cls)``) of speakers ``rows`` (a slice)
         for class columns ``cls``: ``best_next_hop[rows][:, cls]``, from the compact
-        form when there is one."""
+        form when there is one; written into ``out`` when given."""
         if self.compact is not None and self._best_next_hop is None:
-            return self.compact.route_columns(cls, rows)
-        return self.best_next_hop[rows][:, cls]
+            return self.compact.route_columns(cls, rows, out)
+        return np.take(self.best_next_hop[rows], cls, axis=1, out=out)
 
 
 # ---------------------------------------------------------------------------- best path

@@ -447,7 +447,7 @@ class RouteTables:
         blocks = [slice(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS)]
 
         def fill(rows):
-            next_hop[rows] = self.propagation.route_columns(cls, rows)
+            self.propagation.route_columns(cls, rows, next_hop[rows])
         # numpy's copies run without the GIL: the row blocks fill in parallel
         with ThreadPoolExecutor(max(1, min(self.n_threads, len(blocks)))) as pool:
             list(pool.map(fill, blocks))
