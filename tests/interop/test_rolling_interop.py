@@ -29,7 +29,9 @@ pytestmark = pytest.mark.interop
 GR_WAIT = 20
 RESTART_TIME = 10
 PAUSE = 10.0
-DOWNTIME = 2.0
+# not 2 s: a BIRD killed and started again after exactly the connect delay races its peers'
+# first connect (refused or accepted by milliseconds: 0.7 s or 1.7 s measured); 3 s is off that edge
+DOWNTIME = 3.0
 
 
 def learned(emu, name):
@@ -78,12 +80,9 @@ def test_rolling_restart_recovers_each_node_without_moving_a_route(netns):
           f"every session is Established: " + ", ".join(f"{n} real BIRD {recovered[n]:.2f} s, model "
                                                        f"{predicted[n]:.2f} s" for n in nodes)
           + f"; routes moved: real {sorted(changed)}, model time to converge {model.time_to_converge:.2f} s")
-    # a node can come back faster than BIRD's connect delay when a peer's connect retry happens to
-    # dial it first (measured 0.67 s under load against 1.6-1.7 s otherwise): every node is held to the
-    # upper bound, the slowest node's recovery (the rolling restart's figure) to both bounds
+    # each node is held to its own figure, both ways (the rolling restart's figure is the slowest)
     for n in nodes:
-        assert recovered[n] <= predicted[n] * 2, n
-    assert max(predicted.values()) / 2 <= max(recovered.values()) <= max(predicted.values()) * 2
+        assert predicted[n] / 2 <= recovered[n] <= predicted[n] * 2, n
     # the simulator's graceful-restart wait did not decide it: every recovery ended long before it
     assert max(predicted.values()) < GR_WAIT / 2
     assert not changed and model.time_to_converge == 0.0

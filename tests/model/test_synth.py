@@ -96,3 +96,13 @@ def test_fast_path_equals_reference_dual_stack():
     ref, fast = ipam.allocate(plan, "reference"), ipam.allocate(plan, "fast")
     assert fast.blocks == ref.blocks and fast.pods.ipv6 == ref.pods.ipv6
     assert all(v is not None for v in fast.pods.ipv6)
+
+
+@pytest.mark.parametrize("pattern", ["pod-{node}-{k}", "{node}{k}", "p{node}-{k}x", "{k}-{node}", "pod-{i}",
+                                     "{node}-{k}-{i}", "a{node:>9}{k}", "{node}{k!r}", "{{x}}{node}-{k}", "{node}-{k}}}x"])
+def test_pod_names_are_the_pattern_formatted_per_pod(pattern):
+    c = synth.cluster(7, ("uniform", 0, 5), pod_name=pattern, seed=3)
+    names, node_of = c.node_names, c.pods.node_idx.tolist()
+    k_of = [node_of[:j].count(a) for j, a in enumerate(node_of)]
+    assert list(c.pods.name) == [pattern.format(node=names[a], k=b, i=j)
+                                 for j, (a, b) in enumerate(zip(node_of, k_of))]

@@ -45,14 +45,19 @@ __all__ = [
     "DEFAULT_BGP_PORT",
     "affine_blocks",
     "bgp_globals",
+    "confd_passes",
     "expand_peers",
     "node_configs",
+    "missing_as_error",
     "node_infos",
     "parse_duration",
+    "peer_common_fields",
     "pools",
+    "reverse_sides",
     "service_cidrs",
     "service_routes",
     "split_peer_ip",
+    "where_in",
 ]
 
 DEFAULT_BGP_PORT = 179
@@ -138,7 +143,8 @@ def _password(value, secrets=()):
     return None
 
 
-def _where(peer, fieldpath):
+def where_in(peer, fieldpath):
+    """Where a BGPPeer field came from, for error messages."""
     src = getattr(peer, "source", None)
     if src is not None and getattr(src, "kind", ""):
         return src.where(fieldpath)
@@ -327,6 +333,74 @@ def service_routes(cluster, node):
     return statics, base
 
 
+def peer_common_fields(peer, secrets=()):
+    """The fields every entry of BGPPeer ``peer`` gets (confd's
+    ``setPeerConfigFieldsFromV3Resource``): password, source address, restart time,
+    TTL security, filters.
+
+    Raises
+    ------
+    InvalidValueError, ResourceError
+    """
+    restart = None
+    if peer.max_restart_time is not None:
+        restart = parse_duration(peer.max_restart_time, where_in(peer, "spec.maxRestartTime"))
+    src = peer.source_address or "UseNodeIP"
+    if src not in ("UseNodeIP", "None"):
+        raise ResourceError(f"{where_in(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
+                            "expected 'UseNodeIP' or 'None'")
+    return dict(password=_password(peer.password, secrets), source_address=src,
+                restart_time=restart, ttl_security=int(peer.ttl_security or 0),
+                filters=tuple(str(f) for f in peer.filters or ()))
+
+
+def confd_passes(cluster, forward, reverse):
+    """confd's passes over the BGPPeers (name order): ``forward(peer, True)`` for the global
+    ones, ``forward(peer, False)`` for those with ``node``/``nodeSelector``, then ``reverse(peer)``
+    for every one."""
+    peers = sorted(cluster.bgp_peers, key=lambda p: p.name)
+    for global_pass in (True, False):
+        for p in peers:
+            if global_pass == (not p.node and not p.node_selector):
+                forward(p, global_pass)
+    for p in peers:
+        reverse(p)
+
+
+def reverse_sides(peer, nodes):
+    """The reverse pass of ``peer``: ``(local, remote, v4, v6)``: the nodes on its remote side
+    (``peerSelector``, or the Calico nodes with the ``peerIP`` address, AS and port), which get
+    entries toward the nodes on its local side (``nodeSelector``, ``node``, or all), in the
+    families given; None when there is nothing to reverse.  ``nodes`` reads the cluster
+    (``matching``, ``nodes_with_ip_port_as``, ``index``, ``n_nodes``)."""
+    if peer.peer_selector:
+        local = nodes.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
+        v4 = v6 = True
+    elif peer.peer_ip:
+        ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
+        local = nodes.nodes_with_ip_port_as(ip, peer.as_number, port)
+        v4, v6 = ":" not in ip, ":" in ip
+    else:
+        return None
+    if not len(local):
+        return None
+    if peer.node_selector:
+        remote = nodes.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
+    elif peer.node:
+        # confd takes the name as given; a node that does not exist contributes nothing.
+        remote = [nodes.index[peer.node]] if peer.node in nodes.index else []
+    else:
+        remote = list(range(nodes.n_nodes))
+    return local, remote, v4, v6
+
+
+def missing_as_error(peer):
+    """The error for a ``peerIP`` BGPPeer without ``asNumber`` whose address is no Calico node's."""
+    return ResourceError(f"{where_in(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
+                         f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
+                         "Calico node is required")
+
+
 class _Expander:
     """confd's ``updatePeersV1`` over the cluster (see the module docstring)."""
 
@@ -383,16 +457,7 @@ class _Expander:
         return out
 
     def peer_fields(self, peer):
-        restart = None
-        if peer.max_restart_time is not None:
-            restart = parse_duration(peer.max_restart_time, _where(peer, "spec.maxRestartTime"))
-        src = peer.source_address or "UseNodeIP"
-        if src not in ("UseNodeIP", "None"):
-            raise ResourceError(f"{_where(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
-                                "expected 'UseNodeIP' or 'None'")
-        return dict(password=_password(peer.password, getattr(self.cluster, "secrets", ())), source_address=src,
-                    restart_time=restart, ttl_security=int(peer.ttl_security or 0),
-                    filters=tuple(str(f) for f in peer.filters or ()))
+        return peer_common_fields(peer, getattr(self.cluster, "secrets", ()))
 
     def emit(self, key, data):
         if key in self.entries:
@@ -409,7 +474,7 @@ class _Expander:
 
     def forward(self, peer, global_pass):
         if peer.node_selector:
-            local = self.matching(peer.node_selector, _where(peer, "spec.nodeSelector"))
+            local = self.matching(peer.node_selector, where_in(peer, "spec.nodeSelector"))
             local_names = [self.infos[i].name for i in local]
         elif peer.node:
             local_names = [peer.node]
@@ -417,19 +482,17 @@ class _Expander:
             local_names = []
         common = self.peer_fields(peer)
         if peer.peer_selector:
-            fields = [f for j in self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
+            fields = [f for j in self.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
                       for f in self.node_as_peers(j)]
         elif peer.peer_ip:
-            ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
+            ip, port = split_peer_ip(peer.peer_ip, where_in(peer, "spec.peerIP"))
             asn = peer.as_number
             if asn is None:
                 # confd writes `as 0` (BIRD refuses it: "Remote AS number must be set"); the
                 # Calico node with that address peers with its own AS, which is taken here
                 owners = [i for i, info in enumerate(self.infos) if ip in (info.ip4, info.ip6)]
                 if not owners:
-                    raise ResourceError(f"{_where(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
-                                        f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
-                                        "Calico node is required")
+                    raise missing_as_error(peer)
                 asn = self.node_as(owners[0])
             if port == 0:
                 nodes = self.nodes_with_ip_port_as(ip, peer.as_number, 0)
@@ -450,24 +513,10 @@ class _Expander:
                     self.emit(("n", name, data.ip, data.port or 0), data)
 
     def reverse(self, peer):
-        if peer.peer_selector:
-            local = self.matching(peer.peer_selector, _where(peer, "spec.peerSelector"))
-            v4 = v6 = True
-        elif peer.peer_ip:
-            ip, port = split_peer_ip(peer.peer_ip, _where(peer, "spec.peerIP"))
-            local = self.nodes_with_ip_port_as(ip, peer.as_number, port)
-            v4, v6 = ":" not in ip, ":" in ip
-        else:
+        sides = reverse_sides(peer, self)
+        if sides is None:
             return
-        if not local:
-            return
-        if peer.node_selector:
-            remote = self.matching(peer.node_selector, _where(peer, "spec.nodeSelector"))
-        elif peer.node:
-            # confd takes the name as given; a node that does not exist contributes nothing.
-            remote = [self.index[peer.node]] if peer.node in self.index else []
-        else:
-            remote = list(range(len(self.infos)))
+        local, remote, v4, v6 = sides
         common = self.peer_fields(peer)
         fields = [f for j in remote for f in self.node_as_peers(j, v4, v6)]
         for f in fields:
@@ -475,14 +524,12 @@ class _Expander:
             for i in local:
                 self.emit(("n", self.infos[i].name, data.ip, data.port or 0), data)
 
+    @property
+    def n_nodes(self):
+        return len(self.infos)
+
     def run(self):
-        peers = sorted(self.cluster.bgp_peers, key=lambda p: p.name)
-        for global_pass in (True, False):
-            for p in peers:
-                if global_pass == (not p.node and not p.node_selector):
-                    self.forward(p, global_pass)
-        for p in peers:
-            self.reverse(p)
+        confd_passes(self.cluster, self.forward, self.reverse)
         global_peers = [d for k, d in self.entries.items() if k[0] == "g"]
         node_peers = {info.name: [] for info in self.infos}
         for k, d in self.entries.items():

@@ -14,6 +14,7 @@ and port).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import enum
 import functools
@@ -27,7 +28,8 @@ from .peers import DEFAULT_BGP_PORT
 from .propagate import session_index
 from ..model.calico import reflectors_leave_mesh, template_release
 
-__all__ = ["SessionKind", "ExternalRouter", "Sessions", "build_sessions", "text_rank"]
+__all__ = ["SessionKind", "ExternalRouter", "Sessions", "SpeakerColumns", "build_sessions", "mesh_only", "mesh_part", "speakers",
+           "text_rank", "router_row", "router_peer_rows", "addresses_of", "ip_int", "SESSION_COLUMNS"]
 
 
 class SessionKind(enum.IntEnum):
@@ -208,12 +210,18 @@ def text_rank(addresses):
     return rank
 
 
+def ip_int(ip):
+    """An address text as an int."""
+    return _ip_int(ip)
+
+
 @functools.lru_cache(maxsize=65536)
 def _ip_int(ip):
     return int(ipaddress.ip_address(ip))
 
 
-_COLUMNS = {
+#: The columns of :class:`Sessions` laid out per row (None: the family's address type).
+SESSION_COLUMNS = {
     "local": np.int32, "remote": np.int32, "kind": np.uint8, "rr_client": bool, "local_cluster_id": np.uint32,
     "session_cluster_id": np.uint32, "ebgp": bool, "keep_next_hop": bool, "allow_local_as": np.uint8,
     "passive": bool, "local_ip": None, "remote_ip": None, "local_as": np.uint32, "remote_as": np.uint32,
@@ -221,38 +229,102 @@ _COLUMNS = {
 }
 
 
-def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
-    """Mesh rows, vectorised: (columns dict, count per local node, reverse-row index)."""
-    n = topo.n_nodes
-    g = topo.globals
-    new = reflectors_leave_mesh(topo.calico_version)
-    has = np.array([bool(t) for t in ip_text], dtype=bool)
-    rr = np.array([bool(info.rr_cluster_id) for info in topo.infos], dtype=bool)
+@dataclass
+class SpeakerColumns:
+    """Per-speaker columns of one family that every part of the layout reads.
+
+    ``ip_int`` (node order; uint32 for IPv4, Python ints for IPv6, 0 for none),
+    ``has`` (the node has an address of the family), ``rank`` (the address's place in
+    text order, -1 for none), ``in_mesh`` (the node renders the mesh), ``listen``
+    (the port each node listens on), ``ip_all`` the address of every speaker.
+    """
+
+    n: int
+    n_speakers: int
+    ip_int: np.ndarray
+    has: np.ndarray
+    rank: np.ndarray
+    externals: list
+    down: np.ndarray
+    router_id: np.ndarray
+    as_of: np.ndarray
+    cluster_id: np.ndarray
+    reflector: np.ndarray
+    listen: np.ndarray
+    in_mesh: np.ndarray
+    ip_all: np.ndarray
+    ext_of: dict
+    down_speaker: np.ndarray
+    addr_of: dict = None
+
+
+def _down(topo, n):
+    routers = {e.router.name for e in topo.externals if e.router is not None}
+    down = np.zeros(n, dtype=bool)
+    for name in topo.down:
+        if name not in routers:
+            down[topo.cluster.node_index(name)] = True
+    return down
+
+
+def speakers(topo, version):
+    """The :class:`SpeakerColumns` of family ``version`` of a topology."""
+    cols = topo.columns
+    n = cols.n
+    ext = [e for e in topo.externals if e.version == version]
+    n_speakers = n + len(topo.externals)
+    down = _down(topo, n)
+    down_speaker = np.zeros(n_speakers, dtype=bool)
+    down_speaker[:n] = down
+    for e in topo.externals:
+        down_speaker[e.index] = e.router is not None and e.router.name in topo.down
+    router_id = np.zeros(n_speakers, dtype=np.uint32)
+    router_id[:n] = cols.addr[4]
+    for e in topo.externals:
+        router_id[e.index] = _ip_int(e.ip) if e.version == 4 else 0
+    ip_dtype = np.uint32 if version == 4 else object
+    ip_all = np.zeros(n_speakers, ip_dtype) if version == 4 else np.full(n_speakers, 0, object)
+    ip_all[:n] = cols.addr[version]
+    for e in topo.externals:
+        if e.version == version:
+            ip_all[e.index] = _ip_int(e.ip)
+    has = cols.has[version]
+    reflector = cols.cluster_id != 0
+    in_mesh = np.zeros(n, bool)
+    if topo.globals.mesh_enabled:
+        in_mesh = has & ~reflector if reflectors_leave_mesh(topo.calico_version) else has.copy()
+    return SpeakerColumns(
+        n=n, n_speakers=n_speakers, ip_int=cols.addr[version], has=has, rank=cols.aid[version], externals=ext,
+        down=down, router_id=router_id, as_of=cols.as_number, cluster_id=cols.cluster_id, reflector=reflector,
+        listen=topo.listen_ports(), in_mesh=in_mesh, ip_all=ip_all, ext_of={e.index: e for e in topo.externals},
+        down_speaker=down_speaker,
+    )
+
+
+def mesh_part(topo, version, sp):
+    """Mesh rows, vectorised: (columns dict, count per local node, reverse-row index,
+    the mesh-row lookup :func:`_mesh_lookup` needs)."""
+    n = sp.n
     counts = np.zeros(n, dtype=np.int64)
-    if not g.mesh_enabled:
-        return None, counts, None
-    peer_ok = has & ~rr if new else has
-    local_ok = peer_ok  # a reflector renders no mesh from v3.22; v3.20 keeps it in both roles
-    locals_ = np.flatnonzero(local_ok)  # node order
+    if not topo.globals.mesh_enabled:
+        return None, counts, None, None
+    locals_ = np.flatnonzero(sp.in_mesh)  # node order; a reflector renders no mesh from v3.22
     names = np.array(topo.node_names, dtype=object)
-    peers = np.flatnonzero(peer_ok)
-    peers = peers[np.argsort(names[peers], kind="stable")]  # the mesh walks node names in order
-    m_l, m_p = len(locals_), len(peers)
-    if m_l == 0 or m_p == 0:
-        return None, counts, None
-    ips = np.array(ip_int, dtype=object if version == 6 else np.uint32)
-    rank = text_rank(ip_text)   # passive: the peer's address is greater as text
-    listen = np.array([topo.listen_port(i) for i in range(n)], dtype=np.uint16)
-    same = np.array_equal(locals_, np.sort(peers))
-    unique_ips = len(set(ip_int[i] for i in peers)) == m_p
-    if same and unique_ips:
-        # Every eligible node peers with every other: row (a, b) sits at
+    peers = locals_[np.argsort(names[locals_], kind="stable")]  # the mesh walks node names in order
+    m = len(peers)
+    if m == 0:
+        return None, counts, None, None
+    ips = np.asarray(sp.ip_int, dtype=object if version == 6 else np.uint32)
+    unique_ips = len(set(ips[peers].tolist())) == m
+    nrank = np.full(n, -1, dtype=np.int64)
+    nrank[peers] = np.arange(m)
+    lpos = np.full(n, -1, dtype=np.int64)
+    lpos[locals_] = np.arange(m)
+    if unique_ips:
+        # Every member peers with every other: row (a, b) sits at
         # lpos[a] * (m - 1) + nrank[b] - (nrank[b] > nrank[a]).  Per-row values are
         # repeats (local side) or the peer list without the diagonal (remote side).
-        m = m_p
         keep = np.ones((m, m), dtype=bool)
-        nrank = np.full(n, -1, dtype=np.int64)
-        nrank[peers] = np.arange(m)
         keep[np.arange(m), nrank[locals_]] = False
 
         def by_local(x):
@@ -261,14 +333,13 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
         def by_remote(x):
             return np.broadcast_to(x[peers], (m, m))[keep]
 
-        lpos = np.full(n, -1, dtype=np.int64)
-        lpos[locals_] = np.arange(m)
         nl, nr = by_local(nrank), by_remote(nrank)
         reverse = by_remote(lpos) * (m - 1) + nl - (nl > nr)
         del nl, nr
+        lookup = ("closed", lpos, nrank, m)
     else:
-        L = np.repeat(locals_, m_p)
-        R = np.tile(peers, m_l)
+        L = np.repeat(locals_, m)
+        R = np.tile(peers, m)
         keep = ips[L] != ips[R]
         if version == 6:
             keep = keep.astype(bool)
@@ -282,133 +353,49 @@ def _mesh_part(topo, version, ip_text, ip_int, as_of, rid, cid, down):
         def by_remote(x):
             return x[R]
 
+        key = L.astype(np.int64) * n + R
+        order = np.argsort(key, kind="stable")
+        lookup = ("sorted", key[order], order)
+
     node = np.arange(n, dtype=np.int32)
     local = by_local(node)
     counts = np.bincount(local, minlength=n).astype(np.int64)
     k = local.shape[0]
-    as_l, as_r = by_local(as_of), by_remote(as_of)
+    as_l, as_r = by_local(sp.as_of), by_remote(sp.as_of)
     cols = {
         "local": local, "remote": by_remote(node),
         "kind": np.full(k, SessionKind.MESH, dtype=np.uint8),
-        "rr_client": np.zeros(k, dtype=bool), "local_cluster_id": by_local(cid),
-        "session_cluster_id": by_local(rid), "ebgp": as_l != as_r,
+        "rr_client": np.zeros(k, dtype=bool), "local_cluster_id": by_local(sp.cluster_id),
+        "session_cluster_id": by_local(sp.router_id[:n]), "ebgp": as_l != as_r,
         "keep_next_hop": np.zeros(k, dtype=bool), "allow_local_as": np.zeros(k, dtype=np.uint8),
-        "passive": by_remote(rank) > by_local(rank), "local_ip": by_local(ips), "remote_ip": by_remote(ips),
-        "local_as": as_l, "remote_as": as_r, "remote_port": by_remote(listen),
+        "passive": by_remote(sp.rank) > by_local(sp.rank), "local_ip": by_local(ips), "remote_ip": by_remote(ips),
+        "local_as": as_l, "remote_as": as_r, "remote_port": by_remote(sp.listen.astype(np.uint16)),
         "name_port": np.zeros(k, dtype=np.uint16), "locked_out": np.zeros(k, dtype=bool),
     }
-    return cols, counts, reverse
+    return cols, counts, reverse, lookup
 
 
+def _mesh_lookup(lookup, sp, a, b):
+    """Mesh row index of (local ``a``, remote ``b``) per pair, -1 where the mesh has none."""
+    out = np.full(len(a), -1, np.int64)
+    if lookup is None or not len(a):
+        return out
+    ok = (a < sp.n) & (b < sp.n)
+    ok[ok] = sp.in_mesh[a[ok]] & sp.in_mesh[b[ok]] & (a[ok] != b[ok])
+    a, b = a[ok], b[ok]
+    if lookup[0] == "closed":
+        _, lpos, nrank, m = lookup
+        out[ok] = lpos[a] * (m - 1) + nrank[b] - (nrank[b] > nrank[a])
+        return out
+    _, keys, order = lookup
+    want = a.astype(np.int64) * sp.n + b
+    at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    hit = keys[at] == want if len(keys) else np.zeros(len(want), bool)
+    out[np.flatnonzero(ok)[hit]] = order[at[hit]]
+    return out
 
 
-@dataclass
-class _Speakers:
-    """Per-speaker columns of one family that every part of the layout reads."""
-
-    n: int
-    n_speakers: int
-    ip_text: list
-    ip_int: list
-    addr_of: dict
-    externals: list
-    down: np.ndarray
-    router_id: np.ndarray
-    as_of: np.ndarray
-    cluster_id: np.ndarray
-    ext_of: dict = None             # speaker index -> ExternalRouter
-    down_speaker: np.ndarray = None  # nodes and Routers that are down
-
-
-def _speakers(topo, version):
-    n = topo.n_nodes
-    infos = topo.infos
-    ip_text = [info.ip(version) for info in infos]
-    ip4_text = [info.ip4 for info in infos] if version == 6 else ip_text
-    addr_of = {}
-    for i, ip in enumerate(ip_text):
-        if ip:
-            addr_of.setdefault(ip, i)
-    ext = [e for e in topo.externals if e.version == version]
-    for e in ext:
-        addr_of[e.ip] = e.index
-    ext_of = {e.index: e for e in topo.externals}
-    down_speaker = np.zeros(n + len(topo.externals), dtype=bool)
-    for e in topo.externals:
-        down_speaker[e.index] = e.router is not None and e.router.name in topo.down
-    n_speakers = n + len(topo.externals)
-    down = np.zeros(n, dtype=bool)
-    for name in topo.down:
-        if name not in {e.router.name for e in topo.externals if e.router is not None}:
-            down[topo.cluster.node_index(name)] = True
-    down_speaker[:n] = down
-    router_id = np.zeros(n_speakers, dtype=np.uint32)
-    for i, t in enumerate(ip4_text):
-        router_id[i] = _ip_int(t) if t else 0
-    for e in topo.externals:
-        router_id[e.index] = _ip_int(e.ip) if e.version == 4 else 0
-    g = topo.globals
-    return _Speakers(
-        n=n, n_speakers=n_speakers, ip_text=ip_text, ip_int=[(_ip_int(t) if t else 0) for t in ip_text],
-        addr_of=addr_of, externals=ext, down=down, router_id=router_id, ext_of=ext_of, down_speaker=down_speaker,
-        as_of=np.array([g.as_number if info.as_number is None else info.as_number for info in infos],
-                       dtype=np.uint32),
-        cluster_id=np.array([_ip_int(info.rr_cluster_id) if info.rr_cluster_id else 0 for info in infos],
-                            dtype=np.uint32),
-    )
-
-
-def _explicit_rows(topo, version, sp):
-    """The ``Global_``/``Node_`` rows of every node, then the external routers'
-    rows, as records; and how many of them are nodes' rows.
-
-    BIRD 1.6 takes a lock on (neighbour address, port) when a BGP protocol
-    starts; a later protocol of the same node toward the same address and port
-    waits for it forever (``start``/``Idle``, observed), so it never comes up.
-    """
-    n, infos, ip_text = sp.n, topo.infos, sp.ip_text
-    # who is in the mesh (the rule _mesh_part applies), for the neighbour lock
-    in_mesh = [False] * n
-    if topo.globals.mesh_enabled:
-        leave = reflectors_leave_mesh(topo.calico_version)
-        in_mesh = [bool(ip_text[i]) and not (leave and infos[i].rr_cluster_id) for i in range(n)]
-    rows = []
-    for i, info in enumerate(infos):
-        if not ip_text[i]:
-            continue
-        local_as = int(sp.as_of[i])
-        taken = set()
-        for p in topo._entries(i, version):
-            b = sp.addr_of[p.ip]
-            port = p.port or DEFAULT_BGP_PORT
-            locked = (p.ip, port) in taken or (
-                b < n and in_mesh[i] and in_mesh[b] and ip_text[b] != ip_text[i] and port == topo.listen_port(b))
-            taken.add((p.ip, port))
-            rows.append(dict(
-                locked_out=locked,
-                local=i, remote=sp.addr_of[p.ip], kind=_KIND_OF[p.kind], rr_client=p.rr_cluster_id is not None,
-                local_cluster_id=int(sp.cluster_id[i]),
-                session_cluster_id=_ip_int(p.rr_cluster_id) if p.rr_cluster_id else int(sp.router_id[i]),
-                ebgp=p.as_number != local_as, keep_next_hop=p.next_hop_keep, allow_local_as=p.allow_local_as,
-                passive=p.passive, local_ip=sp.ip_int[i], remote_ip=_ip_int(p.ip), local_as=local_as,
-                remote_as=p.as_number, remote_port=p.port or DEFAULT_BGP_PORT, name_port=p.port or 0,
-                password=p.password,
-            ))
-    n_node_rows = len(rows)
-    # external routers peer back with every node configured toward them (first row per node)
-    for e in sp.externals:
-        done = set()
-        for r in rows[:n_node_rows]:
-            if r["remote"] == e.index and r["local"] not in done:
-                done.add(r["local"])
-                j = r["local"]
-                rows.append(_router_row(sp, e, j, r["local_ip"], r["local_as"], False, topo.listen_port(j),
-                                        r["password"]))
-        rows += _router_peer_rows(sp, e)
-    return rows, n_node_rows
-
-
-def _router_row(sp, e, j, remote_ip, remote_as, remote_reflects, port, password=None):
+def router_row(sp, e, j, remote_ip, remote_as, remote_reflects, port, password=None):
     """Router ``e``'s row toward speaker ``j``.  A reflecting Router treats its iBGP
     neighbours as clients, except reflectors of its own cluster (RFC 4456; the
     same rule Calico's reflectors follow among themselves)."""
@@ -430,7 +417,7 @@ def _router_row(sp, e, j, remote_ip, remote_as, remote_reflects, port, password=
     )
 
 
-def _router_peer_rows(sp, e):
+def router_peer_rows(sp, e):
     """Router ``e``'s router-to-router rows (its ``peers`` that are Routers too)."""
     if e.router is None:
         return []
@@ -441,130 +428,261 @@ def _router_peer_rows(sp, e):
             continue
         other = sp.ext_of[j].router
         reflects = _ip_int(other.reflector_cluster_id) if other is not None and other.route_reflector else False
-        out.append(_router_row(sp, e, j, _ip_int(p.ip), p.as_number, reflects, DEFAULT_BGP_PORT))
+        out.append(router_row(sp, e, j, _ip_int(p.ip), p.as_number, reflects, DEFAULT_BGP_PORT))
     return out
 
 
-def _layout(sp, version, mesh, mesh_counts, rows, n_node_rows):
+def addresses_of(topo, version, sp):
+    """Speaker index by address text (the first node with it; external routers)."""
+    text = topo.columns.text[version]
+    out = {}
+    for i in np.flatnonzero(sp.has)[::-1].tolist():
+        out[text[i]] = i
+    for e in sp.externals:
+        out[e.ip] = e.index
+    return out
+
+
+# --------------------------------------------------------------------------- Global_/Node_ rows
+
+
+def _node_rows(topo, version, sp):
+    """Every node's ``Global_``/``Node_`` rows of family ``version`` as columns (node
+    order, bird.cfg order within a node), with each row's password id.
+
+    BIRD 1.6 takes a lock on (neighbour address, port) when a BGP protocol
+    starts; a later protocol of the same node toward the same address and port
+    waits for it forever (``start``/``Idle``, observed), so it never comes up.
+    """
+    t = topo.peer_table
+    rel = template_release(topo.calico_version)
+    local, row, kind = topo.entry_rows(version)
+    spk = np.full(len(t.addr_text) + 1, -1, np.int64)
+    with_ip = np.flatnonzero(sp.has)
+    first_aid, at = np.unique(sp.rank[with_ip], return_index=True)
+    spk[first_aid] = with_ip[at]        # an address two nodes share is the first one's
+    for e in sp.externals:
+        k = bisect.bisect_left(t.addr_text, e.ip)
+        if k < len(t.addr_text) and t.addr_text[k] == e.ip:
+            spk[k] = e.index
+    aid = t.aid[row]
+    remote = spk[aid]
+    la = sp.as_of[local].astype(np.int64)
+    ras = t.as_number[row]
+    node_cid = t.node_cluster_id
+    lc = node_cid[local]
+    rr = (ras == la) & (lc != 0) & (t.cluster_id[row] != lc)
+    port = t.port[row]
+    remote_port = np.where(port > 0, port, DEFAULT_BGP_PORT)
+    # the lock: an earlier row of the node toward the same address and port, or the mesh's
+    key = (local * (len(t.addr_text) + 1) + aid) * 65536 + remote_port
+    _, first = np.unique(key, return_index=True)
+    locked = np.ones(len(key), bool)
+    locked[first] = False
+    b = np.where(remote < sp.n, remote, 0)
+    locked |= (remote < sp.n) & sp.in_mesh[local] & sp.in_mesh[b] & (sp.rank[b] != sp.rank[local]) \
+        & (remote_port == sp.listen[b])
+    cols = {
+        "local": local, "remote": remote, "kind": kind, "rr_client": rr,
+        "local_cluster_id": sp.cluster_id[local],
+        "session_cluster_id": np.where(rr, sp.cluster_id[local], sp.router_id[local]),
+        "ebgp": ras != la, "keep_next_hop": t.keep_next_hop[row] & (ras != la),
+        "allow_local_as": t.allow_local_as[row] if rel.has("allow_local_as") else np.zeros(len(row), np.int64),
+        "passive": rel.has("global_passive") & (kind == SessionKind.GLOBAL) & t.calico_node[row]
+        & (aid > sp.rank[local]),
+        "local_ip": sp.ip_all[local], "remote_ip": sp.ip_all[remote], "local_as": la, "remote_as": ras,
+        "remote_port": remote_port, "name_port": port, "locked_out": locked,
+    }
+    return cols, t.password[row]
+
+
+def _external_rows(sp, nodes, pw):
+    """The external routers' rows: toward every node configured toward them (the
+    node's first such row), then their router-to-router rows, router by router."""
+    n = sp.n
+    toward = np.flatnonzero(nodes["remote"] >= n)
+    toward = toward[np.lexsort((toward, nodes["remote"][toward]))]
+    key = nodes["remote"][toward].astype(np.int64) * n + nodes["local"][toward]
+    _, first = np.unique(key, return_index=True)
+    toward = toward[np.sort(first)]
+    e_of = nodes["remote"][toward]
+    j = nodes["local"][toward]
+    k = len(toward)
+    n_ext = sp.n_speakers - n
+    e_as = np.zeros(n_ext, np.int64)
+    e_reflects = np.zeros(n_ext, bool)
+    e_mine = np.zeros(n_ext, np.int64)
+    e_ip = np.zeros(n_ext, object)
+    for idx, e in sp.ext_of.items():
+        e_as[idx - n] = e.as_number
+        e_ip[idx - n] = _ip_int(e.ip)
+        if e.router is not None and e.router.route_reflector:
+            e_reflects[idx - n], e_mine[idx - n] = True, _ip_int(e.router.reflector_cluster_id)
+    x = e_of - n
+    ebgp = e_as[x] != nodes["local_as"][toward]
+    client = e_reflects[x] & ~ebgp
+    cols = {
+        "local": e_of, "remote": j, "kind": np.full(k, SessionKind.EXTERNAL), "rr_client": client,
+        "local_cluster_id": np.where(e_reflects[x], e_mine[x], 0),
+        "session_cluster_id": np.where(client, e_mine[x], sp.router_id[e_of]), "ebgp": ebgp,
+        "keep_next_hop": np.zeros(k, bool), "allow_local_as": np.zeros(k, np.int64), "passive": np.zeros(k, bool),
+        "local_ip": e_ip[x], "remote_ip": nodes["local_ip"][toward], "local_as": e_as[x],
+        "remote_as": nodes["local_as"][toward], "remote_port": sp.listen[j], "name_port": np.zeros(k, np.int64),
+        "locked_out": np.zeros(k, bool),
+    }
+    order = [e_of, np.zeros(k, np.int64), np.arange(k)]
+    pws = [pw[toward]]
+    extra = [r for e in sp.externals for r in router_peer_rows(sp, e)]
+    if extra:
+        for name in SESSION_COLUMNS:
+            cols[name] = np.concatenate([np.asarray(cols[name], object), np.array([r[name] for r in extra] + [0],
+                                                                                   object)[:-1]])
+        order = [np.concatenate([o, np.array(v)]) for o, v in zip(order, (
+            [r["local"] for r in extra], [1] * len(extra), range(len(extra))))]
+        pws.append(np.zeros(len(extra), np.int64))
+    pw_ext = np.concatenate(pws)
+    by = np.lexsort((order[2], order[1], order[0]))
+    return {name: np.asarray(v)[by] for name, v in cols.items()}, pw_ext[by]
+
+
+def _column(values, dtype):
+    if dtype is object:
+        out = np.empty(len(values), dtype=object)
+        out[:] = list(values) if isinstance(values, np.ndarray) and values.dtype == object else values
+        return out
+    return np.asarray(values).astype(dtype)
+
+
+def _layout(sp, version, mesh, mesh_counts, nodes, exts):
     """The columns in their final order (per node: its mesh rows, then its
     explicit rows; external routers last), and where the mesh rows and the
-    records went."""
+    explicit rows went."""
     n = sp.n
     n_mesh = 0 if mesh is None else mesh["local"].shape[0]
-    exp_local = np.array([r["local"] for r in rows[:n_node_rows]], dtype=np.int64)
-    exp_counts = np.bincount(exp_local, minlength=n)[:n] if n_node_rows else np.zeros(n, dtype=np.int64)
+    exp_local = np.asarray(nodes["local"], np.int64)
+    n_node_rows, n_ext = len(exp_local), len(exts["local"])
+    exp_counts = np.bincount(exp_local, minlength=n)[:n]
     offsets = np.concatenate([[0], np.cumsum(mesh_counts + exp_counts)])
     total_nodes = int(offsets[-1])
-    n_rows = total_nodes + (len(rows) - n_node_rows)
+    n_rows = total_nodes + n_ext
     mesh_pos = np.zeros(n_mesh, dtype=np.int64)
     if n_mesh:
         ml = mesh["local"].astype(np.int64)
         mesh_start = np.concatenate([[0], np.cumsum(mesh_counts)])[:-1]
         mesh_pos = offsets[:-1][ml] + (np.arange(n_mesh) - mesh_start[ml])
-    exp_pos = np.empty(len(rows), dtype=np.int64)
-    if n_node_rows:
-        seen = np.zeros(n, dtype=np.int64)
-        for k in range(n_node_rows):
-            i = rows[k]["local"]
-            exp_pos[k] = offsets[i] + mesh_counts[i] + seen[i]
-            seen[i] += 1
-    exp_pos[n_node_rows:] = total_nodes + np.arange(len(rows) - n_node_rows)
+    exp_start = np.concatenate([[0], np.cumsum(exp_counts)])[:-1]
+    exp_pos = np.concatenate([offsets[:-1][exp_local] + mesh_counts[exp_local]
+                              + (np.arange(n_node_rows) - exp_start[exp_local]),
+                              total_nodes + np.arange(n_ext)]).astype(np.int64)
     ip_dtype = np.uint32 if version == 4 else object
     out = {}
-    for name, dtype in _COLUMNS.items():
+    for name, dtype in SESSION_COLUMNS.items():
         dt = ip_dtype if dtype is None else dtype
-        col = np.zeros(n_rows, dtype=dt) if dt is not object else np.empty(n_rows, dtype=object)
+        col = np.zeros(n_rows, dtype=dt) if dt is not object else np.full(n_rows, None, dtype=object)
         if n_mesh:
             col[mesh_pos] = mesh[name].astype(dt) if dt is not object else mesh[name]
-        if rows:
-            vals = [r[name] for r in rows]
-            col[exp_pos] = np.array(vals, dtype=dt) if dt is not object else np.array(vals + [None], dtype=object)[:-1]
+        if len(exp_pos):
+            col[exp_pos] = _column(np.concatenate([np.asarray(nodes[name], object if dt is object else None),
+                                                   np.asarray(exts[name], object if dt is object else None)]), dt)
         out[name] = col
     return out, mesh_pos, exp_pos
 
 
-def _pair_explicit(topo, sp, out, mesh, mesh_pos, rows, exp_pos, peer_row, established):
-    """Pair every explicit row with the other end's row (a mesh row or an
-    explicit one) and decide whether the session comes up."""
-    n, down = sp.n, sp.down
-    mesh_row_of = {}
-    if mesh is not None and mesh["local"].shape[0]:
-        # only the pairs an explicit row may need
-        wanted = {(r["remote"], r["local"]) for r in rows if r["remote"] < n and r["local"] < n}
-        if wanted:
-            ml64, mr64 = mesh["local"].astype(np.int64), mesh["remote"].astype(np.int64)
-            key = ml64 * n + mr64
-            want = np.array([a * n + b for a, b in wanted], dtype=np.int64)
-            hit = np.flatnonzero(np.isin(key, want))
-            mesh_row_of = {(int(ml64[h]), int(mr64[h])): int(mesh_pos[h]) for h in hit}
-    by_pair = {}
-    for k, r in enumerate(rows):
-        by_pair.setdefault((r["local_ip"], r["remote_ip"]), []).append(k)
+def _first_per(r, order, *masks):
+    """For each mask: the first candidate (by ``order``) of every row id in ``r``."""
+    by = np.lexsort((order, r))
+    out = []
+    for m in masks:
+        sel = by[m[by]]
+        ids, at = np.unique(r[sel], return_index=True)
+        out.append((ids, sel[at]))
+    return out
 
-    def as_record(pos_row):
-        return dict(local=int(out["local"][pos_row]), local_as=int(out["local_as"][pos_row]),
-                    remote_as=int(out["remote_as"][pos_row]), passive=bool(out["passive"][pos_row]),
-                    remote_port=int(out["remote_port"][pos_row]), password=topo.globals.mesh_password
-                    if template_release(topo.calico_version).has("mesh_restart_password") else None)
 
-    def compatible(r, s):
-        a, b = r["local"], s["local"]
-        if sp.down_speaker[a] or sp.down_speaker[b]:
-            return False
-        if r["remote_as"] != s["local_as"] or s["remote_as"] != r["local_as"]:
-            return False
-        if (r["passive"] and s["passive"]) or r["password"] != s["password"]:
-            return False
-        # Each end connects to the other's listen port; a node listens on its own port.
-        if b < n and r["remote_port"] != topo.listen_port(b):
-            return False
-        if a < n and s["remote_port"] != topo.listen_port(a):
-            return False
-        return True
+def _pair(topo, sp, out, pw, mesh_lookup, exp_pos, peer_row, established):
+    """Pair every explicit row with the other end's row (a mesh row, else an
+    explicit one) and decide whether the session comes up: the first candidate
+    that agrees, else the first candidate, is the peer row."""
+    n = sp.n
+    loc = out["local"][exp_pos].astype(np.int64)
+    rem = out["remote"][exp_pos].astype(np.int64)
+    _, ids = np.unique(np.concatenate([out["local_ip"][exp_pos], out["remote_ip"][exp_pos]]), return_inverse=True)
+    li, ri = ids[: len(exp_pos)], ids[len(exp_pos):]
+    width = int(ids.max()) + 1 if len(ids) else 1
+    locked = out["locked_out"][exp_pos]
+    # explicit candidates: rows from the remote address to the local one, not locked out
+    free = np.flatnonzero(~locked)
+    ck = li[free] * width + ri[free]
+    o = np.argsort(ck, kind="stable")
+    sk, sc = ck[o], free[o]
+    want = ri * width + li
+    lo, hi = np.searchsorted(sk, want, "left"), np.searchsorted(sk, want, "right")
+    cnt = hi - lo
+    r_exp = np.repeat(np.arange(len(exp_pos)), cnt)
+    within = np.arange(len(r_exp)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    c = sc[np.repeat(lo, cnt) + within]
+    m_row = _mesh_lookup(mesh_lookup[0], sp, rem, loc)
+    has_m = np.flatnonzero(m_row >= 0)
+    r = np.concatenate([has_m, r_exp])
+    cand = np.concatenate([mesh_lookup[1][m_row[has_m]], exp_pos[c]])
+    order = np.concatenate([np.zeros(len(has_m), np.int64), 1 + c])
+    rp = exp_pos[r]
+    a, b = out["local"][rp].astype(np.int64), out["local"][cand].astype(np.int64)
+    ok = ~sp.down_speaker[a] & ~sp.down_speaker[b]
+    ok &= (out["remote_as"][rp] == out["local_as"][cand]) & (out["remote_as"][cand] == out["local_as"][rp])
+    ok &= ~(out["passive"][rp] & out["passive"][cand]) & (pw[rp] == pw[cand])
+    # each end connects to the other's listen port; a node listens on its own port
+    ok &= (b >= n) | (out["remote_port"][rp] == sp.listen[np.minimum(b, n - 1)])
+    ok &= (a >= n) | (out["remote_port"][cand] == sp.listen[np.minimum(a, n - 1)])
+    (any_r, any_at), (ok_r, ok_at) = _first_per(r, order, np.ones(len(r), bool), ok)
+    peer_row[exp_pos[any_r]] = cand[any_at]
+    peer_row[exp_pos[ok_r]] = cand[ok_at]
+    established[exp_pos[ok_r]] = ~locked[ok_r]
 
-    for k, r in enumerate(rows):
-        cands = []
-        a, b = r["local"], r["remote"]
-        if (b, a) in mesh_row_of:
-            m = mesh_row_of[(b, a)]
-            cands.append((m, as_record(m)))
-        cands += [(int(exp_pos[c]), rows[c]) for c in by_pair.get((r["remote_ip"], r["local_ip"]), [])
-                  if not rows[c]["locked_out"]]
-        if not cands:
-            continue
-        ok = [pos for pos, s in cands if compatible(r, s)]
-        peer_row[exp_pos[k]] = ok[0] if ok else cands[0][0]
-        established[exp_pos[k]] = bool(ok) and not r["locked_out"]
+
+def mesh_only(common, mesh, mesh_reverse):
+    """The :class:`Sessions` of a cluster with mesh rows only (the common small-cluster
+    case): the mesh rows are the layout."""
+    down = common["down"]
+    ip_dtype = np.uint32 if common["version"] == 4 else object
+    out = {}
+    for name, dtype in SESSION_COLUMNS.items():
+        dt = ip_dtype if dtype is None else dtype
+        out[name] = mesh[name] if dt is object else mesh[name].astype(dt, copy=False)
+    return Sessions(**common, **out, established=~down[mesh["local"]] & ~down[mesh["remote"]],
+                    peer_row=mesh_reverse.astype(np.int32))
 
 
 def build_sessions(topo, version):
     """The :class:`Sessions` of IP family ``version`` of a
     :class:`~fastroute.bgp.topology.Topology` (what :meth:`Topology.sessions` caches)."""
-    sp = _speakers(topo, version)
+    sp = speakers(topo, version)
     n, down = sp.n, sp.down
-    mesh, mesh_counts, mesh_reverse = _mesh_part(topo, version, sp.ip_text, sp.ip_int, sp.as_of,
-                                                 sp.router_id[:n], sp.cluster_id, down)
-    rows, n_node_rows = _explicit_rows(topo, version, sp)
+    mesh, mesh_counts, mesh_reverse, lookup = mesh_part(topo, version, sp)
+    nodes, pw_nodes = _node_rows(topo, version, sp)
     n_mesh = 0 if mesh is None else mesh["local"].shape[0]
     common = dict(version=version, n_nodes=n, n_speakers=sp.n_speakers, router_id=sp.router_id, down=down)
-    if not rows and n_mesh:
-        # mesh only (the common small-cluster case): the mesh rows are the layout
-        ip_dtype = np.uint32 if version == 4 else object
-        out = {}
-        for name, dtype in _COLUMNS.items():
-            dt = ip_dtype if dtype is None else dtype
-            out[name] = mesh[name] if dt is object else mesh[name].astype(dt, copy=False)
-        return Sessions(**common, **out, established=~down[mesh["local"]] & ~down[mesh["remote"]],
-                        peer_row=mesh_reverse.astype(np.int32))
-    out, mesh_pos, exp_pos = _layout(sp, version, mesh, mesh_counts, rows, n_node_rows)
+    if not len(nodes["local"]) and not any(e.router is not None for e in sp.externals) and n_mesh:
+        return mesh_only(common, mesh, mesh_reverse)
+    sp.addr_of = addresses_of(topo, version, sp)
+    passwords = list(topo.peer_table.passwords)
+    exts, pw_ext = _external_rows(sp, nodes, pw_nodes)
+    out, mesh_pos, exp_pos = _layout(sp, version, mesh, mesh_counts, nodes, exts)
     n_rows = out["local"].shape[0]
+    mesh_pw = topo.globals.mesh_password if template_release(topo.calico_version).has("mesh_restart_password") \
+        else None
+    if mesh_pw not in passwords:
+        passwords.append(mesh_pw)
+    pw = np.zeros(n_rows, np.int64)
+    pw[mesh_pos] = passwords.index(mesh_pw)
+    pw[exp_pos] = np.concatenate([pw_nodes, pw_ext]).astype(np.int64)
     peer_row = np.full(n_rows, -1, dtype=np.int32)
     established = np.zeros(n_rows, dtype=bool)
     if n_mesh:
         peer_row[mesh_pos] = mesh_pos[mesh_reverse]
         established[mesh_pos] = ~down[mesh["local"]] & ~down[mesh["remote"]]
-    if rows:
-        _pair_explicit(topo, sp, out, mesh, mesh_pos, rows, exp_pos, peer_row, established)
+    if len(exp_pos):
+        _pair(topo, sp, out, pw, (lookup, mesh_pos), exp_pos, peer_row, established)
     # both ends must agree (the checks are symmetric, but pairing may not be)
     bad = established & (peer_row >= 0)
     bad[bad] = ~established[peer_row[bad]]

@@ -24,9 +24,11 @@ Its router id is its address for IPv4, 0 for IPv6.  When BGPPeers give one
 address different AS numbers, the first in BGPPeer name order is the router's;
 the nodes configured with another AS get a session that never comes up.
 
-:mod:`fastroute.bgp.peers` reproduces confd's peer expansion and
-:mod:`fastroute.bgp.sessions` BIRD's session pairing; this module ties them
-together per cluster.
+:mod:`fastroute.bgp.peers` reproduces confd's peer expansion (per entry, the
+reference), :mod:`fastroute.bgp.peertable` the same over the whole cluster as
+integer arrays (what :func:`compute` uses: no per-node address parsing, no
+per-entry objects until a view asks for them) and :mod:`fastroute.bgp.sessions`
+BIRD's session pairing; this module ties them together per cluster.
 
 The mesh (``nodeToNodeMeshEnabled``; route reflectors leave it from v3.22; the
 higher address, compared as text, is passive) and every per-protocol directive
@@ -50,7 +52,6 @@ Examples
 
 from __future__ import annotations
 
-import collections
 import copy
 import dataclasses
 
@@ -70,9 +71,10 @@ from .peers import (
     service_routes,
     split_peer_ip,
 )
+from .peertable import node_columns, peer_table
 from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
 from ..errors import ResourceError, choice
-from ..model.calico import CALICO_VERSIONS, template_release
+from ..model.calico import CALICO_VERSIONS
 from ..model.routers import routers_of
 
 __all__ = [
@@ -99,7 +101,7 @@ class Topology:
 
     Views are built when first asked for (a view lists every mesh peer, so all of them
     together grow with the square of the cluster); the session arrays are computed
-    vectorised, without views.
+    from the cluster's peer table (:class:`~fastroute.bgp.peertable.PeerTable`), without views.
 
     Attributes
     ----------
@@ -108,26 +110,29 @@ class Topology:
     down : frozenset of str
         Nodes whose calico-node is stopped.
     node_names : tuple of str
+    columns : NodeColumns
+        What confd reads of each node, as arrays.
+    peer_table : PeerTable
+        Every confd peer entry of the cluster, one row each.
     infos : tuple of NodeInfo
-        What confd knows of each node (node order).
+        What confd knows of each node (node order; built on first use).
     externals : tuple of ExternalRouter
         External routers, IPv4 ones first, each family in the order nodes' bird.cfg
         files first name them.
     global_peers, node_peers
-        The confd peer entries (see :func:`expand_peers`).
+        The confd peer entries as :func:`expand_peers` gives them (built on first use).
     """
 
-    def __init__(self, cluster, infos, globals_, node_globals, externals, global_peers, node_peers, pools, blocks,
-                 services, calico_version, down):
+    def __init__(self, cluster, columns, table, globals_, node_globals, externals, pools, services, calico_version,
+                 down):
         self.cluster = cluster
-        self.infos = tuple(infos)
+        self.columns = columns
+        self.peer_table = table
         self.globals = globals_
         self._node_globals = node_globals
         self.externals = tuple(externals)
-        self.global_peers = global_peers
-        self.node_peers = node_peers
         self._pools = pools
-        self._blocks = blocks
+        self._blocks = None
         self._services = services
         self.calico_version = calico_version
         self.down = frozenset(down)
@@ -135,12 +140,33 @@ class Topology:
         self._sessions = {}
         self._views = {}
         self._entries_cache = {}
-        self._ip_texts = {4: [info.ip4 for info in self.infos], 6: [info.ip6 for info in self.infos]}
-        self._global_sorted = sorted(global_peers, key=_peer_key)
+        self._lazy = {}
+
+    def _once(self, name, make):
+        if name not in self._lazy:
+            self._lazy[name] = make()
+        return self._lazy[name]
+
+    @property
+    def infos(self):
+        return self._once("infos", lambda: tuple(node_infos(self.cluster)))
+
+    @property
+    def global_peers(self):
+        return self._once("global", self.peer_table.global_peers)
+
+    @property
+    def node_peers(self):
+        return self._once("node", lambda: {name: self._node_peers(i) for i, name in enumerate(self.node_names)})
+
+    def _node_peers(self, i):
+        if "node" in self._lazy:
+            return self._lazy["node"][self.node_names[i]]
+        return self.peer_table.node_peers(i)
 
     @property
     def n_nodes(self):
-        return len(self.infos)
+        return len(self.node_names)
 
     def node_globals(self, i):
         """The :class:`BgpGlobals` confd renders on node ``i`` (per-node settings applied)."""
@@ -157,10 +183,12 @@ class Topology:
         i = int(i)
         if i not in self._views:
             info = self.infos[i]
+            if self._blocks is None:
+                self._blocks = affine_blocks(self.cluster, self.infos)
             statics, rejects = service_routes(self.cluster, info.name)
             self._views[i] = node_view(
                 info, self.infos, self.node_globals(i), pools=self._pools, blocks=self._blocks[info.name],
-                global_peers=self.global_peers, node_peers=self.node_peers[info.name],
+                global_peers=self.global_peers, node_peers=self._node_peers(i),
                 static_routes=statics, reject_cidrs=rejects, calico_version=self.calico_version,
                 bgp_filters=getattr(self.cluster, "bgp_filters", ()),
             )
@@ -189,10 +217,14 @@ class Topology:
 
     def listen_port(self, i):
         """The port node ``i``'s BIRD listens on."""
-        p = self.infos[i].listen_port
-        if p is not None:
-            return p
-        return self.globals.listen_port or DEFAULT_BGP_PORT
+        return int(self.listen_ports()[i])
+
+    def listen_ports(self):
+        """The port every node's BIRD listens on (int64 array, node order)."""
+        def make():
+            p = self.columns.listen_port
+            return np.where(p > 0, p, self.globals.listen_port or DEFAULT_BGP_PORT)
+        return self._once("listen", make)
 
     def sessions(self, version=4):
         """The :class:`Sessions` of IP family ``version`` (4 or 6), computed once."""
@@ -207,11 +239,12 @@ class Topology:
         or restart time), the sessions BGPPeers alone set up.  confd's peer
         expansion does not depend on the mesh, so it is shared, not redone."""
         off = dict(mesh_enabled=False, mesh_password=None, mesh_restart_time=None)
-        topo = copy.copy(self)      # shares the peer entries and address texts
+        topo = copy.copy(self)      # shares the peer table and the node columns
         topo.globals = dataclasses.replace(self.globals, **off)
         topo._node_globals = {i: dataclasses.replace(g, **off) for i, g in self._node_globals.items()}
         topo._sessions = {}
         topo._views = {}
+        topo._lazy = {k: v for k, v in self._lazy.items() if k != "listen"}
         return topo
 
     def explicit_peers(self, i, version):
@@ -222,8 +255,8 @@ class Topology:
             return []
         out = []
         g = self.node_globals(i)
-        for kind, group in (("Global", self._global_sorted),
-                            ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
+        for kind, group in (("Global", sorted(self.global_peers, key=_peer_key)),
+                            ("Node", sorted(self._node_peers(i), key=_peer_key))):
             for data in group:
                 if (":" in data.ip) != (version == 6):
                     continue
@@ -232,43 +265,17 @@ class Topology:
                     out.append(p)
         return out
 
-    def _entries(self, i, version):
-        # explicit_peers' rules without building BirdPeers (parsing addresses dominates
-        # at thousands of nodes); tests check both give the same sessions.
-        key = (i, version)
-        cached = self._entries_cache.get(key)
-        if cached is not None:
-            return cached
-        info = self.infos[i]
-        local_ip = self._ip_texts[version][i]
-        out = []
-        if local_ip:
-            local_as = self.globals.as_number if info.as_number is None else info.as_number
-            cid = info.rr_cluster_id
-            rel = template_release(self.calico_version)
-            for kind, group in (("Global", self._global_sorted),
-                                ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
-                for d in group:
-                    if (":" in d.ip) != (version == 6) or d.ip == local_ip:
-                        continue
-                    out.append(_Entry(
-                        kind, d.ip, d.as_number, d.port,
-                        rel.has("global_passive") and kind == "Global" and d.calico_node and d.ip > local_ip,
-                        cid if (d.as_number == local_as and cid and d.rr_cluster_id != cid) else None,
-                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if rel.has("allow_local_as") else 0,
-                        d.password,
-                    ))
-        self._entries_cache[key] = out
-        return out
+    def entry_rows(self, version):
+        """Every node's ``Global_``/``Node_`` entries of family ``version`` in bird.cfg
+        order, as ``(local node, peer-table row, kind)`` arrays (computed once)."""
+        if version not in self._entries_cache:
+            self._entries_cache[version] = self.peer_table.entry_rows(version)
+        return self._entries_cache[version]
 
 
 def _peer_key(d):
     # confd lists peer keys in order: the address, then "-<port>" when one is set.
     return f"{d.ip}-{d.port}" if d.port else d.ip
-
-
-_Entry = collections.namedtuple(
-    "_Entry", "kind ip as_number port passive rr_cluster_id next_hop_keep allow_local_as password")
 
 
 def check_routers(cluster):
@@ -280,6 +287,8 @@ def check_routers(cluster):
         Two Routers with one name or address, or a Router on a node's address.
     """
     routers = routers_of(cluster)
+    if not routers:
+        return routers
     names, addrs = {}, {}
     node_ips = {}
     for node in cluster.nodes:
@@ -363,22 +372,32 @@ def compute(cluster, calico_version=None, down=()):
     for name in down:
         if name not in router_names:
             cluster.node_index(name)
-    infos = node_infos(cluster)
     glob = bgp_globals(cluster)
-    node_globals = {cluster.node_index(name): bgp_globals(cluster, name)
-                    for name in node_configs(cluster) if name in cluster.node_names}
-    global_peers, node_peers = expand_peers(cluster, infos, glob)
-    topo = Topology(cluster, infos, glob, node_globals, (), global_peers, node_peers, pools(cluster),
-                    affine_blocks(cluster, infos), service_cidrs(cluster), calico_version, down)
-    externals = []
-    seen = {}
-    node_ips = {ip for info in infos for ip in (info.ip4, info.ip6) if ip}
-    for version in (4, 6):
-        for i in range(len(infos)):
-            for p in topo._entries(i, version):
-                if p.ip not in node_ips and p.ip not in seen:
-                    seen[p.ip] = len(infos) + len(externals)
-                    externals.append(ExternalRouter(seen[p.ip], p.ip, p.as_number, version))
-    topo.externals = tuple(_with_routers(externals, routers, len(infos)))
+    configs = node_configs(cluster)
+    index = {name: i for i, name in enumerate(cluster.node_names)} if configs else {}
+    node_globals = {index[name]: bgp_globals(cluster, name) for name in configs if name in index}
+    cols = node_columns(cluster, glob.as_number, configs)
+    table = peer_table(cluster, cols, glob)
+    topo = Topology(cluster, cols, table, glob, node_globals, (), pools(cluster), service_cidrs(cluster),
+                    calico_version, down)
+    topo.externals = tuple(_with_routers(_externals(topo), routers, cols.n))
     return topo
 
+
+def _externals(topo):
+    """The peer addresses that are no node's, as :class:`ExternalRouter` s: IPv4 first, each
+    family in the order the nodes' entries first name them, with the AS of that entry."""
+    table, cols = topo.peer_table, topo.columns
+    is_node = np.zeros(len(table.addr_text) + 1, bool)
+    for v in (4, 6):
+        is_node[cols.aid[v][cols.has[v]]] = True
+    out = []
+    for version in (4, 6):
+        _, row, _ = topo.entry_rows(version)
+        row = row[~is_node[table.aid[row]]]
+        aids, first = np.unique(table.aid[row], return_index=True)
+        for k in np.argsort(first).tolist():
+            r = int(row[first[k]])
+            out.append(ExternalRouter(cols.n + len(out), table.addr_text[int(aids[k])], int(table.as_number[r]),
+                                      version))
+    return out

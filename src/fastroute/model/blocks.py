@@ -33,15 +33,15 @@ class Block:
 
     __slots__ = ("cidr", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
 
-    def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None):
+    def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None, kname=None):
         self.cidr = cidr
         self.net = int(cidr.network_address)
-        self.size = cidr.num_addresses
+        self.size = 1 << (cidr.max_prefixlen - cidr.prefixlen)    # num_addresses, without making addresses
         self.affinity = affinity
         self.owner = owner if owner is not None else [-1] * self.size
         self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
         self.attr_owners = attr_owners if attr_owners is not None else []
-        self.kname = _names.cidr_name(cidr)
+        self.kname = _names.cidr_name(cidr) if kname is None else kname    # given: the caller formatted it
 
     def copy(self):
         return Block(self.cidr, self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners))

@@ -21,6 +21,7 @@ Examples
 """
 
 import collections
+import itertools
 import ipaddress
 from dataclasses import replace
 
@@ -205,18 +206,23 @@ class Cluster:
         -------
         list of (address int, node_idx, block index in :attr:`blocks`)
         """
-        out = []
-        for bi, b in enumerate(self.blocks):
-            if b.version != version:
-                continue
-            owner_node = self._node_index.get(b.affinity, -1) if b.affinity else -1
-            for ordinal, o in enumerate(b.owner):
-                if o == -1:
-                    continue
-                n = self.allocation_node(o)
-                if n != owner_node:
-                    out.append((b.net + ordinal, n, bi))
-        return out
+        blocks = [(bi, b) for bi, b in enumerate(self.blocks) if b.version == version]
+        lengths = np.fromiter((len(b.owner) for _, b in blocks), np.int64, len(blocks))
+        total = int(lengths.sum())
+        if not total:
+            return []
+        owners = np.fromiter(itertools.chain.from_iterable(b.owner for _, b in blocks), np.int64, total)
+        block_of = np.repeat(np.arange(len(blocks)), lengths)
+        ordinal = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        owner_node = np.array([self._node_index.get(b.affinity, -1) if b.affinity else -1 for _, b in blocks],
+                              np.int64)
+        node = np.full(total, -1, np.int64)
+        pod = owners >= 0
+        node[pod] = np.asarray(self.pods.node_idx, np.int64)[owners[pod]]
+        for k in np.flatnonzero(owners < -1).tolist():      # tunnel addresses, unknown handles
+            node[k] = self.allocation_node(int(owners[k]))
+        hit = np.flatnonzero((owners != -1) & (node != owner_node[block_of])).tolist()
+        return [(blocks[block_of[k]][1].net + int(ordinal[k]), int(node[k]), blocks[block_of[k]][0]) for k in hit]
 
     @property
     def is_allocated(self):

@@ -37,8 +37,10 @@ from functools import lru_cache
 import numpy as np
 
 from . import gorand
+from .names import cidr_name
 from .blocks import Block, Pods
 from .calico import version_tuple
+from ..addr import format_prefixes
 from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
 from .release import release_pods as _release_pods
@@ -110,6 +112,7 @@ class IPAMState:
         self._extra_index = {(h, tuple(sorted(a.items()))): -2 - k for k, (h, a) in enumerate(self.extra)}
         self.nodes = list(cluster.nodes)
         self._selects = {}
+        self._selectors = {}  # pool index -> its parsed nodeSelector
         # IPReservation reservedCIDRs: IPAM skips these addresses, leaving them in the free list
         # (libcalico-go lib/ipam/ipam_block.go autoAssign, "Skipping reserved IP")
         self.reserved = [(int(n.network_address), int(n.broadcast_address), n.version)
@@ -133,7 +136,10 @@ class IPAMState:
     def _pool_selects(self, pool_idx, node_idx):
         key = (pool_idx, node_idx)
         if key not in self._selects:
-            self._selects[key] = Selector(self.pools[pool_idx].node_selector).matches(self.labels[node_idx])
+            sel = self._selectors.get(pool_idx)
+            if sel is None:
+                sel = self._selectors[pool_idx] = Selector(self.pools[pool_idx].node_selector)
+            self._selects[key] = sel.matches(self.labels[node_idx])
         return self._selects[key]
 
     def _enabled(self, version):
@@ -548,6 +554,7 @@ class _FastAllocator:
         self.claimed = {}  # pool index -> {block index: next candidate}
         self.starts = {}  # pool index -> ndarray of start indices per node
         self.blocks = []
+        self.n_blocks = [p.n_blocks for p in self.st.pools]
 
     # ----------------------------------------------------------------- block walk
     def start_of(self, pi, ni):
@@ -558,7 +565,7 @@ class _FastAllocator:
     def find_free(self, pi, idx):
         """The first unclaimed block index of pool ``pi`` from ``idx`` on (cyclic), or None."""
         parent = self.claimed.setdefault(pi, {})
-        n = self.st.pools[pi].n_blocks
+        n = self.n_blocks[pi]
         path = []
         seen = 0
         while idx in parent:
@@ -578,7 +585,7 @@ class _FastAllocator:
         node = self.cluster.node_names[ni]
         for pi in pool_list:
             pool = self.st.pools[pi]
-            if len(self.claimed.get(pi, ())) >= pool.n_blocks:
+            if len(self.claimed.get(pi, ())) >= self.n_blocks[pi]:
                 continue
             idx = self.find_free(pi, self.start_of(pi, ni))
             if idx is None:
@@ -693,12 +700,28 @@ class _FastAllocator:
     def to_cluster(self):
         st = self.st
         blocks = []
-        for _, pi, idx, node, owners in self.blocks:
+        knames = _block_names(st.pools, self.blocks)
+        for (_, pi, idx, node, owners), kname in zip(self.blocks, knames):
             pool = st.pools[pi]
             size = pool.block_addresses
             k = len(owners)
-            blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners)))
+            blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners),
+                                kname=kname))
         return self.cluster.replace(nodes=self.nodes, blocks=blocks, pods=st.pods, extra_owners=st.extra)
+
+
+def _block_names(pools, claims):
+    """KDD object names of claimed blocks (``[version, pool, index, ...]``): IPv4 ones formatted
+    as arrays, None (the Block formats it) for IPv6."""
+    v4 = [k for k, c in enumerate(claims) if c[0] == 4]
+    out = [None] * len(claims)
+    if v4:
+        base = np.array([int(pools[pi].cidr.network_address) + idx * pools[pi].block_addresses
+                         for _, pi, idx, *_ in (claims[k] for k in v4)], np.uint32)
+        plen = np.array([pools[claims[k][1]].block_size for k in v4], np.uint8)
+        for k, text in zip(v4, format_prefixes(base, plen)):
+            out[k] = cidr_name(text)
+    return out
 
 
 def _allocate_fast(cluster):

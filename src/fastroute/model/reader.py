@@ -19,7 +19,7 @@ from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
-    strict_bool_field, validate_pools,
+    password_field, strict_bool_field, validate_pools,
 )
 from ..errors import FastrouteError, ResourceError, shown
 
@@ -252,7 +252,7 @@ def _parse_bgpconfig(doc, src):
         communities=_communities(spec, src),
         prefix_advertisements=_prefix_advertisements(spec, src),
         ignored_interfaces=tuple(spec.get("ignoredInterfaces") or ()),
-        node_mesh_password=_password_field(spec, "nodeMeshPassword", src),
+        node_mesh_password=password_field(spec, "nodeMeshPassword", src),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
         calico_version=_calico_version(doc, src),
         source=src,
@@ -287,23 +287,6 @@ def _parse_bgpconfig(doc, src):
     return cfg
 
 
-def _password_field(spec, key, src):
-    """A BGPPassword as Calico reads it: only ``{secretKeyRef: {name, key}}``.
-
-    api/pkg/apis/projectcalico/v3/bgppeer.go: ``BGPPassword`` has the one field
-    ``SecretKeyRef``; a plain string does not unmarshal into it.
-    """
-    value = spec.get(key)
-    if value is None:
-        return None
-    ref = value.get("secretKeyRef") if isinstance(value, dict) else None
-    if not (isinstance(value, dict) and set(value) == {"secretKeyRef"} and isinstance(ref, dict)
-            and isinstance(ref.get("name"), str) and isinstance(ref.get("key"), str)):
-        fail(src, f"spec.{key}", "expected {secretKeyRef: {name: SECRET, key: KEY}} (Calico reads BGP passwords "
-             f"only from a Secret), got {shown(value)}")
-    return value
-
-
 def _parse_bgppeer(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
     asn = spec.get("asNumber")
@@ -327,7 +310,7 @@ def _parse_bgppeer(doc, src):
         ttl_security=_int_field(spec, "ttlSecurity", src, "spec.ttlSecurity", 0, 255, "uint8"),
         reachable_by=spec.get("reachableBy") or None,
         filters=tuple(spec.get("filters") or ()),
-        password=_password_field(spec, "password", src),
+        password=password_field(spec, "password", src),
         source=src,
     )
     if peer.node and peer.node_selector:

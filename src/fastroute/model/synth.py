@@ -18,6 +18,7 @@ Examples
 
 import dataclasses
 import ipaddress
+import string
 
 import numpy as np
 
@@ -164,7 +165,7 @@ def cluster(
     node_idx, k_idx = _pod_order(pod_counts(n_nodes, pods_per_node, rng), pod_order)
     names = [n.name for n in nodes]
     ni_list = node_idx.tolist()
-    pod_names = [pod_name.format(node=names[a], k=b, i=j) for j, (a, b) in enumerate(zip(ni_list, k_idx.tolist()))]
+    pod_names = _pod_names(pod_name, names, ni_list, k_idx.tolist())
     c = Cluster(
         nodes,
         pool_objs,
@@ -176,6 +177,21 @@ def cluster(
     c.pods = Pods([namespace] * len(pod_names), pod_names, node_idx.astype(np.int32), c.node_names)
     return c
 
+
+
+def _pod_names(pattern, names, node_of, k_of):
+    """``pattern.format(node=..., k=..., i=...)`` for every pod.  A pattern of the form
+    ``<text>{node}<text>{k}<text>`` (the default) is joined from per-node and per-number
+    pieces made once each, not formatted per pod."""
+    parts = list(string.Formatter().parse(pattern))
+    shape = [(f, spec, conv) for _, f, spec, conv in parts]
+    if shape not in ([("node", "", None), ("k", "", None)], [("node", "", None), ("k", "", None), (None, None, None)]):
+        return [pattern.format(node=names[a], k=b, i=j) for j, (a, b) in enumerate(zip(node_of, k_of))]
+    lead, mid = parts[0][0], parts[1][0]
+    tail = parts[2][0] if len(parts) > 2 else ""
+    head = [f"{lead}{name}{mid}" for name in names]
+    ks = [f"{k}{tail}" for k in range(max(k_of, default=-1) + 1)]
+    return [head[a] + ks[b] for a, b in zip(node_of, k_of)]
 
 
 def _pools(pools, block_size, ipip, vxlan):

@@ -12,11 +12,11 @@ import ipaddress
 from .calico import as_number
 from .kinds import IPPool
 from .selector import Selector
-from ..errors import FastrouteError, InvalidValueError, ResourceError
+from ..errors import FastrouteError, InvalidValueError, ResourceError, shown
 
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
-    "strict_bool_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
+    "strict_bool_field", "password_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
 ]
 
 
@@ -347,3 +347,20 @@ def validate_pools(raw_pools):
             raise ResourceError(f"{src.where()}: malformed IPPool: {e}") from None
         seen[name] = src.where()
     return pools
+
+
+def password_field(spec, key, src):
+    """A BGPPassword as Calico reads it: only ``{secretKeyRef: {name, key}}``.
+
+    api/pkg/apis/projectcalico/v3/bgppeer.go: ``BGPPassword`` has the one field
+    ``SecretKeyRef``; a plain string does not unmarshal into it.
+    """
+    value = spec.get(key)
+    if value is None:
+        return None
+    ref = value.get("secretKeyRef") if isinstance(value, dict) else None
+    if not (isinstance(value, dict) and set(value) == {"secretKeyRef"} and isinstance(ref, dict)
+            and isinstance(ref.get("name"), str) and isinstance(ref.get("key"), str)):
+        fail(src, f"spec.{key}", "expected {secretKeyRef: {name: SECRET, key: KEY}} (Calico reads BGP passwords "
+             f"only from a Secret), got {shown(value)}")
+    return value

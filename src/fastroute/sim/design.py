@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..addr import format_prefixes
 from ..bgp import network as _network
 from ..bgp import propagate as routing
 from ..bgp import topology as _topology
@@ -59,13 +60,12 @@ def prefix_bytes(plen, add_paths=True):
 
 def _classes(cluster, n_speakers, version=4):
     orig = routing.originations(cluster, version)
-    n_prefix = np.zeros(n_speakers, np.int64)
+    origin = np.asarray(orig.origin, np.int64)
+    exported = origin[origin >= 0]
+    n_prefix = np.bincount(exported, minlength=n_speakers).astype(np.int64)
+    nlri_of_plen = np.array([prefix_bytes(p) for p in range(129)], np.int64)
     nlri = np.zeros(n_speakers, np.int64)
-    for i in range(orig.n):
-        o = int(orig.origin[i])
-        if o >= 0:
-            n_prefix[o] += 1
-            nlri[o] += prefix_bytes(orig.plen[i])
+    np.add.at(nlri, exported, nlri_of_plen[np.asarray(orig.plen, np.int64)[origin >= 0]])
     node_pods = np.zeros(n_speakers, np.int64)
     class_pods = np.zeros(n_speakers, np.int64)
     pods = cluster.pods
@@ -74,20 +74,26 @@ def _classes(cluster, n_speakers, version=4):
         idx = np.asarray(pods.node_idx, np.int64)
         ok = addr >= 0
         np.add.at(node_pods, idx[ok], 1)
-        exported = set(int(orig.origin[i]) for i in range(orig.n) if orig.origin[i] >= 0)
-        for n in exported:
-            class_pods[n] = node_pods[n]
+        ex = np.unique(exported)
+        class_pods[ex] = node_pods[ex]
     classes = np.flatnonzero(n_prefix > 0).astype(np.int32)
     return orig, classes, n_prefix[classes], nlri[classes], class_pods[classes], node_pods
 
 
 def _class_prefixes(orig, classes):
-    pos = {int(o): k for k, o in enumerate(classes)}
+    pos = np.full(max(int(classes.max()) + 1 if len(classes) else 0, int(np.max(orig.origin, initial=-1)) + 1), -1,
+                  np.int64)
+    pos[classes] = np.arange(len(classes))
+    origin = np.asarray(orig.origin, np.int64)
+    sel = np.flatnonzero(origin >= 0)
+    sel = sel[pos[origin[sel]] >= 0]
+    if orig.version == 4:
+        texts = format_prefixes(np.array(orig.net, np.uint32)[sel], np.asarray(orig.plen, np.uint8)[sel])
+    else:
+        texts = [str(orig.prefix(i)) for i in sel.tolist()]
     out = [[] for _ in classes]
-    for i in range(orig.n):
-        o = int(orig.origin[i])
-        if o in pos:
-            out[pos[o]].append(str(orig.prefix(i)))
+    for k, t in zip(pos[origin[sel]].tolist(), texts):
+        out[k].append(t)
     return out
 
 
