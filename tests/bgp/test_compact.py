@@ -1,19 +1,24 @@
-"""The implied mesh and its closed-form routes (fastroute.bgp.compact) against the
-explicit session rows and the reference propagation; route_matrix in blocks
-against the dense next-hop matrix."""
+"""The implied mesh and the closed-form routes of meshes and reflector designs
+(fastroute.bgp.compact) against the explicit session rows and the reference
+propagation; route_matrix in blocks against the dense next-hop matrix."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from fastroute.bgp import network
-from fastroute.bgp.compact import MeshRoutes, propagate_mesh
+from fastroute.bgp.compact import MeshRoutes, ReflectorRoutes, propagate_mesh, propagate_reflectors
 from fastroute.bgp.propagate import propagate
 from fastroute.dataplane import routes
 from fastroute.model import synth
 from fastroute.testing import strategies as fst
 
 _DENSE = ("best_next_hop", "best_session", "reason", "n_paths", "ecmp_count")
+
+
+def _assert_same(prop, ref):
+    for name in _DENSE:
+        assert np.array_equal(getattr(prop, name), getattr(ref, name)), name
 
 
 def _classes(net):
@@ -46,11 +51,14 @@ def test_compact_tables_equal_reference_on_drawn_clusters(c, data):
         if mesh is not None:
             prop = propagate_mesh(net.speakers.n, mesh, classes)
             fast = propagate(net.speakers, net.graph, classes)
-            for name in _DENSE:
-                assert np.array_equal(getattr(prop, name), getattr(ref, name)), name
-                assert np.array_equal(getattr(fast, name), getattr(ref, name)), name
+            _assert_same(prop, ref)
+            _assert_same(fast, ref)
         else:
-            prop = propagate(net.speakers, net.graph, classes, origins=net.origins.route_origins)
+            prop = propagate_reflectors(net.speakers, net.graph, classes)
+            if prop is not None:
+                _assert_same(prop, ref)
+            else:
+                prop = propagate(net.speakers, net.graph, classes, origins=net.origins.route_origins)
         tables = routes.RouteTables(net, prop)
         reference = routes.RouteTables(net, ref)
         want_p, want = _dense_gather(reference, ref)
@@ -85,9 +93,9 @@ def test_a_large_mesh_is_implied_and_laid_down_on_request():
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_route_matrix_is_the_same_on_any_number_of_threads(threads):
     c = synth.cluster(170, 2, pools=("10.0.0.0/16",), reflectors=2).allocate()
-    t = routes.compute(c)
-    assert t.propagation.compact is None                 # reflectors: the kernel's dense result
-    t.n_threads = threads
+    t = routes.compute(c, threads=threads)
+    assert isinstance(t.propagation.compact, ReflectorRoutes)
+    assert t.n_threads == threads
     assert np.array_equal(t.route_matrix_indices()[1], _dense_gather(t, t.propagation)[1])
 
 
@@ -106,3 +114,35 @@ def test_an_ebgp_mesh_is_not_taken_for_an_implied_ibgp_mesh():
 def _with_asn(node, asn):
     import dataclasses
     return dataclasses.replace(node, asn=asn)
+
+
+@pytest.mark.parametrize("placement,reflectors", [("global", 1), ("global", 3), ("per-rack", 2)])
+@pytest.mark.parametrize("down", [(), ("node-0",), ("node-1", "node-7"), ("node-9",)])
+def test_reflector_routes_equal_reference(placement, reflectors, down):
+    """Reflectors of one cluster id, of one per rack, with reflectors and clients
+    down: every speaker's best path, session row, step, candidates and ECMP as
+    the reference propagation has them."""
+    c = synth.cluster(24, 1, pools=("10.0.0.0/16",), reflectors=reflectors, reflector_placement=placement,
+                      racks=3).allocate()
+    net = network.build(c, down=down, method="arrays")
+    classes = _classes(net)
+    ref = propagate(net.speakers, net.graph, classes, method="reference")
+    prop = propagate_reflectors(net.speakers, net.graph, classes)
+    if down == ("node-0",) and reflectors == 1:
+        assert prop is None                      # no reflector left: no session at all
+        return
+    assert isinstance(prop.compact, ReflectorRoutes)
+    _assert_same(prop, ref)
+    t, want = routes.RouteTables(net, prop), routes.RouteTables(net, ref)
+    assert np.array_equal(t.route_matrix_indices()[1], want.route_matrix_indices()[1])
+
+
+def test_a_reflector_design_with_an_ebgp_client_is_propagated_in_full():
+    c = synth.cluster(30, 1, pools=("10.0.0.0/16",), reflectors=2).allocate()
+    c2 = c.replace(nodes=[_with_asn(n, 65001) if i == 5 else n for i, n in enumerate(c.nodes)])
+    net = network.build(c2)
+    assert propagate_reflectors(net.speakers, net.graph, _classes(net)) is None
+    t = routes.compute(c2)
+    assert t.propagation.compact is None
+    ref = routes.compute(c2, method="reference")
+    assert np.array_equal(t.route_matrix_indices()[1], ref.route_matrix_indices()[1])

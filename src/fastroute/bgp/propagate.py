@@ -650,7 +650,7 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000, origins
     return res
 
 
-def propagate(speakers, graph, classes, method="fast", origins=None):
+def propagate(speakers, graph, classes, method="fast", origins=None, n_threads=2):
     """Steady-state best paths of every class at every speaker.
 
     Parameters
@@ -664,6 +664,8 @@ def propagate(speakers, graph, classes, method="fast", origins=None):
     origins : dict, optional
         ``{class key: origin speakers}`` for classes several Routers originate
         (keys beyond the speaker indices; :attr:`Originations.route_origins`).
+    n_threads : int
+        Threads the kernel propagates classes on (``method="fast"``).
 
     Raises
     ------
@@ -674,7 +676,7 @@ def propagate(speakers, graph, classes, method="fast", origins=None):
     choice(method, ("fast", "reference"), "propagation method")
     if method == "reference":
         return propagate_reference(speakers, graph, classes, origins=origins)
-    return propagate_fast(speakers, graph, classes, origins=origins)
+    return propagate_fast(speakers, graph, classes, n_threads=n_threads, origins=origins)
 
 
 # ---------------------------------------------------------------------------- the kernel

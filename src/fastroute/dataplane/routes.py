@@ -19,6 +19,7 @@ Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 """
 
 import ipaddress
+import mmap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -33,7 +34,7 @@ from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, choice
 from ..addr import format_prefixes
 from ..fib import Fib
-from ..bgp.compact import propagate_mesh
+from ..bgp.compact import propagate_mesh, propagate_reflectors
 from ..bgp.propagate import KIND_POD, propagate
 
 _DELIVERED = _forwarding.terminal(Outcome.DELIVERED)
@@ -43,6 +44,8 @@ _TUNNEL_ENCAP = {"tunl0": Encap.IPIP, "vxlan.calico": Encap.VXLAN, "vxlan-v6.cal
 
 # route_matrix() is filled, and route_matrix_chunks() yields, this many nodes at a time
 _CHUNK_ROWS = 512
+# arrays from this size on are laid in huge pages where the kernel allows it (_large_array)
+_HUGE_MIN_BYTES = 32 << 20
 
 __all__ = ["KernelRoute", "RouteTables", "RouteMatrix", "compute", "format_routes", "host_routes"]
 
@@ -443,7 +446,7 @@ class RouteTables:
         """
         prefixes, cls = self._prefix_classes()
         n = self.cluster.n_nodes
-        next_hop = np.empty((n, len(prefixes)), np.int32)
+        next_hop = _large_array((n, len(prefixes)), np.int32)
         blocks = [slice(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS)]
 
         def fill(rows):
@@ -471,6 +474,19 @@ class RouteTables:
         return prefixes, col[o.origin[prefixes]]
 
 
+def _large_array(shape, dtype):
+    """``np.empty(shape, dtype)``; a large one in memory the kernel may back with huge
+    pages (``MADV_HUGEPAGE``): first writes to fresh memory cost a page fault each
+    4 KiB otherwise, several times the time of writing a next-hop matrix."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    if nbytes < _HUGE_MIN_BYTES or advice is None:
+        return np.empty(shape, dtype)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    buf.madvise(advice)
+    return np.frombuffer(buf, dtype).reshape(shape)
+
+
 class RouteMatrix(NamedTuple):
     """All nodes x all exported prefixes (:meth:`RouteTables.route_matrix`)."""
 
@@ -486,7 +502,7 @@ def _with_chain_cause(message, cluster, graph):
     return f"{message}: {chains.message}" if chains is not None else message
 
 
-def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
+def compute(cluster, version=4, down=(), calico_version=None, method="fast", threads=2):
     """Every node's routing table.
 
     Parameters
@@ -498,6 +514,8 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
         Nodes whose calico-node was stopped cleanly.
     method : {"fast", "reference"}
         Propagation kernel (see :func:`fastroute.bgp.propagate.propagate`).
+    threads : int
+        Threads the propagation kernel and :meth:`RouteTables.route_matrix` use.
     """
     choice(version, (4, 6), "IP version")
     if not cluster.is_allocated:
@@ -505,16 +523,22 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     net = _network.build(cluster, version, down=down, calico_version=calico_version)
     classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
     try:
-        mesh = net.implied_mesh if method == "fast" else None
-        if mesh is not None:
-            prop = propagate_mesh(net.speakers.n, mesh, classes)
-        else:
+        prop = None
+        if method == "fast":
+            mesh = net.implied_mesh
+            if mesh is not None:
+                prop = propagate_mesh(net.speakers.n, mesh, classes)
+            elif net.mesh is None:
+                prop = propagate_reflectors(net.speakers, net.graph, classes)
+        if prop is None:
             prop = propagate(net.speakers, net.graph, classes, method=method,
-                             origins=net.origins.route_origins)
+                             origins=net.origins.route_origins, n_threads=threads)
     except ConvergenceError as e:
         raise ConvergenceError(_with_chain_cause(str(e), cluster, net.graph)) from None
     up = None
     if net.down:
         def up():
-            return compute(cluster, version, (), calico_version, method)
-    return RouteTables(net, prop, up)
+            return compute(cluster, version, (), calico_version, method, threads)
+    tables = RouteTables(net, prop, up)
+    tables.n_threads = threads
+    return tables
