@@ -9,6 +9,7 @@ from fastroute.bgp import explain
 from fastroute.dataplane import routes, trace, traffic, verify
 from fastroute.jsonout import finite
 from fastroute.model import examples
+from fastroute.planning import plan
 from fastroute.sim import converge
 
 
@@ -23,10 +24,12 @@ def _results():
         "converge": (converge.simulate(c, "node_crash", node="node1"), "routes_installed"),
         "traffic": (t, "bytes"),
         "route": (tables.lookup("master", "10.244.166.129"), "dst"),
+        "plan": (plan.plan(12, 4, topology="rr", reflectors=2, simulate=False), "role"),
+        "compare": (plan.compare(nodes=(6,), reflectors=(2,), pods_per_node=2, simulate=False), "topology"),
     }
 
 
-@pytest.mark.parametrize("name", ["verify", "trace", "why", "converge", "traffic", "route"])
+@pytest.mark.parametrize("name", ["verify", "trace", "why", "converge", "traffic", "route", "plan", "compare"])
 def test_three_views(name):
     pd = pytest.importorskip("pandas")
     result, column = _results()[name]

@@ -18,7 +18,12 @@ array([183805569, 3232243658], dtype=uint32)
 ['10.244.166.129', '192.168.31.202']
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _addr
 from ._addr import ParseStatus
@@ -66,7 +71,7 @@ def _items(strings):
     return strings if isinstance(strings, (list, tuple)) else list(strings)
 
 
-def parse_addresses(strings, version=4):
+def parse_addresses(strings: Sequence[str | bytes] | ArrayLike, version: int = 4) -> np.ndarray:
     """Parse address text into an integer array.
 
     Parameters
@@ -100,7 +105,8 @@ def parse_addresses(strings, version=4):
     return out4 if version == 4 else out6
 
 
-def parse_prefixes(strings, version=4, strict=True):
+def parse_prefixes(strings: Sequence[str | bytes] | ArrayLike, version: int = 4,
+                   strict: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Parse prefix text (``'10.244.0.0/26'``; a bare address means a host route).
 
     Parameters
@@ -151,7 +157,7 @@ def _prefix_message(text, index, code, version):
     return f"invalid IPv{version} prefix {text!r}{where}"
 
 
-def as_addr_array(addrs, version=4):
+def as_addr_array(addrs: ArrayLike | Sequence[str | bytes], version: int = 4) -> np.ndarray:
     """Validate and coerce an address array for the lookup kernels.
 
     Accepts integer arrays of any layout (read-only and non-contiguous too) or
@@ -192,7 +198,7 @@ def as_addr_array(addrs, version=4):
     return addrs.astype(word)
 
 
-def format_addresses(addrs):
+def format_addresses(addrs: ArrayLike) -> list[str]:
     """Text of each address in an array (uint32 (n,) or uint64 (n, 2)); a list of str."""
     addrs = np.asarray(addrs)
     if addrs.ndim == 2:
@@ -200,7 +206,7 @@ def format_addresses(addrs):
     return _addr.format_addresses4(as_addr_array(addrs, 4))
 
 
-def format_prefixes(networks, lengths):
+def format_prefixes(networks: ArrayLike, lengths: ArrayLike) -> list[str]:
     """Text of each prefix (``'net/len'``); a list of str."""
     networks = np.asarray(networks)
     lengths = np.asarray(lengths)

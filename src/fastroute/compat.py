@@ -79,6 +79,8 @@ Examples
 (['10.244.166.128/26'], '10.244.0.0/16')
 """
 
+from __future__ import annotations
+
 import ipaddress
 import operator
 import socket
@@ -221,7 +223,7 @@ class PyTricia:
                  "_prefixbits", "_family", "_lookup4", "_lookup6", "_get_exact4", "_lock",
                  "__weakref__")
 
-    def __init__(self, prefixbits=32, family=_AF_INET, raw_output=False):
+    def __init__(self, prefixbits: int = 32, family: int = _AF_INET, raw_output: bool = False) -> None:
         try:
             bits = operator.index(prefixbits)
         except TypeError:

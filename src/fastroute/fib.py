@@ -19,9 +19,14 @@ Examples
 array([ 2, -1], dtype=int32)
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
 import os
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import addr as _addrmod
 from ._lpm import MAX_VALUE, LpmTable, Status, format_prefix, validate_batch
@@ -119,7 +124,7 @@ class Fib(LpmTable):
 
     __slots__ = ()
 
-    def __init__(self, version=4):
+    def __init__(self, version: int = 4) -> None:
         pass  # the kernel's __cinit__ did the work
 
     def _raise_status(self, status, subject=None, detail=None):
@@ -129,7 +134,8 @@ class Fib(LpmTable):
     # ---------------------------------------------------------------- construction
 
     @classmethod
-    def from_arrays(cls, networks, lengths, values, version=None, strict=True):
+    def from_arrays(cls, networks: ArrayLike, lengths: ArrayLike, values: ArrayLike, version: int | None = None,
+                    strict: bool = True) -> Fib:
         """Build a table from arrays in one pass.
 
         Parameters
@@ -151,11 +157,12 @@ class Fib(LpmTable):
         return fib
 
     @classmethod
-    def from_prefixes(cls, prefixes, values, version=4, strict=True):
+    def from_prefixes(cls, prefixes: Sequence[str] | ArrayLike, values: ArrayLike, version: int = 4,
+                      strict: bool = True) -> Fib:
         """Build a table from prefix text and values."""
         return cls.from_arrays(prefixes, None, values, version=version, strict=strict)
 
-    def copy(self):
+    def copy(self) -> Fib:
         nets, lens, vals = self.to_arrays()
         fib = type(self)(self.version)
         fib._bulk_load(nets, lens, vals)
@@ -167,7 +174,7 @@ class Fib(LpmTable):
 
     # ---------------------------------------------------------------- batch updates
 
-    def insert_batch(self, networks, lengths, values, strict=True):
+    def insert_batch(self, networks: ArrayLike, lengths: ArrayLike, values: ArrayLike, strict: bool = True) -> None:
         """Insert or replace many prefixes (later duplicates win).
 
         On a bad prefix or value nothing is inserted.
@@ -179,7 +186,7 @@ class Fib(LpmTable):
         else:
             self._insert_batch(nets, lens, vals)
 
-    def delete_batch(self, networks, lengths=None, strict=False):
+    def delete_batch(self, networks: ArrayLike, lengths: ArrayLike | None = None, strict: bool = False) -> int:
         """Delete many prefixes; return how many were present.
 
         With ``strict=True`` a prefix that is not in the table raises KeyError
@@ -188,7 +195,7 @@ class Fib(LpmTable):
         nets, lens, _, _ = _batch_args(networks, lengths, None, self.version, True)
         return self._delete_batch(nets, lens, strict)
 
-    def update(self, other=(), **kw):
+    def update(self, other: Mapping[str, int] | Iterable[tuple[str, int]] = (), **kw: int) -> None:
         """dict.update: insert ``(prefix, value)`` pairs or a mapping."""
         if kw:
             raise InvalidArgumentError("Fib.update takes prefixes as a mapping or pairs, not keywords")
@@ -196,12 +203,12 @@ class Fib(LpmTable):
         for key, value in items:
             self[key] = value
 
-    def clear(self):
+    def clear(self) -> None:
         self._bulk_load(*_empty(self.version))
 
     # ---------------------------------------------------------------- batch lookups
 
-    def lookup_batch(self, addrs, n_threads=None):
+    def lookup_batch(self, addrs: ArrayLike | Sequence[str], n_threads: int | None = None) -> np.ndarray:
         """Longest-prefix match for many addresses.
 
         Parameters
@@ -230,17 +237,17 @@ class Fib(LpmTable):
         nets, lens, _ = self.to_arrays()
         return iter(_addrmod.format_prefixes(nets, lens))
 
-    def keys(self):
+    def keys(self) -> list[str]:
         return list(self)
 
-    def values(self):
+    def values(self) -> list[int]:
         return self.to_arrays()[2].tolist()
 
-    def items(self):
+    def items(self) -> list[tuple[str, int]]:
         nets, lens, vals = self.to_arrays()
         return list(zip(_addrmod.format_prefixes(nets, lens), vals.tolist()))
 
-    def prefixes_within(self, prefix, include_self=True):
+    def prefixes_within(self, prefix: str, include_self: bool = True) -> list[tuple[str, int]]:
         """``(prefix, value)`` for each stored prefix inside `prefix`, in address order."""
         nets, lens, vals = self._covered_arrays(prefix, not include_self)
         return list(zip(_addrmod.format_prefixes(nets, lens), vals.tolist()))

@@ -6,8 +6,14 @@ route's position in the table is its value, so a batch lookup returns route
 indices.
 """
 
+from __future__ import annotations
+
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import InvalidPrefixError, RouteTextError, shown
 from .fib import Fib
@@ -31,7 +37,7 @@ class Route:
     raw: str = ""
 
     @property
-    def onlink(self):
+    def onlink(self) -> bool:
         return "onlink" in self.flags
 
 
@@ -40,7 +46,7 @@ _ROUTE_TYPES = ("unicast", "blackhole", "unreachable", "prohibit", "local", "bro
 _ROUTE_FLAGS = ("onlink", "linkdown", "dead", "pervasive", "offload", "trap", "notify")
 
 
-def parse_ip_route(text):
+def parse_ip_route(text: str) -> list[Route]:
     """Parse ``ip route`` output (one route per line; multipath ``nexthop`` lines unsupported).
 
     Returns
@@ -107,7 +113,7 @@ class RouteTable:
     first one listed wins a tie.
     """
 
-    def __init__(self, routes, where="<routes>"):
+    def __init__(self, routes: Iterable[Route], where: str = "<routes>") -> None:
         self.routes = list(routes)
         self.fib4 = Fib(4)
         self.fib6 = Fib(6)
@@ -124,16 +130,16 @@ class RouteTable:
         for (version, net), (_, idx) in best.items():
             (self.fib4 if version == 4 else self.fib6)[net] = idx
 
-    def lookup(self, addr):
+    def lookup(self, addr: str) -> Route | None:
         """The route the kernel picks for `addr`, or None."""
         fib = self.fib6 if ":" in str(addr) else self.fib4
         idx = fib.lookup(addr)
         return None if idx is None else self.routes[idx]
 
-    def lookup_batch(self, addrs, version=4):
+    def lookup_batch(self, addrs: ArrayLike, version: int = 4) -> np.ndarray:
         """Route index per address (-1: no route) for an address array."""
         return (self.fib4 if version == 4 else self.fib6).lookup_batch(addrs)
 
 
-def load_ip_route(text, where="<routes>"):
+def load_ip_route(text: str, where: str = "<routes>") -> RouteTable:
     return RouteTable(parse_ip_route(text), where)

@@ -7,9 +7,12 @@ temporary file in the same directory and moved over the target with
 (or no file), never a truncated one.
 """
 
+from __future__ import annotations
+
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 
 from .errors import InvalidValueError, OutputFileError
 
@@ -17,7 +20,7 @@ __all__ = ["replace_atomically", "write_atomically", "check_writable"]
 
 
 @contextlib.contextmanager
-def replace_atomically(path):
+def replace_atomically(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path next to `path` (same suffix); on success move it over `path`.
 
     On any exception the temporary file is removed and `path` is left as it was.
@@ -42,14 +45,14 @@ def replace_atomically(path):
         raise
 
 
-def write_atomically(path, data):
+def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> None:
     """Write `data` (str as UTF-8, or bytes) to `path` whole or not at all."""
     with replace_atomically(path) as tmp:
         with open(tmp, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def check_writable(path, what="output file"):
+def check_writable(path: str | os.PathLike[str], what: str = "output file") -> str:
     """InvalidValueError unless `path` can be created: its directory exists and is writable,
     and it is not a directory itself.  Checked before long work, so that it is not lost at the end."""
     path = os.fspath(path)

@@ -351,7 +351,8 @@ def test_invalid_inputs_name_the_value():
     with pytest.raises(InvalidAddressError, match=r"'fd00::1/64' at node 'x' ipv4_address: expected an IPv4"):
         NodeInfo("x", "fd00::1/64")
     with pytest.raises(InvalidValueError,
-                       match=r"calico_version '3\.99': expected one of '3\.28', '3\.32', '3\.28\.1', '3\.20'"):
+                       match=r"calico_version '3\.99': expected one of '3\.28', '3\.32', '3\.31', '3\.30', "
+                             r"'3\.30\.1', '3\.28\.1', '3\.20'"):
         node_view(SEED[0], SEED, calico_version="3.99")
     with pytest.raises(InvalidValueError, match=r"AS number 0 at peer '10\.0\.0\.1' as_number"):
         PeerData("10.0.0.1", 0)

@@ -71,6 +71,13 @@ def clusters(draw):
             spec["as_number"] = draw(st.sampled_from([64512, 65001, 65000]))
             spec["keep_original_next_hop"] = draw(st.booleans())
             spec["num_allowed_local_as_numbers"] = draw(st.sampled_from([None, 2]))
+            spec["local_as_number"] = draw(st.sampled_from([None, 65100]))
+        elif remote == "none" and draw(st.booleans()):
+            spec["local_workload_selector"] = "app == 'bird'"
+            spec["as_number"] = 65002
+        spec["next_hop_mode"] = draw(st.sampled_from([None, "Auto", "Self", "Keep"]))
+        spec["reverse_peering"] = draw(st.sampled_from([None, "Auto", "Manual"]))
+        spec["keepalive_time"] = draw(st.sampled_from([None, "30s"]))
         spec["password"] = draw(st.sampled_from([None, None, {"secretKeyRef": {"name": "bgp", "key": "a"}},
                                                  {"secretKeyRef": {"name": "bgp", "key": "b"}}]))
         peers.append(BGPPeer(name=f"p{draw(st.integers(0, 9))}{p}", **spec))

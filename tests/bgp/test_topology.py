@@ -150,7 +150,8 @@ def test_unknown_down_node():
 
 
 def test_bad_calico_version():
-    with pytest.raises(InvalidValueError, match=r"invalid calico_version '3.99': expected one of '3.28', '3.32', '3.28.1', '3.20'"):
+    with pytest.raises(InvalidValueError, match=r"invalid calico_version '3.99': expected one of '3.28', '3.32', "
+                                                r"'3.31', '3.30', '3.30.1', '3.28.1', '3.20'"):
         compute(examples.seed(), "3.99")
 
 

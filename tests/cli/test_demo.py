@@ -93,3 +93,53 @@ def test_demo_output_cites_nothing_outside_the_project(capsys):
     out = capsys.readouterr().out
     for note in ("shared/", "seed/", "bgp-notes", "calico-semantics", "/work/"):
         assert note not in out
+
+
+#: What ci/install.sh demo does not install: the test, bench and optional extras.
+EXTRAS = ("hypothesis", "pytest", "matplotlib", "pandas", "pyarrow", "dask", "distributed", "pytricia", "radix")
+
+_WITHOUT_EXTRAS = """
+import importlib.abc, sys
+class _NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {extras!r}:
+            raise ImportError(f"{{name}} is not installed")
+sys.meta_path.insert(0, _NotInstalled())
+from fastroute.cli import main
+sys.exit(main(["demo"]))
+"""
+
+
+def test_demo_runs_without_any_extra():
+    """`bash ci/demo.sh` installs fastroute alone: the demo imports nothing else."""
+    import os
+    import sys
+
+    code = _WITHOUT_EXTRAS.format(extras=EXTRAS)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "delivered: ttl=62 on arrival" in run.stdout
+    # the blocker works: importing an extra fails under it
+    probe = subprocess.run([sys.executable, "-c", code.replace('main(["demo"])', '__import__("pandas")')],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert probe.returncode != 0 and "pandas is not installed" in probe.stderr
+
+
+def test_the_commands_the_demo_suggests_run(capsys):
+    """Its "Next" lines: the ones on the example cluster run; the planning ones (minutes of work at the
+    sizes shown) parse, every option one the command takes."""
+    import re
+    import shlex
+
+    from fastroute.cli.main import build_parser, parse_args
+
+    assert main(["demo"]) == 0
+    lines = re.findall(r"^\s+(fastroute .*?)\s{2,}\S", capsys.readouterr().out, re.M)
+    assert len(lines) == 4
+    for line in lines:
+        argv = shlex.split(line)[1:]
+        assert parse_args(build_parser(), argv).command == argv[0]
+        if argv[0] in ("routes", "trace"):
+            assert main(argv) == 0, capsys.readouterr().err
+            assert capsys.readouterr().out

@@ -38,3 +38,17 @@ def test_every_command_parses_options_between_positionals():
         with pytest.raises(SystemExit) as e:
             sub.parse_intermixed_args(["--help"])
         assert e.value.code == 0, name
+
+
+def test_plan_reflectors_alone_means_a_reflector_design(capsys):
+    """README: ``plan --nodes N --pods-per-node P [--topology mesh|rr] [--reflectors K]``."""
+    import json
+
+    assert main(["plan", "--nodes", "5", "--pods-per-node", "4", "--reflectors", "2", "--no-simulate", "--json"]) == 0
+    p = json.loads(capsys.readouterr().out)
+    assert (p["topology"], p["reflectors"], p["sessions_per_node"]) == ("rr", 2, 2)
+    assert main(["plan", "--nodes", "5", "--pods-per-node", "4", "--no-simulate", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["topology"] == "mesh"
+    # a mesh named with reflectors is still a contradiction
+    assert main(["plan", "--nodes", "5", "--topology", "mesh", "--reflectors", "2", "--no-simulate"]) == 2
+    assert "invalid reflectors 2 with topology 'mesh'" in capsys.readouterr().err

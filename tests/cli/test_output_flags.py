@@ -98,3 +98,55 @@ def test_plan_and_compare_say_what_their_figures_are_and_their_band(capsys):
         out = " ".join(capsys.readouterr().out.split())
         assert "figures: sessions, prefixes, routes and pool use computed from the design (exact)" in out
         assert "about +-2x (docs/planning.md)" in out and "BGP processing only" in out
+
+
+# ---------------------------------------------------------------------------- bird-config: -o is the format too
+
+SIX = ["bird.cfg", "bird6.cfg", "bird6_aggr.cfg", "bird6_ipam.cfg", "bird_aggr.cfg", "bird_ipam.cfg"]
+
+
+def test_bird_config_o_json_prints_the_six_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["bird-config", "--node", "node1"]) == 0
+    main_file = capsys.readouterr().out
+    assert main(["bird-config", "--node", "node1", "-o", "json"]) == 0
+    files = json.loads(capsys.readouterr().out)
+    assert sorted(files) == SIX and files["bird.cfg"] == main_file
+    assert main(["bird-config", "--node", "node1", "--output", "text"]) == 0
+    assert capsys.readouterr().out == main_file
+    assert list(tmp_path.iterdir()) == []               # no directory named json or text
+
+
+@pytest.mark.parametrize("flag", ["--out", "--output-dir"])
+def test_bird_config_out_writes_the_six_files_and_says_so(flag, tmp_path, capsys):
+    d = tmp_path / "cfg"
+    assert main(["bird-config", "--node", "node1", flag, str(d)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and sorted(p.name for p in d.iterdir()) == SIX
+    assert err.startswith("wrote 6 files (") and err.endswith(f") for node node1 to {d}\n")
+    assert sorted(err[len("wrote 6 files ("):err.index(")")].split(", ")) == SIX
+    assert main(["bird-config", "--node", "node1", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {p.name: p.read_text() for p in d.iterdir()}
+
+
+def test_bird_config_o_dir_still_writes_with_a_deprecation_note(tmp_path, capsys):
+    d = tmp_path / "old"
+    assert main(["bird-config", "--node", "node1", "-o", str(d)]) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and sorted(p.name for p in d.iterdir()) == SIX
+    assert f"`-o {d}` as a directory is deprecated" in err and f"--out {d}" in err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-o", "xml", "--out", "DIR"], "-o takes a format (text or json), got 'xml'"),
+    (["-o", "json", "--out", "DIR"], "invalid options -o json with --out"),
+    (["-o", "json", "--inline"], "invalid options for -o json: --file and --inline"),
+    (["--out", "DIR", "--file", "aggr"], "invalid options for --out: --file and --inline"),
+    (["--out", "FILE"], "it is a file; --out names the directory"),
+])
+def test_bird_config_conflicting_outputs_are_bad_input(argv, message, tmp_path, capsys):
+    (tmp_path / "FILE").write_text("")
+    argv = [str(tmp_path / a) if a in ("DIR", "FILE") else a for a in argv]
+    assert main(["bird-config", "--node", "node1"] + argv) == 2
+    assert message in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["FILE"] and (tmp_path / "FILE").read_text() == ""

@@ -382,3 +382,25 @@ def test_gc_empty_blocks_rules_by_version():
     c3 = ipam.release_pods(c2, [("default", "a-4"), ("default", "a-5")])
     st = ipam.IPAMState(c3)
     assert len(st.gc_empty_blocks("3.28")) == 1 and len(st.blocks) == 1
+
+
+@pytest.mark.parametrize("method", ["reference", "fast"])
+def test_manual_pools_serve_no_automatic_request(method):
+    # libcalico-go lib/ipam/ipam.go getPoolsForHost: without requested pools, a pool whose
+    # assignmentMode is not Automatic is skipped (it comes first in name order here)
+    pools = [pool("10.1.0.0/16", name="a", assignment_mode="Manual"), pool("10.2.0.0/16", name="b")]
+    c = ipam.allocate(make(["n"], pools, pods_on("n", 3)), method=method)
+    assert all(p.ipv4 in net("10.2.0.0/16") for p in c.pods)
+    assert all(not net(b[0]).subnet_of(net("10.1.0.0/16")) for b in block_strs(c))
+    with pytest.raises(IPAMError, match="no configured Calico pools for node n"):
+        ipam.allocate(make(["n"], pools[:1], pods_on("n", 1)))
+
+
+def test_a_pool_namespace_selector_is_listed_as_not_modelled():
+    from fastroute.model import reader
+
+    text = ("apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: {name: p}\nspec:\n  cidr: 10.1.0.0/16\n"
+            "  allowedUses: [Workload]\n  namespaceSelector: team == 'a'\n")
+    res = reader.loads(text, "pools.yaml")
+    assert res.not_modelled == {"IPPool spec.namespaceSelector": 1}
+    assert reader.loads(text.replace("  namespaceSelector: team == 'a'\n", ""), "p.yaml").not_modelled == {}

@@ -68,7 +68,7 @@ from .birdview import (
 )
 from .templates import family_files, render_aggr_cfg, render_bird_cfg, render_ipam_cfg
 from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh, template_release
-from ..model.filters import filter_function_name, filter_functions
+from ..model.filters import filter_call, filter_functions
 from ..errors import InvalidValueError, choice
 
 __all__ = [
@@ -161,7 +161,9 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
       greater than ours as a string (v3.23+, so v3.28 here);
     * ``rr client; rr cluster id <ours>`` when the peer AS equals ours, we have a cluster
       id, and the peer's cluster id differs from ours;
-    * ``next hop keep`` only toward a different AS with ``keep_next_hop``;
+    * ``next hop keep`` only toward a different AS with ``keep_next_hop``, or with
+      ``nextHopMode: Keep``; ``next hop self`` with ``nextHopMode: Self`` (v3.30+);
+    * a ``localASNumber`` (v3.30+) renders ``local as N`` and is "ours" in every rule here;
     * the export function's argument is "peer AS equals ours".
     """
     globals = globals or BgpGlobals()
@@ -174,6 +176,12 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         return None
     local_as = local.as_number if local.as_number is not None else globals.as_number
     rel = template_release(calico_version)
+    own_as = None
+    if rel.has("peer_local_as") and data.local_as_number is not None:
+        # bgp_processor.go buildPeerFromData: the peer's localASNumber stands for the node's AS
+        # in every rule below (iBGP or eBGP, route-reflector client, next hop keep)
+        local_as = own_as = data.local_as_number
+    mode = data.next_hop_mode if rel.has("next_hop_mode") else None
     cid = local.rr_cluster_id
     rr = cid if (data.as_number == local_as and cid and data.rr_cluster_id != cid) else None
     return BirdPeer(
@@ -189,7 +197,10 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         ttl_security=data.ttl_security if rel.has("ttl_security") else 0,
         restart_time=data.restart_time,
         password=data.password,
-        next_hop_keep=data.keep_next_hop and data.as_number != local_as,
+        next_hop_keep=mode == "Keep" or data.keep_next_hop and data.as_number != local_as,
+        next_hop_self=mode == "Self",
+        local_as=own_as,
+        keepalive_time=data.keepalive_time if rel.has("peer_keepalive") else None,
         allow_local_as=data.num_allow_local_as if rel.has("allow_local_as") else 0,
         reachable_by=data.reachable_by if rel.has("reachable_by") else None,
     )
@@ -244,6 +255,8 @@ def node_view(
              6: list(mesh_peers(local, nodes, globals, 6, calico_version))}
     self_peers = []
     by_name = {f.name: f for f in bgp_filters}
+    rel = template_release(calico_version)
+    v332_rules, prefix_length = rel.has("bgp_filter_v332_rules"), rel.has("bgp_filter_prefix_length")
     for kind, group in (("Global", global_peers), ("Node", node_peers)):
         for data in sorted(group, key=key):
             fam = ipaddress.ip_address(data.ip).version
@@ -265,17 +278,17 @@ def node_view(
         calico_version=calico_version,
         mesh_nodes=tuple(nodes),
         self_peers=tuple(self_peers),
-        filter_functions_v4=filter_functions(bgp_filters, 4),
-        filter_functions_v6=filter_functions(bgp_filters, 6),
+        filter_functions_v4=filter_functions(bgp_filters, 4, v332_rules, prefix_length),
+        filter_functions_v6=filter_functions(bgp_filters, 6, v332_rules, prefix_length),
     )
 
 
 def _with_filters(peer, names, by_name, family, calico_version):
-    """``peer`` calling the functions of the BGPFilters ``names`` it has (v3.28's
+    """``peer`` calling the functions of the BGPFilters ``names`` it has, as call expressions (v3.28's
     ``import filter { ... }`` / ``export filter { ... }``; an unknown name is skipped)."""
     if not names or not template_release(calico_version).has("bgp_filters"):
         return peer
-    calls = {d: tuple(filter_function_name(n, d, family) for n in names
+    calls = {d: tuple(filter_call(by_name[n], d, family, peer.internal) for n in names
                       if n in by_name and by_name[n].rules_of(d, family))
              for d in ("import", "export")}
     return dataclasses.replace(peer, import_filters=calls["import"], export_filters=calls["export"])

@@ -12,7 +12,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass, field
 
-from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, as_number
+from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, NORMAL_ROUTE_PRIORITY, as_number
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
 
 __all__ = [
@@ -175,6 +175,12 @@ class BgpGlobals:
     load_balancer_ips : tuple of str
         ``serviceLoadBalancerIPs``: a route reflector's export function accepts routes in
         these ranges (v3.28).
+    program_cluster_routes : bool
+        ``programClusterRoutes`` (v3.30+): False (``Disabled``) leaves routes to other nodes'
+        workloads of non-VXLAN pools to Felix, so BIRD's kernel filter rejects those pools.
+    normal_route_priority : tuple of (int, int)
+        ``ipv4NormalRoutePriority``, ``ipv6NormalRoutePriority`` (v3.32): the kernel metric
+        of a route without a BGP priority, per family.
     """
 
     as_number: int = DEFAULT_AS
@@ -187,6 +193,8 @@ class BgpGlobals:
     ignored_interfaces: tuple = ()
     prefix_advertisements: tuple = ()
     load_balancer_ips: tuple = ()
+    program_cluster_routes: bool = True
+    normal_route_priority: tuple = (NORMAL_ROUTE_PRIORITY, NORMAL_ROUTE_PRIORITY)
 
     def __post_init__(self):
         parse_as_number(self.as_number, "globals.as_number")
@@ -245,6 +253,12 @@ class PeerData:
     filters : tuple of str
         BGPPeer ``filters``: names of BGPFilters whose functions the peer's import and
         export filters call, in this order (v3.28).
+    local_as_number : int or None
+        BGPPeer ``localASNumber`` (v3.30+): the AS the node uses toward this peer.
+    next_hop_mode : str or None
+        BGPPeer ``nextHopMode`` (v3.30+): ``Auto``, ``Self`` or ``Keep``.
+    keepalive_time : int or None
+        BGPPeer ``keepaliveTime`` in seconds (v3.32).
     """
 
     ip: str
@@ -260,6 +274,9 @@ class PeerData:
     ttl_security: int = 0
     reachable_by: str | None = None
     filters: tuple = ()
+    local_as_number: int | None = None
+    next_hop_mode: str | None = None
+    keepalive_time: int | None = None
 
     def __post_init__(self):
         parse_address(self.ip, "peer ip")
@@ -386,8 +403,14 @@ class BirdPeer:
         (v3.28, Global and Node peers).
     restart_time : int or None
         ``graceful restart time``.
+    keepalive_time : int or None
+        ``keepalive time`` (BGPPeer ``keepaliveTime``, v3.32).
     password : str or None
     next_hop_keep : bool
+    next_hop_self : bool
+        ``next hop self`` (BGPPeer ``nextHopMode: Self``, v3.30+).
+    local_as : int or None
+        ``local as N`` inside the protocol (BGPPeer ``localASNumber``, v3.30+).
     allow_local_as : int
     reachable_by : str or None
     name_port : int or None
@@ -409,6 +432,9 @@ class BirdPeer:
     restart_time: int | None = None
     password: str | None = None
     next_hop_keep: bool = False
+    next_hop_self: bool = False
+    local_as: int | None = None
+    keepalive_time: int | None = None
     allow_local_as: int = 0
     reachable_by: str | None = None
     name_port: int | None = None

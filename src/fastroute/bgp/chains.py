@@ -8,7 +8,10 @@ shows real BIRD 1.6 doing it).  ``verify`` reports it, and the route computation
 and the simulator name it as the cause when paths grow too long.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +69,8 @@ def _chain_copies(adj, start, cap):
     return count
 
 
-def reflector_chains(local, remote, rr_client, is_rr, names):
+def reflector_chains(local: np.ndarray, remote: np.ndarray, rr_client: np.ndarray, is_rr: np.ndarray,
+                     names: Sequence[str]) -> ReflectorChains | None:
     """The chains of a session table (rows ``local`` -> ``remote`` with their
     ``rr_client`` flags; ``is_rr`` per speaker, speakers past its end are none),
     or None when they make fewer than :data:`CHAIN_WARN` copies of a route."""

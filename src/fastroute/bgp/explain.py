@@ -1,11 +1,17 @@
 """Why a node's table holds the route it does for a prefix: candidates and the deciding step."""
 
+from __future__ import annotations
+
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..jsonout import Record
 from ..errors import InvalidPrefixError
 from .propagate import KIND_BLOCK, Reason, igp_metric, propagate_reference
+
+if TYPE_CHECKING:
+    from ..dataplane.routes import RouteTables
 
 __all__ = ["Explanation", "why"]
 
@@ -67,7 +73,7 @@ class Explanation(Record):
         return list(self.candidates)
 
 
-def why(tables, node, query):
+def why(tables: RouteTables, node: str, query: str) -> Explanation:
     """Explain `node`'s route for `query` (an address or prefix) in :class:`RouteTables`."""
     net = tables.network
     v = tables.node_index(node)

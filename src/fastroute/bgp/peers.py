@@ -38,6 +38,7 @@ import re
 
 from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 from ..errors import InvalidValueError, ResourceError
+from ..model.calico import NORMAL_ROUTE_PRIORITY
 from ..model.filters import secret_value
 from ..model.selector import Selector
 
@@ -244,6 +245,9 @@ def bgp_globals(cluster, node=None):
         ignored_interfaces=ignored,
         prefix_advertisements=adverts,
         load_balancer_ips=tuple(d.service_load_balancer_ips),
+        program_cluster_routes=d.program_cluster_routes != "Disabled",
+        normal_route_priority=tuple(NORMAL_ROUTE_PRIORITY if v is None else v
+                                    for v in (d.ipv4_normal_route_priority, d.ipv6_normal_route_priority)),
     )
 
 
@@ -336,7 +340,7 @@ def service_routes(cluster, node):
 def peer_common_fields(peer, secrets=()):
     """The fields every entry of BGPPeer ``peer`` gets (confd's
     ``setPeerConfigFieldsFromV3Resource``): password, source address, restart time,
-    TTL security, filters.
+    TTL security, filters, next hop mode, keepalive time.
 
     Raises
     ------
@@ -345,13 +349,17 @@ def peer_common_fields(peer, secrets=()):
     restart = None
     if peer.max_restart_time is not None:
         restart = parse_duration(peer.max_restart_time, where_in(peer, "spec.maxRestartTime"))
+    keepalive = None
+    if peer.keepalive_time is not None:
+        keepalive = parse_duration(peer.keepalive_time, where_in(peer, "spec.keepaliveTime"))
     src = peer.source_address or "UseNodeIP"
     if src not in ("UseNodeIP", "None"):
         raise ResourceError(f"{where_in(peer, 'spec.sourceAddress')}: invalid sourceAddress {src!r}: "
                             "expected 'UseNodeIP' or 'None'")
     return dict(password=_password(peer.password, secrets), source_address=src,
                 restart_time=restart, ttl_security=int(peer.ttl_security or 0),
-                filters=tuple(str(f) for f in peer.filters or ()))
+                filters=tuple(str(f) for f in peer.filters or ()), next_hop_mode=peer.next_hop_mode,
+                keepalive_time=keepalive)
 
 
 def confd_passes(cluster, forward, reverse):
@@ -372,7 +380,12 @@ def reverse_sides(peer, nodes):
     (``peerSelector``, or the Calico nodes with the ``peerIP`` address, AS and port), which get
     entries toward the nodes on its local side (``nodeSelector``, ``node``, or all), in the
     families given; None when there is nothing to reverse.  ``nodes`` reads the cluster
-    (``matching``, ``nodes_with_ip_port_as``, ``index``, ``n_nodes``)."""
+    (``matching``, ``nodes_with_ip_port_as``, ``index``, ``n_nodes``).
+
+    A BGPPeer with ``reversePeering: Manual`` or a ``localWorkloadSelector`` has none
+    (confd ``client.go``: ``automaticReversePeering``; workloads peer back themselves)."""
+    if peer.reverse_peering == "Manual" or peer.local_workload_selector:
+        return None
     if peer.peer_selector:
         local = nodes.matching(peer.peer_selector, where_in(peer, "spec.peerSelector"))
         v4 = v6 = True
@@ -501,7 +514,7 @@ class _Expander:
             fields = [dict(ip=ip, as_number=asn, port=port, calico_node=ip in self.node_ips,
                            keep_next_hop=bool(peer.keep_original_next_hop),
                            num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
-                           reachable_by=peer.reachable_by or None)]
+                           reachable_by=peer.reachable_by or None, local_as_number=peer.local_as_number)]
         else:
             return
         for f in fields:

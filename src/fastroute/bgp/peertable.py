@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,11 @@ from .birdview import NodeInfo, PeerData
 from .peers import confd_passes, missing_as_error, peer_common_fields, reverse_sides, split_peer_ip, where_in
 from ..addr import format_addresses
 from ..model.selector import Selector
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
+    from ..model.kinds import BGPConfiguration
+    from .birdview import BgpGlobals
 
 __all__ = ["NodeColumns", "PeerTable", "node_columns", "peer_table"]
 
@@ -89,7 +95,7 @@ def _interface_int(value, version):
     return int(ipaddress.ip_interface(str(value)))
 
 
-def node_columns(cluster, global_as, per_node_configs):
+def node_columns(cluster: Cluster, global_as: int, per_node_configs: dict[str, BGPConfiguration]) -> NodeColumns:
     """The :class:`NodeColumns` of ``cluster`` (``per_node_configs``: :func:`~fastroute.bgp.peers.node_configs`).
 
     Raises
@@ -255,7 +261,7 @@ class _Emitter:
                 ip=ip, as_number=asn, port=port or None, calico_node=ip in self.node_texts(),
                 keep_next_hop=bool(peer.keep_original_next_hop),
                 num_allow_local_as=int(peer.num_allowed_local_as_numbers or 0),
-                reachable_by=peer.reachable_by or None, **common))
+                reachable_by=peer.reachable_by or None, local_as_number=peer.local_as_number, **common))
         else:
             return
         self.emit(fields, None if global_pass else local)
@@ -451,7 +457,7 @@ class PeerTable:
         return local[order], row[order], kind[order]
 
 
-def peer_table(cluster, cols, globals_):
+def peer_table(cluster: Cluster, cols: NodeColumns, globals_: BgpGlobals) -> PeerTable:
     """The :class:`PeerTable` of ``cluster`` (``cols``: :func:`node_columns`).
 
     Raises what :func:`~fastroute.bgp.peers.expand_peers` raises.

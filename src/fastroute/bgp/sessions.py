@@ -19,7 +19,9 @@ import dataclasses
 import enum
 import functools
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -200,7 +202,7 @@ class Sessions:
 
 
 
-def text_rank(addresses):
+def text_rank(addresses: Sequence[str | None]) -> np.ndarray:
     """Rank of each address compared as text (None or "" first), as confd's
     template compares them: the end with the greater address renders ``passive on``."""
     texts = ["" if a is None else str(a) for a in addresses]
@@ -210,7 +212,7 @@ def text_rank(addresses):
     return rank
 
 
-def ip_int(ip):
+def ip_int(ip: str) -> int:
     """An address text as an int."""
     return _ip_int(ip)
 
@@ -267,7 +269,7 @@ def _down(topo, n):
     return down
 
 
-def speakers(topo, version):
+def speakers(topo, version: int) -> SpeakerColumns:
     """The :class:`SpeakerColumns` of family ``version`` of a topology."""
     cols = topo.columns
     n = cols.n
@@ -301,7 +303,8 @@ def speakers(topo, version):
     )
 
 
-def mesh_part(topo, version, sp):
+def mesh_part(topo, version: int, sp: SpeakerColumns
+             ) -> tuple[dict[str, np.ndarray] | None, np.ndarray, np.ndarray | None, tuple | None]:
     """Mesh rows, vectorised: (columns dict, count per local node, reverse-row index,
     the mesh-row lookup :func:`_mesh_lookup` needs)."""
     n = sp.n
@@ -395,7 +398,8 @@ def _mesh_lookup(lookup, sp, a, b):
     return out
 
 
-def router_row(sp, e, j, remote_ip, remote_as, remote_reflects, port, password=None):
+def router_row(sp: SpeakerColumns, e: ExternalRouter, j: int, remote_ip: int, remote_as: int,
+               remote_reflects: int | bool, port: int, password: str | None = None) -> dict[str, Any]:
     """Router ``e``'s row toward speaker ``j``.  A reflecting Router treats its iBGP
     neighbours as clients, except reflectors of its own cluster (RFC 4456; the
     same rule Calico's reflectors follow among themselves)."""
@@ -417,7 +421,7 @@ def router_row(sp, e, j, remote_ip, remote_as, remote_reflects, port, password=N
     )
 
 
-def router_peer_rows(sp, e):
+def router_peer_rows(sp: SpeakerColumns, e: ExternalRouter) -> list[dict[str, Any]]:
     """Router ``e``'s router-to-router rows (its ``peers`` that are Routers too)."""
     if e.router is None:
         return []
@@ -432,7 +436,7 @@ def router_peer_rows(sp, e):
     return out
 
 
-def addresses_of(topo, version, sp):
+def addresses_of(topo, version: int, sp: SpeakerColumns) -> dict[str, int]:
     """Speaker index by address text (the first node with it; external routers)."""
     text = topo.columns.text[version]
     out = {}
@@ -640,7 +644,7 @@ def _pair(topo, sp, out, pw, mesh_lookup, exp_pos, peer_row, established):
     established[exp_pos[ok_r]] = ~locked[ok_r]
 
 
-def mesh_only(common, mesh, mesh_reverse):
+def mesh_only(common: dict[str, Any], mesh: dict[str, np.ndarray], mesh_reverse: np.ndarray) -> Sessions:
     """The :class:`Sessions` of a cluster with mesh rows only (the common small-cluster
     case): the mesh rows are the layout."""
     down = common["down"]
@@ -653,7 +657,7 @@ def mesh_only(common, mesh, mesh_reverse):
                     peer_row=mesh_reverse.astype(np.int32))
 
 
-def build_sessions(topo, version):
+def build_sessions(topo, version: int) -> Sessions:
     """The :class:`Sessions` of IP family ``version`` of a
     :class:`~fastroute.bgp.topology.Topology` (what :meth:`Topology.sessions` caches)."""
     sp = speakers(topo, version)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from .sessions import (
     speakers,
 )
 from ..model.calico import reflectors_leave_mesh, template_release
+
+if TYPE_CHECKING:
+    from .topology import Topology
 
 __all__ = ["reference_entries", "reference_sessions"]
 
@@ -87,7 +91,7 @@ class _Reference:
         return out
 
 
-def reference_entries(topo):
+def reference_entries(topo: Topology) -> list[tuple[str, int, int]]:
     """The external routers the per-entry path finds, as ``(ip, as_number, version)``
     in speaker order (what :attr:`Topology.externals` holds before Routers are added)."""
     ref = _Reference(topo)
@@ -300,7 +304,7 @@ def _pair_explicit(topo, sp, out, mesh, mesh_pos, rows, exp_pos, peer_row, estab
         established[exp_pos[k]] = bool(ok) and not r["locked_out"]
 
 
-def reference_sessions(topo, version):
+def reference_sessions(topo: Topology, version: int) -> Sessions:
     """:func:`fastroute.bgp.sessions.build_sessions`, row by row (the mesh part is shared)."""
     topo = _Reference(topo)
     sp = _speakers(topo, version)

@@ -219,18 +219,20 @@ def _explicit_peer(p, view, family, rel):
             out += ["  ttl security on;", f"  multihop {p.ttl_security};"]
         else:
             out += ["  ttl security off;", "  multihop;"]
+    if p.local_as is not None:
+        out.append(f"  local as {p.local_as};")
     port = f"port {p.port} " if p.port else ""
     out.append(f"  neighbor {p.ip} {port}as {p.as_number};")
     if p.source_address:
         out.append(f"  source address {p.source_address};  # The local address we use for the TCP connection")
     if rel.has("peer_filter_blocks"):
         out += ["  import filter {",
-                *(f"    {f}();" for f in p.import_filters),
+                *(f"    {f};" for f in p.import_filters),
                 '    accept; # Prior to introduction of BGP Filters we used "import all" so use default '
                 "accept behaviour on import",
                 "  };",
                 "  export filter {",
-                *(f"    {f}();" for f in p.export_filters),
+                *(f"    {f};" for f in p.export_filters),
                 f"    calico_export_to_bgp_peers({'true' if p.internal else 'false'});",
                 "    reject;",
                 "  };  # Only want to export routes for workloads."]

@@ -19,8 +19,6 @@ __all__ = ["render_bird_cfg", "render_aggr_cfg", "render_ipam_cfg", "peer_option
 
 #: BIRD's largest int (``template.BirdIntMaxValue``): local preference and kernel metric add up to it
 BIRD_INT_MAX = 2147483647
-#: the kernel metric of a route without a BGP priority (``NormalRoutePriority`` default)
-NORMAL_ROUTE_PRIORITY = 1024
 #: the BIRD preference of a route whose priority beats the normal one (``birdOverridePreference``)
 OVERRIDE_PREFERENCE = 200
 
@@ -30,50 +28,57 @@ def _debug(view):
     return [] if level == "none" else ["  debug all;" if level == "debug" else "  debug { states };"]
 
 
-def _import_filter(p):
-    lines = [f"{f}();" for f in p.import_filters]
-    lines += [f"if (defined(bgp_local_pref)&&(bgp_local_pref > {BIRD_INT_MAX - NORMAL_ROUTE_PRIORITY})) then",
+def _import_filter(p, normal):
+    lines = [f"{f};" for f in p.import_filters]
+    lines += [f"if (defined(bgp_local_pref)&&(bgp_local_pref > {BIRD_INT_MAX - normal})) then",
               f"  preference = {OVERRIDE_PREFERENCE};", "accept;"]
     return lines
 
 
-def _export_filter(p):
+def _export_filter(p, normal):
     lines = ["if (defined(source) && source = RTS_BGP && defined(bgp_local_pref)) then {",
              f"  krt_metric = {BIRD_INT_MAX} - bgp_local_pref;",
              "} else {",
-             f"  if (!defined(krt_metric)) then {{ krt_metric = {NORMAL_ROUTE_PRIORITY}; }}",
+             f"  if (!defined(krt_metric)) then {{ krt_metric = {normal}; }}",
              f"  bgp_local_pref = {BIRD_INT_MAX} - krt_metric;",
              "}"]
-    lines += [f"{f}();" for f in p.export_filters]
+    lines += [f"{f};" for f in p.export_filters]
     return lines + [f"calico_export_to_bgp_peers({'true' if p.internal else 'false'});", "reject;"]
 
 
-def _peer(p, password):
+def _peer(p, password, normal):
     out = [f"protocol bgp {p.name} from bgp_template {{"]
     if p.kind != "Mesh":
         out += ["  ttl security on;", f"  multihop {p.ttl_security};"] if p.ttl_security else \
             ["  ttl security off;", "  multihop;"]
+    if p.local_as is not None:
+        out.append(f"  local as {p.local_as};")
     out.append(f"  neighbor {p.ip}{f' port {p.port}' if p.port else ''} as {p.as_number};")
     if p.source_address:
         out.append(f"  source address {p.source_address};  # The local address we use for the TCP connection")
-    out += ["  import filter {", *(f"    {ln}" for ln in _import_filter(p)), "  };",
-            "  export filter {", *(f"    {ln}" for ln in _export_filter(p)),
+    out += ["  import filter {", *(f"    {ln}" for ln in _import_filter(p, normal)), "  };",
+            "  export filter {", *(f"    {ln}" for ln in _export_filter(p, normal)),
             "  };  # Only want to export routes for workloads."]
     return out + peer_options(p, "  passive on;", password) + ["}"]
 
 
 def peer_options(p, passive_line, password):
     """The lines after a peer's filters, in the templates' order: passive, graceful restart time,
-    route-reflector client, password (``password(p)`` writes it), next hop keep, allow local as."""
+    keepalive time, route-reflector client, password (``password(p)`` writes it), next hop keep|self,
+    allow local as."""
     out = [passive_line] if p.passive else []
     if p.restart_time is not None:
         out.append(f"  graceful restart time {p.restart_time};")
+    if p.keepalive_time is not None:
+        out.append(f"  keepalive time {p.keepalive_time};")
     if p.rr_cluster_id:
         out += ["  rr client;", f"  rr cluster id {p.rr_cluster_id};"]
     if p.password:
         out.append(password(p))
     if p.next_hop_keep:
         out.append("  next hop keep;")
+    if p.next_hop_self:
+        out.append("  next hop self;")
     if p.allow_local_as:
         out.append(f"  allow local as {p.allow_local_as};")
     return out
@@ -109,7 +114,7 @@ def render_bird_cfg(view, family, parts):
     if peers:
         out.append("# BGP Protocol Configurations")
         for p in peers:
-            out += _peer(p, parts.password)
+            out += _peer(p, parts.password, g.normal_route_priority[family == 6])
     else:
         out.append("# No BGP peers configured for this node")
     return "\n".join(out + ["", ""])
@@ -122,12 +127,13 @@ def render_aggr_cfg(view, family, blocks, body):
            *(body or ["   # No IP blocks or static routes for this host."]), "}", "",
            "# Aggregation of routes on this host; export the block, nothing beneath it.",
            "function calico_aggr ()", "{"]
+    normal = view.globals.normal_route_priority[family == 6]
     for b in blocks:
         out.append(f"      # Block {b.cidr} is {b.state}" if b.state else
                    f"      # Block {b.cidr} is implicitly confirmed.")
         if b.state in ("confirmed", ""):
             out += [f"      if ( net = {b.cidr} ) then {{ accept; }}",
-                    f"      if ( net ~ {b.cidr} && krt_metric < {NORMAL_ROUTE_PRIORITY} ) then {{ accept; }}",
+                    f"      if ( net ~ {b.cidr} && krt_metric < {normal} ) then {{ accept; }}",
                     f"      if ( net ~ {b.cidr} ) then {{ reject; }}"]
     return "\n".join(out + ["}", ""])
 
@@ -137,8 +143,10 @@ def _pool_statement(cidr, action, extra="", comment=""):
     return f"{text} # {comment}" if comment else text
 
 
-def _pool_lines(pools, family, network):
-    """confd's ``processIPPools``: (export rejects, export accepts, kernel statements), each sorted."""
+def _pool_lines(pools, family, network, program_cluster_routes=True):
+    """confd's ``processIPPools``: (export rejects, export accepts, kernel statements), each sorted.
+    Without ``program_cluster_routes`` (BGPConfiguration ``programClusterRoutes: Disabled``) the
+    kernel filter rejects the non-VXLAN pools: Felix programs those routes."""
     rejects, accepts, kernel = [], [], []
     for p in pools:
         if p.disable_bgp_export:
@@ -151,6 +159,10 @@ def _pool_lines(pools, family, network):
             continue
         if not p.disable_bgp_export:
             accepts.append(_pool_statement(p.cidr, "accept"))
+        if not program_cluster_routes:
+            if family == 6 or network:
+                kernel.append(_pool_statement(p.cidr, "reject", comment="Cluster routes are handled by Felix."))
+            continue
         if family == 4 and network:
             extra = {"Always": 'krt_tunnel="tunl0";',
                      "CrossSubnet": f'if (defined(bgp_next_hop)&&(bgp_next_hop ~ {network})) then krt_tunnel=""; '
@@ -163,7 +175,9 @@ def render_ipam_cfg(view, family, pools, statics, rejects, shared):
     """``bird_ipam.cfg``/``bird6_ipam.cfg``; ``shared`` holds the functions the releases share
     (``reject_tunnel_routes``, ``reject_local_routes``, the static and load-balancer accepts)."""
     network = view.node.network4 if family == 4 else view.node.network6
-    export_rejects, export_accepts, kernel = _pool_lines(pools, family, network)
+    normal = view.globals.normal_route_priority[family == 6]
+    export_rejects, export_accepts, kernel = _pool_lines(pools, family, network,
+                                                         view.globals.program_cluster_routes)
     out = ["# Generated by confd", "", *shared.functions,
            "function calico_export_to_bgp_peers(bool internal_peer) {",
            "  # filter code terminates when it calls `accept;` or `reject;`,", *export_rejects, "",
@@ -174,11 +188,11 @@ def render_ipam_cfg(view, family, pools, statics, rejects, shared):
         out += ["", "  # Don't program static routes into kernel.",
                 *(f"  if ( net ~ {c} ) then {{ reject; }}" for c in rejects)]
     out += ["  if (defined(source) && (source = RTS_BGP) && !defined(krt_metric)) then {",
-            f"      krt_metric = {NORMAL_ROUTE_PRIORITY};",
+            f"      krt_metric = {normal};",
             "      if (defined(bgp_local_pref)) then {",
             f"          krt_metric = {BIRD_INT_MAX} - bgp_local_pref;",
             "      }",
-            f"      if (krt_metric < {NORMAL_ROUTE_PRIORITY}) then {{",
+            f"      if (krt_metric < {normal}) then {{",
             f"          preference = {OVERRIDE_PREFERENCE};",
             "      }",
             "  }", *kernel, "  accept;", "}", ""]

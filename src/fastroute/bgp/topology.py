@@ -54,6 +54,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -76,6 +78,11 @@ from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
 from ..errors import ResourceError, choice
 from ..model.calico import CALICO_VERSIONS
 from ..model.routers import routers_of
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
+    from .birdview import BgpGlobals, Pool
+    from .peertable import NodeColumns, PeerTable
 
 __all__ = [
     "SessionKind",
@@ -123,8 +130,9 @@ class Topology:
         The confd peer entries as :func:`expand_peers` gives them (built on first use).
     """
 
-    def __init__(self, cluster, columns, table, globals_, node_globals, externals, pools, services, calico_version,
-                 down):
+    def __init__(self, cluster: Cluster, columns: NodeColumns, table: PeerTable, globals_: BgpGlobals,
+                 node_globals: dict[int, BgpGlobals], externals: Iterable[ExternalRouter], pools: list[Pool],
+                 services: list[str], calico_version: str, down: Iterable[str]) -> None:
         self.cluster = cluster
         self.columns = columns
         self.peer_table = table
@@ -322,7 +330,7 @@ def _with_routers(externals, routers, n_nodes):
     return out
 
 
-def template_version(cluster, calico_version=None):
+def template_version(cluster: Cluster, calico_version: str | None = None) -> str:
     """The confd template behaviour to reproduce: ``calico_version`` if given,
     else the cluster's ``calico_version`` attribute, else ``"3.28"``.
 
@@ -338,7 +346,7 @@ def template_version(cluster, calico_version=None):
     return calico_version
 
 
-def compute(cluster, calico_version=None, down=()):
+def compute(cluster: Cluster, calico_version: str | None = None, down: Iterable[str] | str = ()) -> Topology:
     """Compute the BGP topology of ``cluster`` as confd and BIRD set it up.
 
     Parameters

@@ -4,8 +4,15 @@ borrowed addresses and the IPAM configuration, as calicoctl v3.20-v3.28 prints t
 figures as data for ``fastroute ipam --json``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ..model.ipam import utilization
 from .table import render_table
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["format_show", "format_borrowed", "format_configuration", "show_dict"]
 
@@ -18,7 +25,7 @@ def _pct(n, cap):
     return f"{_g5(n)} ({'%.f' % (100 * float(n) / float(cap))}%)"
 
 
-def format_show(cluster, show_blocks=False):
+def format_show(cluster: Cluster, show_blocks: bool = False) -> str:
     """The text ``calicoctl ipam show [--show-blocks]`` prints (v3.20-v3.28)."""
     rows = []
     for cidr, cap, used, blocks in utilization(cluster):
@@ -30,7 +37,7 @@ def format_show(cluster, show_blocks=False):
     return render_table(["GROUPING", "CIDR", "IPS TOTAL", "IPS IN USE", "IPS FREE"], rows)
 
 
-def format_borrowed(cluster):
+def format_borrowed(cluster: Cluster) -> str:
     """The table ``calicoctl ipam show --show-borrowed`` prints: addresses used by a node
     other than their block's owner (including blocks without affinity)."""
     rows = []
@@ -50,7 +57,7 @@ def format_borrowed(cluster):
     return render_table(["IP", "BORROWING-NODE", "BLOCK", "BLOCK OWNER", "TYPE", "ALLOCATED-TO"], rows)
 
 
-def format_configuration(cluster):
+def format_configuration(cluster: Cluster) -> str:
     """The table ``calicoctl ipam show --show-configuration`` prints (values as Go's ``%#v``)."""
     cfg = cluster.ipam_config
     rows = [
@@ -61,7 +68,7 @@ def format_configuration(cluster):
     return render_table(["PROPERTY", "VALUE"], rows)
 
 
-def show_dict(cluster):
+def show_dict(cluster: Cluster) -> dict[str, Any]:
     """Pool and block utilisation and borrowed addresses, JSON-serialisable."""
     affinity = {str(b.cidr): b.affinity for b in cluster.blocks}
     pools = []

@@ -48,12 +48,17 @@ No IPv6 peers found.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..bgp.birdcfg import render_aggr_cfg
 from ..errors import InvalidValueError, NodeDownError
 from ..bgp.topology import SessionKind, Topology, compute
 from .table import render_table, wrap_words
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["PeerStatus", "peer_statuses", "node_status", "status_dict", "show_protocols", "render_table",
            "wrap_words", "DEFAULT_SINCE"]
@@ -115,7 +120,9 @@ def _topology(cluster, down, calico_version):
     return compute(cluster, calico_version, down)
 
 
-def peer_statuses(cluster, node, version=4, down=(), since=None, calico_version=None):
+def peer_statuses(cluster: Cluster | Topology, node: str, version: int = 4, down: Iterable[str] = (),
+                  since: str | Mapping[str, str] | None = None, calico_version: str | None = None
+                 ) -> list[PeerStatus]:
     """The rows calicoctl prints for ``node`` in one IP family, in ``show protocols`` order.
 
     Parameters
@@ -219,7 +226,8 @@ def _would_establish(s, r, other, topo):
     return True
 
 
-def node_status(cluster, node, down=(), since=None, calico_version=None):
+def node_status(cluster: Cluster | Topology, node: str, down: Iterable[str] = (),
+                since: str | Mapping[str, str] | None = None, calico_version: str | None = None) -> str:
     """The text ``calicoctl node status`` prints on ``node`` (calico-node running, BIRD mode).
 
     Both IPv4 and IPv6 sections are printed: calico-node starts ``bird`` and
@@ -264,7 +272,8 @@ def node_status(cluster, node, down=(), since=None, calico_version=None):
     return "".join(out)
 
 
-def status_dict(cluster, node, down=(), since=None, calico_version=None):
+def status_dict(cluster: Cluster | Topology, node: str, down: Iterable[str] = (),
+                since: str | Mapping[str, str] | None = None, calico_version: str | None = None) -> dict[str, Any]:
     """``node_status`` as data: ``{"node": ..., "ipv4": [row...], "ipv6": [row...]}``."""
     topo = _topology(cluster, down, calico_version)
     topo.cluster.node_index(node)
@@ -274,7 +283,8 @@ def status_dict(cluster, node, down=(), since=None, calico_version=None):
                              for v in (4, 6)}}
 
 
-def show_protocols(cluster, node, version=4, down=(), since=None, calico_version=None):
+def show_protocols(cluster: Cluster | Topology, node: str, version: int = 4, down: Iterable[str] = (),
+                   since: str | Mapping[str, str] | None = None, calico_version: str | None = None) -> str:
     """What ``birdc show protocols`` (``birdc6`` for ``version=6``) prints on ``node``.
 
     BIRD 1.6's table: the header, then ``static1`` (only when ``bird_aggr.cfg`` has a

@@ -8,6 +8,9 @@ tablewriter's defaults: borders, centred upper-case headers, cells wider than
 renderer, used by :mod:`fastroute.calicoctl.status` and :mod:`fastroute.calicoctl.ipam`.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 import re
 
 __all__ = ["render_table", "wrap_words"]
@@ -17,7 +20,7 @@ def _title(h):
     return h.replace("_", " ").strip().upper()
 
 
-def wrap_words(text, limit):
+def wrap_words(text: str, limit: int) -> list[str]:
     """Split ``text`` into lines the way tablewriter's ``WrapString`` does.
 
     Words are split on single spaces; a word longer than ``limit`` raises the limit.
@@ -61,7 +64,7 @@ _PERCENT = re.compile(r"^-?\d+\.?\d*$%$")
 _MAX_WIDTH = 30
 
 
-def render_table(header, rows):
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A table as olekukonko/tablewriter v0.0.5 renders it with calicoctl's settings.
 
     Headers are upper-cased and centred; a cell wider than 30 columns is

@@ -6,6 +6,7 @@ import sys
 
 from ..bgp import birdcfg, topology
 from ..errors import InvalidValueError
+from ..jsonout import dumps
 from ..outfiles import write_atomically
 from ..model.calico import DEFAULT_CALICO_VERSION, TEMPLATE_RELEASES
 from ._common import add_calico_version, add_cluster, add_node, load_cluster
@@ -35,12 +36,48 @@ def add_parser(sub):
                    help="which file: bird.cfg (main, default), bird_aggr.cfg or bird_ipam.cfg")
     p.add_argument("--inline", action="store_true",
                    help="paste the two included files into the main one")
-    p.add_argument("-o", "--output-dir", metavar="DIR",
+    p.add_argument("-o", "--output", metavar="text|json",
+                   help="the format, as `kubectl get -o`: text (default: the one file asked for) or json (all "
+                   "six bird*.cfg files as one JSON object, file name to text). Any other value is a directory "
+                   "to write the files into, as in earlier releases (deprecated: use --out DIR)")
+    p.add_argument("--out", "--output-dir", metavar="DIR", dest="output_dir",
                    help="write all six files (bird*.cfg) into DIR instead of printing")
     return p
 
 
+#: What ``-o`` takes as a format (kubectl's meaning of ``-o``).
+FORMATS = ("text", "json")
+
+
+def output(args):
+    """``(format, directory or None)`` from ``-o`` and ``--out``; ``-o DIR`` (the flag's meaning
+    before it took formats) still writes into DIR, with a deprecation note on stderr.
+
+    Raises
+    ------
+    InvalidValueError
+        ``-o`` not a format beside ``--out``, or ``-o json`` with ``--out``.
+    """
+    fmt, directory = args.output, args.output_dir
+    if fmt is not None and fmt not in FORMATS:
+        if directory is not None:
+            raise InvalidValueError(f"-o takes a format ({' or '.join(FORMATS)}), got {fmt!r}")
+        print(f"fastroute: warning: `-o {fmt}` as a directory is deprecated: -o is the output format "
+              f"({'|'.join(FORMATS)}), as in kubectl; write the files with --out {fmt}", file=sys.stderr)
+        fmt, directory = None, fmt
+    if fmt == "json" and directory is not None:
+        raise InvalidValueError("invalid options -o json with --out: -o json prints the files, --out DIR writes them")
+    if directory is not None and os.path.exists(directory) and not os.path.isdir(directory):
+        raise InvalidValueError(f"invalid --out {directory!r}: it is a file; --out names the directory the six "
+                                "files go to")
+    return fmt or "text", directory
+
+
 def run(args):
+    fmt, directory = output(args)       # a bad -o fails before the cluster loads
+    if (directory or fmt == "json") and (args.inline or args.file != "main"):
+        raise InvalidValueError(f"invalid options for {'--out' if directory else '-o json'}: --file and --inline "
+                                "apply to printing one file only")
     cluster = load_cluster(args.cluster, allocate="if_needed")
     cluster.node_index(args.node)
     topo = topology.compute(cluster, args.calico_version)
@@ -51,12 +88,15 @@ def run(args):
         print(f"warning: node {args.node!r} has no IPv4 address: confd writes `router id ;`, which BIRD "
               "refuses; calico-node needs CALICO_ROUTER_ID (--router-id hash)", file=sys.stderr)
     family = 6 if args.ipv6 else 4
-    if args.output_dir:
-        if args.inline or args.file != "main":
-            raise InvalidValueError("invalid options for --output-dir: --file and --inline apply to printing only")
-        os.makedirs(args.output_dir, exist_ok=True)
-        for name, text in birdcfg.render_files(view).items():
-            write_atomically(os.path.join(args.output_dir, name), text)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        files = birdcfg.render_files(view)
+        for name, text in files.items():
+            write_atomically(os.path.join(directory, name), text)
+        print(f"wrote {len(files)} files ({', '.join(files)}) for node {args.node} to {directory}", file=sys.stderr)
+        return 0
+    if fmt == "json":
+        print(dumps(birdcfg.render_files(view), indent=2))
         return 0
     if args.inline:
         if args.file != "main":

@@ -27,11 +27,12 @@ def add_parser(sub):
     )
     add_design_args(p)
     p.add_argument("--nodes", type=int, required=True, metavar="N")
-    p.add_argument("--topology", choices=("mesh", "rr", "reflectors", "fabric"), default="mesh",
+    p.add_argument("--topology", choices=("mesh", "rr", "reflectors", "fabric"), default=None,
                    help="BGP full mesh, route reflectors (rr) or nodes peering with top-of-rack routers "
-                   "(fabric, docs/fabric.md) (default mesh)")
+                   "(fabric, docs/fabric.md) (default mesh; rr when --reflectors is given)")
     p.add_argument("--reflectors", type=int, default=None, metavar="K",
-                   help="route reflectors with --topology reflectors (default 2)")
+                   help="route reflectors with --topology reflectors (default 2); alone, it means "
+                   "--topology reflectors")
     add_fabric_args(p)
     p.add_argument("--plot", metavar="FILE", help="write a PNG (needs matplotlib: fastroute[plot])")
     return p
@@ -72,8 +73,9 @@ def design_kwargs(args):
 
 
 def run(args):
+    topology = args.topology or ("rr" if args.reflectors else "mesh")
     with progress_bar() as (step, _):
-        p = _plan.plan(args.nodes, args.pods_per_node, topology=TOPOLOGY_NAMES.get(args.topology, args.topology),
+        p = _plan.plan(args.nodes, args.pods_per_node, topology=TOPOLOGY_NAMES.get(topology, topology),
                        reflectors=args.reflectors, progress=step, **design_kwargs(args), **fabric_kwargs(args))
     return finish(args, p, print_plan, plot=plot_plan)
 

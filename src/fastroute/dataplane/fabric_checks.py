@@ -14,11 +14,18 @@ fabric, :mod:`fastroute.model.routers`), for :func:`fastroute.dataplane.verify.v
   alone): two designs at once, twice the sessions and paths.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..bgp.propagate import KIND_BLOCK, Reason, SessionGraph, propagate
+
+if TYPE_CHECKING:
+    from .routes import RouteTables
 
 __all__ = ["fabric_findings"]
 
@@ -125,7 +132,7 @@ def _mesh_and_fabric(tables, finding):
                     "warning", {"nodes": who})]
 
 
-def fabric_findings(tables, units, outcome, finding):
+def fabric_findings(tables: RouteTables, units: Any, outcome: np.ndarray, finding: Callable[..., Any]) -> list[Any]:
     """The fabric design findings (``finding(kind, message, severity, details)``
     makes each) of ``tables``, from :func:`~fastroute.dataplane.verify.reach_matrix`'s
     ``units`` and ``outcome``; none for a cluster without Routers."""

@@ -38,14 +38,20 @@ along ``k``'s chain of covering columns (a pod ``/32``, then its block) that
 exists, ``NO_ROUTE`` if none does.
 """
 
+from __future__ import annotations
+
 import enum
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..fib import Fib
 from ..bgp.propagate import KIND_BLOCK, KIND_POD, KIND_ROUTE, propagate_reference
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["Outcome", "Encap", "ForwardingPlane", "build", "terminal", "outcome_of", "node_addresses"]
 
@@ -70,12 +76,12 @@ class Encap(enum.IntEnum):
     VXLAN = 2
 
 
-def terminal(outcome):
+def terminal(outcome: int) -> int:
     """The state encoding an outcome: ``-1 - outcome`` (states ``>= 0`` are next-hop speakers)."""
     return -1 - int(outcome)
 
 
-def outcome_of(state):
+def outcome_of(state: int | np.ndarray) -> int | np.ndarray:
     """The :class:`Outcome` code of a terminal state (array or int)."""
     return -1 - state
 
@@ -88,7 +94,7 @@ _NO_ROUTE = terminal(Outcome.NO_ROUTE)
 # ---------------------------------------------------------------------------- addresses
 
 
-def node_addresses(cluster, version):
+def node_addresses(cluster: Cluster, version: int) -> dict[ipaddress.IPv4Address | ipaddress.IPv6Address, int]:
     """{address: node index} of every node's own addresses (interface and tunnels)."""
     out = {}
     for i, n in enumerate(cluster.nodes):
@@ -415,7 +421,7 @@ def _resolve(entry, encap, parent):
     return state, s_enc
 
 
-def build(tables):
+def build(tables) -> ForwardingPlane:
     """The forwarding plane of a :class:`~fastroute.dataplane.routes.RouteTables`
     (use ``tables.plane``: it is built once and kept)."""
     net = tables.network

@@ -36,7 +36,9 @@ Examples
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,6 +46,9 @@ from . import routes as _routes
 from .forwarding import Encap, Outcome, node_addresses, terminal
 from ..jsonout import Record
 from ..errors import InvalidAddressError, InvalidValueError, UnknownPodError
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["Endpoint", "Hop", "Trace", "trace", "resolve_endpoint", "OUTCOMES",
            "ENCAP_OVERHEAD", "PROXY_ARP_MAC", "POD_GATEWAY"]
@@ -236,7 +241,7 @@ def _pod_by_address(cluster, ip):
     return None
 
 
-def resolve_endpoint(cluster, text, version=None, where="endpoint"):
+def resolve_endpoint(cluster: Cluster, text: str, version: int | None = None, where: str = "endpoint") -> Endpoint:
     """An :class:`Endpoint` for ``text``: ``namespace/pod``, a pod name (any
     namespace, must be unique), a node name, or an IP address.
 
@@ -320,7 +325,8 @@ def _dev_mtu(dev, node, host_mtu, podmtu):
 # ---------------------------------------------------------------------------- the walk
 
 
-def trace(cluster_or_tables, src, dst, *, down=(), host_mtu=1500, calico_version=None, max_hops=64):
+def trace(cluster_or_tables: Cluster | _routes.RouteTables, src: str, dst: str, *, down: Iterable[str] = (),
+          host_mtu: int = 1500, calico_version: str | None = None, max_hops: int = 64) -> Trace:
     """Follow a packet from ``src`` to ``dst`` through every node's kernel table.
 
     Parameters

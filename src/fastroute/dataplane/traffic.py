@@ -45,8 +45,11 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import routes as _routes
 from .forwarding import Outcome, outcome_of
@@ -54,6 +57,9 @@ from ..jsonout import Record
 from ..addr import as_addr_array, parse_addresses
 from ..errors import FastrouteError, InvalidArrayError, InvalidValueError
 from ..fib import Fib
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["Traffic", "matrix", "read_flows", "OUTCOMES", "ENCAPS"]
 
@@ -93,7 +99,7 @@ class Traffic(Record):
         legs), ``encap`` (index into ENCAPS of the first leg, -1 if none).
     """
 
-    def __init__(self, nodes, flow, bytes_):
+    def __init__(self, nodes: Iterable[str], flow: dict[str, np.ndarray], bytes_: np.ndarray) -> None:
         self.nodes = tuple(nodes)
         self.flow = flow
         n = len(self.nodes)
@@ -209,7 +215,7 @@ def _num(x):
 # ---------------------------------------------------------------------------- reading
 
 
-def read_flows(path):
+def read_flows(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Read a flows CSV: columns ``src``, ``dst``, ``bytes`` (a header naming them, in any
     order, with other columns ignored; without a header, the first three columns).
 
@@ -317,7 +323,9 @@ def _leg(idx, cur, nxt, enc, wbytes, node_out, node_in, enc_bytes, legs, first_e
     legs[idx] += 1
 
 
-def matrix(cluster_or_tables, src, dst, nbytes, *, calico_version=None, max_legs=None):
+def matrix(cluster_or_tables: Cluster | _routes.RouteTables, src: ArrayLike | Sequence[str],
+           dst: ArrayLike | Sequence[str], nbytes: ArrayLike, *, calico_version: str | None = None,
+           max_legs: int | None = None) -> Traffic:
     """Map flows onto the cluster's nodes.
 
     Parameters

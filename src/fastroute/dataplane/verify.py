@@ -23,9 +23,13 @@ Examples
 'unreachable'
 """
 
+from __future__ import annotations
+
 import ipaddress
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +41,9 @@ from ..errors import choice
 from ..bgp.chains import reflector_chains
 from ..bgp.propagate import KIND_BLOCK, KIND_POD
 from ..model.ipam import release_pods
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["Finding", "Report", "verify", "reach_matrix", "unreachable_pairs", "format_report"]
 
@@ -170,7 +177,7 @@ def _transition(tables, units):
     return out
 
 
-def reach_matrix(tables):
+def reach_matrix(tables: _routes.RouteTables) -> tuple[Any, np.ndarray, np.ndarray]:
     """Where a packet from every node to every destination unit ends.
 
     Returns
@@ -204,7 +211,7 @@ def reach_matrix(tables):
     return units, outcome, where
 
 
-def unreachable_pairs(tables):
+def unreachable_pairs(tables: _routes.RouteTables) -> dict[tuple[int, int], str]:
     """Pairs of pod indices (source, destination) that do not reach each other,
     from :func:`reach_matrix` (for small clusters and tests: it lists pairs).
 
@@ -481,7 +488,8 @@ def _without_unaddressed_pods(cluster):
     return release_pods(cluster, missing) if missing else cluster
 
 
-def verify(cluster, version=4, down=(), calico_version=None, tables=None, ipam_failures=None):
+def verify(cluster: Cluster, version: int = 4, down: Iterable[str] = (), calico_version: str | None = None,
+           tables: _routes.RouteTables | None = None, ipam_failures: list[str] | None = None) -> Report:
     """Check a cluster: every finding, and the pod-pair counts.
 
     Parameters
@@ -533,7 +541,7 @@ def verify(cluster, version=4, down=(), calico_version=None, tables=None, ipam_f
                   down)
 
 
-def format_report(report):
+def format_report(report: Report) -> str:
     """Human-readable report text."""
     lines = [f"checked {report.n_nodes} nodes, {report.n_pods} pods, {report.n_pod_pairs} pod pairs "
              f"(IPv{report.version}" + (f", down: {', '.join(report.down)}" if report.down else "") + ")"]

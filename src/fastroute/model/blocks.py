@@ -2,8 +2,11 @@
 (projectcalico/calico ``libcalico-go/lib/ipam/ipam_block.go``) and pods as columns,
 plus the arrays the routing layer reads (:meth:`Cluster.block_arrays` and friends)."""
 
+from __future__ import annotations
+
 import collections
 import ipaddress
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -31,24 +34,45 @@ class Block:
         Owners in Calico's attribute order (the ``attributes`` array of the IPAMBlock).
     """
 
-    __slots__ = ("cidr", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
+    __slots__ = ("_cidr", "_version", "_plen", "affinity", "owner", "unallocated", "attr_owners", "net", "size", "kname")
 
-    def __init__(self, cidr, affinity=None, owner=None, unallocated=None, attr_owners=None, kname=None):
-        self.cidr = cidr
-        self.net = int(cidr.network_address)
-        self.size = 1 << (cidr.max_prefixlen - cidr.prefixlen)    # num_addresses, without making addresses
+    def __init__(self, cidr: ipaddress.IPv4Network | ipaddress.IPv6Network | tuple[int, int, int],
+                 affinity: str | None = None, owner: list[int] | None = None,
+                 unallocated: collections.deque[int] | None = None, attr_owners: list[int] | None = None,
+                 kname: str | None = None) -> None:
+        # cidr: an ipaddress network, or (version, network address as int, prefix length): the
+        # network object is then made only when asked for (100,000 of them cost seconds)
+        if isinstance(cidr, tuple):
+            self._cidr = None
+            self._version, self.net, self._plen = cidr
+        else:
+            self._cidr = cidr
+            self._version, self.net, self._plen = cidr.version, int(cidr.network_address), cidr.prefixlen
+        self.size = 1 << ((32 if self._version == 4 else 128) - self._plen)    # without making addresses
         self.affinity = affinity
         self.owner = owner if owner is not None else [-1] * self.size
         self.unallocated = collections.deque(range(self.size) if unallocated is None else unallocated)
         self.attr_owners = attr_owners if attr_owners is not None else []
-        self.kname = _names.cidr_name(cidr) if kname is None else kname    # given: the caller formatted it
+        self.kname = _names.cidr_name(self.cidr) if kname is None else kname    # given: the caller formatted it
+
+    @property
+    def cidr(self):
+        """The block as an ``ipaddress`` network (IPv4Network or IPv6Network)."""
+        if self._cidr is None:
+            kind = ipaddress.IPv4Network if self._version == 4 else ipaddress.IPv6Network
+            self._cidr = kind((self.net, self._plen))
+        return self._cidr
 
     def copy(self):
-        return Block(self.cidr, self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners))
+        return Block(self._key(), self.affinity, list(self.owner), list(self.unallocated), list(self.attr_owners),
+                     kname=self.kname)
+
+    def _key(self):
+        return self._version, self.net, self._plen
 
     @property
     def version(self):
-        return self.cidr.version
+        return self._version
 
     @property
     def n_free(self):
@@ -71,7 +95,7 @@ class Block:
     def __eq__(self, other):
         return (
             isinstance(other, Block)
-            and self.cidr == other.cidr
+            and self._key() == other._key()
             and self.affinity == other.affinity
             and list(self.owner) == list(other.owner)
             and list(self.unallocated) == list(other.unallocated)
@@ -98,7 +122,10 @@ class Pods:
 
     __slots__ = ("namespace", "name", "node_idx", "ipv4", "ipv6", "iface", "_node_names", "prefix")
 
-    def __init__(self, namespace, name, node_idx, node_names, ipv4=None, ipv6=None, iface=None, prefix="cali"):
+    def __init__(self, namespace: Sequence[str], name: Sequence[str], node_idx: Sequence[int] | np.ndarray,
+                 node_names: Sequence[str], ipv4: Sequence[str | None] | None = None,
+                 ipv6: Sequence[str | None] | None = None, iface: Sequence[str] | None = None, prefix: str = "cali"
+                ) -> None:
         n = len(name)
         self.namespace = namespace if isinstance(namespace, list) else list(namespace)
         self.name = name if isinstance(name, list) else list(name)

@@ -15,6 +15,7 @@ from ..errors import InvalidValueError
 __all__ = [
     "CALICO_VERSIONS", "DEFAULT_CALICO_VERSION", "DEFAULT_AS", "AS_NUMBER_MAX", "TEMPLATE_RELEASES",
     "TemplateRelease", "template_release", "version_tuple", "reflectors_leave_mesh", "as_number",
+    "NORMAL_ROUTE_PRIORITY",
 ]
 
 
@@ -72,12 +73,22 @@ TEMPLATE_FEATURES = {
     "reflector_lb_accepts": "a route reflector's export function accepts serviceLoadBalancerIPs ranges",
     "reject_local_routes": "bird_ipam.cfg's reject_local_routes() keeps BPF-learned local routes on the node "
                            "(v3.28.2+)",
+    "bgp_filter_v332_rules": "BGPFilter rules with prefixLength, peerType, communities, asPathPrefix, priority "
+                             "and operations; a direction with peerType rules takes `bool is_same_as`",
+    "bgp_filter_prefix_length": "BGPFilter rules with prefixLength (v3.30+)",
+    "peer_local_as": "`local as N` per protocol from BGPPeer localASNumber, which stands for the node's AS in "
+                     "the peer's rules",
+    "peer_keepalive": "BGPPeer keepaliveTime renders `keepalive time N`",
+    "next_hop_mode": "BGPPeer nextHopMode Self|Keep renders `next hop self`|`next hop keep`",
     "bgp_processor": "the v3.32 layout confd computes in Go (confd/pkg/backends/calico/bgp_processor.go): one "
                      "section of peers sorted by name, route priority carried between local preference and "
                      "kernel metric, one-line IP pool statements",
 }
 
-_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes", "bgp_processor"}
+_V330 = {"bgp_filter_prefix_length", "next_hop_mode"}
+_V331 = _V330 | {"peer_local_as"}
+_V332 = _V331 | {"bgp_processor", "bgp_filter_v332_rules", "peer_keepalive"}
+_V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332
 
 #: The supported release lines: the default first, then the others newest first.
 TEMPLATE_RELEASES = {
@@ -87,7 +98,17 @@ TEMPLATE_RELEASES = {
     "3.32": TemplateRelease(
         "3.32", "v3.32.x",
         "projectcalico/calico v3.32.1 confd/etc/calico/confd/templates and confd/pkg/backends/calico/"
-        "bgp_processor.go", _V328_1 | {"reject_local_routes", "bgp_processor"}),
+        "bgp_processor.go", _V328_1 | {"reject_local_routes"} | _V332),
+    "3.31": TemplateRelease(
+        "3.31", "v3.31.x",
+        "projectcalico/calico v3.31.7 confd/etc/calico/confd/templates", _V328_1 | {"reject_local_routes"} | _V331),
+    "3.30": TemplateRelease(
+        "3.30", "v3.30.2 - v3.30.x",
+        "projectcalico/calico v3.30.7 confd/etc/calico/confd/templates", _V328_1 | {"reject_local_routes"} | _V330),
+    "3.30.1": TemplateRelease(
+        "3.30.1", "v3.30.0 - v3.30.1",
+        "projectcalico/calico v3.30.1 confd/etc/calico/confd/templates",
+        _V328_1 | {"reject_local_routes", "bgp_filter_prefix_length"}),
     "3.28.1": TemplateRelease(
         "3.28.1", "v3.28.0 - v3.28.1",
         "projectcalico/calico v3.28.1 confd/etc/calico/confd/templates", _V328_1),
@@ -105,6 +126,11 @@ DEFAULT_CALICO_VERSION = CALICO_VERSIONS[0]
 #: The AS of every node when neither BGPConfiguration ``asNumber`` nor the Node's
 #: ``bgp.asNumber`` sets one (Calico's documented BGPConfiguration default).
 DEFAULT_AS = 64512
+
+#: The kernel metric of a route without a BGP priority when BGPConfiguration
+#: ``ipv4NormalRoutePriority``/``ipv6NormalRoutePriority`` (v3.32) are unset
+#: (projectcalico/calico ``confd/pkg/backends/calico/bgp_processor.go``: ``NormalRoutePriority``).
+NORMAL_ROUTE_PRIORITY = 1024
 
 
 def version_tuple(version):

@@ -20,15 +20,21 @@ Examples
 [1, 0]
 """
 
+from __future__ import annotations
+
 import collections
 import itertools
 import ipaddress
+import os
+from collections.abc import Iterable
 from dataclasses import replace
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import ipam, names as _names
 from .yamltext import paused_gc
+from .writers import routing_input_docs
 from .blocks import Block, BlockArrays, NodeArrays, Pod, PodArrays, Pods
 from ..errors import ResourceError, UnknownNodeError, choice
 from .resources import (
@@ -39,6 +45,12 @@ from .resources import (
     dump_documents,
     load as _load_resources,
 )
+
+if TYPE_CHECKING:
+    from .filters import BGPFilter, Secret
+    from .kinds import BGPPeer, IPPool, IPReservation, Node
+    from .routers import Router
+    from .services import Service, ServiceEndpoints
 
 __all__ = ["Cluster", "Block", "Pods", "Pod", "BlockArrays", "NodeArrays", "PodArrays", "load", "from_records"]
 
@@ -62,26 +74,14 @@ class Cluster:
     interface_prefix : str, default "cali"
     """
 
-    def __init__(
-        self,
-        nodes,
-        pools,
-        bgp_configurations=(),
-        bgp_peers=(),
-        ipam_config=None,
-        blocks=(),
-        pods=None,
-        extra_owners=None,
-        interface_prefix="cali",
-        reservations=(),
-        not_modelled=None,
-        pod_sources=None,
-        bgp_filters=(),
-        secrets=(),
-        services=(),
-        endpoints=(),
-        routers=(),
-    ):
+    def __init__(self, nodes: Iterable[Node], pools: Iterable[IPPool],
+                 bgp_configurations: Iterable[BGPConfiguration] = (), bgp_peers: Iterable[BGPPeer] = (),
+                 ipam_config: IPAMConfig | None = None, blocks: Iterable[Block] = (), pods: Pods | None = None,
+                 extra_owners: Iterable[tuple] | None = None, interface_prefix: str = "cali",
+                 reservations: Iterable[IPReservation] = (), not_modelled: dict[str, int] | None = None,
+                 pod_sources: dict | None = None, bgp_filters: Iterable[BGPFilter] = (),
+                 secrets: Iterable[Secret] = (), services: Iterable[Service] = (),
+                 endpoints: Iterable[ServiceEndpoints] = (), routers: Iterable[Router] = ()) -> None:
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
@@ -111,18 +111,18 @@ class Cluster:
 
     # ------------------------------------------------------------------ names <-> indices
     @property
-    def n_nodes(self):
+    def n_nodes(self) -> int:
         return len(self.nodes)
 
     @property
-    def n_pods(self):
+    def n_pods(self) -> int:
         return len(self.pods)
 
     @property
-    def n_blocks(self):
+    def n_blocks(self) -> int:
         return len(self.blocks)
 
-    def node_index(self, name):
+    def node_index(self, name: str) -> int:
         """Index of node ``name``.
 
         Raises
@@ -322,12 +322,12 @@ class Cluster:
         )
 
     @classmethod
-    def load(cls, path, interface_prefix="cali"):
+    def load(cls, path: str | os.PathLike[str], interface_prefix: str = "cali") -> Cluster:
         """Read a cluster from a YAML file or folder (see :mod:`fastroute.model.resources`)."""
         with paused_gc():
             return cls.from_resources(_load_resources(path), interface_prefix)
 
-    def replace(self, **changes):
+    def replace(self, **changes: Any) -> Cluster:
         """A copy with some constructor arguments replaced."""
         args = dict(
             nodes=self.nodes, pools=self.pools, bgp_configurations=self.bgp_configurations,
@@ -340,7 +340,7 @@ class Cluster:
         args.update(changes)
         return Cluster(**args)
 
-    def allocate(self, method="auto", failures=None):
+    def allocate(self, method: str = "auto", failures: list[str] | None = None) -> Cluster:
         """Run IPAM: a new cluster where every pod and tunnel has its addresses.
 
         See :func:`fastroute.model.ipam.allocate` (``failures``: collect failed pod
@@ -359,10 +359,11 @@ class Cluster:
         node = self.node_names[int(self.pods.node_idx[i])]
         return _names.pod_handle(ns, name), {"namespace": ns, "node": node, "pod": name}
 
-    def to_documents(self):
+    def to_documents(self) -> list[dict[str, Any]]:
         """The cluster as Calico resources (list of mappings), in a fixed order:
-        IPPools, IPAMConfiguration (if not default), Nodes, BGPConfigurations, BGPPeers,
-        IPAMBlocks, BlockAffinities, WorkloadEndpoints."""
+        IPPools, IPAMConfiguration (if not default), IPReservations, Nodes, BGPConfigurations,
+        BGPPeers, Routers, BGPFilters, Secrets, Services, Endpoints/EndpointSlices, IPAMBlocks,
+        BlockAffinities, WorkloadEndpoints."""
         docs = [p.to_doc() for p in self.pools]
         if not self.ipam_config.is_default():
             docs.append(self.ipam_config.to_doc())
@@ -371,6 +372,7 @@ class Cluster:
         docs += [c.to_doc() for c in self.bgp_configurations]
         docs += [p.to_doc() for p in self.bgp_peers]
         docs += [r.to_doc() for r in self.routers]
+        docs += routing_input_docs(self)
         for b in self.blocks:
             docs.append(self._block_doc(b))
         for b in self.blocks:
@@ -438,7 +440,7 @@ class Cluster:
             },
         }
 
-    def dump(self, stream=None, format=None):
+    def dump(self, stream: IO[str] | str | os.PathLike[str] | None = None, format: str | None = None) -> str | None:
         """Write :meth:`to_documents` as multi-document YAML (or a JSON ``List`` with ``format="json"``).
 
         ``stream``: None (return the text), a file object, or a path (``str``/``os.PathLike``) written
@@ -536,12 +538,13 @@ def _check_disjoint(blocks, records):
             )
 
 
-def load(path, interface_prefix="cali"):
+def load(path: str | os.PathLike[str], interface_prefix: str = "cali") -> Cluster:
     """Read a :class:`Cluster` from a YAML file or folder."""
     return Cluster.load(path, interface_prefix)
 
 
-def from_records(nodes, pools, pods=(), **kwargs):
+def from_records(nodes: Iterable[Node], pools: Iterable[IPPool], pods: Iterable[PodRecord] = (), **kwargs: Any
+                ) -> Cluster:
     """Build a cluster directly from resource records (for code, not YAML)."""
     res = Resources(pools=list(pools), nodes=list(nodes), pods=list(pods))
     for key in ("bgp_configurations", "bgp_peers"):

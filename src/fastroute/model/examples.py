@@ -13,6 +13,8 @@ and pod addresses are not written in the data: fastroute's IPAM computes them.
  ('echo-deployment-598f49cc44-td2lf', '10.244.219.66', 'calic88c1a5fc6d')]
 """
 
+from __future__ import annotations
+
 from importlib import resources
 
 from .cluster import Cluster
@@ -20,22 +22,22 @@ from .cluster import Cluster
 __all__ = ["seed", "seed_path", "seed_plan"]
 
 
-def seed_path():
+def seed_path() -> str:
     """Path of the seed cluster's YAML (package data)."""
     return str(resources.files("fastroute").joinpath("data/seed/cluster.yaml"))
 
 
-def seed_plan():
+def seed_plan() -> Cluster:
     """The seed cluster as written: nodes, pool and pods, no addresses yet."""
     return Cluster.load(seed_path())
 
 
-def seed():
+def seed() -> Cluster:
     """The seed cluster after IPAM (every pod addressed, blocks claimed)."""
     return seed_plan().allocate()
 
 
-def resolve(path=None, allocate=True):
+def resolve(path: str | None = None, allocate: bool = True) -> Cluster:
     """The CLUSTER argument of fastroute's commands: a file or folder, or the seed when None.
 
     Parameters

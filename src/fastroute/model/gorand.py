@@ -19,6 +19,9 @@ seeds all generators at once with numpy and only reads the slots the first
 draws touch.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -48,7 +51,7 @@ def cooked():
     return arr
 
 
-def fnv1_32(text):
+def fnv1_32(text: str) -> int:
     """FNV-1 32-bit hash (Go ``hash/fnv.New32``) of the UTF-8 bytes of ``text``.
 
     FNV-1 multiplies by the prime first and XORs the byte second (FNV-1a is the
@@ -89,7 +92,7 @@ class GoRand:
 
     __slots__ = ("_vec", "_tap", "_feed")
 
-    def __init__(self, seed):
+    def __init__(self, seed: int) -> None:
         table = cooked()
         seed %= _M31  # Python's % already gives the non-negative remainder Go adds _M for
         if seed == 0:
@@ -144,7 +147,7 @@ class GoRand:
                 return z
 
 
-def start_index(host, n_blocks):
+def start_index(host: str, n_blocks: int) -> int:
     """Index of the first block Calico's ``randomBlockGenerator`` tries for ``host``.
 
     Parameters
@@ -189,7 +192,7 @@ def _seed_vec(seeds):
     return vec
 
 
-def start_indices(hosts, n_blocks):
+def start_indices(hosts: Sequence[str], n_blocks: int) -> np.ndarray:
     """:func:`start_index` for many hosts at once; ndarray of int64, shape (n_hosts,).
 
     Vectorised over hosts with numpy.  Bounds above 2**62 blocks (IPv6 pools

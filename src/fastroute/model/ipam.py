@@ -28,11 +28,15 @@ path gives the identical result for plans (no existing allocations) that never
 exhaust a pool: vectorised per-node ranks plus one step per block claim.
 """
 
+from __future__ import annotations
+
 import bisect
 import collections
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +49,9 @@ from ..errors import IPAMError, InvalidValueError, UnknownPodError, choice
 from .resources import Selector
 from .release import release_pods as _release_pods
 from .usage import utilization  # noqa: F401  (public here since before the split)
+
+if TYPE_CHECKING:
+    from .kinds import IPPool
 
 __all__ = ["IPAMState", "allocate", "release_pods", "start_block", "utilization", "TUNNEL_KINDS"]
 
@@ -62,7 +69,7 @@ def _start(host, n_blocks):
     return gorand.start_index(host, n_blocks)
 
 
-def start_block(pool, host):
+def start_block(pool: IPPool, host: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """The first block Calico tries to claim for ``host`` in ``pool`` (an ``ipaddress`` network).
 
     Calico seeds with wall-clock time when blocks are single addresses (/32,
@@ -93,7 +100,7 @@ class IPAMState:
         Its blocks are copied; the cluster itself is not changed.
     """
 
-    def __init__(self, cluster):
+    def __init__(self, cluster) -> None:
         self.cluster = cluster
         self.pools = cluster.pools
         self.cfg = cluster.ipam_config
@@ -165,7 +172,9 @@ class IPAMState:
                     raise IPAMError(f"the given pool ({cidr}) does not exist, or is not enabled")
                 selecting.append(match[0])
         else:
-            selecting = [i for i in enabled if self._pool_selects(i, node_idx)]
+            # a Manual pool serves only requests that name it (libcalico-go lib/ipam/ipam.go,
+            # getPoolsForHost: ``AssignmentMode != Automatic`` is skipped without requested pools)
+            selecting = [i for i in enabled if self.pools[i].assignment_mode != "Manual" and self._pool_selects(i, node_idx)]
         if not selecting:
             raise IPAMError(f"no configured Calico pools for node {self.node_names[node_idx]}")
         allowed = [i for i in selecting if use in self.pools[i].allowed_uses]
@@ -705,7 +714,8 @@ class _FastAllocator:
             pool = st.pools[pi]
             size = pool.block_addresses
             k = len(owners)
-            blocks.append(Block(pool.block_cidr(idx), node, owners + [-1] * (size - k), range(k, size), list(owners),
+            blocks.append(Block((pool.version, int(pool.cidr.network_address) + idx * size, pool.block_size), node,
+                                owners + [-1] * (size - k), range(k, size), list(owners),
                                 kname=kname))
         return self.cluster.replace(nodes=self.nodes, blocks=blocks, pods=st.pods, extra_owners=st.extra)
 
@@ -743,12 +753,12 @@ def _allocate_fast(cluster):
     return fast.to_cluster()
 
 
-def release_pods(cluster, pods):
+def release_pods(cluster, pods: Iterable[tuple[str, str]]):
     """Delete pods, releasing their addresses (see :func:`fastroute.model.release.release_pods`)."""
     return _release_pods(IPAMState(cluster), pods)
 
 
-def allocate(cluster, method="auto", failures=None):
+def allocate(cluster, method: str = "auto", failures: list[str] | None = None):
     """Run Calico's IPAM over a cluster and return the allocated cluster.
 
     Order of events: addresses the input already has (tunnel addresses, pod

@@ -120,6 +120,8 @@ class IPPool:
     disable_bgp_export: bool = False
     node_selector: str = "all()"
     allowed_uses: tuple = ("Workload", "Tunnel")
+    assignment_mode: object = None     # v3.30+: "Automatic" | "Manual" (None = unset = Automatic)
+    namespace_selector: object = None  # v3.30+: the namespaces whose pods the pool serves
     source: Source = field(default=Source(), compare=False, repr=False)
 
     @property
@@ -155,6 +157,10 @@ class IPPool:
         spec["natOutgoing"] = self.nat_outgoing
         spec["nodeSelector"] = self.node_selector
         spec["vxlanMode"] = self.vxlan_mode
+        if self.assignment_mode is not None:
+            spec["assignmentMode"] = self.assignment_mode
+        if self.namespace_selector is not None:
+            spec["namespaceSelector"] = self.namespace_selector
         return _v3_doc("IPPool", {"name": self.name}, spec)
 
 
@@ -226,6 +232,11 @@ class BGPConfiguration:
     ignored_interfaces: tuple = ()
     node_mesh_password: object = None
     node_mesh_max_restart_time: object = None
+    program_cluster_routes: object = None  # "Enabled" | "Disabled"; None = unset = Enabled (v3.30+)
+    local_workload_peering_ipv4: object = None  # v3.30+: the node's address toward Local_Workload peers
+    local_workload_peering_ipv6: object = None
+    ipv4_normal_route_priority: object = None  # 1..2147483646; None = unset = 1024 (v3.32)
+    ipv6_normal_route_priority: object = None
     calico_version: object = None  # annotation fastroute.io/calico-version: which confd/BIRD behaviour
     source: Source = field(default=Source(), compare=False, repr=False)
 
@@ -249,6 +260,11 @@ class BGPConfiguration:
             ("nodeMeshMaxRestartTime", self.node_mesh_max_restart_time),
             ("nodeMeshPassword", self.node_mesh_password),
             ("nodeToNodeMeshEnabled", self.node_to_node_mesh),
+            ("programClusterRoutes", self.program_cluster_routes),
+            ("localWorkloadPeeringIPV4", self.local_workload_peering_ipv4),
+            ("localWorkloadPeeringIPV6", self.local_workload_peering_ipv6),
+            ("ipv4NormalRoutePriority", self.ipv4_normal_route_priority),
+            ("ipv6NormalRoutePriority", self.ipv6_normal_route_priority),
             ("communities", _nonempty(self.communities)),
             ("ignoredInterfaces", _nonempty(self.ignored_interfaces)),
             ("prefixAdvertisements", _nonempty(self.prefix_advertisements)),
@@ -280,13 +296,23 @@ class BGPPeer:
     reachable_by: object = None
     filters: tuple = ()
     password: object = None
+    local_as_number: object = None       # v3.30+: the AS this node uses toward the peer
+    next_hop_mode: object = None         # v3.30+: "Auto" | "Self" | "Keep"
+    reverse_peering: object = None       # v3.30+: "Auto" | "Manual"
+    local_workload_selector: object = None  # v3.30+: peer with local workloads (Local_Workload_ protocols)
+    keepalive_time: object = None        # v3.32: a duration ("30s")
     source: Source = field(default=Source(), compare=False, repr=False)
 
     def to_doc(self):
         spec = _set_fields([
             ("asNumber", self.as_number),
+            ("localASNumber", self.local_as_number),
+            ("localWorkloadSelector", self.local_workload_selector),
+            ("nextHopMode", self.next_hop_mode),
+            ("reversePeering", self.reverse_peering),
             ("keepOriginalNextHop", self.keep_original_next_hop or None),
             ("maxRestartTime", self.max_restart_time),
+            ("keepaliveTime", self.keepalive_time),
             ("node", self.node),
             ("nodeSelector", self.node_selector),
             ("numAllowedLocalASNumbers", self.num_allowed_local_as_numbers),

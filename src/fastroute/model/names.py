@@ -9,7 +9,10 @@
   inside a part doubled).
 """
 
+from __future__ import annotations
+
 import hashlib
+import ipaddress
 
 __all__ = [
     "interface_name",
@@ -25,7 +28,7 @@ __all__ = [
 CNI_NETWORK_NAME = "k8s-pod-network"
 
 
-def interface_name(namespace, pod, prefix="cali"):
+def interface_name(namespace: str, pod: str, prefix: str = "cali") -> str:
     """Host-side interface name of a pod's veth.
 
     Parameters
@@ -44,7 +47,7 @@ def interface_name(namespace, pod, prefix="cali"):
     return f"{prefix}{digest[:11]}"
 
 
-def cidr_name(cidr):
+def cidr_name(cidr: str | ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
     """KDD object name of an IPAM block: ``.``, ``:`` and ``/`` become ``-``.
 
     >>> cidr_name("10.244.219.64/26")
@@ -53,7 +56,7 @@ def cidr_name(cidr):
     return str(cidr).replace(".", "-").replace(":", "-").replace("/", "-")
 
 
-def affinity_name(node, cidr):
+def affinity_name(node: str, cidr: str | ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
     """KDD name of a BlockAffinity: ``<node>-<cidr name>``, shortened past 252 characters.
 
     Long names keep a prefix of the node name and get an 11-hex-digit sha256
@@ -75,7 +78,7 @@ def _escape(part):
     return part.replace("-", "--")
 
 
-def wep_name(node, pod, endpoint="eth0", orchestrator="k8s"):
+def wep_name(node: str, pod: str, endpoint: str = "eth0", orchestrator: str = "k8s") -> str:
     """Name of a pod's WorkloadEndpoint.
 
     >>> wep_name("node1", "echo-6d4f")
@@ -84,7 +87,7 @@ def wep_name(node, pod, endpoint="eth0", orchestrator="k8s"):
     return "-".join(_escape(p) for p in (node, orchestrator, pod, endpoint))
 
 
-def container_id(namespace, pod):
+def container_id(namespace: str, pod: str) -> str:
     """A stable stand-in for a pod's sandbox container ID (64 hex digits).
 
     A plan has no running containers; fastroute derives the ID from the pod's
@@ -93,6 +96,6 @@ def container_id(namespace, pod):
     return hashlib.sha256(f"{namespace}/{pod}".encode()).hexdigest()
 
 
-def pod_handle(namespace, pod, cid=None):
+def pod_handle(namespace: str, pod: str, cid: str | None = None) -> str:
     """IPAM handle of a pod's addresses: ``k8s-pod-network.<containerID>``."""
     return f"{CNI_NETWORK_NAME}.{cid or container_id(namespace, pod)}"

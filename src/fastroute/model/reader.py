@@ -19,7 +19,8 @@ from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
-    password_field, strict_bool_field, validate_pools,
+    password_field, strict_bool_field, validate_pools, community_value_error, enum_field, bgppeer_v330_rules,
+    bgpconfig_field_rules,
 )
 from ..errors import FastrouteError, ResourceError, shown
 
@@ -218,9 +219,14 @@ def _parse_k8s_node(doc, src):
 
 
 def _cidr_list(values, src, path):
+    """``serviceClusterIPs``-style ``[{cidr: ...}]`` lists; an entry without a CIDR (``- {}``, which
+    the CRD allows) is skipped, as confd does from v3.29 (``getServiceClusterIPsKVPair`` in
+    projectcalico/calico ``confd/pkg/backends/calico/client.go``: "ignore empty CIDRs")."""
     out = []
     for i, v in enumerate(values or []):
         c = v.get("cidr") if isinstance(v, dict) else v
+        if isinstance(v, dict) and c in (None, ""):
+            continue
         out.append(str(network_field(c, src, f"{path}[{i}].cidr")))
     return tuple(out)
 
@@ -238,6 +244,7 @@ def _calico_version(doc, src):
 
 def _parse_bgpconfig(doc, src):
     spec = get_field(doc, src, "spec", dict, default={})
+    bgpconfig_field_rules(spec, src)
     mesh = spec.get("nodeToNodeMeshEnabled")
     cfg = BGPConfiguration(
         name=src.name or "default",
@@ -245,7 +252,7 @@ def _parse_bgpconfig(doc, src):
         as_number=_bgp_as(spec, src),
         listen_port=get_field(doc, src, "spec.listenPort", int),
         log_severity_screen=spec.get("logSeverityScreen"),
-        bind_mode=spec.get("bindMode"),
+        bind_mode=enum_field(spec, "bindMode", ("None", "NodeIP"), src),
         service_cluster_ips=_cidr_list(spec.get("serviceClusterIPs"), src, "spec.serviceClusterIPs"),
         service_external_ips=_cidr_list(spec.get("serviceExternalIPs"), src, "spec.serviceExternalIPs"),
         service_load_balancer_ips=_cidr_list(spec.get("serviceLoadBalancerIPs"), src, "spec.serviceLoadBalancerIPs"),
@@ -254,6 +261,13 @@ def _parse_bgpconfig(doc, src):
         ignored_interfaces=tuple(spec.get("ignoredInterfaces") or ()),
         node_mesh_password=password_field(spec, "nodeMeshPassword", src),
         node_mesh_max_restart_time=spec.get("nodeMeshMaxRestartTime"),
+        program_cluster_routes=enum_field(spec, "programClusterRoutes", ("Enabled", "Disabled"), src),
+        local_workload_peering_ipv4=spec.get("localWorkloadPeeringIPV4") or None,
+        local_workload_peering_ipv6=spec.get("localWorkloadPeeringIPV6") or None,
+        ipv4_normal_route_priority=_int_field(spec, "ipv4NormalRoutePriority", src, "spec.ipv4NormalRoutePriority",
+                                              1, 2147483646, "int"),
+        ipv6_normal_route_priority=_int_field(spec, "ipv6NormalRoutePriority", src, "spec.ipv6NormalRoutePriority",
+                                              1, 2147483646, "int"),
         calico_version=_calico_version(doc, src),
         source=src,
     )
@@ -303,6 +317,7 @@ def _parse_bgppeer(doc, src):
         keep_original_next_hop=False if knh is None else strict_bool_field(knh, src, "spec.keepOriginalNextHop"),
         source_address=spec.get("sourceAddress"),
         max_restart_time=spec.get("maxRestartTime"),
+        keepalive_time=spec.get("keepaliveTime"),
         # NumAllowedLocalASNumbers is a *int32 and BIRD's `allow local as` takes a count: 0..2^31-1
         num_allowed_local_as_numbers=_int_field(spec, "numAllowedLocalASNumbers", src,
                                                 "spec.numAllowedLocalASNumbers", 0, 2**31 - 1, "int32"),
@@ -311,8 +326,14 @@ def _parse_bgppeer(doc, src):
         reachable_by=spec.get("reachableBy") or None,
         filters=tuple(spec.get("filters") or ()),
         password=password_field(spec, "password", src),
+        local_as_number=None if spec.get("localASNumber") is None else asn_field(
+            spec["localASNumber"], src, "spec.localASNumber"),
+        next_hop_mode=enum_field(spec, "nextHopMode", ("Auto", "Self", "Keep"), src),
+        reverse_peering=enum_field(spec, "reversePeering", ("Auto", "Manual"), src),
+        local_workload_selector=_text(spec, "localWorkloadSelector", src, "spec.localWorkloadSelector"),
         source=src,
     )
+    bgppeer_v330_rules(peer, src)
     if peer.node and peer.node_selector:
         fail(src, "spec.nodeSelector", "Node field must be empty when NodeSelector is specified")
     if peer.peer_ip and peer.peer_selector:
@@ -321,13 +342,13 @@ def _parse_bgppeer(doc, src):
         fail(src, "spec.peerSelector", "ASNumber field must be empty when PeerSelector is specified")
     if peer.reachable_by and not peer.peer_ip:
         fail(src, "spec.reachableBy", "ReachablyBy field must be empty when PeerIP is empty")
-    for key in ("node_selector", "peer_selector"):
+    for key, camel in (("node_selector", "nodeSelector"), ("peer_selector", "peerSelector"),
+                       ("local_workload_selector", "localWorkloadSelector")):
         text = getattr(peer, key)
         if text:
             try:
                 Selector(text)
             except ValueError as e:
-                camel = "nodeSelector" if key == "node_selector" else "peerSelector"
                 fail(src, f"spec.{camel}", str(e))
     if peer.peer_ip:
         _peer_ip_address(peer.peer_ip, src)
@@ -360,19 +381,6 @@ def _parse_ipam_config(doc, src):
     return IPAMConfig(strict_affinity=strict, auto_allocate_blocks=auto, max_blocks_per_host=mbph, source=src)
 
 
-def _community_value_error(text):
-    """Why `text` is not a BGP community value, or None: standard ``aa:nn`` (each 0..65535) or
-    large ``aa:nn:mm`` (each 0..4294967295), as libcalico-go's validator
-    (``lib/validator/v3/validator.go``, ``validateCommunityValue``) checks them."""
-    parts = text.split(":") if isinstance(text, str) else []
-    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
-        return "expected 'aa:nn' (standard) or 'aa:nn:mm' (large community)"
-    top = 0xFFFF if len(parts) == 2 else 0xFFFFFFFF
-    if any(int(p) > top for p in parts):
-        return f"each part of a {'standard' if len(parts) == 2 else 'large'} community must be 0..{top}"
-    return None
-
-
 def _bgp_as(spec, src):
     """``spec.asNumber``; 0 is a valid Calico ASNumber but not an AS BIRD can run as ("Local AS number
     must be set"), so it is refused here, where the document can be named."""
@@ -390,7 +398,7 @@ def _communities(spec, src):
     for i, c in enumerate(items):
         if not isinstance(c, dict) or not isinstance(c.get("name"), str) or not c["name"]:
             fail(src, f"spec.communities[{i}]", f"expected {{name: ..., value: ...}}, got {c!r}")
-        why = _community_value_error(c.get("value"))
+        why = community_value_error(c.get("value"))
         if why:
             fail(src, f"spec.communities[{i}].value", f"invalid community {c.get('value')!r}: {why}")
     return tuple(items)
@@ -410,9 +418,9 @@ def _prefix_advertisements(spec, src):
         if not isinstance(communities, list):
             fail(src, f"{at}.communities", f"expected a list, got {communities!r}")
         for j, c in enumerate(communities):
-            if c not in names and _community_value_error(c):
+            if c not in names and community_value_error(c):
                 fail(src, f"{at}.communities[{j}]", f"invalid community {c!r}: neither a name in "
-                     f"spec.communities nor a value ({_community_value_error(c)})")
+                     f"spec.communities nor a value ({community_value_error(c)})")
     return tuple(items)
 
 
@@ -749,6 +757,8 @@ def parse_documents(docs, filename="<input>"):
 def _finish(res):
     raw = getattr(res, "_raw_pools", [])
     res.pools = validate_pools(raw)
+    if scoped := sum(p.namespace_selector is not None for p in res.pools):   # pods' Namespace labels are not read
+        res.not_modelled["IPPool spec.namespaceSelector"] = scoped
     return res
 
 

@@ -1,13 +1,17 @@
 """Deleting pods: the CNI plugin's DEL, releasing addresses into Calico's IPAM state
 (projectcalico/calico ``libcalico-go/lib/ipam/ipam.go`` ``ReleaseIPs``)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 from .blocks import Pods
 from ..errors import UnknownPodError
 
 __all__ = ["release_pods"]
 
 
-def release_pods(st, pods):
+def release_pods(st, pods: Iterable[tuple[str, str]]):
     """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
 
     Released ordinals go to the tail of their block's free list; an emptied block

@@ -19,7 +19,11 @@ messages (libcalico-go ``clientv3/ippool.go validateAndSetDefaults``), wrapped
 the way calicoctl prints them.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Iterable
+from typing import IO, Any
 
 import yaml
 
@@ -60,7 +64,7 @@ __all__ = [
 # Writing
 
 
-def dump_json(docs, stream=None):
+def dump_json(docs: Iterable[dict[str, Any]], stream: IO[str] | None = None) -> str | None:
     """Write documents as one JSON ``List`` (what ``kubectl get -o json`` prints);
     returns the text if ``stream`` is None."""
     text = json.dumps({"apiVersion": "v1", "kind": "List", "items": list(docs)}, indent=1) + "\n"
@@ -81,7 +85,7 @@ def _str_presenter(dumper, data):
 _Dumper.add_representer(str, _str_presenter)
 
 
-def dump_documents(docs, stream=None):
+def dump_documents(docs: Iterable[dict[str, Any]], stream: IO[str] | None = None) -> str | None:
     """Write mappings as a multi-document YAML stream (``---`` between documents).
 
     Returns the text when ``stream`` is None.

@@ -26,8 +26,11 @@ hold only ``0.0.0.0/0`` and ``::/0``); router-to-router sessions always carry
 everything.  See docs/fabric.md.
 """
 
+from __future__ import annotations
+
 import ipaddress
 from dataclasses import dataclass
+from typing import Any
 
 from .kinds import Source
 from .validation import address_field, asn_field, bool_field, fail, get_field
@@ -142,7 +145,7 @@ def _peers(values, src, version):
     return tuple(out)
 
 
-def parse_router(doc, src):
+def parse_router(doc: dict[str, Any], src: Source) -> Router:
     """A :class:`Router` from a ``fastroute.io/v1`` Router document.
 
     Raises
@@ -188,6 +191,6 @@ def parse_router(doc, src):
                   reflector, cid, src)
 
 
-def routers_of(cluster):
+def routers_of(cluster: Any) -> tuple[Router, ...]:
     """The cluster's Routers (a tuple; empty for a cluster without any)."""
     return tuple(getattr(cluster, "routers", ()) or ())

@@ -31,6 +31,7 @@ True
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import SelectorError
@@ -81,7 +82,7 @@ class Selector:
 
     __slots__ = ("text", "_fn", "_toks", "_i", "_where")
 
-    def __init__(self, text, where=None):
+    def __init__(self, text: str | None, where: str | None = None) -> None:
         if text is None:
             text = ""
         if not isinstance(text, str):
@@ -107,7 +108,7 @@ class Selector:
     def __hash__(self):
         return hash(self.text)
 
-    def matches(self, labels):
+    def matches(self, labels: Mapping[str, str] | None) -> bool:
         """Whether a resource with ``labels`` (a mapping of str to str) is selected."""
         return bool(self._fn(labels or {}))
 
@@ -253,7 +254,7 @@ def _both(a, b):
 _CACHE = {}
 
 
-def parse(text, where=None):
+def parse(text: str | None, where: str | None = None) -> Selector:
     """Parse ``text`` into a :class:`Selector` (cached by text when ``where`` is None)."""
     if where is None and isinstance(text, str):
         sel = _CACHE.get(text)
@@ -263,6 +264,6 @@ def parse(text, where=None):
     return Selector(text, where)
 
 
-def matches(text, labels, where=None):
+def matches(text: str | None, labels: Mapping[str, str] | None, where: str | None = None) -> bool:
     """Shorthand for ``parse(text, where).matches(labels)``."""
     return parse(text, where).matches(labels)

@@ -16,6 +16,7 @@ to the records read here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .kinds import Source
 from .validation import fail, get_field
@@ -56,7 +57,7 @@ def _texts(value, src, path):
     return tuple(str(v) for v in value)
 
 
-def parse_service(doc, src):
+def parse_service(doc: dict[str, Any], src: Source) -> Service:
     spec = get_field(doc, src, "spec", dict, default={}) or {}
     ingress = ((doc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
     return Service(
@@ -72,7 +73,7 @@ def parse_service(doc, src):
     )
 
 
-def parse_endpoints(doc, src):
+def parse_endpoints(doc: dict[str, Any], src: Source) -> ServiceEndpoints:
     subsets = get_field(doc, src, "subsets", list, default=[]) or []
     addresses = []
     for i, subset in enumerate(subsets):
@@ -84,7 +85,7 @@ def parse_endpoints(doc, src):
     return ServiceEndpoints(_namespace(doc), src.name, tuple(addresses), src)
 
 
-def parse_endpoint_slice(doc, src):
+def parse_endpoint_slice(doc: dict[str, Any], src: Source) -> ServiceEndpoints:
     labels = (doc.get("metadata") or {}).get("labels") or {}
     service = labels.get("kubernetes.io/service-name")
     if not service:

@@ -16,9 +16,13 @@ Examples
 (12, 4)
 """
 
+from __future__ import annotations
+
 import dataclasses
 import ipaddress
 import string
+from collections.abc import Sequence
+from typing import Any, Union
 
 import numpy as np
 
@@ -30,8 +34,11 @@ from .routers import Router, RouterPeer
 
 __all__ = ["cluster", "fabric", "pod_counts"]
 
+#: What ``pods_per_node`` takes (:func:`pod_counts`): one count, a count per node, or a distribution tuple.
+PodsPerNode = Union[int, Sequence[int], tuple]
 
-def pod_counts(n_nodes, pods_per_node, rng):
+
+def pod_counts(n_nodes: int, pods_per_node: PodsPerNode, rng: np.random.Generator) -> np.ndarray:
     """Pods on each node: ndarray of int64, shape (n_nodes,).
 
     ``pods_per_node`` is an int (every node the same), a sequence of ``n_nodes``
@@ -71,27 +78,27 @@ MAX_NODES = 1_000_000
 
 
 def cluster(
-    n_nodes,
-    pods_per_node=110,
+    n_nodes: int,
+    pods_per_node: PodsPerNode = 110,
     *,
-    pools=("10.0.0.0/8",),
-    block_size=None,
-    encapsulation="None",
-    node_name="node-{i}",
-    racks=1,
-    node_subnet="172.16.0.0/12",
-    rack_prefix_len=None,
-    reflectors=0,
-    reflector_placement="global",
-    rr_cluster_id="244.0.0.1",
-    asn=DEFAULT_AS,
-    uplink="eth0",
-    namespace="default",
-    pod_name="pod-{node}-{k}",
-    pod_order="round-robin",
-    strict_affinity=False,
-    seed=0,
-):
+    pools: Sequence[str] = ("10.0.0.0/8",),
+    block_size: int | None = None,
+    encapsulation: str = "None",
+    node_name: str = "node-{i}",
+    racks: int = 1,
+    node_subnet: str = "172.16.0.0/12",
+    rack_prefix_len: int | None = None,
+    reflectors: int = 0,
+    reflector_placement: str = "global",
+    rr_cluster_id: str = "244.0.0.1",
+    asn: int = DEFAULT_AS,
+    uplink: str = "eth0",
+    namespace: str = "default",
+    pod_name: str = "pod-{node}-{k}",
+    pod_order: str = "round-robin",
+    strict_affinity: bool = False,
+    seed: int = 0,
+) -> Cluster:
     """Build a synthetic cluster plan.
 
     Parameters
@@ -279,8 +286,9 @@ def _pod_order(counts, pod_order):
 FABRIC_DESIGNS = ("as-per-rack", "as-per-node", "downward-default")
 
 
-def fabric(n_nodes, pods_per_node=110, *, racks=1, spines=1, design="as-per-rack", rack_as=65101,
-           spine_as=65000, node_as=4200000000, spine_subnet="192.0.2.0/24", **kwargs):
+def fabric(n_nodes: int, pods_per_node: PodsPerNode = 110, *, racks: int = 1, spines: int = 1,
+           design: str = "as-per-rack", rack_as: int = 65101, spine_as: int = 65000, node_as: int = 4200000000,
+           spine_subnet: str = "192.0.2.0/24", **kwargs: Any) -> Cluster:
     """A synthetic cluster on an L3 fabric (Calico's "Calico over IP fabrics"
     designs; docs/fabric.md): the node-to-node mesh off, one top-of-rack Router
     per rack (the last address of the rack's subnet) and ``spines`` spine Routers

@@ -1,10 +1,17 @@
 """Pool and block utilisation of a cluster after IPAM: the figures ``calicoctl ipam show``
 prints (projectcalico/calico ``calicoctl/calicoctl/commands/ipam/show.go``)."""
 
+from __future__ import annotations
+
+import ipaddress
+from typing import Union
+
 __all__ = ["utilization"]
 
+_Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
-def utilization(cluster):
+
+def utilization(cluster) -> list[tuple[_Net | None, int, int, list[tuple[_Net, int, int]]]]:
     """Rows of ``calicoctl ipam show``: per pool (List order) its blocks.
 
     Returns

@@ -8,6 +8,7 @@ messages (projectcalico/calico ``libcalico-go/lib/clientv3/ippool.go``
 """
 
 import ipaddress
+import re
 
 from .calico import as_number
 from .kinds import IPPool
@@ -17,6 +18,7 @@ from ..errors import FastrouteError, InvalidValueError, ResourceError, shown
 __all__ = [
     "fail", "get_field", "interface_field", "address_field", "network_field", "asn_field", "bool_field",
     "strict_bool_field", "password_field", "label_text", "label_map", "ipv4_quad", "validate_pools",
+    "community_value_error", "enum_field", "bgppeer_v330_rules", "bgpconfig_field_rules",
 ]
 
 
@@ -102,6 +104,19 @@ def asn_field(value, src, path):
         if isinstance(value, float):
             hint = " (YAML reads an unquoted asdot number as a float: quote it, e.g. '1.10')"
         fail(src, path, f"{e}{hint}")
+
+
+def community_value_error(text):
+    """Why `text` is not a BGP community value, or None: standard ``aa:nn`` (each 0..65535) or
+    large ``aa:nn:mm`` (each 0..4294967295), as libcalico-go's validator
+    (``lib/validator/v3/validator.go``, ``validateCommunityValue``) checks them."""
+    parts = text.split(":") if isinstance(text, str) else []
+    if len(parts) not in (2, 3) or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
+        return "expected 'aa:nn' (standard) or 'aa:nn:mm' (large community)"
+    top = 0xFFFF if len(parts) == 2 else 0xFFFFFFFF
+    if any(int(p) > top for p in parts):
+        return f"each part of a {'standard' if len(parts) == 2 else 'large'} community must be 0..{top}"
+    return None
 
 
 def strict_bool_field(value, src, path):
@@ -283,6 +298,7 @@ def _validate_pool(name, spec, existing, src):
         errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR overlaps with IPv4 Link Local range 169.254.0.0/16", cidr))
     if version == 6 and net.overlaps(_LINK_LOCAL6):
         errs.append(_field("IPPool.Spec.CIDR", "IPPool CIDR overlaps with IPv6 Link Local range fe80::/10", cidr))
+    errs += _v330_pool_errors(spec, uses, ipip, vxlan)
     if errs:
         raise ResourceError(f"{where}: {_render(errs)}")
     # Struct validator (runs only once the above passed).
@@ -292,13 +308,18 @@ def _validate_pool(name, spec, existing, src):
             reason = f"Reason: failed to validate Field: {fname} because of Tag: {tag} "
             raise ResourceError(f"{where}: {_render([_field(fname, reason, val)])}")
     for u in uses:
-        if u not in ("Workload", "Tunnel"):
+        if u not in ("Workload", "Tunnel", "LoadBalancer"):
             raise ResourceError(f"{where}: Failed to create 'IPPool' resource: [unknown use: {u}]")
     selector = spec.get("nodeSelector") or "all()"
-    try:
-        Selector(selector)
-    except ValueError as e:
-        raise ResourceError(f"{src.where('spec.nodeSelector')}: {e}") from None
+    for key, text in (("nodeSelector", selector), ("namespaceSelector", spec.get("namespaceSelector") or "all()")):
+        try:
+            Selector(text)
+        except ValueError as e:
+            raise ResourceError(f"{src.where('spec.' + key)}: {e}") from None
+    mode = spec.get("assignmentMode")
+    if mode is not None and mode not in ("Automatic", "Manual"):
+        raise ResourceError(f"{src.where('spec.assignmentMode')}: invalid assignmentMode {shown(mode)}: expected "
+                            "'Automatic' or 'Manual'")
     return IPPool(
         name=name,
         cidr=net,
@@ -310,8 +331,33 @@ def _validate_pool(name, spec, existing, src):
         disable_bgp_export=bool_field(spec.get("disableBGPExport", False), src, "spec.disableBGPExport"),
         node_selector=selector,
         allowed_uses=tuple(uses),
+        assignment_mode=mode,
+        namespace_selector=spec.get("namespaceSelector") or None,
         source=src,
     )
+
+
+def _v330_pool_errors(spec, uses, ipip, vxlan):
+    """libcalico-go's ``validateIPPool`` rules for the v3.30+ fields (``LoadBalancer`` pools,
+    ``namespaceSelector``; projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    errs = []
+    if "LoadBalancer" in uses:
+        if ipip != "Never" or vxlan != "Never":
+            mode = ipip if ipip != "Never" else vxlan
+            errs.append(_field("IPPool.Spec.IPIPMode", "Neither IPIPMode nor VXLANMode can be enabled on "
+                                                       "AllowedUses LoadBalancer IP pool", mode))
+        errs += [_field("IPPool.Spec.AllowedUses", f"LoadBalancer cannot be used at the same time as: {u}", u)
+                 for u in uses if u in ("Workload", "Tunnel")]
+        if spec.get("disableBGPExport") is True:
+            errs.append(_field("IPPool.Spec.DisableBGPExport", "IP Pool with AllowedUse LoadBalancer must not have "
+                                                              "DisableBGPExport set to true", True))
+        if (spec.get("nodeSelector") or "all()") != "all()":
+            errs.append(_field("IPPool.Spec.NodeSelector", "IP Pool with AllowedUse LoadBalancer must have node "
+                                                           "selector set to all()", spec.get("nodeSelector")))
+    if "Tunnel" in uses and spec.get("namespaceSelector"):
+        errs.append(_field("IPPool.Spec.NamespaceSelector", "IP Pool with AllowedUse Tunnel cannot have "
+                                                            "namespaceSelector specified", spec["namespaceSelector"]))
+    return errs
 
 
 def validate_pools(raw_pools):
@@ -364,3 +410,62 @@ def password_field(spec, key, src):
         fail(src, f"spec.{key}", "expected {secretKeyRef: {name: SECRET, key: KEY}} (Calico reads BGP passwords "
              f"only from a Secret), got {shown(value)}")
     return value
+
+
+def enum_field(spec, key, allowed, src):
+    """``spec.<key>``, one of ``allowed`` (a CRD ``Enum``), or None when unset."""
+    value = spec.get(key)
+    if value is not None and value not in allowed:
+        fail(src, f"spec.{key}", f"invalid {key} {shown(value)}: expected one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def bgppeer_v330_rules(peer, src):
+    """libcalico-go's ``validateBGPPeerSpec`` rules for the v3.30+ BGPPeer fields
+    (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    if peer.keep_original_next_hop and peer.next_hop_mode is not None:
+        fail(src, "spec.keepOriginalNextHop", "The KeepOriginalNextHop field is deprecated. It must not be set to "
+             f"true when NextHopMode is configured (nextHopMode {peer.next_hop_mode!r}).")
+    if peer.local_as_number == 0:
+        fail(src, "spec.localASNumber", "invalid AS number 0: BIRD refuses `local as 0`")
+    if peer.local_workload_selector:
+        if peer.as_number is None:
+            fail(src, "spec.asNumber", "ASNumber field must NOT be empty when LocalWorkloadSelector is specified "
+                                       f"(localWorkloadSelector {peer.local_workload_selector!r})")
+        if peer.peer_ip:
+            fail(src, "spec.peerIP", f"PeerIP field must be empty when LocalWorkloadSelector is specified, "
+                                     f"got {peer.peer_ip!r}")
+        if peer.peer_selector:
+            fail(src, "spec.peerSelector", "PeerSelector field must be empty when LocalWorkloadSelector is "
+                                           f"specified, got {peer.peer_selector!r}")
+
+
+_LOG_LEVEL = re.compile(r"Trace|Debug|Info|Warning|Error|Fatal")
+_IGNORED_INTERFACE = re.compile(r"[a-zA-Z0-9_.*-]{1,15}")
+
+
+def bgpconfig_field_rules(spec, src):
+    """libcalico-go's field validators for BGPConfiguration ``logSeverityScreen`` (``logLevel``),
+    ``ignoredInterfaces`` (``ignoredInterface``) and ``localWorkloadPeeringIPV4``/``IPV6``
+    (``ipv4``/``ipv6``) (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
+    level = spec.get("logSeverityScreen")
+    if level is not None and not (isinstance(level, str) and _LOG_LEVEL.fullmatch(level)):
+        fail(src, "spec.logSeverityScreen", f"invalid logSeverityScreen {shown(level)}: expected one of Trace, "
+                                            "Debug, Info, Warning, Error, Fatal")
+    ignored = spec.get("ignoredInterfaces")
+    if ignored is not None and not isinstance(ignored, list):
+        fail(src, "spec.ignoredInterfaces", f"expected a list of interface names, got {shown(ignored)}")
+    for i, name in enumerate(ignored or ()):
+        if not (isinstance(name, str) and name != "*" and _IGNORED_INTERFACE.fullmatch(name)):
+            fail(src, f"spec.ignoredInterfaces[{i}]", f"invalid interface {shown(name)}: expected 1..15 of "
+                                                      "a-z A-Z 0-9 _ . * - (and not '*' alone)")
+    for key, version in (("localWorkloadPeeringIPV4", 4), ("localWorkloadPeeringIPV6", 6)):
+        value = spec.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            ok = isinstance(value, str) and ipaddress.ip_address(value).version == version
+        except ValueError:
+            ok = False
+        if not ok:
+            fail(src, f"spec.{key}", f"invalid {key} {shown(value)}: expected an IPv{version} address")

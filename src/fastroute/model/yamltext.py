@@ -13,9 +13,13 @@ Three readers, tried in order:
   is refused before any object is built.
 """
 
+from __future__ import annotations
+
 import contextlib
 import gc
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import re
 
@@ -45,7 +49,7 @@ _FLOAT = (r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[e
           r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 
 
-def calico_resolvers(cls):
+def calico_resolvers(cls: type) -> type:
     cls.yaml_implicit_resolvers = _without_base60(cls.yaml_implicit_resolvers)
     for tag, pattern in (("int", _INT), ("float", _FLOAT)):
         cls.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list("-+0123456789."))
@@ -68,7 +72,7 @@ _SPECIAL_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
 @contextlib.contextmanager
-def paused_gc():
+def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector while a dump is read: building millions of
     acyclic dicts and lists otherwise triggers a full collection again and again (a
     third of the load time of a thousand-node dump).  Nests; restores the previous state."""
@@ -81,7 +85,7 @@ def paused_gc():
             gc.enable()
 
 
-def read_text(path):
+def read_text(path: str) -> str:
     """The text of the file at ``path`` (UTF-8); bytes that are not UTF-8 are a ResourceError."""
     with open(path, "rb") as fh:
         data = fh.read()
@@ -150,7 +154,7 @@ def _children(node):
     return ()
 
 
-def python_documents(text, filename):
+def python_documents(text: str, filename: str) -> list[Any]:
     """The documents of YAML ``text`` through PyYAML, node graphs checked before building."""
     loader = _Loader(text)
     try:
@@ -168,7 +172,7 @@ def python_documents(text, filename):
         loader.dispose()
 
 
-def documents(text, filename):
+def documents(text: str, filename: str) -> list[Any]:
     """The documents of YAML or JSON ``text`` (a list; None for an empty document).
 
     Raises

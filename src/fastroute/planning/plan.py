@@ -80,6 +80,7 @@ from ..sim import converge
 from ..sim.converge import Params
 from . import fabric as _fabric
 from .plots import plot_compare, plot_plan
+from .results import CompareResult, PlanResult
 
 __all__ = ["plan", "compare", "typha_replicas", "sessions", "DEFAULT_POOL", "TOPOLOGIES", "plot_compare",
            "plot_plan"]
@@ -207,8 +208,9 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
 
     Returns
     -------
-    dict
-        JSON-serialisable; keys include ``nodes``, ``topology``, ``reflectors``,
+    PlanResult
+        A dict (JSON-serialisable) with ``to_dict()``, ``to_json()`` and ``to_pandas()``
+        (:mod:`fastroute.planning.results`); keys include ``nodes``, ``topology``, ``reflectors``,
         ``sessions_total``, ``sessions_per_node``, ``sessions_per_reflector``,
         ``prefixes``, ``routes_per_node``, ``memory_per_node_bytes``,
         ``memory_per_reflector_bytes``, ``convergence_s``,
@@ -285,7 +287,7 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
     warnings += _guidance(out)
     out["warnings"] = warnings
     out["sources"] = sources
-    return out
+    return PlanResult(out)
 
 
 def _size_pool(out, net, block_size, encapsulation, warnings, sources, progress, layout=None):
@@ -535,7 +537,8 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
 
     Returns
     -------
-    dict
+    CompareResult
+        A dict with ``to_dict()``, ``to_json()`` and ``to_pandas()`` (one row per design):
         ``plans`` (list of :func:`plan` dicts: for each node count the mesh,
         then one per reflector count), ``crossover`` (the smallest compared node
         count above the docs' ~100-node mesh guidance at which every reflector
@@ -597,8 +600,8 @@ def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, 
                     + ", ".join(f"{n:,} nodes -> {r}" for n, r in typha.items()))
     crit = (f"smallest compared node count above {MESH_GUIDANCE_NODES} (the docs' full-mesh guidance) where "
             f"every reflector design has fewer BGP sessions and less BIRD memory per node than the full mesh")
-    return {"plans": plans, "crossover": crossover, "crossover_criterion": crit, "recommendation": recs,
-            "warnings": seen}
+    return CompareResult({"plans": plans, "crossover": crossover, "crossover_criterion": crit,
+                          "recommendation": recs, "warnings": seen})
 
 
 def compare_designs(n, reflectors, topologies=("mesh", "rr")):

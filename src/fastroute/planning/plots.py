@@ -6,11 +6,18 @@ The figures are drawn with the Agg backend (no display needed) in the format the
 file's suffix names (``.png``, ``.svg``, ``.pdf``, ...), written whole or not at all.
 """
 
+from __future__ import annotations
+
 import math
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidValueError, MissingDependencyError
 from ..outfiles import replace_atomically
+
+if TYPE_CHECKING:
+    from ..sim.converge import Result
 
 __all__ = ["plot_plan", "plot_compare", "plot_convergence", "plot_sweep", "plot_format"]
 
@@ -35,7 +42,7 @@ def _save(plt, fig, path, dpi=100):
     return path
 
 
-def plot_format(path):
+def plot_format(path: str | os.PathLike[str]) -> str:
     """The image format `path`'s suffix names, if matplotlib writes it; InvalidValueError (listing
     the formats it writes) otherwise.  Checked by the CLI before any work, so a typo costs nothing."""
     plt = _pyplot()
@@ -48,7 +55,7 @@ def plot_format(path):
     return ext
 
 
-def plot_compare(result, path):
+def plot_compare(result: dict[str, Any], path: str | os.PathLike[str]) -> str | os.PathLike[str]:
     """A :func:`fastroute.planning.plan.compare` result: sessions, routes, memory and convergence time against node count, one line per design."""
     plt = _pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
@@ -96,7 +103,7 @@ def plot_compare(result, path):
     return _save(plt, fig, path)
 
 
-def plot_plan(p, path):
+def plot_plan(p: dict[str, Any], path: str | os.PathLike[str]) -> str | os.PathLike[str]:
     """A :func:`fastroute.planning.plan.plan` result, one design: sessions, routes and memory per node vs per reflector, and pool use."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
@@ -116,7 +123,7 @@ def plot_plan(p, path):
     return _save(plt, fig, path)
 
 
-def plot_convergence(r, path):
+def plot_convergence(r: Result, path: str | os.PathLike[str]) -> str | os.PathLike[str]:
     """A :func:`fastroute.sim.converge.simulate` result: BGP routes in the kernels over
     time and, when anything was cut, the unreachable (node, prefix owner) pairs over
     time (outages still open at the end run to the right edge), the event marked."""
@@ -155,7 +162,8 @@ def plot_convergence(r, path):
     return _save(plt, fig, path)
 
 
-def plot_sweep(table, path, x="nodes", y=None):
+def plot_sweep(table, path: str | os.PathLike[str], x: str = "nodes", y: Sequence[str] | None = None
+              ) -> str | os.PathLike[str]:
     """A :func:`fastroute.planning.sweeps.sweep` table: figures against ``x``, one line per combination of the other varying
     parameters (mean over seeds; failed points left out).  Up to six lines are named in a legend inside the
     first panel; more go in a legend beside the panels, so none hides a line.  Needs matplotlib."""

@@ -86,6 +86,8 @@ import math
 import os
 import time
 import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..jsonout import dumps as json_dumps
 from ..errors import GridError, InvalidValueError, MissingDependencyError, SweepError, shown
@@ -219,7 +221,7 @@ def _where_of(key):
 # ---------------------------------------------------------------------------- grid
 
 
-def load_grid(path):
+def load_grid(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a grid from a YAML (or JSON) file.
 
     Raises
@@ -253,7 +255,7 @@ def _values(v):
     return list(v) if isinstance(v, list) else [v]
 
 
-def expand(grid):
+def expand(grid: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """The points of a grid, in order.
 
     Parameters
@@ -383,7 +385,7 @@ MAX_POINTS = 100_000
 # ---------------------------------------------------------------------------- one point
 
 
-def run_point(run, point):
+def run_point(run: str, point: dict[str, Any]) -> dict[str, Any]:
     """Run one point; return its figures (and ``error``, None when it worked).
 
     Runs on a worker.  Returns only numbers and short strings: whatever the
@@ -522,7 +524,8 @@ class Table:
     scheduler, seconds per point (these vary from run to run; the rows do not).
     """
 
-    def __init__(self, columns, rows, meta=None):
+    def __init__(self, columns: Iterable[str], rows: Iterable[dict[str, Any]], meta: dict[str, Any] | None = None
+                ) -> None:
         self.columns = list(columns)
         self.rows = [{c: r.get(c) for c in self.columns} for r in rows]
         self.meta = dict(meta or {})
@@ -606,7 +609,8 @@ class Table:
 # ---------------------------------------------------------------------------- running
 
 
-def sweep(grid, client=None, *, scheduler=None, workers=None, progress=None):
+def sweep(grid: dict[str, Any] | str | os.PathLike[str], client: Any = None, *, scheduler: str | None = None,
+          workers: int | None = None, progress: Callable[[int, int], Any] | None = None) -> Table:
     """Run every point of a grid on Dask and return one table.
 
     Parameters
@@ -722,7 +726,7 @@ def _dask_run(run, points, results, client, scheduler, workers, progress, meta):
             own_cluster.close()
 
 
-def local_cluster(n_workers):
+def local_cluster(n_workers: int) -> Any:
     """A ``distributed.LocalCluster`` of ``n_workers`` single-threaded worker processes, as :func:`sweep`
     starts one (close it when done; pass ``distributed.Client(cluster)`` as ``client=`` to reuse it)."""
     import logging

@@ -7,7 +7,11 @@ grammar, and computed by a small interpreter over the tree: it is never run as
 code, and its numbers are bounded, so no filter can hang a sweep or fill memory.
 """
 
+from __future__ import annotations
+
 import ast
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..errors import GridError, shown
 
@@ -101,7 +105,7 @@ _ALLOWED_AST = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.No
                 *_BINOPS, *_CMPOPS, ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Tuple, ast.List)
 
 
-def compile_where(text, names, where):
+def compile_where(text: str, names: Iterable[str], where: str) -> tuple[str, str, ast.AST]:
     """A filter expression over the parameters: comparisons, and/or/not, arithmetic, literals.
 
     The text is parsed, never run: :func:`_interpret` computes it from the syntax tree, with
@@ -131,7 +135,7 @@ def compile_where(text, names, where):
     return (text, where, tree)
 
 
-def holds(cond, point):
+def holds(cond: tuple[str, str, ast.AST], point: Mapping[str, Any]) -> bool:
     text, where, tree = cond
     try:
         return bool(_interpret(tree, point))

@@ -24,8 +24,11 @@ Examples
 >>> testing.assert_reachable(c, "echo-deployment-598f49cc44-td2lf", "10.244.166.129")
 """
 
+from __future__ import annotations
+
 import collections
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..dataplane import routes
@@ -60,7 +63,7 @@ class Hop:
     speaker: str
     route: str          # the route's `ip route` text, or a description for external routers
 
-    def text(self):
+    def text(self) -> str:
         return f"{self.speaker}: {self.route}"
 
 
@@ -73,10 +76,10 @@ class Walk:
     where: str = ""     # speaker where the walk ended
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.outcome == DELIVERED
 
-    def text(self):
+    def text(self) -> str:
         lines = [h.text() for h in self.hops]
         end = f"-> {self.outcome}" + (f" at {self.where}" if self.where else "")
         if lines:
@@ -249,7 +252,8 @@ def _walk(ctx, start, addr, max_hops):
     return out
 
 
-def walk(cluster_or_tables, src, dst, *, down=(), max_hops=None):
+def walk(cluster_or_tables: Cluster | routes.RouteTables, src: str, dst: str, *, down: Iterable[str] = (),
+         max_hops: int | None = None) -> list[Walk]:
     """Every path a packet from `src` to `dst` takes (one per multipath branch).
 
     Parameters
@@ -311,7 +315,8 @@ def _describe(ctx, text):
     return _pod_label(ctx.c, p, ctx.version) if p is not None else repr(text)
 
 
-def assert_reachable(cluster_or_tables, src, dst, *, down=(), max_hops=None):
+def assert_reachable(cluster_or_tables: Cluster | routes.RouteTables, src: str, dst: str, *,
+                     down: Iterable[str] = (), max_hops: int | None = None) -> None:
     """Assert that every path from `src` to `dst` is delivered to `dst`'s pod.
 
     Parameters
@@ -339,7 +344,8 @@ def assert_reachable(cluster_or_tables, src, dst, *, down=(), max_hops=None):
             f"{outcome}\n{w.text()}")
 
 
-def reachability(cluster_or_tables, *, down=(), max_hops=None):
+def reachability(cluster_or_tables: Cluster | routes.RouteTables, *, down: Iterable[str] = (),
+                 max_hops: int | None = None) -> dict[tuple[str, str], list[Walk]]:
     """Per pair of pods (source, destination), the walks that fail.
 
     Returns
@@ -374,7 +380,8 @@ def _reachability(ctx, max_hops):
     return out
 
 
-def assert_all_reachable(cluster_or_tables, *, down=(), max_hops=None):
+def assert_all_reachable(cluster_or_tables: Cluster | routes.RouteTables, *, down: Iterable[str] = (),
+                         max_hops: int | None = None) -> None:
     """Assert that every pod reaches every other pod (of the tables' IP version)."""
     ctx = _context(cluster_or_tables, down)
     bad = _reachability(ctx, max_hops)
@@ -385,7 +392,8 @@ def assert_all_reachable(cluster_or_tables, *, down=(), max_hops=None):
             f"{_describe(ctx, d)}: {walks[0].outcome}\n{walks[0].text()}")
 
 
-def assert_same_reachability(a, b, *, max_hops=None):
+def assert_same_reachability(a: Cluster | routes.RouteTables, b: Cluster | routes.RouteTables, *,
+                             max_hops: int | None = None) -> None:
     """Assert that two clusters (or tables) let the same pod pairs through.
 
     Pods are matched by ``namespace/name``; the message lists the pairs that differ.
@@ -413,7 +421,9 @@ def _norm_dst(prefix, version):
     return str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
 
 
-def assert_route(cluster_or_tables, node, prefix, *, via=None, dev=None, type=None, proto=None, down=()):
+def assert_route(cluster_or_tables: Cluster | routes.RouteTables, node: str, prefix: str, *, via: str | None = None,
+                 dev: str | None = None, type: str | None = None, proto: str | None = None, down: Iterable[str] = ()
+                ) -> None:
     """Assert that `node`'s table holds a route to exactly `prefix` (with the given attributes).
 
     Parameters
@@ -455,7 +465,8 @@ def assert_route(cluster_or_tables, node, prefix, *, via=None, dev=None, type=No
         raise AssertionError(f"node {node}: route to {want} has " + ", ".join(problems) + f": {r.text()}")
 
 
-def assert_no_loops(cluster_or_tables, *, down=(), max_hops=None):
+def assert_no_loops(cluster_or_tables: Cluster | routes.RouteTables, *, down: Iterable[str] = (),
+                    max_hops: int | None = None) -> None:
     """Assert that no packet loops: from every node toward every pod address and
     every block (its first and last address)."""
     ctx = _context(cluster_or_tables, down)

@@ -52,12 +52,19 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..bgp.birdcfg import render_files
 from ..bgp.topology import compute as compute_topology
 from ..errors import EmulationError, InvalidValueError, choice
 from .emulate_routers import external_router_config, router_config, router_peers
+
+if TYPE_CHECKING:
+    from ..bgp.birdview import BirdNodeView
+    from ..bgp.topology import Topology
+    from ..model.cluster import Cluster
 
 __all__ = [
     "Pod",
@@ -150,7 +157,7 @@ class EmuNode:
             raise InvalidValueError(f"missing 'bird.cfg' in files of node {self.name!r}: got {sorted(self.files)!r}")
 
 
-def stock_bird_files(files):
+def stock_bird_files(files: dict[str, str]) -> dict[str, str]:
     """Adapt confd-rendered files to stock BIRD 1.6 (which has no ``krt_tunnel``).
 
     ``krt_tunnel = "";`` statements are dropped: they select no tunnel, which is what
@@ -173,7 +180,8 @@ def stock_bird_files(files):
     return out
 
 
-def emu_node(view, uplink="eth0", pods=(), address_metric=None, setup=()):
+def emu_node(view: BirdNodeView, uplink: str = "eth0", pods: Sequence[Pod | tuple[str, str]] = (),
+             address_metric: int | None = None, setup: Sequence[tuple[str, ...]] = ()) -> EmuNode:
     """An :class:`EmuNode` whose BIRD runs the configuration rendered from ``view``.
 
     Parameters
@@ -192,7 +200,7 @@ def emu_node(view, uplink="eth0", pods=(), address_metric=None, setup=()):
                    tuple(map(tuple, setup)), view.node.ipv6_address)
 
 
-def netns_unavailable_reason():
+def netns_unavailable_reason() -> str | None:
     """None when network namespaces can be created here; otherwise why not."""
     if shutil.which("ip") is None:
         return "the 'ip' command (iproute2) is not installed"
@@ -226,7 +234,7 @@ class ProtocolRow:
 _BANNER = re.compile(r"^BIRD [0-9][^ ]* ready\.$")
 
 
-def parse_protocols(text):
+def parse_protocols(text: str) -> list[ProtocolRow]:
     """Parse ``birdc show protocols`` output (banner and header skipped).
 
     ``since`` is one token (BIRD 1.6's default ``HH:MM:SS`` or ``YYYY-MM-DD``); ``info``
@@ -245,12 +253,12 @@ def parse_protocols(text):
     return rows
 
 
-def normalize_routes(text):
+def normalize_routes(text: str) -> str:
     """``ip route`` text with trailing blanks and blank lines removed, one route per line."""
     return "\n".join(line.rstrip() for line in text.splitlines() if line.strip()) + "\n"
 
 
-def normalize_protocols(text, since="*"):
+def normalize_protocols(text: str, since: str = "*") -> str:
     """``birdc show protocols`` text without the banner, trailing blanks and timestamps.
 
     The ``since`` column is replaced by ``since`` padded to BIRD's 10 columns, so rows
@@ -270,7 +278,8 @@ def normalize_protocols(text, since="*"):
     return "\n".join(out) + "\n"
 
 
-def diff_texts(expected, got, fromfile="expected", tofile="got"):
+def diff_texts(expected: dict[str, str], got: dict[str, str], fromfile: str = "expected", tofile: str = "got"
+              ) -> str:
     """Unified diff between two dicts of texts (e.g. node -> ``ip route``); ``""`` when equal.
 
     Meant for assertion messages in differential tests::
@@ -691,7 +700,8 @@ class Emulation:
 # --------------------------------------------------------------------------- a whole cluster
 
 
-def cluster_emulation(cluster, calico_version=None, ipv6=False):
+def cluster_emulation(cluster: Cluster, calico_version: str | None = None, ipv6: bool = False
+                     ) -> tuple[Emulation, Topology]:
     """An :class:`Emulation` of an allocated ``cluster``.
 
     Every node gets its uplink (annotation ``fastroute.io/uplink``), its pods'
@@ -746,7 +756,8 @@ def cluster_emulation(cluster, calico_version=None, ipv6=False):
     return Emulation(emus, ipv6=ipv6), topo
 
 
-def emulate_cluster(cluster, nodes=None, down=(), calico_version=None, ipv6=False, timeout=90.0):
+def emulate_cluster(cluster: Cluster, nodes: Sequence[str] | None = None, down: Iterable[str] = (),
+                    calico_version: str | None = None, ipv6: bool = False, timeout: float = 90.0) -> str:
     """Run the cluster's BIRDs until converged (then stop calico-node on ``down`` and let
     the rest settle); return each of ``nodes``' (default all) ``== NODE: ip route`` and
     ``== NODE: birdc show protocols`` sections (``BIRD stopped`` on a down node), also

@@ -24,9 +24,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import EmulationError, InvalidValueError
 from .emulate import Emulation, cluster_emulation, parse_protocols
+
+if TYPE_CHECKING:
+    from ..bgp.topology import Topology
+    from ..model.cluster import Cluster
 
 __all__ = ["RecoveringEmulation", "not_established", "recovering_emulation", "with_timers"]
 
@@ -47,7 +53,7 @@ def _seconds(value, what):
     return value
 
 
-def with_timers(text, gr_wait=None, restart_time=None):
+def with_timers(text: str, gr_wait: int | None = None, restart_time: int | None = None) -> str:
     """``bird.cfg`` text with BIRD's graceful-restart wait and restart time set.
 
     Raises
@@ -75,7 +81,8 @@ def with_timers(text, gr_wait=None, restart_time=None):
     return text
 
 
-def recovering_emulation(cluster, gr_wait=None, restart_time=None, calico_version=None):
+def recovering_emulation(cluster: Cluster, gr_wait: int | None = None, restart_time: int | None = None,
+                         calico_version: str | None = None) -> tuple[RecoveringEmulation, Topology]:
     """``(RecoveringEmulation, Topology)`` of an allocated ``cluster``: every BIRD
     started with ``-R``, the timers given set in every node's ``bird.cfg``."""
     emu, topo = cluster_emulation(cluster, calico_version)
@@ -91,7 +98,7 @@ def recovering_emulation(cluster, gr_wait=None, restart_time=None, calico_versio
     return RecoveringEmulation(**fields), topo
 
 
-def not_established(emu, names):
+def not_established(emu: Emulation, names: Iterable[str]) -> list[str]:
     """``node/protocol`` of every ``protocol bgp`` of the nodes ``names`` (IPv4) that is
     not ``up``/``Established`` now.  A BIRD still in graceful-restart recovery shows its
     sessions in state ``wait``, so an empty list also means every recovery has ended."""

@@ -20,14 +20,21 @@ originated``/``default``.  Which neighbours it has comes from the session table
 address and the Routers it peers with.
 """
 
+from __future__ import annotations
+
 import ipaddress
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..bgp.sessions import ExternalRouter, Sessions
 
 __all__ = ["external_router_config", "router_config", "router_peers"]
 
 
-def external_router_config(router, peers):
+def external_router_config(router: ExternalRouter, peers: Sequence[tuple[str, int]]) -> str:
     """BIRD 1.6 configuration of an external router that is only a sink.
 
     Parameters
@@ -50,7 +57,7 @@ def external_router_config(router, peers):
     return "\n".join(out) + "\n"
 
 
-def router_peers(sessions, external):
+def router_peers(sessions: Sessions, external: ExternalRouter) -> list[tuple[str, int, bool, str | None, bool]]:
     """The neighbours of router ``external`` (an ExternalRouter) in a Sessions
     table: ``(ip text, AS, rr client, cluster id text or None, is a node)`` per row
     of the router, in row order."""
@@ -66,7 +73,7 @@ def router_peers(sessions, external):
     return out
 
 
-def router_config(external, peers, fast_retry=True):
+def router_config(external: ExternalRouter, peers: Sequence[tuple], fast_retry: bool = True) -> str:
     """BIRD 1.6 configuration of a Router (``external.router``).
 
     Parameters

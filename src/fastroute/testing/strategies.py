@@ -16,12 +16,22 @@ Examples
 ...     testing.assert_all_reachable(cluster)
 """
 
+from __future__ import annotations
+
 import dataclasses
 import ipaddress
 from collections import namedtuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import IPAMError, InvalidValueError, MissingDependencyError, choice
 from ..model.calico import DEFAULT_AS
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from ..dataplane.routes import RouteTables
+    from ..model.cluster import Cluster
 
 __all__ = [
     "addresses",
@@ -80,7 +90,8 @@ def _family(version):
     return _FAMILIES[choice(version, (4, 6), "IP version")]
 
 
-def addresses(version=4, within=None):
+def addresses(version: int = 4, within: str | ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
+             ) -> SearchStrategy[str]:
     """IP addresses of one version, optionally inside a network.
 
     Parameters
@@ -104,7 +115,8 @@ def addresses(version=4, within=None):
     return st.integers(lo, lo + net.num_addresses - 1).map(cls)
 
 
-def prefixes(version=4, min_len=0, max_len=None, within=None):
+def prefixes(version: int = 4, min_len: int = 0, max_len: int | None = None,
+             within: str | ipaddress.IPv4Network | ipaddress.IPv6Network | None = None) -> SearchStrategy[str]:
     """Prefixes (network address with host bits clear) of one version.
 
     Parameters
@@ -140,7 +152,8 @@ def prefixes(version=4, min_len=0, max_len=None, within=None):
     return st.tuples(st.integers(0, (1 << width) - 1), st.integers(min_len, max_len)).map(build)
 
 
-def prefix_tables(version=4, max_size=20, values=None):
+def prefix_tables(version: int = 4, max_size: int = 20, values: SearchStrategy[Any] | None = None
+                 ) -> SearchStrategy[dict[str, Any]]:
     """Routing tables as plain dicts ``{prefix text: value}`` (for :class:`fastroute.Fib` and friends).
 
     Prefixes nest often (they are drawn under a few common parents) so that
@@ -169,17 +182,9 @@ def _pool_choices():
     ]
 
 
-def clusters(
-    min_nodes=1,
-    max_nodes=6,
-    max_pods=4,
-    topologies=TOPOLOGIES,
-    encapsulations=ENCAPSULATIONS,
-    max_racks=2,
-    allocate=True,
-    faults=(),
-    dual_stack=False,
-):
+def clusters(min_nodes: int = 1, max_nodes: int = 6, max_pods: int = 4, topologies: Sequence[str] = TOPOLOGIES,
+             encapsulations: Sequence[str] = ENCAPSULATIONS, max_racks: int = 2, allocate: bool = True,
+             faults: Sequence[str] = (), dual_stack: bool = False) -> SearchStrategy[Cluster]:
     """Whole clusters: nodes, pools, blocks and pods (borrowed addresses
     included), a BGP design and an encapsulation mode.
 
@@ -360,13 +365,13 @@ def _drawn_class():
     return _DRAWN
 
 
-def down_sets(cluster, max_size=2):
+def down_sets(cluster: Cluster, max_size: int = 2) -> SearchStrategy[frozenset[str]]:
     """Sets of node names to stop (frozenset, possibly empty; shrinks to empty)."""
     st = _st()
     return st.lists(st.sampled_from(cluster.node_names), max_size=max_size, unique=True).map(frozenset)
 
 
-def scenarios(max_down=1, **cluster_kw):
+def scenarios(max_down: int = 1, **cluster_kw: Any) -> SearchStrategy[Scenario]:
     """A cluster from :func:`clusters` with a set of stopped nodes.
 
     Returns
@@ -377,7 +382,7 @@ def scenarios(max_down=1, **cluster_kw):
         lambda c: down_sets(c, max_down).map(lambda d: Scenario(c, d)))
 
 
-def route_tables(version=4, down=False, **cluster_kw):
+def route_tables(version: int = 4, down: bool = False, **cluster_kw: Any) -> SearchStrategy[RouteTables]:
     """Every node's routing tables (:class:`fastroute.dataplane.routes.RouteTables`) of a drawn cluster.
 
     Parameters
