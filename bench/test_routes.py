@@ -4,9 +4,22 @@ Run: .venv/bin/python -m pytest bench/test_routes.py --benchmark-json=.benchmark
 Each benchmark runs the whole pipeline from an allocated cluster: confd's
 sessions, propagation to the steady state, and every node's BGP routes as one
 (node x prefix) next-hop matrix.  extra_info records the peak RSS of the process.
+
+The large runs (``test_reflectors_20000``, ``test_scaling``) each run in a fresh
+process (``python bench/test_routes.py N REFLECTORS THREADS dense|stream``, which
+prints its figures as JSON), so that the peak RSS is that computation's alone;
+extra_info holds the child's timings: ``compute_s`` (``routes.compute``),
+``tables_s`` (every node's table: the dense ``route_matrix``, or
+``route_matrix_chunks`` streamed), ``peak_rss_mb`` and ``cluster_rss_mb`` (the
+allocated cluster alone, before the computation).  Old code side by side: the same
+command with ``PYTHONPATH=<older checkout>/src``.
 """
 
+import json
 import resource
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -30,11 +43,15 @@ def all_tables(c, method="fast"):
     return t, prefixes, nh
 
 
+def _peak_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _record(benchmark, c, t, nh):
     benchmark.extra_info["nodes"] = c.n_nodes
     benchmark.extra_info["sessions"] = int(t.network.graph.n)
     benchmark.extra_info["routes"] = int((nh != -2).sum())
-    benchmark.extra_info["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    benchmark.extra_info["peak_rss_mb"] = _peak_mb()
 
 
 @pytest.mark.parametrize("n", [500, 2000, 5000])
@@ -56,3 +73,70 @@ def test_fast_vs_reference_300(benchmark, design, method):
     t, prefixes, nh = benchmark.pedantic(all_tables, (c, method), rounds=1, iterations=1)
     _record(benchmark, c, t, nh)
     assert (nh != -2).all()
+
+
+# ---------------------------------------------------------------------------- one computation per process
+
+
+def measure(n, reflectors, threads=2, dense=True):
+    """Figures of one computation in a fresh process (see the module docstring)."""
+    out = subprocess.run([sys.executable, __file__, str(n), str(reflectors), str(threads),
+                          "dense" if dense else "stream"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _measure_here(n, reflectors, threads, dense):
+    c = cluster(n, reflectors)
+    before = _peak_mb()
+    t0 = time.perf_counter()
+    try:
+        t = routes.compute(c, threads=threads)
+    except TypeError:                   # older code: no threads argument
+        t = routes.compute(c)
+    t.n_threads = threads
+    t1 = time.perf_counter()
+    if dense or not hasattr(t, "route_matrix_chunks"):
+        prefixes, nh = t.route_matrix()
+        n_prefixes, missing = len(prefixes), int((nh == -2).sum())
+    else:
+        n_prefixes, missing = 0, 0
+        for _, prefixes, block in t.route_matrix_chunks():
+            n_prefixes, missing = len(prefixes), missing + int(np.count_nonzero(block == -2))
+    t2 = time.perf_counter()
+    return {"nodes": n, "reflectors": reflectors, "threads": threads, "dense": bool(dense),
+            "compute_s": round(t1 - t0, 3), "tables_s": round(t2 - t1, 3), "total_s": round(t2 - t0, 3),
+            "peak_rss_mb": round(_peak_mb()), "cluster_rss_mb": round(before), "prefixes": n_prefixes,
+            "missing_routes": missing}
+
+
+def _check(benchmark, figures, n):
+    benchmark.extra_info.update(figures)
+    assert figures["prefixes"] == 2 * n and figures["missing_routes"] == 0
+
+
+def test_reflectors_20000(benchmark):
+    """20,000 nodes with 3 reflectors: every node's table streamed in blocks of nodes."""
+    benchmark.group = "routes-20000-rr3"
+    figures = benchmark.pedantic(measure, (20_000, 3, 2, False), rounds=1, iterations=1)
+    _check(benchmark, figures, 20_000)
+
+
+def test_reflectors_20000_dense(benchmark):
+    """The same, with the dense (node x prefix) matrix on request (3.2 GB of int32 by itself)."""
+    benchmark.group = "routes-20000-rr3"
+    figures = benchmark.pedantic(measure, (20_000, 3, 2, True), rounds=1, iterations=1)
+    _check(benchmark, figures, 20_000)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n,reflectors", [(1000, 0), (5000, 0), (1000, 3), (5000, 3), (20_000, 3)])
+def test_scaling(benchmark, n, reflectors, threads):
+    """The 1- vs 2-thread table: every node's table (dense up to 5,000 nodes, streamed at 20,000)."""
+    benchmark.group = f"routes-scaling-{n}-{'mesh' if reflectors == 0 else f'rr{reflectors}'}"
+    figures = benchmark.pedantic(measure, (n, reflectors, threads, n <= 5000), rounds=1, iterations=1)
+    _check(benchmark, figures, n)
+
+
+if __name__ == "__main__":
+    a = sys.argv[1:]
+    print(json.dumps(_measure_here(int(a[0]), int(a[1]), int(a[2]), a[3] == "dense")))

@@ -47,22 +47,51 @@ KIND_OTHER = 1      # any other (Node_, Global_, an external router's)
 @dataclass
 class Network:
     """Speakers (nodes, then external routers), established sessions and
-    originations of one IP version."""
+    originations of one IP version.
+
+    The sessions are ``peer_graph`` (explicit rows) plus, when ``mesh`` is set,
+    the node-to-node mesh among those nodes, implied: :attr:`graph` lays its
+    rows down (first, in :func:`mesh_rows` order) on first access."""
 
     cluster: object
     version: int
     speakers: Speakers
-    graph: SessionGraph
+    peer_graph: SessionGraph
     origins: Originations
     externals: tuple
     down: frozenset
     topology: object = None         # the Topology whose sessions were used (its views render bird.cfg)
     full_topology: object = None    # the cluster's Topology with the mesh (``topology`` itself unless
                                     # the mesh was laid down as arrays)
+    mesh: np.ndarray = None         # int32 members of the implied mesh (None: every row is in peer_graph)
 
     @property
     def n_nodes(self):
         return self.cluster.n_nodes
+
+    @property
+    def graph(self):
+        """Every established session as a :class:`SessionGraph` (the implied mesh's
+        rows first); made once, on first access."""
+        g = self.__dict__.get("_graph")
+        if g is None:
+            g = self.peer_graph
+            if self.mesh is not None:
+                sp = self.speakers
+                rows = mesh_rows(self.mesh, sp.ip, sp.router_id, sp.asn, pairing=False)
+                g = concat_graphs([rows.graph, self.peer_graph])
+            self.__dict__["_graph"] = g
+        return g
+
+    @property
+    def implied_mesh(self):
+        """The members of an iBGP full mesh that is the whole session graph (no other
+        session, no external router, every member in one AS), else None: then every
+        node's routes follow in closed form (:mod:`fastroute.bgp.compact`)."""
+        if self.mesh is None or self.peer_graph.n or self.externals:
+            return None
+        asn = self.speakers.asn[self.mesh]
+        return self.mesh if (len(asn) == 0 or (asn == asn[0]).all()) else None
 
     def speaker_name(self, i):
         if i < self.n_nodes:
@@ -270,25 +299,27 @@ def _mesh_members(cluster, version, calico_version, down):
 
 
 def _arrays_graph(cluster, version, topo):
-    """The mesh laid down as arrays plus the BGPPeer sessions of the topology
-    without the mesh, or None when the per-node path must decide (shared
+    """``(topology without the mesh, its sessions, the BGPPeer session rows, the
+    mesh members or None)``: the mesh is left implied (:attr:`Network.graph`
+    lays it down as arrays); None when the per-node path must decide (shared
     addresses, or a BGPPeer session between two mesh members)."""
     bare = topo.without_mesh()
     s = bare.sessions(version)
     peers = configured_rows(s)
     if not cluster.bgp_config.mesh_enabled:
-        return bare, s, peers.graph
+        return bare, s, peers.graph, None
     members, ips = _mesh_members(cluster, version, topo.calico_version, np.asarray(s.down, bool))
     if members is None:
         return None
-    mesh = mesh_rows(members, ips, s.router_id, cluster.node_arrays().asn, pairing=False)
-    # the mesh is complete among its members: a BGPPeer session between two of
-    # them would be a second protocol toward the same neighbour
+    # the mesh is complete among its members (a mesh of one node has no rows): a
+    # BGPPeer session between two of them would be a second protocol toward the
+    # same neighbour
     member = np.zeros(len(s.router_id), bool)
-    member[mesh.graph.local] = True
+    if len(members) > 1:
+        member[members] = True
     if np.any(member[peers.graph.local] & member[peers.graph.remote]):
         return None
-    return bare, s, concat_graphs([mesh.graph, peers.graph])
+    return bare, s, peers.graph, (members if len(members) > 1 else None)
 
 
 def build(cluster, version=4, down=(), calico_version=None, method="auto", topology=None):
@@ -333,14 +364,14 @@ def build(cluster, version=4, down=(), calico_version=None, method="auto", topol
     if method == "arrays":
         found = _arrays_graph(cluster, version, topology)
         if found is not None:
-            bare, s, graph = found
-            return _finish(cluster, version, bare, topology, s, graph, down)
+            bare, s, graph, mesh = found
+            return _finish(cluster, version, bare, topology, s, graph, down, mesh)
     s = topology.sessions(version)
     return _finish(cluster, version, topology, topology, s, configured_rows(s).graph, down)
 
 
-def _finish(cluster, version, used, full, s, graph, down):
+def _finish(cluster, version, used, full, s, graph, down, mesh=None):
     externals = tuple(used.externals)
     sp = speakers(cluster, version, externals, s.router_id)
     origins = with_router_announcements(originations(cluster, version), externals)
-    return Network(cluster, version, sp, graph, origins, externals, frozenset(down), used, full)
+    return Network(cluster, version, sp, graph, origins, externals, frozenset(down), used, full, mesh)

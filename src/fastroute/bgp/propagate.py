@@ -32,7 +32,7 @@ settle.
 """
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -364,26 +364,71 @@ class Path:
     pref: int = PREF_BGP
 
 
-@dataclass
+class _Dense:
+    """A (speaker x class) result array of :class:`Propagation`: stored when the
+    kernel wrote it, else made on first read from the propagation's compact form."""
+
+    def __set_name__(self, owner, name):
+        self.slot = "_" + name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        if getattr(obj, self.slot) is None and obj.compact is not None:
+            for name, value in obj.compact.dense().items():
+                setattr(obj, "_" + name, value)
+        return getattr(obj, self.slot)
+
+    def __set__(self, obj, value):
+        setattr(obj, self.slot, value)
+
+
 class Propagation:
     """Steady state of one IP version: per (speaker, class) the best path.
 
     Arrays are ``(n_speakers, n_classes)``; class ``c`` is the route class of
-    node ``classes[c]``.
+    node ``classes[c]``.  A result computed in closed form (``compact``, e.g. an
+    iBGP full mesh: :class:`fastroute.bgp.compact.MeshRoutes`) makes them on
+    first read; :meth:`route_columns` reads next hops without them.
+
+    Attributes
+    ----------
+    classes : int32 origin node per class
+    best_next_hop : int32: speaker index, -1 local, -2 no route
+    best_session : int32 session row the best path came in on (-1 local/none)
+    reason : uint8 Reason
+    n_paths : int32 candidates held (Adj-RIB-In + local)
+    ecmp_count : int32: other next hops ECMP merges with the best's
+    ecmp : dict (speaker, class) -> sorted next hops when > 1 (reference)
+    paths : dict (speaker, class) -> list of Path (reference only)
     """
 
-    classes: np.ndarray          # int32 origin node per class
-    best_next_hop: np.ndarray    # int32: speaker index, -1 local, -2 no route
-    best_session: np.ndarray     # int32 session row the best path came in on (-1 local/none)
-    reason: np.ndarray           # uint8 Reason
-    n_paths: np.ndarray          # int32 candidates held (Adj-RIB-In + local)
-    ecmp_count: np.ndarray = None  # int32: other next hops ECMP merges with the best's
-    ecmp: dict = field(default_factory=dict)   # (speaker, class) -> sorted next hops when > 1 (reference)
-    paths: dict = field(default_factory=dict)  # (speaker, class) -> list of Path (reference only)
+    best_next_hop = _Dense()
+    best_session = _Dense()
+    reason = _Dense()
+    n_paths = _Dense()
+    ecmp_count = _Dense()
+
+    def __init__(self, classes, best_next_hop=None, best_session=None, reason=None, n_paths=None,
+                 ecmp_count=None, ecmp=None, paths=None, compact=None):
+        self.classes = classes
+        self.compact = compact
+        self._best_next_hop, self._best_session, self._reason = best_next_hop, best_session, reason
+        self._n_paths, self._ecmp_count = n_paths, ecmp_count
+        self.ecmp = {} if ecmp is None else ecmp
+        self.paths = {} if paths is None else paths
 
     def class_of(self, node):
         hit = np.flatnonzero(self.classes == node)
         return int(hit[0]) if len(hit) else -1
+
+    def route_columns(self, cls, rows, out=None):
+        """Next hop (int32, ``len(rows) x len(cls)``) of speakers ``rows`` (a slice)
+        for class columns ``cls``: ``best_next_hop[rows][:, cls]``, from the compact
+        form when there is one; written into ``out`` when given."""
+        if self.compact is not None and self._best_next_hop is None:
+            return self.compact.route_columns(cls, rows, out)
+        return np.take(self.best_next_hop[rows], cls, axis=1, out=out)
 
 
 # ---------------------------------------------------------------------------- best path
@@ -605,7 +650,7 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000, origins
     return res
 
 
-def propagate(speakers, graph, classes, method="fast", origins=None):
+def propagate(speakers, graph, classes, method="fast", origins=None, n_threads=2):
     """Steady-state best paths of every class at every speaker.
 
     Parameters
@@ -619,6 +664,8 @@ def propagate(speakers, graph, classes, method="fast", origins=None):
     origins : dict, optional
         ``{class key: origin speakers}`` for classes several Routers originate
         (keys beyond the speaker indices; :attr:`Originations.route_origins`).
+    n_threads : int
+        Threads the kernel propagates classes on (``method="fast"``).
 
     Raises
     ------
@@ -629,7 +676,7 @@ def propagate(speakers, graph, classes, method="fast", origins=None):
     choice(method, ("fast", "reference"), "propagation method")
     if method == "reference":
         return propagate_reference(speakers, graph, classes, origins=origins)
-    return propagate_fast(speakers, graph, classes, origins=origins)
+    return propagate_fast(speakers, graph, classes, n_threads=n_threads, origins=origins)
 
 
 # ---------------------------------------------------------------------------- the kernel

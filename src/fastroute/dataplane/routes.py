@@ -19,6 +19,8 @@ Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 """
 
 import ipaddress
+import mmap
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -32,12 +34,18 @@ from ..bgp.chains import reflector_chains
 from ..errors import ConvergenceError, choice
 from ..addr import format_prefixes
 from ..fib import Fib
+from ..bgp.compact import propagate_mesh, propagate_reflectors
 from ..bgp.propagate import KIND_POD, propagate
 
 _DELIVERED = _forwarding.terminal(Outcome.DELIVERED)
 _BLACKHOLE = _forwarding.terminal(Outcome.BLACKHOLE)
 _LEFT = _forwarding.terminal(Outcome.LEFT_CLUSTER)
 _TUNNEL_ENCAP = {"tunl0": Encap.IPIP, "vxlan.calico": Encap.VXLAN, "vxlan-v6.calico": Encap.VXLAN}
+
+# route_matrix() is filled, and route_matrix_chunks() yields, this many nodes at a time
+_CHUNK_ROWS = 512
+# arrays from this size on are laid in huge pages where the kernel allows it (_large_array)
+_HUGE_MIN_BYTES = 32 << 20
 
 __all__ = ["KernelRoute", "RouteTables", "RouteMatrix", "compute", "format_routes", "host_routes"]
 
@@ -180,6 +188,7 @@ class RouteTables:
         self._plane = None
         self._fib_cache = {}
         self._decisions = {}            # (node, include_host) -> per route of fib(): (state, encap)
+        self.n_threads = 2              # threads filling route_matrix()
 
     @property
     def up_tables(self):
@@ -435,12 +444,47 @@ class RouteTables:
         prefixes : ndarray of int64, shape (n_exported,)
         next_hop : ndarray of int32, shape (n_nodes, n_exported)
         """
+        prefixes, cls = self._prefix_classes()
+        n = self.cluster.n_nodes
+        next_hop = _large_array((n, len(prefixes)), np.int32)
+        blocks = [slice(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS)]
+
+        def fill(rows):
+            self.propagation.route_columns(cls, rows, next_hop[rows])
+        # numpy's copies run without the GIL: the row blocks fill in parallel
+        with ThreadPoolExecutor(max(1, min(self.n_threads, len(blocks)))) as pool:
+            list(pool.map(fill, blocks))
+        return prefixes, next_hop
+
+    def route_matrix_chunks(self, rows=_CHUNK_ROWS):
+        """:meth:`route_matrix_indices` a block of nodes at a time, for callers that
+        stream: yields ``(first_node, prefixes, next_hop)`` with ``next_hop`` of shape
+        ``(block_nodes, n_exported)``; ``prefixes`` is the same array every time."""
+        prefixes, cls = self._prefix_classes()
+        n = self.cluster.n_nodes
+        for a in range(0, n, max(1, int(rows))):
+            yield a, prefixes, self.propagation.route_columns(cls, slice(a, min(a + int(rows), n)))
+
+    def _prefix_classes(self):
+        """(exported prefixes as indices into ``network.origins``, the class column of each)."""
         o = self.network.origins
         prefixes = np.flatnonzero(o.origin >= 0)
         col = np.full(int(o.origin.max(initial=-1)) + 1, -1, np.int64)
         col[self.propagation.classes] = np.arange(len(self.propagation.classes))
-        cls = col[o.origin[prefixes]]
-        return prefixes, self.propagation.best_next_hop[: self.cluster.n_nodes][:, cls]
+        return prefixes, col[o.origin[prefixes]]
+
+
+def _large_array(shape, dtype):
+    """``np.empty(shape, dtype)``; a large one in memory the kernel may back with huge
+    pages (``MADV_HUGEPAGE``): first writes to fresh memory cost a page fault each
+    4 KiB otherwise, several times the time of writing a next-hop matrix."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    if nbytes < _HUGE_MIN_BYTES or advice is None:
+        return np.empty(shape, dtype)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    buf.madvise(advice)
+    return np.frombuffer(buf, dtype).reshape(shape)
 
 
 class RouteMatrix(NamedTuple):
@@ -458,7 +502,7 @@ def _with_chain_cause(message, cluster, graph):
     return f"{message}: {chains.message}" if chains is not None else message
 
 
-def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
+def compute(cluster, version=4, down=(), calico_version=None, method="fast", threads=2):
     """Every node's routing table.
 
     Parameters
@@ -470,6 +514,8 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
         Nodes whose calico-node was stopped cleanly.
     method : {"fast", "reference"}
         Propagation kernel (see :func:`fastroute.bgp.propagate.propagate`).
+    threads : int
+        Threads the propagation kernel and :meth:`RouteTables.route_matrix` use.
     """
     choice(version, (4, 6), "IP version")
     if not cluster.is_allocated:
@@ -477,11 +523,22 @@ def compute(cluster, version=4, down=(), calico_version=None, method="fast"):
     net = _network.build(cluster, version, down=down, calico_version=calico_version)
     classes = np.unique(net.origins.origin[net.origins.origin >= 0]).astype(np.int32)
     try:
-        prop = propagate(net.speakers, net.graph, classes, method=method, origins=net.origins.route_origins)
+        prop = None
+        if method == "fast":
+            mesh = net.implied_mesh
+            if mesh is not None:
+                prop = propagate_mesh(net.speakers.n, mesh, classes)
+            elif net.mesh is None:
+                prop = propagate_reflectors(net.speakers, net.graph, classes)
+        if prop is None:
+            prop = propagate(net.speakers, net.graph, classes, method=method,
+                             origins=net.origins.route_origins, n_threads=threads)
     except ConvergenceError as e:
         raise ConvergenceError(_with_chain_cause(str(e), cluster, net.graph)) from None
     up = None
     if net.down:
         def up():
-            return compute(cluster, version, (), calico_version, method)
-    return RouteTables(net, prop, up)
+            return compute(cluster, version, (), calico_version, method, threads)
+    tables = RouteTables(net, prop, up)
+    tables.n_threads = threads
+    return tables
