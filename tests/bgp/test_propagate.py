@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, reject, settings, strategies as st
 
+from fastroute.bgp import propagate as propagate_module
+from fastroute.model import synth
 from fastroute.bgp.propagate import (
     IGP_METRIC_UNKNOWN, Reason, Role, SessionGraph, Speakers, originations, propagate,
 )
@@ -339,3 +341,33 @@ def test_router_exporting_only_its_own_routes_to_nodes_still_passes_all_to_route
         res = propagate(sp, SessionGraph.build(rows), [0, 2], method=method)
         assert res.best_next_hop[3, 0] == 2 and res.best_next_hop[1, 0] == -2
         assert res.best_next_hop[1, 1] == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(20, 32), st.sets(st.integers(0, 200), max_size=40), st.lists(st.integers(0, 2**32 - 1), max_size=40),
+       st.integers(0, 2**12))
+def test_aligned_lookup_finds_the_holding_block(plen, slots, keys, base):
+    """The table lookup of originations (uniform blocks) against a scan of the blocks."""
+    size = 1 << (32 - plen)
+    b_key = np.array([((base + s) * size) % 2**32 for s in sorted(slots)], np.int64)
+    b_key = np.unique(b_key)
+    rng = np.random.default_rng(len(keys))
+    near = [int(b) + int(rng.integers(0, size)) for b in b_key[: len(keys)]]
+    key = np.array(keys + near, np.int64)
+    got = propagate_module._aligned_lookup(b_key, np.full(len(b_key), plen, np.int64), key)
+    if not len(b_key):
+        assert got is None
+        return
+    want = [next((i for i, b in enumerate(b_key.tolist()) if b <= k < b + size), -1) for k in key.tolist()]
+    assert got.tolist() == want
+
+
+def test_originations_same_with_and_without_the_table(monkeypatch):
+    c = synth.cluster(20, 9, pools=["10.0.0.0/24"], block_size=28).allocate()
+    fast = originations(c, 4)
+    monkeypatch.setattr(propagate_module, "_aligned_lookup", lambda *a: None)
+    slow = originations(c, 4)
+    assert fast.net == slow.net
+    for f in ("plen", "origin", "owner", "kind", "pool", "pod", "block_owner"):
+        assert np.array_equal(getattr(fast, f), getattr(slow, f)), f
+    assert (fast.block_owner >= 0).any() and ((fast.kind == 1) & (fast.origin >= 0)).any()   # borrowed /32s

@@ -279,6 +279,17 @@ def test_plain_mesh_shortcut(monkeypatch):
         sorted(zip(b.local[slow.rev].tolist(), b.remote[slow.rev].tolist()))
 
 
+def test_design_takes_the_originations_already_computed():
+    c = synth.cluster(12, 9, pools=["10.0.0.0/25"], block_size=29, reflectors=2).allocate()
+    given = converge.design(c, origins=routing.originations(c, 4))
+    made = converge.design(c)
+    for f in ("classes", "n_prefix", "nlri_bytes", "class_pods", "node_pods"):
+        assert np.array_equal(getattr(given, f), getattr(made, f)), f
+    assert given.prefixes == made.prefixes
+    with pytest.raises(InvalidValueError, match="invalid origins"):
+        converge.design(c, origins=routing.originations(c, 6))
+
+
 def test_mrai_delays_readvertisement():
     # BIRD has no MRAI; with one, the restarted node's routes wait for the interval
     # that started when they were first sent at the cold start

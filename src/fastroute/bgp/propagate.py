@@ -237,6 +237,26 @@ def _pool_lookup(cluster, version, addrs):
     return out
 
 
+def _aligned_lookup(b_key, b_plen, key):
+    """Index into ``b_key`` of the block whose aligned span holds each IPv4 ``key`` (-1: none), by one
+    table over the blocks' range when every block has the same prefix length (IPAM's blocks do);
+    None when they do not or the range is too wide for a table."""
+    if not len(b_key) or not (b_plen == b_plen[0]).all():
+        return None
+    shift = np.int64(32 - int(b_plen[0]))
+    lo = int(b_key.min()) >> int(shift)
+    span = (int(b_key.max()) >> int(shift)) - lo + 1
+    if span > 1 << 24:
+        return None
+    table = np.full(span, -1, np.int64)
+    table[(b_key >> shift) - lo] = np.arange(len(b_key))
+    slot = (key >> shift) - lo
+    inside = (slot >= 0) & (slot < span)
+    out = np.full(len(key), -1, np.int64)
+    out[inside] = table[slot[inside]]
+    return out
+
+
 def originations(cluster, version=4):
     """Every block and pod route of one IP version, and which node exports it.
 
@@ -265,9 +285,13 @@ def originations(cluster, version=4):
         b_key = np.array(b_net, dtype=object)
     p_node = pods.node_idx[p_idx].astype(np.int64) if len(p_idx) else np.zeros(0, np.int64)
     # the block holding each pod address (blocks are disjoint)
-    order = np.argsort(b_key, kind="stable") if len(b_key) else np.zeros(0, np.int64)
-    sorted_keys = b_key[order] if len(b_key) else b_key
-    pos = np.searchsorted(sorted_keys, key, side="right") - 1 if len(b_key) else np.full(len(key), -1)
+    pos = _aligned_lookup(b_key, b_plen, key) if version == 4 else None
+    if pos is not None:
+        order = np.arange(len(b_key))
+    else:
+        order = np.argsort(b_key, kind="stable") if len(b_key) else np.zeros(0, np.int64)
+        sorted_keys = b_key[order] if len(b_key) else b_key
+        pos = np.searchsorted(sorted_keys, key, side="right") - 1 if len(b_key) else np.full(len(key), -1)
     in_block = np.zeros(len(key), bool)
     holder = np.full(len(key), -1, np.int64)
     if len(b_key) and len(key):

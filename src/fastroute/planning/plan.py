@@ -271,14 +271,14 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         out.update(racks=layout["racks"], spines=layout["spines"], fabric=fabric, routers=None,
                    sessions_per_router=None, routes_per_router=None, memory_per_router_bytes=None)
     cluster = _size_pool(out, net, block_size, encapsulation, warnings, sources, progress, layout)
-    prefixes = routes_node = routes_mean = network = None
+    prefixes = routes_node = routes_mean = network = origins = None
     if cluster is not None:
         if layout is not None:
             _pool_figures(out, cluster, net, warnings)
             prefixes, per_node = _fabric.count_tables(out, cluster, sources, progress)
         else:
-            prefixes, per_node, network = _count_routes(out, cluster, net, compute_limit, warnings, sources,
-                                                        progress)
+            prefixes, per_node, network, origins = _count_routes(out, cluster, net, compute_limit, warnings,
+                                                                 sources, progress)
         routes_node = int(per_node.max())
         routes_mean = float(per_node.mean())
     else:
@@ -306,7 +306,7 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                    else "simulation turned off")
             warnings.append(f"convergence_s and blackhole windows not simulated: {why}")
         else:
-            _convergence(out, cluster, k, warnings, sources, progress, network)
+            _convergence(out, cluster, k, warnings, sources, progress, network, origins)
     else:
         warnings.append("convergence_s not simulated: no cluster could be allocated")
 
@@ -392,7 +392,7 @@ def _pool_figures(out, cluster, net, warnings):
 def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress):
     """Prefixes, routes per node and BIRD memory of an allocated design.
 
-    Returns ``(prefixes, routes per node, the computed tables' network or None)``; fills ``routes_method``, the
+    Returns ``(prefixes, routes per node, the computed tables' network or None, the originations)``; fills ``routes_method``, the
     ``memory_*`` figures and the pool's ``blocks_used``/``borrowed_ips``.
     """
     n = out["nodes"]
@@ -417,7 +417,7 @@ def _count_routes(out, cluster, net, compute_limit, warnings, sources, progress)
                              f"{compute_limit:,} nodes)")
         out["routes_method"] = "counted"
     _bird_memory(out, prefixes, prefixes - own_exported, own_exported, sources)
-    return prefixes, per_node, network
+    return prefixes, per_node, network, o
 
 
 def _bird_memory(out, prefixes, remote, own_exported, sources):
@@ -503,7 +503,7 @@ def _computed_routes(cluster, n):
     return per, t.network
 
 
-def _convergence(out, cluster, k, warnings, sources, progress, network=None):
+def _convergence(out, cluster, k, warnings, sources, progress, network=None, origins=None):
     # (scenario, key, what the number is)
     scen = [("cold_start", "convergence_s", "time_to_converge"),
             ("node_crash", "blackhole_node_crash_s", "time_to_converge")]
@@ -517,7 +517,7 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None):
             progress(f"simulating {scenario.replace('_', ' ')}")
             t0 = time.perf_counter()
             try:
-                design = design or converge.design(cluster, network=network)
+                design = design or converge.design(cluster, network=network, origins=origins)
                 done[scenario] = converge.simulate(design, scenario)
             except (FastrouteError, ImportError, AttributeError, MemoryError) as e:
                 done[scenario] = e

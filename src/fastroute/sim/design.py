@@ -68,12 +68,14 @@ def prefix_bytes(plen, add_paths=True):
     return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
 
 
-def _classes(cluster, n_speakers, version=4, externals=()):
+def _classes(cluster, n_speakers, version=4, externals=(), origins=None):
     """The route classes: every node's exports and every Router's announcements
     (:func:`fastroute.bgp.propagate.with_router_announcements`), keyed as
     :func:`fastroute.dataplane.routes.compute` keys them (the origin speaker, or a
     key past the speakers for a prefix several Routers announce)."""
-    orig = routing.with_router_announcements(routing.originations(cluster, version), externals)
+    if origins is None:
+        origins = routing.originations(cluster, version)
+    orig = routing.with_router_announcements(origins, externals)
     exported = orig.origin >= 0
     keys = np.asarray(orig.origin, np.int64)[exported]
     size = max(n_speakers, int(keys.max(initial=-1)) + 1)
@@ -117,7 +119,7 @@ def _node_addresses(cluster):
     return [node.ipv4.ip if node.ipv4 is not None else None for node in cluster.nodes]
 
 
-def design(cluster, topology="auto", version=4, network=None):
+def design(cluster, topology="auto", version=4, network=None, origins=None):
     """The speakers, sessions and route classes of ``cluster``.
 
     Parameters
@@ -136,6 +138,9 @@ def design(cluster, topology="auto", version=4, network=None):
     network : Network, optional
         The cluster's IPv4 :class:`fastroute.bgp.network.Network` (nothing down)
         if it is already built: its topology is used instead of computing it again.
+    origins : Originations, optional
+        ``fastroute.bgp.propagate.originations(cluster, version)`` if already computed (of the
+        allocated cluster given).
 
     Returns
     -------
@@ -146,8 +151,10 @@ def design(cluster, topology="auto", version=4, network=None):
         raise InvalidValueError(f"invalid version {version!r}: the convergence model handles IPv4 only")
     if network is not None and (network.cluster is not cluster or network.down or network.version != version):
         raise InvalidValueError("invalid network: not the IPv4 network of this cluster with every node up")
+    if origins is not None and origins.version != version:
+        raise InvalidValueError(f"invalid origins: IPv{origins.version}, not IPv{version}")
     if not cluster.is_allocated:
-        cluster = cluster.allocate()
+        cluster, origins = cluster.allocate(), None
     n = cluster.n_nodes
     ips = _node_addresses(cluster)
     arr = cluster.node_arrays()
@@ -188,7 +195,7 @@ def design(cluster, topology="auto", version=4, network=None):
     if rev is None:
         rev = _network.reverse_rows(rows.graph.local, rows.graph.remote, rows.kind, n_sp)
     speakers = _network.speakers(cluster, version, externals, rid[:n_sp])
-    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version, externals)
+    orig, classes, n_prefix, nlri, class_pods, node_pods = _classes(cluster, n_sp, version, externals, origins)
     names = list(cluster.node_names) + [e.name for e in externals]
     return Design(
         speakers=speakers, graph=rows.graph, rev=rev, active=rows.active, kind=rows.kind,
