@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastroute.model import examples, gorand, ipam
+from fastroute.model import blockwalk, examples, gorand, ipam
 from fastroute.model.cluster import Cluster, from_records
 from fastroute.errors import IPAMError
 from fastroute.model.resources import IPAMConfig, IPPool, Node, PodRecord
@@ -409,14 +409,14 @@ def test_a_pool_namespace_selector_is_listed_as_not_modelled():
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_block_walk_over_the_array_and_over_the_dict_agree(plan):
-    """The kernel's walk (pools of up to ``_ARRAY_WALK_MAX`` blocks) and the dict walk (bigger pools)
+    """The kernel's walk (pools of up to ``ARRAY_WALK_MAX`` blocks) and the dict walk (bigger pools)
     claim the same blocks in the same order."""
     try:
         kernel = ipam.allocate(plan, "fast")
     except (ValueError, IPAMError) as e:
         kernel = type(e)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ipam, "_ARRAY_WALK_MAX", 0)
+        mp.setattr(blockwalk, "ARRAY_WALK_MAX", 0)
         try:
             walked = ipam.allocate(plan, "fast")
         except (ValueError, IPAMError) as e:
@@ -431,23 +431,23 @@ def test_block_walk_over_the_array_and_over_the_dict_agree(plan):
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 40), st.lists(st.integers(0, 10**6), max_size=60))
 def test_claim_kernel_matches_the_dict_walk(n_blocks, starts):
-    """``_ipam.claim_one`` against ``_FastAllocator.find_free``: the first unclaimed block from a start
+    """``_ipam.claim_one`` against ``BlockWalk.find_free``: the first unclaimed block from a start
     index, cyclic, -1/None when the pool is full."""
     from fastroute.model import _ipam
 
-    fast = ipam._FastAllocator.__new__(ipam._FastAllocator)
-    fast.claimed, fast.n_blocks = {}, [n_blocks]
+    walk = blockwalk.BlockWalk([], [n_blocks])
+    walk.offset[:] = -1     # the dict walk
     parent = np.full(n_blocks, -1, np.int32)
     offset, sizes, count = np.zeros(1, np.int64), np.array([n_blocks], np.int64), np.zeros(1, np.int64)
     claimed = set()
     for s in starts:
         s %= n_blocks
         idx = _ipam.claim_one(parent, offset, sizes, count, 0, s)
-        want = None if len(fast.claimed.get(0, ())) >= n_blocks else fast.find_free(0, s)
+        want = None if len(walk.claimed.get(0, ())) >= n_blocks else walk.find_free(0, s)
         if want is None:
             assert idx == -1 and len(claimed) == n_blocks
             continue
-        fast.claimed[0][want] = want + 1
+        walk.claimed[0][want] = want + 1
         assert idx == want == next(b % n_blocks for b in range(s, s + n_blocks) if b % n_blocks not in claimed)
         claimed.add(idx)
     assert int(count[0]) == len(claimed)

@@ -238,14 +238,12 @@ def _pool_lookup(cluster, version, addrs):
 
 
 def _aligned_lookup(b_key, b_plen, key):
-    """Index into ``b_key`` of the block whose aligned span holds each IPv4 ``key`` (-1: none), by one
-    table over the blocks' range when every block has the same prefix length (IPAM's blocks do);
-    None when they do not or the range is too wide for a table."""
+    """Index into ``b_key`` of the block holding each IPv4 ``key`` (-1: none) by a table over the blocks' range,
+    when all blocks share a prefix length (IPAM's do); None when not, or the range is too wide."""
     if not len(b_key) or not (b_plen == b_plen[0]).all():
         return None
     shift = np.int64(32 - int(b_plen[0]))
-    lo = int(b_key.min()) >> int(shift)
-    span = (int(b_key.max()) >> int(shift)) - lo + 1
+    lo, span = int(b_key.min()) >> int(shift), (int(b_key.max()) >> int(shift)) - (int(b_key.min()) >> int(shift)) + 1
     if span > 1 << 24:
         return None
     table = np.full(span, -1, np.int64)

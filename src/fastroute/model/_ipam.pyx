@@ -7,7 +7,7 @@ is -1 while block ``i`` is free, else the next candidate (``n`` meaning 0), comp
 along each walk, so a walk over thousands of claimed blocks costs near-constant time.
 The pools' arrays lie end to end in one ``parent``, pool ``p`` from ``offset[p]``
 (-1: that pool is too big for an array and is walked in Python, see
-``fastroute.model.ipam._FastAllocator.find_free``, the same walk over a dict).
+``fastroute.model.blockwalk.BlockWalk.find_free``, the same walk over a dict).
 """
 
 cdef inline long long _find(int[::1] parent, long long off, long long n, long long idx) noexcept nogil:

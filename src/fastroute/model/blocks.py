@@ -16,6 +16,22 @@ from ..errors import InvalidValueError, UnknownPodError
 __all__ = ["Block", "Pods", "Pod", "PodNames", "BlockArrays", "NodeArrays", "PodArrays"]
 
 
+def _made_on_use(name):
+    """A per-ordinal list of a :class:`Block`, made (with the others) the first time it is read or set."""
+    slot = "_" + name
+
+    def get(self):
+        if self._fresh is not None:
+            self._materialize()
+        return getattr(self, slot)
+
+    def put(self, value):
+        if self._fresh is not None:
+            self._materialize()
+        setattr(self, slot, value)
+    return property(get, put)
+
+
 class Block:
     """One IPAM block: Calico's ``AllocationBlock`` state.
 
@@ -84,41 +100,9 @@ class Block:
         self._unallocated = collections.deque(range(k, self.size))
         self._attr_owners = list(owners)
 
-    @property
-    def owner(self) -> list[int]:
-        if self._fresh is not None:
-            self._materialize()
-        return self._owner
-
-    @owner.setter
-    def owner(self, value):
-        if self._fresh is not None:
-            self._materialize()
-        self._owner = value
-
-    @property
-    def unallocated(self) -> collections.deque[int]:
-        if self._fresh is not None:
-            self._materialize()
-        return self._unallocated
-
-    @unallocated.setter
-    def unallocated(self, value):
-        if self._fresh is not None:
-            self._materialize()
-        self._unallocated = value
-
-    @property
-    def attr_owners(self) -> list[int]:
-        if self._fresh is not None:
-            self._materialize()
-        return self._attr_owners
-
-    @attr_owners.setter
-    def attr_owners(self, value):
-        if self._fresh is not None:
-            self._materialize()
-        self._attr_owners = value
+    owner = _made_on_use("owner")
+    unallocated = _made_on_use("unallocated")
+    attr_owners = _made_on_use("attr_owners")
 
     def allocated_head(self) -> Sequence[int]:
         """Owners of ordinals ``0 .. m - 1``, where every ordinal from ``m`` on is free (-1 entries

@@ -42,6 +42,7 @@ import numpy as np
 
 from . import _ipam as _kernel
 from . import gorand
+from .blockwalk import BlockWalk, pod_ranks
 from .names import cidr_name
 from .blocks import Block, Pods
 from .calico import version_tuple
@@ -544,29 +545,10 @@ def _label_groups(st):
     return group_of_node, representative
 
 
-def _pod_ranks(node_of_pod, n_nodes):
-    """Rank of each pod among the pods of its node, in pod order."""
-    order = np.argsort(node_of_pod, kind="stable")
-    sorted_nodes = node_of_pod[order]
-    first = np.searchsorted(sorted_nodes, np.arange(n_nodes))
-    rank = np.empty(node_of_pod.shape[0], dtype=np.int64)
-    rank[order] = np.arange(node_of_pod.shape[0]) - first[sorted_nodes]
-    return rank
-
-
-#: Pools of up to this many blocks are walked over an int array (all such pools together: up to
-#: ``_ARRAY_WALK_TOTAL`` blocks); bigger ones (IPv6) over a dict.
-_ARRAY_WALK_MAX = 1 << 24
-_ARRAY_WALK_TOTAL = 1 << 25
-
-
 class _FastAllocator:
-    """The fast path over one plan: blocks claimed in the reference path's order, pods placed by rank.
-
-    Per pool, claimed block indices form a sparse cyclic union-find (a claimed index
-    points at the next candidate), so ``findUsableBlock``'s walk from a node's hashed
-    start skips claimed blocks in near-constant time.  ``blocks`` lists the claims in
-    order as ``[version, pool index, block index, node name, owners]``.
+    """The fast path over one plan: blocks claimed in the reference path's order (:class:`BlockWalk`),
+    pods placed by rank.  ``blocks`` lists the claims in order as ``[version, pool index, block index,
+    node name, owners]``.
     """
 
     def __init__(self, cluster):
@@ -576,99 +558,29 @@ class _FastAllocator:
         self.nodes = list(cluster.nodes)
         self.node_of_pod = st.pods.node_idx.astype(np.int64)
         self.group_of_node, self.representative = _label_groups(st)
-        self.claimed = {}  # pool index -> {block index: next candidate}
-        self.starts = {}  # pool index -> ndarray of start indices per node
         self.blocks = []
-        self.n_blocks = [p.n_blocks for p in self.st.pools]
-        # pools small enough are walked in the kernel, over one int array (see fastroute.model._ipam)
-        offset, total = [], 0
-        for n in self.n_blocks:
-            fits = n <= _ARRAY_WALK_MAX and total + n <= _ARRAY_WALK_TOTAL
-            offset.append(total if fits else -1)
-            total += n if fits else 0
-        self.offset = np.array(offset, np.int64)
-        self.parent = None if not total else np.full(total, -1, np.int32)
-        self.count = np.zeros(len(offset), np.int64)
-        self.n_blocks_arr = np.array([min(n, _ARRAY_WALK_MAX) for n in self.n_blocks], np.int64)
+        self.walk = BlockWalk(cluster.node_names, [p.n_blocks for p in st.pools])
 
     # ----------------------------------------------------------------- block walk
-    def start_of(self, pi, ni):
-        if pi not in self.starts:
-            self.starts[pi] = gorand.start_indices(self.cluster.node_names, self.st.pools[pi].n_blocks)
-        return int(self.starts[pi][ni])
-
-    def find_free(self, pi, idx):
-        """The first unclaimed block index of pool ``pi`` from ``idx`` on (cyclic), or None."""
-        parent = self.claimed.setdefault(pi, {})
-        n = self.n_blocks[pi]
-        path = []
-        seen = 0
-        while idx in parent:
-            path.append(idx)
-            idx = parent[idx]
-            if idx >= n:
-                idx = 0
-            seen += 1
-            if seen > n:
-                return None
-        for p in path:
-            parent[p] = idx
-        return idx
-
     def claim(self, ni, pool_list):
         """Claim the next block for node ``ni`` from the first pool of ``pool_list`` with room; its index in ``blocks``."""
-        node = self.cluster.node_names[ni]
-        for pi in pool_list:
-            pool = self.st.pools[pi]
-            if self.offset[pi] >= 0:
-                idx = _kernel.claim_one(self.parent, self.offset, self.n_blocks_arr, self.count, pi,
-                                        self.start_of(pi, ni))
-                if idx < 0:
-                    continue
-            else:
-                if len(self.claimed.get(pi, ())) >= self.n_blocks[pi]:
-                    continue
-                idx = self.find_free(pi, self.start_of(pi, ni))
-                if idx is None:
-                    continue
-                self.claimed[pi][idx] = idx + 1
-            self.blocks.append([pool.version, pi, idx, node, []])
-            return len(self.blocks) - 1
-        raise _Fallback("pool exhausted")
+        got = self.walk.claim(ni, pool_list)
+        if got is None:
+            raise _Fallback("pool exhausted")
+        self._add_claims(np.array([ni]), np.array([got[0]]), np.array([got[1]]))
+        return len(self.blocks) - 1
 
     def claim_in_order(self, event_node, pool_lists):
         """:meth:`claim` for each node of ``event_node`` in turn, ``pool_lists[k]`` its pools; the
         claims' indices in ``blocks`` (ndarray).  One kernel call when every pool is walked over the array."""
-        if not self.in_kernel(pool_lists) or not event_node.size:
+        if not self.walk.in_kernel(pool_lists) or not event_node.size:
             return np.array([self.claim(ni, lst) for ni, lst in zip(event_node.tolist(), pool_lists)], np.int64)
-        event_list, table, starts = self._kernel_tables(pool_lists)
-        out_pool = np.empty(event_node.size, np.int64)
-        out_idx = np.empty(event_node.size, np.int64)
-        done = _kernel.claim_many(self.parent, self.offset, self.n_blocks_arr, self.count, starts, table,
-                                  np.ascontiguousarray(event_node, np.int64), event_list, out_pool, out_idx)
         first = len(self.blocks)
-        self._add_claims(event_node[:done], out_pool[:done], out_idx[:done])
+        pools, idx, done = self.walk.claim_many(event_node, pool_lists)
+        self._add_claims(event_node[:done], pools, idx)
         if done < event_node.size:
             raise _Fallback("pool exhausted")
         return np.arange(first, len(self.blocks), dtype=np.int64)
-
-    def in_kernel(self, pool_lists):
-        """Whether every pool of ``pool_lists`` is walked over the int array."""
-        return all(self.offset[pi] >= 0 for lst in pool_lists for pi in lst)
-
-    def _kernel_tables(self, pool_lists):
-        """For the kernel: the row of each of ``pool_lists`` in ``table`` (pool indices, -1 padded) and
-        the start indices of every node in the pools used (rows by pool index)."""
-        lists = {}
-        rows = np.array([lists.setdefault(tuple(lst), len(lists)) for lst in pool_lists], np.int64)
-        table = np.full((max(len(lists), 1), max(map(len, lists), default=1)), -1, np.int64)
-        for lst, k in lists.items():
-            table[k, : len(lst)] = lst
-        starts = np.zeros((len(self.n_blocks), self.n_nodes), np.int64)
-        for pi in sorted({pi for lst in lists for pi in lst}):
-            self.start_of(pi, 0)
-            starts[pi] = self.starts[pi]
-        return rows, table, starts
 
     def _add_claims(self, node, pool, idx):
         names, pools = self.cluster.node_names, self.st.pools
@@ -742,9 +654,9 @@ class _FastAllocator:
         if ((owned + n_new) > self.st.cfg.effective_max_blocks).any():
             raise _Fallback("block limit")
         groups = sorted(g for g in wl if wl[g] is not None)
-        if self.in_kernel([wl[g] for g in groups]):
+        if self.walk.in_kernel([wl[g] for g in groups]):
             return self._place_in_kernel(wl, groups, cap, open_block, open_used, int(n_new.sum()))
-        rank = _pod_ranks(node_of_pod, n_nodes)
+        rank = pod_ranks(node_of_pod, n_nodes)
         pod_c0 = c0[node_of_pod]
         in_open = rank < pod_c0
         r2 = rank - pod_c0
@@ -761,18 +673,14 @@ class _FastAllocator:
 
     def _place_in_kernel(self, wl, groups, cap, open_block, open_used, n_claims):
         """:meth:`place_pods` in one kernel pass over the pods (every pool walked over the int array)."""
-        rows, table, starts = self._kernel_tables([wl[g] for g in groups])
-        row_of_group = np.full(int(self.group_of_node.max()) + 1, -1, np.int64)
-        row_of_group[groups] = rows
-        n = self.node_of_pod.size
-        pod_block, ordinal = np.empty(n, np.int64), np.empty(n, np.int64)
-        ev_node, ev_pool, ev_idx = (np.empty(n_claims, np.int64) for _ in range(3))
-        done = _kernel.place_pods(self.parent, self.offset, self.n_blocks_arr, self.count, starts, table,
-                                  row_of_group[self.group_of_node], self.node_of_pod, cap, open_block.copy(),
-                                  open_used.copy(), len(self.blocks), pod_block, ordinal, ev_node, ev_pool, ev_idx)
-        if done < 0:
+        pos = np.full(int(self.group_of_node.max()) + 1, -1, np.int64)
+        pos[groups] = np.arange(len(groups))
+        got = self.walk.place([wl[g] for g in groups], pos[self.group_of_node], self.node_of_pod, cap,
+                              open_block.copy(), open_used.copy(), len(self.blocks), n_claims)
+        if got is None:
             raise _Fallback("pool exhausted")
-        self._add_claims(ev_node[:done], ev_pool[:done], ev_idx[:done])
+        pod_block, ordinal, claims = got
+        self._add_claims(*claims)
         return pod_block, ordinal
 
     def write_pods(self, version, pod_block, ordinal):
