@@ -100,7 +100,7 @@ def test_route_matrix_is_the_same_on_any_number_of_threads(threads):
 
 
 def test_an_ebgp_mesh_is_not_taken_for_an_implied_ibgp_mesh():
-    c = synth.cluster(160, 1, pools=("10.0.0.0/16",), reflectors=0).allocate()
+    c = synth.cluster(12, 1, pools=("10.0.0.0/16",), reflectors=0).allocate()
     nodes = [n if i % 2 else _with_asn(n, 65001) for i, n in enumerate(c.nodes)]
     c2 = c.replace(nodes=nodes)
     net = network.build(c2, method="arrays")
