@@ -19,16 +19,19 @@ propagation compute the same result from the explicit session rows; the tests
 hold the three to each other (docs/route-tables.md).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
 
-from .propagate import Propagation
+from .propagate import Propagation, SessionGraph, Speakers
 
 __all__ = ["MeshRoutes", "ReflectorRoutes", "class_next_hops", "propagate_mesh", "propagate_reflectors"]
 
 
-def class_next_hops(n_speakers, classes, kind, reach, cls, rows, out=None):
+def class_next_hops(n_speakers: int, classes: np.ndarray, kind: np.ndarray, reach: np.ndarray,
+                    cls: np.ndarray, rows: slice, out: np.ndarray | None = None) -> np.ndarray:
     """Next hops (int32, ``len(rows) x len(cls)``) of speakers ``rows`` (a slice) for
     class columns ``cls`` when every path to a class keeps the origin as next hop
     (iBGP without next-hop-self): the origin where ``reach[kind[holder],
@@ -103,7 +106,7 @@ class MeshRoutes:
                 "n_paths": (nh != -2).astype(np.int32), "ecmp_count": np.zeros((n, k), np.int32)}
 
 
-def propagate_mesh(n_speakers, members, classes):
+def propagate_mesh(n_speakers: int, members: np.ndarray, classes: np.ndarray) -> Propagation:
     """The :class:`Propagation` of an iBGP full mesh among ``members`` (no other
     session, every member in one AS), in closed form (:class:`MeshRoutes`)."""
     classes = np.ascontiguousarray(classes, np.int32)
@@ -258,12 +261,13 @@ def _reduced(speakers, keep):
                     np.asarray(speakers.role)[keep])
 
 
-def propagate_reflectors(speakers, graph, classes):
+def propagate_reflectors(speakers: Speakers, graph: SessionGraph,
+                         classes: np.ndarray) -> Propagation | None:
     """The :class:`Propagation` of a route-reflector design (:class:`ReflectorRoutes`:
     the kernel on the reflectors and a representative or two of each client group),
     or None when ``graph`` is not one (:func:`_reflector_design`) and the whole
     graph must be propagated."""
-    from .propagate import SessionGraph, propagate_fast
+    from .propagate import propagate_fast
 
     d = _reflector_design(speakers, graph)
     if d is None:

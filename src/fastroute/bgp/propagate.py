@@ -431,8 +431,10 @@ class Propagation:
     n_paths = _Dense()
     ecmp_count = _Dense()
 
-    def __init__(self, classes, best_next_hop=None, best_session=None, reason=None, n_paths=None,
-                 ecmp_count=None, ecmp=None, paths=None, compact=None):
+    def __init__(self, classes: np.ndarray, best_next_hop: np.ndarray | None = None,
+                 best_session: np.ndarray | None = None, reason: np.ndarray | None = None,
+                 n_paths: np.ndarray | None = None, ecmp_count: np.ndarray | None = None,
+                 ecmp: dict | None = None, paths: dict | None = None, compact: object = None):
         self.classes = classes
         self.compact = compact
         self._best_next_hop, self._best_session, self._reason = best_next_hop, best_session, reason
