@@ -246,13 +246,9 @@ def _aligned_lookup(b_key, b_plen, key):
     lo, span = int(b_key.min()) >> int(shift), (int(b_key.max()) >> int(shift)) - (int(b_key.min()) >> int(shift)) + 1
     if span > 1 << 24:
         return None
-    table = np.full(span, -1, np.int64)
-    table[(b_key >> shift) - lo] = np.arange(len(b_key))
-    slot = (key >> shift) - lo
-    inside = (slot >= 0) & (slot < span)
-    out = np.full(len(key), -1, np.int64)
-    out[inside] = table[slot[inside]]
-    return out
+    table = np.full(span + 2, -1, np.int64)        # a -1 slot either side for keys outside the range
+    table[(b_key >> shift) - lo + 1] = np.arange(len(b_key))
+    return table[np.clip((key >> shift) - lo + 1, 0, span + 1)]
 
 
 def originations(cluster, version=4):
