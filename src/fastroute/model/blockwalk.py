@@ -10,6 +10,8 @@ int array; bigger ones (IPv6) over a dict here (:meth:`BlockWalk.find_free`, the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 
 from . import _ipam as _kernel
@@ -26,7 +28,7 @@ ARRAY_WALK_TOTAL = 1 << 25
 class BlockWalk:
     """The claimed blocks of every pool, for hosts ``node_names``; ``n_blocks[p]``: blocks of pool ``p``."""
 
-    def __init__(self, node_names, n_blocks) -> None:
+    def __init__(self, node_names: Sequence[str], n_blocks: Iterable[int]) -> None:
         self.node_names = node_names
         self.n_blocks = list(n_blocks)
         self.claimed = {}  # pool index -> {block index: next candidate} (pools walked over a dict)
@@ -125,7 +127,7 @@ class BlockWalk:
         return pod_block, ordinal, (ev_node[:done], ev_pool[:done], ev_idx[:done])
 
 
-def pod_ranks(node_of_pod, n_nodes):
+def pod_ranks(node_of_pod: np.ndarray, n_nodes: int) -> np.ndarray:
     """Rank of each pod among the pods of its node, in pod order."""
     order = np.argsort(node_of_pod, kind="stable")
     sorted_nodes = node_of_pod[order]
