@@ -47,7 +47,7 @@ def clusters(draw):
         name="default", node_to_node_mesh=draw(st.sampled_from([None, False, True])), as_number=64512,
         listen_port=draw(st.sampled_from([None, None, 1790])),
         node_mesh_password=draw(st.sampled_from([None, {"secretKeyRef": {"name": "bgp", "key": "a"}}])),
-        calico_version=draw(st.sampled_from([None, "3.20", "3.28"])))]
+        calico_version=draw(st.sampled_from([None, "3.20", "3.28", "3.30", "3.31", "3.32"])))]
     for k in range(n):
         if draw(st.integers(0, 5)) == 0:
             configs.append(BGPConfiguration(name=f"node.n{k}", listen_port=draw(st.sampled_from([179, 1790, 1791]))))
@@ -71,7 +71,7 @@ def clusters(draw):
             spec["as_number"] = draw(st.sampled_from([64512, 65001, 65000]))
             spec["keep_original_next_hop"] = draw(st.booleans())
             spec["num_allowed_local_as_numbers"] = draw(st.sampled_from([None, 2]))
-            spec["local_as_number"] = draw(st.sampled_from([None, 65100]))
+            spec["local_as_number"] = draw(st.sampled_from([None, 65100, 65001, 64512]))
         elif remote == "none" and draw(st.booleans()):
             spec["local_workload_selector"] = "app == 'bird'"
             spec["as_number"] = 65002

@@ -28,6 +28,7 @@ import numpy as np
 from .birdview import NodeInfo, PeerData
 from .peers import confd_passes, missing_as_error, peer_common_fields, reverse_sides, split_peer_ip, where_in
 from ..addr import format_addresses
+from ..errors import choice
 from ..model.selector import Selector
 
 if TYPE_CHECKING:
@@ -35,7 +36,15 @@ if TYPE_CHECKING:
     from ..model.kinds import BGPConfiguration
     from .birdview import BgpGlobals
 
-__all__ = ["NodeColumns", "PeerTable", "node_columns", "peer_table"]
+__all__ = ["NEXT_HOP_MODES", "NodeColumns", "PeerTable", "node_columns", "peer_table"]
+
+#: BGPPeer ``nextHopMode`` as :attr:`PeerTable.next_hop_mode` codes (0: unset or ``Auto``, BIRD's default)
+NEXT_HOP_MODES = {None: 0, "Auto": 0, "Self": 1, "Keep": 2}
+
+
+def _mode_code(mode):
+    """The :data:`NEXT_HOP_MODES` code of ``mode``; InvalidValueError for another value."""
+    return NEXT_HOP_MODES[choice(mode, tuple(NEXT_HOP_MODES), "BGPPeer nextHopMode")]
 
 
 @dataclass
@@ -297,7 +306,9 @@ class PeerTable:
     common fields, ``commons[common]``), ``aid`` (address id: ``addr_text[aid]``,
     numbered in text order), ``port`` (0: none), ``as_number``, ``cluster_id``
     (id of the peer's cluster id text, 0: none), ``calico_node``, ``keep_next_hop``,
-    ``allow_local_as``, ``password`` (id into ``passwords``, 0: none).
+    ``allow_local_as``, ``password`` (id into ``passwords``, 0: none), ``local_as``
+    (BGPPeer ``localASNumber``, 0: none), ``next_hop_mode`` (BGPPeer ``nextHopMode`` as a
+    :data:`NEXT_HOP_MODES` code).
     """
 
     cols: NodeColumns
@@ -314,6 +325,8 @@ class PeerTable:
     keep_next_hop: np.ndarray
     allow_local_as: np.ndarray
     password: np.ndarray
+    local_as: np.ndarray
+    next_hop_mode: np.ndarray
     addr_text: list
     datas: list
     commons: list
@@ -356,6 +369,9 @@ class PeerTable:
 
         common_pw = np.array([pw(c["password"]) for c in em.commons] or [0], np.int64)
         f_pw = common_pw[np.where(f_common >= 0, f_common, 0)] if len(j) else np.zeros(0, np.int64)
+        common_mode = np.array([_mode_code(c["next_hop_mode"]) for c in em.commons] or [0], np.uint8)
+        f_mode = common_mode[np.where(f_common >= 0, f_common, 0)] if len(j) else np.zeros(0, np.uint8)
+        f_local_as = np.zeros(len(j), np.int64)
         for k in np.flatnonzero(~is_node).tolist():
             d = em.datas[f_data[k]]
             f_aid[k], f_port[k], f_as[k] = pos[d.ip], d.port or 0, d.as_number
@@ -366,6 +382,7 @@ class PeerTable:
             f_cid[k] = cid_pos[d.rr_cluster_id]
             f_calico[k], f_keep[k], f_allow[k] = d.calico_node, d.keep_next_hop, d.num_allow_local_as
             f_pw[k] = pw(d.password)
+            f_local_as[k], f_mode[k] = d.local_as_number or 0, _mode_code(d.next_hop_mode)
         # the first entry of each key wins; a node entry gives way to a global one
         n_addr, n_port = max(len(texts), 1), 65536
         ea, ep = f_aid[e_field], f_port[e_field]
@@ -381,7 +398,8 @@ class PeerTable:
         return cls(
             cols=cols, node=e_local[rows], fam=f_fam[fr], src=f_node[fr], data=f_data[fr], common=f_common[fr],
             aid=f_aid[fr], port=f_port[fr], as_number=f_as[fr], cluster_id=f_cid[fr], calico_node=f_calico[fr],
-            keep_next_hop=f_keep[fr], allow_local_as=f_allow[fr], password=f_pw[fr], addr_text=texts,
+            keep_next_hop=f_keep[fr], allow_local_as=f_allow[fr], password=f_pw[fr], local_as=f_local_as[fr],
+            next_hop_mode=f_mode[fr], addr_text=texts,
             datas=em.datas, commons=em.commons, passwords=passwords, cluster_id_texts=cid_texts,
         )
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from .birdview import protocol_name
 from .peers import DEFAULT_BGP_PORT
+from .peertable import NEXT_HOP_MODES
 from .propagate import session_index
 from ..model.calico import reflectors_leave_mesh, template_release
 
@@ -100,9 +101,14 @@ class Sessions:
         ``rr client`` sessions, otherwise BIRD's default, the local router id.
         CLUSTER_LIST handling (prepend, loop check) uses this one.
     ebgp : ndarray of bool
-        The neighbour's configured AS differs from the local AS.
+        The neighbour's configured AS differs from the local AS (``local_as``).
     keep_next_hop : ndarray of bool
-        ``next hop keep`` rendered (eBGP peers with ``keepOriginalNextHop``).
+        BIRD keeps the next hop it received: ``next hop keep`` rendered (eBGP peers with
+        ``keepOriginalNextHop``, BGPPeer ``nextHopMode: Keep``) and no ``next hop self``
+        after it (in BIRD 1.6's ``proto/bgp/config.Y`` the later of the two wins).
+    next_hop_self : ndarray of bool
+        ``next hop self`` rendered (BGPPeer ``nextHopMode: Self``): this end sends itself
+        as the next hop, on iBGP too.
     allow_local_as : ndarray of uint8
         ``allow local as N`` (0 = off).
     passive : ndarray of bool
@@ -111,7 +117,9 @@ class Sessions:
         This end's address and the configured neighbour address: uint32 for IPv4,
         Python ints (object) for IPv6.
     local_as, remote_as : ndarray of uint32
-        This end's AS and the AS configured for the neighbour.
+        This end's AS on the session (the protocol's ``local as``: BGPPeer
+        ``localASNumber`` where the release renders it, else the node's AS) and the AS
+        configured for the neighbour.
     remote_port : ndarray of uint16
         Neighbour port (179 unless configured).
     established : ndarray of bool
@@ -159,6 +167,7 @@ class Sessions:
     down: np.ndarray
     name_port: np.ndarray = field(repr=False, default=None)
     locked_out: np.ndarray = field(repr=False, default=None)
+    next_hop_self: np.ndarray = field(repr=False, default=None)
 
     def __post_init__(self):
         # Sessions are cached by their Topology and shared: freeze the arrays (kernels
@@ -227,7 +236,7 @@ SESSION_COLUMNS = {
     "local": np.int32, "remote": np.int32, "kind": np.uint8, "rr_client": bool, "local_cluster_id": np.uint32,
     "session_cluster_id": np.uint32, "ebgp": bool, "keep_next_hop": bool, "allow_local_as": np.uint8,
     "passive": bool, "local_ip": None, "remote_ip": None, "local_as": np.uint32, "remote_as": np.uint32,
-    "remote_port": np.uint16, "name_port": np.uint16, "locked_out": bool,
+    "remote_port": np.uint16, "name_port": np.uint16, "locked_out": bool, "next_hop_self": bool,
 }
 
 
@@ -374,6 +383,7 @@ def mesh_part(topo, version: int, sp: SpeakerColumns
         "passive": by_remote(sp.rank) > by_local(sp.rank), "local_ip": by_local(ips), "remote_ip": by_remote(ips),
         "local_as": as_l, "remote_as": as_r, "remote_port": by_remote(sp.listen.astype(np.uint16)),
         "name_port": np.zeros(k, dtype=np.uint16), "locked_out": np.zeros(k, dtype=bool),
+        "next_hop_self": np.zeros(k, dtype=bool),
     }
     return cols, counts, reverse, lookup
 
@@ -417,7 +427,7 @@ def router_row(sp: SpeakerColumns, e: ExternalRouter, j: int, remote_ip: int, re
         local_cluster_id=_ip_int(r.reflector_cluster_id) if r is not None and r.route_reflector else 0,
         session_cluster_id=cid, ebgp=ebgp, keep_next_hop=False, allow_local_as=0, passive=False,
         local_ip=_ip_int(e.ip), remote_ip=remote_ip, local_as=e.as_number, remote_as=remote_as,
-        remote_port=port, name_port=0, password=password, locked_out=False,
+        remote_port=port, name_port=0, password=password, locked_out=False, next_hop_self=False,
     )
 
 
@@ -471,7 +481,7 @@ def _node_rows(topo, version, sp):
             spk[k] = e.index
     aid = t.aid[row]
     remote = spk[aid]
-    la = sp.as_of[local].astype(np.int64)
+    la, keep, self_ = _peer_options(t, row, sp.as_of[local].astype(np.int64), rel)
     ras = t.as_number[row]
     node_cid = t.node_cluster_id
     lc = node_cid[local]
@@ -490,7 +500,7 @@ def _node_rows(topo, version, sp):
         "local": local, "remote": remote, "kind": kind, "rr_client": rr,
         "local_cluster_id": sp.cluster_id[local],
         "session_cluster_id": np.where(rr, sp.cluster_id[local], sp.router_id[local]),
-        "ebgp": ras != la, "keep_next_hop": t.keep_next_hop[row] & (ras != la),
+        "ebgp": ras != la, "keep_next_hop": keep, "next_hop_self": self_,
         "allow_local_as": t.allow_local_as[row] if rel.has("allow_local_as") else np.zeros(len(row), np.int64),
         "passive": rel.has("global_passive") & (kind == SessionKind.GLOBAL) & t.calico_node[row]
         & (aid > sp.rank[local]),
@@ -498,6 +508,22 @@ def _node_rows(topo, version, sp):
         "remote_port": remote_port, "name_port": port, "locked_out": locked,
     }
     return cols, t.password[row]
+
+
+def _peer_options(t, row, node_as, rel):
+    """``(local AS, next hop kept, next hop self)`` of the ``Global_``/``Node_`` protocols
+    of PeerTable ``t``'s ``row`` s on nodes with AS ``node_as``, as release ``rel`` renders
+    them (:func:`fastroute.bgp.birdcfg.explicit_peer`): BGPPeer ``localASNumber`` (``local
+    as N``) replaces the node's AS on the session, so it decides iBGP or eBGP there;
+    ``next hop keep`` comes from ``keepOriginalNextHop`` toward another AS or ``nextHopMode:
+    Keep``, ``next hop self`` from ``nextHopMode: Self``, rendered after it and so winning
+    (BIRD 1.6 ``proto/bgp/config.Y``).  A field the release does not render changes nothing.
+    """
+    la = np.where((t.local_as[row] > 0) & rel.has("peer_local_as"), t.local_as[row], node_as)
+    mode = t.next_hop_mode[row] if rel.has("next_hop_mode") else np.zeros(len(row), np.uint8)
+    self_ = mode == NEXT_HOP_MODES["Self"]
+    keep = ((mode == NEXT_HOP_MODES["Keep"]) | t.keep_next_hop[row] & (t.as_number[row] != la)) & ~self_
+    return la, keep, self_
 
 
 def _external_rows(sp, nodes, pw):
@@ -532,7 +558,7 @@ def _external_rows(sp, nodes, pw):
         "keep_next_hop": np.zeros(k, bool), "allow_local_as": np.zeros(k, np.int64), "passive": np.zeros(k, bool),
         "local_ip": e_ip[x], "remote_ip": nodes["local_ip"][toward], "local_as": e_as[x],
         "remote_as": nodes["local_as"][toward], "remote_port": sp.listen[j], "name_port": np.zeros(k, np.int64),
-        "locked_out": np.zeros(k, bool),
+        "locked_out": np.zeros(k, bool), "next_hop_self": np.zeros(k, bool),
     }
     order = [e_of, np.zeros(k, np.int64), np.arange(k)]
     pws = [pw[toward]]

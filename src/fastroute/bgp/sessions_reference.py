@@ -10,12 +10,12 @@ per neighbour address and port) and the pairing of the two ends of a session.
 
 from __future__ import annotations
 
-import collections
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .birdcfg import explicit_peer
 from .peers import DEFAULT_BGP_PORT, expand_peers, node_infos
 from .sessions import (
     SESSION_COLUMNS,
@@ -37,10 +37,6 @@ __all__ = ["reference_entries", "reference_sessions"]
 
 _KIND_OF = {"Mesh": SessionKind.MESH, "Node": SessionKind.NODE, "Global": SessionKind.GLOBAL}
 _COLUMNS = SESSION_COLUMNS
-
-_Entry = collections.namedtuple(
-    "_Entry", "kind ip as_number port passive rr_cluster_id next_hop_keep allow_local_as password")
-
 
 def _peer_key(d):
     # confd lists peer keys in order: the address, then "-<port>" when one is set.
@@ -69,25 +65,18 @@ class _Reference:
         return self.globals.listen_port or DEFAULT_BGP_PORT
 
     def _entries(self, i, version):
+        """Node ``i``'s ``Global_``/``Node_`` protocols of family ``version`` as ``bird.cfg``
+        renders them (:class:`~fastroute.bgp.birdview.BirdPeer`), in order."""
         info = self.infos[i]
         local_ip = info.ip(version)
         out = []
         if local_ip:
-            local_as = self.globals.as_number if info.as_number is None else info.as_number
-            cid = info.rr_cluster_id
-            rel = template_release(self.calico_version)
             for kind, group in (("Global", self.global_sorted),
                                 ("Node", sorted(self.node_peers[info.name], key=_peer_key))):
                 for d in group:
                     if (":" in d.ip) != (version == 6) or d.ip == local_ip:
                         continue
-                    out.append(_Entry(
-                        kind, d.ip, d.as_number, d.port,
-                        rel.has("global_passive") and kind == "Global" and d.calico_node and d.ip > local_ip,
-                        cid if (d.as_number == local_as and cid and d.rr_cluster_id != cid) else None,
-                        d.keep_next_hop and d.as_number != local_as, d.num_allow_local_as if rel.has("allow_local_as") else 0,
-                        d.password,
-                    ))
+                    out.append(explicit_peer(info, d, kind, self.globals, version, self.calico_version))
         return out
 
 
@@ -180,7 +169,6 @@ def _explicit_rows(topo, version, sp):
     for i, info in enumerate(infos):
         if not ip_text[i]:
             continue
-        local_as = int(sp.as_of[i])
         taken = set()
         for p in topo._entries(i, version):
             b = sp.addr_of[p.ip]
@@ -188,12 +176,16 @@ def _explicit_rows(topo, version, sp):
             locked = (p.ip, port) in taken or (
                 b < n and in_mesh[i] and in_mesh[b] and ip_text[b] != ip_text[i] and port == topo.listen_port(b))
             taken.add((p.ip, port))
+            # bird.cfg's `local as` inside the protocol replaces the template's; `next hop self`
+            # comes after `next hop keep` and wins (BIRD 1.6 proto/bgp/config.Y)
+            local_as = int(sp.as_of[i]) if p.local_as is None else p.local_as
             rows.append(dict(
                 locked_out=locked,
                 local=i, remote=sp.addr_of[p.ip], kind=_KIND_OF[p.kind], rr_client=p.rr_cluster_id is not None,
                 local_cluster_id=int(sp.cluster_id[i]),
                 session_cluster_id=_ip_int(p.rr_cluster_id) if p.rr_cluster_id else int(sp.router_id[i]),
-                ebgp=p.as_number != local_as, keep_next_hop=p.next_hop_keep, allow_local_as=p.allow_local_as,
+                ebgp=p.as_number != local_as, keep_next_hop=p.next_hop_keep and not p.next_hop_self,
+                next_hop_self=p.next_hop_self, allow_local_as=p.allow_local_as,
                 passive=p.passive, local_ip=sp.ip_int[i], remote_ip=_ip_int(p.ip), local_as=local_as,
                 remote_as=p.as_number, remote_port=p.port or DEFAULT_BGP_PORT, name_port=p.port or 0,
                 password=p.password,
