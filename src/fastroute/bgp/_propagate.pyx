@@ -61,6 +61,8 @@ ctypedef struct graph_t:
     const uint8_t* keep_nh
     const int32_t* allow_local_as
     const uint8_t* add_paths
+    const uint32_t* local_as     # per row: the protocol's own `local as`, 0: the speaker's (NULL: none set)
+    const uint8_t* nh_self       # per row: `next hop self` (NULL: none set)
     const int32_t* row_start     # rows of speaker h: row_order[row_start[h]:row_start[h+1]]
     const int32_t* row_order
     const uint32_t* asn
@@ -109,6 +111,17 @@ cdef inline uint32_t igp(const graph_t* g, int32_t holder, int32_t nh) noexcept 
                 and (g.ip_lo[nh] & g.mask_lo[holder]) == g.net_lo[holder]):
             return 0
     return IGP_UNKNOWN
+
+
+cdef inline uint32_t row_as(const graph_t* g, int32_t s) noexcept nogil:
+    """The AS row s's protocol speaks: its own `local as`, else the speaker's."""
+    if g.local_as != NULL and g.local_as[s] != 0:
+        return g.local_as[s]
+    return g.asn[g.local[s]]
+
+
+cdef inline bint next_hop_self(const graph_t* g, int32_t s) noexcept nogil:
+    return g.nh_self != NULL and g.nh_self[s] != 0
 
 
 cdef inline int compare(const graph_t* g, int32_t holder, const rec_t* a, const rec_t* b,
@@ -225,7 +238,9 @@ cdef int export_path(const graph_t* g, int32_t h, const rec_t* p, int32_t s, rec
             for k in range(p.cl_len):
                 if p.cl[k] == g.cluster_id[s]:
                     return 0
-        if not g.ebgp[src] and not g.ebgp[s]:
+        # iBGP to iBGP within one local AS: reflection or nothing (BIRD 1.6
+        # proto/bgp/attrs.c bgp_import_control); across local ASes it passes as from eBGP
+        if not g.ebgp[src] and not g.ebgp[s] and row_as(g, src) == row_as(g, s):
             if not (g.rr_client[s] or g.rr_client[src]):
                 return 0
             if not has_orig:
@@ -246,11 +261,12 @@ cdef int export_path(const graph_t* g, int32_t h, const rec_t* p, int32_t s, rec
     if g.ebgp[s]:
         if p.as_len + 1 > MAX_PATH_LEN:
             return -1
-        out.as_path[0] = g.asn[h]
+        out.as_path[0] = row_as(g, s)
         for k in range(p.as_len):
             out.as_path[k + 1] = p.as_path[k]
         out.as_len = p.as_len + 1
-        out.next_hop = p.next_hop if (g.keep_nh[s] and p.next_hop >= 0) else h
+        # bgp_update_attrs: `next hop self` before `next hop keep`
+        out.next_hop = p.next_hop if (g.keep_nh[s] and p.next_hop >= 0 and not next_hop_self(g, s)) else h
         out.local_pref = -1
         out.has_orig = 0
         out.originator = 0
@@ -259,7 +275,7 @@ cdef int export_path(const graph_t* g, int32_t h, const rec_t* p, int32_t s, rec
         for k in range(p.as_len):
             out.as_path[k] = p.as_path[k]
         out.as_len = p.as_len
-        out.next_hop = h if p.next_hop < 0 else p.next_hop
+        out.next_hop = h if (p.next_hop < 0 or next_hop_self(g, s)) else p.next_hop
         out.local_pref = DEFAULT_LOCAL_PREF if p.local_pref < 0 else p.local_pref
         out.has_orig = has_orig
         out.originator = orig if has_orig else 0
@@ -280,8 +296,9 @@ cdef int export_path(const graph_t* g, int32_t h, const rec_t* p, int32_t s, rec
 cdef bint receive_ok(const graph_t* g, int32_t r, rec_t* p) noexcept nogil:
     """Loop checks at the receiving row r; fixes up receiver-side attributes."""
     cdef int32_t me = g.local[r], k, count = 0
+    cdef uint32_t own_as = row_as(g, r)
     for k in range(p.as_len):
-        if p.as_path[k] == g.asn[me]:
+        if p.as_path[k] == own_as:
             count += 1
     if count > g.allow_local_as[r]:
         return False
@@ -663,6 +680,32 @@ def mesh_rows(const int32_t[::1] members, const int64_t[::1] srank, const uint32
     return local_a, remote_a, cid_a, ebgp_a, active_a, rev_a
 
 
+def address_words(ips, subnets):
+    """Addresses and subnets as (high, low) 64-bit words, IPv4 in the high
+    32 bits, for the kernel's on-subnet test."""
+    n = len(ips)
+    ip_hi, ip_lo, net_hi, net_lo, mask_hi, mask_lo = (np.zeros(n, np.uint64) for _ in range(6))
+    has_ip = np.zeros(n, np.uint8)
+    has_net = np.zeros(n, np.uint8)
+    for i, a in enumerate(ips):
+        if a is None:
+            continue
+        v = int(a) << (96 if a.version == 4 else 0)
+        ip_hi[i], ip_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
+        has_ip[i] = 1
+    for i, net in enumerate(subnets):
+        if net is None:
+            continue
+        shift = 96 if net.version == 4 else 0
+        v = int(net.network_address) << shift
+        m = (((1 << net.prefixlen) - 1) << (net.max_prefixlen - net.prefixlen)) << shift
+        net_hi[i], net_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
+        mask_hi[i], mask_lo[i] = m >> 64, m & 0xFFFFFFFFFFFFFFFF
+        has_net[i] = 1
+    return ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net
+
+
+
 def propagate_classes(
         const int32_t[::1] local, const int32_t[::1] remote, const int32_t[::1] rev,
         const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id, const uint8_t[::1] ebgp,
@@ -674,8 +717,8 @@ def propagate_classes(
         const uint64_t[::1] mask_lo, const uint8_t[::1] has_net, const uint8_t[::1] exporter,
         const uint8_t[::1] role, const int64_t[::1] origin_start, const int32_t[::1] origin_list,
         int32_t[:, ::1] best_nh, int32_t[:, ::1] best_sess, uint8_t[:, ::1] reason,
-        int32_t[:, ::1] n_paths, int32_t[:, ::1] ecmp_cnt,
-        int n_threads, int64_t max_events):
+        int32_t[:, ::1] n_paths, int32_t[:, ::1] ecmp_cnt, const uint32_t[::1] local_as,
+        const uint8_t[::1] next_hop_self, int n_threads, int64_t max_events):
     """Propagate every class over the session graph into the caller's
     ``(n_speakers, n_classes)`` outputs (filled with -2, -1, 0, 0, 0).
 
@@ -685,7 +728,8 @@ def propagate_classes(
     likewise; class ``c`` starts at the speakers
     ``origin_list[origin_start[c]:origin_start[c + 1]]``; ``exporter`` marks those that may pass a learned route on, ``role``
     says what each speaker is (a Calico node, a Router, a Router sending nodes
-    only what it originates).
+    only what it originates); ``local_as`` and ``next_hop_self`` per row, or empty when
+    no row sets them.
 
     Returns ``(status, class)``: a :class:`Status` and the class it stopped at.
     """
@@ -703,6 +747,8 @@ def propagate_classes(
     g.keep_nh = &keep_next_hop[0] if n_rows else NULL
     g.allow_local_as = &allow_local_as[0] if n_rows else NULL
     g.add_paths = &add_paths[0] if n_rows else NULL
+    g.local_as = &local_as[0] if n_rows and local_as.shape[0] else NULL
+    g.nh_self = &next_hop_self[0] if n_rows and next_hop_self.shape[0] else NULL
     g.row_order = &row_order[0] if n_rows else NULL
     g.row_start = &row_start[0]
     g.asn = &asn[0] if n_sp else NULL

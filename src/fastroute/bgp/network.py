@@ -176,7 +176,7 @@ def configured_rows(sessions, keep=None):
         local=local, remote=remote, rr_client=s.rr_client[keep].astype(bool),
         cluster_id=s.session_cluster_id[keep].astype(np.uint32), ebgp=s.ebgp[keep].astype(bool),
         keep_next_hop=s.keep_next_hop[keep].astype(bool), allow_local_as=s.allow_local_as[keep].astype(np.int32),
-        add_paths=calico,
+        add_paths=calico, local_as=s.local_as[keep].astype(np.uint32), next_hop_self=s.next_hop_self[keep].astype(bool),
     )
     return SessionRows(graph, active=~s.passive[keep].astype(bool),
                        kind=(s.kind[keep] != SessionKind.MESH).astype(np.uint8))
@@ -248,8 +248,14 @@ def concat_graphs(graphs):
     nonempty = [g for g in graphs if g.n]
     if len(nonempty) == 1 or len(graphs) == 1:
         return (nonempty or graphs)[0]
-    return SessionGraph(*[np.concatenate([getattr(g, f.name) for g in graphs])
-                          for f in dataclasses.fields(SessionGraph)])
+    return SessionGraph(*[_concat([getattr(g, f.name) for g in graphs]) for f in dataclasses.fields(SessionGraph)])
+
+
+def _concat(columns):
+    """One column of the rows of ``columns``; None (the default) for an option no row sets."""
+    if all(c.strides == (0,) and not (len(c) and c[0]) for c in columns):
+        return None
+    return np.concatenate(columns)
 
 
 def concat_rows(parts):

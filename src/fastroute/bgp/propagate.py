@@ -118,7 +118,11 @@ class SessionGraph:
 
     ``cluster_id`` is the protocol's ``rr cluster id``: the local node's
     route-reflector cluster id where the protocol is an ``rr client`` one,
-    otherwise BIRD's default, the local router id.
+    otherwise BIRD's default, the local router id.  ``local_as``: the protocol's own
+    ``local as`` (BGPPeer ``localASNumber``; 0: the speaker's AS), which BIRD 1.6
+    prepends on eBGP, loop-checks AS_PATH against, and reflects only between iBGP
+    protocols sharing it (``proto/bgp/attrs.c`` ``bgp_import_control``);
+    ``next_hop_self``: ``next hop self``, on iBGP too.  Left out: unset on every row.
     """
 
     local: np.ndarray           # int32 speaker index
@@ -129,6 +133,17 @@ class SessionGraph:
     keep_next_hop: np.ndarray   # bool
     allow_local_as: np.ndarray  # int32
     add_paths: np.ndarray       # bool: ADD-PATH negotiated (both sides Calico)
+    local_as: np.ndarray = None         # uint32, 0: the speaker's AS
+    next_hop_self: np.ndarray = None    # bool
+
+    def __post_init__(self):
+        for name, dtype in (("local_as", np.uint32), ("next_hop_self", bool)):
+            if getattr(self, name) is None:     # a zero-stride view: no memory per row
+                object.__setattr__(self, name, np.broadcast_to(np.zeros(1, dtype), (len(self.local),)))
+
+    def row_as(self, speakers, s):
+        """The AS row ``s``'s protocol speaks (its ``local as``, else the speaker's)."""
+        return int(self.local_as[s]) or int(speakers.asn[self.local[s]])
 
     @property
     def n(self):
@@ -157,6 +172,7 @@ class SessionGraph:
             rr_client=col("rr_client", bool, False), cluster_id=col("cluster_id", np.uint32),
             ebgp=col("ebgp", bool, False), keep_next_hop=col("keep_next_hop", bool, False),
             allow_local_as=col("allow_local_as", np.int32), add_paths=col("add_paths", bool, True),
+            local_as=col("local_as", np.uint32), next_hop_self=col("next_hop_self", bool, False),
         )
 
 
@@ -533,7 +549,7 @@ def _export(speakers, graph, holder, p, s):
         if graph.rr_client[s] and int(graph.cluster_id[s]) in p.cluster_list:
             return None                         # bgp_cluster_list_loopy toward a client
         originator, cl = p.originator, p.cluster_list
-        if not graph.ebgp[src] and not graph.ebgp[s]:
+        if not graph.ebgp[src] and not graph.ebgp[s] and graph.row_as(speakers, src) == graph.row_as(speakers, s):
             if not (graph.rr_client[s] or graph.rr_client[src]):
                 return None                     # iBGP split horizon
             if originator is None:
@@ -547,13 +563,14 @@ def _export(speakers, graph, holder, p, s):
     else:
         originator, cl = None, ()
     if graph.ebgp[s]:
-        as_path = (int(speakers.asn[holder]),) + p.as_path
-        nh = p.next_hop if (graph.keep_next_hop[s] and p.next_hop >= 0) else holder
+        as_path = (graph.row_as(speakers, s),) + p.as_path
+        keep = graph.keep_next_hop[s] and p.next_hop >= 0 and not graph.next_hop_self[s]
+        nh = p.next_hop if keep else holder
         local_pref = None
         originator, cl = None, ()                # RFC 4456 attributes are not sent over eBGP
     else:
         as_path = p.as_path
-        nh = holder if p.next_hop < 0 else p.next_hop
+        nh = holder if p.next_hop < 0 or graph.next_hop_self[s] else p.next_hop
         local_pref = DEFAULT_LOCAL_PREF if p.local_pref is None else p.local_pref
     return Path(nh, as_path, originator, cl, local_pref, p.med, p.origin, -1, p.chain + (target,), PREF_BGP)
 
@@ -561,8 +578,8 @@ def _export(speakers, graph, holder, p, s):
 def _receive(speakers, graph, r, p):
     """The path as stored by the receiver on its session row `r`, or None when a
     loop check drops it."""
-    me = int(graph.local[r])
-    if sum(1 for a in p.as_path if a == int(speakers.asn[me])) > int(graph.allow_local_as[r]):
+    me, own_as = int(graph.local[r]), graph.row_as(speakers, r)
+    if sum(1 for a in p.as_path if a == own_as) > int(graph.allow_local_as[r]):
         return None
     if not graph.ebgp[r] and p.originator is not None and p.originator == int(speakers.router_id[me]):
         return None
@@ -724,31 +741,6 @@ def _raise_for(status, origin, max_events):
     raise ConvergenceError(f"propagation kernel stopped with status {int(status)} at node {origin}'s routes")
 
 
-def _address_words(ips, subnets):
-    """Addresses and subnets as (high, low) 64-bit words, IPv4 in the high
-    32 bits, for the kernel's on-subnet test."""
-    n = len(ips)
-    ip_hi, ip_lo, net_hi, net_lo, mask_hi, mask_lo = (np.zeros(n, np.uint64) for _ in range(6))
-    has_ip = np.zeros(n, np.uint8)
-    has_net = np.zeros(n, np.uint8)
-    for i, a in enumerate(ips):
-        if a is None:
-            continue
-        v = int(a) << (96 if a.version == 4 else 0)
-        ip_hi[i], ip_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
-        has_ip[i] = 1
-    for i, net in enumerate(subnets):
-        if net is None:
-            continue
-        shift = 96 if net.version == 4 else 0
-        v = int(net.network_address) << shift
-        m = (((1 << net.prefixlen) - 1) << (net.max_prefixlen - net.prefixlen)) << shift
-        net_hi[i], net_lo[i] = v >> 64, v & 0xFFFFFFFFFFFFFFFF
-        mask_hi[i], mask_lo[i] = m >> 64, m & 0xFFFFFFFFFFFFFFFF
-        has_net[i] = 1
-    return ip_hi, ip_lo, has_ip, net_hi, net_lo, mask_hi, mask_lo, has_net
-
-
 def _origin_csr(classes, origins):
     """(start, list) of every class's origin speakers, for the kernel."""
     if not origins:
@@ -765,9 +757,15 @@ def _bytes(a):
     return a.view(np.uint8) if a.dtype == np.bool_ else np.ascontiguousarray(a, np.uint8)
 
 
+def _per_row(a, dtype):
+    """A per-row option as the kernel takes it: contiguous, empty when no row sets it."""
+    unset = a.strides == (0,) and not (len(a) and a[0])
+    return np.zeros(0, dtype) if unset else _bytes(a) if dtype == np.uint8 else np.ascontiguousarray(a, dtype)
+
+
 def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000, origins=None):
     """:func:`propagate` with the Cython kernel, over ``n_threads`` threads."""
-    from ._propagate import propagate_classes
+    from ._propagate import address_words, propagate_classes
 
     classes = np.ascontiguousarray(classes, np.int32)
     n_sp, n_cls = speakers.n, len(classes)
@@ -780,6 +778,9 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
     # origin route too: external routers originate no class)
     exporter = np.asarray(speakers.external, bool).copy()
     exporter[local[np.logical_or(client, ebgp)]] = True
+    own_as, nh_self = _per_row(graph.local_as, np.uint32), _per_row(graph.next_hop_self, np.uint8)
+    if len(own_as):     # an iBGP protocol of another local AS passes routes on too
+        exporter[local[(own_as != 0) & (own_as != speakers.asn[local])]] = True
     exporter &= np.asarray(speakers.announces, bool)
     out = (np.full((n_sp, n_cls), -2, np.int32), np.full((n_sp, n_cls), -1, np.int32),
            np.zeros((n_sp, n_cls), np.uint8), np.zeros((n_sp, n_cls), np.int32), np.zeros((n_sp, n_cls), np.int32))
@@ -789,9 +790,9 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
         np.ascontiguousarray(graph.allow_local_as, np.int32), _bytes(graph.add_paths),
         start.astype(np.int32), order, np.ascontiguousarray(speakers.asn, np.uint32),
         np.ascontiguousarray(speakers.router_id, np.uint32), np.ascontiguousarray(speakers.ip_rank(), np.int64),
-        *_address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8),
+        *address_words(speakers.ip, speakers.subnet), exporter.astype(np.uint8),
         np.ascontiguousarray(speakers.role, np.uint8), *_origin_csr(classes, origins), *out,
-        int(n_threads), int(max_events))
+        own_as, nh_self, int(n_threads), int(max_events))
     _raise_for(status, int(classes[bad]) if bad >= 0 else -1, max_events)
     best_nh, best_sess, reason, n_paths, ecmp_cnt = out
     return Propagation(classes=classes.copy(), best_next_hop=best_nh, best_session=best_sess, reason=reason,
