@@ -60,7 +60,12 @@ def graphs(draw):
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=len(pairs))) if pairs else []
     cids = [draw(st.sampled_from([0, 1, 2])) for _ in range(n)]
     for a, b in chosen:
-        e = bool(asn[a] != asn[b])
+        # a node's own `local as` toward an external speaker (BGPPeer localASNumber): none,
+        # another AS, or the router's (iBGP).  Not between nodes: iBGP protocols of different
+        # local ASes pass routes on unchanged (no reflection), and a cycle of them never settles
+        # (pairs are a < b: speakers after the nodes are the external ones)
+        own = (draw(st.sampled_from([0, 0, 65300, int(asn[b])])) if sp.external[b] and not sp.external[a] else 0, 0)
+        e = bool((own[0] or asn[a]) != (own[1] or asn[b]))
         rr_a = (not e) and cids[a] > 0 and cids[a] != cids[b]
         rr_b = (not e) and cids[b] > 0 and cids[b] != cids[a]
         if draw(st.booleans()):
@@ -68,7 +73,8 @@ def graphs(draw):
         cid = lambda x, rr: (1000 + cids[x]) if rr else int(sp.router_id[x])
         both(rows, a, b, rr_client=(rr_a, rr_b), cluster_id=(cid(a, rr_a), cid(b, rr_b)), ebgp=e,
              keep_next_hop=(draw(st.booleans()), False), allow_local_as=(draw(st.sampled_from([0, 0, 1])), 0),
-             add_paths=not (sp.external[a] or sp.external[b]))
+             add_paths=not (sp.external[a] or sp.external[b]), local_as=own,
+             next_hop_self=(draw(st.booleans()), draw(st.booleans())))
     classes = sorted(draw(st.sets(st.integers(0, (n if routers else n_nodes) - 1), min_size=1)))
     origins = None
     if routers and n_ext > 1 and draw(st.booleans()):
