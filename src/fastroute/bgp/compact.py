@@ -134,8 +134,8 @@ class _Design:
 
 def _reflector_design(speakers, graph):
     """The :class:`_Design` of ``graph``, or None when its routes may not follow
-    from one representative per group: an eBGP, next-hop-keeping or non-ADD-PATH
-    row, an external router, two ASNs or two equal router ids among the speakers
+    from one representative per group: an eBGP, next-hop-keeping, next-hop-self, non-ADD-PATH
+    or other-local-AS row, an external router, two ASNs or two equal router ids among the speakers
     with a session, a client row that is an ``rr client`` row or leads to a
     non-reflector, reflector rows toward clients that differ but for the client."""
     n = speakers.n
@@ -143,7 +143,9 @@ def _reflector_design(speakers, graph):
     client = np.asarray(graph.rr_client, bool)
     if (not graph.n or not client.any() or np.asarray(speakers.external, bool).any()
             or not np.asarray(speakers.announces, bool).all() or np.asarray(graph.ebgp, bool).any()
-            or np.asarray(graph.keep_next_hop, bool).any() or not np.asarray(graph.add_paths, bool).all()):
+            or np.asarray(graph.keep_next_hop, bool).any() or not np.asarray(graph.add_paths, bool).all()
+            or np.asarray(graph.next_hop_self, bool).any()
+            or ((graph.local_as != 0) & (graph.local_as != np.asarray(speakers.asn)[local])).any()):
         return None
     active = np.zeros(n, bool)
     active[local] = True

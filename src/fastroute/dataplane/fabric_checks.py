@@ -16,6 +16,7 @@ fabric, :mod:`fastroute.model.routers`), for :func:`fastroute.dataplane.verify.v
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -113,8 +114,7 @@ def _mesh_and_fabric(tables, finding):
     keep = (np.asarray(g.local) >= n) | (np.asarray(g.remote) >= n)
     if not keep.any():
         return []
-    fabric = SessionGraph(*(np.asarray(getattr(g, f))[keep] for f in (
-        "local", "remote", "rr_client", "cluster_id", "ebgp", "keep_next_hop", "allow_local_as", "add_paths")))
+    fabric = SessionGraph(*(np.asarray(getattr(g, f.name))[keep] for f in dataclasses.fields(SessionGraph)))
     classes = np.asarray(tables.propagation.classes)
     classes = classes[classes < n]
     if not len(classes):
