@@ -6,16 +6,21 @@ BIRD their resource describes; every node's and router's ``ip route`` must be wh
 :func:`fastroute.dataplane.routes.compute` predicts.  Cases: a ToR peering with one node
 in the ToR's own AS (``localASNumber`` = the ToR's: iBGP, so the node passes its mesh
 routes on unchanged, next hops kept) and with another under a third AS (eBGP, that AS
-prepended); a route reflector whose peering with its clients has ``nextHopMode: Self``
+prepended); an external router that only listens, peered under a third AS (it must
+be configured with that AS for the session to come up); a route reflector whose peering with its clients has ``nextHopMode: Self``
 (every reflected route then points at the reflector).
 """
 
+import os
+import subprocess
+
 import pytest
 
+from fastroute.bgp.birdcfg import NodeInfo, PeerData, Pool, node_view, render_files
 from fastroute.dataplane import routes
 from fastroute.model import resources
 from fastroute.model.cluster import Cluster
-from fastroute.testing.emulate import cluster_emulation, diff_texts, normalize_routes
+from fastroute.testing.emulate import cluster_emulation, diff_texts, normalize_routes, stock_bird_files
 
 pytestmark = pytest.mark.interop
 
@@ -65,6 +70,11 @@ apiVersion: projectcalico.org/v3
 kind: BGPPeer
 metadata: {name: tor-ebgp}
 spec: {node: n2, peerIP: 192.168.31.1, asNumber: 65001, localASNumber: 65002}
+---
+apiVersion: projectcalico.org/v3
+kind: BGPPeer
+metadata: {name: sink}
+spec: {node: n3, peerIP: 192.168.31.9, asNumber: 65009, localASNumber: 65003}
 """
 
 NEXT_HOP_SELF = """
@@ -116,3 +126,25 @@ def test_next_hop_self_on_reflected_routes(netns):
     # v3.28 renders no nextHopMode: the reflected route keeps w2 as its next hop
     before = routes.compute(c, calico_version="3.28")
     assert {r.dst: r.via for r in before.routes("w1")}[w2_block] == "192.168.31.23"
+
+
+@pytest.mark.parametrize("release", ["3.30", "3.31", "3.32"])
+def test_bird_accepts_the_rendered_options(tmp_path, release):
+    """``local as N``, ``next hop self`` and ``next hop keep`` (with and without
+    keepOriginalNextHop before it), in bird.cfg and bird6.cfg, pass ``bird -p``."""
+    node = NodeInfo("n1", "192.168.31.21/24", "fd00:31::21/64")
+    peers = [PeerData("192.168.31.1", 65001, local_as_number=65001, next_hop_mode="Self"),
+             PeerData("192.168.31.2", 65002, local_as_number=65010, keep_next_hop=True, next_hop_mode="Self"),
+             PeerData("192.168.31.3", 64512, next_hop_mode="Keep"),
+             PeerData("fd00:31::1", 65001, local_as_number=65001, next_hop_mode="Keep")]
+    view = node_view(node, [node], pools=[Pool("10.244.0.0/16"), Pool("fd00:10::/64")], global_peers=peers,
+                     calico_version=release)
+    files = stock_bird_files(render_files(view))
+    assert ("local as 65001;" in files["bird.cfg"]) == (release != "3.30")
+    assert "next hop self;" in files["bird.cfg"] and "next hop keep;" in files["bird6.cfg"]
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    for exe, cfg in (("bird", "bird.cfg"), ("bird6", "bird6.cfg")):
+        r = subprocess.run([exe, "-p", "-c", os.path.join(tmp_path, cfg)], cwd=tmp_path, capture_output=True,
+                           text=True)
+        assert r.returncode == 0, f"{exe} rejects {cfg}: {r.stderr}\n{files[cfg]}"

@@ -749,8 +749,8 @@ def cluster_emulation(cluster: Cluster, calico_version: str | None = None, ipv6:
         if net is None:
             raise EmulationError(f"external router {router.ip!r} is outside every node subnet: the emulation "
                                  "puts all speakers on one L2 segment")
-        peers = [(v.node.ip4, v.as_number) for v in topo.views
-                 if any(p.ip == router.ip for p in v.peers_v4)]
+        # every node configured toward it, under the AS the node speaks there (its `local as`)
+        peers = [(ip, asn) for ip, asn, *_ in router_peers(topo.sessions(4), router)]
         emus.append(EmuNode(router.name.replace(" ", "-"), f"{router.ip}/{net.prefixlen}",
                             {"bird.cfg": external_router_config(router, peers)}))
     return Emulation(emus, ipv6=ipv6), topo
