@@ -12,17 +12,22 @@ from fastroute.model import synth
 
 def _rows(net):
     g = net.graph
+    own_as = [g.row_as(net.speakers, s) for s in range(g.n)]
     return sorted(zip(g.local.tolist(), g.remote.tolist(), g.rr_client.tolist(), g.cluster_id.tolist(),
-                      g.ebgp.tolist(), g.keep_next_hop.tolist(), g.allow_local_as.tolist(), g.add_paths.tolist()))
+                      g.ebgp.tolist(), g.keep_next_hop.tolist(), g.allow_local_as.tolist(), g.add_paths.tolist(),
+                      own_as, g.next_hop_self.tolist()))
 
 
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(2, 12), rr=st.integers(0, 3), racks=st.integers(1, 3),
-       placement=st.sampled_from(["global", "per-rack"]), version=st.sampled_from(["3.28", "3.20"]),
-       down=st.lists(st.integers(0, 11), max_size=2, unique=True), mesh_too=st.booleans())
-def test_array_mesh_equals_topology(n, rr, racks, placement, version, down, mesh_too):
+       placement=st.sampled_from(["global", "per-rack"]), version=st.sampled_from(["3.28", "3.20", "3.31"]),
+       down=st.lists(st.integers(0, 11), max_size=2, unique=True), mesh_too=st.booleans(),
+       mode=st.sampled_from([None, "Self", "Keep"]))
+def test_array_mesh_equals_topology(n, rr, racks, placement, version, down, mesh_too, mode):
     c = synth.cluster(n, 1, reflectors=min(rr, n - 1), racks=min(racks, n),
                       reflector_placement=placement).allocate()
+    # the reflector peerings' nextHopMode (rendered from v3.30)
+    c = c.replace(bgp_peers=[dataclasses.replace(p, next_hop_mode=mode) for p in c.bgp_peers])
     if mesh_too:
         # reflectors and the mesh together: v3.20 keeps reflectors in the mesh, v3.22+ does not
         cfgs = [dataclasses.replace(x, node_to_node_mesh=True) for x in c.bgp_configurations]
@@ -66,5 +71,10 @@ def test_concat_graphs_keeps_a_lone_nonempty_graph_and_joins_several():
     c = network.mesh_rows([2, 3], addresses, rid).graph
     assert network.concat_graphs([a, b]) is a and network.concat_graphs([b, a]) is a
     joined = network.concat_graphs([a, b, c])
+    # options no row sets stay unset (zero-stride); set on some rows, they are joined
+    assert joined.local_as.strides == (0,) and not joined.next_hop_self.any()
+    d = dataclasses.replace(c, local_as=np.array([65001, 0], np.uint32), next_hop_self=np.array([True, False]))
+    assert network.concat_graphs([a, d]).local_as.tolist() == [0] * a.n + [65001, 0]
+    assert network.concat_graphs([a, d]).next_hop_self.tolist() == [False] * a.n + [True, False]
     assert joined.local.tolist() == a.local.tolist() + c.local.tolist()
     assert joined.cluster_id.tolist() == a.cluster_id.tolist() + c.cluster_id.tolist()
