@@ -12,10 +12,10 @@ The computation, for one IP version:
    so all of them propagate alike: a node's exports form one *route class*.
 2. **Propagation** (:func:`propagate`): each class spreads over the established
    BGP sessions to its steady state under BIRD 1.6's rules: no route back to the
-   session it came from, iBGP split horizon unless a side is an ``rr client``
-   (RFC 4456 reflection with ORIGINATOR_ID and CLUSTER_LIST, and their loop
-   checks), AS_PATH prepend and next-hop-self on eBGP, next hop kept on iBGP.
-   Calico's sessions run ``add paths on``, so a Calico speaker passes on every
+   session it came from, iBGP split horizon (within one local AS) unless a side is an
+   ``rr client`` (RFC 4456 reflection with ORIGINATOR_ID and CLUSTER_LIST, and their
+   loop checks), the protocol's local AS prepended and next-hop-self on eBGP, next hop
+   kept on iBGP, unless ``next hop self``/``keep`` says otherwise.  Calico's sessions run ``add paths on``, so a Calico speaker passes on every
    path it may, not only its best.  An external router learns but, unless its
    ``announces`` flag is set, announces nothing (fastroute cannot see its
    configuration; :mod:`fastroute.bgp.topology` and the BIRD emulation assume the same).
