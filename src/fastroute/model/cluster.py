@@ -81,7 +81,8 @@ class Cluster:
                  reservations: Iterable[IPReservation] = (), not_modelled: dict[str, int] | None = None,
                  pod_sources: dict | None = None, bgp_filters: Iterable[BGPFilter] = (),
                  secrets: Iterable[Secret] = (), services: Iterable[Service] = (),
-                 endpoints: Iterable[ServiceEndpoints] = (), routers: Iterable[Router] = ()) -> None:
+                 endpoints: Iterable[ServiceEndpoints] = (), routers: Iterable[Router] = (),
+                 pod_labels: dict | None = None) -> None:
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
@@ -103,6 +104,8 @@ class Cluster:
         self.not_modelled = dict(not_modelled or {})
         #: (namespace, name) -> Source of the document a pod came from (for error messages)
         self.pod_sources = pod_sources or {}
+        #: (namespace, name) -> the labels of a pod that has any (its WorkloadEndpoint's or Pod's)
+        self.pod_labels = pod_labels or {}
         self.bgp_filters = tuple(bgp_filters)   # fastroute.model.filters.BGPFilter
         self.secrets = tuple(secrets)           # fastroute.model.filters.Secret (BGP passwords)
         self.services = tuple(services)         # fastroute.model.services.Service
@@ -320,6 +323,7 @@ class Cluster:
             interface_prefix, res.reservations, res.not_modelled, {k: merged[k].source for k in order},
             bgp_filters=res.bgp_filters, secrets=res.secrets, services=res.services, endpoints=res.endpoints,
             routers=getattr(res, "routers", ()),
+            pod_labels={k: merged[k].labels for k in order if merged[k].labels},
         )
 
     @classmethod
@@ -336,7 +340,7 @@ class Cluster:
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
             reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
             bgp_filters=self.bgp_filters, secrets=self.secrets, services=self.services, endpoints=self.endpoints,
-            routers=self.routers,
+            routers=self.routers, pod_labels=self.pod_labels,
         )
         args.update(changes)
         return Cluster(**args)
@@ -425,10 +429,13 @@ class Cluster:
             nets.append(f"{ipaddress.IPv4Address(int(p.ipv4[i]))}/32")
         if p.ipv6[i] is not None:
             nets.append(f"{ipaddress.IPv6Address(p.ipv6[i])}/128")
+        meta = {"name": _names.wep_name(node, name), "namespace": ns}
+        if (ns, name) in self.pod_labels:
+            meta["labels"] = dict(self.pod_labels[ns, name])
         return {
             "apiVersion": "projectcalico.org/v3",
             "kind": "WorkloadEndpoint",
-            "metadata": {"name": _names.wep_name(node, name), "namespace": ns},
+            "metadata": meta,
             "spec": {
                 "containerID": _names.container_id(ns, name),
                 "endpoint": "eth0",
