@@ -39,6 +39,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -47,6 +49,9 @@ from ..errors import InvalidValueError, ResourceError
 from ..model.calico import NORMAL_ROUTE_PRIORITY, template_release
 from ..model.filters import secret_value
 from ..model.selector import Selector
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = [
     "DEFAULT_BGP_PORT",
@@ -603,7 +608,7 @@ _NAMESPACE_LABEL = "projectcalico.org/namespace"
 _ORCHESTRATOR_LABEL = "projectcalico.org/orchestrator"
 
 
-def workload_labels(cluster, i):
+def workload_labels(cluster: Cluster, i: int) -> dict[str, str]:
     """The labels Felix matches BGPPeer ``localWorkloadSelector`` against for pod ``i``.
 
     A WorkloadEndpoint's labels as written; a Kubernetes Pod's labels with the namespace and
@@ -633,7 +638,7 @@ def _workload_addresses(pods, i):
     return out + ([str(ipaddress.IPv6Address(v6))] if v6 is not None else [])
 
 
-def local_workload_entries(cluster, node):
+def local_workload_entries(cluster: Cluster, node: str) -> tuple[list[PeerData], list[PeerData]]:
     """confd's local workload entries on node ``node`` (a name): ``(global, node_specific)``
     lists of :class:`~fastroute.bgp.birdview.PeerData` with ``local_workload`` set.
 
@@ -691,7 +696,9 @@ def local_workload_entries(cluster, node):
     return out
 
 
-def with_local_workloads(cluster, node, global_peers, node_peers, calico_version):
+def with_local_workloads(cluster: Cluster, node: str, global_peers: Sequence[PeerData],
+                         node_peers: Sequence[PeerData], calico_version: str
+                         ) -> tuple[Sequence[PeerData], Sequence[PeerData]]:
     """``(global_peers, node_peers)`` of node ``node`` with its :func:`local_workload_entries`
     added, for a release that has them (the ``local_workload_peers`` template feature).
 
