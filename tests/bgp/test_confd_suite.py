@@ -271,3 +271,19 @@ def test_keepalive_time_renders_in_every_explicit_peer_from_v3_32(folder):
                                   r"\1  keepalive time 90;\n", want["bird.cfg"])
         assert want["bird.cfg"].count("keepalive time 90;") == 3
     assert got == want
+
+
+@pytest.mark.parametrize("folder", ["v3.30.1", "v3.30.7", "v3.31.7", "v3.32.1"])
+def test_endpoint_status_files_are_what_felix_would_write_from_the_workloads(folder):
+    # the harness's WorkloadEndpoints stand for the case's status files: Felix's choice of BGPPeer
+    # for each (fastroute.bgp.peers.local_workload_entries) is the file's bgpPeerName, with its addresses
+    from fastroute.bgp.peers import local_workload_entries
+    checks = [(cid, c) for cid, c in _check_table()[folder].items() if c.endpoint_status]
+    assert checks, f"{folder} has no case with endpoint status files"
+    for cid, check in checks:
+        cluster = _cluster(folder, cid)
+        peers = {p.name: p for p in cluster.bgp_peers}
+        got = {(d.ip, d.as_number) for group in local_workload_entries(cluster, check.node) for d in group}
+        want = {(net.split("/")[0], peers[s["bgpPeerName"]].as_number)
+                for _, s in check.endpoint_status for net in (s["ipv4Nets"][:1] + s["ipv6Nets"][:1])}
+        assert got == want
