@@ -13,7 +13,7 @@ import pytest
 
 from fastroute.bgp import birdcfg, topology
 from fastroute.bgp.birdview import BgpGlobals, NodeInfo, PeerData
-from fastroute.bgp.peers import local_workload_entries, workload_labels
+from fastroute.bgp.peers import local_workload_entries
 from fastroute.calicoctl.status import node_status
 from fastroute.errors import InvalidValueError, ResourceError
 from fastroute.model import reader
@@ -146,9 +146,14 @@ spec: {nodeName: n1}
 status: {podIPs: [{ip: 192.168.1.9}]}
 """
     c = cluster(peer("workloads", selector="projectcalico.org/namespace == 'ns1' && app == 'bird'"), pod)
-    assert workload_labels(c, 0) == {"app": "bird", "projectcalico.org/namespace": "ns1",
+    assert c.workload_labels(0) == {"app": "bird", "projectcalico.org/namespace": "ns1",
                                      "projectcalico.org/orchestrator": "k8s"}
     assert local_protocols(files(c)["bird.cfg"]) == ["Local_Workload_192_168_1_9"]
+    # exported as the WorkloadEndpoint Calico makes of the pod, it peers the same
+    from fastroute.model.resources import dump_documents
+    again = Cluster.from_resources(reader.loads(dump_documents(c.to_documents()), "export.yaml"))
+    assert again.workload_labels(0) == c.workload_labels(0)
+    assert files(again) == files(c)
 
 
 def test_an_entry_already_taken_wins():

@@ -59,7 +59,6 @@ __all__ = [
     "bgp_globals",
     "local_workload_entries",
     "with_local_workloads",
-    "workload_labels",
     "confd_passes",
     "expand_peers",
     "node_configs",
@@ -602,28 +601,6 @@ def affine_blocks(cluster, infos):
 
 # --------------------------------------------------------------------------- local workload peers
 
-#: the labels Calico adds to the WorkloadEndpoint of a Kubernetes pod (projectcalico/calico
-#: ``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``)
-_NAMESPACE_LABEL = "projectcalico.org/namespace"
-_ORCHESTRATOR_LABEL = "projectcalico.org/orchestrator"
-
-
-def workload_labels(cluster: Cluster, i: int) -> dict[str, str]:
-    """The labels Felix matches BGPPeer ``localWorkloadSelector`` against for pod ``i``.
-
-    A WorkloadEndpoint's labels as written; a Kubernetes Pod's labels with the namespace and
-    orchestrator labels Calico's conversion adds.  Labels a workload inherits from its
-    profiles (namespace and service account labels, ``pcns.*``/``pcsa.*``) are not modelled.
-    """
-    key = (cluster.pods.namespace[i], cluster.pods.name[i])
-    labels = dict(getattr(cluster, "pod_labels", {}).get(key, ()))
-    src = getattr(cluster, "pod_sources", {}).get(key)
-    if src is not None and src.kind == "Pod":
-        labels[_NAMESPACE_LABEL] = key[0]
-        labels[_ORCHESTRATOR_LABEL] = "k8s"
-    return labels
-
-
 def _selects_node(peer, node, labels):
     # felix/calc/active_bpgpeer_calculator.go bgpPeerSelectsLocalNode: `node`, else
     # `nodeSelector` (empty: every node)
@@ -646,7 +623,8 @@ def local_workload_entries(cluster: Cluster, node: str) -> tuple[list[PeerData],
     ``felix/calc/active_bpgpeer_calculator.go``): a BGPPeer with ``localWorkloadSelector`` is
     active on the node its ``node`` names, or on every node its ``nodeSelector`` selects (every
     node without either); each workload on the node takes, of the active BGPPeers whose
-    ``localWorkloadSelector`` matches its labels (:func:`workload_labels`), the first by name.
+    ``localWorkloadSelector`` matches its labels
+    (:meth:`~fastroute.model.cluster.Cluster.workload_labels`), the first by name.
     What confd makes of them (``confd/pkg/backends/calico/client.go`` ``updatePeersV1``,
     ``localBGPPeerDataAsBGPPeers``): for each workload, one entry per family with an address
     (the workload's address of that family), the BGPPeer's ``asNumber``, ``localASNumber`` and
@@ -675,7 +653,7 @@ def local_workload_entries(cluster: Cluster, node: str) -> tuple[list[PeerData],
     pods = cluster.pods
     chosen = {}
     for j in np.flatnonzero(np.asarray(pods.node_idx) == i).tolist():
-        wl = workload_labels(cluster, j)
+        wl = cluster.workload_labels(j)
         for p, sel in selectors:
             if sel.matches(wl):
                 chosen.setdefault(p.name, []).append(j)

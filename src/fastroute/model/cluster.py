@@ -364,6 +364,21 @@ class Cluster:
         node = self.node_names[int(self.pods.node_idx[i])]
         return _names.pod_handle(ns, name), {"namespace": ns, "node": node, "pod": name}
 
+    def workload_labels(self, i: int) -> dict[str, str]:
+        """The labels of pod ``i``'s WorkloadEndpoint (what Felix matches selectors against).
+
+        A WorkloadEndpoint's labels as read; a Kubernetes Pod's labels with the two Calico adds
+        (projectcalico/calico ``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``:
+        ``projectcalico.org/namespace``, ``projectcalico.org/orchestrator``).  Labels inherited from
+        profiles (``pcns.*``, ``pcsa.*``) are not modelled.
+        """
+        key = (self.pods.namespace[i], self.pods.name[i])
+        labels = dict(self.pod_labels.get(key, ()))
+        src = self.pod_sources.get(key)
+        if src is not None and src.kind == "Pod":
+            labels.update({"projectcalico.org/namespace": key[0], "projectcalico.org/orchestrator": "k8s"})
+        return labels
+
     def to_documents(self) -> list[dict[str, Any]]:
         """The cluster as Calico resources (list of mappings), in a fixed order:
         IPPools, IPAMConfiguration (if not default), IPReservations, Nodes, BGPConfigurations,
@@ -430,8 +445,9 @@ class Cluster:
         if p.ipv6[i] is not None:
             nets.append(f"{ipaddress.IPv6Address(p.ipv6[i])}/128")
         meta = {"name": _names.wep_name(node, name), "namespace": ns}
-        if (ns, name) in self.pod_labels:
-            meta["labels"] = dict(self.pod_labels[ns, name])
+        labels = self.workload_labels(i)
+        if labels:
+            meta["labels"] = labels
         return {
             "apiVersion": "projectcalico.org/v3",
             "kind": "WorkloadEndpoint",
