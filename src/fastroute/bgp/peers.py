@@ -598,8 +598,8 @@ def affine_blocks(cluster, infos):
     return blocks
 
 
-
 # --------------------------------------------------------------------------- local workload peers
+
 
 def _selects_node(peer, node, labels):
     # felix/calc/active_bpgpeer_calculator.go bgpPeerSelectsLocalNode: `node`, else
@@ -659,7 +659,7 @@ def local_workload_entries(cluster: Cluster, node: str) -> tuple[list[PeerData],
                 chosen.setdefault(p.name, []).append(j)
                 break
     out = ([], [])
-    for p in active:                    # confd's global pass comes first; both in name order
+    for p in active:
         if p.name not in chosen:
             continue
         if p.as_number is None:
