@@ -79,9 +79,11 @@ def test_fast_vs_reference_300(benchmark, design, method):
 
 
 def measure(n, reflectors, threads=2, dense=True):
-    """Figures of one computation in a fresh process (see the module docstring)."""
-    out = subprocess.run([sys.executable, __file__, str(n), str(reflectors), str(threads),
-                          "dense" if dense else "stream"], capture_output=True, text=True, check=True)
+    """Figures of one computation in a fresh process (see the module docstring); ``dense="node"``:
+    one node's table instead of every node's."""
+    mode = dense if isinstance(dense, str) else "dense" if dense else "stream"
+    out = subprocess.run([sys.executable, __file__, str(n), str(reflectors), str(threads), mode],
+                         capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -107,6 +109,29 @@ def _measure_here(n, reflectors, threads, dense):
             "compute_s": round(t1 - t0, 3), "tables_s": round(t2 - t1, 3), "total_s": round(t2 - t0, 3),
             "peak_rss_mb": round(_peak_mb()), "cluster_rss_mb": round(before), "prefixes": n_prefixes,
             "missing_routes": missing}
+
+
+def _measure_one_node(n, reflectors):
+    """One node's table (``fib``, as ``routes --node``, ``lookup`` and ``trace`` read it), then a second node's."""
+    c = cluster(n, reflectors)
+    t0 = time.perf_counter()
+    t = routes.compute(c)
+    t1 = time.perf_counter()
+    first = t.routes(c.nodes[n // 3].name)
+    t.fib(c.nodes[n // 3].name)
+    t2 = time.perf_counter()
+    t.fib(c.nodes[n // 2].name)
+    t3 = time.perf_counter()
+    return {"nodes": n, "reflectors": reflectors, "compute_s": round(t1 - t0, 3), "first_node_s": round(t2 - t1, 3),
+            "next_node_s": round(t3 - t2, 3), "routes": len(first), "peak_rss_mb": round(_peak_mb())}
+
+
+def test_one_node_table_20000(benchmark):
+    """One node's table of a 20,000-node 3-reflector design (its rows only, not the whole plane)."""
+    benchmark.group = "routes-20000-rr3-one-node"
+    figures = benchmark.pedantic(measure, (20_000, 3, 2, "node"), rounds=1, iterations=1)
+    benchmark.extra_info.update(figures)
+    assert figures["routes"] >= 2 * 20_000
 
 
 def _check(benchmark, figures, n):
@@ -152,4 +177,7 @@ def test_scaling(benchmark, n, reflectors, threads):
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    print(json.dumps(_measure_here(int(a[0]), int(a[1]), int(a[2]), a[3] == "dense")))
+    if a[3] == "node":
+        print(json.dumps(_measure_one_node(int(a[0]), int(a[1]))))
+    else:
+        print(json.dumps(_measure_here(int(a[0]), int(a[1]), int(a[2]), a[3] == "dense")))
