@@ -12,7 +12,9 @@ projectcalico/confd) has two kinds of cases:
   (``$CALICOCTL apply -f - <<EOF``, ``kubectl create|replace|apply -f - <<EOF``,
   ``kubectl delete secret``, ``$CALICOCTL delete <kind> <name>``, ``turn_mesh_off``/``_on``)
   and check the rendered files with ``test_confd_templates <dir>`` or count sessions with
-  ``expect_peerings N``.
+  ``expect_peerings N``; a case may also write Felix's endpoint status files by hand
+  (``cat <<EOF > .../endpoint-status/<name>``, removed with ``rm -r .../endpoint-status``),
+  which :attr:`Check.endpoint_status` carries.
 
 :func:`scripted_checks` replays the script's shell subset (the ``etcdv3`` branches, which
 is how the etcd suite runs them; a function with a ``for`` loop is skipped) and returns
@@ -22,6 +24,7 @@ on, as the script leaves it between functions.  The affine blocks of
 """
 
 import dataclasses
+import json
 import os
 import re
 
@@ -32,6 +35,8 @@ _HEREDOC = re.compile(r"^\s*(?:KUBECONFIG=\S+\s+)?(\$CALICOCTL|calicoctl|kubectl
                       r"\s+-f\s+-\s*<<\s*EOF\s*$")
 _DELETE = re.compile(r"^\s*(?:\$CALICOCTL|calicoctl|kubectl)\s+delete\s+(\w+)\s+([\w.-]+)(?:\s+-n\s+([\w-]+))?\s*$")
 _CONFD = re.compile(r"\bconfd\b.*-confdir")
+_STATUS_FILE = re.compile(r"^\s*cat\s+<<\s*EOF\s*>\s*\S*/endpoint-status/([\w.-]+)\s*$")
+_STATUS_GONE = re.compile(r"^\s*rm\s+-r\S*\s+\S*/endpoint-status\b")
 _KINDS = {"node": "Node", "bgppeer": "BGPPeer", "bgpfilter": "BGPFilter", "secret": "Secret",
           "bgpconfig": "BGPConfiguration", "bgpconfiguration": "BGPConfiguration", "ippool": "IPPool"}
 
@@ -39,7 +44,8 @@ _KINDS = {"node": "Node", "bgppeer": "BGPPeer", "bgpfilter": "BGPFilter", "secre
 @dataclasses.dataclass(frozen=True)
 class Check:
     """One check of the suite: render for ``node`` from ``documents`` and compare with
-    ``compiled_templates/<case>`` (``peerings`` None) or count ``protocol bgp`` lines."""
+    ``compiled_templates/<case>`` (``peerings`` None) or count ``protocol bgp`` lines.
+    ``endpoint_status``: the endpoint status files on the node, ``(file name, JSON object)``."""
 
     case: str
     documents: tuple
@@ -47,6 +53,7 @@ class Check:
     router_id: str = None
     peerings: int = None
     function: str = ""
+    endpoint_status: tuple = ()
 
 
 def _functions(text):
@@ -82,6 +89,7 @@ class _Replay:
 
     def run(self, name):
         self.state = {_key(_mesh(True)): _mesh(True)}
+        self.status = {}
         self.node, self.router_id = "kube-master", None
         self.body(name, self.functions[name])
 
@@ -111,6 +119,13 @@ class _Replay:
                 if not any(skip):
                     self.apply(m.group(2), text)
                 continue
+            m = _STATUS_FILE.match(line)
+            if m:
+                j = lines.index("EOF", i)
+                text, i = "\n".join(lines[i:j]), j + 1
+                if not any(skip):
+                    self.status[m.group(1)] = json.loads(text)
+                continue
             if any(skip) or not s or s.startswith("#"):
                 continue
             if _CONFD.search(s):
@@ -120,6 +135,8 @@ class _Replay:
                 self.router_id = s.split("=", 1)[1]
             elif s in ("unset CALICO_ROUTER_ID", "export -n CALICO_ROUTER_ID"):
                 self.router_id = None
+            elif _STATUS_GONE.match(s):
+                self.status = {}
             elif s in ("turn_mesh_off", "turn_mesh_on"):
                 doc = _mesh(s.endswith("on"))
                 self.state[_key(doc)] = doc
@@ -143,7 +160,7 @@ class _Replay:
     def check(self, fname, case, peerings):
         docs = tuple(self.state.values())
         self.checks.append(Check(case or f"{fname}#{len(self.checks)}", docs, self.node, self.router_id, peerings,
-                                 fname))
+                                 fname, tuple(self.status.items())))
 
 
 def _load_yaml(text):
@@ -200,7 +217,6 @@ def mock_checks(root):
 def affine_blocks(root, node):
     """``(cidr, state)`` of ``node``'s affine blocks in ``root/mock_data/etcd/block``
     (``/calico/ipam/v2/host/<node>/ipv4/block/<cidr with -> {json}``)."""
-    import json
     out = []
     with open(os.path.join(root, "mock_data", "etcd", "block"), encoding="utf-8") as fh:
         for line in fh:
