@@ -36,6 +36,8 @@ _HEREDOC = re.compile(r"^\s*(?:KUBECONFIG=\S+\s+)?(\$CALICOCTL|calicoctl|kubectl
 _DELETE = re.compile(r"^\s*(?:\$CALICOCTL|calicoctl|kubectl)\s+delete\s+(\w+)\s+([\w.-]+)(?:\s+-n\s+([\w-]+))?\s*$")
 _CONFD = re.compile(r"\bconfd\b.*-confdir")
 _STATUS_FILE = re.compile(r"^\s*cat\s+<<\s*EOF\s*>\s*\S*/endpoint-status/([\w.-]+)\s*$")
+_FOR_SEQ = re.compile(r"^\s*for\s+(\w+)\s+in\s+(?:`seq\s+(\S+)\s+(\S+)`|\$\(seq\s+(\S+)\s+(\S+)\))\s*;\s*do\s*$")
+_ASSIGN = re.compile(r"^\s*([A-Z][A-Z0-9_]*)=(\w+)\s*$")
 _STATUS_GONE = re.compile(r"^\s*rm\s+-r\S*\s+\S*/endpoint-status\b")
 _KINDS = {"node": "Node", "bgppeer": "BGPPeer", "bgpfilter": "BGPFilter", "secret": "Secret",
           "bgpconfig": "BGPConfiguration", "bgpconfiguration": "BGPConfiguration", "ippool": "IPPool"}
@@ -90,6 +92,7 @@ class _Replay:
     def run(self, name):
         self.state = {_key(_mesh(True)): _mesh(True)}
         self.status = {}
+        self.vars = {}                  # shell variables the function sets (SCALE=99) and loop variables
         self.node, self.router_id = "kube-master", None
         self.body(name, self.functions[name])
 
@@ -97,9 +100,23 @@ class _Replay:
         skip = []                       # a stack: inside a branch the etcd suite does not take
         i = 0
         while i < len(lines):
-            line = lines[i]
+            line = self.expand(lines[i])
             s = line.strip()
             i += 1
+            m = _FOR_SEQ.match(line)
+            if m:                       # `for v in `seq A B`; do ... done`, unrolled
+                end = _loop_end(lines, i)
+                var, first, last = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
+                if not any(skip):
+                    for value in range(int(self.expand(first)), int(self.expand(last)) + 1):
+                        self.vars[var] = str(value)
+                        self.body(fname, lines[i:end])
+                i = end + 1
+                continue
+            m = _ASSIGN.match(line)
+            if m and not any(skip):
+                self.vars[m.group(1)] = m.group(2)
+                continue
             if s.startswith("if [") and "DATASTORE_TYPE" in s:
                 skip.append("kubernetes" in s)
                 continue
@@ -115,7 +132,7 @@ class _Replay:
             m = _HEREDOC.match(line)
             if m:
                 j = lines.index("EOF", i)
-                text, i = "\n".join(lines[i:j]), j + 1
+                text, i = self.expand("\n".join(lines[i:j])), j + 1
                 if not any(skip):
                     self.apply(m.group(2), text)
                 continue
@@ -150,6 +167,11 @@ class _Replay:
             elif s in self.functions and s.startswith("test_"):
                 self.body(s, self.functions[s])
 
+    def expand(self, text):
+        """``$NAME`` and ``${NAME}`` of the variables set so far, as the shell expands them in a
+        command and an unquoted here-document."""
+        return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: self.vars.get(m.group(1), m.group(0)), text)
+
     def apply(self, verb, text):
         for doc in self.load(text):
             if verb == "delete":
@@ -163,6 +185,20 @@ class _Replay:
                                  fname, tuple(self.status.items())))
 
 
+def _loop_end(lines, start):
+    """Index of the ``done`` closing the loop whose body starts at ``start``."""
+    depth = 0
+    for j in range(start, len(lines)):
+        s = lines[j].strip()
+        if re.match(r"(for|while)\s.*;\s*do$", s):
+            depth += 1
+        elif s == "done":
+            if depth == 0:
+                return j
+            depth -= 1
+    raise ValueError(f"no done for the loop at line {start}")
+
+
 def _load_yaml(text):
     from fastroute.model import reader
     return [d for d in reader._documents_of(text, "test_suite_common.sh") if d]
@@ -170,14 +206,12 @@ def _load_yaml(text):
 
 def scripted_checks(script_path):
     """The checks of the scripted cases of ``test_suite_common.sh`` at ``script_path``, in
-    script order (a function whose body loops is left out: its resources are generated)."""
+    script order (``for v in `seq A B``` loops unrolled, shell variables expanded)."""
     with open(script_path, encoding="utf-8") as fh:
         functions = _functions(fh.read())
     replay = _Replay(functions, _load_yaml)
     for name, lines in functions.items():
         if not name.startswith("test_") or name in ("test_confd_templates",):
-            continue
-        if any(re.match(r"\s*for\s", ln) for ln in lines):
             continue
         if not any(ln.strip().startswith(("test_confd_templates ", "expect_peerings ")) for ln in lines):
             continue                   # a function that only calls others: they are replayed by name

@@ -199,6 +199,26 @@ def test_every_release_is_replayed():
     assert all(counts[f] >= 100 for f in RELEASES), counts
 
 
+@pytest.mark.parametrize("folder", sorted(RELEASES))
+def test_every_function_of_the_script_is_replayed_loops_unrolled(folder):
+    """Every function of ``test_suite_common.sh`` that checks something is replayed, those whose
+    resources a shell loop writes too: the password deadlock case holds its 99 Nodes and BGPPeers,
+    and the idle-peers case checks its peering once before the loop and once per pass."""
+    script = os.path.join(DATA, folder, "test_suite_common.sh")
+    text = open(script, encoding="utf-8").read()
+    checks = scripted_checks(script)
+    checking = {m.group(1) for m in re.finditer(r"^(test_\w+)\(\)\s*\{\n((?:.*\n)*?)\}", text, re.M)
+                if re.search(r"^\s*(test_confd_templates|expect_peerings) ", m.group(2), re.M)}
+    checking.discard("test_confd_templates")
+    assert checking <= {c.function for c in checks}
+    deadlock = [c for c in checks if c.function == "test_bgp_password_deadlock"]
+    assert len(deadlock) == 1
+    kinds = [d["kind"] for d in deadlock[0].documents]
+    assert kinds.count("BGPPeer") == 99 and kinds.count("Node") == 99
+    assert "node99" in {d["metadata"]["name"] for d in deadlock[0].documents}
+    assert [c.peerings for c in checks if c.function == "test_idle_peers"] == [1] * 11
+
+
 def pass_table(tmp_path):
     """``{fixture folder: (passing checks, checks)}`` (one check per rendered file)."""
     table = {}
