@@ -11,14 +11,13 @@ speakers, else by the reference walk here.
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..bgp import propagate as routing
 from ..errors import InvalidValueError, choice
+from ..gcpause import paused_gc
 from .engine import raise_for, too_many_paths
 
 __all__ = ["Universe", "ibgp_only", "rows_csr", "universe"]
@@ -67,22 +66,8 @@ def universe(d, method="auto", max_paths=400_000_000, cohort=None):
         if not ibgp_only(d):
             raise InvalidValueError("fast path enumeration needs an all-iBGP graph of IPv4 speakers; use 'reference'")
         return _universe_fast(d, max_paths, cohort)
-    with _collector_paused():
+    with paused_gc():
         return _universe_reference(d, max_paths)
-
-
-@contextmanager
-def _collector_paused():
-    """The reference walk makes millions of acyclic tuples and Path objects: the
-    cyclic garbage collector's passes over them are wasted (8 M paths of a
-    2,000-node fabric: 190 s with it, 79 s without)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def rows_csr(local, n):
