@@ -706,6 +706,15 @@ def address_words(ips, subnets):
 
 
 
+def per_row_option(a, dtype):
+    """A per-row option (``SessionGraph.local_as``, ``next_hop_self``) as
+    :func:`propagate_classes` takes it: contiguous, empty when no row sets it."""
+    if a.strides == (0,) and not (len(a) and a[0]):
+        return np.zeros(0, dtype)
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint8) if a.dtype == np.bool_ else np.ascontiguousarray(a, dtype)
+
+
 def propagate_classes(
         const int32_t[::1] local, const int32_t[::1] remote, const int32_t[::1] rev,
         const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id, const uint8_t[::1] ebgp,

@@ -759,15 +759,9 @@ def _bytes(a):
     return a.view(np.uint8) if a.dtype == np.bool_ else np.ascontiguousarray(a, np.uint8)
 
 
-def _per_row(a, dtype):
-    """A per-row option as the kernel takes it: contiguous, empty when no row sets it."""
-    unset = a.strides == (0,) and not (len(a) and a[0])
-    return np.zeros(0, dtype) if unset else _bytes(a) if dtype == np.uint8 else np.ascontiguousarray(a, dtype)
-
-
 def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000, origins=None):
     """:func:`propagate` with the Cython kernel, over ``n_threads`` threads."""
-    from ._propagate import address_words, propagate_classes
+    from ._propagate import address_words, per_row_option, propagate_classes
 
     classes = np.ascontiguousarray(classes, np.int32)
     n_sp, n_cls = speakers.n, len(classes)
@@ -780,7 +774,7 @@ def propagate_fast(speakers, graph, classes, n_threads=2, max_events=100_000_000
     # origin route too: external routers originate no class)
     exporter = np.asarray(speakers.external, bool).copy()
     exporter[local[np.logical_or(client, ebgp)]] = True
-    own_as, nh_self = _per_row(graph.local_as, np.uint32), _per_row(graph.next_hop_self, np.uint8)
+    own_as, nh_self = per_row_option(graph.local_as, np.uint32), per_row_option(graph.next_hop_self, np.uint8)
     if len(own_as):     # an iBGP protocol of another local AS passes routes on too
         exporter[local[(own_as != 0) & (own_as != speakers.asn[local])]] = True
     exporter &= np.asarray(speakers.announces, bool)
