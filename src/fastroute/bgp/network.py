@@ -176,10 +176,22 @@ def configured_rows(sessions, keep=None):
         local=local, remote=remote, rr_client=s.rr_client[keep].astype(bool),
         cluster_id=s.session_cluster_id[keep].astype(np.uint32), ebgp=s.ebgp[keep].astype(bool),
         keep_next_hop=s.keep_next_hop[keep].astype(bool), allow_local_as=s.allow_local_as[keep].astype(np.int32),
-        add_paths=calico, local_as=s.local_as[keep].astype(np.uint32), next_hop_self=s.next_hop_self[keep].astype(bool),
+        add_paths=calico, local_as=s.local_as[keep].astype(np.uint32), next_hop_self=_option(s.next_hop_self[keep]),
     )
     return SessionRows(graph, active=~s.passive[keep].astype(bool),
                        kind=(s.kind[keep] != SessionKind.MESH).astype(np.uint8))
+
+
+def _option(values):
+    """A per-row option, None (unset: no memory per row) when no row sets it."""
+    return values if values.any() else None
+
+
+def _own_local_as(graph, speakers):
+    """``graph`` with ``local_as`` set only where a protocol's AS is not its speaker's
+    (unset when none is: a mesh joined to it then stays without the column)."""
+    own = np.where(graph.local_as == np.asarray(speakers.asn)[graph.local], 0, graph.local_as).astype(np.uint32)
+    return dataclasses.replace(graph, local_as=_option(own))
 
 
 def mesh_rows(members, addresses, router_id, asn=None, pairing=True):
@@ -380,4 +392,5 @@ def _finish(cluster, version, used, full, s, graph, down, mesh=None):
     externals = tuple(used.externals)
     sp = speakers(cluster, version, externals, s.router_id)
     origins = with_router_announcements(originations(cluster, version), externals)
-    return Network(cluster, version, sp, graph, origins, externals, frozenset(down), used, full, mesh)
+    return Network(cluster, version, sp, _own_local_as(graph, sp), origins, externals, frozenset(down), used, full,
+                   mesh)
