@@ -39,7 +39,8 @@ _LOG_LEVELS = ("debug", "info", "warning", "error", "fatal", "none")
 # --------------------------------------------------------------------------- inputs
 
 
-def parse_interface(value, where, version=None):
+def parse_interface(value: object, where: str, version: int | None = None
+                    ) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
     """Parse ``ip/len`` (or a bare ip) into an ``ip_interface``; None stays None."""
     if value is None or value == "":
         return None
@@ -54,7 +55,8 @@ def parse_interface(value, where, version=None):
     return iface
 
 
-def parse_address(value, where, version=None):
+def parse_address(value: object, where: str, version: int | None = None
+                  ) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
@@ -64,14 +66,14 @@ def parse_address(value, where, version=None):
     return addr
 
 
-def parse_network(value, where):
+def parse_network(value: object, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as e:
         raise InvalidPrefixError(f"invalid prefix {value!r} at {where}: {e}") from None
 
 
-def parse_as_number(value, where):
+def parse_as_number(value: object, where: str) -> int:
     """An AS number BIRD accepts in ``local as`` / ``neighbor ... as`` (1..4294967295)."""
     return as_number(value, where, bird=True)
 
@@ -347,7 +349,7 @@ class AffineBlock:
         return self.cidr.replace("/", "-")
 
 
-def hash_router_id(node_name):
+def hash_router_id(node_name: str) -> str:
     """confd's ``hashToIPv4``: the first 4 bytes of sha256(node name) as an IPv4 address.
 
     A first octet above 223 (multicast and reserved space, which BGP router ids may not
@@ -362,7 +364,7 @@ def hash_router_id(node_name):
     return f"{first}.{b[1]}.{b[2]}.{b[3]}"
 
 
-def protocol_name(kind, ip, port=None):
+def protocol_name(kind: str, ip: str, port: int | str | None = None) -> str:
     """BIRD protocol name confd gives a peer: ``Mesh_``/``Global_``/``Node_`` + the IP.
 
     Dots (IPv4) or colons (IPv6) become underscores; an explicit port of a Global or
