@@ -27,7 +27,8 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from ..errors import FastrouteError
 from ..model.cluster import Cluster
 from ..sim import converge
 from ..sim.converge import Params
+
+if TYPE_CHECKING:
+    from ..dataplane.routes import RouteTables
 
 __all__ = ["count_tables", "convergence", "speaker_figures", "summary", "DEFAULT_RACK_NODES", "SCENARIOS"]
 
@@ -50,7 +54,8 @@ DEFAULT_RACK_NODES = 40
 _BLACKHOLE = terminal(Outcome.BLACKHOLE)
 
 
-def count_tables(out, cluster, sources, progress):
+def count_tables(out: dict[str, Any], cluster: Cluster, sources: dict[str, str], progress: Callable[[str], None]
+                 ) -> tuple[int, np.ndarray]:
     """Sessions, routes and BIRD memory per node and per Router of an allocated fabric cluster.
 
     Fills ``sessions_total``, ``sessions_per_node``, ``sessions_per_router``,
@@ -83,7 +88,7 @@ def count_tables(out, cluster, sources, progress):
     return int((o.origin >= 0).sum()), per[:n]
 
 
-def speaker_figures(tables):
+def speaker_figures(tables: RouteTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per speaker (nodes, then Routers): ``(kernel routes, BGP sessions, BIRD memory in bytes)``."""
     p, prop, net = tables.plane, tables.propagation, tables.network
     n = tables.cluster.n_nodes
@@ -146,7 +151,7 @@ def tor_crash_text(p):
     return (f"{p['tor_crash_s']:,.1f} s" + (f", {lost:,.0f} pod pairs cut until it returns" if lost else ""))
 
 
-def summary(p):
+def summary(p: Mapping[str, Any]) -> str:
     """One recommendation line for a fabric plan."""
     mib = (lambda b: f"{b / 2**20:,.0f} MiB" if b is not None else "-")
     return (f"{p['nodes']:,} nodes: fabric {p['fabric']} ({_count(p['racks'], 'rack')}, "

@@ -73,6 +73,7 @@ import gc
 import ipaddress
 import math
 import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -109,7 +110,7 @@ _TYPHA_WARNING = "with the Kubernetes datastore and more than 50 nodes Calico ne
 MESH_GUIDANCE_NODES = 100
 
 
-def typha_replicas(n_nodes):
+def typha_replicas(n_nodes: int) -> int:
     """Typha replicas the Tigera operator runs for ``n_nodes`` (``GetExpectedTyphaScale``)."""
     if n_nodes <= 2:
         return 1
@@ -118,7 +119,7 @@ def typha_replicas(n_nodes):
     return max(3, n_nodes // 200 + 2)
 
 
-def sessions(n_nodes, reflectors=0):
+def sessions(n_nodes: int, reflectors: int = 0) -> tuple[int, int, int | None]:
     """BGP sessions of a design: ``(total, per client node, per reflector)``.
 
     A mesh (``reflectors=0``) has n(n-1)/2 sessions, n-1 per node; with k
@@ -194,9 +195,11 @@ def _collector_paused(func):
 
 
 @_collector_paused
-def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh", reflectors=None,
-         encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
-         racks=None, spines=2, fabric="as-per-rack"):
+def plan(nodes: int, pods_per_node: int = 110, *, pool: str | None = None, block_size: int = 26,
+         topology: str = "mesh", reflectors: int | None = None, encapsulation: str = "None",
+         simulate: bool | str = "auto", compute_limit: int = 1000, simulate_limit: int = 1000,
+         progress: Callable[[str], None] | None = None, racks: int | None = None, spines: int = 2,
+         fabric: str = "as-per-rack") -> PlanResult:
     """Size one Calico design.
 
     Parameters
@@ -552,9 +555,12 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None, ori
 # ---------------------------------------------------------------------------- compare
 
 
-def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, *, pool=None, block_size=26,
-            encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
-            on_plan=None, topologies=("mesh", "rr"), racks=None, spines=2, fabric="as-per-rack"):
+def compare(nodes: Iterable[int] = (100, 500, 1000, 5000), reflectors: Iterable[int] = (2, 3),
+            pods_per_node: int = 110, *, pool: str | None = None, block_size: int = 26, encapsulation: str = "None",
+            simulate: bool | str = "auto", compute_limit: int = 1000, simulate_limit: int = 1000,
+            progress: Callable[[str], None] | None = None, on_plan: Callable[[], object] | None = None,
+            topologies: Iterable[str] = ("mesh", "rr"), racks: int | None = None, spines: int = 2,
+            fabric: str = "as-per-rack") -> CompareResult:
     """Mesh vs route reflectors (vs a fabric design) over node counts (``on_plan()`` is called after each plan).
 
     ``topologies`` picks the designs (``"mesh"``, ``"rr"`` for each reflector count,

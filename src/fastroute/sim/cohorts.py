@@ -24,6 +24,7 @@ prefixes, table sizes) are exact; times are within the spread of one block
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,7 +76,7 @@ def _row_signature(d):
     return np.stack([np.asarray(c, np.int64) for c in cols], axis=1)
 
 
-def candidates(d):
+def candidates(d: Design) -> np.ndarray:
     """Speakers that may join a cohort: nodes with no rr-client and no eBGP
     row whose every peer is a speaker that may not (the leaves of a star)."""
     g = d.graph
@@ -93,7 +94,7 @@ def candidates(d):
     return ok & (np.bincount(local, minlength=n) > 0)
 
 
-def aggregate(d, n_cohorts, keep=(), order=None):
+def aggregate(d: Design, n_cohorts: int, keep: Iterable[int] = (), order: np.ndarray | None = None) -> Cohorts:
     """Merge interchangeable leaves of design ``d`` into about ``n_cohorts`` cohorts.
 
     Parameters

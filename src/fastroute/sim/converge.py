@@ -361,8 +361,8 @@ def _stats(a, weights=None):
 
 # ---------------------------------------------------------------------------- scenarios
 
-
-def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_state=False, **overrides):
+def simulate(cluster_or_design: "Cluster | Design", scenario: str = "cold_start", params: Params | None = None, *,
+             keep_state: bool = False, **overrides: object) -> Result:
     """Simulate one scenario and report what happened.
 
     Parameters

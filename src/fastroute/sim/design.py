@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from ..addr import format_prefixes
 from ..bgp import network as _network
 from ..bgp import propagate as routing
 from ..bgp import topology as _topology
 from ..errors import InvalidValueError, choice
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["Design", "design", "from_graph", "group_pods", "prefix_bytes"]
 
@@ -63,7 +68,7 @@ class Design:
         return "+".join(self.names[o] for o in self.class_origins()[c])
 
 
-def prefix_bytes(plen, add_paths=True):
+def prefix_bytes(plen: int, add_paths: bool = True) -> int:
     """NLRI bytes of one prefix of length ``plen`` (with its ADD-PATH id)."""
     return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
 
@@ -119,7 +124,8 @@ def _node_addresses(cluster):
     return [node.ipv4.ip if node.ipv4 is not None else None for node in cluster.nodes]
 
 
-def design(cluster, topology="auto", version=4, network=None, origins=None):
+def design(cluster: Cluster, topology: str = "auto", version: int = 4, network: _network.Network | None = None,
+           origins: routing.Originations | None = None) -> Design:
     """The speakers, sessions and route classes of ``cluster``.
 
     Parameters
@@ -215,7 +221,9 @@ def _plain_mesh(cluster, asn, reflectors):
 
 
 
-def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, names=None):
+def from_graph(speakers: routing.Speakers, graph: routing.SessionGraph, classes: npt.ArrayLike,
+               n_prefix: npt.ArrayLike | None = None, rev: npt.ArrayLike | None = None,
+               active: npt.ArrayLike | None = None, names: list[str] | None = None) -> Design:
     """A :class:`Design` from a bare (Speakers, SessionGraph) and route classes
     (one prefix of 2 /26-size NLRI per class unless given)."""
     classes = np.asarray(classes, np.int32)

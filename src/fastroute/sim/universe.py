@@ -14,12 +14,17 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from ..bgp import propagate as routing
 from ..errors import InvalidValueError, choice
 from .engine import raise_for, too_many_paths
+
+if TYPE_CHECKING:
+    from .design import Design
 
 __all__ = ["Universe", "ibgp_only", "rows_csr", "universe"]
 
@@ -43,12 +48,13 @@ class Universe:
         return len(self.holder)
 
 
-def ibgp_only(d):
+def ibgp_only(d: Design) -> bool:
     """The design is all iBGP between IPv4 speakers (no external router)."""
     return not d.graph.ebgp.any() and not d.speakers.external.any() and all(ip is None or ip.version == 4 for ip in d.speakers.ip)
 
 
-def universe(d, method="auto", max_paths=400_000_000, cohort=None):
+def universe(d: Design, method: str = "auto", max_paths: int = 400_000_000, cohort: npt.ArrayLike | None = None
+             ) -> Universe:
     """Enumerate the path universe of a :class:`Design`.
 
     ``method="reference"`` walks every class with :func:`routing._export`,
@@ -85,7 +91,7 @@ def _collector_paused():
             gc.enable()
 
 
-def rows_csr(local, n):
+def rows_csr(local: npt.ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(start, order): the rows of each speaker, as a CSR index."""
     from ._engine import csr
 
