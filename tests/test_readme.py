@@ -88,3 +88,10 @@ def test_readme_console_line_without_output_parses(argv):
     from fastroute.cli.main import build_parser, parse_args
     args = parse_args(build_parser(), argv[1:])
     assert args.command == argv[1]
+
+
+def test_the_first_commands_are_the_demo_then_the_tests():
+    """A new user's first command is the demo (fastroute alone, no root); the tests (everything) come second."""
+    first = re.search(r"```(?:bash|sh|console)?\n(.*?)```", README.read_text(), re.S).group(1).splitlines()
+    commands = [line.split("#")[0].strip() for line in first if line.strip() and not line.startswith("#")]
+    assert commands[:2] == ["bash ci/demo.sh", "bash ci/test.sh"]
