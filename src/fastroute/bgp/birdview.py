@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, NORMAL_ROUTE_PRIORITY, as_number
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
@@ -39,7 +40,7 @@ _LOG_LEVELS = ("debug", "info", "warning", "error", "fatal", "none")
 # --------------------------------------------------------------------------- inputs
 
 
-def parse_interface(value: object, where: str, version: int | None = None
+def parse_interface(value: Any, where: str, version: int | None = None
                     ) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
     """Parse ``ip/len`` (or a bare ip) into an ``ip_interface``; None stays None."""
     if value is None or value == "":
@@ -55,7 +56,7 @@ def parse_interface(value: object, where: str, version: int | None = None
     return iface
 
 
-def parse_address(value: object, where: str, version: int | None = None
+def parse_address(value: Any, where: str, version: int | None = None
                   ) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         addr = ipaddress.ip_address(value)
@@ -66,7 +67,7 @@ def parse_address(value: object, where: str, version: int | None = None
     return addr
 
 
-def parse_network(value: object, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+def parse_network(value: Any, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as e:

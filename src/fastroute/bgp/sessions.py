@@ -202,7 +202,7 @@ class Sessions:
 
 
 
-def text_rank(addresses: Sequence[str | None]) -> np.ndarray:
+def text_rank(addresses: Sequence[object]) -> np.ndarray:
     """Rank of each address compared as text (None or "" first), as confd's
     template compares them: the end with the greater address renders ``passive on``."""
     texts = ["" if a is None else str(a) for a in addresses]
