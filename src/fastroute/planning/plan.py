@@ -68,8 +68,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import gc
 import ipaddress
 import math
 import time
@@ -78,6 +76,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..errors import FastrouteError, IPAMError, InvalidPrefixError, InvalidValueError, choice
+from ..gcpause import paused_gc
 from ..model import synth
 from ..sim import converge
 from ..sim.converge import Params
@@ -175,26 +174,7 @@ def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors, ra
     return net
 
 
-def _collector_paused(func):
-    """Run ``func`` with Python's cyclic garbage collector off (as it was before, after).
-
-    A large plan builds millions of objects that live until it returns (pod names,
-    blocks, session rows) and makes no garbage cycles worth chasing; the collector's
-    full passes over them took a quarter of a 50,000-node plan.
-    """
-    @functools.wraps(func)
-    def paused(*args, **kwargs):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-    return paused
-
-
-@_collector_paused
+@paused_gc()   # a large plan builds millions of long-lived objects and no cycles
 def plan(nodes: int, pods_per_node: int = 110, *, pool: str | None = None, block_size: int = 26,
          topology: str = "mesh", reflectors: int | None = None, encapsulation: str = "None",
          simulate: bool | str = "auto", compute_limit: int = 1000, simulate_limit: int = 1000,
