@@ -704,7 +704,6 @@ def propagate(speakers: Speakers, graph: SessionGraph, classes: np.ndarray, meth
 
 # ---------------------------------------------------------------------------- the kernel
 
-
 def _not_converged(origin, max_events):
     return ConvergenceError(f"routes of node {origin} did not converge within {max_events} updates",
                             n_events=max_events)
