@@ -4,6 +4,8 @@ hides."""
 
 import json
 
+import numpy as np
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -159,3 +161,48 @@ def test_a_mesh_too_large_is_refused_before_its_paths_are_allocated():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 200 * 2**20          # the design only, not per-path state
+
+
+# ---------------------------------------------------------------------------- fabric designs
+
+
+def fabric_racks(n=160, racks=4, spines=2, design="as-per-rack"):
+    return synth.fabric(n, ("uniform", 0, 50), racks=racks, spines=spines, design=design, pools=["10.0.0.0/12"],
+                        seed=1).allocate()
+
+
+@pytest.mark.parametrize("scenario", ["cold_start", "node_crash", "router_crash"])
+def test_fabric_rack_cohorts_against_the_per_path_model(scenario):
+    # AS per rack: a rack's nodes peer only with their ToR, alike: they merge into cohorts.  A ToR
+    # sends its best path only (no ADD-PATH), so how many UPDATEs a cold start takes depends on the
+    # order paths arrive in (the per-path model's own count moves with the seed); the tables, the
+    # sessions and what a crash cuts do not
+    c = fabric_racks()
+    exact, agg = both(c, scenario, n_cohorts=20)
+    assert agg.cost["cohorts"]["cohorts"] == 20 and agg.cost["paths"] * 20 < exact.cost["paths"]
+    e, a = exact.to_dict(), agg.to_dict()
+    for section in ("sessions", "tables"):
+        for key, value in e[section].items():
+            if key != "per_node":
+                assert close(value, a[section][key]), (section, key, value, a[section][key])
+    assert close(e["memory"]["per_node_bytes"], a["memory"]["per_node_bytes"])
+    assert e["n_nodes"] == a["n_nodes"] and e["n_classes"] == a["n_classes"] and agg.converged
+    # a cohort's nodes count the mean of their pods: pairs inside one cohort are near, not exact
+    assert agg.unreachable["pod_pairs_unreachable_at_end"] == pytest.approx(
+        exact.unreachable["pod_pairs_unreachable_at_end"], rel=0.01)
+    assert agg.time_to_converge == pytest.approx(exact.time_to_converge, rel=0.03)
+    spread = [converge.simulate(c, scenario, aggregate="off", seed=s).updates["messages"] for s in range(4)]
+    assert min(spread) * 0.9 <= agg.updates["messages"] <= max(spread) * 1.1
+
+
+def test_fabric_router_classes_survive_aggregation():
+    # downward default: the ToRs' shared default route is one class several Routers originate
+    c = fabric_racks(64, racks=2, design="downward-default")
+    d = converge.design(c)
+    a = cohorts.aggregate(d, 8)
+    assert a.n_cohorts == 0                      # AS per node: eBGP rows, no node merges
+    rack = fabric_racks(64, racks=2)
+    d = converge.design(rack)
+    a = cohorts.aggregate(d, 8)
+    assert a.n_cohorts == 8 and a.weight.sum() == d.n_speakers
+    assert np.array_equal(a.design.speakers.role, d.speakers.role[a.real_of])

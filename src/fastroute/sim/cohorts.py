@@ -124,7 +124,9 @@ def aggregate(d, n_cohorts, keep=(), order=None):
     row_order = np.lexsort((sig_rows[:, 0], local))
     per_node = np.bincount(local, minlength=n)
     cls_of = np.full(n, -1, np.int64)
-    cls_of[np.asarray(d.classes, np.int64)] = np.arange(len(d.classes))
+    keys = np.asarray(d.classes, np.int64)
+    on_speaker = keys < n                  # not a class several Routers originate
+    cls_of[keys[on_speaker]] = np.flatnonzero(on_speaker)
     size = np.where(cls_of >= 0, d.n_prefix[np.maximum(cls_of, 0)], -1)
     nlri = np.where(cls_of >= 0, d.nlri_bytes[np.maximum(cls_of, 0)], -1)
     groups = {}
@@ -183,17 +185,10 @@ def aggregate(d, n_cohorts, keep=(), order=None):
     speakers = routing.Speakers(
         ip=[sp.ip[h] for h in real_of], asn=np.asarray(sp.asn)[real_of], router_id=np.asarray(sp.router_id)[real_of],
         subnet=[sp.subnet[h] for h in real_of], external=np.asarray(sp.external)[real_of],
-        announces=np.asarray(sp.announces)[real_of],
+        announces=np.asarray(sp.announces)[real_of], role=np.asarray(sp.role)[real_of],
     )
-    # classes: one bundle per kept origin
-    cls_keep = keep_sp[np.asarray(d.classes, np.int64)]
-    cidx = np.flatnonzero(cls_keep)
-    origin = new_index[np.asarray(d.classes, np.int64)[cidx]]
-    cc = weight[origin]
+    cidx, origin, origins, cc, class_pods = _bundles(d, keep_sp, new_index, speaker_of, weight)
     node_pods = np.bincount(speaker_of, weights=np.asarray(d.node_pods, float), minlength=len(real_of)) / weight
-    cls_real = np.asarray(d.classes, np.int64)
-    class_pods = np.bincount(speaker_of[cls_real], weights=np.asarray(d.class_pods, float),
-                             minlength=len(real_of))[origin] / cc
     names = []
     for i, h in enumerate(real_of):
         names.append(d.names[h] if weight[i] == 1 else f"{d.names[h]} (+{weight[i] - 1} like it)")
@@ -202,7 +197,7 @@ def aggregate(d, n_cohorts, keep=(), order=None):
         classes=origin.astype(np.int32), n_prefix=np.asarray(d.n_prefix)[cidx], nlri_bytes=np.asarray(d.nlri_bytes)[cidx],
         class_pods=class_pods, node_pods=node_pods,
         reflectors=new_index[np.asarray(d.reflectors, np.int64)].astype(np.int32), cluster=d.cluster,
-        prefixes=[d.prefixes[i] for i in cidx] if d.prefixes is not None else None,
+        prefixes=[d.prefixes[i] for i in cidx] if d.prefixes is not None else None, origins=origins,
     )
     rrev = np.asarray(d.rev, np.int64)
     first_of_pair = np.arange(len(rrev)) < rrev
@@ -211,3 +206,31 @@ def aggregate(d, n_cohorts, keep=(), order=None):
                    protocols=per_node[real_of].astype(float), classes=cc.astype(np.int64),
                    real_of=real_of, speaker_of=speaker_of, row_real=idx,
                    real_pair_of_row=np.where(first_of_pair, pair_no, pair_no[rrev]))
+
+
+def _bundles(d, keep_sp, new_index, speaker_of, weight):
+    """The reduced design's classes: one bundle per kept origin (a cohort's stands
+    for its members' classes), and each class several Routers originate, keyed past
+    the reduced speakers.  Returns (real class index, class key, origins, real
+    classes per bundle, pods per real class)."""
+    n_red = len(weight)
+    keys = np.asarray(d.classes, np.int64)
+    single = keys < d.n_speakers
+    cls_keep = np.where(single, keep_sp[np.minimum(keys, d.n_speakers - 1)], True)
+    cidx = np.flatnonzero(cls_keep)
+    origin = np.empty(len(cidx), np.int64)
+    origins = {}
+    for j, c in enumerate(cidx.tolist()):
+        if single[c]:
+            origin[j] = new_index[keys[c]]
+        else:
+            origin[j] = n_red + len(origins)
+            origins[int(origin[j])] = tuple(int(new_index[o]) for o in d.origins[int(keys[c])])
+    on_speaker = origin < n_red
+    cc = np.ones(len(cidx), np.int64)
+    cc[on_speaker] = weight[origin[on_speaker]]
+    pods = np.asarray(d.class_pods, float)
+    class_pods = pods[cidx].copy()
+    summed = np.bincount(speaker_of[keys[single]], weights=pods[single], minlength=n_red)
+    class_pods[on_speaker] = summed[origin[on_speaker]] / cc[on_speaker]
+    return cidx, origin.astype(np.int32), origins or None, cc, class_pods

@@ -49,7 +49,7 @@ from .design import Design, design, from_graph, group_pods
 from . import timeline as _timeline
 from .engine import raise_for
 from .targets import down_indices, first_tor, node_index, router_index
-from .universe import Universe, ibgp_only, rows_csr, universe
+from .universe import Universe, fast_enumerable, ibgp_only, rows_csr, universe
 
 __all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "group_pods",
            "simulate", "universe"]
@@ -574,8 +574,8 @@ def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
         why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
     elif keep_state:
         why = "keep_state needs one state per node"
-    elif not ibgp_only(d):
-        why = "it needs an all-iBGP design of IPv4 speakers"
+    elif not fast_enumerable(d):
+        why = "it needs a design of IPv4 speakers"
     if why is None:
         # about m^2 paths: leave room under the limits
         m = min(p.cohorts, max(1, int(math.sqrt(min(p.aggregate_above, p.max_paths) / 4))))
