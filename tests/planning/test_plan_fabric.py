@@ -90,9 +90,13 @@ def test_fabric_convergence_is_simulated(design):
 
 
 def test_fabric_convergence_limit_and_off():
-    p = plan.plan(12, 1, pool=POOL, topology="fabric", racks=2, simulate_limit=10)
+    p = plan.plan(12, 1, pool=POOL, topology="fabric", racks=2, simulate_limit=10, fabric="as-per-node")
     assert p["convergence_s"] is None and p["tor_crash_s"] is None
-    assert any("not simulated: a 12-node fabric is above simulate_limit=10" in w for w in p["warnings"])
+    assert any("not simulated: a 12-node as-per-node fabric is above simulate_limit=10" in w for w in p["warnings"])
+    # AS per rack: a rack's nodes merge into cohorts, so any size is simulated
+    r = plan.plan(12, 1, pool=POOL, topology="fabric", racks=2, simulate_limit=10)
+    assert r["convergence_s"] is not None and r["tor_crash_s"] is not None
+    assert not any("not simulated" in w for w in r["warnings"])
     q = plan.plan(6, 1, pool=POOL, topology="fabric", racks=2, simulate=False)
     assert q["convergence_s"] is None and any("simulation turned off" in w for w in q["warnings"])
 

@@ -37,7 +37,8 @@ from ..model.cluster import Cluster
 from ..sim import converge
 from ..sim.converge import Params
 
-__all__ = ["count_tables", "convergence", "speaker_figures", "summary", "DEFAULT_RACK_NODES", "SCENARIOS"]
+__all__ = ["count_tables", "convergence", "simulates", "speaker_figures", "summary", "AGGREGATED", "DEFAULT_RACK_NODES",
+           "SCENARIOS"]
 
 #: The scenarios of a fabric plan: (scenario, plan field, what is read from the result).
 SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
@@ -46,6 +47,11 @@ SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
 
 #: Nodes per rack when no rack count is given (a 42U rack of 1U servers, with room for its ToR).
 DEFAULT_RACK_NODES = 40
+
+#: Fabric designs simulated at any size: a rack's nodes peer alike with their ToR over iBGP, so the
+#: simulator's aggregate mode merges them into cohorts (fastroute.sim.cohorts); in the others every
+#: node has its own AS and eBGP session, and a design is simulated up to ``simulate_limit`` nodes.
+AGGREGATED = ("as-per-rack",)
 
 _BLACKHOLE = terminal(Outcome.BLACKHOLE)
 
@@ -136,6 +142,18 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
                                 "every speaker dropped its routes (hold timer), tor_crash_pod_pairs_lost: pod pairs "
                                 "without a route to each other at the end (a lost default route counts the pods "
                                 "it stood for)")
+
+
+def simulates(n: int, design: str, simulate: bool | str, simulate_limit: int) -> tuple[bool, str | None]:
+    """``(run, why not)``: whether a fabric plan of ``n`` nodes simulates convergence
+    (``simulate``: true, false or ``"auto"``: up to ``simulate_limit`` nodes, any size for
+    the :data:`AGGREGATED` designs)."""
+    if simulate != "auto":
+        return bool(simulate), None if simulate else "simulation turned off"
+    if n <= simulate_limit or design in AGGREGATED:
+        return True, None
+    return False, (f"a {n:,}-node {design} fabric is above simulate_limit={simulate_limit:,} (every node "
+                   "peers over eBGP with its own AS: no rack's nodes merge into cohorts)")
 
 
 def tor_crash_text(p):

@@ -295,10 +295,8 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                               "reflector_crash_pod_pairs_lost")))
     out["single_point_of_failure"] = topology == "rr" and k == 1
     if cluster is not None and layout is not None:
-        run = n <= simulate_limit if simulate == "auto" else bool(simulate)
-        _fabric.convergence(out, cluster, warnings, sources, progress, run,
-                            f"a {n:,}-node fabric is above simulate_limit={simulate_limit:,}" if simulate == "auto"
-                            else "simulation turned off")
+        _fabric.convergence(out, cluster, warnings, sources, progress,
+                            *_fabric.simulates(n, fabric, simulate, simulate_limit))
     elif cluster is not None:
         run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:

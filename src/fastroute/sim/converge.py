@@ -49,7 +49,7 @@ from .design import Design, design, from_graph, group_pods
 from . import timeline as _timeline
 from .engine import raise_for
 from .targets import down_indices, first_tor, node_index, router_index
-from .universe import Universe, fast_enumerable, ibgp_only, rows_csr, universe
+from .universe import Universe, fast_enumerable, ibgp_only, paths_estimate, rows_csr, universe
 
 __all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "group_pods",
            "simulate", "universe"]
@@ -452,7 +452,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     # paths at the very least; refuse (or aggregate) before allocating gigabytes
     floor_paths = len(d.classes) * int(is_node.sum())
     agg = None
-    if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
+    if p.aggregate == "on" or (p.aggregate == "auto" and paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
         agg = _aggregate(d, scenario, p, keep_state, ([] if target is None else [target]) + down + acted,
                          starts, floor_paths)
         if agg is not None:
@@ -549,18 +549,6 @@ def _refuse_reflector_chains(d, max_paths):
     chains = reflector_chains(d.graph.local, d.graph.remote, d.graph.rr_client, rr, d.names)
     if chains is not None and chains.copies_per_route * max(len(d.classes), 1) > max_paths:
         raise ConvergenceError(f"design too large for the per-path model: {chains.message}")
-
-
-def _paths_estimate(d):
-    """Paths of the universe, roughly: every class at every node, once per
-    reflector the node peers with (ADD-PATH), at least once."""
-    g = d.graph
-    # the session arrays as they are (int32): a 20,000-node mesh has 400 M rows, and an int64
-    # copy of them alone would be 3 GB before the size check below could refuse the design
-    local = np.asarray(g.local)
-    is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
-    to_rr = np.bincount(local[is_rr[np.asarray(g.remote)]], minlength=d.n_speakers)
-    return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
 def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):

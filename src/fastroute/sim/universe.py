@@ -12,6 +12,7 @@ to the reference walk here by the tests.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from ..bgp import propagate as routing
 from ..errors import InvalidValueError, choice
 from .engine import raise_for, too_many_paths
 
-__all__ = ["Universe", "fast_enumerable", "ibgp_only", "rows_csr", "universe"]
+__all__ = ["Universe", "fast_enumerable", "ibgp_only", "paths_estimate", "rows_csr", "universe"]
 
 MAX_CLUSTER_LIST = 32       # longest CLUSTER_LIST (and AS_PATH) the fast enumeration follows
 
@@ -140,6 +141,24 @@ def _universe_fast(d, max_paths, cohort=None):
     )
     raise_for(status, max_paths=max_paths, max_cluster_list=MAX_CLUSTER_LIST)
     return Universe(*out)
+
+
+def paths_estimate(d):
+    """Paths of the universe, roughly: every class at every node, once per
+    reflector the node peers with (ADD-PATH), at least once.  With eBGP or
+    Routers (a fabric: every path through every spine) the paths of a few
+    classes are counted instead, by the fast enumeration."""
+    if fast_enumerable(d) and not ibgp_only(d) and len(d.classes):
+        pick = np.unique(np.linspace(0, len(d.classes) - 1, min(8, len(d.classes))).astype(np.int64))
+        sample = dataclasses.replace(d, classes=np.asarray(d.classes)[pick], universe_cache=None)
+        return int(_universe_fast(sample, 400_000_000).n * len(d.classes) / len(pick))
+    g = d.graph
+    # the session arrays as they are (int32): a 20,000-node mesh has 400 M rows, and an int64
+    # copy of them alone would be 3 GB before the size check below could refuse the design
+    local = np.asarray(g.local)
+    is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
+    to_rr = np.bincount(local[is_rr[np.asarray(g.remote)]], minlength=d.n_speakers)
+    return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
 
 
 def _attr_bytes(p):
