@@ -38,3 +38,23 @@ def test_fabric_5000(benchmark, design):
     else:
         assert (nodes != -2).all()
     assert benchmark.stats.stats.max <= 10.0
+
+
+@pytest.mark.parametrize("racks", [25, 125])
+def test_fabric_5000_convergence(benchmark, racks):
+    # AS per rack: each rack's nodes merge into cohorts (fastroute.sim.cohorts); the path universe
+    # is enumerated by the Cython walk (eBGP between ToRs and spines included)
+    from fastroute.sim import converge
+
+    d = converge.design(synth.fabric(5000, 110, racks=racks, spines=2).allocate())
+    benchmark.group = "fabric-5000-convergence"
+
+    def run():
+        return [converge.simulate(d, s) for s in ("cold_start", "node_crash", "router_crash")]
+
+    results = benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["paths"] = [r.cost["paths"] for r in results]
+    benchmark.extra_info["time_to_converge"] = [r.time_to_converge for r in results]
+    benchmark.extra_info["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert all(r.converged and r.cost["cohorts"]["cohorts"] > 0 for r in results)
+    assert benchmark.stats.stats.max <= 60.0
