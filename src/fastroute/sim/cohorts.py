@@ -20,6 +20,16 @@ time (the median of theirs; cohorts are cut in start-time order) and a
 reflector's UPDATEs to them leave as one block.  Counts (sessions, UPDATEs,
 prefixes, table sizes) are exact; times are within the spread of one block
 (``tests/sim/test_cohorts.py`` compares with the per-path model).
+
+An AS-per-rack fabric (docs/fabric.md) is the same picture with the rack's
+top-of-rack Router as the reflector: a rack's nodes peer only with their ToR,
+over iBGP, and merge into cohorts of that rack; ToRs and spines stay
+themselves, their eBGP sessions carry bundles like any session between two
+single speakers.  A ToR sends its best path only (no ADD-PATH), so how many
+UPDATEs a cold start takes depends on the order paths arrive in: there the
+UPDATE count is as near as two seeds of the per-path model are, while
+sessions and table sizes stay exact; a cohort's nodes count the mean of their
+pods.  Nodes with eBGP sessions of their own (AS per node) do not merge.
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ class Params:
         10-peer 12.9 k-route run's 8 MB (the same benchmark; docs/convergence.md).
     aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
         Aggregate mode (:mod:`fastroute.sim.cohorts`): interchangeable nodes (route
-        reflector clients with the same peerings and class size) merge into
+        reflector clients, or an AS-per-rack fabric's nodes, with the same peerings and class size) merge into
         about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
         seconds.  ``"auto"`` uses it when the per-path model would hold more
         than ``aggregate_above`` paths (about 2,000 nodes with two reflectors)
@@ -203,7 +203,7 @@ class Params:
     down_before: float = 0.0
     churn_events: int = 100
     churn_window: float = 10.0
-    enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
+    enumeration: str = "auto"      # "auto", "fast" (IPv4 designs), "reference"
     aggregate: str = "auto"        # "auto" (above aggregate_above paths), "on", "off": see cohorts.py
     cohorts: int = 1000            # aggregate mode: about this many cohorts of interchangeable nodes
     aggregate_above: int = 10_000_000
@@ -470,9 +470,9 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
             + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
     _refuse_reflector_chains(d, p.max_paths)
-    if agg is None and not ibgp_only(d):
-        # several scenarios on one Design (plan, compare) walk its paths once: the walk of a
-        # design with eBGP or Routers is the reference one (Python, ~10 us per path)
+    if agg is None and not ibgp_only(d) and (p.enumeration == "reference" or not fast_enumerable(d)):
+        # several scenarios on one Design walk its paths once when the walk is the reference one
+        # (Python, ~10 us per path; the fast one takes ~0.1 us)
         key = (p.enumeration, p.max_paths)
         if d.universe_cache is None or d.universe_cache[0] != key:
             d.universe_cache = (key, universe(d, p.enumeration, p.max_paths))
