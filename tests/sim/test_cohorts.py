@@ -171,15 +171,16 @@ def fabric_racks(n=160, racks=4, spines=2, design="as-per-rack"):
                         seed=1).allocate()
 
 
+@pytest.mark.parametrize("design", synth.FABRIC_DESIGNS)
 @pytest.mark.parametrize("scenario", ["cold_start", "node_crash", "router_crash"])
-def test_fabric_rack_cohorts_against_the_per_path_model(scenario):
-    # AS per rack: a rack's nodes peer only with their ToR, alike: they merge into cohorts.  A ToR
-    # sends its best path only (no ADD-PATH), so how many UPDATEs a cold start takes depends on the
-    # order paths arrive in (the per-path model's own count moves with the seed); the tables, the
-    # sessions and what a crash cuts do not
-    c = fabric_racks()
+def test_fabric_rack_cohorts_against_the_per_path_model(scenario, design):
+    # a rack's nodes peer only with their ToR, alike (iBGP with AS per rack, eBGP with an AS each
+    # else): they merge into cohorts.  A ToR sends its best path only (no ADD-PATH), so how many
+    # UPDATEs a cold start takes depends on the order paths arrive in (the per-path model's own
+    # count moves with the seed); the tables, the sessions and what a crash cuts do not
+    c = fabric_racks(design=design)
     exact, agg = both(c, scenario, n_cohorts=20)
-    assert agg.cost["cohorts"]["cohorts"] == 20 and agg.cost["paths"] * 20 < exact.cost["paths"]
+    assert agg.cost["cohorts"]["cohorts"] == 20 and agg.cost["paths"] * 6 < exact.cost["paths"]
     e, a = exact.to_dict(), agg.to_dict()
     for section in ("sessions", "tables"):
         for key, value in e[section].items():
@@ -200,9 +201,31 @@ def test_fabric_router_classes_survive_aggregation():
     c = fabric_racks(64, racks=2, design="downward-default")
     d = converge.design(c)
     a = cohorts.aggregate(d, 8)
-    assert a.n_cohorts == 0                      # AS per node: eBGP rows, no node merges
-    rack = fabric_racks(64, racks=2)
-    d = converge.design(rack)
-    a = cohorts.aggregate(d, 8)
     assert a.n_cohorts == 8 and a.weight.sum() == d.n_speakers
     assert np.array_equal(a.design.speakers.role, d.speakers.role[a.real_of])
+    r = a.design
+    assert r.class_name(len(r.classes) - 1) == "tor-0+tor-1" and r.prefixes[-1] == ["0.0.0.0/0"]
+    assert [r.names[o] for o in r.class_origins()[-1]] == ["tor-0", "tor-1"]
+    assert a.classes[-1] == 1 and a.classes[:-1].sum() == 64
+    # an AS per node: the cohorts' own classes come back for their other nodes
+    assert (a.flags()[a.weight > 1] == 2).all()
+    rack = cohorts.aggregate(converge.design(fabric_racks(64, racks=2)), 8)
+    assert (rack.flags()[rack.weight > 1] == 1).all() and (rack.flags()[rack.weight == 1] == 0).all()
+
+
+def test_nodes_with_two_ebgp_sessions_stay_themselves():
+    # a node peering with two routers passes routes from one to the other: it is no leaf
+    c = fabric_racks(8, racks=1, design="as-per-node")
+    d = converge.design(c)
+    assert cohorts.candidates(d)[:8].all()
+    g = d.graph
+    local, remote = np.asarray(g.local), np.asarray(g.remote)
+    spine = d.names.index("spine-0")
+    extra = dict(local=[0, spine], remote=[spine, 0])
+    from fastroute.bgp import propagate as routing
+    rows = [dict(local=int(a), remote=int(b), rr_client=bool(g.rr_client[i]), cluster_id=int(g.cluster_id[i]),
+                 ebgp=bool(g.ebgp[i]), add_paths=bool(g.add_paths[i])) for i, (a, b) in enumerate(zip(local, remote))]
+    rows += [dict(local=a, remote=b, ebgp=True, cluster_id=1, add_paths=False) for a, b in zip(*extra.values())]
+    d2 = converge.from_graph(d.speakers, routing.SessionGraph.build(rows), d.classes)
+    ok = cohorts.candidates(d2)
+    assert not ok[0] and ok[1:8].all()

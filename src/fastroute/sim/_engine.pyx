@@ -1882,7 +1882,9 @@ cdef int cross(const PathGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t 
         out.next_hop = h
     # receive checks
     if count_in(b.cl + out.as_off, out.as_len, g.asn[t]) > g.allow_local_as[r]:
-        return CROSS_REFUSED
+        if not (own_cohort and g.cohort[t] == 2):
+            return CROSS_REFUSED
+        out.flags |= F_SELF                         # a cohort of an AS per node: only its sender's copy fails
     if not g.ebgp[r] and out.originator >= 0 and out.originator == <int64_t>g.router_id[t]:
         if not own_cohort:
             return CROSS_REFUSED
@@ -2030,9 +2032,10 @@ def enumerate_paths(dict rows, dict speakers, const int64_t[::1] rows_start, con
     ``class_origins[class_start[c]:class_start[c + 1]]``.
 
     ``cohort[h]`` marks speakers that stand for several nodes (aggregate
-    mode): a cohort's own class also reaches the cohort, for its other nodes
-    (flagged F_SELF, and F_BACK when it comes straight back from the speaker
-    the cohort sent it to); those paths are the last group of the cohort.
+    mode; 2: nodes with an AS each, fastroute.sim.cohorts.Cohorts.flags): a
+    cohort's own class also reaches the cohort, for its other nodes (flagged
+    F_SELF, and F_BACK when it comes straight back from the speaker the cohort
+    sent it to); those paths are the last group of the cohort.
 
     Returns (status, arrays): a :class:`Status`, OK, PATH_LIMIT (more than
     max_paths paths), CLUSTER_LIST_LOOP or AS_PATH_LONG (a list longer than

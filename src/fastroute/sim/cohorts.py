@@ -41,7 +41,7 @@ import numpy as np
 from ..bgp import propagate as routing
 from ..bgp.network import reverse_rows
 from ..errors import InvalidValueError
-from .design import Design
+from .design import Design, group_pods
 
 __all__ = ["Cohorts", "aggregate", "candidates"]
 
@@ -66,10 +66,33 @@ class Cohorts:
     speaker_of: np.ndarray       # reduced speaker of each real speaker
     row_real: np.ndarray         # the real row each row of the reduced design is
     real_pair_of_row: np.ndarray  # session pair of each real row (pairs numbered as converge numbers them)
+    own_as: np.ndarray = None    # per speaker: a cohort whose nodes have an AS each (an AS per node)
 
     @property
     def n_cohorts(self):
         return int((self.weight > 1).sum())
+
+    def group_pods(self, g_holder, g_class, g_start, rows, flags):
+        """:func:`fastroute.sim.design.group_pods` of the reduced design's groups (``g_*``:
+        ``fastroute.sim._engine.structure``'s; ``rows``, ``flags``: per path), with what one
+        node of each group's holder has through it (``Engine.acc_of``: its own class, the
+        other nodes' or the whole bundle)."""
+        from ._engine import PathFlag
+
+        first = np.asarray(g_start[:-1], np.int64)
+        cc = np.asarray(self.classes, np.float64)[g_class]
+        w = np.asarray(self.weight, np.float64)[g_holder]
+        acc = np.where(np.asarray(rows)[first] < 0, cc / w,
+                       np.where(np.asarray(flags)[first] & PathFlag.F_SELF, cc * (w - 1) / w, cc))
+        return group_pods(self.design, g_holder, g_class, acc, self.classes)
+
+    def flags(self):
+        """The path enumeration's ``cohort`` per speaker (uint8): 0 a single node or
+        router, 1 a cohort of one AS, 2 a cohort of nodes with an AS each (its own
+        class comes back to it with the AS of the member that sent it: the others
+        accept it, as they accept the ORIGINATOR_ID of another member)."""
+        own = np.zeros(len(self.weight), bool) if self.own_as is None else np.asarray(self.own_as, bool)
+        return np.where(self.weight > 1, 1 + own, 0).astype(np.uint8)
 
 
 def _row_signature(d):
@@ -86,15 +109,18 @@ def _row_signature(d):
 
 
 def candidates(d):
-    """Speakers that may join a cohort: nodes with no rr-client and no eBGP
-    row whose every peer is a speaker that may not (the leaves of a star)."""
+    """Speakers that may join a cohort: nodes with no rr-client row, and with an
+    eBGP row only as their one session (they pass nothing on: never back where a
+    route came from), whose every peer is a speaker that may not (the leaves of a
+    star)."""
     g = d.graph
     n = d.n_speakers
     local = np.asarray(g.local)            # int32 as stored: a 20,000-node mesh has 400 M rows
     remote = np.asarray(g.remote)
     ok = ~np.asarray(d.speakers.external, bool).copy()
-    bad_row = np.asarray(g.rr_client, bool) | np.asarray(g.ebgp, bool)
-    ok[local[bad_row]] = False
+    ok[local[np.asarray(g.rr_client, bool)]] = False
+    ebgp = np.asarray(g.ebgp, bool)
+    ok[local[ebgp][np.bincount(local, minlength=n)[local[ebgp]] > 1]] = False
     ok[np.asarray(d.reflectors, np.int64)] = False
     # a leaf peers only with non-leaves: drop both ends of every session between
     # two candidates (a mesh); one pass leaves only nodes whose peers are all out
@@ -139,11 +165,12 @@ def aggregate(d, n_cohorts, keep=(), order=None):
     cls_of[keys[on_speaker]] = np.flatnonzero(on_speaker)
     size = np.where(cls_of >= 0, d.n_prefix[np.maximum(cls_of, 0)], -1)
     nlri = np.where(cls_of >= 0, d.nlri_bytes[np.maximum(cls_of, 0)], -1)
+    own_as = _own_as(d)
     groups = {}
     starts = np.concatenate([[0], np.cumsum(per_node)])
     for h in np.flatnonzero(leaf):
         rows = sig_rows[row_order[starts[h]:starts[h + 1]]]
-        key = (rows.tobytes(), int(size[h]), int(nlri[h]), int(d.speakers.asn[h]))
+        key = (rows.tobytes(), int(size[h]), int(nlri[h]), -1 if own_as[h] else int(d.speakers.asn[h]))
         groups.setdefault(key, []).append(int(h))
     n_leaves = int(leaf.sum())
     order = np.arange(n, dtype=float) if order is None else np.asarray(order, float)
@@ -215,7 +242,7 @@ def aggregate(d, n_cohorts, keep=(), order=None):
     return Cohorts(design=rd, weight=weight, members=members, start=start,
                    protocols=per_node[real_of].astype(float), classes=cc.astype(np.int64),
                    real_of=real_of, speaker_of=speaker_of, row_real=idx,
-                   real_pair_of_row=np.where(first_of_pair, pair_no, pair_no[rrev]))
+                   real_pair_of_row=np.where(first_of_pair, pair_no, pair_no[rrev]), own_as=own_as[real_of])
 
 
 def _bundles(d, keep_sp, new_index, speaker_of, weight):
@@ -244,3 +271,14 @@ def _bundles(d, keep_sp, new_index, speaker_of, weight):
     summed = np.bincount(speaker_of[keys[single]], weights=pods[single], minlength=n_red)
     class_pods[on_speaker] = summed[origin[on_speaker]] / cc[on_speaker]
     return cidx, origin.astype(np.int32), origins or None, cc, class_pods
+
+
+def _own_as(d):
+    """Per speaker: its AS is its own (no other speaker has it) and it speaks eBGP.
+    Such nodes merge whatever their AS numbers (an AS per node): each member's AS
+    is on its own class's paths only, so the cohort's AS stands for each of them
+    (``Cohorts.flags``)."""
+    asn = np.asarray(d.speakers.asn, np.int64)
+    _, inv, count = np.unique(asn, return_inverse=True, return_counts=True)
+    speaks_ebgp = np.bincount(np.asarray(d.graph.local)[np.asarray(d.graph.ebgp, bool)], minlength=d.n_speakers) > 0
+    return (count[inv.ravel()] == 1) & speaks_ebgp

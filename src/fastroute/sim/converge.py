@@ -295,7 +295,9 @@ def _structure(d, u, agg=None):
         c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
         cl_origin=origin, cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
-        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), g_pods=group_pods(d, g_holder, g_class),
+        cl_pods=np.ascontiguousarray(d.class_pods, np.float64),
+        g_pods=group_pods(d, g_holder, g_class) if agg is None else agg.group_pods(g_holder, g_class, g_start, rows,
+                                                                                   flags),
         cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
         cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
@@ -478,7 +480,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             d.universe_cache = (key, universe(d, p.enumeration, p.max_paths))
         u = d.universe_cache[1]
     else:
-        u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
+        u = universe(d, p.enumeration, p.max_paths, None if agg is None else agg.flags())
     s = _structure(d, u, agg)
     n_pairs = len(s["pair_row"]) // 2
     pair_kind = d.kind[s["pair_row"][0::2]]
