@@ -229,3 +229,20 @@ def test_nodes_with_two_ebgp_sessions_stay_themselves():
     d2 = converge.from_graph(d.speakers, routing.SessionGraph.build(rows), d.classes)
     ok = cohorts.candidates(d2)
     assert not ok[0] and ok[1:8].all()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(12, 90), racks=st.integers(1, 3), spines=st.integers(1, 2), seed=st.integers(0, 2**16),
+       design=st.sampled_from(synth.FABRIC_DESIGNS), n_cohorts=st.integers(1, 12),
+       scenario=st.sampled_from(["cold_start", "router_crash"]))
+def test_tables_exact_on_random_fabrics(n, racks, spines, seed, design, n_cohorts, scenario):
+    c = synth.fabric(n, ("uniform", 0, 30), racks=racks, spines=spines, design=design, pools=["10.0.0.0/12"],
+                     seed=seed).allocate()
+    exact, agg = both(c, scenario, n_cohorts=n_cohorts, seed=seed)
+    assert agg.converged and exact.converged
+    e, a = exact.to_dict(), agg.to_dict()
+    for section in ("sessions", "tables"):
+        for key, value in e[section].items():
+            if key != "per_node":
+                assert close(value, a[section][key]), (section, key, value, a[section][key])
+    assert e["n_nodes"] == a["n_nodes"] and e["n_classes"] == a["n_classes"]

@@ -17,7 +17,8 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
   entry + ``session_bytes`` per session), the entries being the paths each
   speaker holds (Adj-RIB-In, from the propagation) plus its Loc-RIB.
 * **Convergence**: :func:`convergence` runs the simulator
-  (:func:`fastroute.sim.converge.simulate`, Routers as speakers) for a cold start,
+  (:func:`fastroute.sim.converge.simulate`, Routers as speakers; at any size: past
+  ~2,000 nodes each rack's nodes merge into cohorts, :mod:`fastroute.sim.cohorts`) for a cold start,
   a node crash and a ToR crash (in place of the reflector crash of the other
   designs): ``convergence_s``, ``blackhole_node_crash_s``, ``tor_crash_s`` (until
   every speaker has dropped the crashed ToR's routes: the hold timer) and
@@ -37,8 +38,7 @@ from ..model.cluster import Cluster
 from ..sim import converge
 from ..sim.converge import Params
 
-__all__ = ["count_tables", "convergence", "simulates", "speaker_figures", "summary", "AGGREGATED", "DEFAULT_RACK_NODES",
-           "SCENARIOS"]
+__all__ = ["count_tables", "convergence", "speaker_figures", "summary", "DEFAULT_RACK_NODES", "SCENARIOS"]
 
 #: The scenarios of a fabric plan: (scenario, plan field, what is read from the result).
 SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
@@ -47,11 +47,6 @@ SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
 
 #: Nodes per rack when no rack count is given (a 42U rack of 1U servers, with room for its ToR).
 DEFAULT_RACK_NODES = 40
-
-#: Fabric designs simulated at any size: a rack's nodes peer alike with their ToR over iBGP, so the
-#: simulator's aggregate mode merges them into cohorts (fastroute.sim.cohorts); in the others every
-#: node has its own AS and eBGP session, and a design is simulated up to ``simulate_limit`` nodes.
-AGGREGATED = ("as-per-rack",)
 
 _BLACKHOLE = terminal(Outcome.BLACKHOLE)
 
@@ -142,18 +137,6 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
                                 "every speaker dropped its routes (hold timer), tor_crash_pod_pairs_lost: pod pairs "
                                 "without a route to each other at the end (a lost default route counts the pods "
                                 "it stood for)")
-
-
-def simulates(n: int, design: str, simulate: bool | str, simulate_limit: int) -> tuple[bool, str | None]:
-    """``(run, why not)``: whether a fabric plan of ``n`` nodes simulates convergence
-    (``simulate``: true, false or ``"auto"``: up to ``simulate_limit`` nodes, any size for
-    the :data:`AGGREGATED` designs)."""
-    if simulate != "auto":
-        return bool(simulate), None if simulate else "simulation turned off"
-    if n <= simulate_limit or design in AGGREGATED:
-        return True, None
-    return False, (f"a {n:,}-node {design} fabric is above simulate_limit={simulate_limit:,} (every node "
-                   "peers over eBGP with its own AS: no rack's nodes merge into cohorts)")
 
 
 def tor_crash_text(p):
