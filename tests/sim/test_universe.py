@@ -142,3 +142,24 @@ def test_an_allowas_in_loop_is_refused_with_its_reason():
     d = converge.from_graph(sp, routing.SessionGraph.build(rows), np.array([0], np.int32))
     with pytest.raises(ConvergenceError, match="AS_PATH grew past"):
         converge.universe(d, "fast")
+
+
+def without_cost(r):
+    out = r.to_dict()
+    out.pop("cost")
+    out["params"].pop("enumeration")
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(c=announcing_fabrics(), scenario=st.sampled_from(["cold_start", "node_crash", "router_crash"]),
+       seed=st.integers(0, 100))
+def test_simulation_is_the_same_on_either_universe(c, scenario, seed):
+    d = converge.design(c)
+    if not len(d.classes):
+        return
+    fast = converge.simulate(d, scenario, enumeration="fast", seed=seed, keep_state=True)
+    ref = converge.simulate(d, scenario, enumeration="reference", seed=seed, keep_state=True)
+    assert without_cost(fast) == without_cost(ref)
+    for k, v in ref.final.items():
+        np.testing.assert_array_equal(fast.final[k], v, err_msg=k)
