@@ -167,6 +167,13 @@ def check(tables):
             assert got == want, (tables.network.speaker_name(s), str(a), got, want, oracle.table(s))
     # the transitive closure: where a packet from every node to every pod ends
     units, outcome, _ = verify.reach_matrix(tables)
+    # (decide() above read rows made on demand; verify the dense arrays:) any block of rows,
+    # made from the propagation's rows alone, equals the dense arrays' rows
+    fresh, n_sp = forwarding.build(tables), tables.network.speakers.n
+    for a in range(0, n_sp, 3):
+        for got, want in zip(fresh.rows(a, min(a + 3, n_sp)), (plane.entry, plane.entry_encap, plane.state,
+                                                               plane.state_encap)):
+            assert np.array_equal(got, want[a:a + 3])
     o = tables.network.origins
     pod_rows = np.flatnonzero(o.kind == 1)
     for pos, row in enumerate(pod_rows):
@@ -204,6 +211,22 @@ def test_plane_is_built_once_per_tables():
     t.text("master")
     verify.verify(examples.seed(), tables=t)
     assert t.plane is t._plane
+
+
+def test_one_node_table_of_a_large_design_makes_no_dense_arrays():
+    """A node's table (routes, fib, lookup, trace's decisions) reads rows made on demand from
+    the compact propagation: neither the (speakers x classes) propagation arrays nor the
+    (speakers x prefixes) plane are made, and the rows equal the dense ones."""
+    for reflectors in (0, 3):
+        c = synth.cluster(600, 2, pools=("10.0.0.0/16",), reflectors=reflectors).allocate()
+        t = routes.compute(c)
+        assert t.propagation.compact is not None
+        got = t.text("node-417")
+        assert t.lookup("node-417", str(ipaddress.IPv4Address(int(c.pods.ipv4[5])))) is not None
+        assert t.propagation._best_next_hop is None and t.plane._dense is None
+        want = routes.RouteTables(t.network, t.propagation)
+        want.plane.state                                  # the dense plane first
+        assert want.text("node-417") == got
 
 
 def test_a_node_without_vtep_falls_back_to_the_block_route():

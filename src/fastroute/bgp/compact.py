@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InvalidValueError
 from .propagate import Propagation, SessionGraph, Speakers
 
 __all__ = ["MeshRoutes", "ReflectorRoutes", "class_next_hops", "propagate_mesh", "propagate_reflectors"]
@@ -51,6 +52,30 @@ def class_next_hops(n_speakers: int, classes: np.ndarray, kind: np.ndarray, reac
     mine = (origin >= start) & (origin < stop)
     out[origin[mine] - start, np.flatnonzero(mine)] = -1
     return out
+
+
+_DTYPES = {"best_next_hop": np.int32, "best_session": np.int32, "reason": np.uint8, "n_paths": np.int32,
+           "ecmp_count": np.int32}
+
+
+def _shape(n_speakers, cls, rows):
+    start, stop, _ = rows.indices(n_speakers)
+    return max(stop - start, 0), len(cls)
+
+
+def _into(values, out, dtype):
+    """``values`` as ``dtype``, written into ``out`` when given."""
+    if out is None:
+        return np.asarray(values, dtype=dtype)
+    out[:] = values
+    return out
+
+
+def _dense_columns(form, name, cls, rows, out):
+    """``<name>[rows][:, cls]`` read from the dense arrays of a compact form."""
+    if name not in _DTYPES:
+        raise InvalidValueError(f"invalid propagation field {name!r}: expected one of {sorted(_DTYPES)}")
+    return np.take(form.dense()[name][rows], np.asarray(cls, np.int64), axis=1, out=out)
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,17 @@ class MeshRoutes:
         kind = np.where(self.position >= 0, 0, 1)
         return class_next_hops(self.n_speakers, self.classes, kind, np.array([[True, False], [False, False]]),
                                cls, rows, out)
+
+    def columns(self, name, cls, rows, out=None):
+        """``<name>[rows][:, cls]`` of the :class:`Propagation` arrays without making them
+        (``rows``: a slice); ``best_session`` from the dense form."""
+        if name == "best_next_hop":
+            return self.route_columns(cls, rows, out)
+        if name == "n_paths":             # one path (the origin's), or none
+            return _into(self.route_columns(cls, rows) != -2, out, np.int32)
+        if name in ("reason", "ecmp_count"):
+            return _into(np.zeros(_shape(self.n_speakers, cls, rows), bool), out, _DTYPES[name])
+        return _dense_columns(self, name, cls, rows, out)
 
     def dense(self):
         """The :class:`Propagation` arrays (``best_next_hop``, ``best_session``,
@@ -220,17 +256,32 @@ class ReflectorRoutes:
         written into ``out`` when given."""
         return class_next_hops(self.n_speakers, self.classes, self._kinds(), self.reach, cls, rows, out)
 
+    def columns(self, name, cls, rows, out=None):
+        """``<name>[rows][:, cls]`` of the :class:`Propagation` arrays without making them
+        (``rows``: a slice); ``best_session`` from the dense form."""
+        if name == "best_next_hop":
+            return self.route_columns(cls, rows, out)
+        if name not in self.table:
+            return _dense_columns(self, name, cls, rows, out)
+        start, stop, _ = rows.indices(self.n_speakers)
+        stop = max(stop, start)
+        cls = np.asarray(cls, np.int64)
+        kind = self._kinds()
+        origin = self.classes[cls].astype(np.int64)
+        a = _into(self.table[name][kind[start:stop, None], kind[origin][None, :]], out, _DTYPES[name])
+        mine = (origin >= start) & (origin < stop)          # the value at the class origin itself
+        a[origin[mine] - start, np.flatnonzero(mine)] = self.at_origin[name][kind[origin[mine]]]
+        return a
+
     def dense(self):
         """The :class:`Propagation` arrays, ``(n_speakers, n_classes)`` each."""
         n, k = self.n_speakers, len(self.classes)
         kind = self._kinds()
         origin = self.classes.astype(np.int64)
         hk, ck = kind[:, None], kind[origin][None, :]
-        out = {"best_next_hop": self.route_columns(np.arange(k), slice(0, n))}
-        for name, dtype in (("reason", np.uint8), ("n_paths", np.int32), ("ecmp_count", np.int32)):
-            a = self.table[name][hk, ck].astype(dtype)
-            a[origin, np.arange(k)] = self.at_origin[name][kind[origin]]
-            out[name] = a
+        every_row, every_class = slice(0, n), np.arange(k)
+        out = {name: self.columns(name, every_class, every_row)
+               for name in ("best_next_hop", "reason", "n_paths", "ecmp_count")}
         d = self.design
         nr = len(d.reflectors)
         shape = (n, k)

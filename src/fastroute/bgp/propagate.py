@@ -443,12 +443,14 @@ class Propagation:
         return int(hit[0]) if len(hit) else -1
 
     def route_columns(self, cls, rows, out=None):
-        """Next hop (int32, ``len(rows) x len(cls)``) of speakers ``rows`` (a slice)
-        for class columns ``cls``: ``best_next_hop[rows][:, cls]``, from the compact
-        form when there is one; written into ``out`` when given."""
-        if self.compact is not None and self._best_next_hop is None:
-            return self.compact.route_columns(cls, rows, out)
-        return np.take(self.best_next_hop[rows], cls, axis=1, out=out)
+        """Next hops ``best_next_hop[rows][:, cls]`` (int32, :meth:`columns`)."""
+        return self.columns("best_next_hop", cls, rows, out)
+
+    def columns(self, name, cls, rows, out=None):
+        """``<name>[rows][:, cls]`` (``rows`` a slice; into ``out`` if given), compact while not made."""
+        if self.compact is not None and getattr(self, "_" + name) is None:
+            return self.compact.columns(name, cls, rows, out)
+        return np.take(getattr(self, name)[rows], cls, axis=1, out=out)
 
 
 # ---------------------------------------------------------------------------- best path

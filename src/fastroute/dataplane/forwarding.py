@@ -195,13 +195,10 @@ class ForwardingPlane:
 
     version: int
     n_nodes: int
+    n_speakers: int
     columns: np.ndarray
     parent: np.ndarray
     vxlan: np.ndarray
-    entry: np.ndarray
-    entry_encap: np.ndarray
-    state: np.ndarray
-    state_encap: np.ndarray
     col_of: np.ndarray
     pod_holder: np.ndarray
     subnets: _Subnets
@@ -216,10 +213,56 @@ class ForwardingPlane:
     _hop_ip: np.ndarray = field(repr=False, default=None)       # per speaker: its address as halves
     _hop_has: np.ndarray = field(repr=False, default=None)
     _pod_nodes: dict = field(repr=False, default=None)         # pod address -> its node
+    _down: tuple = field(repr=False, default=None)     # (stopped nodes, the propagation with every node up)
+    _dense: tuple = field(repr=False, default=None)    # (entry, entry_encap, state, state_encap), all speakers
+    _block: tuple = field(repr=False, default=None)    # (first speaker, the four arrays of a block of rows)
+    _ecmp_row: tuple = field(repr=False, default=(-1, None))
 
     @property
-    def n_speakers(self):
-        return self.entry.shape[0]
+    def entry(self):
+        return self._arrays()[0]
+
+    @property
+    def entry_encap(self):
+        return self._arrays()[1]
+
+    @property
+    def state(self):
+        return self._arrays()[2]
+
+    @property
+    def state_encap(self):
+        return self._arrays()[3]
+
+    def _arrays(self):
+        if self._dense is None:
+            self._dense = self.rows(0, self.n_speakers)
+            self._block = None
+        return self._dense
+
+    def rows(self, start, stop):
+        """``(entry, entry_encap, state, state_encap)`` of speakers ``start`` to ``stop - 1``, made
+        from the propagation's rows alone (a compact propagation stays compact)."""
+        entry, encap = _bird_entries(self, start, stop)
+        _felix_entries(self, entry, encap, start, stop)
+        _local_entries(self, entry, start, stop)
+        encap[entry < 0] = Encap.NONE
+        state, state_encap = _resolve(entry, encap, self.parent)
+        return entry, encap, state, state_encap
+
+    def row(self, v):
+        """Speaker ``v``'s row of ``(entry, entry_encap, state, state_encap)``: from the dense
+        arrays once they are made, else from a block of rows made around it and kept (one
+        block at a time, at most ~32 MB): a per-node question on a large cluster never makes
+        the (speakers x prefixes) arrays."""
+        if self._dense is not None:
+            return tuple(a[v] for a in self._dense)
+        per_row = max(1, len(self.columns)) * 10
+        size = int(min(256, max(1, (32 << 20) // per_row)))
+        first = v - v % size
+        if self._block is None or self._block[0] != first:
+            self._block = (first, self.rows(first, min(first + size, self.n_speakers)))
+        return tuple(a[v - first] for a in self._block[1])
 
     @property
     def fib(self):
@@ -252,15 +295,18 @@ class ForwardingPlane:
         k = self.fib.lookup(str(cls(addr))) if len(self.columns) else None
         if k is None:
             return _NO_ROUTE, Encap.NONE
-        return int(self.state[v, k]), Encap(int(self.state_encap[v, k]))
+        _, _, state, state_encap = self.row(v)
+        return int(state[k]), Encap(int(state_encap[k]))
 
     def multipath(self, v, k):
         """The next hops of speaker v's multipath route for column k (ECMP), or None."""
         prop = self._propagation
-        if prop.ecmp_count is None:
-            return None
         c = self._class_col[k]
-        if c < 0 or prop.ecmp_count[v, c] <= 0:
+        if c < 0 or not len(prop.classes):
+            return None
+        if self._ecmp_row[0] != v:
+            self._ecmp_row = (v, prop.columns("ecmp_count", np.arange(len(prop.classes)), slice(v, v + 1))[0])
+        if self._ecmp_row[1][c] <= 0:
             return None
         if c not in self._ecmp:
             net = self._network
@@ -334,76 +380,75 @@ def _route_parents(o, columns, parent, is_route):
         parent[cover] = r
 
 
-def _bird_entries(plane, o, prop, n_sp, up_rows):
-    """BIRD's routes: best paths of exported prefixes outside VXLAN pools.  `up_rows`: (speakers,
-    propagation with every node up) of stopped nodes, which keep their routes."""
-    cols = plane.columns
-    k = len(cols)
-    origin = np.asarray(o.origin)[cols]
-    class_col = np.full(max(int(np.asarray(o.origin).max(initial=-1)) + 1, 1), -1, np.int64)
-    class_col[prop.classes] = np.arange(len(prop.classes))
-    cc = np.where(origin >= 0, class_col[np.maximum(origin, 0)], -1)
-    plane._class_col = cc
-    nh = prop.best_next_hop
-    if up_rows is not None:
+def _bird_entries(plane, start, stop):
+    """BIRD's routes of speakers ``start`` to ``stop - 1``: best paths of exported prefixes outside
+    VXLAN pools.  A stopped node keeps the routes it had with every node up (``plane._down``)."""
+    prop, cc = plane._propagation, plane._class_col
+    shape = (stop - start, len(plane.columns))
+    if not len(prop.classes):
+        return np.full(shape, _NO_ROUTE, np.int32), np.zeros(shape, np.int8)
+    cls = np.maximum(cc, 0)
+    entry = np.ascontiguousarray(prop.route_columns(cls, slice(start, stop)), np.int32)
+    if plane._down is not None:
         # BIRD's kernel protocol persists: a stopped node forwards with the routes it had
-        nh = nh.copy()
-        nh[up_rows[0]] = up_rows[1].best_next_hop[up_rows[0]]
-    if nh.shape[1]:
-        entry = np.take(np.asarray(nh, np.int32), np.maximum(cc, 0), axis=1)         # (n_sp, k)
-    else:
-        entry = np.full((n_sp, k), _NO_ROUTE, np.int32)
+        down, up = plane._down
+        for d in down[(down >= start) & (down < stop)]:
+            entry[d - start] = up.route_columns(cls, slice(int(d), int(d) + 1))[0]
     np.copyto(entry, _NO_ROUTE, where=entry < 0)            # -1 (the origin) and -2 (none)
     entry[:, (cc < 0) | plane.vxlan] = _NO_ROUTE
-    encap = np.zeros((n_sp, k), np.int8)
+    encap = np.zeros(shape, np.int8)
     # only IPIP pools encapsulate a BIRD route: the other columns stay 0
     enc_cols = np.flatnonzero(plane._ipip != 0) if plane.version == 4 else np.zeros(0, np.int64)
     if len(enc_cols):
         sub = entry[:, enc_cols]
         v, j = np.nonzero(sub >= 0)
         if len(v):
-            encap[v, enc_cols[j]] = plane._bird_encap(v, sub[v, j], enc_cols[j])
+            encap[v, enc_cols[j]] = plane._bird_encap(v + start, sub[v, j], enc_cols[j])
     return entry, encap
 
 
-def _felix_entries(plane, o, cluster, entry, encap):
+def _felix_entries(plane, entry, encap, start, stop):
     """Felix's VXLAN routes (from IPAM) toward other nodes' blocks and borrowed addresses, into
-    `entry`/`encap` (node rows of VXLAN columns)."""
-    n = cluster.n_nodes
+    the node rows (``start`` to ``stop - 1``) of `entry`/`encap` in VXLAN columns."""
+    cluster, o = plane._network.cluster, plane._network.origins
     vcols = np.flatnonzero(plane.vxlan)
-    if not len(vcols) or not n:
+    nodes = np.arange(start, min(stop, plane.n_nodes))
+    if not len(vcols) or not len(nodes):
         return
     target = np.asarray(o.owner, np.int64)[plane.columns[vcols]]          # the block's node / the pod's node
     cross = np.array([p.vxlan_mode == "CrossSubnet" for p in cluster.pools] + [False],
                      bool)[np.asarray(o.pool, np.int64)[plane.columns[vcols]]]
     has_vtep = np.array([a is not None for a in plane.vteps] + [False], bool)
-    v = np.repeat(np.arange(n), len(vcols))
-    t = np.tile(target, n)
-    same = plane.subnets.same(v, np.maximum(t, 0)) & np.tile(cross, n) & (t >= 0)
+    v = np.repeat(nodes, len(vcols))
+    t = np.tile(target, len(nodes))
+    same = plane.subnets.same(v, np.maximum(t, 0)) & np.tile(cross, len(nodes)) & (t >= 0)
     ok = (t >= 0) & (t != v) & (same | has_vtep[t])
     st = np.where(ok, t, _NO_ROUTE).astype(np.int32)
     enc = np.where(ok & ~same, Encap.VXLAN, Encap.NONE).astype(np.int8)
-    entry[:n, vcols] = st.reshape(n, len(vcols))
-    encap[:n, vcols] = enc.reshape(n, len(vcols))
-    entry[n:, vcols] = _NO_ROUTE
+    entry[np.ix_(nodes - start, vcols)] = st.reshape(len(nodes), len(vcols))
+    encap[np.ix_(nodes - start, vcols)] = enc.reshape(len(nodes), len(vcols))
 
 
-def _local_entries(plane, o, entry, width):
+def _local_entries(plane, entry, start, stop):
     """Blackholes of each node's own blocks (BIRD's static, Felix's in VXLAN pools; none for /32
-    blocks) and delivery of a node's own pods."""
+    blocks) and delivery of a node's own pods, in the rows of speakers ``start`` to ``stop - 1``."""
+    o = plane._network.origins
     cols = plane.columns
     kind = np.asarray(o.kind)[cols]
     owner = np.asarray(o.owner, np.int64)[cols]
+    here = (owner >= start) & (owner < stop)
     k = np.arange(len(cols))
-    hole = (kind == KIND_BLOCK) & (owner >= 0) & (np.asarray(o.plen)[cols] < width)
-    entry[owner[hole], k[hole]] = _BLACKHOLE
+    width = 32 if plane.version == 4 else 128
+    hole = here & (kind == KIND_BLOCK) & (np.asarray(o.plen)[cols] < width)
+    entry[owner[hole] - start, k[hole]] = _BLACKHOLE
     # a Router's own announcements: blackholes in its table (in every Router that announces one)
     origin = np.asarray(o.origin, np.int64)[cols]
     for j in np.flatnonzero(kind == KIND_ROUTE):
         for sp in (o.route_origins or {}).get(int(origin[j]), (int(owner[j]),)):
-            entry[sp, j] = _BLACKHOLE
-    pod = (kind == KIND_POD) & (owner >= 0)
-    entry[owner[pod], k[pod]] = _DELIVERED
+            if start <= sp < stop:
+                entry[sp - start, j] = _BLACKHOLE
+    pod = here & (kind == KIND_POD)
+    entry[owner[pod] - start, k[pod]] = _DELIVERED
 
 
 def _resolve(entry, encap, parent):
@@ -429,7 +474,6 @@ def build(tables) -> ForwardingPlane:
     cluster = tables.cluster
     o = net.origins
     version = tables.version
-    width = 32 if version == 4 else 128
     n = cluster.n_nodes
     n_sp = net.speakers.n
     columns, parent, vx, pod_holder, col_of = _columns(o, cluster)
@@ -437,10 +481,8 @@ def build(tables) -> ForwardingPlane:
     for nd in cluster.nodes:
         a = nd.ipv4_vxlan_tunnel_addr if version == 4 else nd.ipv6_vxlan_tunnel_addr
         vteps.append(ipaddress.ip_address(str(a).split("/")[0]) if a is not None else None)
-    empty = np.zeros((n_sp, len(columns)), np.int32)
-    plane = ForwardingPlane(version, n, columns, parent, vx, empty, empty.astype(np.int8), empty,
-                            empty.astype(np.int8), col_of, pod_holder, _Subnets(cluster, version), vteps,
-                            node_addresses(cluster, version), net, prop)
+    plane = ForwardingPlane(version, n, n_sp, columns, parent, vx, col_of, pod_holder, _Subnets(cluster, version),
+                            vteps, node_addresses(cluster, version), net, prop)
     plane._ipip = np.array([_MODES.get(p.ipip_mode, 0) for p in cluster.pools] + [0],
                            np.int8)[np.asarray(o.pool, np.int64)[columns]]
     hop_ip = np.zeros((max(n_sp, 1), 2), np.uint64)
@@ -450,12 +492,11 @@ def build(tables) -> ForwardingPlane:
             hop_ip[i] = _halves(int(ip), version)
             hop_has[i] = True
     plane._hop_ip, plane._hop_has = hop_ip, hop_has
-    up = tables.up_tables
+    origin = np.asarray(o.origin)[columns]
+    class_col = np.full(max(int(np.asarray(o.origin).max(initial=-1)) + 1, 1), -1, np.int64)
+    class_col[prop.classes] = np.arange(len(prop.classes))
+    plane._class_col = np.where(origin >= 0, class_col[np.maximum(origin, 0)], -1)
     down = np.flatnonzero([name in net.down for name in cluster.node_names])
-    entry, encap = _bird_entries(plane, o, prop, n_sp, (down, up.propagation) if up is not None else None)
-    _felix_entries(plane, o, cluster, entry, encap)
-    _local_entries(plane, o, entry, width)
-    encap[entry < 0] = Encap.NONE
-    plane.entry, plane.entry_encap = entry, encap
-    plane.state, plane.state_encap = _resolve(entry, encap, parent)
+    if len(down) and tables.up_tables is not None:
+        plane._down = (down, tables.up_tables.propagation)
     return plane

@@ -18,10 +18,11 @@ kernel programming) and returns :class:`RouteTables`.  Per node, the table holds
 Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 """
 
+import functools
 import ipaddress
 import mmap
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -128,14 +129,18 @@ def _sort_key(r, version):
     prefixes inside it, in address order -- so by last address, longer first,
     and the default route last.
     """
-    if r.dst == "default":
+    return (*_prefix_key(r.dst, version), 0 if r.type == "unicast" else 1)
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _prefix_key(dst, version):
+    """(address, -prefix length) of :func:`_sort_key` for a route's ``dst`` text (kept: every
+    node's table lists the same prefixes)."""
+    if dst == "default":
         net = ipaddress.ip_network("0.0.0.0/0" if version == 4 else "::/0")
     else:
-        net = ipaddress.ip_network(r.dst, strict=False)
-    kind = 0 if r.type == "unicast" else 1
-    if version == 4:
-        return (int(net.network_address), -net.prefixlen, kind)
-    return (int(net.broadcast_address), -net.prefixlen, kind)
+        net = ipaddress.ip_network(dst, strict=False)
+    return int(net.network_address if version == 4 else net.broadcast_address), -net.prefixlen
 
 
 def format_routes(routes):
@@ -187,6 +192,7 @@ class RouteTables:
         self._up = up
         self._plane = None
         self._fib_cache = {}
+        self._col_text = self._hop_texts = None     # per plane column / per speaker: text, made once
         self._decisions = {}            # (node, include_host) -> per route of fib(): (state, encap)
         self.n_threads = 2              # threads filling route_matrix()
 
@@ -340,30 +346,46 @@ class RouteTables:
         """The node's routes from the forwarding plane: blackholes, BIRD's routes, Felix's VXLAN
         routes, each with its (state, encap)."""
         p = self.plane
-        o = self.network.origins
-        row, enc = p.entry[v], p.entry_encap[v]
+        row, enc, _, _ = p.row(v)
         holes, bird, felix = [], [], []
         order = np.argsort(p._class_col, kind="stable")          # BIRD's routes class by class
+        text = self._column_text()
         for k in order[row[order] >= 0]:
-            i = int(p.columns[k])
-            dst = _dst_text(o.net[i], int(o.plen[i]), self.version)
+            dst = text[k]
             if p.vxlan[k]:
                 felix.append((k, self._felix_route(v, dst, int(row[k]), int(enc[k]))))
             else:
                 bird.append(self._bird_route(v, k, dst, int(row[k]), int(enc[k])))
         for k in np.flatnonzero(row == _BLACKHOLE):
-            i = int(p.columns[k])
             v6 = dict(dev="lo", **_V6) if self.version == 6 else {}
             vx = bool(p.vxlan[k])
-            holes.append((KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), type="blackhole",
+            holes.append((KernelRoute(text[k], type="blackhole",
                                       proto="80" if vx else "bird", origin="felix" if vx else "bird", **v6),
                           _BLACKHOLE, Encap.NONE))
         felix.sort(key=lambda x: x[0])
         return holes + bird + [r for _, r in felix]
 
+    def _column_text(self):
+        """The ``ip route`` destination text of each column of the plane (made once)."""
+        if self._col_text is None:
+            o, cols = self.network.origins, self.plane.columns
+            if self.version == 4:
+                plen = np.asarray(o.plen)[cols]
+                text = format_prefixes(np.array([o.net[i] for i in cols.tolist()], np.uint32), plen)
+                self._col_text = ["default" if n == 0 else t[:-3] if n == 32 else t
+                                  for t, n in zip(text, plen.tolist())]
+            else:
+                self._col_text = [_dst_text(o.net[i], int(o.plen[i]), 6) for i in cols.tolist()]
+        return self._col_text
+
+    def _hop_text(self, hop):
+        """A speaker's address as text (each made once)."""
+        if self._hop_texts is None:
+            self._hop_texts = [None if ip is None else str(ip) for ip in self.network.speakers.ip]
+        return self._hop_texts[hop]
+
     def _bird_route(self, v, k, dst, hop, encap):
         p = self.plane
-        sp = self.network.speakers
         v6 = _V6 if self.version == 6 else {}
         # a Router's kernel protocol installs its best path only (no `merge paths`)
         hops = p.multipath(v, k) if v < self.cluster.n_nodes else None
@@ -371,10 +393,10 @@ class RouteTables:
             hop = hop if hops is None else hops[0]
             encap = encap if hops is None else p.hop_encap(v, k, hop)
             dev, onlink = ("tunl0", True) if encap == Encap.IPIP else (self._uplink(v), False)
-            return (KernelRoute(dst, via=str(sp.ip[hop]), dev=dev, proto="bird", onlink=onlink, origin="bird", **v6),
+            return (KernelRoute(dst, via=self._hop_text(hop), dev=dev, proto="bird", onlink=onlink, origin="bird", **v6),
                     hop, Encap(encap))
         encs = [p.hop_encap(v, k, h) for h in hops]
-        nhs = tuple((str(sp.ip[h]), "tunl0" if e == Encap.IPIP else self.cluster.nodes[v].uplink)
+        nhs = tuple((self._hop_text(h), "tunl0" if e == Encap.IPIP else self.cluster.nodes[v].uplink)
                     for h, e in zip(hops, encs))
         # the kernel hashes each flow onto one next hop: the first one stands for them
         return KernelRoute(dst, proto="bird", nexthops=nhs, origin="bird", **v6), hops[0], encs[0]

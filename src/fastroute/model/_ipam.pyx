@@ -37,6 +37,24 @@ cdef inline long long _claim(int[::1] parent, long long[::1] offset, long long[:
     return idx
 
 
+cdef inline long long _claim_first(int[::1] parent, long long[::1] offset, long long[::1] n_blocks,
+                                   long long[::1] count, long long[:, ::1] starts, long long[:, ::1] pool_lists,
+                                   long long row, long long node, long long* pool_out) noexcept nogil:
+    """Claim for ``node`` from the first pool of ``pool_lists[row]`` (pool indices, -1 padded) with a
+    free block: the block index (its pool in ``pool_out``), or -1 when those pools are all full."""
+    cdef Py_ssize_t j
+    cdef long long pool, idx
+    for j in range(pool_lists.shape[1]):
+        pool = pool_lists[row, j]
+        if pool < 0:
+            return -1
+        idx = _claim(parent, offset, n_blocks, count, pool, starts[pool, node])
+        if idx >= 0:
+            pool_out[0] = pool
+            return idx
+    return -1
+
+
 def claim_one(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, long long[::1] count,
               long long pool, long long start):
     """Claim the first free block of ``pool`` from block index ``start`` on (cyclic): its index,
@@ -51,24 +69,17 @@ def claim_many(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, 
     ``pool_lists[event_list[e]]`` (pool indices, -1 padded) with a free block, starting at
     ``starts[pool, node]``.  Fills ``out_pool``/``out_idx``; returns the number of events done
     (fewer than all when one event's pools are all full: it and those after are not done)."""
-    cdef Py_ssize_t e, j, n_events = event_node.shape[0], width = pool_lists.shape[1], done = n_events
-    cdef long long pool, idx, node
+    cdef Py_ssize_t e, n_events = event_node.shape[0], done = n_events
+    cdef long long pool = -1, idx
     with nogil:
         for e in range(n_events):
-            node = event_node[e]
-            idx = -1
-            for j in range(width):
-                pool = pool_lists[event_list[e], j]
-                if pool < 0:
-                    break
-                idx = _claim(parent, offset, n_blocks, count, pool, starts[pool, node])
-                if idx >= 0:
-                    out_pool[e] = pool
-                    out_idx[e] = idx
-                    break
+            idx = _claim_first(parent, offset, n_blocks, count, starts, pool_lists, event_list[e], event_node[e],
+                               &pool)
             if idx < 0:
                 done = e
                 break
+            out_pool[e] = pool
+            out_idx[e] = idx
     return done
 
 
@@ -83,8 +94,8 @@ def place_pods(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, 
 
     Fills ``out_block``/``out_ordinal`` per pod and the claims ``ev_*``; returns the number of claims,
     or -1 when a pod's pools are all full (nothing after it done)."""
-    cdef Py_ssize_t i, j, n_pods = node_of_pod.shape[0], width = pool_lists.shape[1]
-    cdef long long node, pool, idx, n_events = 0
+    cdef Py_ssize_t i, n_pods = node_of_pod.shape[0]
+    cdef long long node, pool = -1, idx, n_events = 0
     with nogil:
         for i in range(n_pods):
             node = node_of_pod[i]
@@ -93,14 +104,7 @@ def place_pods(int[::1] parent, long long[::1] offset, long long[::1] n_blocks, 
                 out_ordinal[i] = used[node]
                 used[node] += 1
                 continue
-            idx = -1
-            for j in range(width):
-                pool = pool_lists[list_of_node[node], j]
-                if pool < 0:
-                    break
-                idx = _claim(parent, offset, n_blocks, count, pool, starts[pool, node])
-                if idx >= 0:
-                    break
+            idx = _claim_first(parent, offset, n_blocks, count, starts, pool_lists, list_of_node[node], node, &pool)
             if idx < 0:
                 n_events = -1
                 break

@@ -15,10 +15,7 @@ Three readers, tried in order:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import re
@@ -27,6 +24,7 @@ import yaml
 
 from ._yamlblock import Unsupported, load_block_yaml
 from ..errors import InputLimitError, ResourceError
+from ..gcpause import paused_gc
 
 __all__ = ["documents", "calico_resolvers", "MAX_DEPTH", "ALIAS_BUDGET", "python_documents", "paused_gc", "read_text"]
 
@@ -69,20 +67,6 @@ class _Resolver(yaml.resolver.Resolver):
 _resolver = _Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 _SPECIAL_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a dump is read: building millions of
-    acyclic dicts and lists otherwise triggers a full collection again and again (a
-    third of the load time of a thousand-node dump).  Nests; restores the previous state."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def read_text(path: str) -> str:

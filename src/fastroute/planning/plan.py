@@ -68,8 +68,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import gc
 import ipaddress
 import math
 import time
@@ -77,6 +75,7 @@ import time
 import numpy as np
 
 from ..errors import FastrouteError, IPAMError, InvalidPrefixError, InvalidValueError, choice
+from ..gcpause import paused_gc
 from ..model import synth
 from ..sim import converge
 from ..sim.converge import Params
@@ -174,26 +173,7 @@ def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors, ra
     return net
 
 
-def _collector_paused(func):
-    """Run ``func`` with Python's cyclic garbage collector off (as it was before, after).
-
-    A large plan builds millions of objects that live until it returns (pod names,
-    blocks, session rows) and makes no garbage cycles worth chasing; the collector's
-    full passes over them took a quarter of a 50,000-node plan.
-    """
-    @functools.wraps(func)
-    def paused(*args, **kwargs):
-        was = gc.isenabled()
-        gc.disable()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if was:
-                gc.enable()
-    return paused
-
-
-@_collector_paused
+@paused_gc()   # a large plan builds millions of long-lived objects and no cycles
 def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh", reflectors=None,
          encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
          racks=None, spines=2, fabric="as-per-rack"):

@@ -13,14 +13,13 @@ to the reference walk here by the tests.
 from __future__ import annotations
 
 import dataclasses
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..bgp import propagate as routing
 from ..errors import InvalidValueError, choice
+from ..gcpause import paused_gc
 from .engine import raise_for, too_many_paths
 
 __all__ = ["Universe", "fast_enumerable", "ibgp_only", "paths_estimate", "rows_csr", "universe"]
@@ -74,22 +73,8 @@ def universe(d, method="auto", max_paths=400_000_000, cohort=None):
         if not fast_enumerable(d):
             raise InvalidValueError("fast path enumeration needs a design of IPv4 speakers; use 'reference'")
         return _universe_fast(d, max_paths, cohort)
-    with _collector_paused():
+    with paused_gc():
         return _universe_reference(d, max_paths)
-
-
-@contextmanager
-def _collector_paused():
-    """The reference walk makes millions of acyclic tuples and Path objects: the
-    cyclic garbage collector's passes over them are wasted (8 M paths of a
-    2,000-node fabric: 190 s with it, 79 s without)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def rows_csr(local, n):
