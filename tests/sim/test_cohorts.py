@@ -241,8 +241,10 @@ def test_tables_exact_on_random_fabrics(n, racks, spines, seed, design, n_cohort
     exact, agg = both(c, scenario, n_cohorts=n_cohorts, seed=seed)
     assert agg.converged and exact.converged
     e, a = exact.to_dict(), agg.to_dict()
+    # the tables at the end and the sessions are exact; the largest tables on the way (``*_max``)
+    # depend, like the UPDATE count, on the order best paths change at the Routers
     for section in ("sessions", "tables"):
         for key, value in e[section].items():
-            if key != "per_node":
+            if key != "per_node" and not key.endswith("_max"):
                 assert close(value, a[section][key]), (section, key, value, a[section][key])
     assert e["n_nodes"] == a["n_nodes"] and e["n_classes"] == a["n_classes"]
