@@ -99,6 +99,17 @@ def test_fabric_convergence_at_any_size_or_off():
     assert q["convergence_s"] is None and any("simulation turned off" in w for w in q["warnings"])
 
 
+def test_large_fabric_plans_say_they_aggregate(monkeypatch):
+    # past aggregate_above paths each rack's nodes merge into cohorts; the sources say so
+    from fastroute.sim import converge
+
+    real = converge.simulate
+    monkeypatch.setattr(converge, "simulate", lambda d, s, **kw: real(d, s, aggregate_above=1_000, **kw))
+    p = plan.plan(120, 1, pool=POOL, topology="fabric", racks=3)
+    assert p["convergence_s"] is not None and p["tor_crash_s"] is not None
+    assert "aggregate mode: each rack's nodes in cohorts" in p["sources"]["cold_start"]
+
+
 def test_fabric_default_racks_one_per_40_nodes():
     assert plan.plan(81, 1, pool=POOL, topology="fabric", simulate=False)["racks"] == 3
     assert plan.plan(5, 1, pool=POOL, topology="fabric")["racks"] == 1

@@ -124,8 +124,11 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
         except (FastrouteError, MemoryError) as e:
             warnings.append(f"{key} not simulated: {type(e).__name__}: {e}")
             continue
+        coh = r.cost["cohorts"]
         sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                             f"{r.cost['paths']:,} paths, {time.perf_counter() - t0:.2f} s")
+                             f"{r.cost['paths']:,} paths, {time.perf_counter() - t0:.2f} s"
+                             + (f"; aggregate mode: each rack's nodes in cohorts ({coh['cohorts']:,} cohorts of "
+                                f"~{coh['nodes_per_cohort']['mean']:.0f} nodes, fastroute.sim.cohorts)" if coh else ""))
         if not r.converged:
             warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         out[key] = round(float(r.time_to_converge), 6)
