@@ -21,15 +21,25 @@ reflector's UPDATEs to them leave as one block.  Counts (sessions, UPDATEs,
 prefixes, table sizes) are exact; times are within the spread of one block
 (``tests/sim/test_cohorts.py`` compares with the per-path model).
 
-An AS-per-rack fabric (docs/fabric.md) is the same picture with the rack's
-top-of-rack Router as the reflector: a rack's nodes peer only with their ToR,
-over iBGP, and merge into cohorts of that rack; ToRs and spines stay
-themselves, their eBGP sessions carry bundles like any session between two
-single speakers.  A ToR sends its best path only (no ADD-PATH), so how many
-UPDATEs a cold start takes depends on the order paths arrive in: there the
-UPDATE count is as near as two seeds of the per-path model are, while
-sessions and table sizes stay exact; a cohort's nodes count the mean of their
-pods.  Nodes with eBGP sessions of their own (AS per node) do not merge.
+A fabric (docs/fabric.md) is the same picture with the rack's top-of-rack
+Router in the reflector's place: a rack's nodes peer only with their ToR and
+merge into cohorts of that rack; ToRs and spines stay themselves, their eBGP
+sessions carry bundles like any session between two single speakers.  With
+an AS per rack the ToR reflects (iBGP); with an AS per node (and downward
+default) each node has one eBGP session and an AS of its own: the cohort's AS
+stands for each member's, which is on its own class's paths only, so a
+cohort's bundle coming back from its ToR fails the AS_PATH loop check at the
+node that sent it and passes at the others (flag 2 of :meth:`Cohorts.flags`,
+as the ORIGINATOR_ID check does with reflectors).  A node with an eBGP session
+and another one would pass routes on between them: it stays itself.
+
+A ToR sends its best path only (no ADD-PATH), so how many UPDATEs a cold start
+takes, and the largest tables on the way, depend on the order paths arrive in:
+there they are as near as two seeds of the per-path model are, while sessions
+and the tables at the end stay exact; a cohort's nodes count the mean of their
+pods.  ``tests/sim/test_cohorts.py`` holds 160-node fabrics to the per-path
+model; at 1,000 nodes in 25 racks (``bench/test_fabric.py``) cohorts of 5 put
+the cold start, node crash and ToR crash within 5 % of its times.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import numpy as np
 from ..bgp import propagate as routing
 from ..errors import InvalidValueError, choice
 from ..gcpause import paused_gc
+from .design import Design
 from .engine import raise_for, too_many_paths
 
 __all__ = ["Universe", "fast_enumerable", "ibgp_only", "paths_estimate", "rows_csr", "universe"]
@@ -49,7 +50,7 @@ def ibgp_only(d):
     return not d.graph.ebgp.any() and not d.speakers.external.any() and fast_enumerable(d)
 
 
-def fast_enumerable(d):
+def fast_enumerable(d: Design) -> bool:
     """Every speaker of the design is an IPv4 one (or has no address): the fast enumeration covers it."""
     return all(ip is None or ip.version == 4 for ip in d.speakers.ip)
 
@@ -128,7 +129,7 @@ def _universe_fast(d, max_paths, cohort=None):
     return Universe(*out)
 
 
-def paths_estimate(d):
+def paths_estimate(d: Design) -> int:
     """Paths of the universe, roughly: every class at every node, once per
     reflector the node peers with (ADD-PATH), at least once.  With eBGP or
     Routers (a fabric: every path through every spine) the paths of a few
