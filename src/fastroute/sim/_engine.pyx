@@ -1670,19 +1670,19 @@ cdef class Engine:
 # ---------------------------------------------------------------------- path universe
 
 cdef struct Tmp:
+    uint64_t key_hi         # fastroute.bgp.propagate.path_key in two words (see path_key below)
+    uint64_t key_lo
+    int64_t originator      # -1: absent
     int32_t holder
     int32_t row
     int32_t parent          # index in this class's temporary list
     int32_t next_hop        # speaker index, -1: local
-    int64_t originator      # -1: absent
-    int32_t flags           # F_* (aggregate mode)
     int32_t cl_off          # CLUSTER_LIST and AS_PATH: offsets into the class's list buffer
-    int32_t cl_len
     int32_t as_off
-    int32_t as_len
+    uint8_t cl_len          # at most max_list (< 256)
+    uint8_t as_len
+    uint8_t flags           # F_* (aggregate mode)
     uint8_t has_lp          # LOCAL_PREF attribute present (received over iBGP)
-    uint64_t key_hi         # fastroute.bgp.propagate.path_key in two words (see path_key below)
-    uint64_t key_lo
 
 
 def _prefault(a):
@@ -2075,7 +2075,7 @@ def enumerate_paths(dict rows, dict speakers, const int64_t[::1] rows_start, con
     g.rows_start = &rows_start[0]
     g.rows_list = &rows_list[0] if rows_list.shape[0] else NULL
     g.cohort = &cohort[0] if cohort is not None and cohort.shape[0] else NULL
-    g.max_list = max_list
+    g.max_list = max_list if max_list < 255 else 255     # lengths are held in a byte
     b.tmp = <Tmp*>malloc(cap * sizeof(Tmp))
     b.cap = cap
     b.cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
