@@ -248,3 +248,14 @@ def test_tables_exact_on_random_fabrics(n, racks, spines, seed, design, n_cohort
             if key != "per_node" and not key.endswith("_max"):
                 assert close(value, a[section][key]), (section, key, value, a[section][key])
     assert e["n_nodes"] == a["n_nodes"] and e["n_classes"] == a["n_classes"]
+
+
+def test_fabric_paths_estimate_and_auto_mode():
+    from fastroute.sim.universe import paths_estimate
+
+    d = converge.design(fabric_racks(80, racks=4))
+    # a fabric's paths are counted on a few classes: every node class takes the same number of them here
+    assert paths_estimate(d) == converge.universe(d).n
+    assert converge.simulate(d).cost["cohorts"] is None
+    r = converge.simulate(d, aggregate_above=paths_estimate(d) - 1)
+    assert r.cost["cohorts"]["cohorts"] > 0 and r.converged
