@@ -40,7 +40,7 @@ and the tables at the end stay exact; a cohort's nodes count the mean of their
 pods.  ``tests/sim/test_cohorts.py`` holds 160-node fabrics to the per-path
 model; at 1,000 nodes in 25 racks (``bench/test_fabric.py``) and 2,000 in 50,
 cohorts of 5 (as auto mode makes them at 5,000 nodes) put the cold start and
-node crash within 2 % of its times, and the ToR crash 1-2 % early: the crash
+node crash within 5 % and 2 % of its times, and the ToR crash 1-2 % early: the crash
 ends with the last of the ToR's peers' hold timers, and a cohort draws one
 timer for its nodes, so the latest of fewer draws comes a little earlier.
 """
