@@ -155,8 +155,8 @@ class Params:
         10-peer 12.9 k-route run's 8 MB (the same benchmark; docs/convergence.md).
     aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
         Aggregate mode (:mod:`fastroute.sim.cohorts`): interchangeable nodes (route
-        reflector clients, or an AS-per-rack fabric's nodes, with the same peerings and class size) merge into
-        about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
+        reflector clients, or a fabric rack's nodes, with the same peerings and
+        class size) merge into about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
         seconds.  ``"auto"`` uses it when the per-path model would hold more
         than ``aggregate_above`` paths (about 2,000 nodes with two reflectors)
         and the design has interchangeable nodes; ``"on"`` always; ``"off"``
