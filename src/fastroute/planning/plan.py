@@ -501,11 +501,7 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None, ori
                 done[scenario] = e
             r = done[scenario]
             if not isinstance(r, Exception):
-                agg = r.cost["cohorts"]
-                sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                                     f"{time.perf_counter() - t0:.2f} s"
-                                     + (f", aggregate mode ({agg['cohorts']:,} cohorts of "
-                                        f"~{agg['nodes_per_cohort']['mean']:.0f} nodes)" if agg else ""))
+                sources[scenario] = _fabric.simulation_source(scenario, r, time.perf_counter() - t0)
                 if not r.converged:
                     warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         r = done[scenario]
