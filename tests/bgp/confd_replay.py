@@ -12,7 +12,9 @@ projectcalico/confd) has two kinds of cases:
   (``$CALICOCTL apply -f - <<EOF``, ``kubectl create|replace|apply -f - <<EOF``,
   ``kubectl delete secret``, ``$CALICOCTL delete <kind> <name>``, ``turn_mesh_off``/``_on``)
   and check the rendered files with ``test_confd_templates <dir>`` or count sessions with
-  ``expect_peerings N``.
+  ``expect_peerings N``; a case may also write Felix's endpoint status files by hand
+  (``cat <<EOF > .../endpoint-status/<name>``, removed with ``rm -r .../endpoint-status``),
+  which :attr:`Check.endpoint_status` carries.
 
 :func:`scripted_checks` replays the script's shell subset (the ``etcdv3`` branches, which
 is how the etcd suite runs them; a function with a ``for`` loop is skipped) and returns
@@ -22,6 +24,7 @@ on, as the script leaves it between functions.  The affine blocks of
 """
 
 import dataclasses
+import json
 import os
 import re
 
@@ -32,6 +35,10 @@ _HEREDOC = re.compile(r"^\s*(?:KUBECONFIG=\S+\s+)?(\$CALICOCTL|calicoctl|kubectl
                       r"\s+-f\s+-\s*<<\s*EOF\s*$")
 _DELETE = re.compile(r"^\s*(?:\$CALICOCTL|calicoctl|kubectl)\s+delete\s+(\w+)\s+([\w.-]+)(?:\s+-n\s+([\w-]+))?\s*$")
 _CONFD = re.compile(r"\bconfd\b.*-confdir")
+_STATUS_FILE = re.compile(r"^\s*cat\s+<<\s*EOF\s*>\s*\S*/endpoint-status/([\w.-]+)\s*$")
+_FOR_SEQ = re.compile(r"^\s*for\s+(\w+)\s+in\s+(?:`seq\s+(\S+)\s+(\S+)`|\$\(seq\s+(\S+)\s+(\S+)\))\s*;\s*do\s*$")
+_ASSIGN = re.compile(r"^\s*([A-Z][A-Z0-9_]*)=(\w+)\s*$")
+_STATUS_GONE = re.compile(r"^\s*rm\s+-r\S*\s+\S*/endpoint-status\b")
 _KINDS = {"node": "Node", "bgppeer": "BGPPeer", "bgpfilter": "BGPFilter", "secret": "Secret",
           "bgpconfig": "BGPConfiguration", "bgpconfiguration": "BGPConfiguration", "ippool": "IPPool"}
 
@@ -39,7 +46,8 @@ _KINDS = {"node": "Node", "bgppeer": "BGPPeer", "bgpfilter": "BGPFilter", "secre
 @dataclasses.dataclass(frozen=True)
 class Check:
     """One check of the suite: render for ``node`` from ``documents`` and compare with
-    ``compiled_templates/<case>`` (``peerings`` None) or count ``protocol bgp`` lines."""
+    ``compiled_templates/<case>`` (``peerings`` None) or count ``protocol bgp`` lines.
+    ``endpoint_status``: the endpoint status files on the node, ``(file name, JSON object)``."""
 
     case: str
     documents: tuple
@@ -47,6 +55,7 @@ class Check:
     router_id: str = None
     peerings: int = None
     function: str = ""
+    endpoint_status: tuple = ()
 
 
 def _functions(text):
@@ -82,6 +91,8 @@ class _Replay:
 
     def run(self, name):
         self.state = {_key(_mesh(True)): _mesh(True)}
+        self.status = {}
+        self.vars = {}                  # shell variables the function sets (SCALE=99) and loop variables
         self.node, self.router_id = "kube-master", None
         self.body(name, self.functions[name])
 
@@ -89,9 +100,23 @@ class _Replay:
         skip = []                       # a stack: inside a branch the etcd suite does not take
         i = 0
         while i < len(lines):
-            line = lines[i]
+            line = self.expand(lines[i])
             s = line.strip()
             i += 1
+            m = _FOR_SEQ.match(line)
+            if m:                       # `for v in `seq A B`; do ... done`, unrolled
+                end = _loop_end(lines, i)
+                var, first, last = m.group(1), m.group(2) or m.group(4), m.group(3) or m.group(5)
+                if not any(skip):
+                    for value in range(int(self.expand(first)), int(self.expand(last)) + 1):
+                        self.vars[var] = str(value)
+                        self.body(fname, lines[i:end])
+                i = end + 1
+                continue
+            m = _ASSIGN.match(line)
+            if m and not any(skip):
+                self.vars[m.group(1)] = m.group(2)
+                continue
             if s.startswith("if [") and "DATASTORE_TYPE" in s:
                 skip.append("kubernetes" in s)
                 continue
@@ -107,9 +132,16 @@ class _Replay:
             m = _HEREDOC.match(line)
             if m:
                 j = lines.index("EOF", i)
-                text, i = "\n".join(lines[i:j]), j + 1
+                text, i = self.expand("\n".join(lines[i:j])), j + 1
                 if not any(skip):
                     self.apply(m.group(2), text)
+                continue
+            m = _STATUS_FILE.match(line)
+            if m:
+                j = lines.index("EOF", i)
+                text, i = "\n".join(lines[i:j]), j + 1
+                if not any(skip):
+                    self.status[m.group(1)] = json.loads(text)
                 continue
             if any(skip) or not s or s.startswith("#"):
                 continue
@@ -120,6 +152,8 @@ class _Replay:
                 self.router_id = s.split("=", 1)[1]
             elif s in ("unset CALICO_ROUTER_ID", "export -n CALICO_ROUTER_ID"):
                 self.router_id = None
+            elif _STATUS_GONE.match(s):
+                self.status = {}
             elif s in ("turn_mesh_off", "turn_mesh_on"):
                 doc = _mesh(s.endswith("on"))
                 self.state[_key(doc)] = doc
@@ -133,6 +167,11 @@ class _Replay:
             elif s in self.functions and s.startswith("test_"):
                 self.body(s, self.functions[s])
 
+    def expand(self, text):
+        """``$NAME`` and ``${NAME}`` of the variables set so far, as the shell expands them in a
+        command and an unquoted here-document."""
+        return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: self.vars.get(m.group(1), m.group(0)), text)
+
     def apply(self, verb, text):
         for doc in self.load(text):
             if verb == "delete":
@@ -143,7 +182,21 @@ class _Replay:
     def check(self, fname, case, peerings):
         docs = tuple(self.state.values())
         self.checks.append(Check(case or f"{fname}#{len(self.checks)}", docs, self.node, self.router_id, peerings,
-                                 fname))
+                                 fname, tuple(self.status.items())))
+
+
+def _loop_end(lines, start):
+    """Index of the ``done`` closing the loop whose body starts at ``start``."""
+    depth = 0
+    for j in range(start, len(lines)):
+        s = lines[j].strip()
+        if re.match(r"(for|while)\s.*;\s*do$", s):
+            depth += 1
+        elif s == "done":
+            if depth == 0:
+                return j
+            depth -= 1
+    raise ValueError(f"no done for the loop at line {start}")
 
 
 def _load_yaml(text):
@@ -153,14 +206,12 @@ def _load_yaml(text):
 
 def scripted_checks(script_path):
     """The checks of the scripted cases of ``test_suite_common.sh`` at ``script_path``, in
-    script order (a function whose body loops is left out: its resources are generated)."""
+    script order (``for v in `seq A B``` loops unrolled, shell variables expanded)."""
     with open(script_path, encoding="utf-8") as fh:
         functions = _functions(fh.read())
     replay = _Replay(functions, _load_yaml)
     for name, lines in functions.items():
         if not name.startswith("test_") or name in ("test_confd_templates",):
-            continue
-        if any(re.match(r"\s*for\s", ln) for ln in lines):
             continue
         if not any(ln.strip().startswith(("test_confd_templates ", "expect_peerings ")) for ln in lines):
             continue                   # a function that only calls others: they are replayed by name
@@ -200,7 +251,6 @@ def mock_checks(root):
 def affine_blocks(root, node):
     """``(cidr, state)`` of ``node``'s affine blocks in ``root/mock_data/etcd/block``
     (``/calico/ipam/v2/host/<node>/ipv4/block/<cidr with -> {json}``)."""
-    import json
     out = []
     with open(os.path.join(root, "mock_data", "etcd", "block"), encoding="utf-8") as fh:
         for line in fh:

@@ -9,6 +9,9 @@ each is rendered with fastroute and compared the way the script does: every file
 ``compiled_templates/<case>`` with ``diff --ignore-blank-lines``, and for ``expect_peerings N``
 the number of ``protocol bgp`` lines in bird.cfg.
 
+A case that writes Felix's endpoint status files by hand (``explicit_peering/local_bgp_peer``,
+v3.30+) gets the WorkloadEndpoints those files stand for instead (:func:`_with_endpoint_status`).
+
 A case fastroute cannot pass yet is an expected failure with its reason (strict: it fails
 the suite once it passes).
 """
@@ -37,12 +40,66 @@ RELEASES = {"v3.28.2": "3.28", "v3.28.1": "3.28.1", "v3.20": "3.20", "v3.30.1": 
             "v3.31.7": "3.31", "v3.32.1": "3.32"}
 
 #: (fixture folder, case, file) -> why it does not pass yet; "*" matches every file of the case
-KNOWN = {
-    **{(folder, "explicit_peering/local_bgp_peer", f): "Local_Workload peers (BGPPeer localWorkloadSelector, "
-       "v3.30+): confd reads them from felix's endpoint-status files on the node, which the case writes by hand "
-       "and no cluster dump holds; fastroute reads no endpoint status"
-       for folder in ("v3.30.7", "v3.31.7", "v3.32.1") for f in ("bird.cfg", "bird6.cfg")},
-}
+KNOWN = {}
+
+#: the label that ties a WorkloadEndpoint to the endpoint status file it stands for
+STATUS_LABEL = "confd-suite.fastroute.dev/endpoint-status"
+
+_EQUALITIES = re.compile(r"\s*([\w./-]+)\s*==\s*'([^']*)'\s*(?:&&|$)")
+
+
+def _labels_satisfying(selector):
+    """The labels a selector of ``k == 'v'`` terms joined by ``&&`` asks for (the suite's only form)."""
+    labels, pos = {}, 0
+    while pos < len(selector):
+        m = _EQUALITIES.match(selector, pos)
+        assert m and m.end() > pos, f"a localWorkloadSelector the harness cannot satisfy: {selector!r}"
+        labels[m.group(1)] = m.group(2)
+        pos = m.end()
+    return labels
+
+
+def _with_endpoint_status(check):
+    """``check.documents`` with the case's endpoint status files turned into WorkloadEndpoints.
+
+    confd reads Felix's status files (``/etc/calico/confd/endpoint-status/<file>``: ``ifaceName``,
+    ``ipv4Nets``, ``ipv6Nets``, ``bgpPeerName``); a cluster dump holds what Felix writes them
+    from, the node's WorkloadEndpoints and the BGPPeers whose ``localWorkloadSelector`` selects
+    them.  The mapping, for a file ``F`` naming BGPPeer ``P`` on the node ``N`` confd runs for:
+
+    * WorkloadEndpoint of pod ``F`` (namespace ``default``) on ``N``: ``interfaceName`` =
+      ``ifaceName``, ``ipNetworks`` = ``ipv4Nets`` + ``ipv6Nets``;
+    * its labels: those ``P``'s ``localWorkloadSelector`` asks for, and ``STATUS_LABEL: F``;
+    * ``P``'s selector narrowed to ``(<selector>) && STATUS_LABEL in {<the files naming P>}``:
+      Felix gives a workload the first by name of the BGPPeers that select it, and the case's
+      two BGPPeers share one selector (``app == 'calico-bird-0'``), so without it both pods
+      would take ``test-global-peer-with-filter``.  confd renders nothing of a selector but
+      that it is set, so the narrowing changes no expected file.
+    """
+    if not check.endpoint_status:
+        return check.documents
+    files_of = {}
+    for name, status in check.endpoint_status:
+        files_of.setdefault(status["bgpPeerName"], []).append(name)
+    docs, wanted = [], {}
+    for d in check.documents:
+        peer = d["metadata"]["name"] if d.get("kind") == "BGPPeer" else None
+        if peer in files_of:
+            selector = d["spec"]["localWorkloadSelector"]
+            wanted[peer] = _labels_satisfying(selector)
+            files = ", ".join(f"'{f}'" for f in files_of[peer])
+            d = {**d, "spec": {**d["spec"], "localWorkloadSelector": f"({selector}) && {STATUS_LABEL} in {{{files}}}"}}
+        docs.append(d)
+    assert set(wanted) == set(files_of), f"status files name BGPPeers the case lacks: {set(files_of) - set(wanted)}"
+    for name, status in check.endpoint_status:
+        docs.append({
+            "apiVersion": "projectcalico.org/v3", "kind": "WorkloadEndpoint",
+            "metadata": {"name": f"{check.node}-k8s-{name}-eth0", "namespace": "default",
+                         "labels": {**wanted[status["bgpPeerName"]], STATUS_LABEL: name}},
+            "spec": {"node": check.node, "orchestrator": "k8s", "pod": name, "endpoint": "eth0",
+                     "interfaceName": status["ifaceName"],
+                     "ipNetworks": list(status.get("ipv4Nets") or ()) + list(status.get("ipv6Nets") or ())}})
+    return tuple(docs)
 
 
 def _checks(folder):
@@ -81,7 +138,7 @@ def _cases():
 
 def _cluster(folder, cid):
     check = _check_table()[folder][cid]
-    res = reader.parse_documents(list(check.documents), f"{folder}/{check.case}")
+    res = reader.parse_documents(list(_with_endpoint_status(check)), f"{folder}/{check.case}")
     return Cluster.from_resources(reader._finish(res))
 
 
@@ -140,6 +197,26 @@ def test_every_release_is_replayed():
     for p in _cases():
         counts[p.values[0]] = counts.get(p.values[0], 0) + 1
     assert all(counts[f] >= 100 for f in RELEASES), counts
+
+
+@pytest.mark.parametrize("folder", sorted(RELEASES))
+def test_every_function_of_the_script_is_replayed_loops_unrolled(folder):
+    """Every function of ``test_suite_common.sh`` that checks something is replayed, those whose
+    resources a shell loop writes too: the password deadlock case holds its 99 Nodes and BGPPeers,
+    and the idle-peers case checks its peering once before the loop and once per pass."""
+    script = os.path.join(DATA, folder, "test_suite_common.sh")
+    text = open(script, encoding="utf-8").read()
+    checks = scripted_checks(script)
+    checking = {m.group(1) for m in re.finditer(r"^(test_\w+)\(\)\s*\{\n((?:.*\n)*?)\}", text, re.M)
+                if re.search(r"^\s*(test_confd_templates|expect_peerings) ", m.group(2), re.M)}
+    checking.discard("test_confd_templates")
+    assert checking <= {c.function for c in checks}
+    deadlock = [c for c in checks if c.function == "test_bgp_password_deadlock"]
+    assert len(deadlock) == 1
+    kinds = [d["kind"] for d in deadlock[0].documents]
+    assert kinds.count("BGPPeer") == 99 and kinds.count("Node") == 99
+    assert "node99" in {d["metadata"]["name"] for d in deadlock[0].documents}
+    assert [c.peerings for c in checks if c.function == "test_idle_peers"] == [1] * 11
 
 
 def pass_table(tmp_path):
@@ -214,3 +291,19 @@ def test_keepalive_time_renders_in_every_explicit_peer_from_v3_32(folder):
                                   r"\1  keepalive time 90;\n", want["bird.cfg"])
         assert want["bird.cfg"].count("keepalive time 90;") == 3
     assert got == want
+
+
+@pytest.mark.parametrize("folder", ["v3.30.1", "v3.30.7", "v3.31.7", "v3.32.1"])
+def test_endpoint_status_files_are_what_felix_would_write_from_the_workloads(folder):
+    # the harness's WorkloadEndpoints stand for the case's status files: Felix's choice of BGPPeer
+    # for each (fastroute.bgp.peers.local_workload_entries) is the file's bgpPeerName, with its addresses
+    from fastroute.bgp.peers import local_workload_entries
+    checks = [(cid, c) for cid, c in _check_table()[folder].items() if c.endpoint_status]
+    assert checks, f"{folder} has no case with endpoint status files"
+    for cid, check in checks:
+        cluster = _cluster(folder, cid)
+        peers = {p.name: p for p in cluster.bgp_peers}
+        got = {(d.ip, d.as_number) for group in local_workload_entries(cluster, check.node) for d in group}
+        want = {(net.split("/")[0], peers[s["bgpPeerName"]].as_number)
+                for _, s in check.endpoint_status for net in (s["ipv4Nets"][:1] + s["ipv6Nets"][:1])}
+        assert got == want

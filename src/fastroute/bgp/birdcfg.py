@@ -164,7 +164,10 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
     * ``next hop keep`` only toward a different AS with ``keep_next_hop``, or with
       ``nextHopMode: Keep``; ``next hop self`` with ``nextHopMode: Self`` (v3.30+);
     * a ``localASNumber`` (v3.30+) renders ``local as N`` and is "ours" in every rule here;
-    * the export function's argument is "peer AS equals ours".
+    * the export function's argument is "peer AS equals ours";
+    * a local workload entry (``data.local_workload``, v3.30+) is named ``Local_Workload_<ip>``
+      and is passive (confd's ``passive_mode``); a release without them refuses it
+      (InvalidValueError).
     """
     globals = globals or BgpGlobals()
     choice(kind, ("Global", "Node"), "peer kind")
@@ -176,6 +179,9 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         return None
     local_as = local.as_number if local.as_number is not None else globals.as_number
     rel = template_release(calico_version)
+    if data.local_workload and not rel.has("local_workload_peers"):
+        raise InvalidValueError(f"invalid peer {ip!r}: Calico {calico_version} has no local workload peers "
+                                "(BGPPeer localWorkloadSelector, v3.30+)")
     own_as = None
     if rel.has("peer_local_as") and data.local_as_number is not None:
         # bgp_processor.go buildPeerFromData: the peer's localASNumber stands for the node's AS
@@ -191,7 +197,8 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         port=data.port,
         name_port=data.port,
         source_address=local_ip if data.source_address == "UseNodeIP" else None,
-        passive=rel.has("global_passive") and kind == "Global" and data.calico_node and ip > local_ip,
+        passive=data.local_workload or (rel.has("global_passive") and kind == "Global" and data.calico_node
+                                        and ip > local_ip),
         rr_cluster_id=rr,
         internal=data.as_number == local_as,
         ttl_security=data.ttl_security if rel.has("ttl_security") else 0,
@@ -203,6 +210,7 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
         keepalive_time=data.keepalive_time if rel.has("peer_keepalive") else None,
         allow_local_as=data.num_allow_local_as if rel.has("allow_local_as") else 0,
         reachable_by=data.reachable_by if rel.has("reachable_by") else None,
+        local_workload=data.local_workload,
     )
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "BirdPeer",
     "BirdNodeView",
     "protocol_name",
+    "PROTOCOL_KINDS",
     "hash_router_id",
     "parse_address",
     "parse_as_number",
@@ -259,6 +260,10 @@ class PeerData:
         BGPPeer ``nextHopMode`` (v3.30+): ``Auto``, ``Self`` or ``Keep``.
     keepalive_time : int or None
         BGPPeer ``keepaliveTime`` in seconds (v3.32).
+    local_workload : bool
+        confd's ``local_bgp_peer``: a workload on this node that a BGPPeer's
+        ``localWorkloadSelector`` selects (v3.30+, :func:`fastroute.bgp.peers.local_workload_entries`);
+        it carries confd's ``passive_mode`` too.
     """
 
     ip: str
@@ -277,6 +282,7 @@ class PeerData:
     local_as_number: int | None = None
     next_hop_mode: str | None = None
     keepalive_time: int | None = None
+    local_workload: bool = False
 
     def __post_init__(self):
         parse_address(self.ip, "peer ip")
@@ -362,18 +368,24 @@ def hash_router_id(node_name):
     return f"{first}.{b[1]}.{b[2]}.{b[3]}"
 
 
-def protocol_name(kind, ip, port=None):
-    """BIRD protocol name confd gives a peer: ``Mesh_``/``Global_``/``Node_`` + the IP.
+#: the kinds of ``protocol bgp`` confd writes, as their names start
+PROTOCOL_KINDS = ("Mesh", "Global", "Node", "Local_Workload")
 
-    Dots (IPv4) or colons (IPv6) become underscores; an explicit port of a Global or
-    Node peer appends ``_port_<port>``.
+
+def protocol_name(kind, ip, port=None):
+    """BIRD protocol name confd gives a peer: ``Mesh_``/``Global_``/``Node_``/``Local_Workload_`` + the IP.
+
+    Dots (IPv4) or colons (IPv6) become underscores; an explicit port of a peer other than
+    a mesh one appends ``_port_<port>``.
 
     >>> protocol_name("Mesh", "192.168.31.202")
     'Mesh_192_168_31_202'
     >>> protocol_name("Global", "fd00::2", 1790)
     'Global_fd00__2_port_1790'
+    >>> protocol_name("Local_Workload", "192.168.162.134")
+    'Local_Workload_192_168_162_134'
     """
-    choice(kind, ("Mesh", "Global", "Node"), "peer kind")
+    choice(kind, PROTOCOL_KINDS, "peer kind")
     ident = ip.replace(".", "_").replace(":", "_")
     if port and kind != "Mesh":
         ident = f"{ident}_port_{int(port)}"
@@ -387,6 +399,8 @@ class BirdPeer:
     Parameters
     ----------
     kind : {"Mesh", "Global", "Node"}
+        The section of confd's keys the peer comes from (a ``Local_Workload_`` peer is a
+        Global or a Node one, as its BGPPeer is).
     ip : str
     as_number : int
     port : int or None
@@ -418,6 +432,9 @@ class BirdPeer:
     import_filters, export_filters : tuple of str
         BIRD functions (BGPFilter rules) called first in the peer's import and export
         filters, in BGPPeer ``filters`` order (v3.28).
+    local_workload : bool
+        A workload on the node that a BGPPeer's ``localWorkloadSelector`` selects: the
+        protocol is named ``Local_Workload_<ip>`` and is passive (v3.30+).
     """
 
     kind: str
@@ -440,15 +457,18 @@ class BirdPeer:
     name_port: int | None = None
     import_filters: tuple = ()
     export_filters: tuple = ()
+    local_workload: bool = False
 
     def __post_init__(self):
         choice(self.kind, ("Mesh", "Global", "Node"), "peer kind")
         parse_address(self.ip, "peer ip")
         parse_as_number(self.as_number, f"peer {self.ip!r} as_number")
+        if self.local_workload and self.kind == "Mesh":
+            raise InvalidValueError(f"invalid peer {self.ip!r}: a local workload peer is a Global or a Node one")
 
     @property
     def name(self):
-        return protocol_name(self.kind, self.ip, self.name_port)
+        return protocol_name("Local_Workload" if self.local_workload else self.kind, self.ip, self.name_port)
 
     @property
     def version(self):

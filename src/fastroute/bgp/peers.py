@@ -29,23 +29,36 @@ confd's behaviour that this reproduces (``confd/pkg/backends/calico/client.go``
   explicit port it takes the listen port of the Calico node with that address and AS.
 * Every entry of a BGPPeer gets its password, ``sourceAddress`` (default
   ``UseNodeIP``), ``maxRestartTime`` (whole seconds) and ``ttlSecurity``.
+* **Local workload peers** (v3.30+) -- a BGPPeer with ``localWorkloadSelector`` peers with
+  the node's own workloads: :func:`local_workload_entries` (Felix picks the BGPPeer of each
+  workload, confd reads Felix's choice back), added to a node's entries by
+  :func:`with_local_workloads`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .birdview import AffineBlock, BgpGlobals, NodeInfo, PeerData, Pool
 from ..errors import InvalidValueError, ResourceError
-from ..model.calico import NORMAL_ROUTE_PRIORITY
+from ..model.calico import NORMAL_ROUTE_PRIORITY, template_release
 from ..model.filters import secret_value
 from ..model.selector import Selector
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = [
     "DEFAULT_BGP_PORT",
     "affine_blocks",
     "bgp_globals",
+    "local_workload_entries",
+    "with_local_workloads",
     "confd_passes",
     "expand_peers",
     "node_configs",
@@ -584,3 +597,112 @@ def affine_blocks(cluster, infos):
             blocks[b.affinity].append(AffineBlock(str(b.cidr), "confirmed"))
     return blocks
 
+
+# --------------------------------------------------------------------------- local workload peers
+
+
+def _selects_node(peer, node, labels):
+    # felix/calc/active_bpgpeer_calculator.go bgpPeerSelectsLocalNode: `node`, else
+    # `nodeSelector` (empty: every node)
+    if peer.node:
+        return peer.node == node
+    return Selector(peer.node_selector or "", where_in(peer, "spec.nodeSelector")).matches(labels)
+
+
+def _workload_addresses(pods, i):
+    v4, v6 = int(pods.ipv4[i]), pods.ipv6[i]
+    out = [str(ipaddress.IPv4Address(v4))] if v4 >= 0 else []
+    return out + ([str(ipaddress.IPv6Address(v6))] if v6 is not None else [])
+
+
+def local_workload_entries(cluster: Cluster, node: str) -> tuple[list[PeerData], list[PeerData]]:
+    """confd's local workload entries on node ``node`` (a name): ``(global, node_specific)``
+    lists of :class:`~fastroute.bgp.birdview.PeerData` with ``local_workload`` set.
+
+    What a node's status files hold (projectcalico/calico
+    ``felix/calc/active_bpgpeer_calculator.go``): a BGPPeer with ``localWorkloadSelector`` is
+    active on the node its ``node`` names, or on every node its ``nodeSelector`` selects (every
+    node without either); each workload on the node takes, of the active BGPPeers whose
+    ``localWorkloadSelector`` matches its labels
+    (:meth:`~fastroute.model.cluster.Cluster.workload_labels`), the first by name.
+    What confd makes of them (``confd/pkg/backends/calico/client.go`` ``updatePeersV1``,
+    ``localBGPPeerDataAsBGPPeers``): for each workload, one entry per family with an address
+    (the workload's address of that family), the BGPPeer's ``asNumber``, ``localASNumber`` and
+    ``filters``, no source address, passive; global when the BGPPeer has neither ``node`` nor
+    ``nodeSelector``, else node-specific.  Nothing else of the BGPPeer applies (no password,
+    restart time, TTL security, next hop mode).  BGPConfiguration ``localWorkloadPeeringIPV4``/
+    ``IPV6`` (the address workloads dial) is Felix's dataplane business and changes no entry.
+
+    Raises
+    ------
+    SelectorError
+        A selector does not parse (the message names the BGPPeer and field).
+    ResourceError
+        A BGPPeer with ``localWorkloadSelector`` has no ``asNumber``.
+    """
+    peers = [p for p in cluster.bgp_peers if p.local_workload_selector]
+    if not peers:
+        return [], []
+    i = cluster.node_index(node)
+    labels = dict(cluster.nodes[i].labels)
+    active = sorted((p for p in peers if _selects_node(p, node, labels)), key=lambda p: p.name)
+    if not active:
+        return [], []
+    selectors = [(p, Selector(p.local_workload_selector, where_in(p, "spec.localWorkloadSelector")))
+                 for p in active]
+    pods = cluster.pods
+    chosen = {}
+    for j in np.flatnonzero(np.asarray(pods.node_idx) == i).tolist():
+        wl = cluster.workload_labels(j)
+        for p, sel in selectors:
+            if sel.matches(wl):
+                chosen.setdefault(p.name, []).append(j)
+                break
+    out = ([], [])
+    for p in active:
+        if p.name not in chosen:
+            continue
+        if p.as_number is None:
+            raise ResourceError(f"{where_in(p, 'spec.asNumber')}: BGPPeer {p.name!r} with localWorkloadSelector "
+                                f"{p.local_workload_selector!r} has no asNumber: the workloads' AS is required")
+        filters = tuple(str(f) for f in p.filters or ())
+        for j in chosen[p.name]:
+            for ip in _workload_addresses(pods, j):
+                out[bool(p.node or p.node_selector)].append(PeerData(
+                    ip=ip, as_number=p.as_number, source_address="None", filters=filters,
+                    local_as_number=p.local_as_number, local_workload=True))
+    return out
+
+
+def with_local_workloads(cluster: Cluster, node: str, global_peers: Sequence[PeerData],
+                         node_peers: Sequence[PeerData], calico_version: str
+                         ) -> tuple[Sequence[PeerData], Sequence[PeerData]]:
+    """``(global_peers, node_peers)`` of node ``node`` with its :func:`local_workload_entries`
+    added, for a release that has them (the ``local_workload_peers`` template feature).
+
+    confd's ``emit``: an entry whose key (address and port) is taken keeps the first one, and a
+    node-specific entry with the key of a global one is dropped; local workload entries come
+    after the other entries of their pass (confd walks BGPPeers in Go map order).
+    """
+    if not template_release(calico_version).has("local_workload_peers"):
+        return global_peers, node_peers
+    local_global, local_node = local_workload_entries(cluster, node)
+    if not (local_global or local_node):
+        return global_peers, node_peers
+
+    def key(d):
+        return d.ip, d.port or 0
+
+    taken = {key(d) for d in global_peers}
+    global_out = list(global_peers)
+    for d in local_global:
+        if key(d) not in taken:
+            taken.add(key(d))
+            global_out.append(d)
+    node_out = [d for d in node_peers if key(d) not in taken]
+    taken |= {key(d) for d in node_out}
+    for d in local_node:
+        if key(d) not in taken:
+            taken.add(key(d))
+            node_out.append(d)
+    return global_out, node_out

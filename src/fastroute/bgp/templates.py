@@ -19,6 +19,7 @@ with ``diff --ignore-blank-lines`` (tests/bgp/test_confd_suite.py replays them).
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections import namedtuple
 
@@ -237,11 +238,21 @@ def _explicit_peer(p, view, family, rel):
                 "    reject;",
                 "  };  # Only want to export routes for workloads."]
     passive = "  passive on; # Peering is unidirectional, peer will connect to us."
+    if p.local_workload:
+        # confd's passive_mode: its own `passive on`, after every other option
+        options = templates_v332.peer_options(dataclasses.replace(p, passive=False), passive, _password)
+        return out + options + ["  passive on;", "}"]
     return out + templates_v332.peer_options(p, passive, _password) + ["}"]
 
 
+#: each section of explicit peers: its title, and the title of the local workload peers that
+#: follow it in their own section (v3.30+)
+_SECTIONS = {"Global": ("Global peers", "Global local bgp peers"),
+             "Node": ("Node-specific peers", "Node-specific local BGP peers")}
+
+
 def _explicit(view, family, rel, peers, kind):
-    title = {"Global": "Global peers", "Node": "Node-specific peers"}[kind]
+    title, local_title = _SECTIONS[kind]
     where = "global" if kind == "Global" else f"host/{view.node.name}"
     local_ip = view.node.ip(family)
     entries = [(peer_key(p.ip, p.name_port), p) for p in peers if p.kind == kind]
@@ -254,10 +265,21 @@ def _explicit(view, family, rel, peers, kind):
         none = "global" if kind == "Global" else "node-specific"
         return out + [f"# No {none} peers configured.", "", ""]
     out.append("")
-    for key, p in sorted(entries, key=lambda e: e[0]):
+    entries.sort(key=lambda e: e[0])
+    for key, p in entries:
+        if p is not None and p.local_workload:
+            out += ["", f"# Skipping local bgp peer ({p.ip})", ""]
+            continue
         out += ["", f"# For peer {rel.key_prefix}/{where}/peer_v{family}/{key}"]
         out += [f"# Skipping ourselves ({local_ip})"] if p is None else _explicit_peer(p, view, family, rel)
         out.append("")
+    local = [(key, p) for key, p in entries if p is not None and p.local_workload]
+    if local:
+        # the template's `{{$first = false}} {{/* ... */}}` leaves a line holding one blank
+        out += [f"# ------------- {local_title} -------------", " "]
+        for key, p in local:
+            out += [f"# For peer {rel.key_prefix}/{where}/peer_v{family}/{key}", *_explicit_peer(p, view, family, rel),
+                    ""]
     return out + ["", ""]
 
 

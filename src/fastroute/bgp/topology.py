@@ -72,6 +72,7 @@ from .peers import (
     service_cidrs,
     service_routes,
     split_peer_ip,
+    with_local_workloads,
 )
 from .peertable import node_columns, peer_table
 from .sessions import ExternalRouter, SessionKind, Sessions, build_sessions
@@ -194,9 +195,11 @@ class Topology:
             if self._blocks is None:
                 self._blocks = affine_blocks(self.cluster, self.infos)
             statics, rejects = service_routes(self.cluster, info.name)
+            global_peers, node_peers = with_local_workloads(self.cluster, info.name, self.global_peers,
+                                                            self._node_peers(i), self.calico_version)
             self._views[i] = node_view(
                 info, self.infos, self.node_globals(i), pools=self._pools, blocks=self._blocks[info.name],
-                global_peers=self.global_peers, node_peers=self._node_peers(i),
+                global_peers=global_peers, node_peers=node_peers,
                 static_routes=statics, reject_cidrs=rejects, calico_version=self.calico_version,
                 bgp_filters=getattr(self.cluster, "bgp_filters", ()),
             )

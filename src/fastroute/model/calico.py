@@ -80,12 +80,15 @@ TEMPLATE_FEATURES = {
                      "the peer's rules",
     "peer_keepalive": "BGPPeer keepaliveTime renders `keepalive time N`",
     "next_hop_mode": "BGPPeer nextHopMode Self|Keep renders `next hop self`|`next hop keep`",
+    "local_workload_peers": "BGPPeer localWorkloadSelector: a passive `Local_Workload_` protocol toward each of "
+                            "the node's workloads whose labels select the peer (v3.30+)",
     "bgp_processor": "the v3.32 layout confd computes in Go (confd/pkg/backends/calico/bgp_processor.go): one "
                      "section of peers sorted by name, route priority carried between local preference and "
                      "kernel metric, one-line IP pool statements",
 }
 
-_V330 = {"bgp_filter_prefix_length", "next_hop_mode"}
+_V330_0 = {"bgp_filter_prefix_length", "local_workload_peers"}
+_V330 = _V330_0 | {"next_hop_mode"}
 _V331 = _V330 | {"peer_local_as"}
 _V332 = _V331 | {"bgp_processor", "bgp_filter_v332_rules", "peer_keepalive"}
 _V328_1 = frozenset(TEMPLATE_FEATURES) - {"pending_affinities", "reject_local_routes"} - _V332
@@ -108,7 +111,7 @@ TEMPLATE_RELEASES = {
     "3.30.1": TemplateRelease(
         "3.30.1", "v3.30.0 - v3.30.1",
         "projectcalico/calico v3.30.1 confd/etc/calico/confd/templates",
-        _V328_1 | {"reject_local_routes", "bgp_filter_prefix_length"}),
+        _V328_1 | {"reject_local_routes"} | _V330_0),
     "3.28.1": TemplateRelease(
         "3.28.1", "v3.28.0 - v3.28.1",
         "projectcalico/calico v3.28.1 confd/etc/calico/confd/templates", _V328_1),

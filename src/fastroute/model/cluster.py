@@ -81,7 +81,8 @@ class Cluster:
                  reservations: Iterable[IPReservation] = (), not_modelled: dict[str, int] | None = None,
                  pod_sources: dict | None = None, bgp_filters: Iterable[BGPFilter] = (),
                  secrets: Iterable[Secret] = (), services: Iterable[Service] = (),
-                 endpoints: Iterable[ServiceEndpoints] = (), routers: Iterable[Router] = ()) -> None:
+                 endpoints: Iterable[ServiceEndpoints] = (), routers: Iterable[Router] = (),
+                 pod_labels: dict | None = None) -> None:
         self.nodes = tuple(nodes)
         self.node_names = tuple(n.name for n in self.nodes)
         self._node_index = {name: i for i, name in enumerate(self.node_names)}
@@ -103,6 +104,8 @@ class Cluster:
         self.not_modelled = dict(not_modelled or {})
         #: (namespace, name) -> Source of the document a pod came from (for error messages)
         self.pod_sources = pod_sources or {}
+        #: (namespace, name) -> the labels of a pod that has any (its WorkloadEndpoint's or Pod's)
+        self.pod_labels = pod_labels or {}
         self.bgp_filters = tuple(bgp_filters)   # fastroute.model.filters.BGPFilter
         self.secrets = tuple(secrets)           # fastroute.model.filters.Secret (BGP passwords)
         self.services = tuple(services)         # fastroute.model.services.Service
@@ -320,6 +323,7 @@ class Cluster:
             interface_prefix, res.reservations, res.not_modelled, {k: merged[k].source for k in order},
             bgp_filters=res.bgp_filters, secrets=res.secrets, services=res.services, endpoints=res.endpoints,
             routers=getattr(res, "routers", ()),
+            pod_labels={k: merged[k].labels for k in order if merged[k].labels},
         )
 
     @classmethod
@@ -336,7 +340,7 @@ class Cluster:
             extra_owners=self.extra_owners, interface_prefix=self.interface_prefix,
             reservations=self.reservations, not_modelled=self.not_modelled, pod_sources=self.pod_sources,
             bgp_filters=self.bgp_filters, secrets=self.secrets, services=self.services, endpoints=self.endpoints,
-            routers=self.routers,
+            routers=self.routers, pod_labels=self.pod_labels,
         )
         args.update(changes)
         return Cluster(**args)
@@ -359,6 +363,21 @@ class Cluster:
         ns, name = self.pods.namespace[i], self.pods.name[i]
         node = self.node_names[int(self.pods.node_idx[i])]
         return _names.pod_handle(ns, name), {"namespace": ns, "node": node, "pod": name}
+
+    def workload_labels(self, i: int) -> dict[str, str]:
+        """The labels of pod ``i``'s WorkloadEndpoint (what Felix matches selectors against).
+
+        A WorkloadEndpoint's labels as read; a Kubernetes Pod's labels with the two Calico adds
+        (projectcalico/calico ``libcalico-go/lib/backend/k8s/conversion/workload_endpoint_default.go``:
+        ``projectcalico.org/namespace``, ``projectcalico.org/orchestrator``).  Labels inherited from
+        profiles (``pcns.*``, ``pcsa.*``) are not modelled.
+        """
+        key = (self.pods.namespace[i], self.pods.name[i])
+        labels = dict(self.pod_labels.get(key, ()))
+        src = self.pod_sources.get(key)
+        if src is not None and src.kind == "Pod":
+            labels.update({"projectcalico.org/namespace": key[0], "projectcalico.org/orchestrator": "k8s"})
+        return labels
 
     def to_documents(self) -> list[dict[str, Any]]:
         """The cluster as Calico resources (list of mappings), in a fixed order:
@@ -425,10 +444,14 @@ class Cluster:
             nets.append(f"{ipaddress.IPv4Address(int(p.ipv4[i]))}/32")
         if p.ipv6[i] is not None:
             nets.append(f"{ipaddress.IPv6Address(p.ipv6[i])}/128")
+        meta = {"name": _names.wep_name(node, name), "namespace": ns}
+        labels = self.workload_labels(i)
+        if labels:
+            meta["labels"] = labels
         return {
             "apiVersion": "projectcalico.org/v3",
             "kind": "WorkloadEndpoint",
-            "metadata": {"name": _names.wep_name(node, name), "namespace": ns},
+            "metadata": meta,
             "spec": {
                 "containerID": _names.container_id(ns, name),
                 "endpoint": "eth0",
