@@ -17,7 +17,8 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
   entry + ``session_bytes`` per session), the entries being the paths each
   speaker holds (Adj-RIB-In, from the propagation) plus its Loc-RIB.
 * **Convergence**: :func:`convergence` runs the simulator
-  (:func:`fastroute.sim.converge.simulate`, Routers as speakers) for a cold start,
+  (:func:`fastroute.sim.converge.simulate`, Routers as speakers; at any size: past
+  ~2,000 nodes each rack's nodes merge into cohorts, :mod:`fastroute.sim.cohorts`) for a cold start,
   a node crash and a ToR crash (in place of the reflector crash of the other
   designs): ``convergence_s``, ``blackhole_node_crash_s``, ``tor_crash_s`` (until
   every speaker has dropped the crashed ToR's routes: the hold timer) and
@@ -41,7 +42,8 @@ from ..sim.converge import Params
 if TYPE_CHECKING:
     from ..dataplane.routes import RouteTables
 
-__all__ = ["count_tables", "convergence", "speaker_figures", "summary", "DEFAULT_RACK_NODES", "SCENARIOS"]
+__all__ = ["count_tables", "convergence", "simulation_source", "speaker_figures", "summary", "DEFAULT_RACK_NODES",
+           "SCENARIOS"]
 
 #: The scenarios of a fabric plan: (scenario, plan field, what is read from the result).
 SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
@@ -128,8 +130,7 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
         except (FastrouteError, MemoryError) as e:
             warnings.append(f"{key} not simulated: {type(e).__name__}: {e}")
             continue
-        sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                             f"{r.cost['paths']:,} paths, {time.perf_counter() - t0:.2f} s")
+        sources[scenario] = simulation_source(scenario, r, time.perf_counter() - t0)
         if not r.converged:
             warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         out[key] = round(float(r.time_to_converge), 6)
@@ -141,6 +142,17 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
                                 "every speaker dropped its routes (hold timer), tor_crash_pod_pairs_lost: pod pairs "
                                 "without a route to each other at the end (a lost default route counts the pods "
                                 "it stood for)")
+
+
+def simulation_source(scenario: str, r: converge.Result, seconds: float) -> str:
+    """Where a plan's figure of ``scenario`` comes from: the simulation ``r`` that took ``seconds``."""
+    text = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, {r.cost['paths']:,} paths, "
+            f"{seconds:.2f} s")
+    agg = r.cost["cohorts"]
+    if agg:
+        text += (f", aggregate mode ({agg['cohorts']:,} cohorts of ~{agg['nodes_per_cohort']['mean']:.0f} nodes, "
+                 "fastroute.sim.cohorts)")
+    return text
 
 
 def tor_crash_text(p):

@@ -30,9 +30,9 @@ Where each number comes from:
   from BIRD 2 benchmarks, not a measurement of calico-node.
 * **Convergence**: the discrete-event simulator
   :func:`fastroute.sim.converge.simulate`: a mesh up to ``simulate_limit`` nodes
-  (default 1,000: about 2 s per scenario there), a reflector design at any size
-  (past ~2,000 nodes in aggregate mode, :mod:`fastroute.sim.cohorts`: seconds even
-  at 50,000 nodes); otherwise the fields are None and ``warnings`` says why.
+  (default 1,000: about 2 s per scenario there), a reflector or fabric design at
+  any size (past ~2,000 nodes in aggregate mode, :mod:`fastroute.sim.cohorts`:
+  seconds even at 50,000 nodes); otherwise the fields are None and ``warnings`` says why.
   ``convergence_s`` is the cold start (every BIRD starting within a second) to
   the last FIB change; ``blackhole_node_crash_s`` how long the other nodes keep
   routing a crashed node's blocks to it (until the hold timer, or graceful
@@ -205,8 +205,8 @@ def plan(nodes: int, pods_per_node: int = 110, *, pool: str | None = None, block
         As the operator's (``"IPIP"``, ``"VXLAN"``, ...); a tunnel address takes one
         IP per node.
     simulate : bool or "auto"
-        Run the convergence simulator; "auto": reflector designs always, a mesh
-        up to ``simulate_limit`` nodes.
+        Run the convergence simulator; "auto": reflector and fabric designs always,
+        a mesh up to ``simulate_limit`` nodes.
     compute_limit : int
         Compute every node's table up to this many nodes; count above.
     progress : callable(str), optional
@@ -278,10 +278,8 @@ def plan(nodes: int, pods_per_node: int = 110, *, pool: str | None = None, block
                               "reflector_crash_pod_pairs_lost")))
     out["single_point_of_failure"] = topology == "rr" and k == 1
     if cluster is not None and layout is not None:
-        run = n <= simulate_limit if simulate == "auto" else bool(simulate)
-        _fabric.convergence(out, cluster, warnings, sources, progress, run,
-                            f"a {n:,}-node fabric is above simulate_limit={simulate_limit:,}" if simulate == "auto"
-                            else "simulation turned off")
+        # a fabric is simulated at any size: its racks' nodes merge into cohorts (fastroute.sim.cohorts)
+        _fabric.convergence(out, cluster, warnings, sources, progress, bool(simulate), "simulation turned off")
     elif cluster is not None:
         run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:
@@ -506,11 +504,7 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None, ori
                 done[scenario] = e
             r = done[scenario]
             if not isinstance(r, Exception):
-                agg = r.cost["cohorts"]
-                sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                                     f"{time.perf_counter() - t0:.2f} s"
-                                     + (f", aggregate mode ({agg['cohorts']:,} cohorts of "
-                                        f"~{agg['nodes_per_cohort']['mean']:.0f} nodes)" if agg else ""))
+                sources[scenario] = _fabric.simulation_source(scenario, r, time.perf_counter() - t0)
                 if not r.converged:
                     warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         r = done[scenario]

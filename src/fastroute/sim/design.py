@@ -243,7 +243,8 @@ def from_graph(speakers: routing.Speakers, graph: routing.SessionGraph, classes:
     )
 
 
-def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
+def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray, acc: np.ndarray | None = None,
+               bundle: np.ndarray | None = None) -> np.ndarray:
     """Pods each (holder, class) group reaches, for weighing its outages.
 
     A node's class: the node's pods.  A Router's class (a default route sent
@@ -251,7 +252,10 @@ def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
     whose prefixes it covers, most specifically among the Routers' classes,
     less those the holder hears a route of their own for (a holder that loses
     the default route loses what it stood for).  ``holder``/``cls``: one entry
-    per group, no (holder, class) twice.
+    per group, no (holder, class) twice.  Aggregate mode (fastroute.sim.cohorts):
+    ``bundle`` the real classes per class, ``acc`` per group the classes one node
+    of its holder has through it (a node class's pods are per real class; a
+    Router's stand for the whole bundles).
     """
     holder = np.asarray(holder, np.int64)
     cls = np.asarray(cls, np.int64)
@@ -261,11 +265,13 @@ def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(pods)
     k = len(d.classes)
     class_pods = np.asarray(d.class_pods, np.float64)
-    total = np.bincount(stands_for[stands_for >= 0], weights=class_pods[stands_for >= 0], minlength=k)
+    bundled = class_pods if bundle is None else class_pods * np.asarray(bundle, np.float64)
+    total = np.bincount(stands_for[stands_for >= 0], weights=bundled[stands_for >= 0], minlength=k)
     # the pods each holder hears a route of their own for, per Router class standing for them
     direct = stands_for[cls] >= 0
     heard_key, inv = np.unique(holder[direct] * k + stands_for[cls[direct]], return_inverse=True)
-    heard = np.bincount(inv.ravel(), weights=class_pods[cls[direct]], minlength=len(heard_key))
+    got = class_pods[cls[direct]] * (1.0 if acc is None else np.asarray(acc, np.float64)[direct])
+    heard = np.bincount(inv.ravel(), weights=got, minlength=len(heard_key))
     router = np.flatnonzero(_router_classes(d)[cls])
     key = holder[router] * k + cls[router]
     at = np.searchsorted(heard_key, key)

@@ -31,5 +31,8 @@ def raise_for(status: int, *, n_events: int = 0, max_paths: int = 0, max_cluster
     if status == Status.CLUSTER_LIST_LOOP:
         raise ConvergenceError(f"a CLUSTER_LIST grew past {max_cluster_list} entries: reflection loop in the "
                                "session graph")
+    if status == Status.AS_PATH_LONG:
+        raise ConvergenceError(f"an AS_PATH grew past {max_cluster_list} entries: AS loop in the session graph "
+                               "(allowas-in)")
     raise ConvergenceError(f"simulation stopped: kernel status {int(status)} after {n_events} events",
                            n_events=n_events)
