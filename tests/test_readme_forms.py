@@ -197,3 +197,32 @@ def test_an_inline_form_with_an_option_its_command_lacks_is_caught():
 @pytest.mark.parametrize("where, text", INLINE, ids=[f"{w}:{t[:40]}" for w, t in INLINE])
 def test_inline_form_names_only_options_the_command_takes(where, text):
     assert not _unknown_options(text), f"{where}: `{text}` names options {text.split()[0]} does not take"
+
+
+def _help_examples():
+    """``(command, example)`` for every ``fastroute ...`` command a ``--help`` text quotes."""
+    out = []
+    for name, sub in build_parser().commands.items():
+        text = " ".join(sub.format_help().split())          # argparse wraps the text anywhere
+        out += [(name, m) for m in re.findall(r"`(fastroute [^`]+)`", text)]
+    return out
+
+
+HELP = _help_examples()
+
+
+def test_help_examples_are_found():
+    assert ("synth", "fastroute synth 200 --reflectors 2 --out c.yaml; fastroute verify c.yaml") in HELP
+
+
+@pytest.mark.parametrize("where, line", HELP, ids=[f"{w}:{line[10:40]}" for w, line in HELP])
+def test_help_example_runs(where, line, tmp_path, monkeypatch, capsys):
+    """A whole command a ``--help`` text quotes runs as written; a bare command name (``fastroute plan``,
+    a pointer to another command) must be one."""
+    monkeypatch.chdir(tmp_path)
+    for command in line.split(";"):
+        argv = shlex.split(command)[1:]
+        if len(argv) == 1:
+            assert argv[0] in build_parser().commands
+            continue
+        assert main(argv) == 0, capsys.readouterr().err[-2000:]

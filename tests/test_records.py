@@ -41,3 +41,18 @@ def test_three_views(name):
     assert isinstance(frame, pd.DataFrame) and len(frame) >= 1
     if column:
         assert column in frame.columns
+
+
+def test_sweep_table_offers_the_three_views():
+    pd = pytest.importorskip("pandas")
+    from fastroute.planning import sweeps
+
+    grid = {"name": "views", "run": "plan", "params": {"nodes": [5, 6], "pods_per_node": 2, "simulate": False}}
+    table = sweeps.sweep(grid, workers=0)
+    d = table.to_dict()
+    assert isinstance(d, dict) and d["nodes"] == [5, 6]
+    text = table.to_json()
+    assert isinstance(text, str) and [r["nodes"] for r in json.loads(text)["rows"]] == [5, 6]
+    frame = table.to_pandas()
+    assert isinstance(frame, pd.DataFrame) and list(frame["nodes"]) == [5, 6]
+    assert list(frame.columns) == table.columns

@@ -6,6 +6,9 @@ was wrong, quote the offending value with ``!r``, say where it was and what is
 allowed, e.g. ``invalid prefix '10.244.0.0/33' at pools[0].cidr: length must be 0..32``.
 """
 
+from collections.abc import Collection
+from typing import TypeVar
+
 __all__ = [
     "FastrouteError",
     "InvalidAddressError",
@@ -34,6 +37,8 @@ __all__ = [
     "choice",
     "shown",
 ]
+
+_T = TypeVar("_T")
 
 
 class FastrouteError(Exception):
@@ -81,7 +86,7 @@ class IPAMError(FastrouteError, RuntimeError):
 class ConvergenceError(FastrouteError, RuntimeError):
     """The convergence simulation did not settle."""
 
-    def __init__(self, message, n_events=0):
+    def __init__(self, message: str, n_events: int = 0) -> None:
         super().__init__(message)
         self.n_events = n_events
 
@@ -110,7 +115,7 @@ class SweepError(FastrouteError, RuntimeError):
     """A sweep could not run: no dask.distributed, an unreachable scheduler, workers without fastroute."""
 
 
-def choice(value, allowed, where):
+def choice(value: _T, allowed: Collection[object], where: str) -> _T:
     """Return ``value`` if it is one of ``allowed``; otherwise raise a ValueError listing them."""
     if value in allowed:
         return value
@@ -140,7 +145,7 @@ class MissingDependencyError(FastrouteError, ImportError):
 
 
 
-def shown(value, limit=120):
+def shown(value: object, limit: int = 120) -> str:
     """``repr(value)`` bounded for an error message: nested and long values are elided
     (``[[1, 2, ...], ...]``), never expanded, so a hostile input cannot make the message
     itself huge (a YAML alias bomb is a small file holding a very deep or wide value)."""

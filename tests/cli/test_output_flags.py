@@ -150,3 +150,18 @@ def test_bird_config_conflicting_outputs_are_bad_input(argv, message, tmp_path, 
     assert main(["bird-config", "--node", "node1"] + argv) == 2
     assert message in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["FILE"] and (tmp_path / "FILE").read_text() == ""
+
+
+@pytest.mark.parametrize("run, line", [
+    ("plan", "about +-2x (docs/planning.md); times simulated: BGP processing only"),
+    ("converge", "times: BGP processing only"),
+])
+def test_converge_and_sweep_tables_say_what_their_estimates_are(run, line, tmp_path, capsys):
+    assert main(["converge", "-s", "node_crash"]) == 0
+    assert "times: BGP processing only" in " ".join(capsys.readouterr().out.split())
+    grid = tmp_path / "g.yaml"
+    scenario = "  scenario: node_crash\n" if run == "converge" else ""
+    grid.write_text(f"name: g\nrun: {run}\nparams:\n  nodes: 5\n  pods_per_node: 2\n{scenario}")
+    assert main(["sweep", str(grid), "--workers", "0"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert line in out and "about +-2x" in out

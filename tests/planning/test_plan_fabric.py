@@ -89,12 +89,25 @@ def test_fabric_convergence_is_simulated(design):
     assert any(k == "router_crash" for k in p["sources"])
 
 
-def test_fabric_convergence_limit_and_off():
-    p = plan.plan(12, 1, pool=POOL, topology="fabric", racks=2, simulate_limit=10)
-    assert p["convergence_s"] is None and p["tor_crash_s"] is None
-    assert any("not simulated: a 12-node fabric is above simulate_limit=10" in w for w in p["warnings"])
+def test_fabric_convergence_at_any_size_or_off():
+    # a rack's nodes merge into cohorts (fastroute.sim.cohorts): simulate_limit bounds a mesh only
+    for design in synth.FABRIC_DESIGNS:
+        p = plan.plan(12, 1, pool=POOL, topology="fabric", racks=2, simulate_limit=10, fabric=design)
+        assert p["convergence_s"] is not None and p["tor_crash_s"] is not None
+        assert not any("not simulated" in w for w in p["warnings"])
     q = plan.plan(6, 1, pool=POOL, topology="fabric", racks=2, simulate=False)
     assert q["convergence_s"] is None and any("simulation turned off" in w for w in q["warnings"])
+
+
+def test_large_fabric_plans_say_they_aggregate(monkeypatch):
+    # past aggregate_above paths each rack's nodes merge into cohorts; the sources say so
+    from fastroute.sim import converge
+
+    real = converge.simulate
+    monkeypatch.setattr(converge, "simulate", lambda d, s, **kw: real(d, s, aggregate_above=1_000, **kw))
+    p = plan.plan(120, 1, pool=POOL, topology="fabric", racks=3)
+    assert p["convergence_s"] is not None and p["tor_crash_s"] is not None
+    assert "aggregate mode (" in p["sources"]["cold_start"] and "cohorts of" in p["sources"]["cold_start"]
 
 
 def test_fabric_default_racks_one_per_40_nodes():

@@ -150,3 +150,17 @@ def test_the_cache_follows_a_rebound_cluster_attribute():
     with pytest.raises(AssertionError, match="does not reach"):
         testing.assert_reachable(c, "node-0", dst)
 
+
+
+def test_every_helper_takes_precomputed_tables_and_computes_nothing(seed, monkeypatch):
+    t = routes.compute(seed)
+    calls = []
+    monkeypatch.setattr(routes, "compute", lambda *a, **k: calls.append(a) or pytest.fail("tables recomputed"))
+    testing.assert_reachable(t, "10.244.219.66", "10.244.166.129")
+    testing.assert_all_reachable(t)
+    testing.assert_no_loops(t)
+    testing.assert_same_reachability(t, t)
+    testing.assert_route(t, "master", "10.244.166.128/26", via="192.168.31.202")
+    (w,) = testing.walk(t, "10.244.219.66", "10.244.166.129")
+    assert w.ok and testing.reachability(t) == {}          # no pair fails
+    assert calls == []

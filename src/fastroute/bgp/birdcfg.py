@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from collections.abc import Iterable, Sequence
 
 from .birdview import (
     AffineBlock,
@@ -68,7 +69,7 @@ from .birdview import (
 )
 from .templates import family_files, render_aggr_cfg, render_bird_cfg, render_ipam_cfg
 from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, reflectors_leave_mesh, template_release
-from ..model.filters import filter_call, filter_functions
+from ..model.filters import BGPFilter, filter_call, filter_functions
 from ..errors import InvalidValueError, choice
 
 __all__ = [
@@ -81,7 +82,8 @@ __all__ = [
 ]
 
 
-def mesh_peers(local, nodes, globals=None, family=4, calico_version="3.28"):
+def mesh_peers(local: NodeInfo, nodes: Sequence[NodeInfo], globals: BgpGlobals | None = None, family: int = 4,
+               calico_version: str = "3.28") -> tuple[BirdPeer, ...]:
     """The ``Mesh_`` peers confd renders on ``local`` for the node-to-node mesh.
 
     Rules (``bird.cfg.template``, node-to-node mesh section):
@@ -149,7 +151,8 @@ def mesh_peers(local, nodes, globals=None, family=4, calico_version="3.28"):
     return tuple(out)
 
 
-def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.28"):
+def explicit_peer(local: NodeInfo, data: PeerData, kind: str, globals: BgpGlobals | None = None, family: int = 4,
+                  calico_version: str = "3.28") -> BirdPeer | None:
     """The ``Global_``/``Node_`` protocol confd renders on ``local`` for one peer entry.
 
     Returns None when the peer is ``local`` itself (confd skips it).
@@ -215,19 +218,19 @@ def explicit_peer(local, data, kind, globals=None, family=4, calico_version="3.2
 
 
 def node_view(
-    local,
-    nodes,
-    globals=None,
-    pools=(),
-    blocks=(),
-    global_peers=(),
-    node_peers=(),
-    static_routes=(),
-    reject_cidrs=(),
-    router_id=None,
-    calico_version="3.28",
-    bgp_filters=(),
-):
+    local: NodeInfo,
+    nodes: Sequence[NodeInfo],
+    globals: BgpGlobals | None = None,
+    pools: Iterable[Pool] = (),
+    blocks: Iterable[AffineBlock] = (),
+    global_peers: Iterable[PeerData] = (),
+    node_peers: Iterable[PeerData] = (),
+    static_routes: Iterable[str] = (),
+    reject_cidrs: Iterable[str] = (),
+    router_id: str | None = None,
+    calico_version: str = "3.28",
+    bgp_filters: Sequence[BGPFilter] = (),
+) -> BirdNodeView:
     """Assemble the :class:`BirdNodeView` for ``local`` the way confd does.
 
     Parameters
@@ -305,7 +308,7 @@ def _with_filters(peer, names, by_name, family, calico_version):
 # --------------------------------------------------------------------------- rendering
 
 
-def render_files(view):
+def render_files(view: BirdNodeView) -> dict[str, str]:
     """Render every file confd writes for ``view``.
 
     Returns
@@ -324,7 +327,7 @@ def render_files(view):
     return files
 
 
-def render_inline(view, family=4):
+def render_inline(view: BirdNodeView, family: int = 4) -> str:
     """``bird.cfg`` (or ``bird6.cfg``) with its two includes pasted in place, as one text."""
     choice(family, (4, 6), "family")
     main, aggr, ipam = family_files(family)

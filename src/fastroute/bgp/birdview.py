@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model.calico import CALICO_VERSIONS, DEFAULT_AS, NORMAL_ROUTE_PRIORITY, as_number
 from ..errors import InvalidAddressError, InvalidPrefixError, InvalidValueError, choice
@@ -40,7 +41,8 @@ _LOG_LEVELS = ("debug", "info", "warning", "error", "fatal", "none")
 # --------------------------------------------------------------------------- inputs
 
 
-def parse_interface(value, where, version=None):
+def parse_interface(value: Any, where: str, version: int | None = None
+                    ) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
     """Parse ``ip/len`` (or a bare ip) into an ``ip_interface``; None stays None."""
     if value is None or value == "":
         return None
@@ -55,7 +57,8 @@ def parse_interface(value, where, version=None):
     return iface
 
 
-def parse_address(value, where, version=None):
+def parse_address(value: Any, where: str, version: int | None = None
+                  ) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         addr = ipaddress.ip_address(value)
     except ValueError:
@@ -65,14 +68,14 @@ def parse_address(value, where, version=None):
     return addr
 
 
-def parse_network(value, where):
+def parse_network(value: Any, where: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as e:
         raise InvalidPrefixError(f"invalid prefix {value!r} at {where}: {e}") from None
 
 
-def parse_as_number(value, where):
+def parse_as_number(value: object, where: str) -> int:
     """An AS number BIRD accepts in ``local as`` / ``neighbor ... as`` (1..4294967295)."""
     return as_number(value, where, bird=True)
 
@@ -353,7 +356,7 @@ class AffineBlock:
         return self.cidr.replace("/", "-")
 
 
-def hash_router_id(node_name):
+def hash_router_id(node_name: str) -> str:
     """confd's ``hashToIPv4``: the first 4 bytes of sha256(node name) as an IPv4 address.
 
     A first octet above 223 (multicast and reserved space, which BGP router ids may not
@@ -372,7 +375,7 @@ def hash_router_id(node_name):
 PROTOCOL_KINDS = ("Mesh", "Global", "Node", "Local_Workload")
 
 
-def protocol_name(kind, ip, port=None):
+def protocol_name(kind: str, ip: str, port: int | str | None = None) -> str:
     """BIRD protocol name confd gives a peer: ``Mesh_``/``Global_``/``Node_``/``Local_Workload_`` + the IP.
 
     Dots (IPv4) or colons (IPv6) become underscores; an explicit port of a peer other than

@@ -21,11 +21,16 @@ connects and which rows are ``Mesh_`` protocols):
 * :func:`concat_rows` and :func:`reverse_rows` to join them.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import ipaddress
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from . import topology as _topology
 from ..errors import InvalidValueError, choice
@@ -33,6 +38,11 @@ from ..model.calico import reflectors_leave_mesh
 from .propagate import (Originations, Role, SessionGraph, Speakers, missing_reverse, originations,
                         with_router_announcements)
 from .sessions import SessionKind, text_rank
+
+if TYPE_CHECKING:
+    from .sessions import ExternalRouter, Sessions
+    from .topology import Topology
+    from ..model.cluster import Cluster
 
 __all__ = ["Network", "SessionRows", "build", "concat_graphs", "concat_rows", "configured_rows", "mesh_rows", "reflector_rows",
            "reverse_rows", "speakers"]
@@ -116,7 +126,8 @@ def node_router_ids(cluster):
     return np.array([int(n.ipv4.ip) if n.ipv4 is not None else 0 for n in cluster.nodes], np.uint32)
 
 
-def speakers(cluster, version, externals=(), router_id=None):
+def speakers(cluster: Cluster, version: int, externals: Iterable[ExternalRouter] = (),
+             router_id: np.ndarray | None = None) -> Speakers:
     """The :class:`Speakers` of ``cluster``'s nodes followed by ``externals``
     (:class:`~fastroute.bgp.sessions.ExternalRouter`); ``router_id`` per
     speaker (default: the nodes' :func:`node_router_ids`)."""
@@ -163,7 +174,7 @@ class SessionRows:
         return self.graph.n
 
 
-def configured_rows(sessions, keep=None):
+def configured_rows(sessions: Sessions, keep: np.ndarray | None = None) -> SessionRows:
     """The rows of a :class:`~fastroute.bgp.sessions.Sessions` table that
     ``keep`` selects (default: the established ones with a peer row)."""
     s = sessions
@@ -194,7 +205,8 @@ def _own_local_as(graph, speakers):
     return dataclasses.replace(graph, local_as=_option(own))
 
 
-def mesh_rows(members, addresses, router_id, asn=None, pairing=True):
+def mesh_rows(members: npt.ArrayLike, addresses: Sequence[object], router_id: np.ndarray, asn: np.ndarray | None = None,
+              pairing: bool = True) -> SessionRows:
     """The ``Mesh_`` sessions among ``members`` (node indices): every ordered
     pair, member-major, at row ``i * (k - 1) + j - (j > i)`` for the i-th and
     j-th member.  The end whose address (``addresses``, per node) is the lower as
@@ -220,7 +232,8 @@ def mesh_rows(members, addresses, router_id, asn=None, pairing=True):
     return SessionRows(graph, active=active, kind=np.zeros(rows, np.uint8), rev=rev)
 
 
-def reflector_rows(router_id, cluster_ids, reflectors, clients):
+def reflector_rows(router_id: np.ndarray, cluster_ids: Sequence[int | None] | np.ndarray, reflectors: npt.ArrayLike,
+                   clients: npt.ArrayLike) -> SessionRows:
     """Calico's reflector topology: clients <-> reflectors (``rr client`` on the
     reflector side with its cluster id); reflectors with equal cluster ids are
     plain iBGP peers, with different ids each treats the other as a client.
@@ -254,7 +267,7 @@ def reflector_rows(router_id, cluster_ids, reflectors, clients):
     return SessionRows(graph, active=np.ones(rows, bool), kind=np.full(rows, KIND_OTHER, np.uint8))
 
 
-def concat_graphs(graphs):
+def concat_graphs(graphs: Sequence[SessionGraph]) -> SessionGraph:
     """One :class:`SessionGraph` of the rows of ``graphs`` in order; a graph
     with every row as it is, not copied (a 5,000-node mesh has 25 M rows)."""
     nonempty = [g for g in graphs if g.n]
@@ -270,7 +283,7 @@ def _concat(columns):
     return np.concatenate(columns)
 
 
-def concat_rows(parts):
+def concat_rows(parts: Sequence[SessionRows]) -> SessionRows:
     """The rows of every part, in order (a single part as it is)."""
     if len(parts) == 1:
         return parts[0]
@@ -278,7 +291,7 @@ def concat_rows(parts):
                        kind=np.concatenate([p.kind for p in parts]))
 
 
-def reverse_rows(local, remote, kind, n_speakers):
+def reverse_rows(local: npt.ArrayLike, remote: npt.ArrayLike, kind: npt.ArrayLike, n_speakers: int) -> np.ndarray:
     """Row of the opposite direction of each row (same pair, same kind).
 
     Raises
@@ -340,7 +353,8 @@ def _arrays_graph(cluster, version, topo):
     return bare, s, peers.graph, (members if len(members) > 1 else None)
 
 
-def build(cluster, version=4, down=(), calico_version=None, method="auto", topology=None):
+def build(cluster: Cluster, version: int = 4, down: Iterable[str] | str = (), calico_version: str | None = None,
+          method: str = "auto", topology: Topology | None = None) -> Network:
     """The BGP network of `cluster` for one IP version.
 
     Parameters

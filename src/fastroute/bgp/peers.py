@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +52,8 @@ from ..model.selector import Selector
 
 if TYPE_CHECKING:
     from ..model.cluster import Cluster
+    from ..model.filters import Secret
+    from ..model.kinds import BGPConfiguration, BGPPeer
 
 __all__ = [
     "DEFAULT_BGP_PORT",
@@ -84,7 +86,7 @@ _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def parse_duration(value, where):
+def parse_duration(value: object, where: str) -> int:
     """Seconds (rounded to an int, as confd does) of a Kubernetes duration (``"120s"``, ``"2m"``).
 
     An int or float is taken as seconds.
@@ -111,7 +113,7 @@ def parse_duration(value, where):
     return int(total + 0.5)
 
 
-def split_peer_ip(text, where):
+def split_peer_ip(text: object, where: str) -> tuple[str, int]:
     """``(address, port)`` of a BGPPeer ``peerIP``: ``ip``, ``ip:port`` or ``[v6]:port``.
 
     Port 0 means none was given (Go's ``net.SplitHostPort`` rules: a bare IPv6
@@ -157,7 +159,7 @@ def _password(value, secrets=()):
     return None
 
 
-def where_in(peer, fieldpath):
+def where_in(peer: BGPPeer, fieldpath: str) -> str:
     """Where a BGPPeer field came from, for error messages."""
     src = getattr(peer, "source", None)
     if src is not None and getattr(src, "kind", ""):
@@ -199,12 +201,12 @@ def _prefix_advertisements(cfg):
 # --------------------------------------------------------------------------- confd inputs
 
 
-def node_configs(cluster):
+def node_configs(cluster: Cluster) -> dict[str, BGPConfiguration]:
     """The per-node ``node.<name>`` BGPConfigurations, by node name."""
     return {c.name[len("node."):]: c for c in cluster.bgp_configurations if c.name.startswith("node.")}
 
 
-def node_infos(cluster):
+def node_infos(cluster: Cluster) -> list[NodeInfo]:
     """The :class:`~fastroute.bgp.birdcfg.NodeInfo` of every node, in node order."""
     per_node = node_configs(cluster)
     out = []
@@ -223,7 +225,7 @@ def node_infos(cluster):
     return out
 
 
-def bgp_globals(cluster, node=None):
+def bgp_globals(cluster: Cluster, node: str | None = None) -> BgpGlobals:
     """The :class:`~fastroute.bgp.birdcfg.BgpGlobals` confd renders for ``node`` (a name).
 
     The ``default`` BGPConfiguration, with ``logSeverityScreen``, ``bindMode`` and
@@ -264,7 +266,7 @@ def bgp_globals(cluster, node=None):
     )
 
 
-def pools(cluster):
+def pools(cluster: Cluster) -> list[Pool]:
     """The cluster's IP pools as confd renders them."""
     return [Pool(str(p.cidr), ipip_mode=p.ipip_mode, vxlan_mode=p.vxlan_mode, nat_outgoing=p.nat_outgoing,
                  disable_bgp_export=p.disable_bgp_export, disabled=p.disabled) for p in cluster.pools]
@@ -275,7 +277,7 @@ def _single_address(cidr):
     return net.prefixlen == net.max_prefixlen
 
 
-def service_cidrs(cluster):
+def service_cidrs(cluster: Cluster) -> list[str]:
     """Service CIDRs every node advertises and keeps out of its kernel (cluster, external and
     load-balancer IP ranges, first occurrence kept).
 
@@ -303,7 +305,7 @@ def _inside(ip, cidrs):
     return any(addr.version == n.version and addr in n for n in cidrs)
 
 
-def service_routes(cluster, node):
+def service_routes(cluster: Cluster, node: str) -> tuple[list[str], list[str]]:
     """``(static_routes, reject_cidrs)`` confd writes for node ``node`` (a name).
 
     confd (``confd/pkg/backends/calico/client.go`` ``updateGlobalRoutes``, ``routes.go``
@@ -350,7 +352,7 @@ def service_routes(cluster, node):
     return statics, base
 
 
-def peer_common_fields(peer, secrets=()):
+def peer_common_fields(peer: BGPPeer, secrets: Collection[Secret] = ()) -> dict[str, Any]:
     """The fields every entry of BGPPeer ``peer`` gets (confd's
     ``setPeerConfigFieldsFromV3Resource``): password, source address, restart time,
     TTL security, filters, next hop mode, keepalive time.
@@ -375,7 +377,8 @@ def peer_common_fields(peer, secrets=()):
                 keepalive_time=keepalive)
 
 
-def confd_passes(cluster, forward, reverse):
+def confd_passes(cluster: Cluster, forward: Callable[[BGPPeer, bool], object],
+                 reverse: Callable[[BGPPeer], object]) -> None:
     """confd's passes over the BGPPeers (name order): ``forward(peer, True)`` for the global
     ones, ``forward(peer, False)`` for those with ``node``/``nodeSelector``, then ``reverse(peer)``
     for every one."""
@@ -388,7 +391,7 @@ def confd_passes(cluster, forward, reverse):
         reverse(p)
 
 
-def reverse_sides(peer, nodes):
+def reverse_sides(peer: BGPPeer, nodes: Any) -> tuple[list[int], list[int], bool, bool] | None:
     """The reverse pass of ``peer``: ``(local, remote, v4, v6)``: the nodes on its remote side
     (``peerSelector``, or the Calico nodes with the ``peerIP`` address, AS and port), which get
     entries toward the nodes on its local side (``nodeSelector``, ``node``, or all), in the
@@ -420,7 +423,7 @@ def reverse_sides(peer, nodes):
     return local, remote, v4, v6
 
 
-def missing_as_error(peer):
+def missing_as_error(peer: BGPPeer) -> ResourceError:
     """The error for a ``peerIP`` BGPPeer without ``asNumber`` whose address is no Calico node's."""
     return ResourceError(f"{where_in(peer, 'spec.asNumber')}: BGPPeer {peer.name!r} with peerIP "
                          f"{peer.peer_ip!r} has no asNumber: the AS of a peer that is not a "
@@ -564,7 +567,8 @@ class _Expander:
         return global_peers, node_peers
 
 
-def expand_peers(cluster, infos=None, globals_=None):
+def expand_peers(cluster: Cluster, infos: Sequence[NodeInfo] | None = None, globals_: BgpGlobals | None = None
+                 ) -> tuple[list[PeerData], dict[str, list[PeerData]]]:
     """confd's peer entries for ``cluster``.
 
     ``infos`` and ``globals_`` (:func:`node_infos`, :func:`bgp_globals`) are
@@ -589,7 +593,7 @@ def expand_peers(cluster, infos=None, globals_=None):
     return _Expander(cluster, infos, globals_).run()
 
 
-def affine_blocks(cluster, infos):
+def affine_blocks(cluster: Cluster, infos: Iterable[NodeInfo]) -> dict[str, list[AffineBlock]]:
     """Each node's confirmed affine blocks, by node name."""
     blocks = {info.name: [] for info in infos}
     for b in cluster.blocks:

@@ -267,7 +267,7 @@ def _aligned_lookup(b_key, b_plen, key):
     return table[np.clip((key >> shift) - lo + 1, 0, span + 1)]
 
 
-def originations(cluster, version=4):
+def originations(cluster: "Cluster", version: int = 4) -> Originations:
     """Every block and pod route of one IP version, and which node exports it.
 
     Block aggregates are exported by their affine node; a pod's host route is
@@ -689,7 +689,8 @@ def propagate_reference(speakers, graph, classes, max_events=10_000_000, origins
     return res
 
 
-def propagate(speakers, graph, classes, method="fast", origins=None, n_threads=2):
+def propagate(speakers: Speakers, graph: SessionGraph, classes: np.ndarray, method: str = "fast",
+              origins: dict[int, tuple[int, ...]] | None = None, n_threads: int = 2) -> Propagation:
     """Steady-state best paths of every class at every speaker.
 
     Parameters
@@ -719,7 +720,6 @@ def propagate(speakers, graph, classes, method="fast", origins=None, n_threads=2
 
 
 # ---------------------------------------------------------------------------- the kernel
-
 
 def _not_converged(origin, max_events):
     return ConvergenceError(f"routes of node {origin} did not converge within {max_events} updates",

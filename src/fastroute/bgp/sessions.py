@@ -211,7 +211,7 @@ class Sessions:
 
 
 
-def text_rank(addresses: Sequence[str | None]) -> np.ndarray:
+def text_rank(addresses: Sequence[object]) -> np.ndarray:
     """Rank of each address compared as text (None or "" first), as confd's
     template compares them: the end with the greater address renders ``passive on``."""
     texts = ["" if a is None else str(a) for a in addresses]
@@ -278,7 +278,7 @@ def _down(topo, n):
     return down
 
 
-def speakers(topo, version: int) -> SpeakerColumns:
+def speakers(topo: "Topology", version: int) -> SpeakerColumns:
     """The :class:`SpeakerColumns` of family ``version`` of a topology."""
     cols = topo.columns
     n = cols.n
@@ -312,7 +312,7 @@ def speakers(topo, version: int) -> SpeakerColumns:
     )
 
 
-def mesh_part(topo, version: int, sp: SpeakerColumns
+def mesh_part(topo: "Topology", version: int, sp: SpeakerColumns
              ) -> tuple[dict[str, np.ndarray] | None, np.ndarray, np.ndarray | None, tuple | None]:
     """Mesh rows, vectorised: (columns dict, count per local node, reverse-row index,
     the mesh-row lookup :func:`_mesh_lookup` needs)."""
@@ -446,7 +446,7 @@ def router_peer_rows(sp: SpeakerColumns, e: ExternalRouter) -> list[dict[str, An
     return out
 
 
-def addresses_of(topo, version: int, sp: SpeakerColumns) -> dict[str, int]:
+def addresses_of(topo: "Topology", version: int, sp: SpeakerColumns) -> dict[str, int]:
     """Speaker index by address text (the first node with it; external routers)."""
     text = topo.columns.text[version]
     out = {}
@@ -683,7 +683,7 @@ def mesh_only(common: dict[str, Any], mesh: dict[str, np.ndarray], mesh_reverse:
                     peer_row=mesh_reverse.astype(np.int32))
 
 
-def build_sessions(topo, version: int) -> Sessions:
+def build_sessions(topo: "Topology", version: int) -> Sessions:
     """The :class:`Sessions` of IP family ``version`` of a
     :class:`~fastroute.bgp.topology.Topology` (what :meth:`Topology.sessions` caches)."""
     sp = speakers(topo, version)

@@ -22,21 +22,25 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 from collections import namedtuple
+from typing import TYPE_CHECKING
 
 from . import templates_v332
 from ..errors import InvalidValueError, choice
 from ..model.calico import template_release
 
+if TYPE_CHECKING:
+    from .birdview import BirdNodeView
+
 __all__ = ["render_bird_cfg", "render_aggr_cfg", "render_ipam_cfg", "family_files", "peer_key"]
 
 
-def family_files(family):
+def family_files(family: int) -> tuple[str, str, str]:
     """``(main, aggr, ipam)`` file names of IP family ``family``."""
     return ("bird.cfg", "bird_aggr.cfg", "bird_ipam.cfg") if family == 4 else (
         "bird6.cfg", "bird6_aggr.cfg", "bird6_ipam.cfg")
 
 
-def peer_key(ip, port):
+def peer_key(ip: str, port: int | str | None) -> str:
     """The last part of a peer's confd key: the address, then ``-<port>`` when one is set."""
     return f"{ip}-{port}" if port else ip
 
@@ -288,7 +292,7 @@ def _explicit(view, family, rel, peers, kind):
 _BirdParts = namedtuple("_BirdParts", "files communities kernel direct password")
 
 
-def render_bird_cfg(view, family=4):
+def render_bird_cfg(view: BirdNodeView, family: int = 4) -> str:
     """``bird.cfg`` (family 4) or ``bird6.cfg`` (family 6) of ``view``, as confd renders it."""
     choice(family, (4, 6), "family")
     rel = template_release(view.calico_version)
@@ -335,7 +339,7 @@ def _blocks(view, family, rel):
     return blocks
 
 
-def render_aggr_cfg(view, family=4):
+def render_aggr_cfg(view: BirdNodeView, family: int = 4) -> str:
     """``bird_aggr.cfg``/``bird6_aggr.cfg`` of ``view``: block blackholes and ``calico_aggr()``."""
     choice(family, (4, 6), "family")
     rel = template_release(view.calico_version)
@@ -481,7 +485,7 @@ def _kernel_pool(p, network):
 _IpamParts = namedtuple("_IpamParts", "functions accepts")
 
 
-def render_ipam_cfg(view, family=4):
+def render_ipam_cfg(view: BirdNodeView, family: int = 4) -> str:
     """``bird_ipam.cfg``/``bird6_ipam.cfg`` of ``view``: the export function and the kernel filter."""
     choice(family, (4, 6), "family")
     rel = template_release(view.calico_version)

@@ -48,7 +48,7 @@ def add_design_args(p):
     p.add_argument("--no-simulate", action="store_true", help="skip the convergence simulation")
     p.add_argument("--simulate-limit", type=int, default=1000, metavar="N",
                    help="simulate a mesh's convergence up to N nodes (default 1000; 5,000 take about a "
-                   "minute); reflector designs are simulated at any size")
+                   "minute); reflector and fabric designs are simulated at any size")
     p.add_argument("--json", action="store_true")
 
 

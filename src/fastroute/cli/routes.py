@@ -4,7 +4,7 @@
 from ..jsonout import dumps as json_dumps
 from ..dataplane import routes as _routes
 from ..model.routers import routers_of
-from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
+from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster, progress_bar
 
 
 def add_parser(sub):
@@ -35,10 +35,12 @@ def add_table_args(p):
 
 def tables(args, version):
     """The routing tables :func:`add_table_args` describe."""
-    cluster = load_cluster(args.cluster)
-    if args.node not in {r.name for r in routers_of(cluster)}:     # a Router's table is printed too
-        cluster.node_index(args.node)
-    return _routes.compute(cluster, version, down=down_nodes(args), calico_version=args.calico_version)
+    with progress_bar() as (step, _):
+        cluster = load_cluster(args.cluster)
+        if args.node not in {r.name for r in routers_of(cluster)}:     # a Router's table is printed too
+            cluster.node_index(args.node)
+        step(f"computing {cluster.n_nodes:,} nodes' routing tables")
+        return _routes.compute(cluster, version, down=down_nodes(args), calico_version=args.calico_version)
 
 
 def ip_json(route):

@@ -6,7 +6,7 @@ import sys
 from ..jsonout import dumps as json_dumps
 from ..calicoctl import status
 from ..errors import InvalidValueError, NodeDownError
-from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster
+from ._common import add_calico_version, add_cluster, add_down, add_node, down_nodes, load_cluster, progress_bar
 
 #: Printed (on stderr, keeping the table as calicoctl prints it) when no ``--since`` was given.
 SINCE_NOTE = (f"note: SINCE {status.DEFAULT_SINCE} is a placeholder: when a session last changed state is "
@@ -57,16 +57,20 @@ def run(args):
     cluster.node_index(args.node)
     down = down_nodes(args)
     since = parse_since(args.since)
+    if args.ipv6 and not args.birdc:
+        raise InvalidValueError("invalid option --ipv6 without --birdc: the status table shows both families")
     try:
-        if args.ipv6 and not args.birdc:
-            raise InvalidValueError("invalid option --ipv6 without --birdc: the status table shows both families")
-        if args.birdc:
-            print(status.show_protocols(cluster, args.node, 6 if args.ipv6 else 4, down, since, args.calico_version),
-                  end="")
-        elif args.json:
-            print(json_dumps(status.status_dict(cluster, args.node, down, since, args.calico_version), indent=2))
-        else:
-            print(status.node_status(cluster, args.node, down, since, args.calico_version), end="")
+        with progress_bar() as (step, _):
+            step(f"computing the BGP sessions of {cluster.n_nodes:,} nodes")
+            if args.birdc:
+                text = status.show_protocols(cluster, args.node, 6 if args.ipv6 else 4, down, since,
+                                             args.calico_version)
+            elif args.json:
+                text = json_dumps(status.status_dict(cluster, args.node, down, since, args.calico_version),
+                                  indent=2) + "\n"
+            else:
+                text = status.node_status(cluster, args.node, down, since, args.calico_version)
+        print(text, end="")
     except NodeDownError as e:
         # calicoctl's own behaviour on a node without calico-node.
         print(str(e), file=sys.stderr)

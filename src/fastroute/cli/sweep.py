@@ -5,7 +5,9 @@ import sys
 from ..errors import InvalidValueError
 from ..planning import sweeps as _sweeps
 from ..planning.plots import plot_sweep
+from ..sim.seeds import CAVEAT
 from ._common import console, finish, fmt, print_fitted, progress_bar
+from .plan import ESTIMATES
 
 # the figures the terminal table shows (every figure is in --out and --json)
 _SHOWN = {
@@ -87,6 +89,9 @@ def _print(result):
             cells.append(str(v) if isinstance(v, (bool, str)) else fmt(v, unit))
         rows.append(cells)
     print_fitted(out, title, columns, rows, keep=1 + len(vary))
+    caveat = {"plan": ESTIMATES, "converge": f"times: {CAVEAT}"}.get(run)
+    if caveat:
+        out.print(caveat, markup=False, soft_wrap=True)
     failed = [r for r in result.rows if r["error"]]
     if failed:
         out.print("errors:", markup=False)

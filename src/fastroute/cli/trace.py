@@ -3,7 +3,8 @@
 
 from ..jsonout import dumps as json_dumps
 from ..dataplane import trace as _trace
-from ._common import add_calico_version, add_cluster_then, add_down, down_nodes, load_cluster, split_cluster
+from ._common import (add_calico_version, add_cluster_then, add_down, down_nodes, load_cluster, progress_bar,
+                      split_cluster)
 
 
 def add_parser(sub):
@@ -30,9 +31,11 @@ def add_parser(sub):
 
 def run(args):
     cluster_path, (src, dst) = split_cluster(args, "SRC DST")
-    cluster = load_cluster(cluster_path)
-    down = down_nodes(args, cluster)
-    t = _trace.trace(cluster, src, dst, down=down, host_mtu=args.host_mtu, calico_version=args.calico_version)
+    with progress_bar() as (step, _):
+        cluster = load_cluster(cluster_path)
+        down = down_nodes(args, cluster)
+        step(f"computing {cluster.n_nodes:,} nodes' routing tables")
+        t = _trace.trace(cluster, src, dst, down=down, host_mtu=args.host_mtu, calico_version=args.calico_version)
     if args.json:
         print(json_dumps(t.to_dict(), indent=2))
     else:

@@ -6,7 +6,7 @@ import sys
 from ..jsonout import dumps as json_dumps
 from ..dataplane import verify as _verify
 from ..planning.plan import GR_TRAP_WARNING
-from ._common import add_calico_version, add_cluster, add_down, down_nodes, load_cluster
+from ._common import add_calico_version, add_cluster, add_down, down_nodes, load_cluster, progress_bar
 
 
 def add_parser(sub):
@@ -30,9 +30,11 @@ def add_parser(sub):
 
 def run(args):
     failures = []
-    cluster = load_cluster(args.cluster, need_pools=True, failures=failures)
-    report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args), calico_version=args.calico_version,
-                            ipam_failures=failures)
+    with progress_bar() as (step, _):
+        cluster = load_cluster(args.cluster, need_pools=True, failures=failures)
+        step(f"checking {cluster.n_nodes:,} nodes: routing tables, every pod pair, the design")
+        report = _verify.verify(cluster, 6 if args.ipv6 else 4, down=down_nodes(args),
+                                calico_version=args.calico_version, ipam_failures=failures)
     # build the whole text first: nothing is printed if anything above raised
     text = json_dumps(report.to_dict(), indent=2) + "\n" if args.json else report.text()
     print(text, end="")

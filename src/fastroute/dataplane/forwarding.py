@@ -466,7 +466,7 @@ def _resolve(entry, encap, parent):
     return state, s_enc
 
 
-def build(tables) -> ForwardingPlane:
+def build(tables: "RouteTables") -> ForwardingPlane:  # noqa: F821 -- dataplane.routes imports this module
     """The forwarding plane of a :class:`~fastroute.dataplane.routes.RouteTables`
     (use ``tables.plane``: it is built once and kept)."""
     net = tables.network

@@ -21,9 +21,10 @@ Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 import functools
 import ipaddress
 import mmap
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -36,7 +37,11 @@ from ..errors import ConvergenceError, choice
 from ..addr import format_prefixes
 from ..fib import Fib
 from ..bgp.compact import propagate_mesh, propagate_reflectors
-from ..bgp.propagate import KIND_POD, propagate
+from ..bgp.propagate import KIND_POD, Propagation, propagate
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
+    from ..model.kinds import Node
 
 _DELIVERED = _forwarding.terminal(Outcome.DELIVERED)
 _BLACKHOLE = _forwarding.terminal(Outcome.BLACKHOLE)
@@ -143,12 +148,12 @@ def _prefix_key(dst, version):
     return int(net.network_address if version == 4 else net.broadcast_address), -net.prefixlen
 
 
-def format_routes(routes):
+def format_routes(routes: Iterable[KernelRoute]) -> str:
     """``ip route`` text of a list of routes (already in kernel order)."""
     return "".join(r.text() + "\n" for r in routes)
 
 
-def host_routes(node, version):
+def host_routes(node: "Node", version: int) -> list[KernelRoute]:
     """The host's own routes: the annotation when given, else the connected subnet."""
     from ..iproute import parse_ip_route
     text = getattr(node, "host_routes", None)
@@ -182,7 +187,8 @@ class RouteTables:
     propagation : routing.Propagation
     """
 
-    def __init__(self, net, prop, up=None):
+    def __init__(self, net: _network.Network, prop: Propagation,
+                 up: "RouteTables | Callable[[], RouteTables] | None" = None) -> None:
         self.network = net
         self.propagation = prop
         self.cluster = net.cluster
@@ -524,7 +530,8 @@ def _with_chain_cause(message, cluster, graph):
     return f"{message}: {chains.message}" if chains is not None else message
 
 
-def compute(cluster, version=4, down=(), calico_version=None, method="fast", threads=2):
+def compute(cluster: "Cluster", version: int = 4, down: Iterable[str] | str = (), calico_version: str | None = None,
+            method: str = "fast", threads: int = 2) -> RouteTables:
     """Every node's routing table.
 
     Parameters

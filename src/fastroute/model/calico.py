@@ -136,13 +136,13 @@ DEFAULT_AS = 64512
 NORMAL_ROUTE_PRIORITY = 1024
 
 
-def version_tuple(version):
+def version_tuple(version: str | float) -> tuple[int, int]:
     """``"3.28"`` -> ``(3, 28)``."""
     major, minor = str(version).split(".")[:2]
     return int(major), int(minor)
 
 
-def template_release(calico_version):
+def template_release(calico_version: str) -> TemplateRelease:
     """The :class:`TemplateRelease` named ``calico_version`` (``"3.28"``, ``"3.28.1"``, ``"3.20"``).
 
     Raises
@@ -157,7 +157,7 @@ def template_release(calico_version):
     return release
 
 
-def reflectors_leave_mesh(calico_version):
+def reflectors_leave_mesh(calico_version: str) -> bool:
     """Whether a route reflector (a node with ``routeReflectorClusterID``) takes no
     part in the node-to-node mesh.
 
@@ -174,7 +174,7 @@ AS_NUMBER_MAX = 0xFFFFFFFF
 _DECIMAL = re.compile(r"[0-9]+")
 
 
-def as_number(value, where=None, bird=False):
+def as_number(value: object, where: str | None = None, bird: bool = False) -> int:
     """The AS number `value` as an int; InvalidValueError if Calico (or BIRD) refuses it.
 
     Calico (projectcalico/calico ``api/pkg/lib/numorstring/asnumber.go``, v3.20 to

@@ -18,7 +18,9 @@ import binascii
 import hashlib
 import ipaddress
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .kinds import Source
 from .validation import asn_field, community_value_error, fail, get_field, network_field
@@ -77,7 +79,7 @@ class Secret:
     source: Source = field(default=Source(), compare=False, repr=False)
 
 
-def parse_bgp_filter(doc, src):
+def parse_bgp_filter(doc: Mapping[str, Any], src: Source) -> BGPFilter:
     spec = get_field(doc, src, "spec", dict, default={}) or {}
     rules = {}
     for key in _RULE_LISTS:
@@ -202,7 +204,7 @@ def _v332_rule_fields(rule, src, where, family):
     return out
 
 
-def parse_secret(doc, src):
+def parse_secret(doc: Mapping[str, Any], src: Source) -> Secret:
     meta = doc.get("metadata") or {}
     data = {}
     raw = get_field(doc, src, "data", dict, default={}) or {}
@@ -216,7 +218,7 @@ def parse_secret(doc, src):
     return Secret(namespace=str(meta.get("namespace") or "default"), name=src.name, data=data, source=src)
 
 
-def secret_value(secrets, ref):
+def secret_value(secrets: Collection[Secret], ref: object) -> str | None:
     """The password a ``secretKeyRef`` (``{"name": ..., "key": ...}``) names, or None when the
     secret or the key is missing (confd then renders no password)."""
     if not isinstance(ref, dict):
@@ -237,7 +239,7 @@ def _truncate_and_hash(name, max_len):
     return f"{name[:max_len - 17]}_{digest[:16]}"
 
 
-def filter_function_name(filter_name, direction, family):
+def filter_function_name(filter_name: str, direction: str, family: int) -> str:
     """The BIRD function confd names for one direction of a BGPFilter, quoted:
     ``'bgp_<name>_importFilterV4'`` (names too long for BIRD's 64 characters are hashed)."""
     if direction not in ("import", "export"):
@@ -307,7 +309,8 @@ def _statement(rule, where, src, rendered):
     return text
 
 
-def filter_functions(filters, family, v332_rules=False, prefix_length=False):
+def filter_functions(filters: Iterable[BGPFilter], family: int, v332_rules: bool = False,
+                     prefix_length: bool = False) -> tuple[str, ...]:
     """The lines of bird.cfg's ``BGP Filters`` section for IP family ``family``: per BGPFilter
     (in name order) with rules of the family, a comment and its import then export function
     (``BGPFilterBIRDFuncs``).  A direction with ``peerType`` rules takes ``bool is_same_as``.
@@ -329,7 +332,7 @@ def filter_functions(filters, family, v332_rules=False, prefix_length=False):
     return tuple(lines) or (f"# No v{family} BGPFilters configured",)
 
 
-def filter_call(bgp_filter, direction, family, same_as):
+def filter_call(bgp_filter: BGPFilter, direction: str, family: int, same_as: bool) -> str:
     """How a peer's filter calls one direction of ``bgp_filter``: ``'bgp_<name>_importFilterV4'()``,
     with ``(true)``/``(false)`` (peer AS == local AS) when the direction has ``peerType`` rules
     (confd/pkg/backends/calico/bgp_processor.go ``buildImportFilter``/``buildExportFilter``)."""

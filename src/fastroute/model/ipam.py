@@ -102,7 +102,7 @@ class IPAMState:
         Its blocks are copied; the cluster itself is not changed.
     """
 
-    def __init__(self, cluster) -> None:
+    def __init__(self, cluster: "Cluster") -> None:  # noqa: F821 -- model.cluster imports this module
         self.cluster = cluster
         self.pools = cluster.pools
         self.cfg = cluster.ipam_config
@@ -750,12 +750,12 @@ def _allocate_fast(cluster):
     return fast.to_cluster()
 
 
-def release_pods(cluster, pods: Iterable[tuple[str, str]]):
+def release_pods(cluster: "Cluster", pods: Iterable[tuple[str, str]]) -> "Cluster":  # noqa: F821
     """Delete pods, releasing their addresses (see :func:`fastroute.model.release.release_pods`)."""
     return _release_pods(IPAMState(cluster), pods)
 
 
-def allocate(cluster, method: str = "auto", failures: list[str] | None = None):
+def allocate(cluster: "Cluster", method: str = "auto", failures: list[str] | None = None) -> "Cluster":  # noqa: F821
     """Run Calico's IPAM over a cluster and return the allocated cluster.
 
     Order of events: addresses the input already has (tunnel addresses, pod

@@ -8,6 +8,7 @@ the records from YAML documents; :mod:`fastroute.model.resources` is the public 
 """
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .calico import DEFAULT_AS
@@ -89,7 +90,7 @@ ENCAPSULATIONS = {
 }
 
 
-def encapsulation_modes(value, where="encapsulation"):
+def encapsulation_modes(value: str, where: str = "encapsulation") -> tuple[str, str]:
     """Map an operator ``encapsulation`` value to ``(ipipMode, vxlanMode)``.
 
     >>> encapsulation_modes("VXLANCrossSubnet")
@@ -439,7 +440,7 @@ class Resources:
         return not_modelled_text(self.not_modelled)
 
 
-def not_modelled_text(counts):
+def not_modelled_text(counts: Mapping[str, int]) -> str:
     """The one line that lists kinds read but not modelled, with their counts; "" if none."""
     if not counts:
         return ""

@@ -7,6 +7,7 @@ dispatches each document (and each item of a ``List``) to its parser.
 
 import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 
 from . import filters, services, yamltext
@@ -19,8 +20,7 @@ from .routers import Router, parse_router
 from .selector import Selector
 from .validation import (
     address_field, asn_field, bool_field, fail, get_field, ipv4_quad as _quad, interface_field, label_map, label_text, network_field,
-    password_field, strict_bool_field, validate_pools, community_value_error, enum_field, bgppeer_v330_rules,
-    bgpconfig_field_rules,
+    password_field, strict_bool_field, validate_pools, community_value_error, enum_field, bgppeer_v330_rules, bgpconfig_field_rules,
 )
 from ..errors import FastrouteError, ResourceError, shown
 
@@ -741,7 +741,7 @@ def _documents_of(text, filename):
     return yamltext.documents(text, filename)
 
 
-def parse_documents(docs, filename="<input>"):
+def parse_documents(docs: Iterable[object], filename: str = "<input>") -> Resources:
     """Parse already-loaded YAML documents (a list of mappings) into :class:`Resources`."""
     out = Resources()
     raw_pools = []
@@ -761,7 +761,7 @@ def _finish(res):
     return res
 
 
-def loads(text, filename="<string>"):
+def loads(text: str, filename: str = "<string>") -> Resources:
     """Read resources from YAML text (one or more documents)."""
     with yamltext.paused_gc():
         return _finish(parse_documents(_documents_of(text, filename), filename))
@@ -778,7 +778,7 @@ def _files_in(path):
     return [path]
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> Resources:
     """Read resources from a YAML/JSON file or from every such file in a folder (name order).
 
     Raises

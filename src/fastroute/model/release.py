@@ -11,7 +11,7 @@ from ..errors import UnknownPodError
 __all__ = ["release_pods"]
 
 
-def release_pods(st, pods: Iterable[tuple[str, str]]):
+def release_pods(st: "IPAMState", pods: Iterable[tuple[str, str]]) -> "Cluster":  # noqa: F821 -- model.ipam imports this
     """Delete pods: release their addresses as the CNI plugin's DEL does, and drop them.
 
     Released ordinals go to the tail of their block's free list; an emptied block

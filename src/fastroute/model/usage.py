@@ -11,7 +11,7 @@ __all__ = ["utilization"]
 _Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
-def utilization(cluster) -> list[tuple[_Net | None, int, int, list[tuple[_Net, int, int]]]]:
+def utilization(cluster: "Cluster") -> list[tuple[_Net | None, int, int, list[tuple[_Net, int, int]]]]:
     """Rows of ``calicoctl ipam show``: per pool (List order) its blocks.
 
     Returns

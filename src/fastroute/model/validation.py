@@ -9,9 +9,11 @@ messages (projectcalico/calico ``libcalico-go/lib/clientv3/ippool.go``
 
 import ipaddress
 import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any, NoReturn
 
 from .calico import as_number
-from .kinds import IPPool
+from .kinds import BGPPeer, IPPool, Source
 from .selector import Selector
 from ..errors import FastrouteError, InvalidValueError, ResourceError, shown
 
@@ -22,7 +24,12 @@ __all__ = [
 ]
 
 
-def fail(src, fieldpath, message):
+_IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+_Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def fail(src: Source, fieldpath: str | None, message: str) -> NoReturn:
     raise ResourceError(f"{src.where(fieldpath)}: {message}")
 
 
@@ -30,7 +37,8 @@ def fail(src, fieldpath, message):
 # Field helpers
 
 
-def get_field(d, src, path, types, default=None, required=False):
+def get_field(d: Mapping[str, Any], src: Source, path: str, types: type | tuple[type, ...] | None,
+              default: Any = None, required: bool = False) -> Any:
     """Read ``path`` (dotted) from mapping ``d``; check the type."""
     cur = d
     parts = path.split(".")
@@ -48,12 +56,12 @@ def get_field(d, src, path, types, default=None, required=False):
     return cur
 
 
-def interface_field(value, src, path, version=None):
+def interface_field(value: object, src: Source, path: str, version: int | None = None) -> _Interface:
     return _ip_field(value, src, path, version, ipaddress.ip_interface,
                      "an IP address with optional /prefix-length")
 
 
-def address_field(value, src, path, version=None):
+def address_field(value: object, src: Source, path: str, version: int | None = None) -> _IP:
     if isinstance(value, str) and version != 6:
         quad = ipv4_quad(value.split("/")[0])
         if quad is not None:
@@ -62,7 +70,7 @@ def address_field(value, src, path, version=None):
                      "an IP address")
 
 
-def ipv4_quad(text):
+def ipv4_quad(text: str) -> int | None:
     """A dotted-quad IPv4 address as an int, or None when ``text`` is anything else."""
     parts = text.split(".")
     if len(parts) != 4:
@@ -89,14 +97,14 @@ def _ip_field(value, src, path, version, parse, expected):
     return ip
 
 
-def network_field(value, src, path, strict=True):
+def network_field(value: object, src: Source, path: str, strict: bool = True) -> _Network:
     try:
         return ipaddress.ip_network(str(value).strip(), strict=strict)
     except ValueError:
         fail(src, path, f"invalid CIDR {value!r}: expected a network such as '10.244.0.0/16'")
 
 
-def asn_field(value, src, path):
+def asn_field(value: object, src: Source, path: str) -> int:
     try:
         return as_number(value)
     except InvalidValueError as e:
@@ -106,7 +114,7 @@ def asn_field(value, src, path):
         fail(src, path, f"{e}{hint}")
 
 
-def community_value_error(text):
+def community_value_error(text: object) -> str | None:
     """Why `text` is not a BGP community value, or None: standard ``aa:nn`` (each 0..65535) or
     large ``aa:nn:mm`` (each 0..4294967295), as libcalico-go's validator
     (``lib/validator/v3/validator.go``, ``validateCommunityValue``) checks them."""
@@ -119,7 +127,7 @@ def community_value_error(text):
     return None
 
 
-def strict_bool_field(value, src, path):
+def strict_bool_field(value: object, src: Source, path: str) -> bool:
     """A Go ``bool`` field: a YAML boolean only.
 
     Calico reads a resource with Go's ``encoding/json`` (after sigs.k8s.io/yaml turns the
@@ -162,7 +170,7 @@ def _go_float(value):
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
-def label_text(value):
+def label_text(value: object) -> str | None:
     """A label, annotation or selector value as Calico reads it.
 
     Labels and annotations are Go ``map[string]string``; sigs.k8s.io/yaml (which calicoctl
@@ -184,7 +192,7 @@ def label_text(value):
     return None
 
 
-def label_map(value, src, path):
+def label_map(value: object, src: Source, path: str) -> dict[str, str]:
     """A ``map[string]string`` field (labels, annotations) read with :func:`label_text`."""
     if value is None:
         return {}
@@ -199,7 +207,7 @@ def label_map(value, src, path):
     return out
 
 
-def bool_field(value, src, path):
+def bool_field(value: object, src: Source, path: str) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -360,7 +368,7 @@ def _v330_pool_errors(spec, uses, ipip, vxlan):
     return errs
 
 
-def validate_pools(raw_pools):
+def validate_pools(raw_pools: Iterable[tuple[str, Source, dict[str, Any]]]) -> list[IPPool]:
     """Validate and default IPPools in order, as if created one after the other.
 
     Parameters
@@ -395,7 +403,7 @@ def validate_pools(raw_pools):
     return pools
 
 
-def password_field(spec, key, src):
+def password_field(spec: Mapping[str, Any], key: str, src: Source) -> dict[str, Any] | None:
     """A BGPPassword as Calico reads it: only ``{secretKeyRef: {name, key}}``.
 
     api/pkg/apis/projectcalico/v3/bgppeer.go: ``BGPPassword`` has the one field
@@ -412,7 +420,7 @@ def password_field(spec, key, src):
     return value
 
 
-def enum_field(spec, key, allowed, src):
+def enum_field(spec: Mapping[str, Any], key: str, allowed: Collection[str], src: Source) -> str | None:
     """``spec.<key>``, one of ``allowed`` (a CRD ``Enum``), or None when unset."""
     value = spec.get(key)
     if value is not None and value not in allowed:
@@ -420,7 +428,7 @@ def enum_field(spec, key, allowed, src):
     return value
 
 
-def bgppeer_v330_rules(peer, src):
+def bgppeer_v330_rules(peer: BGPPeer, src: Source) -> None:
     """libcalico-go's ``validateBGPPeerSpec`` rules for the v3.30+ BGPPeer fields
     (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""
     if peer.keep_original_next_hop and peer.next_hop_mode is not None:
@@ -444,7 +452,7 @@ _LOG_LEVEL = re.compile(r"Trace|Debug|Info|Warning|Error|Fatal")
 _IGNORED_INTERFACE = re.compile(r"[a-zA-Z0-9_.*-]{1,15}")
 
 
-def bgpconfig_field_rules(spec, src):
+def bgpconfig_field_rules(spec: Mapping[str, Any], src: Source) -> None:
     """libcalico-go's field validators for BGPConfiguration ``logSeverityScreen`` (``logLevel``),
     ``ignoredInterfaces`` (``ignoredInterface``) and ``localWorkloadPeeringIPV4``/``IPV6``
     (``ipv4``/``ipv6``) (projectcalico/calico ``libcalico-go/lib/validator/v3/validator.go``)."""

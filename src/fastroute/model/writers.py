@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .filters import BGPFilter, Secret
+    from .services import Service, ServiceEndpoints
 
 __all__ = ["bgp_filter_doc", "secret_doc", "service_doc", "endpoints_doc", "routing_input_docs"]
 
@@ -38,20 +43,20 @@ def _rule_doc(rule):
     return out
 
 
-def bgp_filter_doc(f):
+def bgp_filter_doc(f: BGPFilter) -> dict[str, Any]:
     """projectcalico.org/v3 ``BGPFilter`` of a :class:`~fastroute.model.filters.BGPFilter`."""
     spec = {key: [_rule_doc(r) for r in rules] for key, rules in f.rules.items() if rules}
     return {"apiVersion": "projectcalico.org/v3", "kind": "BGPFilter", "metadata": {"name": f.name}, "spec": spec}
 
 
-def secret_doc(s):
+def secret_doc(s: Secret) -> dict[str, Any]:
     """v1 ``Secret`` (type Opaque, ``data`` in base64) of a :class:`~fastroute.model.filters.Secret`."""
     data = {k: base64.b64encode(v.encode("utf-8")).decode("ascii") for k, v in s.data.items()}
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": s.name, "namespace": s.namespace},
             "type": "Opaque", "data": data}
 
 
-def service_doc(s):
+def service_doc(s: Service) -> dict[str, Any]:
     """v1 ``Service`` of a :class:`~fastroute.model.services.Service`: the fields confd's route
     generator reads, and the load balancer ingress addresses in ``status``."""
     spec = {"type": s.type}
@@ -74,7 +79,7 @@ def _address(ip, node):
     return {"ip": ip} if node is None else {"ip": ip, "nodeName": node}
 
 
-def endpoints_doc(e):
+def endpoints_doc(e: ServiceEndpoints) -> dict[str, Any]:
     """The ready addresses of a :class:`~fastroute.model.services.ServiceEndpoints`: an
     ``EndpointSlice`` (named as read) when it was read from one, else v1 ``Endpoints``."""
     if e.source.kind == "EndpointSlice":
@@ -94,7 +99,7 @@ def endpoints_doc(e):
             "subsets": subsets}
 
 
-def routing_input_docs(cluster):
+def routing_input_docs(cluster: "Cluster") -> list[dict[str, Any]]:  # noqa: F821 -- model.cluster imports this module
     """BGPFilters, Secrets, Services and endpoints of ``cluster``, in that order."""
     return ([bgp_filter_doc(f) for f in cluster.bgp_filters] + [secret_doc(s) for s in cluster.secrets]
             + [service_doc(s) for s in cluster.services] + [endpoints_doc(e) for e in cluster.endpoints])

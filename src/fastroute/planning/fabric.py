@@ -17,7 +17,8 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
   entry + ``session_bytes`` per session), the entries being the paths each
   speaker holds (Adj-RIB-In, from the propagation) plus its Loc-RIB.
 * **Convergence**: :func:`convergence` runs the simulator
-  (:func:`fastroute.sim.converge.simulate`, Routers as speakers) for a cold start,
+  (:func:`fastroute.sim.converge.simulate`, Routers as speakers; at any size: past
+  ~2,000 nodes each rack's nodes merge into cohorts, :mod:`fastroute.sim.cohorts`) for a cold start,
   a node crash and a ToR crash (in place of the reflector crash of the other
   designs): ``convergence_s``, ``blackhole_node_crash_s``, ``tor_crash_s`` (until
   every speaker has dropped the crashed ToR's routes: the hold timer) and
@@ -27,7 +28,8 @@ tables :func:`fastroute.dataplane.routes.compute` gives every node and Router:
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -37,7 +39,11 @@ from ..model.cluster import Cluster
 from ..sim import converge
 from ..sim.converge import Params
 
-__all__ = ["count_tables", "convergence", "speaker_figures", "summary", "DEFAULT_RACK_NODES", "SCENARIOS"]
+if TYPE_CHECKING:
+    from ..dataplane.routes import RouteTables
+
+__all__ = ["count_tables", "convergence", "simulation_source", "speaker_figures", "summary", "DEFAULT_RACK_NODES",
+           "SCENARIOS"]
 
 #: The scenarios of a fabric plan: (scenario, plan field, what is read from the result).
 SCENARIOS = (("cold_start", "convergence_s", "time_to_converge"),
@@ -50,7 +56,8 @@ DEFAULT_RACK_NODES = 40
 _BLACKHOLE = terminal(Outcome.BLACKHOLE)
 
 
-def count_tables(out, cluster, sources, progress):
+def count_tables(out: dict[str, Any], cluster: Cluster, sources: dict[str, str], progress: Callable[[str], None]
+                 ) -> tuple[int, np.ndarray]:
     """Sessions, routes and BIRD memory per node and per Router of an allocated fabric cluster.
 
     Fills ``sessions_total``, ``sessions_per_node``, ``sessions_per_router``,
@@ -83,7 +90,7 @@ def count_tables(out, cluster, sources, progress):
     return int((o.origin >= 0).sum()), per[:n]
 
 
-def speaker_figures(tables):
+def speaker_figures(tables: RouteTables) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per speaker (nodes, then Routers): ``(kernel routes, BGP sessions, BIRD memory in bytes)``."""
     p, prop, net = tables.plane, tables.propagation, tables.network
     n = tables.cluster.n_nodes
@@ -123,8 +130,7 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
         except (FastrouteError, MemoryError) as e:
             warnings.append(f"{key} not simulated: {type(e).__name__}: {e}")
             continue
-        sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                             f"{r.cost['paths']:,} paths, {time.perf_counter() - t0:.2f} s")
+        sources[scenario] = simulation_source(scenario, r, time.perf_counter() - t0)
         if not r.converged:
             warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         out[key] = round(float(r.time_to_converge), 6)
@@ -138,6 +144,17 @@ def convergence(out: dict, cluster: Cluster, warnings: list[str], sources: dict,
                                 "it stood for)")
 
 
+def simulation_source(scenario: str, r: converge.Result, seconds: float) -> str:
+    """Where a plan's figure of ``scenario`` comes from: the simulation ``r`` that took ``seconds``."""
+    text = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, {r.cost['paths']:,} paths, "
+            f"{seconds:.2f} s")
+    agg = r.cost["cohorts"]
+    if agg:
+        text += (f", aggregate mode ({agg['cohorts']:,} cohorts of ~{agg['nodes_per_cohort']['mean']:.0f} nodes, "
+                 "fastroute.sim.cohorts)")
+    return text
+
+
 def tor_crash_text(p):
     """A fabric plan's ToR crash: when its routes are gone everywhere, and what it cuts."""
     if p.get("tor_crash_s") is None:
@@ -146,7 +163,7 @@ def tor_crash_text(p):
     return (f"{p['tor_crash_s']:,.1f} s" + (f", {lost:,.0f} pod pairs cut until it returns" if lost else ""))
 
 
-def summary(p):
+def summary(p: Mapping[str, Any]) -> str:
     """One recommendation line for a fabric plan."""
     mib = (lambda b: f"{b / 2**20:,.0f} MiB" if b is not None else "-")
     return (f"{p['nodes']:,} nodes: fabric {p['fabric']} ({_count(p['racks'], 'rack')}, "

@@ -30,9 +30,9 @@ Where each number comes from:
   from BIRD 2 benchmarks, not a measurement of calico-node.
 * **Convergence**: the discrete-event simulator
   :func:`fastroute.sim.converge.simulate`: a mesh up to ``simulate_limit`` nodes
-  (default 1,000: about 2 s per scenario there), a reflector design at any size
-  (past ~2,000 nodes in aggregate mode, :mod:`fastroute.sim.cohorts`: seconds even
-  at 50,000 nodes); otherwise the fields are None and ``warnings`` says why.
+  (default 1,000: about 2 s per scenario there), a reflector or fabric design at
+  any size (past ~2,000 nodes in aggregate mode, :mod:`fastroute.sim.cohorts`:
+  seconds even at 50,000 nodes); otherwise the fields are None and ``warnings`` says why.
   ``convergence_s`` is the cold start (every BIRD starting within a second) to
   the last FIB change; ``blackhole_node_crash_s`` how long the other nodes keep
   routing a crashed node's blocks to it (until the hold timer, or graceful
@@ -71,6 +71,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import time
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -108,7 +109,7 @@ _TYPHA_WARNING = "with the Kubernetes datastore and more than 50 nodes Calico ne
 MESH_GUIDANCE_NODES = 100
 
 
-def typha_replicas(n_nodes):
+def typha_replicas(n_nodes: int) -> int:
     """Typha replicas the Tigera operator runs for ``n_nodes`` (``GetExpectedTyphaScale``)."""
     if n_nodes <= 2:
         return 1
@@ -117,7 +118,7 @@ def typha_replicas(n_nodes):
     return max(3, n_nodes // 200 + 2)
 
 
-def sessions(n_nodes, reflectors=0):
+def sessions(n_nodes: int, reflectors: int = 0) -> tuple[int, int, int | None]:
     """BGP sessions of a design: ``(total, per client node, per reflector)``.
 
     A mesh (``reflectors=0``) has n(n-1)/2 sessions, n-1 per node; with k
@@ -174,9 +175,11 @@ def _check_args(nodes, pods_per_node, pool, block_size, topology, reflectors, ra
 
 
 @paused_gc()   # a large plan builds millions of long-lived objects and no cycles
-def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh", reflectors=None,
-         encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
-         racks=None, spines=2, fabric="as-per-rack"):
+def plan(nodes: int, pods_per_node: int = 110, *, pool: str | None = None, block_size: int = 26,
+         topology: str = "mesh", reflectors: int | None = None, encapsulation: str = "None",
+         simulate: bool | str = "auto", compute_limit: int = 1000, simulate_limit: int = 1000,
+         progress: Callable[[str], None] | None = None, racks: int | None = None, spines: int = 2,
+         fabric: str = "as-per-rack") -> PlanResult:
     """Size one Calico design.
 
     Parameters
@@ -202,8 +205,8 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
         As the operator's (``"IPIP"``, ``"VXLAN"``, ...); a tunnel address takes one
         IP per node.
     simulate : bool or "auto"
-        Run the convergence simulator; "auto": reflector designs always, a mesh
-        up to ``simulate_limit`` nodes.
+        Run the convergence simulator; "auto": reflector and fabric designs always,
+        a mesh up to ``simulate_limit`` nodes.
     compute_limit : int
         Compute every node's table up to this many nodes; count above.
     progress : callable(str), optional
@@ -275,10 +278,8 @@ def plan(nodes, pods_per_node=110, *, pool=None, block_size=26, topology="mesh",
                               "reflector_crash_pod_pairs_lost")))
     out["single_point_of_failure"] = topology == "rr" and k == 1
     if cluster is not None and layout is not None:
-        run = n <= simulate_limit if simulate == "auto" else bool(simulate)
-        _fabric.convergence(out, cluster, warnings, sources, progress, run,
-                            f"a {n:,}-node fabric is above simulate_limit={simulate_limit:,}" if simulate == "auto"
-                            else "simulation turned off")
+        # a fabric is simulated at any size: its racks' nodes merge into cohorts (fastroute.sim.cohorts)
+        _fabric.convergence(out, cluster, warnings, sources, progress, bool(simulate), "simulation turned off")
     elif cluster is not None:
         run = (k > 0 or n <= simulate_limit) if simulate == "auto" else bool(simulate)
         if not run:
@@ -503,11 +504,7 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None, ori
                 done[scenario] = e
             r = done[scenario]
             if not isinstance(r, Exception):
-                agg = r.cost["cohorts"]
-                sources[scenario] = (f"fastroute.sim.converge.simulate('{scenario}'): {r.cost['events']:,} events, "
-                                     f"{time.perf_counter() - t0:.2f} s"
-                                     + (f", aggregate mode ({agg['cohorts']:,} cohorts of "
-                                        f"~{agg['nodes_per_cohort']['mean']:.0f} nodes)" if agg else ""))
+                sources[scenario] = _fabric.simulation_source(scenario, r, time.perf_counter() - t0)
                 if not r.converged:
                     warnings.append(f"{scenario}: the simulation did not settle; its times are lower bounds")
         r = done[scenario]
@@ -532,9 +529,12 @@ def _convergence(out, cluster, k, warnings, sources, progress, network=None, ori
 # ---------------------------------------------------------------------------- compare
 
 
-def compare(nodes=(100, 500, 1000, 5000), reflectors=(2, 3), pods_per_node=110, *, pool=None, block_size=26,
-            encapsulation="None", simulate="auto", compute_limit=1000, simulate_limit=1000, progress=None,
-            on_plan=None, topologies=("mesh", "rr"), racks=None, spines=2, fabric="as-per-rack"):
+def compare(nodes: Iterable[int] = (100, 500, 1000, 5000), reflectors: Iterable[int] = (2, 3),
+            pods_per_node: int = 110, *, pool: str | None = None, block_size: int = 26, encapsulation: str = "None",
+            simulate: bool | str = "auto", compute_limit: int = 1000, simulate_limit: int = 1000,
+            progress: Callable[[str], None] | None = None, on_plan: Callable[[], object] | None = None,
+            topologies: Iterable[str] = ("mesh", "rr"), racks: int | None = None, spines: int = 2,
+            fabric: str = "as-per-rack") -> CompareResult:
     """Mesh vs route reflectors (vs a fabric design) over node counts (``on_plan()`` is called after each plan).
 
     ``topologies`` picks the designs (``"mesh"``, ``"rr"`` for each reflector count,

@@ -162,7 +162,7 @@ def plot_convergence(r: Result, path: str | os.PathLike[str]) -> str | os.PathLi
     return _save(plt, fig, path)
 
 
-def plot_sweep(table, path: str | os.PathLike[str], x: str = "nodes", y: Sequence[str] | None = None
+def plot_sweep(table: "Table", path: str | os.PathLike[str], x: str = "nodes", y: Sequence[str] | None = None
               ) -> str | os.PathLike[str]:
     """A :func:`fastroute.planning.sweeps.sweep` table: figures against ``x``, one line per combination of the other varying
     parameters (mean over seeds; failed points left out).  Up to six lines are named in a legend inside the

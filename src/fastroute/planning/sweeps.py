@@ -167,7 +167,7 @@ _COMMON = {
     "seed": _int(0),
 }
 _PLAN_ONLY = {"simulate": _simulate, "simulate_limit": _int(0), "compute_limit": _int(0),
-              # fabric designs (docs/fabric.md): plan runs only, the simulator has no Routers
+              # fabric designs (docs/fabric.md): plan runs only
               "topology": _one_of(("mesh", "rr", "fabric")), "racks": _int(1), "spines": _int(1, 250),
               "fabric": _one_of(FABRIC_DESIGNS)}
 #: What only a fabric point uses: None at the other points, so they run once.

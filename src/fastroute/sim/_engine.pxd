@@ -1,13 +1,14 @@
 # What the simulator kernels (_engine.pyx) report: Engine.rc after a run and the
-# status of enumerate_ibgp; and the scripted actions Engine.schedule takes.  fastroute.sim.engine turns a status into an
+# status of enumerate_paths; and the scripted actions Engine.schedule takes.  fastroute.sim.engine turns a status into an
 # exception in one place (its ``raise_for``).
 
 cpdef enum Status:
     OK = 0
     EVENT_LIMIT = 1        # Engine.run: max_events events processed
     NO_MEMORY = 2          # a state array could not grow
-    PATH_LIMIT = 3         # enumerate_ibgp: more than max_paths paths
-    CLUSTER_LIST_LOOP = 4  # enumerate_ibgp: a CLUSTER_LIST grew past its limit
+    PATH_LIMIT = 3         # enumerate_paths: more than max_paths paths
+    CLUSTER_LIST_LOOP = 4  # enumerate_paths: a CLUSTER_LIST grew past its limit
+    AS_PATH_LONG = 5       # enumerate_paths: an AS_PATH grew past the same limit
 
 cpdef enum Action:
     # scripted scenario actions (Engine.schedule's kind; a, b, c its arguments)

@@ -1667,17 +1667,22 @@ cdef class Engine:
         return self.timers.n + self.cores.n
 
 
-# ---------------------------------------------------------------------- path universe, iBGP graphs
+# ---------------------------------------------------------------------- path universe
 
 cdef struct Tmp:
+    uint64_t key_hi         # fastroute.bgp.propagate.path_key in two words (see path_key below)
+    uint64_t key_lo
+    int64_t originator      # -1: absent
     int32_t holder
     int32_t row
     int32_t parent          # index in this class's temporary list
-    int64_t originator      # -1: absent
-    int32_t flags           # F_* (aggregate mode)
-    int32_t cl_off
-    int32_t cl_len
-    uint64_t key
+    int32_t next_hop        # speaker index, -1: local
+    int32_t cl_off          # CLUSTER_LIST and AS_PATH: offsets into the class's list buffer
+    int32_t as_off
+    uint8_t cl_len          # at most max_list (< 256)
+    uint8_t as_len
+    uint8_t flags           # F_* (aggregate mode)
+    uint8_t has_lp          # LOCAL_PREF attribute present (received over iBGP)
 
 
 def _prefault(a):
@@ -1706,29 +1711,36 @@ def _grown(a, int64_t n, int64_t cap, int64_t expect):
     return out
 
 
-ctypedef struct IbgpGraph:         # enumerate_ibgp's inputs, as pointers
+ctypedef struct PathGraph:         # enumerate_paths' inputs, as pointers
     const int32_t* row_local
     const int32_t* row_remote
     const int32_t* row_rev
     const uint8_t* rr_client
     const uint32_t* cluster_id
+    const uint8_t* ebgp
+    const uint8_t* keep_next_hop
+    const int32_t* allow_local_as
     const uint32_t* router_id
     const int64_t* ip_rank
     const uint32_t* ip
+    const uint8_t* has_ip
     const uint32_t* sub_net
     const uint32_t* sub_mask
     const uint8_t* has_sub
+    const uint32_t* asn
+    const uint8_t* announces
+    const uint8_t* role
+    const uint8_t* reexports        # the speaker has an rr-client or an eBGP row
     const int64_t* rows_start
     const int32_t* rows_list
-    const uint8_t* has_client_row
     const uint8_t* cohort           # NULL outside aggregate mode
-    int32_t max_cluster_list
+    int32_t max_list                # longest CLUSTER_LIST / AS_PATH followed
 
 
-ctypedef struct ClassPaths:         # one class's paths, in discovery order, and their CLUSTER_LISTs
+ctypedef struct ClassPaths:         # one class's paths, in discovery order, and their lists
     Tmp* tmp
     int64_t n, cap
-    uint32_t* cl
+    uint32_t* cl                    # CLUSTER_LISTs and AS_PATHs (a path shares its parent's when unchanged)
     int64_t cl_n, cl_cap
 
 
@@ -1736,6 +1748,9 @@ cdef enum:
     # what crossing a session does to a path (next to a failing Status)
     CROSS_ACCEPTED = 100
     CROSS_REFUSED = 101
+    # fastroute.bgp.propagate.Role (bgp/_propagate.pxd), as the export rules read it
+    NODE_ROLE = 0
+    ROUTER_OWN_ROLE = 2
 
 
 cdef inline bint in_list(const uint32_t* lst, int32_t n, uint32_t v) noexcept nogil:
@@ -1746,102 +1761,178 @@ cdef inline bint in_list(const uint32_t* lst, int32_t n, uint32_t v) noexcept no
     return False
 
 
-cdef inline uint64_t ibgp_key(const IbgpGraph* g, int32_t holder, int32_t r, int32_t o, int64_t orig,
-                              int32_t cl_len) noexcept nogil:
-    """fastroute.bgp.propagate.path_key for an iBGP path, all earlier components
-    equal: IGP metric (0 when the next hop is on the holder's subnet), router id
-    (ORIGINATOR_ID else the peer's), CLUSTER_LIST length, peer address rank."""
-    cdef uint64_t key = (<uint64_t>1) << 63
-    cdef uint32_t rid = <uint32_t>(orig if orig >= 0 else g.router_id[g.row_remote[r]])
-    if not (g.has_sub[holder] and (g.ip[o] & g.sub_mask[holder]) == g.sub_net[holder]):
-        key |= (<uint64_t>1) << 62
-    key |= (<uint64_t>rid) << 24
-    key |= (<uint64_t>(cl_len if cl_len < 15 else 15)) << 20
-    key |= <uint64_t>(g.ip_rank[g.row_remote[r]] & 0xFFFFF)
-    return key
+cdef inline int32_t count_in(const uint32_t* lst, int32_t n, uint32_t v) noexcept nogil:
+    cdef int32_t k, m = 0
+    for k in range(n):
+        if lst[k] == v:
+            m += 1
+    return m
 
 
-cdef int cross(const IbgpGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t o, Tmp* out) noexcept nogil:
-    """Path i of the class of origin o sent on row s: BIRD's iBGP export (split
-    horizon unless a side is an rr client, ORIGINATOR_ID and CLUSTER_LIST) and the
-    receiver's loop checks.  CROSS_ACCEPTED with the copy in ``out`` (its
-    CLUSTER_LIST written at ``b.cl + b.cl_n``), CROSS_REFUSED, or a failing Status."""
-    cdef int32_t src = b.tmp[i].row, r = g.row_rev[s], t = g.row_local[r], m = 0, z = 0, k, p_len, p_off
-    cdef int64_t orig = -1
-    cdef int32_t fl = 0
-    cdef bint to_client, from_client, two
-    cdef bint own_cohort = g.cohort != NULL and g.cohort[t] and t == o
-    cdef uint32_t* cl
+cdef inline void path_key(const PathGraph* g, Tmp* p) noexcept nogil:
+    """fastroute.bgp.propagate.path_key of received path p at its holder, in two
+    words (the local route's key is 0, 0): preference and LOCAL_PREF are equal for
+    every received path, ORIGIN and MED too; then AS_PATH length, eBGP before iBGP,
+    IGP metric (0 when the next hop is on the holder's subnet), router id
+    (ORIGINATOR_ID else the peer's) | CLUSTER_LIST length, peer address rank,
+    next-hop address rank."""
+    cdef int32_t r = p.row, t = p.holder, nh = p.next_hop
+    cdef uint32_t rid = <uint32_t>(p.originator if p.originator >= 0 else g.router_id[g.row_remote[r]])
+    cdef uint64_t hi = (<uint64_t>1) << 63
+    hi |= (<uint64_t>(p.as_len if p.as_len < 255 else 255)) << 48
+    if not g.ebgp[r]:
+        hi |= (<uint64_t>1) << 47
+    if not (g.has_sub[t] and g.has_ip[nh] and (g.ip[nh] & g.sub_mask[t]) == g.sub_net[t]):
+        hi |= (<uint64_t>1) << 46
+    hi |= <uint64_t>rid
+    p.key_hi = hi
+    p.key_lo = ((<uint64_t>(p.cl_len if p.cl_len < 255 else 255)) << 48
+                | (<uint64_t>(g.ip_rank[g.row_remote[r]] & 0xFFFFFF)) << 24
+                | <uint64_t>(g.ip_rank[nh] & 0xFFFFFF))
+
+
+cdef inline bint key_greater(const Tmp* a, const Tmp* b) noexcept nogil:
+    return a.key_hi > b.key_hi or (a.key_hi == b.key_hi and a.key_lo > b.key_lo)
+
+
+cdef inline uint32_t* room_for(ClassPaths* b, int32_t m) noexcept nogil:
+    """Space for m more list entries at ``b.cl + b.cl_n`` (NULL: out of memory)."""
     cdef uint32_t* grown
-    if src >= 0:
-        p_off = b.tmp[i].cl_off
-        p_len = b.tmp[i].cl_len
-        if g.row_remote[src] == g.row_remote[s]:
-            if not own_cohort:
-                return CROSS_REFUSED                # never back where it came from
-            fl = F_SELF | F_BACK                    # ... but to the cohort's other nodes
-        to_client = g.rr_client[s] != 0
-        from_client = g.rr_client[src] != 0
-        if not to_client and not from_client:
-            return CROSS_REFUSED                    # iBGP split horizon
-        if to_client and in_list(b.cl + p_off, p_len, g.cluster_id[s]):
-            return CROSS_REFUSED                    # cluster list loop toward a client
-        orig = b.tmp[i].originator if b.tmp[i].originator >= 0 else <int64_t>g.router_id[g.row_remote[src]]
-        two = from_client and to_client and g.cluster_id[src] != g.cluster_id[s]
-        m = p_len + 1 + (1 if two else 0)
-        if m > g.max_cluster_list:
-            return CLUSTER_LIST_LOOP
-        if b.cl_n + m > b.cl_cap:
-            grown = <uint32_t*>realloc(b.cl, 2 * (b.cl_n + m) * sizeof(uint32_t))
-            if grown == NULL:
-                return NO_MEMORY
-            b.cl = grown
-            b.cl_cap = 2 * (b.cl_n + m)
-        cl = b.cl + b.cl_n
-        if two:
-            cl[0] = g.cluster_id[s]
-            z = 1
-        cl[z] = g.cluster_id[src] if from_client else g.cluster_id[s]
-        for k in range(p_len):
-            cl[z + 1 + k] = b.cl[p_off + k]
-        # receive checks: ORIGINATOR_ID loop, CLUSTER_LIST loop on a client row
-        if orig == <int64_t>g.router_id[t]:
-            if not own_cohort:
-                return CROSS_REFUSED
-            fl |= F_SELF                            # the cohort's own copy fails, the others' pass
-        if g.rr_client[r] and in_list(cl, m, g.cluster_id[r]):
-            return CROSS_REFUSED
-    out.holder = t
-    out.row = r
-    out.parent = <int32_t>i
-    out.originator = orig
+    if b.cl_n + m > b.cl_cap:
+        grown = <uint32_t*>realloc(b.cl, 2 * (b.cl_n + m) * sizeof(uint32_t))
+        if grown == NULL:
+            return NULL
+        b.cl = grown
+        b.cl_cap = 2 * (b.cl_n + m)
+    return b.cl + b.cl_n
+
+
+cdef int reflect(const PathGraph* g, ClassPaths* b, int32_t src, int32_t s, Tmp* out) noexcept nogil:
+    """RFC 4456 on an iBGP path passed from row src to row s (one side a client):
+    ORIGINATOR_ID set if absent, the cluster id(s) prepended to ``out``'s CLUSTER_LIST
+    (written at ``b.cl + b.cl_n``).  CROSS_ACCEPTED or a failing Status."""
+    cdef bint from_client = g.rr_client[src] != 0, to_client = g.rr_client[s] != 0
+    cdef bint two = from_client and to_client and g.cluster_id[src] != g.cluster_id[s]
+    cdef int32_t m = out.cl_len + 1 + (1 if two else 0), z = 0, k, p_off = out.cl_off
+    cdef uint32_t* cl
+    if out.originator < 0:
+        out.originator = <int64_t>g.router_id[g.row_remote[src]]
+    if m > g.max_list:
+        return CLUSTER_LIST_LOOP
+    cl = room_for(b, m)
+    if cl == NULL:
+        return NO_MEMORY
+    if two:
+        cl[0] = g.cluster_id[s]
+        z = 1
+    cl[z] = g.cluster_id[src] if from_client else g.cluster_id[s]
+    for k in range(out.cl_len):
+        cl[z + 1 + k] = b.cl[p_off + k]
     out.cl_off = <int32_t>b.cl_n
     out.cl_len = m
-    out.flags = fl
-    out.key = ibgp_key(g, t, r, o, orig, m)
+    b.cl_n += m
     return CROSS_ACCEPTED
 
 
-cdef int walk_class(const IbgpGraph* g, ClassPaths* b, int32_t o, int64_t room) noexcept nogil:
-    """Every path of the class of origin o into b, breadth first from the
-    origin's own route; PATH_LIMIT past ``room`` paths."""
-    cdef int64_t i = 0, j
-    cdef int32_t h, src
+cdef int cross(const PathGraph* g, ClassPaths* b, int64_t i, int32_t s, int32_t o, Tmp* out) noexcept nogil:
+    """Path i of the class of origin o sent on row s: fastroute.bgp.propagate's
+    ``_export`` (no route back where it came from, CLUSTER_LIST loop toward a client,
+    iBGP split horizon unless a side is an rr client, RFC 4456 attributes; on eBGP
+    the AS_PATH prepend, next-hop self unless kept, no LOCAL_PREF nor RFC 4456
+    attributes) and ``_receive`` (AS_PATH loop past allow_local_as, ORIGINATOR_ID and
+    CLUSTER_LIST loops).  CROSS_ACCEPTED with the copy in ``out`` (new lists written
+    at ``b.cl + b.cl_n``), CROSS_REFUSED, or a failing Status."""
+    cdef const Tmp* p = &b.tmp[i]
+    cdef int32_t src = p.row, r = g.row_rev[s], t = g.row_local[r], h = p.holder, k
+    cdef bint own_cohort = g.cohort != NULL and g.cohort[t] and t == o
     cdef int rc
+    cdef uint32_t* lst
+    out[0] = p[0]
+    out.flags = 0
+    if src >= 0:
+        if g.row_remote[src] == g.row_remote[s]:
+            if not own_cohort:
+                return CROSS_REFUSED                # never back where it came from
+            out.flags = F_SELF | F_BACK             # ... but to the cohort's other nodes
+        if g.rr_client[s] and in_list(b.cl + p.cl_off, p.cl_len, g.cluster_id[s]):
+            return CROSS_REFUSED                    # cluster list loop toward a client
+        if not g.ebgp[src] and not g.ebgp[s]:
+            if not g.rr_client[s] and not g.rr_client[src]:
+                return CROSS_REFUSED                # iBGP split horizon
+            rc = reflect(g, b, src, s, out)
+            if rc != CROSS_ACCEPTED:
+                return rc
+    if g.ebgp[s]:
+        if p.as_len + 1 > g.max_list:
+            return AS_PATH_LONG
+        lst = room_for(b, p.as_len + 1)
+        if lst == NULL:
+            return NO_MEMORY
+        lst[0] = g.asn[h]
+        for k in range(p.as_len):
+            lst[1 + k] = b.cl[p.as_off + k]
+        out.as_off = <int32_t>b.cl_n
+        out.as_len = p.as_len + 1
+        b.cl_n += out.as_len
+        if not (g.keep_next_hop[s] and p.next_hop >= 0):
+            out.next_hop = h
+        out.originator = -1
+        out.cl_len = 0
+    elif p.next_hop < 0:
+        out.next_hop = h
+    # receive checks
+    if count_in(b.cl + out.as_off, out.as_len, g.asn[t]) > g.allow_local_as[r]:
+        if not (own_cohort and g.cohort[t] == 2):
+            return CROSS_REFUSED
+        out.flags |= F_SELF                         # a cohort of an AS per node: only its sender's copy fails
+    if not g.ebgp[r] and out.originator >= 0 and out.originator == <int64_t>g.router_id[t]:
+        if not own_cohort:
+            return CROSS_REFUSED
+        out.flags |= F_SELF                         # the cohort's own copy fails, the others' pass
+    if g.rr_client[r] and in_list(b.cl + out.cl_off, out.cl_len, g.cluster_id[r]):
+        return CROSS_REFUSED
+    out.has_lp = not g.ebgp[s] and not g.ebgp[r]
+    out.holder = t
+    out.row = r
+    out.parent = <int32_t>i
+    path_key(g, out)
+    return CROSS_ACCEPTED
+
+
+cdef int walk_class(const PathGraph* g, ClassPaths* b, const int32_t* origins, int32_t n_origins,
+                    int64_t room) noexcept nogil:
+    """Every path of the class originated by ``origins`` into b, breadth first from
+    the origins' own routes, offered as fastroute.sim.universe's ``_offers`` decides;
+    PATH_LIMIT past ``room`` paths."""
+    cdef int64_t i = 0, j
+    cdef int32_t h, src, s, k, o = origins[0]
+    cdef int rc
+    cdef bint foreign = g.role[o] != NODE_ROLE, own_only
     cdef Tmp cand
     cdef Tmp* grown
     b.cl_n = 0
-    b.tmp[0].holder = o; b.tmp[0].row = -1; b.tmp[0].parent = -1; b.tmp[0].originator = -1
-    b.tmp[0].cl_off = 0; b.tmp[0].cl_len = 0; b.tmp[0].key = 0; b.tmp[0].flags = 0
-    b.n = 1
+    if n_origins > b.cap:
+        return PATH_LIMIT
+    for k in range(n_origins):
+        memset(&b.tmp[k], 0, sizeof(Tmp))
+        b.tmp[k].holder = origins[k]; b.tmp[k].row = -1; b.tmp[k].parent = -1
+        b.tmp[k].next_hop = -1; b.tmp[k].originator = -1
+    b.n = n_origins
     while i < b.n:
         h = b.tmp[i].holder
         src = b.tmp[i].row
-        if src >= 0 and not g.rr_client[src] and not g.has_client_row[h]:
+        if not g.announces[h] or (foreign and g.role[h] == NODE_ROLE):
             i += 1
-            continue                                # learned over iBGP, no client to reflect to
+            continue                                # announces nothing / a node passes on no Router's routes
+        if src >= 0 and not g.reexports[h] and not g.ebgp[src] and not g.rr_client[src]:
+            i += 1
+            continue                                # learned over iBGP, no client or eBGP peer to pass it to
+        own_only = src >= 0 and g.role[h] == ROUTER_OWN_ROLE
         for j in range(g.rows_start[h], g.rows_start[h + 1]):
-            rc = cross(g, b, i, g.rows_list[j], o, &cand)
+            s = g.rows_list[j]
+            if own_only and g.role[g.row_remote[s]] == NODE_ROLE:
+                continue                            # export originated/default: nodes get its own only
+            rc = cross(g, b, i, s, o, &cand)
             if rc == CROSS_REFUSED:
                 continue
             if rc != CROSS_ACCEPTED:
@@ -1853,7 +1944,6 @@ cdef int walk_class(const IbgpGraph* g, ClassPaths* b, int32_t o, int64_t room) 
                 b.tmp = grown
                 b.cap *= 2
             b.tmp[b.n] = cand
-            b.cl_n += cand.cl_len
             b.n += 1
             if b.n > room:
                 return PATH_LIMIT
@@ -1865,7 +1955,6 @@ cdef void order_class(const Tmp* tmp, int64_t n_paths, int32_t n, int64_t* bucke
     """``order``: the class's paths by (holder, key), a counting sort by holder
     and an insertion sort of each holder's run (``bucket``: n + 2 scratch)."""
     cdef int64_t i, j, k, z, m
-    cdef uint64_t key
     cdef int32_t h
     memset(bucket, 0, (n + 2) * sizeof(int64_t))
     for i in range(n_paths):
@@ -1881,10 +1970,9 @@ cdef void order_class(const Tmp* tmp, int64_t n_paths, int32_t n, int64_t* bucke
         while j < n_paths and tmp[order[j]].holder == tmp[order[i]].holder:
             j += 1
         for k in range(i + 1, j):
-            key = tmp[order[k]].key
             m = order[k]
             z = k - 1
-            while z >= i and tmp[order[z]].key > key:
+            while z >= i and key_greater(&tmp[order[z]], &tmp[m]):
                 order[z + 1] = order[z]
                 z -= 1
             order[z + 1] = m
@@ -1892,7 +1980,7 @@ cdef void order_class(const Tmp* tmp, int64_t n_paths, int32_t n, int64_t* bucke
 
 
 cdef void write_class(const Tmp* tmp, const int64_t* order, int32_t* newidx, int64_t n_paths, int64_t n_out,
-                      int32_t ci, int32_t o, int32_t* holder, int32_t* row, int32_t* parent, int32_t* cls,
+                      int32_t ci, int32_t* holder, int32_t* row, int32_t* parent, int32_t* cls,
                       int32_t* nh, uint16_t* attr, uint8_t* flags) noexcept nogil:
     """The class's paths in ``order`` at ``n_out`` of the outputs, parents renumbered."""
     cdef int64_t i, k
@@ -1906,67 +1994,88 @@ cdef void write_class(const Tmp* tmp, const int64_t* order, int32_t* newidx, int
         row[k] = pp.row
         parent[k] = newidx[pp.parent] if pp.parent >= 0 else -1
         cls[k] = ci
-        nh[k] = o if pp.row >= 0 else -1
-        # ORIGIN 4 + empty AS_PATH 3 + NEXT_HOP 7 + LOCAL_PREF 7, and when
-        # reflected ORIGINATOR_ID 7 + CLUSTER_LIST 3 + 4 per id
-        attr[k] = (21 if pp.row >= 0 else 14) + ((10 + 4 * pp.cl_len) if pp.originator >= 0 else 0)
+        nh[k] = pp.next_hop
+        # ORIGIN 4 + AS_PATH 3 (+ 2 + 4 per AS) + NEXT_HOP 7, LOCAL_PREF 7 when present,
+        # and when reflected ORIGINATOR_ID 7 + CLUSTER_LIST 3 + 4 per id
+        attr[k] = (14 + ((2 + 4 * pp.as_len) if pp.as_len else 0) + (7 if pp.has_lp else 0)
+                   + ((10 + 4 * pp.cl_len) if pp.originator >= 0 else 0))
         flags[k] = <uint8_t>pp.flags
 
 
 _PATH_FIELDS = (np.int32, np.int32, np.int32, np.int32, np.int32, np.uint16, np.uint8)   # holder .. flags
 
 
-def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, const int32_t[::1] row_rev,
-                   const uint8_t[::1] rr_client, const uint32_t[::1] cluster_id,
-                   const uint32_t[::1] router_id, const int64_t[::1] ip_rank,
-                   const uint32_t[::1] ip, const uint32_t[::1] sub_net, const uint32_t[::1] sub_mask,
-                   const uint8_t[::1] has_sub, const int64_t[::1] rows_start, const int32_t[::1] rows_list,
-                   const int32_t[::1] origins, const uint8_t[::1] has_client_row,
-                   int64_t max_paths, int32_t max_cluster_list, const uint8_t[::1] cohort=None):
-    """Every path of every class over an all-iBGP session graph of Calico
-    speakers, grouped by (class, holder) and in BIRD 1.6 preference order.
+cdef const void* first(object a):
+    """The data pointer of a contiguous array (NULL when empty)."""
+    cdef const uint8_t[::1] v = a.reshape(-1).view(np.uint8)
+    return <const void*>&v[0] if v.shape[0] else NULL
 
-    Applies the same rules as fastroute.bgp.propagate's _export/_receive restricted to iBGP
-    (split horizon unless a side is an rr client, ORIGINATOR_ID and CLUSTER_LIST
-    and their loop checks, next hop kept) and fastroute.bgp.propagate.path_key's order; the
-    converge tests check both against the reference enumeration.
+
+def enumerate_paths(dict rows, dict speakers, const int64_t[::1] rows_start, const int32_t[::1] rows_list,
+                    const int64_t[::1] class_start, const int32_t[::1] class_origins,
+                    int64_t max_paths, int32_t max_list, const uint8_t[::1] cohort=None):
+    """Every path of every class over a session graph of IPv4 speakers, grouped
+    by (class, holder) and in BIRD 1.6 preference order.
+
+    Applies fastroute.bgp.propagate's ``_export``/``_receive`` (iBGP split
+    horizon and RFC 4456 reflection with their loop checks, the AS_PATH prepend
+    and loop check with allow_local_as, next-hop self on eBGP unless kept),
+    fastroute.sim.universe's offer rules (Routers' export modes, Calico nodes
+    passing on no Router's routes) and fastroute.bgp.propagate.path_key's order;
+    the tests hold it to fastroute.sim.universe's reference walk.
+
+    ``rows``: contiguous per-row arrays ``local``, ``remote``, ``rev`` (int32),
+    ``rr_client``, ``ebgp``, ``keep_next_hop`` (uint8), ``cluster_id`` (uint32),
+    ``allow_local_as`` (int32); ``speakers``: ``router_id``, ``ip``, ``sub_net``,
+    ``sub_mask``, ``asn`` (uint32), ``ip_rank`` (int64), ``has_ip``, ``has_sub``,
+    ``announces``, ``role``, ``reexports`` (uint8).  Class ``c`` is originated by
+    ``class_origins[class_start[c]:class_start[c + 1]]``.
 
     ``cohort[h]`` marks speakers that stand for several nodes (aggregate
-    mode): a cohort's own class also reaches the cohort, for its other nodes
-    (flagged F_SELF, and F_BACK when it comes straight back from the speaker
-    the cohort sent it to); those paths are the last group of the cohort.
+    mode; 2: nodes with an AS each, fastroute.sim.cohorts.Cohorts.flags): a
+    cohort's own class also reaches the cohort, for its other nodes (flagged
+    F_SELF, and F_BACK when it comes straight back from the speaker the cohort
+    sent it to); those paths are the last group of the cohort.
 
     Returns (status, arrays): a :class:`Status`, OK, PATH_LIMIT (more than
-    max_paths paths) or CLUSTER_LIST_LOOP (a CLUSTER_LIST longer than
-    max_cluster_list); arrays is None unless OK.
+    max_paths paths), CLUSTER_LIST_LOOP or AS_PATH_LONG (a list longer than
+    max_list); arrays is None unless OK.
     """
-    cdef IbgpGraph g
+    cdef PathGraph g
     cdef ClassPaths b
     cdef int64_t cap = 1 << 16, n_out = 0, ocap = 0, expect, size
-    cdef int32_t n = len(has_sub), ci, o
+    cdef int32_t n = len(speakers["router_id"]), ci, n_classes = class_start.shape[0] - 1, n_orig
     cdef int64_t* bucket = <int64_t*>malloc((n + 2) * sizeof(int64_t))
     cdef int64_t* order = NULL
     cdef int32_t* newidx = NULL
+    cdef const int32_t* orig_ptr
     cdef int status = OK
     cdef int32_t[::1] oh, orw, opa, ocl, onh
     cdef uint16_t[::1] oat
     cdef uint8_t[::1] ofl
-    g.row_local = &row_local[0] if row_local.shape[0] else NULL
-    g.row_remote = &row_remote[0] if row_remote.shape[0] else NULL
-    g.row_rev = &row_rev[0] if row_rev.shape[0] else NULL
-    g.rr_client = &rr_client[0] if rr_client.shape[0] else NULL
-    g.cluster_id = &cluster_id[0] if cluster_id.shape[0] else NULL
-    g.router_id = &router_id[0] if router_id.shape[0] else NULL
-    g.ip_rank = &ip_rank[0] if ip_rank.shape[0] else NULL
-    g.ip = &ip[0] if ip.shape[0] else NULL
-    g.sub_net = &sub_net[0] if sub_net.shape[0] else NULL
-    g.sub_mask = &sub_mask[0] if sub_mask.shape[0] else NULL
-    g.has_sub = &has_sub[0] if has_sub.shape[0] else NULL
+    g.row_local = <const int32_t*>first(rows["local"])
+    g.row_remote = <const int32_t*>first(rows["remote"])
+    g.row_rev = <const int32_t*>first(rows["rev"])
+    g.rr_client = <const uint8_t*>first(rows["rr_client"])
+    g.cluster_id = <const uint32_t*>first(rows["cluster_id"])
+    g.ebgp = <const uint8_t*>first(rows["ebgp"])
+    g.keep_next_hop = <const uint8_t*>first(rows["keep_next_hop"])
+    g.allow_local_as = <const int32_t*>first(rows["allow_local_as"])
+    g.router_id = <const uint32_t*>first(speakers["router_id"])
+    g.ip_rank = <const int64_t*>first(speakers["ip_rank"])
+    g.ip = <const uint32_t*>first(speakers["ip"])
+    g.has_ip = <const uint8_t*>first(speakers["has_ip"])
+    g.sub_net = <const uint32_t*>first(speakers["sub_net"])
+    g.sub_mask = <const uint32_t*>first(speakers["sub_mask"])
+    g.has_sub = <const uint8_t*>first(speakers["has_sub"])
+    g.asn = <const uint32_t*>first(speakers["asn"])
+    g.announces = <const uint8_t*>first(speakers["announces"])
+    g.role = <const uint8_t*>first(speakers["role"])
+    g.reexports = <const uint8_t*>first(speakers["reexports"])
     g.rows_start = &rows_start[0]
     g.rows_list = &rows_list[0] if rows_list.shape[0] else NULL
-    g.has_client_row = &has_client_row[0] if has_client_row.shape[0] else NULL
     g.cohort = &cohort[0] if cohort is not None and cohort.shape[0] else NULL
-    g.max_cluster_list = max_cluster_list
+    g.max_list = max_list if max_list < 255 else 255     # lengths are held in a byte
     b.tmp = <Tmp*>malloc(cap * sizeof(Tmp))
     b.cap = cap
     b.cl = <uint32_t*>malloc(cap * sizeof(uint32_t))
@@ -1975,12 +2084,13 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
     try:
         if b.tmp == NULL or b.cl == NULL or bucket == NULL:
             status = NO_MEMORY
-        for ci in range(origins.shape[0]):
+        for ci in range(n_classes):
             if status != OK:
                 break
-            o = origins[ci]
+            orig_ptr = &class_origins[class_start[ci]]
+            n_orig = <int32_t>(class_start[ci + 1] - class_start[ci])
             with nogil:
-                status = walk_class(&g, &b, o, max_paths - n_out)
+                status = walk_class(&g, &b, orig_ptr, n_orig, max_paths - n_out)
                 if status == OK and b.n > ocap:
                     ocap = 2 * b.n
                     free(order); free(newidx)
@@ -1996,11 +2106,11 @@ def enumerate_ibgp(const int32_t[::1] row_local, const int32_t[::1] row_remote, 
                 # extrapolate from the classes so far (exact when the classes are
                 # alike, as in a mesh): one allocation of about the final size
                 # instead of a series of doubling copies
-                expect = (n_out + b.n) * origins.shape[0] // (ci + 1)
+                expect = (n_out + b.n) * n_classes // (ci + 1)
                 size = max(expect + expect // 64, out[0].shape[0] + out[0].shape[0] // 2, n_out + b.n)
                 out = [_grown(a, n_out, size, expect) for a in out]
             oh, orw, opa, ocl, onh, oat, ofl = out
-            write_class(b.tmp, order, newidx, b.n, n_out, ci, o, &oh[0], &orw[0], &opa[0], &ocl[0], &onh[0],
+            write_class(b.tmp, order, newidx, b.n, n_out, ci, &oh[0], &orw[0], &opa[0], &ocl[0], &onh[0],
                         &oat[0], &ofl[0])
             n_out += b.n
     finally:

@@ -49,7 +49,7 @@ from .design import Design, design, from_graph, group_pods
 from . import timeline as _timeline
 from .engine import raise_for
 from .targets import down_indices, first_tor, node_index, router_index
-from .universe import Universe, ibgp_only, rows_csr, universe
+from .universe import Universe, fast_enumerable, ibgp_only, paths_estimate, rows_csr, universe
 
 __all__ = ["Params", "Design", "Result", "Universe", "SCENARIOS", "design", "first_tor", "from_graph", "group_pods",
            "simulate", "universe"]
@@ -155,8 +155,8 @@ class Params:
         10-peer 12.9 k-route run's 8 MB (the same benchmark; docs/convergence.md).
     aggregate = "auto", cohorts = 1000, aggregate_above = 10_000_000
         Aggregate mode (:mod:`fastroute.sim.cohorts`): interchangeable nodes (route
-        reflector clients with the same peerings and class size) merge into
-        about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
+        reflector clients, or a fabric rack's nodes, with the same peerings and
+        class size) merge into about ``cohorts`` cohorts, so a 50,000-node reflector design runs in
         seconds.  ``"auto"`` uses it when the per-path model would hold more
         than ``aggregate_above`` paths (about 2,000 nodes with two reflectors)
         and the design has interchangeable nodes; ``"on"`` always; ``"off"``
@@ -203,7 +203,7 @@ class Params:
     down_before: float = 0.0
     churn_events: int = 100
     churn_window: float = 10.0
-    enumeration: str = "auto"      # "auto", "fast" (iBGP graphs), "reference"
+    enumeration: str = "auto"      # "auto", "fast" (IPv4 designs), "reference"
     aggregate: str = "auto"        # "auto" (above aggregate_above paths), "on", "off": see cohorts.py
     cohorts: int = 1000            # aggregate mode: about this many cohorts of interchangeable nodes
     aggregate_above: int = 10_000_000
@@ -295,7 +295,9 @@ def _structure(d, u, agg=None):
         c_start=c_start, c_list=order, rp_start=rp_start, rp_list=rorder,
         g_start=g_start, g_holder=g_holder, g_class=g_class,
         cl_origin=origin, cl_nlri=np.ascontiguousarray(d.nlri_bytes, np.int32),
-        cl_pods=np.ascontiguousarray(d.class_pods, np.float64), g_pods=group_pods(d, g_holder, g_class),
+        cl_pods=np.ascontiguousarray(d.class_pods, np.float64),
+        g_pods=group_pods(d, g_holder, g_class) if agg is None else agg.group_pods(g_holder, g_class, g_start, rows,
+                                                                                   flags),
         cl_nprefix=np.ascontiguousarray(d.n_prefix, np.int64),
         node_pods=np.ascontiguousarray(d.node_pods, np.float64), node_rows_start=nr_start, node_rows=nr_list,
         cls_groups_start=cls_groups_start, hg_start=hg_start, hg_list=hg_list,
@@ -361,8 +363,8 @@ def _stats(a, weights=None):
 
 # ---------------------------------------------------------------------------- scenarios
 
-
-def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_state=False, **overrides):
+def simulate(cluster_or_design: "Cluster | Design", scenario: str = "cold_start", params: Params | None = None, *,
+             keep_state: bool = False, **overrides: object) -> Result:
     """Simulate one scenario and report what happened.
 
     Parameters
@@ -452,7 +454,7 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
     # paths at the very least; refuse (or aggregate) before allocating gigabytes
     floor_paths = len(d.classes) * int(is_node.sum())
     agg = None
-    if p.aggregate == "on" or (p.aggregate == "auto" and _paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
+    if p.aggregate == "on" or (p.aggregate == "auto" and paths_estimate(d) > min(p.aggregate_above, p.max_paths)):
         agg = _aggregate(d, scenario, p, keep_state, ([] if target is None else [target]) + down + acted,
                          starts, floor_paths)
         if agg is not None:
@@ -470,15 +472,15 @@ def simulate(cluster_or_design, scenario="cold_start", params=None, *, keep_stat
             f"({len(d.classes):,} route classes x {n:,} speakers) > max_paths={p.max_paths:,}"
             + ("" if agg is not None or p.aggregate != "off" else "; aggregate='auto' would merge interchangeable nodes"))
     _refuse_reflector_chains(d, p.max_paths)
-    if agg is None and not ibgp_only(d):
-        # several scenarios on one Design (plan, compare) walk its paths once: the walk of a
-        # design with eBGP or Routers is the reference one (Python, ~10 us per path)
+    if agg is None and not ibgp_only(d) and (p.enumeration == "reference" or not fast_enumerable(d)):
+        # several scenarios on one Design walk its paths once when the walk is the reference one
+        # (Python, ~10 us per path; the fast one takes ~0.1 us)
         key = (p.enumeration, p.max_paths)
         if d.universe_cache is None or d.universe_cache[0] != key:
             d.universe_cache = (key, universe(d, p.enumeration, p.max_paths))
         u = d.universe_cache[1]
     else:
-        u = universe(d, p.enumeration, p.max_paths, None if agg is None else (agg.weight > 1).astype(np.uint8))
+        u = universe(d, p.enumeration, p.max_paths, None if agg is None else agg.flags())
     s = _structure(d, u, agg)
     n_pairs = len(s["pair_row"]) // 2
     pair_kind = d.kind[s["pair_row"][0::2]]
@@ -551,18 +553,6 @@ def _refuse_reflector_chains(d, max_paths):
         raise ConvergenceError(f"design too large for the per-path model: {chains.message}")
 
 
-def _paths_estimate(d):
-    """Paths of the universe, roughly: every class at every node, once per
-    reflector the node peers with (ADD-PATH), at least once."""
-    g = d.graph
-    # the session arrays as they are (int32): a 20,000-node mesh has 400 M rows, and an int64
-    # copy of them alone would be 3 GB before the size check below could refuse the design
-    local = np.asarray(g.local)
-    is_rr = np.bincount(local[np.asarray(g.rr_client, bool)], minlength=d.n_speakers) > 0
-    to_rr = np.bincount(local[is_rr[np.asarray(g.remote)]], minlength=d.n_speakers)
-    return len(d.classes) * int(np.maximum(to_rr, 1)[~d.speakers.external].sum())
-
-
 def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
     """The cohorts of an aggregate-mode run (None: auto mode, nothing to merge,
     and the per-path model fits)."""
@@ -574,8 +564,8 @@ def _aggregate(d, scenario, p, keep_state, keep, starts, floor_paths):
         why = f"scenario {scenario!r} changes single nodes' classes or the mesh"
     elif keep_state:
         why = "keep_state needs one state per node"
-    elif not ibgp_only(d):
-        why = "it needs an all-iBGP design of IPv4 speakers"
+    elif not fast_enumerable(d):
+        why = "it needs a design of IPv4 speakers"
     if why is None:
         # about m^2 paths: leave room under the limits
         m = min(p.cohorts, max(1, int(math.sqrt(min(p.aggregate_above, p.max_paths) / 4))))

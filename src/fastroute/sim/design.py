@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from ..addr import format_prefixes
 from ..bgp import network as _network
 from ..bgp import propagate as routing
 from ..bgp import topology as _topology
 from ..errors import InvalidValueError, choice
+
+if TYPE_CHECKING:
+    from ..model.cluster import Cluster
 
 __all__ = ["Design", "design", "from_graph", "group_pods", "prefix_bytes"]
 
@@ -63,7 +68,7 @@ class Design:
         return "+".join(self.names[o] for o in self.class_origins()[c])
 
 
-def prefix_bytes(plen, add_paths=True):
+def prefix_bytes(plen: int, add_paths: bool = True) -> int:
     """NLRI bytes of one prefix of length ``plen`` (with its ADD-PATH id)."""
     return (4 if add_paths else 0) + 1 + (int(plen) + 7) // 8
 
@@ -119,7 +124,8 @@ def _node_addresses(cluster):
     return [node.ipv4.ip if node.ipv4 is not None else None for node in cluster.nodes]
 
 
-def design(cluster, topology="auto", version=4, network=None, origins=None):
+def design(cluster: Cluster, topology: str = "auto", version: int = 4, network: _network.Network | None = None,
+           origins: routing.Originations | None = None) -> Design:
     """The speakers, sessions and route classes of ``cluster``.
 
     Parameters
@@ -215,7 +221,9 @@ def _plain_mesh(cluster, asn, reflectors):
 
 
 
-def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, names=None):
+def from_graph(speakers: routing.Speakers, graph: routing.SessionGraph, classes: npt.ArrayLike,
+               n_prefix: npt.ArrayLike | None = None, rev: npt.ArrayLike | None = None,
+               active: npt.ArrayLike | None = None, names: list[str] | None = None) -> Design:
     """A :class:`Design` from a bare (Speakers, SessionGraph) and route classes
     (one prefix of 2 /26-size NLRI per class unless given)."""
     classes = np.asarray(classes, np.int32)
@@ -235,7 +243,8 @@ def from_graph(speakers, graph, classes, n_prefix=None, rev=None, active=None, n
     )
 
 
-def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
+def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray, acc: np.ndarray | None = None,
+               bundle: np.ndarray | None = None) -> np.ndarray:
     """Pods each (holder, class) group reaches, for weighing its outages.
 
     A node's class: the node's pods.  A Router's class (a default route sent
@@ -243,7 +252,10 @@ def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
     whose prefixes it covers, most specifically among the Routers' classes,
     less those the holder hears a route of their own for (a holder that loses
     the default route loses what it stood for).  ``holder``/``cls``: one entry
-    per group, no (holder, class) twice.
+    per group, no (holder, class) twice.  Aggregate mode (fastroute.sim.cohorts):
+    ``bundle`` the real classes per class, ``acc`` per group the classes one node
+    of its holder has through it (a node class's pods are per real class; a
+    Router's stand for the whole bundles).
     """
     holder = np.asarray(holder, np.int64)
     cls = np.asarray(cls, np.int64)
@@ -253,11 +265,13 @@ def group_pods(d: Design, holder: np.ndarray, cls: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(pods)
     k = len(d.classes)
     class_pods = np.asarray(d.class_pods, np.float64)
-    total = np.bincount(stands_for[stands_for >= 0], weights=class_pods[stands_for >= 0], minlength=k)
+    bundled = class_pods if bundle is None else class_pods * np.asarray(bundle, np.float64)
+    total = np.bincount(stands_for[stands_for >= 0], weights=bundled[stands_for >= 0], minlength=k)
     # the pods each holder hears a route of their own for, per Router class standing for them
     direct = stands_for[cls] >= 0
     heard_key, inv = np.unique(holder[direct] * k + stands_for[cls[direct]], return_inverse=True)
-    heard = np.bincount(inv.ravel(), weights=class_pods[cls[direct]], minlength=len(heard_key))
+    got = class_pods[cls[direct]] * (1.0 if acc is None else np.asarray(acc, np.float64)[direct])
+    heard = np.bincount(inv.ravel(), weights=got, minlength=len(heard_key))
     router = np.flatnonzero(_router_classes(d)[cls])
     key = holder[router] * k + cls[router]
     at = np.searchsorted(heard_key, key)

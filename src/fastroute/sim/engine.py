@@ -8,11 +8,11 @@ from ..errors import ConvergenceError
 __all__ = ["raise_for", "too_many_paths"]
 
 
-def too_many_paths(max_paths):
+def too_many_paths(max_paths: int) -> ConvergenceError:
     return ConvergenceError(f"more than {max_paths} paths in the path universe")
 
 
-def raise_for(status, *, n_events=0, max_paths=0, max_cluster_list=0):
+def raise_for(status: int, *, n_events: int = 0, max_paths: int = 0, max_cluster_list: int = 0) -> None:
     """Raise the exception for a kernel status (nothing for OK).
 
     ``n_events``: events the engine had processed; ``max_paths`` and
@@ -31,5 +31,8 @@ def raise_for(status, *, n_events=0, max_paths=0, max_cluster_list=0):
     if status == Status.CLUSTER_LIST_LOOP:
         raise ConvergenceError(f"a CLUSTER_LIST grew past {max_cluster_list} entries: reflection loop in the "
                                "session graph")
+    if status == Status.AS_PATH_LONG:
+        raise ConvergenceError(f"an AS_PATH grew past {max_cluster_list} entries: AS loop in the session graph "
+                               "(allowas-in)")
     raise ConvergenceError(f"simulation stopped: kernel status {int(status)} after {n_events} events",
                            n_events=n_events)

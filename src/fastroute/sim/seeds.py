@@ -9,10 +9,17 @@ time figure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..errors import InvalidValueError
-from .converge import Params, simulate
+from .converge import Params, Result, simulate
+
+if TYPE_CHECKING:
+    from .design import Design
+    from ..model.cluster import Cluster
 
 __all__ = ["CAVEAT", "FIGURES", "over_seeds", "spread"]
 
@@ -31,7 +38,8 @@ FIGURES = {
 }
 
 
-def over_seeds(cluster_or_design, scenario, n, params=None, **overrides):
+def over_seeds(cluster_or_design: Cluster | Design, scenario: str, n: int, params: Params | None = None,
+               **overrides: object) -> list[Result]:
     """``n`` results of :func:`~fastroute.sim.converge.simulate`, seeds ``seed .. seed + n - 1``."""
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
         raise InvalidValueError(f"invalid seeds {n!r}: expected an integer 1..1000")
@@ -39,7 +47,7 @@ def over_seeds(cluster_or_design, scenario, n, params=None, **overrides):
     return [simulate(cluster_or_design, scenario, p.replace(seed=p.seed + i)) for i in range(n)]
 
 
-def spread(results):
+def spread(results: Sequence[Result]) -> dict[str, Any]:
     """``{figure: {"median", "p95", "min", "max"}}`` over results, plus ``seeds`` and
     ``permanent`` (how many runs ended with an outage that never ends)."""
     out = {"seeds": [int(r.params["seed"]) for r in results],

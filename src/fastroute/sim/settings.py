@@ -8,6 +8,8 @@
 """
 
 import dataclasses
+from collections.abc import Iterable
+from typing import Any
 
 from ..errors import InvalidValueError
 from .converge import Params
@@ -18,12 +20,12 @@ __all__ = ["parse_params", "settable"]
 _NOT_SETTABLE = ("node", "start_times", "down", "timeline")
 
 
-def settable():
+def settable() -> dict[str, Any]:
     """``{name: default}`` of the :class:`~fastroute.sim.converge.Params` fields a user may set, in field order."""
     return {f.name: f.default for f in dataclasses.fields(Params) if f.name not in _NOT_SETTABLE}
 
 
-def parse_params(items, option="--set"):
+def parse_params(items: Iterable[str], option: str = "--set") -> dict[str, Any]:
     """``NAME=VALUE`` strings -> Params overrides, typed like the defaults.
 
     A bool takes true/false/1/0/yes/no, an int may have ``_`` separators.

@@ -42,7 +42,10 @@ the field and the value.
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +85,8 @@ class Timeline:
         return [e for e in self.entries if e["event"] == kind]
 
 
-def rolling_restart(at=0.0, batch=1, pause=30.0, nodes=None, downtime=None):
+def rolling_restart(at: float = 0.0, batch: int = 1, pause: float = 30.0, nodes: Iterable[str] | None = None,
+                    downtime: float | None = None) -> dict[str, Any]:
     """A ``rolling_restart`` entry (a DaemonSet upgrade with ``maxUnavailable: batch``)."""
     e = {"at": at, "event": "rolling_restart", "batch": batch, "pause": pause}
     if nodes is not None:
@@ -92,7 +96,7 @@ def rolling_restart(at=0.0, batch=1, pause=30.0, nodes=None, downtime=None):
     return e
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> Timeline:
     """A :class:`Timeline` from a YAML or JSON file.
 
     Raises
@@ -113,7 +117,7 @@ def load(path):
     return parse(data, source=str(path))
 
 
-def parse(entries, source="<timeline>"):
+def parse(entries: object, source: str = "<timeline>") -> Timeline:
     """Check timeline entries (a list of mappings, or ``{"events": [...]}``); a :class:`Timeline`."""
     if isinstance(entries, Timeline):
         return entries

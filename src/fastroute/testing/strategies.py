@@ -90,6 +90,21 @@ def _family(version):
     return _FAMILIES[choice(version, (4, 6), "IP version")]
 
 
+_warmed_up = False
+
+
+def _warm_up():
+    """Pay a cluster draw's one-time costs (the lazy imports behind synth and IPAM: numpy.random,
+    the kernels) once, when a strategy is made: hypothesis times the first draws against its
+    ``too_slow`` health check (1 s for the first inputs), which a loaded machine went over."""
+    global _warmed_up
+    if not _warmed_up:
+        from ..model import synth
+
+        synth.cluster(2, 1, pools=("10.0.0.0/24",), seed=0).allocate()
+        _warmed_up = True
+
+
 def addresses(version: int = 4, within: str | ipaddress.IPv4Network | ipaddress.IPv6Network | None = None
              ) -> SearchStrategy[str]:
     """IP addresses of one version, optionally inside a network.
@@ -231,6 +246,7 @@ def clusters(min_nodes: int = 1, max_nodes: int = 6, max_pods: int = 4, topologi
     if not 1 <= min_nodes <= max_nodes:
         raise InvalidValueError(f"invalid node counts {min_nodes!r}..{max_nodes!r}: need 1 <= min <= max")
     pool_list = _pool_choices()
+    _warm_up()
 
     @st.composite
     def build(draw):
