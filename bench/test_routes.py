@@ -10,7 +10,9 @@ process (``python bench/test_routes.py N REFLECTORS THREADS dense|stream``, whic
 prints its figures as JSON), so that the peak RSS is that computation's alone;
 extra_info holds the child's timings: ``compute_s`` (``routes.compute``),
 ``tables_s`` (every node's table: the dense ``route_matrix``, or
-``route_matrix_chunks`` streamed), ``peak_rss_mb`` and ``cluster_rss_mb`` (the
+``route_matrix_chunks(reuse=True)`` streamed: blocks made ahead on the worker
+threads into the same few buffers, as a caller that reduces or writes out each block
+reads them), ``peak_rss_mb`` and ``cluster_rss_mb`` (the
 allocated cluster alone, before the computation).  Old code side by side: the same
 command with ``PYTHONPATH=<older checkout>/src``.
 """
@@ -102,7 +104,11 @@ def _measure_here(n, reflectors, threads, dense):
         n_prefixes, missing = len(prefixes), int((nh == -2).sum())
     else:
         n_prefixes, missing = 0, 0
-        for _, prefixes, block in t.route_matrix_chunks():
+        try:
+            chunks = t.route_matrix_chunks(reuse=True)
+        except TypeError:               # older code: a fresh array per block
+            chunks = t.route_matrix_chunks()
+        for _, prefixes, block in chunks:
             n_prefixes, missing = len(prefixes), missing + int(np.count_nonzero(block == -2))
     t2 = time.perf_counter()
     return {"nodes": n, "reflectors": reflectors, "threads": threads, "dense": bool(dense),

@@ -2,6 +2,8 @@
 (fastroute.bgp.compact) against the explicit session rows and the reference
 propagation; route_matrix in blocks against the dense next-hop matrix."""
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -75,6 +77,13 @@ def test_compact_tables_equal_reference_on_drawn_clusters(c, data):
         blocks = list(tables.route_matrix_chunks(rows))
         assert [a for a, _, _ in blocks] == list(range(0, c.n_nodes, rows))
         assert np.array_equal(np.concatenate([b for _, _, b in blocks]), want)
+        # blocks made ahead on worker threads, and written over and over into the same buffers
+        tables.n_threads = data.draw(st.integers(1, 3))
+        reused = [(a, b.copy(), id(b.base if b.base is not None else b))
+                  for a, _, b in tables.route_matrix_chunks(rows, reuse=True)]
+        assert [a for a, _, _ in reused] == list(range(0, c.n_nodes, rows))
+        assert np.array_equal(np.concatenate([b for _, b, _ in reused]), want)
+        assert len({buf for _, _, buf in reused}) <= tables.n_threads + 1
         for node in c.node_names:
             assert tables.text(node, include_host=True) == reference.text(node, include_host=True)
 
@@ -153,3 +162,17 @@ def test_a_reflector_design_with_an_ebgp_client_is_propagated_in_full():
     assert t.propagation.compact is None
     ref = routes.compute(c2, method="reference")
     assert np.array_equal(t.route_matrix_indices()[1], ref.route_matrix_indices()[1])
+
+
+@pytest.mark.parametrize("reuse", [False, True])
+def test_a_stream_left_early_stops_its_workers(reuse):
+    c = synth.cluster(60, 3, pools=("10.0.0.0/16",), reflectors=0).allocate()
+    t = routes.compute(c, threads=2)
+    want = t.route_matrix_indices()[1]
+    before = threading.active_count()
+    stream = t.route_matrix_chunks(7, reuse=reuse)
+    first = [next(stream)[2].copy() for _ in range(2)]
+    assert threading.active_count() > before            # blocks ahead are being made
+    stream.close()                      # the workers' blocks ahead are dropped, nothing hangs
+    assert threading.active_count() == before
+    assert np.array_equal(np.concatenate(first), want[:14])

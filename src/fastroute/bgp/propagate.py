@@ -320,17 +320,18 @@ def originations(cluster: "Cluster", version: int = 4) -> Originations:
     b_exp = (b_node >= 0) & (b_pool >= 0) & ~no_export[b_pool]
     p_exp = ~inside_own & (p_pool >= 0) & ~no_export[p_pool]
     nb, npod = len(b_net), len(p_idx)
-    return Originations(
-        version,
-        b_net + p_net,
-        np.concatenate([b_plen, np.full(npod, width)]).astype(np.uint8),
-        np.concatenate([np.where(b_exp, b_node, -1), np.where(p_exp, p_node, -1)]).astype(np.int32),
-        np.concatenate([b_node, p_node]).astype(np.int32),
-        np.concatenate([np.full(nb, KIND_BLOCK), np.full(npod, KIND_POD)]).astype(np.uint8),
-        np.concatenate([b_pool, p_pool]).astype(np.int32),
-        np.concatenate([np.full(nb, -1), p_idx]).astype(np.int32),
-        np.concatenate([b_node, holder]).astype(np.int32),
-    )
+    return Originations(version, b_net + p_net, _joined(b_plen, width, nb, npod, np.uint8),
+                        _joined(np.where(b_exp, b_node, -1), np.where(p_exp, p_node, -1), nb, npod, np.int32),
+                        _joined(b_node, p_node, nb, npod, np.int32), _joined(KIND_BLOCK, KIND_POD, nb, npod, np.uint8),
+                        _joined(b_pool, p_pool, nb, npod, np.int32), _joined(-1, p_idx, nb, npod, np.int32),
+                        _joined(b_node, holder, nb, npod, np.int32))
+
+
+def _joined(blocks, pods, nb, npod, dtype):
+    """An originations column: ``nb`` block values then ``npod`` pod values (each part an array or a scalar), as ``dtype``."""
+    out = np.empty(nb + npod, dtype)
+    out[:nb], out[nb:] = blocks, pods
+    return out
 
 
 def with_router_announcements(origins, externals):

@@ -18,7 +18,9 @@ kernel programming) and returns :class:`RouteTables`.  Per node, the table holds
 Routes are listed in the kernel's order (``ip route``; see :func:`_sort_key`).
 """
 
+import collections
 import functools
+import itertools
 import ipaddress
 import mmap
 from collections.abc import Callable, Iterable
@@ -484,14 +486,50 @@ class RouteTables:
             list(pool.map(fill, blocks))
         return prefixes, next_hop
 
-    def route_matrix_chunks(self, rows=_CHUNK_ROWS):
+    def route_matrix_chunks(self, rows=_CHUNK_ROWS, reuse=False):
         """:meth:`route_matrix_indices` a block of nodes at a time, for callers that
         stream: yields ``(first_node, prefixes, next_hop)`` with ``next_hop`` of shape
-        ``(block_nodes, n_exported)``; ``prefixes`` is the same array every time."""
+        ``(block_nodes, n_exported)``; ``prefixes`` is the same array every time.
+
+        With ``n_threads`` > 1 the next blocks are made by worker threads while the
+        caller reads the current one (at most ``n_threads`` blocks ahead, so the memory
+        held is ``n_threads + 1`` blocks); blocks come in node order either way.
+        ``reuse=True`` writes the blocks into those same ``n_threads + 1`` buffers over
+        and over (no fresh memory per block, whose first writes cost a page fault each
+        4 KiB): a block is then valid only until the next one is read; copy what you keep."""
         prefixes, cls = self._prefix_classes()
-        n = self.cluster.n_nodes
-        for a in range(0, n, max(1, int(rows))):
-            yield a, prefixes, self.propagation.route_columns(cls, slice(a, min(a + int(rows), n)))
+        n, step = self.cluster.n_nodes, max(1, int(rows))
+        starts = range(0, n, step)
+        ahead_max = max(1, min(int(self.n_threads), len(starts)))
+        buffers = collections.deque(np.empty((min(step, n), len(cls)), np.int32) for _ in range(ahead_max + 1)) \
+            if reuse else None
+
+        def block(a, buf):
+            rows_ = slice(a, min(a + step, n))
+            return self.propagation.route_columns(cls, rows_, None if buf is None else buf[:rows_.stop - a])
+        # numpy's copies run without the GIL: with threads, blocks ahead are made on the other cores
+        pool = ThreadPoolExecutor(ahead_max) if ahead_max > 1 else None
+        ahead = collections.deque()
+        todo = iter(starts)
+
+        def submit(a):
+            buf = None
+            if buffers is not None:
+                buf = buffers.popleft()
+                buffers.append(buf)
+            ahead.append((a, pool.submit(block, a, buf) if pool is not None else None, buf))
+        try:
+            for a in itertools.islice(todo, ahead_max):
+                submit(a)
+            while ahead:
+                a, made, buf = ahead.popleft()
+                nh = made.result() if made is not None else block(a, buf)
+                for b in itertools.islice(todo, 1):
+                    submit(b)
+                yield a, prefixes, nh
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _prefix_classes(self):
         """(exported prefixes as indices into ``network.origins``, the class column of each)."""
