@@ -35,6 +35,7 @@ __all__ = [
     "format_addresses",
     "format_prefixes",
     "as_addr_array",
+    "IntColumn",
 ]
 
 
@@ -217,3 +218,38 @@ def format_prefixes(networks: ArrayLike, lengths: ArrayLike) -> list[str]:
     if networks.ndim == 2:
         return _addr.format_prefixes6(as_addr_array(networks, 6), lengths)
     return _addr.format_prefixes4(as_addr_array(networks, 4), lengths)
+
+
+class IntColumn(Sequence):
+    """IPv4 addresses (or other integers) held as one int64 array and read as a list of
+    Python ints: ``col[i]`` is an ``int``, ``col[a:b]`` and iteration give ints,
+    ``np.asarray(col)`` is the array itself (no copy).  Millions of addresses cost 8 bytes
+    each instead of a Python int and a list slot each."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: ArrayLike):
+        self.values = np.asarray(values, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.values[i].tolist()
+        return int(self.values[i])
+
+    def __iter__(self):
+        return iter(self.values.tolist())
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+    def __add__(self, other) -> "IntColumn":
+        return IntColumn(np.concatenate([self.values, np.asarray(other, np.int64)]))
+
+    def __eq__(self, other):
+        return list(self) == list(other) if isinstance(other, (IntColumn, list, tuple)) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"IntColumn({len(self)} values)"

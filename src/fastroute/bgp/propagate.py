@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..addr import IntColumn
 from ..errors import ConvergenceError, InvalidValueError, choice
 # BIRD's constants and the best-path steps (Reason) are defined once, in the kernel's _propagate.pxd
 from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason, Role
@@ -186,7 +187,7 @@ class Originations:
     """
 
     version: int
-    net: list                   # int network addresses
+    net: "IntColumn | list"     # int network addresses (IPv4: an IntColumn, read as ints)
     plen: np.ndarray            # uint8
     origin: np.ndarray          # int32 node index that exports it, -1 if none
     owner: np.ndarray           # int32 node the prefix lives on (block affinity / pod's node)
@@ -277,7 +278,6 @@ def originations(cluster: "Cluster", version: int = 4) -> Originations:
     """
     width = 32 if version == 4 else 128
     ba = cluster.block_arrays(version)
-    b_net = ba.net.tolist()
     b_node = ba.node_idx.astype(np.int64)
     b_plen = ba.plen.astype(np.int64)
     pods = cluster.pods
@@ -285,9 +285,9 @@ def originations(cluster: "Cluster", version: int = 4) -> Originations:
         has = pods.ipv4 >= 0
         p_idx = np.flatnonzero(has)
         key = pods.ipv4[p_idx].astype(np.int64)
-        p_net = key.tolist()
-        b_key = np.asarray(b_net, np.int64)
+        b_key = np.asarray(ba.net, np.int64)
     else:
+        b_net = ba.net.tolist()
         p_idx = np.array([i for i, a in enumerate(pods.ipv6) if a is not None], np.int64)
         p_net = [int(pods.ipv6[i]) for i in p_idx]
         # order-preserving keys for 128-bit values: Python ints in object arrays
@@ -314,13 +314,15 @@ def originations(cluster: "Cluster", version: int = 4) -> Originations:
             in_block = (pos >= 0) & np.array([o < sp for o, sp in zip(offset, span)], bool)
         holder = np.where(in_block, b_node[cand], -1)
     inside_own = in_block & (holder == p_node)
-    b_pool = _pool_lookup(cluster, version, np.array(b_net, dtype=object if version == 6 else np.int64))
+    b_pool = _pool_lookup(cluster, version, b_key)
     p_pool = _pool_lookup(cluster, version, key)
     no_export = np.array([p.disable_bgp_export for p in cluster.pools] + [True], bool)
     b_exp = (b_node >= 0) & (b_pool >= 0) & ~no_export[b_pool]
     p_exp = ~inside_own & (p_pool >= 0) & ~no_export[p_pool]
-    nb, npod = len(b_net), len(p_idx)
-    return Originations(version, b_net + p_net, _joined(b_plen, width, nb, npod, np.uint8),
+    nb, npod = len(b_key), len(p_idx)
+    # IPv4: the addresses as one array read as ints; IPv6: Python ints (128 bits)
+    nets = IntColumn(_joined(b_key, key, nb, npod, np.int64)) if version == 4 else b_net + p_net
+    return Originations(version, nets, _joined(b_plen, width, nb, npod, np.uint8),
                         _joined(np.where(b_exp, b_node, -1), np.where(p_exp, p_node, -1), nb, npod, np.int32),
                         _joined(b_node, p_node, nb, npod, np.int32), _joined(KIND_BLOCK, KIND_POD, nb, npod, np.uint8),
                         _joined(b_pool, p_pool, nb, npod, np.int32), _joined(-1, p_idx, nb, npod, np.int32),
@@ -367,7 +369,7 @@ def with_router_announcements(origins, externals):
     none = np.full(k, -1, np.int32)
     block_owner = None if origins.block_owner is None else np.concatenate([origins.block_owner, none])
     return Originations(
-        origins.version, list(origins.net) + [r[0] for r in rows],
+        origins.version, origins.net + [r[0] for r in rows],
         np.concatenate([origins.plen, np.array([r[1] for r in rows], np.uint8)]),
         np.concatenate([origins.origin, spk]), np.concatenate([origins.owner, owner]),
         np.concatenate([origins.kind, np.full(k, KIND_ROUTE, np.uint8)]),
