@@ -243,3 +243,37 @@ def test_ip_route_metric_beyond_the_kernels_u32_is_refused_briefly(metric):
         parse_ip_route(f"10.0.0.0/24 via 192.168.1.1 dev eth0 proto bird metric {metric}")
     assert len(str(e.value)) < 400
     assert parse_ip_route("10.0.0.0/24 dev eth0 metric 4294967295")[0].metric == 4294967295
+
+
+# ---------------------------------------------------------------- v3.32 route priority
+
+def test_v332_pod_and_bird_routes_carry_the_normal_route_priority():
+    want = ["10.244.166.128/26 via 192.168.31.202 dev ens33 proto bird metric 1024",
+            "10.244.219.64 dev cali83494b49003 scope link metric 1024",
+            "blackhole 10.244.219.64/26 proto bird",
+            "10.244.219.65 dev calia43cac5d3d1 scope link metric 1024",
+            "10.244.219.66 dev calic88c1a5fc6d scope link metric 1024"]
+    assert routes.compute(examples.seed(), calico_version="3.32").text("master").splitlines() == want
+    before = routes.compute(examples.seed()).text("master").splitlines()
+    assert before == [ln.replace(" metric 1024", "") for ln in want]
+
+
+@pytest.mark.parametrize("release", ["3.20", "3.28.1", "3.28", "3.30.1", "3.30", "3.31"])
+def test_releases_before_v332_print_no_metric(release):
+    t = routes.compute(examples.seed(), calico_version=release)
+    assert all(r.metric is None for n in ("master", "node1", "node2") for r in t.routes(n))
+
+
+def test_v332_metrics_of_a_fabric_rack_and_router_routes():
+    """AS per rack: a rack's blocks, reflected by its ToR over iBGP (next hop kept: a node),
+    keep the normal priority; other racks' came over eBGP (next hop: the ToR), BIRD's default
+    LOCAL_PREF (held to real BIRD in tests/interop/test_fabric.py)."""
+    c = synth.fabric(12, 3, racks=2, spines=1).allocate()
+    t = routes.compute(c, calico_version="3.32")
+    node_ips = {str(n.ipv4.ip) for n in c.nodes}
+    for node in c.node_names:
+        bgp = [r for r in t.routes(node) if r.proto == "bird" and r.type != "blackhole"]
+        assert {r.metric for r in bgp if r.via in node_ips} == {1024}
+        assert {r.metric for r in bgp if r.via not in node_ips} == {2147483647 - 100}
+        pods = [r for r in t.routes(node) if r.dev and r.dev.startswith("cali")]
+        assert pods and {r.metric for r in pods} == {1024}

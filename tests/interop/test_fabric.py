@@ -182,3 +182,20 @@ def test_two_racks_as_per_rack_one_spine_then_a_rack_tor_down(netns):
         emu.wait(established=expected, timeout=60)
         t = compare(emu, c, [s for s in speakers if s != "tor-r2"], down=["tor-r2"])
         assert r2_block not in t.text("r1-a")
+
+
+def test_two_racks_as_per_rack_on_v332_kernel_metrics(netns):
+    """v3.32 (route priority in LOCAL_PREF): a rack's own blocks, reflected by its ToR over
+    iBGP, keep the normal priority (metric 1024); the other rack's, learned over eBGP from the
+    spine, and the spine's default carry BIRD's default LOCAL_PREF (metric 2147483547)."""
+    c = Cluster.load(os.path.join(DATA, "two_racks.yaml")).allocate()
+    speakers = list(c.node_names) + ["tor-r1", "tor-r2", "spine"]
+    emu, _ = cluster_emulation(c, calico_version="3.32")
+    with emu:
+        emu.wait(timeout=60)
+        t = routes.compute(c, calico_version="3.32")
+        want = {n: t.text(n) for n in speakers}
+        got = {n: _bird_lines(emu.ip_route(n)) for n in speakers}
+    assert got == want, diff_texts(want, got, "fastroute", "bird")
+    metrics = {r.metric for r in t.routes("r1-a") if r.proto == "bird" and r.type != "blackhole"}
+    assert metrics == {1024, 2147483547}

@@ -148,3 +148,27 @@ def test_bird_accepts_the_rendered_options(tmp_path, release):
         r = subprocess.run([exe, "-p", "-c", os.path.join(tmp_path, cfg)], cwd=tmp_path, capture_output=True,
                            text=True)
         assert r.returncode == 0, f"{exe} rejects {cfg}: {r.stderr}\n{files[cfg]}"
+
+
+def _metrics(tables, nodes):
+    """(dst, metric) of the nodes' BIRD and Felix routes."""
+    return {(n, r.dst): r.metric for n in nodes for r in tables.routes(n) if r.type != "blackhole"}
+
+
+def test_v332_route_priority_in_the_kernel_metrics(netns):
+    """v3.32: Felix's workload routes and BIRD's routes from other nodes carry the normal route
+    priority, a Router's routes BIRD's default LOCAL_PREF (2147483647 - 100), over iBGP (local as
+    = the ToR's) as over eBGP; real BIRD installs what fastroute prints."""
+    nodes = ["n1", "n2", "n3"]
+    c, t = run(nodes_and_pods(nodes, "3.32") + LOCAL_AS, nodes + ["tor"])
+    m = _metrics(t, nodes)
+    assert m[("n1", "172.20.0.0/16")] == m[("n2", "172.20.0.0/16")] == 2147483547
+    assert {v for (n, dst), v in m.items() if dst != "172.20.0.0/16"} == {1024}
+    assert set(_metrics(routes.compute(c, calico_version="3.31"), nodes).values()) == {None}
+
+
+def test_v332_a_normal_route_priority_set_in_bgp_configuration(netns):
+    text = nodes_and_pods(["n1", "n2"], "3.32").replace(
+        "spec: {nodeToNodeMeshEnabled: true}", "spec: {nodeToNodeMeshEnabled: true, ipv4NormalRoutePriority: 2000}")
+    c, t = run(text, ["n1", "n2"])
+    assert set(_metrics(t, ["n1", "n2"]).values()) == {2000}

@@ -40,6 +40,7 @@ from ..addr import format_prefixes
 from ..fib import Fib
 from ..bgp.compact import propagate_mesh, propagate_reflectors
 from ..bgp.propagate import KIND_POD, Propagation, propagate
+from ..model.calico import kernel_metrics
 
 if TYPE_CHECKING:
     from ..model.cluster import Cluster
@@ -118,6 +119,11 @@ class KernelRoute(Record):
 # every route carries `metric 1024 pref medium` (connected ones metric 256),
 # `scope link` is not printed, and a blackhole is attached to `dev lo`.
 _V6 = dict(metric=1024, pref="medium")
+
+
+def _with_metric(attrs, metric):
+    """Route attributes with ``metric`` in place of the family's default (None: as they are)."""
+    return attrs if metric is None else {**attrs, "metric": metric}
 
 
 def _dst_text(net, plen, version):
@@ -343,11 +349,11 @@ class RouteTables:
         o = self.network.origins
         pods = self.cluster.pods
         out = []
-        v6 = _V6 if self.version == 6 else {}
+        v6 = _with_metric(_V6 if self.version == 6 else {}, self._metrics.pod)
         for i in np.flatnonzero((o.kind == KIND_POD) & (o.owner == v)):
             p = int(o.pod[i])
             out.append((KernelRoute(_dst_text(o.net[i], int(o.plen[i]), self.version), dev=pods.interface_name(p),
-                                    scope=None if v6 else "link", origin="felix", **v6), _DELIVERED, Encap.NONE))
+                                    scope=None if self.version == 6 else "link", origin="felix", **v6), _DELIVERED, Encap.NONE))
         return out
 
     def _plane_routes(self, v):
@@ -392,9 +398,34 @@ class RouteTables:
             self._hop_texts = [None if ip is None else str(ip) for ip in self.network.speakers.ip]
         return self._hop_texts[hop]
 
+    @functools.cached_property
+    def _metrics(self):
+        """The release's kernel metrics (:func:`fastroute.model.calico.kernel_metrics`)."""
+        return kernel_metrics(self.network.topology.calico_version, self.cluster.bgp_config, self.version)
+
+    def _bgp_metric(self, v, k):
+        """The kernel metric BIRD installs node ``v``'s BGP route of plane column ``k`` with: the
+        Calico origin's priority when the route reached ``v`` over iBGP only, BIRD's default
+        LOCAL_PREF's otherwise (an eBGP session, or a Router's route).  A path that left its AS and
+        came back to it over iBGP (``allow local as``) is taken as iBGP only."""
+        m = self._metrics
+        if m.ibgp is None:
+            return None
+        prop, cls = self.propagation, int(self.plane._class_col[k])
+        origin = int(prop.classes[cls])
+        if origin >= self.cluster.n_nodes:
+            return m.other
+        if prop.compact is not None:        # closed forms: one AS, iBGP only
+            return m.ibgp
+        row = int(prop.columns("best_session", [cls], slice(v, v + 1))[0, 0])
+        g, sp = self.network.graph, self.network.speakers
+        if row < 0 or g.ebgp[row] or g.row_as(sp, row) != int(sp.asn[origin]):
+            return m.other
+        return m.ibgp
+
     def _bird_route(self, v, k, dst, hop, encap):
         p = self.plane
-        v6 = _V6 if self.version == 6 else {}
+        v6 = _with_metric(_V6 if self.version == 6 else {}, self._bgp_metric(v, k) if v < self.cluster.n_nodes else None)
         # a Router's kernel protocol installs its best path only (no `merge paths`)
         hops = p.multipath(v, k) if v < self.cluster.n_nodes else None
         if hops is None or len(hops) == 1:

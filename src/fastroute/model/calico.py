@@ -15,7 +15,7 @@ from ..errors import InvalidValueError
 __all__ = [
     "CALICO_VERSIONS", "DEFAULT_CALICO_VERSION", "DEFAULT_AS", "AS_NUMBER_MAX", "TEMPLATE_RELEASES",
     "TemplateRelease", "template_release", "version_tuple", "reflectors_leave_mesh", "as_number",
-    "NORMAL_ROUTE_PRIORITY",
+    "NORMAL_ROUTE_PRIORITY", "BIRD_DEFAULT_LOCAL_PREF", "KernelMetrics", "kernel_metrics",
 ]
 
 
@@ -155,6 +155,45 @@ def template_release(calico_version: str) -> TemplateRelease:
         raise InvalidValueError(f"invalid calico_version {calico_version!r}: expected one of "
                                 f"{', '.join(map(repr, CALICO_VERSIONS))}")
     return release
+
+
+#: The LOCAL_PREF BIRD 1.6 gives a route that arrives without one: every route learned over
+#: eBGP (which carries none) and a route a BGP speaker without Calico's filters originates
+#: (projectcalico/bird ``proto/bgp/attrs.c``: ``bgp_create_attrs``, ``bgp_decode_attrs``;
+#: ``default bgp_local_pref`` is not set by Calico's templates).
+BIRD_DEFAULT_LOCAL_PREF = 100
+
+_KRT_METRIC_BASE = 2147483647
+
+
+@dataclass(frozen=True)
+class KernelMetrics:
+    """The kernel metrics of a node's routes where a release sets them (``None``: the kernel's
+    default, none printed for IPv4).
+
+    From v3.32 Felix programs each workload's route with ``ipv4NormalRoutePriority`` /
+    ``ipv6NormalRoutePriority`` (FelixConfiguration, default 1024; projectcalico/calico
+    ``felix/dataplane/linux/endpoint_mgr.go``: ``Priority: routePriority``), and BIRD carries
+    a route's priority in LOCAL_PREF: the originating node's export filter sets
+    ``bgp_local_pref = 2147483647 - krt_metric`` (1024 for its blocks), and
+    ``calico_kernel_programming`` installs a BGP route with ``krt_metric = 2147483647 -
+    bgp_local_pref`` (``confd/pkg/backends/calico/bgp_processor.go``).  A route that crossed
+    an eBGP session, or that a Router originated, holds BIRD's default LOCAL_PREF instead."""
+
+    pod: int | None = None               # Felix's workload routes
+    ibgp: int | None = None              # BGP routes of a Calico node that reached the holder over iBGP only
+    other: int | None = None             # every other BGP route (an eBGP hop, or a Router's)
+
+
+def kernel_metrics(calico_version: str, bgp_config: object = None, version: int = 4) -> KernelMetrics:
+    """The :class:`KernelMetrics` of ``calico_version`` for IP ``version``, with the normal route
+    priority of ``bgp_config`` (the ``default`` BGPConfiguration's ``ipv4NormalRoutePriority`` /
+    ``ipv6NormalRoutePriority``, which Calico's docs require to equal FelixConfiguration's;
+    unset or None: 1024)."""
+    if not template_release(calico_version).has("bgp_processor"):
+        return KernelMetrics()
+    normal = getattr(bgp_config, f"ipv{version}_normal_route_priority", None) or NORMAL_ROUTE_PRIORITY
+    return KernelMetrics(int(normal), int(normal), _KRT_METRIC_BASE - BIRD_DEFAULT_LOCAL_PREF)
 
 
 def reflectors_leave_mesh(calico_version: str) -> bool:

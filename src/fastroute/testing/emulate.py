@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING
 from ..bgp.birdcfg import render_files
 from ..bgp.topology import compute as compute_topology
 from ..errors import EmulationError, InvalidValueError, choice
+from ..model.calico import kernel_metrics
 from .emulate_routers import external_router_config, router_config, router_peers
 
 if TYPE_CHECKING:
@@ -91,10 +92,11 @@ _IFNAME = re.compile(r"^[A-Za-z0-9_.\-]{1,15}$")
 
 @dataclass(frozen=True)
 class Pod:
-    """A local pod: its IP and the host-side interface (``cali`` + 11 hex digits)."""
+    """A local pod: its IP, host-side interface (``cali`` + 11 hex digits) and route metric (None: none)."""
 
     ip: str
     iface: str
+    metric: int | None = None
 
     def __post_init__(self):
         try:
@@ -444,7 +446,8 @@ class Emulation:
                     made.add(pod.iface)
                 plen = 32 if ipaddress.ip_address(pod.ip).version == 4 else 128
                 # `ip route add` defaults to protocol boot, which is what Felix uses.
-                _run(ipn + ["route", "add", f"{pod.ip}/{plen}", "dev", pod.iface, "scope", "link"])
+                metric = [] if pod.metric is None else ["metric", str(pod.metric)]
+                _run(ipn + ["route", "add", f"{pod.ip}/{plen}", "dev", pod.iface, "scope", "link"] + metric)
             for fname, text in node.files.items():
                 if self.fast_retry:
                     text = text.replace("  connect retry time 5;", "  connect retry time 1;")
@@ -725,10 +728,11 @@ def cluster_emulation(cluster: Cluster, calico_version: str | None = None, ipv6:
     """
     topo = compute_topology(cluster, calico_version)
     pods = {n: [] for n in cluster.node_names}
+    metric = [kernel_metrics(topo.calico_version, cluster.bgp_config, v).pod for v in (4, 6)]   # Felix's
     for pod in cluster.pods:
-        for ip in (pod.ipv4, pod.ipv6 if ipv6 else None):
+        for k, ip in enumerate((pod.ipv4, pod.ipv6 if ipv6 else None)):
             if ip is not None:
-                pods[pod.node].append(Pod(str(ip), pod.interface_name))
+                pods[pod.node].append(Pod(str(ip), pod.interface_name, metric[k]))
     emus = []
     for node, view in zip(cluster.nodes, topo.views):
         if not view.node.ipv4_address:
