@@ -17,14 +17,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import choice
+from ..model.calico import BIRD_INT_MAX
 
 if TYPE_CHECKING:
     from .birdview import AffineBlock, BirdNodeView, BirdPeer, Pool
 
 __all__ = ["render_bird_cfg", "render_aggr_cfg", "render_ipam_cfg", "peer_options"]
 
-#: BIRD's largest int (``template.BirdIntMaxValue``): local preference and kernel metric add up to it
-BIRD_INT_MAX = 2147483647
 #: the BIRD preference of a route whose priority beats the normal one (``birdOverridePreference``)
 OVERRIDE_PREFERENCE = 200
 

@@ -15,7 +15,7 @@ from ..errors import InvalidValueError
 __all__ = [
     "CALICO_VERSIONS", "DEFAULT_CALICO_VERSION", "DEFAULT_AS", "AS_NUMBER_MAX", "TEMPLATE_RELEASES",
     "TemplateRelease", "template_release", "version_tuple", "reflectors_leave_mesh", "as_number",
-    "NORMAL_ROUTE_PRIORITY", "BIRD_DEFAULT_LOCAL_PREF", "KernelMetrics", "kernel_metrics",
+    "NORMAL_ROUTE_PRIORITY", "BIRD_INT_MAX", "BIRD_DEFAULT_LOCAL_PREF", "KernelMetrics", "kernel_metrics",
 ]
 
 
@@ -157,13 +157,16 @@ def template_release(calico_version: str) -> TemplateRelease:
     return release
 
 
+#: BIRD's largest int (``BirdIntMaxValue``, confd/pkg/resource/template/template_funcs.go): a route
+#: priority p travels as the local preference ``BIRD_INT_MAX - p``, and local preference and kernel
+#: metric add up to it.
+BIRD_INT_MAX = 2147483647
+
 #: The LOCAL_PREF BIRD 1.6 gives a route that arrives without one: every route learned over
 #: eBGP (which carries none) and a route a BGP speaker without Calico's filters originates
 #: (projectcalico/bird ``proto/bgp/attrs.c``: ``bgp_create_attrs``, ``bgp_decode_attrs``;
 #: ``default bgp_local_pref`` is not set by Calico's templates).
 BIRD_DEFAULT_LOCAL_PREF = 100
-
-_KRT_METRIC_BASE = 2147483647
 
 
 @dataclass(frozen=True)
@@ -193,7 +196,7 @@ def kernel_metrics(calico_version: str, bgp_config: object = None, version: int 
     if not template_release(calico_version).has("bgp_processor"):
         return KernelMetrics()
     normal = getattr(bgp_config, f"ipv{version}_normal_route_priority", None) or NORMAL_ROUTE_PRIORITY
-    return KernelMetrics(int(normal), int(normal), _KRT_METRIC_BASE - BIRD_DEFAULT_LOCAL_PREF)
+    return KernelMetrics(int(normal), int(normal), BIRD_INT_MAX - BIRD_DEFAULT_LOCAL_PREF)
 
 
 def reflectors_leave_mesh(calico_version: str) -> bool:

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .calico import BIRD_INT_MAX
 from .kinds import Source
 from .validation import asn_field, community_value_error, fail, get_field, network_field
 from ..errors import InvalidValueError, shown
@@ -44,9 +45,6 @@ _PEER_TYPES = {"iBGP": "is_same_as", "eBGP": "!is_same_as"}
 _RULE_FIELDS = ("action", "cidr", "matchOperator", "source", "interface")
 #: the rule fields v3.32's API adds (``api/pkg/apis/projectcalico/v3/bgpfilter.go``)
 _V332_FIELDS = ("prefixLength", "peerType", "communities", "asPathPrefix", "priority", "operations")
-#: BIRD's largest int: a priority p is the local preference ``BIRD_INT_MAX - p``
-#: (``BirdIntMaxValue`` in confd/pkg/resource/template/template_funcs.go)
-BIRD_INT_MAX = 2147483647
 #: the range of a BGPFilter ``priority`` / ``setPriority`` (``gte=1,lte=2147483646``)
 _PRIORITY_MAX = BIRD_INT_MAX - 1
 
