@@ -277,3 +277,11 @@ def test_v332_metrics_of_a_fabric_rack_and_router_routes():
         assert {r.metric for r in bgp if r.via not in node_ips} == {2147483647 - 100}
         pods = [r for r in t.routes(node) if r.dev and r.dev.startswith("cali")]
         assert pods and {r.metric for r in pods} == {1024}
+
+
+def test_v332_metrics_of_a_mesh_lay_down_no_session_rows():
+    c = synth.cluster(160, 3, pools=("10.0.0.0/16",), reflectors=0).allocate()
+    t = routes.compute(c, calico_version="3.32")
+    bgp = [r for r in t.routes(c.node_names[5]) if r.proto == "bird" and r.type != "blackhole"]
+    assert len(bgp) > 100 and {r.metric for r in bgp} == {1024}
+    assert "_graph" not in t.network.__dict__           # the implied mesh stays implied

@@ -143,7 +143,9 @@ class SessionGraph:
                 object.__setattr__(self, name, np.broadcast_to(np.zeros(1, dtype), (len(self.local),)))
 
     def row_as(self, speakers, s):
-        """The AS row ``s``'s protocol speaks (its ``local as``, else the speaker's)."""
+        """The AS row ``s`` (an int, or an array of rows) speaks: its ``local as``, else the speaker's."""
+        if np.ndim(s):
+            return np.where(self.local_as[s] != 0, self.local_as[s], speakers.asn[self.local[s]])
         return int(self.local_as[s]) or int(speakers.asn[self.local[s]])
 
     @property

@@ -364,12 +364,14 @@ class RouteTables:
         holes, bird, felix = [], [], []
         order = np.argsort(p._class_col, kind="stable")          # BIRD's routes class by class
         text = self._column_text()
+        metrics = self._bgp_metrics(v)
         for k in order[row[order] >= 0]:
             dst = text[k]
             if p.vxlan[k]:
                 felix.append((k, self._felix_route(v, dst, int(row[k]), int(enc[k]))))
             else:
-                bird.append(self._bird_route(v, k, dst, int(row[k]), int(enc[k])))
+                metric = None if metrics is None else int(metrics[k])
+                bird.append(self._bird_route(v, k, dst, int(row[k]), int(enc[k]), metric))
         for k in np.flatnonzero(row == _BLACKHOLE):
             v6 = dict(dev="lo", **_V6) if self.version == 6 else {}
             vx = bool(p.vxlan[k])
@@ -403,29 +405,29 @@ class RouteTables:
         """The release's kernel metrics (:func:`fastroute.model.calico.kernel_metrics`)."""
         return kernel_metrics(self.network.topology.calico_version, self.cluster.bgp_config, self.version)
 
-    def _bgp_metric(self, v, k):
-        """The kernel metric BIRD installs node ``v``'s BGP route of plane column ``k`` with: the
-        Calico origin's priority when the route reached ``v`` over iBGP only, BIRD's default
-        LOCAL_PREF's otherwise (an eBGP session, or a Router's route).  A path that left its AS and
-        came back to it over iBGP (``allow local as``) is taken as iBGP only."""
+    def _bgp_metrics(self, v):
+        """Per plane column, the kernel metric BIRD installs node ``v``'s BGP route with (None: the
+        release sets none): the Calico origin's priority when the route reached ``v`` over iBGP
+        only, BIRD's default LOCAL_PREF's otherwise (an eBGP session, or a Router's route).  A path
+        that left its AS and came back to it over iBGP (``allow local as``) is taken as iBGP only."""
         m = self._metrics
-        if m.ibgp is None:
+        if m.ibgp is None or v >= self.cluster.n_nodes:
             return None
-        prop, cls = self.propagation, int(self.plane._class_col[k])
-        origin = int(prop.classes[cls])
-        if origin >= self.cluster.n_nodes:
-            return m.other
-        if prop.compact is not None:        # closed forms: one AS, iBGP only
-            return m.ibgp
-        row = int(prop.columns("best_session", [cls], slice(v, v + 1))[0, 0])
-        g, sp = self.network.graph, self.network.speakers
-        if row < 0 or g.ebgp[row] or g.row_as(sp, row) != int(sp.asn[origin]):
-            return m.other
-        return m.ibgp
+        prop, cls = self.propagation, np.maximum(self.plane._class_col, 0)
+        if not len(prop.classes):
+            return None
+        origin = prop.classes[cls].astype(np.int64)
+        ibgp = origin < self.cluster.n_nodes
+        if prop.compact is None:            # closed forms (one AS, iBGP only) read no session rows
+            g, sp = self.network.graph, self.network.speakers
+            row = prop.columns("best_session", cls, slice(v, v + 1))[0].astype(np.int64)
+            r = np.maximum(row, 0)          # the session each best path came in on (-1: none)
+            ibgp &= (row >= 0) & (~g.ebgp[r] & (g.row_as(sp, r) == sp.asn[origin]) if g.n else False)
+        return np.where(ibgp, m.ibgp, m.other)
 
-    def _bird_route(self, v, k, dst, hop, encap):
+    def _bird_route(self, v, k, dst, hop, encap, metric=None):
         p = self.plane
-        v6 = _with_metric(_V6 if self.version == 6 else {}, self._bgp_metric(v, k) if v < self.cluster.n_nodes else None)
+        v6 = _with_metric(_V6 if self.version == 6 else {}, metric)
         # a Router's kernel protocol installs its best path only (no `merge paths`)
         hops = p.multipath(v, k) if v < self.cluster.n_nodes else None
         if hops is None or len(hops) == 1:
