@@ -181,9 +181,49 @@ def test_scaling(benchmark, n, reflectors, threads):
     _check(benchmark, figures, n)
 
 
+def _measure_write(n, threads):
+    """The floor under every-node tables: write an int32 (n x 2n) matrix once into fresh memory
+    (``routes._large_array``, as ``route_matrix`` allocates it), a row block per task on
+    ``threads`` threads, with nothing computed: what any implementation must at least do."""
+    from concurrent.futures import ThreadPoolExecutor
+    row = np.arange(2 * n, dtype=np.int32)
+    t0 = time.perf_counter()
+    out = routes._large_array((n, 2 * n), np.int32)
+    blocks = [slice(a, min(a + routes._CHUNK_ROWS, n)) for a in range(0, n, routes._CHUNK_ROWS)]
+
+    def fill(rows):
+        out[rows] = row
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(fill, blocks))
+    t1 = time.perf_counter()
+    return {"nodes": n, "threads": threads, "write_s": round(t1 - t0, 4), "total_s": round(t1 - t0, 4),
+            "last": int(out[n - 1, 2 * n - 1])}
+
+
+def measure_write_median(n, threads, runs=5):
+    out = [json.loads(subprocess.run([sys.executable, __file__, str(n), "0", str(threads), "write"],
+                                     capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+           for _ in range(runs)]
+    assert all(r["last"] == 2 * n - 1 for r in out)       # the matrix was written to its end
+    return {"nodes": n, "threads": threads, "write_s": float(np.median([r["write_s"] for r in out])),
+            "write_s_runs": [r["write_s"] for r in out]}
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_scaling_write_floor(benchmark, threads):
+    """Beside ``test_scaling``'s 5,000-node rows: writing the 5,000 x 10,000 next-hop matrix
+    alone (200 MB, nothing computed), 1 and 2 threads, medians of 5 processes.  Its 2- to
+    1-thread ratio bounds what a second core can give the whole computation on this machine."""
+    benchmark.group = "routes-scaling-5000-write-floor"
+    figures = benchmark.pedantic(measure_write_median, (5000, threads), rounds=1, iterations=1)
+    benchmark.extra_info.update(figures)
+
+
 if __name__ == "__main__":
     a = sys.argv[1:]
-    if a[3] == "node":
+    if a[3] == "write":
+        print(json.dumps(_measure_write(int(a[0]), int(a[2]))))
+    elif a[3] == "node":
         print(json.dumps(_measure_one_node(int(a[0]), int(a[1]))))
     else:
         print(json.dumps(_measure_here(int(a[0]), int(a[1]), int(a[2]), a[3] == "dense")))

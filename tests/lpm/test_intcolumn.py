@@ -35,3 +35,16 @@ def test_cluster_prefixes_are_ints_ipaddress_takes():
     assert len(want) > 0 and sorted(p for p, k in zip(nets, o.kind) if k == 0) == want
     pods = {ipaddress.IPv4Network((int(a), 32)) for a in c.pods.ipv4 if a >= 0}
     assert {p for p, k in zip(nets, o.kind) if k == 1} == pods
+
+
+def test_originations_nets_by_index_match_their_prefixes():
+    """``Originations.nets(index)`` (the array the route matrix and the FIBs read) gives
+    each prefix's network address, for IPv4 (uint32) and IPv6 (Python ints)."""
+    for version, pools in ((4, ("10.0.0.0/16",)), (6, ("fd00:10::/64",))):
+        c = synth.cluster(6, 20, pools=pools, reflectors=0).allocate()
+        o = originations(c, version)
+        index = np.arange(o.n)[::-1][::2]
+        got = o.nets(index)
+        assert got.dtype == (np.uint32 if version == 4 else object) and len(got) == len(index) > 0
+        assert [int(x) for x in got] == [int(o.prefix(i).network_address) for i in index.tolist()]
+        assert len(o.nets(np.zeros(0, np.int64))) == 0

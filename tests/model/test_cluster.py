@@ -180,3 +180,19 @@ def test_full_cluster_round_trip_keeps_every_resource():
     assert back.allocate().to_documents() == c.to_documents()
     na = c.node_arrays()
     assert na.asn.tolist() == [65010, 65000] and na.rr_cluster_id == ["244.0.0.1", None]
+
+
+def test_node_arrays_and_addresses_are_made_once_and_cannot_be_changed_by_a_caller():
+    c = examples.seed()
+    na = c.node_arrays()
+    for a in (na.ipv4, na.ipv4_plen, na.asn):
+        with pytest.raises(ValueError):
+            a[0] = 1
+    na.rr_cluster_id.append("x")
+    again = c.node_arrays()
+    assert again.ipv4 is na.ipv4 and len(again.rr_cluster_id) == c.n_nodes
+    ips, nets = c.node_addresses(4)
+    assert c.node_addresses(4)[0] is ips and isinstance(ips, tuple)
+    assert [str(a) for a in ips] == [a.split("/")[0] for _, a in SEED_NODES]
+    assert [str(n) for n in nets] == [str(ipaddress.ip_interface(a).network) for _, a in SEED_NODES]
+    assert c.node_addresses(6) == ((None,) * 3, (None,) * 3)

@@ -112,18 +112,9 @@ class Network:
 # ---------------------------------------------------------------------------- speakers
 
 
-def _node_addresses(cluster, version):
-    ips, nets = [], []
-    for n in cluster.nodes:
-        iface = n.ipv4 if version == 4 else n.ipv6
-        ips.append(iface.ip if iface is not None else None)
-        nets.append(iface.network if iface is not None else None)
-    return ips, nets
-
-
 def node_router_ids(cluster):
     """Each node's BGP router id: its IPv4 address (0 without one)."""
-    return np.array([int(n.ipv4.ip) if n.ipv4 is not None else 0 for n in cluster.nodes], np.uint32)
+    return cluster.node_arrays().ipv4.copy()
 
 
 def speakers(cluster: Cluster, version: int, externals: Iterable[ExternalRouter] = (),
@@ -131,8 +122,8 @@ def speakers(cluster: Cluster, version: int, externals: Iterable[ExternalRouter]
     """The :class:`Speakers` of ``cluster``'s nodes followed by ``externals``
     (:class:`~fastroute.bgp.sessions.ExternalRouter`); ``router_id`` per
     speaker (default: the nodes' :func:`node_router_ids`)."""
-    ips, nets = _node_addresses(cluster, version)
-    asn = list(cluster.node_arrays().asn)
+    ips, nets = map(list, cluster.node_addresses(version))
+    asn = cluster.node_arrays().asn.tolist()
     # a modelled Router (fastroute.model.routers) runs BGP fully; any other
     # external router learns and announces nothing
     announces = [True] * len(ips)
@@ -318,7 +309,7 @@ def reverse_rows(local: npt.ArrayLike, remote: npt.ArrayLike, kind: npt.ArrayLik
 
 def _mesh_members(cluster, version, calico_version, down):
     """The nodes in the mesh (None: addresses shared, leave it to the per-node path)."""
-    ips, _ = _node_addresses(cluster, version)
+    ips, _ = cluster.node_addresses(version)
     leave = reflectors_leave_mesh(calico_version)
     ok = np.array([ip is not None and not (leave and node.rr_cluster_id) for ip, node in zip(ips, cluster.nodes)])
     ok &= ~down

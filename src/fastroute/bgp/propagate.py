@@ -41,18 +41,8 @@ from ..errors import ConvergenceError, InvalidValueError, choice
 # BIRD's constants and the best-path steps (Reason) are defined once, in the kernel's _propagate.pxd
 from ._propagate import DEFAULT_LOCAL_PREF, IGP_METRIC_UNKNOWN, PREF_BGP, PREF_STATIC, Reason, Role
 
-__all__ = [
-    "Reason",
-    "Role",
-    "Speakers",
-    "SessionGraph",
-    "Originations",
-    "Path",
-    "Propagation",
-    "originations",
-    "propagate",
-    "IGP_METRIC_UNKNOWN",
-]
+__all__ = ["Reason", "Role", "Speakers", "SessionGraph", "Originations", "Path", "Propagation", "originations",
+           "propagate", "IGP_METRIC_UNKNOWN"]
 
 ORIGIN_IGP = 0
 
@@ -202,6 +192,12 @@ class Originations:
     @property
     def n(self):
         return len(self.net)
+
+    def nets(self, index):
+        """Network addresses of prefixes ``index``: uint32 (IPv4), Python ints (object, IPv6)."""
+        if self.version == 4:
+            return np.asarray(self.net, np.int64)[np.asarray(index, np.int64)].astype(np.uint32)
+        return np.array([int(self.net[i]) for i in np.asarray(index).tolist()], dtype=object)
 
     def prefix(self, i):
         cls = ipaddress.IPv4Network if self.version == 4 else ipaddress.IPv6Network

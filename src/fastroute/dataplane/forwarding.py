@@ -271,7 +271,7 @@ class ForwardingPlane:
             o = self._network.origins
             cols = self.columns
             if self.version == 4:
-                nets = np.array([o.net[i] for i in cols], np.uint32)
+                nets = o.nets(cols)
                 self._fib = Fib.from_arrays(nets, np.asarray(o.plen)[cols], np.arange(len(cols), dtype=np.int32),
                                             version=4)
             else:
@@ -371,7 +371,8 @@ def _route_parents(o, columns, parent, is_route):
     if not len(routes):
         return
     width = 32 if o.version == 4 else 128
-    nets = np.array([int(o.net[i]) for i in columns], dtype=np.int64 if o.version == 4 else object)
+    nets = o.nets(columns)
+    nets = nets.astype(np.int64) if o.version == 4 else nets
     plens = np.asarray(o.plen)[columns].astype(np.int64)
     fixed = parent >= 0
     for r in sorted(routes, key=lambda r: int(plens[r])):        # shorter first: longer ones overwrite

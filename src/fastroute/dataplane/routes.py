@@ -387,7 +387,7 @@ class RouteTables:
             o, cols = self.network.origins, self.plane.columns
             if self.version == 4:
                 plen = np.asarray(o.plen)[cols]
-                text = format_prefixes(np.array([o.net[i] for i in cols.tolist()], np.uint32), plen)
+                text = format_prefixes(o.nets(cols), plen)
                 self._col_text = ["default" if n == 0 else t[:-3] if n == 32 else t
                                   for t, n in zip(text, plen.tolist())]
             else:
@@ -493,7 +493,7 @@ class RouteTables:
         index, next_hop = self.route_matrix_indices()
         o = self.network.origins
         if self.version == 4:
-            text = format_prefixes(np.array([o.net[i] for i in index.tolist()], np.uint32), o.plen[index])
+            text = format_prefixes(o.nets(index), o.plen[index])
         else:
             text = [str(o.prefix(i)) for i in index.tolist()]
         return RouteMatrix(np.array(text, dtype=str), next_hop)

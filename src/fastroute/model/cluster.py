@@ -111,6 +111,7 @@ class Cluster:
         self.services = tuple(services)         # fastroute.model.services.Service
         self.endpoints = tuple(endpoints)       # fastroute.model.services.ServiceEndpoints
         self.routers = tuple(routers)      # fastroute.model.routers.Router (fabric speakers)
+        self._node_memo = {}               # per-node arrays made once (the nodes never change)
 
     # ------------------------------------------------------------------ names <-> indices
     @property
@@ -159,18 +160,32 @@ class Cluster:
     # ------------------------------------------------------------------ arrays
     def node_arrays(self):
         """Per-node arrays: IPv4 address (uint32, 0 if none), its prefix length (uint8),
-        effective AS number (uint32) and route-reflector cluster id (list of str or None)."""
-        n = self.n_nodes
-        ipv4 = np.zeros(n, dtype=np.uint32)
-        plen = np.zeros(n, dtype=np.uint8)
-        asn = np.zeros(n, dtype=np.uint32)
-        default_as = self.bgp_config.effective_as_number
-        for i, node in enumerate(self.nodes):
-            if node.ipv4 is not None:
-                ipv4[i] = int(node.ipv4.ip)
-                plen[i] = node.ipv4.network.prefixlen
-            asn[i] = default_as if node.asn is None else node.asn
-        return NodeArrays(ipv4, plen, asn, [n.rr_cluster_id for n in self.nodes])
+        effective AS number (uint32) and route-reflector cluster id (list of str or None).
+        Made once per cluster: the arrays are read-only, the list is a fresh copy."""
+        got = self._node_memo.get("arrays")
+        if got is None:
+            default_as = self.bgp_config.effective_as_number
+            v4 = [node.ipv4 for node in self.nodes]
+            # an IPv4Interface is an IPv4Address: int() is its address without making one
+            ipv4 = np.array([int(i) if i is not None else 0 for i in v4], np.uint32).reshape(-1)
+            plen = np.array([i.network.prefixlen if i is not None else 0 for i in v4], np.uint8).reshape(-1)
+            asn = np.array([default_as if node.asn is None else node.asn for node in self.nodes],
+                           np.uint32).reshape(-1)
+            for a in (ipv4, plen, asn):
+                a.flags.writeable = False
+            got = self._node_memo["arrays"] = NodeArrays(ipv4, plen, asn, tuple(n.rr_cluster_id for n in self.nodes))
+        return got._replace(rr_cluster_id=list(got.rr_cluster_id))
+
+    def node_addresses(self, version=4):
+        """``(ips, subnets)``: each node's address of one IP version and its connected
+        subnet (``ipaddress`` objects, None where the node has none), as two tuples;
+        made once per cluster."""
+        got = self._node_memo.get(version)
+        if got is None:
+            ifaces = [node.ipv4 if version == 4 else node.ipv6 for node in self.nodes]
+            got = self._node_memo[version] = (tuple(i.ip if i is not None else None for i in ifaces),
+                                              tuple(i.network if i is not None else None for i in ifaces))
+        return got
 
     def block_arrays(self, version=4):
         """Blocks of one IP version as arrays, in block List order.
@@ -182,12 +197,10 @@ class Cluster:
             ``plen`` (uint8) and ``node_idx`` (int32, -1 for a block without affinity).
         """
         blocks = [b for b in self.blocks if b.version == version]
-        dtype = np.uint32 if version == 4 else object
-        net = np.array([b.net for b in blocks], dtype=dtype)
-        plen = np.array([b.prefixlen for b in blocks], dtype=np.uint8)
-        node_idx = np.array(
-            [self._node_index.get(b.affinity, -1) if b.affinity else -1 for b in blocks], dtype=np.int32
-        )
+        index = self._node_index
+        net = np.array([b.net for b in blocks], dtype=np.uint32 if version == 4 else object).reshape(-1)
+        plen = np.fromiter((b.prefixlen for b in blocks), np.uint8, len(blocks))
+        node_idx = np.fromiter((index.get(b.affinity, -1) for b in blocks), np.int32, len(blocks))
         return BlockArrays(net, plen, node_idx)
 
     def pod_arrays(self):

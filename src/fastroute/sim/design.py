@@ -120,10 +120,6 @@ def _class_prefixes(orig, classes):
     return out
 
 
-def _node_addresses(cluster):
-    return [node.ipv4.ip if node.ipv4 is not None else None for node in cluster.nodes]
-
-
 def design(cluster: Cluster, topology: str = "auto", version: int = 4, network: _network.Network | None = None,
            origins: routing.Originations | None = None) -> Design:
     """The speakers, sessions and route classes of ``cluster``.
@@ -162,7 +158,7 @@ def design(cluster: Cluster, topology: str = "auto", version: int = 4, network: 
     if not cluster.is_allocated:
         cluster, origins = cluster.allocate(), None
     n = cluster.n_nodes
-    ips = _node_addresses(cluster)
+    ips = cluster.node_addresses(4)[0]
     arr = cluster.node_arrays()
     rid = _network.node_router_ids(cluster)
     cids = [int(ipaddress.ip_address(c)) if c else None for c in arr.rr_cluster_id]
