@@ -68,6 +68,17 @@ def test_all_tables(benchmark, n, design):
 
 
 @pytest.mark.parametrize("design", ["mesh", "rr3"])
+def test_compute_again_5000(benchmark, design):
+    """``routes.compute`` of a 5,000-node cluster computed before in the same process (a
+    what-if sweep recomputes one cluster under changes): sessions, prefixes and the
+    closed-form propagation, no matrix."""
+    c = cluster(5000, 0 if design == "mesh" else 3)
+    benchmark.group = "routes-5000-compute-again"
+    t = benchmark.pedantic(routes.compute, (c,), rounds=14, iterations=1, warmup_rounds=1)
+    assert t.network.n_nodes == 5000
+
+
+@pytest.mark.parametrize("design", ["mesh", "rr3"])
 @pytest.mark.parametrize("method", ["fast", "reference"])
 def test_fast_vs_reference_300(benchmark, design, method):
     c = cluster(300, 0 if design == "mesh" else 3)
